@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "herald", targets: ["herald"]),
+        .library(name: "HeraldEngine", targets: ["HeraldEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibCSV", path: "Sources/CLibCSV", providers: [.apt(["libcsv-dev"])]),
+        .target(name: "HeraldCore"),
+        .target(name: "HeraldCSV", dependencies: ["CLibCSV", "HeraldCore"]),
+        .target(
+            name: "HeraldStore",
+            dependencies: ["CSQLite", "HeraldCore"]
+        ),
+        .target(
+            name: "HeraldProviders",
+            dependencies: ["HeraldCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HeraldEngine",
+            dependencies: [
+                "HeraldCore", "HeraldCSV", "HeraldStore", "HeraldProviders",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "herald",
+            dependencies: [
+                "HeraldEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "herald-bench", dependencies: ["HeraldEngine"], path: "Benchmarks/herald-bench"),
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
+        .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
+        .testTarget(name: "HeraldEngineTests", dependencies: ["HeraldEngine"]),
+        .testTarget(name: "HeraldCLITests", dependencies: ["HeraldEngine"]),
+    ]
+)

@@ -1,0 +1,96 @@
+/// The encoding of an SMS body and how many parts it is sent in.
+///
+/// GSM-7: 160 septets in one part, 153 per part of a concatenated message; the
+/// extension characters `^ { } \ [ ~ ] | €` and form feed take two septets and are
+/// never split across parts. UCS-2: 70 UTF-16 code units in one part, 67 per part;
+/// a surrogate pair is never split.
+public struct SMSSegments: Sendable, Equatable {
+    public let encoding: SMSEncoding
+    public let parts: Int
+    /// Septets (GSM-7) or UTF-16 code units (UCS-2) in the whole body.
+    public let units: Int
+
+    public init(encoding: SMSEncoding, parts: Int, units: Int) {
+        self.encoding = encoding
+        self.parts = parts
+        self.units = units
+    }
+
+    public init(body: String) {
+        var bytes = Array(body.utf8)
+        self = bytes.withUnsafeMutableBufferPointer { SMSSegments(utf8: UnsafeBufferPointer($0)) }
+    }
+
+    /// Counts parts straight from UTF-8 bytes, the form bodies are rendered in.
+    public init(utf8: UnsafeBufferPointer<UInt8>) {
+        if let septetParts = Self.gsmParts(utf8) {
+            self = septetParts
+        } else {
+            self = Self.ucs2Parts(utf8)
+        }
+    }
+
+    private static func gsmParts(_ utf8: UnsafeBufferPointer<UInt8>) -> SMSSegments? {
+        var septets = 0
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            let cost: Int
+            if byte < 0x80 {
+                cost = Int(GSMAlphabet.asciiCost[Int(byte)])
+                index += 1
+            } else {
+                let (scalar, length) = decodeScalar(utf8, at: index)
+                index += length
+                cost = GSMAlphabet.cost(of: scalar)
+            }
+            if cost == 0 { return nil }
+            septets += cost
+        }
+        if septets <= 160 { return SMSSegments(encoding: .gsm7, parts: 1, units: septets) }
+        return SMSSegments(encoding: .gsm7, parts: packedParts(utf8, capacity: 153, gsm: true), units: septets)
+    }
+
+    private static func ucs2Parts(_ utf8: UnsafeBufferPointer<UInt8>) -> SMSSegments {
+        var units = 0
+        var index = 0
+        while index < utf8.count {
+            let (scalar, length) = decodeScalar(utf8, at: index)
+            index += length
+            units += scalar.value > 0xFFFF ? 2 : 1
+        }
+        if units <= 70 { return SMSSegments(encoding: .ucs2, parts: 1, units: units) }
+        return SMSSegments(encoding: .ucs2, parts: packedParts(utf8, capacity: 67, gsm: false), units: units)
+    }
+
+    /// Fills parts greedily, never splitting one character's units across two parts.
+    private static func packedParts(_ utf8: UnsafeBufferPointer<UInt8>, capacity: Int, gsm: Bool) -> Int {
+        var parts = 1
+        var used = 0
+        var index = 0
+        while index < utf8.count {
+            let (scalar, length) = decodeScalar(utf8, at: index)
+            index += length
+            let cost = gsm ? GSMAlphabet.cost(of: scalar) : (scalar.value > 0xFFFF ? 2 : 1)
+            if used + cost > capacity {
+                parts += 1
+                used = 0
+            }
+            used += cost
+        }
+        return parts
+    }
+
+    /// Decodes one scalar from valid UTF-8 (bodies are validated before rendering).
+    @inline(__always)
+    static func decodeScalar(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
+        let lead = utf8[index]
+        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+        var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for offset in 1..<length where index + offset < utf8.count {
+            value = (value << 6) | (UInt32(utf8[index + offset]) & 0x3F)
+        }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
+    }
+}

@@ -1,0 +1,28 @@
+/// Why a recipient row is not sent. The raw value is the code stored in the
+/// journal and shown by `herald status`.
+public enum SkipReason: String, Sendable, CaseIterable, Codable {
+    case malformedRow = "malformed_row"
+    case invalidUTF8 = "invalid_utf8"
+    case badNumber = "bad_number"
+    case missingValue = "missing_value"
+    case invalidValue = "invalid_value"
+    case duplicate
+}
+
+/// One problem with one recipient row. `detail` never holds a phone number.
+public struct RowProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: SkipReason
+    public var column: String?
+    public var detail: String
+
+    public init(reason: SkipReason, column: String? = nil, detail: String) {
+        self.reason = reason
+        self.column = column
+        self.detail = detail
+    }
+
+    public var description: String {
+        if let column { return "column \"\(column)\": \(detail)" }
+        return detail
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// A compiled message template: channel, typed variables and a body whose
+/// placeholders are all declared variables.
+public struct Template: Sendable {
+    public let id: String
+    public let channel: Channel
+    public let variables: [VariableSpec]
+    public let body: TemplateBody
+    let patterns: [String: AnchoredPattern]
+
+    public init(id: String, channel: Channel, variables: [VariableSpec], body: TemplateBody) throws(TemplateError) {
+        let declared = variables.map(\.name)
+        for name in body.placeholders where !declared.contains(name) {
+            throw .unknownPlaceholder(name, declared: declared)
+        }
+        var patterns: [String: AnchoredPattern] = [:]
+        for variable in variables {
+            if variable.type != .string {
+                if variable.maxLength != nil { throw .constraintOnWrongType(variable: variable.name, constraint: "max_length") }
+                if variable.pattern != nil { throw .constraintOnWrongType(variable: variable.name, constraint: "pattern") }
+            }
+            if let pattern = variable.pattern {
+                guard let compiled = AnchoredPattern(pattern) else {
+                    throw .invalidPattern(variable: variable.name, pattern: pattern)
+                }
+                patterns[variable.name] = compiled
+            }
+            if let value = variable.defaultValue {
+                switch ValueChecker.check(Array(value.utf8), as: variable, pattern: patterns[variable.name]) {
+                case .success: break
+                case .failure(let problem): throw .invalidDefault(variable: variable.name, reason: problem.detail)
+                }
+            }
+        }
+        self.id = id
+        self.channel = channel
+        self.variables = variables
+        self.body = body
+        self.patterns = patterns
+    }
+
+    /// Binds the template to a CSV header: which column feeds which variable.
+    /// Every required variable without a default must be a column.
+    public func bind(columns: [String]) throws(BindingError) -> RowRenderer {
+        var missing: [String] = []
+        var slots: [RowRenderer.Slot] = []
+        for variable in variables {
+            let column = columns.firstIndex(of: variable.name)
+            if column == nil, variable.required, variable.defaultValue == nil { missing.append(variable.name) }
+            slots.append(.init(spec: variable, column: column, pattern: patterns[variable.name]))
+        }
+        guard missing.isEmpty else { throw BindingError(missingVariables: missing, columns: columns) }
+        let index = Dictionary(uniqueKeysWithValues: variables.enumerated().map { ($1.name, $0) })
+        let segments: [RowRenderer.Piece] = body.segments.map {
+            switch $0 {
+            case .literal(let bytes): return .literal(bytes)
+            case .placeholder(let name): return .slot(index[name]!)
+            }
+        }
+        return RowRenderer(slots: slots, pieces: segments)
+    }
+}
+
+/// Required template variables that the recipient CSV has no column for.
+public struct BindingError: Error, Sendable, CustomStringConvertible {
+    public let missingVariables: [String]
+    public let columns: [String]
+
+    public var description: String {
+        let names = missingVariables.map { "\"\($0)\"" }.joined(separator: ", ")
+        let noun = missingVariables.count == 1 ? "variable" : "variables"
+        return "required template \(noun) \(names) \(missingVariables.count == 1 ? "is" : "are") not a column (columns: \(columns.joined(separator: ", ")))"
+    }
+}
+
+/// A regular expression that must match a whole value.
+/// NSRegularExpression is immutable once built and documented as safe to use from
+/// several threads at once, hence `@unchecked Sendable`.
+struct AnchoredPattern: @unchecked Sendable {
+    let source: String
+    private let regex: NSRegularExpression
+
+    init?(_ source: String) {
+        guard let regex = try? NSRegularExpression(pattern: "^(?:\(source))$") else { return nil }
+        self.source = source
+        self.regex = regex
+    }
+
+    func matches(_ value: String) -> Bool {
+        let range = NSRange(value.startIndex..<value.endIndex, in: value)
+        return regex.firstMatch(in: value, options: [], range: range) != nil
+    }
+}

@@ -1,0 +1,24 @@
+/// A problem with a template found while compiling it, before any row is read.
+public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
+    case malformedPlaceholder(column: Int)
+    case unknownPlaceholder(String, declared: [String])
+    case invalidDefault(variable: String, reason: String)
+    case invalidPattern(variable: String, pattern: String)
+    case constraintOnWrongType(variable: String, constraint: String)
+
+    public var description: String {
+        switch self {
+        case .malformedPlaceholder(let column):
+            return "body, column \(column): \"<\" does not open a placeholder like <name>; write \\< for a literal \"<\""
+        case .unknownPlaceholder(let name, let declared):
+            let list = declared.isEmpty ? "none" : declared.joined(separator: ", ")
+            return "body: placeholder <\(name)> is not a declared variable (declared: \(list))"
+        case .invalidDefault(let variable, let reason):
+            return "variables.\(variable).default: \(reason)"
+        case .invalidPattern(let variable, let pattern):
+            return "variables.\(variable).pattern: \"\(pattern)\" is not a valid regular expression"
+        case .constraintOnWrongType(let variable, let constraint):
+            return "variables.\(variable).\(constraint): only string variables take \(constraint)"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// Checks one raw cell against a variable's type and constraints and returns the
+/// bytes to render: integers in canonical form, booleans as `true` / `false`.
+enum ValueChecker {
+    enum Checked {
+        case asIs
+        case replaced([UInt8])
+    }
+
+    static func check(
+        _ raw: some Collection<UInt8>, as spec: VariableSpec, pattern: AnchoredPattern?
+    ) -> Result<Checked, RowProblem> {
+        switch spec.type {
+        case .integer: return checkInteger(raw, spec)
+        case .boolean: return checkBoolean(raw, spec)
+        case .string: return checkString(raw, spec, pattern)
+        }
+    }
+
+    private static func checkInteger(_ raw: some Collection<UInt8>, _ spec: VariableSpec) -> Result<Checked, RowProblem> {
+        let text = String(decoding: raw, as: UTF8.self).trimmingSpaces
+        guard let value = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text) else {
+            return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\"\(text.clipped)\" is not an integer"))
+        }
+        let canonical = String(value)
+        return canonical.utf8.elementsEqual(raw) ? .success(.asIs) : .success(.replaced(Array(canonical.utf8)))
+    }
+
+    private static func checkBoolean(_ raw: some Collection<UInt8>, _ spec: VariableSpec) -> Result<Checked, RowProblem> {
+        let text = String(decoding: raw, as: UTF8.self).trimmingSpaces.lowercased()
+        switch text {
+        case "true", "yes", "1": return .success(.replaced(Array("true".utf8)))
+        case "false", "no", "0": return .success(.replaced(Array("false".utf8)))
+        default:
+            return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\"\(text.clipped)\" is not a boolean (true/false, yes/no, 1/0)"))
+        }
+    }
+
+    private static func checkString(
+        _ raw: some Collection<UInt8>, _ spec: VariableSpec, _ pattern: AnchoredPattern?
+    ) -> Result<Checked, RowProblem> {
+        if let maxLength = spec.maxLength {
+            // Unicode scalars: count every byte that does not continue a sequence.
+            let length = raw.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            if length > maxLength {
+                return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(length) characters, more than max_length \(maxLength)"))
+            }
+        }
+        if let pattern {
+            let text = String(decoding: raw, as: UTF8.self)
+            guard pattern.matches(text) else {
+                return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\"\(text.clipped)\" does not match pattern \(pattern.source)"))
+            }
+        }
+        return .success(.asIs)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var view = Substring(self)
+        while view.first == " " || view.first == "\t" { view.removeFirst() }
+        while view.last == " " || view.last == "\t" { view.removeLast() }
+        return String(view)
+    }
+
+    /// At most 40 characters, for quoting a value in a message.
+    var clipped: String { count > 40 ? prefix(40) + "…" : self }
+}

@@ -1,0 +1,217 @@
+import Foundation
+
+/// What a campaign is sent from: identity of its inputs, checked on every start.
+public struct CampaignInputs: Sendable {
+    public var id: String
+    public var campaignPath: String
+    public var templateSHA: String
+    public var recipientsSHA: String
+    public var channel: String
+
+    public init(id: String, campaignPath: String, templateSHA: String, recipientsSHA: String, channel: String) {
+        self.id = id
+        self.campaignPath = campaignPath
+        self.templateSHA = templateSHA
+        self.recipientsSHA = recipientsSHA
+        self.channel = channel
+    }
+}
+
+/// A campaign as the journal holds it.
+public struct CampaignRecord: Sendable {
+    public let cid: Int64
+    public let id: String
+    public let campaignPath: String
+    public let templateSHA: String
+    public let recipientsSHA: String
+    public let channel: String
+    public let state: CampaignState
+    public let totalRows: Int
+    public let createdAt: Int64
+    public let updatedAt: Int64
+    public let leasePID: Int?
+    public let leaseHost: String?
+    public let leaseHeartbeat: Int64?
+}
+
+/// The outcome of taking a campaign's lease.
+public enum CampaignOpening: Sendable {
+    /// New, or an import that never finished: rows must be imported (none are there).
+    case needsImport(cid: Int64)
+    /// Imported; `recoveredInDoubt` rows were `sending` under a process that died.
+    case ready(cid: Int64, recoveredInDoubt: Int)
+}
+
+extension Journal {
+    static let campaignColumns = """
+        cid, id, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at, updated_at, \
+        lease_pid, lease_host, lease_heartbeat
+        """
+
+    public func campaign(id: String) throws(JournalError) -> CampaignRecord? {
+        try read {
+            let statement = try db.statement("SELECT \(Self.campaignColumns) FROM campaign WHERE id = ?1")
+            statement.bind(1, id)
+            return try statement.step() ? Self.campaignRecord(statement) : nil
+        }
+    }
+
+    public func campaigns() throws(JournalError) -> [CampaignRecord] {
+        try read {
+            let statement = try db.statement("SELECT \(Self.campaignColumns) FROM campaign ORDER BY created_at, cid")
+            var records: [CampaignRecord] = []
+            while try statement.step() { records.append(Self.campaignRecord(statement)) }
+            return records
+        }
+    }
+
+    static func campaignRecord(_ s: Statement) -> CampaignRecord {
+        CampaignRecord(
+            cid: s.int64(0), id: s.string(1) ?? "", campaignPath: s.string(2) ?? "", templateSHA: s.string(3) ?? "",
+            recipientsSHA: s.string(4) ?? "", channel: s.string(5) ?? "",
+            state: CampaignState(rawValue: s.string(6) ?? "") ?? .stopped, totalRows: s.int(7),
+            createdAt: s.int64(8), updatedAt: s.int64(9), leasePID: s.optionalInt(10), leaseHost: s.string(11),
+            leaseHeartbeat: s.isNull(12) ? nil : s.int64(12))
+    }
+
+    /// Takes the campaign's lease in one transaction, creating the campaign if it is
+    /// new. Refuses while another live process holds it, and refuses changed inputs
+    /// once any row has left `pending`. Rows left `sending` by a dead process become
+    /// `in_doubt`.
+    public func open(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String)
+        throws(JournalError) -> CampaignOpening
+    {
+        let time = now()
+        return try write {
+            let existing = try db.statement(
+                "SELECT \(Self.campaignColumns), lease_token FROM campaign WHERE id = ?1")
+            existing.bind(1, inputs.id)
+            guard try existing.step() else {
+                existing.reset()
+                let insert = try db.statement(
+                    """
+                    INSERT INTO campaign (id, campaign_path, template_sha, recipients_sha, channel, state, created_at,
+                        updated_at, lease_token, lease_pid, lease_host, lease_heartbeat)
+                    VALUES (?1, ?2, ?3, ?4, ?5, 'importing', ?6, ?6, ?7, ?8, ?9, ?6)
+                    """)
+                insert.bind(1, inputs.id).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
+                    .bind(4, inputs.recipientsSHA).bind(5, inputs.channel).bind(6, time).bind(7, owner.token)
+                    .bind(8, owner.pid).bind(9, owner.host)
+                try insert.run()
+                return .needsImport(cid: db.lastInsertRowID)
+            }
+            let record = Self.campaignRecord(existing)
+            let token = existing.string(13)
+            existing.reset()
+            if owner.considersLive(token: token, pid: record.leasePID, host: record.leaseHost,
+                                   heartbeat: record.leaseHeartbeat, now: time) {
+                throw JournalError(.leased(campaign: record.id, pid: record.leasePID ?? 0, host: record.leaseHost ?? "?"), path: path)
+            }
+            let changed: (file: String, path: String)? =
+                record.templateSHA != inputs.templateSHA ? ("template", templatePath)
+                : record.recipientsSHA != inputs.recipientsSHA ? ("recipient CSV", recipientsPath) : nil
+            var reimport = record.state == .importing
+            if let changed {
+                if try hasStarted(cid: record.cid) {
+                    throw JournalError(.inputsChanged(campaign: record.id, file: changed.file, path: changed.path), path: path)
+                }
+                reimport = true
+            }
+            let update = try db.statement(
+                """
+                UPDATE campaign SET campaign_path = ?2, template_sha = ?3, recipients_sha = ?4, channel = ?5,
+                    state = CASE WHEN ?6 THEN 'importing' ELSE state END, updated_at = ?7,
+                    lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7
+                WHERE cid = ?1
+                """)
+            update.bind(1, record.cid).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
+                .bind(4, inputs.recipientsSHA).bind(5, inputs.channel).bind(6, reimport ? 1 : 0).bind(7, time)
+                .bind(8, owner.token).bind(9, owner.pid).bind(10, owner.host)
+            try update.run()
+            if reimport {
+                let purge = try db.statement("DELETE FROM message WHERE cid = ?1")
+                purge.bind(1, record.cid)
+                try purge.run()
+                return .needsImport(cid: record.cid)
+            }
+            let doubt = try db.statement("UPDATE message SET state = 6, updated_at = ?2 WHERE cid = ?1 AND state = 1")
+            doubt.bind(1, record.cid).bind(2, time)
+            try doubt.run()
+            return .ready(cid: record.cid, recoveredInDoubt: db.changes)
+        }
+    }
+
+    /// True once any row of the campaign has been claimed.
+    func hasStarted(cid: Int64) throws -> Bool {
+        let statement = try db.statement(
+            "SELECT EXISTS (SELECT 1 FROM message WHERE cid = ?1 AND state NOT IN (0, 4))")
+        statement.bind(1, cid)
+        _ = try statement.step()
+        defer { statement.reset() }
+        return statement.int(0) != 0
+    }
+
+    /// Refreshes the lease's heartbeat.
+    public func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError) {
+        try write { try touchLease(cid: cid, owner: owner) }
+    }
+
+    func touchLease(cid: Int64, owner: LeaseOwner) throws {
+        let statement = try db.statement(
+            "UPDATE campaign SET lease_heartbeat = ?3 WHERE cid = ?1 AND lease_token = ?2")
+        statement.bind(1, cid).bind(2, owner.token).bind(3, now())
+        try statement.run()
+    }
+
+    /// Gives the lease up and records where the campaign stands.
+    public func release(cid: Int64, owner: LeaseOwner, state: CampaignState) throws(JournalError) {
+        try write {
+            let statement = try db.statement(
+                """
+                UPDATE campaign SET state = ?3, updated_at = ?4, lease_token = NULL, lease_pid = NULL,
+                    lease_host = NULL, lease_heartbeat = NULL
+                WHERE cid = ?1 AND lease_token = ?2
+                """)
+            statement.bind(1, cid).bind(2, owner.token).bind(3, state.rawValue).bind(4, now())
+            try statement.run()
+        }
+    }
+
+    public func setState(cid: Int64, _ state: CampaignState) throws(JournalError) {
+        try write {
+            let statement = try db.statement("UPDATE campaign SET state = ?2, updated_at = ?3 WHERE cid = ?1")
+            statement.bind(1, cid).bind(2, state.rawValue).bind(3, now())
+            try statement.run()
+        }
+    }
+
+    /// Makes in-doubt rows due for sending again (the provider dedupes, or the user said so).
+    @discardableResult
+    public func resendInDoubt(cid: Int64) throws(JournalError) -> Int {
+        try write {
+            let statement = try db.statement(
+                "UPDATE message SET state = 5, not_before = 0, updated_at = ?2 WHERE cid = ?1 AND state = 6")
+            statement.bind(1, cid).bind(2, now())
+            try statement.run()
+            return db.changes
+        }
+    }
+
+    public func startRun(cid: Int64, mode: String, owner: LeaseOwner) throws(JournalError) -> Int64 {
+        try write {
+            let statement = try db.statement(
+                "INSERT INTO run (cid, mode, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+            statement.bind(1, cid).bind(2, mode).bind(3, owner.pid).bind(4, owner.host).bind(5, now())
+            try statement.run()
+            return db.lastInsertRowID
+        }
+    }
+
+    public func endRun(rid: Int64, outcome: String, sent: Int) throws(JournalError) {
+        try write {
+            let statement = try db.statement("UPDATE run SET ended_at = ?2, outcome = ?3, sent = ?4 WHERE rid = ?1")
+            statement.bind(1, rid).bind(2, now()).bind(3, outcome).bind(4, sent)
+            try statement.run()
+        }
+    }
+}

@@ -1,0 +1,110 @@
+/// One recipient row as imported: either a message to send or a reason to skip.
+public struct ImportedRow {
+    public var row: Int
+    /// E.164 digits; nil when the number could not be read.
+    public var destination: UInt64?
+    public var region: String?
+    /// The rendered body (UTF-8); empty for a skipped row.
+    public var body: UnsafeBufferPointer<UInt8>
+    /// Set for rows that are not to be sent.
+    public var skipReason: String?
+    public var skipDetail: String?
+
+    public init(row: Int, destination: UInt64?, region: String?, body: UnsafeBufferPointer<UInt8>,
+                skipReason: String? = nil, skipDetail: String? = nil) {
+        self.row = row
+        self.destination = destination
+        self.region = region
+        self.body = body
+        self.skipReason = skipReason
+        self.skipDetail = skipDetail
+    }
+}
+
+/// Writes a campaign's rows in batched transactions. The campaign stays
+/// `importing` until `finish`, so an import cut short is redone from scratch.
+public final class ImportWriter {
+    let journal: Journal
+    let cid: Int64
+    let batchSize: Int
+    private var inBatch = 0
+    private var time: Int64
+    public private(set) var rows = 0
+
+    init(journal: Journal, cid: Int64, batchSize: Int) {
+        self.journal = journal
+        self.cid = cid
+        self.batchSize = batchSize
+        self.time = journal.now()
+    }
+
+    public func add(_ row: ImportedRow) throws(JournalError) {
+        try journal.read {
+            if inBatch == 0 { try journal.db.execute("BEGIN IMMEDIATE") }
+            let insert = try journal.db.statement(
+                """
+                INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                """)
+            insert.bind(1, cid).bind(2, row.row)
+                .bind(3, row.skipReason == nil ? MessageState.pending.rawValue : MessageState.skipped.rawValue)
+                .bind(4, row.destination.map { Int64($0) }).bind(5, row.region)
+            if row.skipReason == nil { insert.bind(6, utf8: row.body) } else { insert.bind(6, nil as String?) }
+            insert.bind(7, row.skipReason).bind(8, row.skipDetail).bind(9, time)
+            try insert.run()
+            rows += 1
+            inBatch += 1
+            if inBatch >= batchSize {
+                try journal.db.execute("COMMIT")
+                inBatch = 0
+                time = journal.now()
+            }
+        }
+    }
+
+    /// Commits the last rows, marks every repeat of a destination as a duplicate
+    /// (the first valid row for a number is the one sent) and makes the campaign ready.
+    /// Returns the number of duplicates.
+    public func finish() throws(JournalError) -> Int {
+        try journal.read {
+            if inBatch > 0 { try journal.db.execute("COMMIT") }
+            inBatch = 0
+        }
+        return try journal.write {
+            let duplicates = try journal.db.statement(
+                """
+                UPDATE message SET state = 4, reason = 'duplicate', detail = 'same number as line ' || first
+                FROM (SELECT row AS r, first_value(row) OVER (PARTITION BY dest ORDER BY row) AS first
+                      FROM message WHERE cid = ?1 AND state = 0)
+                WHERE cid = ?1 AND row = r AND r != first
+                """)
+            duplicates.bind(1, cid)
+            try duplicates.run()
+            let count = journal.db.changes
+            let ready = try journal.db.statement(
+                "UPDATE campaign SET state = 'ready', total_rows = ?2, updated_at = ?3 WHERE cid = ?1")
+            ready.bind(1, cid).bind(2, rows).bind(3, journal.now())
+            try ready.run()
+            return count
+        }
+    }
+
+    /// Abandons an unfinished batch (the campaign stays `importing`).
+    public func abandon() {
+        if inBatch > 0 { try? journal.db.execute("ROLLBACK") }
+        inBatch = 0
+    }
+}
+
+extension Journal {
+    public func importWriter(cid: Int64, batchSize: Int = 20_000) -> ImportWriter {
+        // Import writes are redone from scratch after a crash, so they need not
+        // reach the disk before the next batch: NORMAL here, FULL again after.
+        try? db.execute("PRAGMA synchronous=NORMAL")
+        return ImportWriter(journal: self, cid: cid, batchSize: batchSize)
+    }
+
+    public func endImport() {
+        try? db.execute("PRAGMA synchronous=FULL")
+    }
+}

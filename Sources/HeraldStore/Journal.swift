@@ -1,0 +1,137 @@
+import CSQLite
+import Foundation
+
+/// The SQLite journal: the source of truth for every campaign, message and run.
+///
+/// One connection, used from one thread at a time (the engine confines it to a
+/// serial queue). WAL mode with `synchronous=FULL`: a claim that has committed
+/// survives a power cut, so a row marked `sending` is never silently sent again.
+public final class Journal {
+    public static let schemaVersion = 1
+
+    public let path: String
+    let db: SQLiteDatabase
+    /// Milliseconds since 1970; replaceable in tests.
+    public var now: () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Opens (and if need be creates) the journal at `path`. A file that is not an
+    /// SQLite database, or has a newer schema, is reported and never written to.
+    public init(path: String, create: Bool = true) throws(JournalError) {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            guard create else { throw JournalError(.missing, path: path) }
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+        }
+        do {
+            db = try SQLiteDatabase(path: path, readOnly: false)
+            sqlite3_busy_timeout(db.handle, 5000)
+            // Reading the schema version first touches the file header: a file that is
+            // not a database fails here, before anything could be written to it.
+            let version = try db.statement("PRAGMA user_version")
+            _ = try version.step()
+            let found = version.int(0)
+            version.reset()
+            let tables = try db.statement("SELECT count(*) FROM sqlite_master")
+            _ = try tables.step()
+            let tableCount = tables.int(0)
+            tables.reset()
+            if found > Self.schemaVersion {
+                throw JournalError(.newerSchema(found: found, supported: Self.schemaVersion), path: path)
+            }
+            if found == 0 && tableCount > 0 { throw JournalError(.notADatabase, path: path) }
+            try db.execute("PRAGMA journal_mode=WAL")
+            try db.execute("PRAGMA synchronous=FULL")
+            try db.execute("PRAGMA foreign_keys=ON")
+            try db.execute("PRAGMA cache_size=-16384")
+            if found < Self.schemaVersion { try migrate(from: found) }
+        } catch let error as SQLiteError {
+            throw JournalError.wrap(error, path: path)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(.sqlite(SQLiteError(code: -1, message: "\(error)", sql: nil)), path: path)
+        }
+    }
+
+    private func migrate(from version: Int) throws {
+        try db.transaction {
+            if version < 1 {
+                try db.execute(
+                    """
+                    CREATE TABLE campaign (
+                        cid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        campaign_path TEXT NOT NULL,
+                        template_sha TEXT NOT NULL,
+                        recipients_sha TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        total_rows INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        lease_token TEXT,
+                        lease_pid INTEGER,
+                        lease_host TEXT,
+                        lease_heartbeat INTEGER
+                    );
+                    CREATE TABLE run (
+                        rid INTEGER PRIMARY KEY,
+                        cid INTEGER NOT NULL REFERENCES campaign(cid),
+                        mode TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        host TEXT NOT NULL,
+                        started_at INTEGER NOT NULL,
+                        ended_at INTEGER,
+                        outcome TEXT,
+                        sent INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE message (
+                        cid INTEGER NOT NULL,
+                        row INTEGER NOT NULL,
+                        state INTEGER NOT NULL,
+                        dest INTEGER,
+                        region TEXT,
+                        body TEXT,
+                        reason TEXT,
+                        detail TEXT,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        not_before INTEGER,
+                        provider_ref TEXT,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (cid, row)
+                    ) WITHOUT ROWID;
+                    """)
+            }
+            try db.execute("PRAGMA user_version=\(Self.schemaVersion)")
+        }
+    }
+
+    /// Runs `body` in one IMMEDIATE transaction, mapping SQLite errors to journal errors.
+    func write<T>(_ body: () throws -> T) throws(JournalError) -> T {
+        do {
+            return try db.transaction(body)
+        } catch let error as SQLiteError {
+            throw JournalError.wrap(error, path: path)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(.sqlite(SQLiteError(code: -1, message: "\(error)", sql: nil)), path: path)
+        }
+    }
+
+    func read<T>(_ body: () throws -> T) throws(JournalError) -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            throw JournalError.wrap(error, path: path)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(.sqlite(SQLiteError(code: -1, message: "\(error)", sql: nil)), path: path)
+        }
+    }
+}

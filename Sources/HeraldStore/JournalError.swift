@@ -1,0 +1,64 @@
+/// Why the journal cannot be used. The description says what to do.
+public struct JournalError: Error, Sendable, CustomStringConvertible {
+    enum Kind: Sendable {
+        case notADatabase
+        case newerSchema(found: Int, supported: Int)
+        case busy
+        case missing
+        case leased(campaign: String, pid: Int, host: String)
+        case inputsChanged(campaign: String, file: String, path: String)
+        case unknownCampaign(String)
+        case sqlite(SQLiteError)
+    }
+
+    let kind: Kind
+    public let path: String
+
+    init(_ kind: Kind, path: String) {
+        self.kind = kind
+        self.path = path
+    }
+
+    static func wrap(_ error: SQLiteError, path: String) -> JournalError {
+        if error.isNotADatabase { return JournalError(.notADatabase, path: path) }
+        if error.isBusy { return JournalError(.busy, path: path) }
+        return JournalError(.sqlite(error), path: path)
+    }
+
+    /// True when another process holds the campaign (as opposed to a broken journal).
+    public var isLeaseConflict: Bool {
+        if case .leased = kind { return true }
+        return false
+    }
+
+    public var isInputChange: Bool {
+        if case .inputsChanged = kind { return true }
+        return false
+    }
+
+    public var isUnknownCampaign: Bool {
+        if case .unknownCampaign = kind { return true }
+        return false
+    }
+
+    public var description: String {
+        switch kind {
+        case .notADatabase:
+            return "\(path): not a Herald journal (not an SQLite database, or damaged); it was left untouched. Point --journal at another file."
+        case .newerSchema(let found, let supported):
+            return "\(path): journal schema version \(found) is newer than this herald understands (\(supported)); it was left untouched. Use a newer herald."
+        case .busy:
+            return "\(path): the journal is locked by another process; try again when it finishes."
+        case .missing:
+            return "\(path): no journal here yet; run a campaign first or pass --journal."
+        case .leased(let campaign, let pid, let host):
+            return "campaign \"\(campaign)\" is being sent by another herald (pid \(pid) on \(host)); wait for it or stop it first."
+        case .inputsChanged(let campaign, let file, let changed):
+            return "\(changed): the \(file) changed since campaign \"\(campaign)\" started sending; restore the original file or run it as a campaign with a new id."
+        case .unknownCampaign(let id):
+            return "\(path): no campaign \"\(id)\" in this journal."
+        case .sqlite(let error):
+            return "\(path): \(error)"
+        }
+    }
+}
