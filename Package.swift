@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldEngine",
+                "HeraldEngine", "HeraldStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

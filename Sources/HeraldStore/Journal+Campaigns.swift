@@ -141,6 +141,18 @@ extension Journal {
         }
     }
 
+    /// Removes a campaign whose import failed: nothing of it was ever sent.
+    public func discardImport(cid: Int64) throws(JournalError) {
+        try write {
+            let rows = try db.statement("DELETE FROM message WHERE cid = ?1")
+            rows.bind(1, cid)
+            try rows.run()
+            let campaign = try db.statement("DELETE FROM campaign WHERE cid = ?1 AND state = 'importing'")
+            campaign.bind(1, cid)
+            try campaign.run()
+        }
+    }
+
     /// True once any row of the campaign has been claimed.
     func hasStarted(cid: Int64) throws -> Bool {
         let statement = try db.statement(

@@ -104,6 +104,7 @@ public final class Journal {
                         updated_at INTEGER NOT NULL,
                         PRIMARY KEY (cid, row)
                     ) WITHOUT ROWID;
+                    CREATE INDEX message_retry ON message (cid, not_before) WHERE state = 5;
                     """)
             }
             try db.execute("PRAGMA user_version=\(Self.schemaVersion)")

@@ -19,6 +19,10 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         self.path = path
     }
 
+    public static func unknownCampaign(_ id: String, path: String) -> JournalError {
+        JournalError(.unknownCampaign(id), path: path)
+    }
+
     static func wrap(_ error: SQLiteError, path: String) -> JournalError {
         if error.isNotADatabase { return JournalError(.notADatabase, path: path) }
         if error.isBusy { return JournalError(.busy, path: path) }

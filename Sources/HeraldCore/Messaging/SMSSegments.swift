@@ -17,8 +17,8 @@ public struct SMSSegments: Sendable, Equatable {
     }
 
     public init(body: String) {
-        var bytes = Array(body.utf8)
-        self = bytes.withUnsafeMutableBufferPointer { SMSSegments(utf8: UnsafeBufferPointer($0)) }
+        var body = body
+        self = body.withUTF8 { SMSSegments(utf8: $0) }
     }
 
     /// Counts parts straight from UTF-8 bytes, the form bodies are rendered in.

@@ -1,0 +1,30 @@
+import HeraldCore
+import HeraldStore
+
+/// Everything needed to validate, import or send a campaign, loaded and checked
+/// before the journal is touched: campaign file, compiled template and the
+/// recipient CSV's header bound to the template.
+public struct CampaignPlan: Sendable {
+    public let spec: CampaignSpec
+    public let template: Template
+    public let templateSHA: String
+
+    public static func load(campaignPath: String) throws(InputError) -> CampaignPlan {
+        let spec = try CampaignSpec.load(path: campaignPath)
+        let template: Template
+        do {
+            template = try TemplateFile.load(path: spec.templatePath)
+        }
+        let plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath))
+        // Opening the scanner checks the CSV header against the template now,
+        // so a missing column is reported before anything else happens.
+        _ = try RecipientScanner(plan: plan)
+        return plan
+    }
+
+    /// The identity the journal checks on every start of this campaign.
+    func inputs(recipientsSHA: String) -> CampaignInputs {
+        CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
+                       recipientsSHA: recipientsSHA, channel: template.channel.rawValue)
+    }
+}

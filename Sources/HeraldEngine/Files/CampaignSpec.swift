@@ -1,0 +1,112 @@
+import Foundation
+import HeraldProviders
+import Yams
+
+/// A campaign file, read and checked. Paths are absolute (resolved against the
+/// campaign file's folder).
+public struct CampaignSpec: Sendable {
+    public var id: String
+    public var campaignPath: String
+    public var templatePath: String
+    public var recipientsPath: String
+    public var phoneColumn = "phone"
+    public var defaultCountry: String?
+    public var provider: ProviderSpec = .simulator(SimulatorConfiguration())
+    /// Sends in flight at once.
+    public var maxInFlight = 32
+    /// Provider answers (transient failures) before a row is failed.
+    public var maxAttempts = 3
+
+    public enum ProviderSpec: Sendable, Equatable {
+        case simulator(SimulatorConfiguration)
+    }
+
+    public static func load(path: String) throws(InputError) -> CampaignSpec {
+        let file = path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: file, "cannot read the campaign file (does it exist?)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
+        let top = try YAMLMap.load(file: file, text: text)
+        try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "provider", "rate", "retry"])
+        let id = try top.requiredString("id")
+        guard isValidID(id) else {
+            throw top.error("id", "\"\(id)\" must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func resolve(_ relative: String) -> String {
+            URL(fileURLWithPath: relative, relativeTo: folder).standardizedFileURL.path
+        }
+        var spec = CampaignSpec(
+            id: id, campaignPath: URL(fileURLWithPath: path).standardizedFileURL.path,
+            templatePath: resolve(try top.requiredString("template")),
+            recipientsPath: resolve(try top.requiredString("recipients")))
+        if let column = try top.string("phone_column") { spec.phoneColumn = column }
+        if let country = try top.string("default_country") {
+            let upper = country.uppercased()
+            guard upper.count == 2, upper.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw top.error("default_country", "\"\(country)\" is not an ISO 3166 alpha-2 code such as GB or US")
+            }
+            spec.defaultCountry = upper
+        }
+        if let provider = try top.map("provider") {
+            spec.provider = try parseProvider(provider, folder: folder)
+        }
+        if let rate = try top.map("rate") {
+            try rate.onlyKeys(["max_in_flight"])
+            spec.maxInFlight = try rate.int("max_in_flight", in: 1...4096) ?? spec.maxInFlight
+        }
+        if let retry = try top.map("retry") {
+            try retry.onlyKeys(["max_attempts"])
+            spec.maxAttempts = try retry.int("max_attempts", in: 1...100) ?? spec.maxAttempts
+        }
+        return spec
+    }
+
+    /// 1-64 of letters, digits, `.`, `-`, `_`, starting with a letter or digit.
+    static func isValidID(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        func allowed(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        }
+        guard let first = bytes.first, allowed(first), bytes.count <= 64 else { return false }
+        return bytes.allSatisfy { allowed($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    private static func parseProvider(_ map: YAMLMap, folder: URL) throws(InputError) -> ProviderSpec {
+        let kind = try map.string("kind") ?? "simulator"
+        guard kind == "simulator" else {
+            throw map.error("kind", "provider \"\(kind)\" is not available in this version of herald (available: simulator)")
+        }
+        try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "throttle_mps", "seed", "outbox"])
+        var configuration = SimulatorConfiguration()
+        if let latency = map.node("latency_ms") {
+            configuration.latencyMilliseconds = try parseLatency(latency, map: map)
+        }
+        configuration.failureRate = try map.double("failure_rate", in: 0...1) ?? 0
+        configuration.permanentFailureRate = try map.double("permanent_failure_rate", in: 0...1) ?? 0
+        if configuration.failureRate + configuration.permanentFailureRate > 1 {
+            throw map.error("failure_rate", "failure_rate + permanent_failure_rate must not exceed 1")
+        }
+        configuration.throttleMessagesPerSecond = try map.double("throttle_mps", in: 0.001...1_000_000)
+        if let seed = try map.int("seed", in: 0...Int.max) { configuration.seed = UInt64(seed) }
+        if let outbox = try map.string("outbox") {
+            configuration.outboxPath = URL(fileURLWithPath: outbox, relativeTo: folder).standardizedFileURL.path
+        }
+        return .simulator(configuration)
+    }
+
+    /// `latency_ms: 5` or `latency_ms: "2-20"` (uniform in the range).
+    private static func parseLatency(_ node: Node, map: YAMLMap) throws(InputError) -> ClosedRange<Double> {
+        if let fixed = node.float ?? node.int.map(Double.init), fixed >= 0, fixed <= 60_000 {
+            return fixed...fixed
+        }
+        if let text = node.string {
+            let bounds = text.split(separator: "-").map { Double(String($0).trimmingCharacters(in: CharacterSet.whitespaces)) }
+            if bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 0, low <= high, high <= 60_000 {
+                return low...high
+            }
+        }
+        throw map.error("latency_ms", "expected milliseconds as a number (5) or a range (\"2-20\")")
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import HeraldCore
+import Yams
+
+/// Reads `templates/*.yaml` into a compiled `Template`.
+public enum TemplateFile {
+    public static func load(path: String) throws(InputError) -> Template {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: path, "cannot read the template file (does it exist?)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: path, "not UTF-8 text") }
+        let top = try YAMLMap.load(file: path, text: text)
+        try top.onlyKeys(["id", "channel", "variables", "body"])
+        let id = try top.requiredString("id")
+        let channelName = try top.string("channel") ?? "sms"
+        guard let channel = Channel(rawValue: channelName) else {
+            throw top.error("channel", "\"\(channelName)\" is not a channel (\(Channel.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard channel == .sms else {
+            throw top.error("channel", "channel \(channelName) is not available in this version of herald (available: sms)")
+        }
+        var variables: [VariableSpec] = []
+        if let map = try top.map("variables") {
+            for name in map.keys {
+                guard let spec = try map.map(name) else { continue }
+                variables.append(try variable(name, spec))
+            }
+        }
+        let bodyText = try top.requiredString("body")
+        do {
+            let body = try TemplateBody(parsing: bodyText)
+            return try Template(id: id, channel: channel, variables: variables, body: body)
+        } catch {
+            throw top.error(error.isAboutVariables ? "variables" : "body", error.description)
+        }
+    }
+
+    private static func variable(_ name: String, _ map: YAMLMap) throws(InputError) -> VariableSpec {
+        try map.onlyKeys(["type", "required", "default", "max_length", "pattern"])
+        let typeName = try map.string("type") ?? "string"
+        guard let type = VariableType(rawValue: typeName) else {
+            throw map.error("type", "\"\(typeName)\" is not a variable type (string, integer, boolean)")
+        }
+        return VariableSpec(
+            name: name, type: type, required: try map.bool("required") ?? false,
+            defaultValue: try map.string("default"), maxLength: try map.int("max_length", in: 1...10_000),
+            pattern: try map.string("pattern"))
+    }
+}
+
+extension TemplateError {
+    var isAboutVariables: Bool {
+        switch self {
+        case .invalidDefault, .invalidPattern, .constraintOnWrongType: return true
+        case .malformedPlaceholder, .unknownPlaceholder: return false
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import HeraldCSV
+import HeraldCore
+
+/// One recipient row after checking: what to send, or why not. The body is only
+/// valid during the callback it is passed to.
+struct ScannedRow {
+    var line: Int
+    var phone: PhoneNumber?
+    var body: UnsafeBufferPointer<UInt8>
+    var problem: RowProblem?
+}
+
+/// Reads the recipient CSV and checks every row against the template: field
+/// count, UTF-8, phone number, each variable's type and constraints, then renders
+/// the body. Streaming: memory does not grow with the file.
+final class RecipientScanner {
+    let plan: CampaignPlan
+    let reader: CSVReader
+    let renderer: RowRenderer
+    let phoneColumn: Int
+    private let checkedColumns: [Int]
+    private var output: [UInt8] = []
+
+    init(plan: CampaignPlan) throws(InputError) {
+        self.plan = plan
+        let path = plan.spec.recipientsPath
+        do {
+            reader = try CSVReader(path: path)
+        } catch {
+            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+        }
+        let header = reader.header
+        guard let phone = header.firstIndex(of: plan.spec.phoneColumn) else {
+            throw InputError(file: path, line: reader.headerLine,
+                             "no column \"\(plan.spec.phoneColumn)\" for phone numbers (columns: \(header.joined(separator: ", "))); set phone_column in the campaign")
+        }
+        phoneColumn = phone
+        do {
+            renderer = try plan.template.bind(columns: header)
+        } catch {
+            throw InputError(file: path, line: reader.headerLine, "\(error) (template \(plan.spec.templatePath))")
+        }
+        checkedColumns = [phone] + renderer.columns
+        output.reserveCapacity(1024)
+    }
+
+    var header: [String] { reader.header }
+
+    /// Calls `body` with each data row in file order.
+    func scan(_ body: (ScannedRow) throws -> Void) throws {
+        let expected = reader.header.count
+        let defaultCountry = plan.spec.defaultCountry
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        do {
+            try reader.forEachRecord { record in
+                var row = ScannedRow(line: record.line, phone: nil, body: empty, problem: nil)
+                if record.count != expected {
+                    row.problem = RowProblem(reason: .malformedRow, detail: "expected \(expected) fields as in the header, found \(record.count)")
+                    try body(row)
+                    return true
+                }
+                for column in checkedColumns where !UTF8Check.isValid(record[column]) {
+                    row.problem = RowProblem(reason: .invalidUTF8, column: reader.header[column], detail: "not valid UTF-8 text")
+                    try body(row)
+                    return true
+                }
+                do {
+                    row.phone = try PhoneNumber.parse(record[phoneColumn], defaultRegion: defaultCountry)
+                } catch {
+                    row.problem = RowProblem(reason: .badNumber, column: plan.spec.phoneColumn, detail: "\(error)")
+                    try body(row)
+                    return true
+                }
+                if let problem = renderer.render(field: { record[$0] }, into: &output) {
+                    row.problem = problem
+                    try body(row)
+                    return true
+                }
+                try output.withUnsafeBufferPointer { rendered in
+                    row.body = rendered
+                    try body(row)
+                }
+                return true
+            }
+        } catch let error as CSVError {
+            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+        }
+    }
+}
+
+extension CSVError {
+    /// The message without the leading `file:line:`, which InputError adds back.
+    var descriptionWithoutPlace: String {
+        let text = description
+        let place = line.map { "\(path):\($0): " } ?? "\(path): "
+        return text.hasPrefix(place) ? String(text.dropFirst(place.count)) : text
+    }
+}
+
+/// UTF-8 validation with an ASCII fast path: most recipient data is ASCII.
+enum UTF8Check {
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index + 8 <= count {
+            let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+            if word & 0x8080_8080_8080_8080 != 0 { break }
+            index += 8
+        }
+        while index < count, bytes[index] < 0x80 { index += 1 }
+        if index == count { return true }
+        return String(validating: UnsafeBufferPointer(rebasing: bytes[index...]), as: UTF8.self) != nil
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import HeraldCore
+import HeraldProviders
+import HeraldStore
+import Logging
+
+/// Runs one campaign: imports it on first sight, then claims, sends and settles
+/// batches until every row has ended, a stop is requested, or `--limit` is reached.
+///
+/// Exactly-once: a batch is marked `sending` in a committed transaction before any
+/// of it leaves; outcomes are settled in the next step's transaction. Rows left
+/// `sending` by a process that died come back `in_doubt`.
+public struct CampaignRunner: Sendable {
+    public let plan: CampaignPlan
+    public let journalPath: String
+    public let options: RunOptions
+    public let stop: StopSignal
+    public var onProgress: (@Sendable (RunProgress) -> Void)?
+    public var logger = Logger(label: "herald.run")
+
+    public init(plan: CampaignPlan, journalPath: String, options: RunOptions, stop: StopSignal) {
+        self.plan = plan
+        self.journalPath = journalPath
+        self.options = options
+        self.stop = stop
+    }
+
+    /// The journal key: a simulation of a real provider's campaign keeps its own
+    /// progress, so rehearsing never marks real recipients as sent.
+    var journalID: String {
+        if options.simulate, case .simulator = plan.spec.provider { return plan.spec.id }
+        return options.simulate ? "\(plan.spec.id)@simulation" : plan.spec.id
+    }
+
+    public func run() async throws -> RunSummary {
+        let started = ContinuousClock.now
+        if options.strict {
+            let report = try plan.validate()
+            guard report.isClean else { throw ValidationFailed(report: report) }
+        }
+        let recipientsSHA = try FileDigest.sha256(path: plan.spec.recipientsPath)
+        var inputs = plan.inputs(recipientsSHA: recipientsSHA)
+        inputs.id = journalID
+        let journal = JournalQueue(try Journal(path: journalPath))
+        if options.mustExist, try await journal.run({ [id = inputs.id] in try $0.campaign(id: id) }) == nil {
+            throw JournalError.unknownCampaign(inputs.id, path: journalPath)
+        }
+        let owner = LeaseOwner()
+        let spec = plan.spec
+        let opening = try await journal.run { [inputs] in
+            try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath)
+        }
+        var imported = 0
+        let cid: Int64
+        var recovered = 0
+        switch opening {
+        case .needsImport(let id):
+            cid = id
+            imported = try await importRows(cid: cid, journal: journal)
+        case .ready(let id, let inDoubt):
+            cid = id
+            recovered = inDoubt
+            if inDoubt > 0 {
+                logger.warning("rows were in flight when the last run died", metadata: ["campaign": "\(inputs.id)", "in_doubt": "\(inDoubt)"])
+            }
+        }
+        let provider = try makeProvider()
+        let resend = provider.capabilities.honoursIdempotencyKeys || options.resendInDoubt
+        var outcome: (sent: Int, stop: StopReason?) = (0, nil)
+        do {
+            if resend { _ = try await journal.run { try $0.resendInDoubt(cid: cid) } }
+            let mode = options.simulate ? "simulation" : "real"
+            let rid = try await journal.run { try $0.startRun(cid: cid, mode: mode, owner: owner) }
+            try await journal.run { try $0.setState(cid: cid, .running) }
+            outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
+            await provider.shutdown()
+            let finalCounts = try await journal.run { try $0.counts(cid: cid) }
+            let state: CampaignState = finalCounts.open == 0 ? .completed : .stopped
+            let end = outcome
+            try await journal.run {
+                try $0.endRun(rid: rid, outcome: Self.describe(end.stop, state: state), sent: end.sent)
+                try $0.release(cid: cid, owner: owner, state: state)
+            }
+            let elapsed = started.duration(to: .now)
+            return RunSummary(
+                campaign: inputs.id, state: state, counts: finalCounts, sentThisRun: outcome.sent,
+                elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                stop: outcome.stop, imported: imported, recoveredInDoubt: recovered, resentInDoubt: resend)
+        } catch {
+            await provider.shutdown()
+            _ = try? await journal.run { try $0.release(cid: cid, owner: owner, state: .stopped) }
+            throw error
+        }
+    }
+
+    private static func describe(_ stop: StopReason?, state: CampaignState) -> String {
+        switch stop {
+        case .signal(let number): return "signal \(number)"
+        case .limit: return "limit"
+        case .providerSpendLimit: return "provider_spend_limit"
+        case nil: return state.rawValue
+        }
+    }
+
+    private func makeProvider() throws -> any MessageProvider {
+        switch plan.spec.provider {
+        case .simulator(let configuration):
+            do {
+                return try SimulatorProvider(configuration: configuration)
+            } catch {
+                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
+            }
+        }
+    }
+
+    /// Imports every row; on failure the half-imported campaign is removed again.
+    private func importRows(cid: Int64, journal: JournalQueue) async throws -> Int {
+        let plan = self.plan
+        let progress = onProgress
+        do {
+            return try await journal.run { journal in
+                let scanner = try RecipientScanner(plan: plan)
+                let writer = journal.importWriter(cid: cid)
+                defer { journal.endImport() }
+                var lastReport = ContinuousClock.now
+                do {
+                    try scanner.scan { row in
+                        try writer.add(ImportedRow(
+                            row: row.line, destination: row.phone?.digits, region: row.phone?.region, body: row.body,
+                            skipReason: row.problem?.reason.rawValue, skipDetail: row.problem?.description))
+                        if writer.rows & 0x3FFF == 0, let progress, lastReport.duration(to: .now) > .milliseconds(200) {
+                            lastReport = .now
+                            progress(RunProgress(phase: .importing, done: writer.rows, total: 0, rate: 0))
+                        }
+                    }
+                } catch {
+                    writer.abandon()
+                    throw error
+                }
+                if writer.rows == 0 { throw InputError(file: plan.spec.recipientsPath, "no recipient rows after the header") }
+                _ = try writer.finish()
+                return writer.rows
+            }
+        } catch {
+            _ = try? await journal.run { try $0.discardImport(cid: cid) }
+            throw error
+        }
+    }
+}

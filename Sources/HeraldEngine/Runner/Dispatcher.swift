@@ -1,0 +1,44 @@
+import Foundation
+import HeraldCore
+import HeraldProviders
+import HeraldStore
+
+/// Sends one claimed batch with at most `maxInFlight` requests outstanding and
+/// returns a settlement per message, in completion order.
+struct Dispatcher: Sendable {
+    let campaign: String
+    let provider: any MessageProvider
+    let maxInFlight: Int
+    let policy: RetryPolicy
+
+    func send(_ batch: [ClaimedMessage]) async -> [Settlement] {
+        await withTaskGroup(of: Settlement.self, returning: [Settlement].self) { group in
+            var results: [Settlement] = []
+            results.reserveCapacity(batch.count)
+            var next = 0
+            func launch() {
+                let message = batch[next]
+                next += 1
+                group.addTask { await deliver(message) }
+            }
+            while next < batch.count, next < maxInFlight { launch() }
+            while let settlement = await group.next() {
+                results.append(settlement)
+                if next < batch.count { launch() }
+            }
+            return results
+        }
+    }
+
+    private func deliver(_ claimed: ClaimedMessage) async -> Settlement {
+        guard let destination = PhoneNumber(storedDigits: claimed.destination) else {
+            return Settlement(row: claimed.row, state: .failed, reason: "bad_number", detail: "stored number is not valid E.164")
+        }
+        let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination,
+                                      body: claimed.body, segments: SMSSegments(body: claimed.body))
+        let outcome = await provider.send(message)
+        var random = SystemRandomNumberGenerator()
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        return policy.settlement(for: outcome, row: claimed.row, attempts: claimed.attempts, now: now, random: &random)
+    }
+}

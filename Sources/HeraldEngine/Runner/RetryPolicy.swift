@@ -1,0 +1,36 @@
+import HeraldProviders
+import HeraldStore
+
+/// Turns a provider's answer into what the journal records: transient failures
+/// retry with capped exponential backoff and full jitter until `maxAttempts`
+/// answers, throttling retries later without spending an attempt.
+struct RetryPolicy: Sendable {
+    var maxAttempts: Int
+    /// First backoff step and cap, in milliseconds.
+    var baseDelay: Int64 = 200
+    var maxDelay: Int64 = 20_000
+    var throttleDelay: Int64 = 1_000
+
+    func settlement(for outcome: SendOutcome, row: Int, attempts: Int, now: Int64,
+                    random: inout some RandomNumberGenerator) -> Settlement {
+        switch outcome {
+        case .accepted(let reference):
+            return Settlement(row: row, state: .sent, providerRef: reference)
+        case .permanent(let reason):
+            return Settlement(row: row, state: .failed, reason: "rejected", detail: reason)
+        case .transient(let reason):
+            let attempt = attempts + 1
+            guard attempt < maxAttempts else {
+                return Settlement(row: row, state: .failed, reason: "transient", detail: "\(reason) (after \(attempt) attempts)")
+            }
+            let ceiling = min(maxDelay, baseDelay << min(attempt - 1, 20))
+            let delay = Int64.random(in: 0...ceiling, using: &random)
+            return Settlement(row: row, state: .retry, reason: "transient", detail: reason, notBefore: now + delay)
+        case .throttled(let retryAfter):
+            let delay = retryAfter.map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? throttleDelay
+            return Settlement(row: row, state: .retry, reason: "throttled", notBefore: now + delay, countsAttempt: false)
+        case .spendLimit(let reason):
+            return Settlement(row: row, state: .pending, reason: "spend_limit", detail: reason, countsAttempt: false)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import HeraldStore
+
+/// Progress of a run, for the progress line.
+public struct RunProgress: Sendable {
+    public enum Phase: Sendable { case importing, sending, waiting }
+    public var phase: Phase
+    /// Rows in an end state (sent, failed, skipped), or rows imported while importing.
+    public var done: Int
+    public var total: Int
+    /// Messages sent per second in this run.
+    public var rate: Double
+    /// Seconds left at the current rate, when known.
+    public var secondsLeft: Double?
+}
+
+/// How a run ended.
+public struct RunSummary: Sendable {
+    public let campaign: String
+    public let state: CampaignState
+    public let counts: CampaignCounts
+    public let sentThisRun: Int
+    public let elapsedSeconds: Double
+    public let stop: StopReason?
+    /// Rows imported by this run (0 when the campaign was already in the journal).
+    public let imported: Int
+    /// Rows found in doubt when the run started (their last process died mid-send).
+    public let recoveredInDoubt: Int
+    /// Whether in-doubt rows were resent (provider dedupes, or --resend-in-doubt).
+    public let resentInDoubt: Bool
+}

@@ -1,0 +1,146 @@
+import Foundation
+import HeraldProviders
+import HeraldStore
+
+extension CampaignRunner {
+    /// Claims, sends and settles until nothing is left to claim, a stop is
+    /// requested or the limit is reached. Returns messages sent and why it stopped early.
+    ///
+    /// With a provider that dedupes by idempotency key, the next batch is claimed
+    /// while the current one is in flight (two batches outstanding). Otherwise one
+    /// batch of `max_in_flight` at a time, so a crash leaves as few rows in doubt
+    /// as possible.
+    func sendLoop(cid: Int64, owner: LeaseOwner, journal: JournalQueue, provider: any MessageProvider)
+        async throws -> (sent: Int, stop: StopReason?)
+    {
+        let spec = plan.spec
+        let pipelined = provider.capabilities.honoursIdempotencyKeys
+        let batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
+        let dispatcher = Dispatcher(campaign: journalID, provider: provider, maxInFlight: spec.maxInFlight,
+                                    policy: RetryPolicy(maxAttempts: spec.maxAttempts))
+        let startCounts = try await journal.run { try $0.counts(cid: cid) }
+        var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
+                                  total: startCounts.total, report: onProgress)
+        var cursor = ClaimCursor()
+        var claimedTotal = 0
+        var sent = 0
+        var stopReason: StopReason?
+        var unsettled: [Settlement] = []
+
+        func claimAllowance() -> Int {
+            if stop.requested != nil || stopReason != nil { return 0 }
+            guard let limit = options.limit else { return batchSize }
+            return max(0, min(batchSize, limit - claimedTotal))
+        }
+        func step(claim: Int) async throws -> [ClaimedMessage] {
+            let settle = unsettled
+            unsettled = []
+            let start = cursor
+            let (claimed, moved) = try await journal.run { journal in
+                var local = start
+                let claimed = try journal.step(cid: cid, owner: owner, settle: settle, claim: claim,
+                                               cursor: &local, includeRetries: true)
+                return (claimed, local)
+            }
+            cursor = moved
+            claimedTotal += claimed.count
+            return claimed
+        }
+        func absorb(_ results: [Settlement]) {
+            for result in results {
+                switch result.state {
+                case .sent:
+                    sent += 1
+                    meter.finished(sent: true)
+                case .failed, .skipped: meter.finished(sent: false)
+                default: break
+                }
+                if result.reason == "spend_limit", stopReason == nil {
+                    stopReason = .providerSpendLimit(result.detail ?? "")
+                }
+            }
+            unsettled.append(contentsOf: results)
+        }
+
+        var current = try await step(claim: claimAllowance())
+        while true {
+            if current.isEmpty {
+                if stopReason == nil, let requested = stop.requested { stopReason = requested }
+                if stopReason == nil, let limit = options.limit, claimedTotal >= limit { stopReason = .limit }
+                if stopReason != nil { break }
+                guard let due = try await journal.run({ try $0.nextRetry(cid: cid) }) else { break }
+                try await waitForRetry(due: due, cid: cid, owner: owner, journal: journal, meter: &meter)
+                current = try await step(claim: claimAllowance())
+                continue
+            }
+            let batch = current
+            let sending = Task { await dispatcher.send(batch) }
+            var next: [ClaimedMessage] = []
+            if pipelined { next = try await step(claim: claimAllowance()) }
+            absorb(await sending.value)
+            if stop.requested != nil || stopReason != nil {
+                // Claimed but never sent: back to pending, safe to send on resume.
+                unsettled += next.map { Settlement(row: $0.row, state: .pending, countsAttempt: false) }
+                next = []
+            } else if !pipelined {
+                next = try await step(claim: claimAllowance())
+            }
+            meter.tick()
+            current = next
+        }
+        if !unsettled.isEmpty { _ = try await step(claim: 0) }
+        meter.tick(force: true)
+        return (sent, stopReason ?? stop.requested)
+    }
+
+    /// Sleeps until the next retry falls due, waking early for a stop request and
+    /// keeping the lease fresh.
+    private func waitForRetry(due: Int64, cid: Int64, owner: LeaseOwner, journal: JournalQueue,
+                              meter: inout ProgressMeter) async throws {
+        while stop.requested == nil {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            if now >= due { return }
+            meter.waiting()
+            try? await Task.sleep(for: .milliseconds(min(due - now, 100)))
+            if Int64(Date().timeIntervalSince1970 * 1000) / 2000 != now / 2000 {
+                try await journal.run { try $0.heartbeat(cid: cid, owner: owner) }
+            }
+        }
+    }
+}
+
+/// Counts finished rows and reports progress at most five times a second.
+struct ProgressMeter {
+    var done: Int
+    let total: Int
+    let report: (@Sendable (RunProgress) -> Void)?
+    private let start = ContinuousClock.now
+    private var last = ContinuousClock.now
+    private var sentThisRun = 0
+
+    init(done: Int, total: Int, report: (@Sendable (RunProgress) -> Void)?) {
+        self.done = done
+        self.total = total
+        self.report = report
+    }
+
+    mutating func finished(sent: Bool) {
+        done += 1
+        if sent { sentThisRun += 1 }
+    }
+
+    mutating func tick(force: Bool = false) { emit(.sending, force: force) }
+    mutating func waiting() { emit(.waiting, force: false) }
+
+    private mutating func emit(_ phase: RunProgress.Phase, force: Bool) {
+        guard let report else { return }
+        let now = ContinuousClock.now
+        guard force || last.duration(to: now) >= .milliseconds(200) else { return }
+        last = now
+        let elapsed = start.duration(to: now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let rate = seconds > 0 ? Double(sentThisRun) / seconds : 0
+        let left = rate > 0 ? Double(total - done) / rate : nil
+        report(RunProgress(phase: phase, done: done, total: total, rate: rate, secondsLeft: left))
+    }
+}

@@ -1,0 +1,25 @@
+import Synchronization
+
+/// Why a run stopped before the end.
+public enum StopReason: Sendable, Equatable {
+    /// SIGINT or SIGTERM (the signal number).
+    case signal(Int32)
+    /// `--limit` sends were made.
+    case limit
+    /// The provider reported its spend limit reached.
+    case providerSpendLimit(String)
+}
+
+/// Set from outside a run (a signal handler) to ask it to stop: no new claims,
+/// in-flight sends finish and are settled.
+public final class StopSignal: Sendable {
+    private let reason = Mutex<StopReason?>(nil)
+
+    public init() {}
+
+    public func request(_ why: StopReason) {
+        reason.withLock { if $0 == nil { $0 = why } }
+    }
+
+    public var requested: StopReason? { reason.withLock { $0 } }
+}

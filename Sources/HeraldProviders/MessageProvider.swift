@@ -1,0 +1,55 @@
+import HeraldCore
+
+/// A rendered message on its way to a provider.
+public struct OutboundMessage: Sendable {
+    public let campaign: String
+    /// The CSV line the recipient came from.
+    public let row: Int
+    public let destination: PhoneNumber
+    public let body: String
+    /// Derived from campaign id and row: the same for every attempt of one message.
+    public let idempotencyKey: String
+    public let segments: SMSSegments
+
+    public init(campaign: String, row: Int, destination: PhoneNumber, body: String, segments: SMSSegments) {
+        self.campaign = campaign
+        self.row = row
+        self.destination = destination
+        self.body = body
+        self.idempotencyKey = "\(campaign)/\(row)"
+        self.segments = segments
+    }
+}
+
+/// A provider's answer. Providers never throw for an answer: every outcome is a value.
+public enum SendOutcome: Sendable, Equatable {
+    /// Accepted for delivery, with the provider's message id.
+    case accepted(providerRef: String)
+    /// Too fast: send again later (after `retryAfter` when the provider says).
+    case throttled(retryAfter: Duration?)
+    /// Failed this time (server error, timeout, connection reset): worth retrying.
+    case transient(reason: String)
+    /// Refused for good (invalid number, opted out, blocked country).
+    case permanent(reason: String)
+    /// The account's spend limit is reached: nothing more can be sent for now.
+    case spendLimit(reason: String)
+}
+
+/// What a provider guarantees, which decides how the engine may recover.
+public struct ProviderCapabilities: Sendable {
+    /// A second request with a known idempotency key is acknowledged without a
+    /// second delivery, so messages left in doubt by a crash are resent safely.
+    public var honoursIdempotencyKeys: Bool
+
+    public init(honoursIdempotencyKeys: Bool) {
+        self.honoursIdempotencyKeys = honoursIdempotencyKeys
+    }
+}
+
+public protocol MessageProvider: Sendable {
+    var name: String { get }
+    var capabilities: ProviderCapabilities { get }
+    func send(_ message: OutboundMessage) async -> SendOutcome
+    /// Releases connections and files. Called once, after the last send.
+    func shutdown() async
+}

@@ -1,0 +1,17 @@
+/// How the built-in simulated provider behaves.
+public struct SimulatorConfiguration: Sendable, Equatable {
+    /// Latency of each send in milliseconds, drawn uniformly from this range.
+    public var latencyMilliseconds: ClosedRange<Double> = 0...0
+    /// Share of sends answered with a transient failure (0...1).
+    public var failureRate: Double = 0
+    /// Share of sends answered with a permanent failure (0...1).
+    public var permanentFailureRate: Double = 0
+    /// Messages per second accepted before answering "throttled"; nil for no throttle.
+    public var throttleMessagesPerSecond: Double?
+    /// Seed of the random draws, so a run can be repeated.
+    public var seed: UInt64 = 1
+    /// A JSON Lines file every delivered message is appended to.
+    public var outboxPath: String?
+
+    public init() {}
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HeraldCore
+import Synchronization
+
+/// The built-in provider: behaves like a messaging API (latency, transient and
+/// permanent failures, throttling, idempotency keys) without a network.
+///
+/// With an outbox, the outbox is also its memory: keys delivered in any earlier
+/// run are acknowledged again without a second delivery, as a real provider that
+/// honours idempotency keys would. Without one, it remembers nothing.
+public final class SimulatorProvider: MessageProvider {
+    public let name = "simulator"
+    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: true)
+    public let configuration: SimulatorConfiguration
+
+    private struct State {
+        var random: SplitMix64
+        var delivered: Set<String>
+        var tokens: Double
+        var lastRefill: ContinuousClock.Instant
+    }
+
+    private let state: Mutex<State>
+    private let outbox: Outbox?
+
+    public init(configuration: SimulatorConfiguration) throws {
+        self.configuration = configuration
+        var delivered = Set<String>()
+        if let path = configuration.outboxPath {
+            delivered = Outbox.deliveredKeys(path: path)
+            outbox = try Outbox(path: path)
+        } else {
+            outbox = nil
+        }
+        state = Mutex(State(
+            random: SplitMix64(seed: configuration.seed), delivered: delivered,
+            tokens: configuration.throttleMessagesPerSecond ?? 0, lastRefill: .now))
+    }
+
+    public func send(_ message: OutboundMessage) async -> SendOutcome {
+        let latency = state.withLock { state -> Double in
+            let range = configuration.latencyMilliseconds
+            return range.lowerBound + (range.upperBound - range.lowerBound) * state.random.unit()
+        }
+        if latency > 0 { try? await Task.sleep(for: .microseconds(Int(latency * 1000))) }
+        return state.withLock { state in decide(message, &state) }
+    }
+
+    private func decide(_ message: OutboundMessage, _ state: inout State) -> SendOutcome {
+        let reference = "sim-\(message.idempotencyKey)"
+        if let rate = configuration.throttleMessagesPerSecond {
+            let now = ContinuousClock.now
+            let elapsed = state.lastRefill.duration(to: now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            state.tokens = min(max(rate, 1), state.tokens + seconds * rate)
+            state.lastRefill = now
+            guard state.tokens >= 1 else { return .throttled(retryAfter: nil) }
+            state.tokens -= 1
+        }
+        if outbox != nil, state.delivered.contains(message.idempotencyKey) { return .accepted(providerRef: reference) }
+        let draw = state.random.unit()
+        if draw < configuration.permanentFailureRate {
+            return .permanent(reason: "simulated permanent failure: destination rejected")
+        }
+        if draw < configuration.permanentFailureRate + configuration.failureRate {
+            return .transient(reason: "simulated transient failure")
+        }
+        if let outbox {
+            do {
+                try outbox.append(message)
+            } catch {
+                return .transient(reason: "\(error)")
+            }
+            state.delivered.insert(message.idempotencyKey)
+        }
+        return .accepted(providerRef: reference)
+    }
+
+    public func shutdown() async {}
+}

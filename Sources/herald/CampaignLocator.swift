@@ -1,0 +1,17 @@
+import Foundation
+import HeraldEngine
+import HeraldStore
+
+/// `resume` takes a campaign id or a file: an existing file is used as is,
+/// otherwise the id is looked up in the journal for the file it was run from.
+enum CampaignLocator {
+    static func file(for argument: String, journalPath: String) throws -> String {
+        if FileManager.default.fileExists(atPath: argument) { return argument }
+        let journal = try Journal(path: journalPath, create: false)
+        let id = argument.hasSuffix("@simulation") ? String(argument.dropLast("@simulation".count)) : argument
+        guard let record = try journal.campaign(id: argument) ?? journal.campaign(id: id) else {
+            throw JournalError.unknownCampaign(argument, path: journalPath)
+        }
+        return record.campaignPath
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct Herald: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Send a personalised message to everyone in a recipient CSV, exactly once.",
+        discussion: "Exit codes: 0 done, 1 unexpected error, 3 invalid input, 4 journal unusable, "
+            + "5 campaign busy in another process, 6 rows left in doubt, 7 provider spend limit, "
+            + "130/143 stopped by SIGINT/SIGTERM (resumable), 64 bad command line.",
+        subcommands: [ValidateCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self]
+    )
+}

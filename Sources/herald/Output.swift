@@ -1,0 +1,74 @@
+import HeraldEngine
+import HeraldStore
+
+/// Short human summaries for stdout.
+enum Output {
+    static func validationLine(_ report: ValidationReport) -> String {
+        var line = "\(report.campaign): \(Terminal.format(report.rows)) rows, \(Terminal.format(report.sendable)) to send"
+        if report.duplicates > 0 { line += ", \(Terminal.format(report.duplicates)) duplicate numbers (sent once)" }
+        if report.problemCount > 0 {
+            let reasons = report.problemsByReason.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { "\($0.key.rawValue) \(Terminal.format($0.value))" }.joined(separator: ", ")
+            line += ", \(Terminal.format(report.problemCount)) with problems (\(reasons))"
+        } else {
+            line += "; no problems"
+        }
+        return line
+    }
+
+    static func summary(_ summary: RunSummary) -> String {
+        let counts = summary.counts
+        var lines: [String] = []
+        var head = "\(summary.campaign): \(summary.state.rawValue): \(Terminal.format(counts[.sent])) sent, "
+            + "\(Terminal.format(counts[.failed])) failed, \(Terminal.format(counts[.skipped])) skipped"
+        if !counts.byReason.isEmpty { head += " (\(reasons(counts)))" }
+        head += ", \(Terminal.format(counts[.inDoubt])) in doubt, "
+            + "\(Terminal.format(counts[.pending] + counts[.retry] + counts[.sending])) remaining"
+        lines.append(head)
+        let rate = summary.elapsedSeconds > 0 ? Double(summary.sentThisRun) / summary.elapsedSeconds : 0
+        var run = "this run: \(Terminal.format(summary.sentThisRun)) sent in \(String(format: "%.1f", summary.elapsedSeconds)) s"
+            + " (\(Terminal.format(Int(rate))) msg/s)"
+        if summary.imported > 0 { run += "; imported \(Terminal.format(summary.imported)) rows" }
+        if summary.recoveredInDoubt > 0 {
+            run += "; \(Terminal.format(summary.recoveredInDoubt)) rows were in doubt after the last run"
+                + (summary.resentInDoubt ? " and were resent (the provider dedupes them)" : "")
+        }
+        lines.append(run)
+        switch summary.stop {
+        case .signal:
+            lines.append("stopped by signal; `herald resume \(summary.campaign)` continues where it stopped")
+        case .limit:
+            lines.append("--limit reached; `herald resume \(summary.campaign)` continues")
+        case .providerSpendLimit(let detail):
+            lines.append("the provider's spend limit is reached (\(detail)); resume once it is raised")
+        case nil:
+            if counts[.inDoubt] > 0 {
+                lines.append("rows in doubt may or may not have been delivered: `herald status \(summary.campaign)` lists them; "
+                    + "`herald resume \(summary.campaign) --resend-in-doubt` sends them again")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func status(_ status: CampaignStatus) -> String {
+        var lines = ["\(status.campaign): \(status.state), \(Terminal.format(status.total)) rows (\(status.campaignFile))"]
+        let order = ["pending", "sending", "retry", "sent", "failed", "skipped", "in_doubt"]
+        lines.append("  " + order.map { "\($0) \(Terminal.format(status.counts[$0] ?? 0))" }.joined(separator: "  "))
+        if !status.reasons.isEmpty {
+            lines.append("  reasons: " + status.reasons.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
+        }
+        if !status.inDoubtRows.isEmpty {
+            lines.append("  in doubt (CSV lines): " + status.inDoubtRows.map(String.init).joined(separator: ", "))
+        }
+        if let lease = status.lease {
+            lines.append("  being sent by pid \(lease.pid) on \(lease.host), last heartbeat \(lease.heartbeat)")
+        }
+        lines.append("  updated \(status.updatedAt)")
+        return lines.joined(separator: "\n")
+    }
+
+    private static func reasons(_ counts: CampaignCounts) -> String {
+        counts.byReason.sorted { $0.key < $1.key }.map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import HeraldEngine
+
+/// Flags shared by `run` and `resume`.
+struct SendOptions: ParsableArguments {
+    @Flag(help: "Send the campaign's messages through the built-in simulator, whatever its provider.")
+    var simulate = false
+
+    @Option(help: "Stop after sending this many messages in this run.")
+    var limit: Int?
+
+    @Flag(help: "Send rows left in doubt by a crash again (they may be delivered twice).")
+    var resendInDoubt = false
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Send a campaign; run again (or resume) to continue after a stop.")
+
+    @Argument(help: "Campaign file (YAML).")
+    var file: String
+
+    @Flag(help: "Refuse to send anything if any recipient row has a problem.")
+    var strict = false
+
+    @OptionGroup var send: SendOptions
+    @OptionGroup var journal: JournalOptions
+
+    func run() async throws {
+        var options = RunOptions()
+        options.strict = strict
+        options.simulate = send.simulate
+        options.limit = send.limit
+        options.resendInDoubt = send.resendInDoubt
+        try await Sending.perform(campaignFile: file, journalPath: journal.path, options: options)
+    }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a campaign already in the journal, by id or campaign file.")
+
+    @Argument(help: "Campaign id, or its campaign file.")
+    var campaign: String
+
+    @OptionGroup var send: SendOptions
+    @OptionGroup var journal: JournalOptions
+
+    func run() async throws {
+        var options = RunOptions()
+        options.simulate = send.simulate
+        options.limit = send.limit
+        options.resendInDoubt = send.resendInDoubt
+        options.mustExist = true
+        let file: String
+        do {
+            file = try CampaignLocator.file(for: campaign, journalPath: journal.path)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+        try await Sending.perform(campaignFile: file, journalPath: journal.path, options: options)
+    }
+}
+
+/// What `run` and `resume` share: load, trap signals, run, print, exit.
+enum Sending {
+    static func perform(campaignFile: String, journalPath: String, options: RunOptions) async throws {
+        let stop = StopSignal()
+        let trap = SignalTrap(stop: stop)
+        defer { trap.cancel() }
+        do {
+            let plan = try CampaignPlan.load(campaignPath: campaignFile)
+            var runner = CampaignRunner(plan: plan, journalPath: journalPath, options: options, stop: stop)
+            runner.onProgress = { Terminal.progress($0) }
+            let summary = try await runner.run()
+            Terminal.clearProgress()
+            print(Output.summary(summary))
+            let status = ExitStatus(for: summary)
+            if status != .success { throw ExitCode(status.rawValue) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let failed as ValidationFailed {
+            for problem in failed.report.problems { print(problem) }
+            print(Output.validationLine(failed.report))
+            Terminal.error("--strict: \(Terminal.format(failed.report.problemCount)) rows have problems; nothing was sent")
+            throw ExitCode(ExitStatus.invalidInput.rawValue)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}

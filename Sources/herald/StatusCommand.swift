@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import HeraldEngine
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show campaigns' progress: counts by state, skip reasons, rows in doubt.")
+
+    @Argument(help: "Campaign id; all campaigns when omitted.")
+    var campaign: String?
+
+    @Flag(help: "Print JSON: one object for a campaign id, else {\"campaigns\": [...]}.")
+    var json = false
+
+    @OptionGroup var journal: JournalOptions
+
+    func run() async throws {
+        do {
+            let statuses = try CampaignStatus.load(journalPath: journal.path, id: campaign)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                let data: Data
+                if campaign != nil {
+                    data = try encoder.encode(statuses[0])
+                } else {
+                    data = try encoder.encode(["campaigns": statuses])
+                }
+                print(String(decoding: data, as: UTF8.self))
+            } else if statuses.isEmpty {
+                print("no campaigns in \(journal.path)")
+            } else {
+                print(statuses.map(Output.status).joined(separator: "\n\n"))
+            }
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}

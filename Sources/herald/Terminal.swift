@@ -1,0 +1,59 @@
+import Foundation
+import HeraldEngine
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writing to the terminal: errors and the progress line go to stderr.
+enum Terminal {
+    static let stderrIsTTY = isatty(2) == 1
+
+    static func error(_ message: String) {
+        clearProgress()
+        FileHandle.standardError.write(Data("herald: error: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        clearProgress()
+        FileHandle.standardError.write(Data("herald: \(message)\n".utf8))
+    }
+
+    /// Rewrites the progress line in place; only when stderr is a terminal.
+    static func progress(_ progress: RunProgress) {
+        guard stderrIsTTY else { return }
+        let text: String
+        switch progress.phase {
+        case .importing:
+            text = "importing: \(format(progress.done)) rows"
+        case .sending, .waiting:
+            var line = "\(format(progress.done))/\(format(progress.total)) done  \(format(Int(progress.rate))) msg/s"
+            if let left = progress.secondsLeft { line += "  ETA \(duration(left))" }
+            if progress.phase == .waiting { line += "  (waiting for retries)" }
+            text = line
+        }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    static func clearProgress() {
+        if stderrIsTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    static func format(_ number: Int) -> String {
+        let digits = String(number)
+        var out = ""
+        for (index, character) in digits.reversed().enumerated() {
+            if index > 0, index % 3 == 0, character != "-" { out.append(",") }
+            out.append(character)
+        }
+        return String(out.reversed())
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        let (h, m, s) = (total / 3600, total / 60 % 60, total % 60)
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
+    }
+}
