@@ -1,1 +1,101 @@
-print("x")
+// herald-bench: figures for Herald's speed and memory targets, one JSON line each.
+//
+//   swift run -c release herald-bench            # 100,000 and 1,000,000 rows, each in its own process
+//   swift run -c release herald-bench e2e 250000 # one size
+//
+// Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
+// Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
+// exchange not assigned to subscribers, sent only to the in-process simulator.
+import Foundation
+import HeraldEngine
+import HeraldStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func peakRSSMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? -1
+        return kilobytes / 1024
+    }
+    return -1
+}
+
+func emit(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+    fflush(nil)
+}
+
+/// Writes a campaign, a template and `rows` recipients into `folder`.
+func makeCampaign(in folder: URL, rows: Int) throws -> String {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try """
+    id: bench
+    channel: sms
+    variables:
+      name: {type: string, required: true, max_length: 40}
+      code: {type: string, required: true}
+      points: {type: integer, default: 0}
+    body: "Hi <name>, your code is <code>. You have <points> points."
+    """.write(to: folder.appendingPathComponent("template.yaml"), atomically: true, encoding: .utf8)
+    try """
+    id: bench
+    template: template.yaml
+    recipients: recipients.csv
+    provider: {kind: simulator}
+    rate: {max_in_flight: 256}
+    """.write(to: folder.appendingPathComponent("campaign.yaml"), atomically: true, encoding: .utf8)
+    let handle = try FileHandle(forWritingTo: {
+        let url = folder.appendingPathComponent("recipients.csv")
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        return url
+    }())
+    var chunk = "phone,name,code,points\n"
+    for index in 0..<rows {
+        let area = 201 + index / 10_000 % 798
+        chunk += "+1 \(area) 555 \(String(format: "%04d", index % 10_000)),Person \(index),C\(index % 99_991),\(index % 500)\n"
+        if chunk.utf8.count > 1 << 20 {
+            handle.write(Data(chunk.utf8))
+            chunk = ""
+        }
+    }
+    handle.write(Data(chunk.utf8))
+    try handle.close()
+    return folder.appendingPathComponent("campaign.yaml").path
+}
+
+func endToEnd(rows: Int) async throws {
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let campaign = try makeCampaign(in: folder, rows: rows)
+    let plan = try CampaignPlan.load(campaignPath: campaign)
+    let runner = CampaignRunner(plan: plan, journalPath: folder.appendingPathComponent("journal.sqlite").path,
+                                options: RunOptions(), stop: StopSignal())
+    let summary = try await runner.run()
+    precondition(summary.counts[.sent] == rows, "expected \(rows) sent, got \(summary.counts[.sent])")
+    let sendSeconds = summary.elapsedSeconds - summary.importSeconds
+    emit(["figure": "import_rows_per_s", "rows": rows, "value": Int(Double(rows) / summary.importSeconds),
+          "seconds": summary.importSeconds, "target": ">= 300000"])
+    emit(["figure": "send_settle_msgs_per_s", "rows": rows, "value": Int(Double(rows) / sendSeconds),
+          "seconds": sendSeconds])
+    emit(["figure": "end_to_end_msgs_per_s", "rows": rows, "value": Int(Double(rows) / summary.elapsedSeconds),
+          "seconds": summary.elapsedSeconds, "target": ">= 50000"])
+    emit(["figure": "peak_rss_mb", "rows": rows, "value": peakRSSMegabytes(), "target": "<= 100, flat in rows"])
+}
+
+let arguments = CommandLine.arguments
+if arguments.count >= 3, arguments[1] == "e2e", let rows = Int(arguments[2]) {
+    try await endToEnd(rows: rows)
+} else {
+    for rows in [100_000, 1_000_000] {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: arguments[0])
+        child.arguments = ["e2e", String(rows)]
+        try child.run()
+        child.waitUntilExit()
+        if child.terminationStatus != 0 { exit(child.terminationStatus) }
+    }
+}

@@ -36,7 +36,7 @@ public final class CSVReader {
         chunk = [UInt8](repeating: 0, count: chunkSize)
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CSVError(.cannotOpen(errno: errno), path: path) }
-        guard csv_init(&parser, UInt8(CSV_REPALL_NL | CSV_STRICT_FINI)) == 0 else {
+        guard csv_init(&parser, UInt8(CSV_REPALL_NL)) == 0 else {
             close(fd)
             throw CSVError(.outOfMemory, path: path)
         }
@@ -97,7 +97,10 @@ public final class CSVReader {
         let context = Unmanaged.passUnretained(collector).toOpaque()
         if count == 0 {
             finished = true
-            if csv_fini(&parser, fieldCallback, rowCallback, context) != 0 {
+            // libcsv reports an unclosed quote only in strict mode, which would also stop
+            // at the first stray quote; so look at its state: inside a quoted field.
+            let insideQuotes = parser.pstate == 2 && parser.quoted != 0
+            if insideQuotes || csv_fini(&parser, fieldCallback, rowCallback, context) != 0 {
                 throw CSVError(.unterminatedQuote, path: path, line: collector.recordLine)
             }
             return false

@@ -51,12 +51,15 @@ public struct CampaignRunner: Sendable {
             try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath)
         }
         var imported = 0
+        var importSeconds = 0.0
         let cid: Int64
         var recovered = 0
         switch opening {
         case .needsImport(let id):
             cid = id
+            let importStart = ContinuousClock.now
             imported = try await importRows(cid: cid, journal: journal)
+            importSeconds = importStart.duration(to: .now).seconds
         case .ready(let id, let inDoubt):
             cid = id
             recovered = inDoubt
@@ -84,8 +87,7 @@ public struct CampaignRunner: Sendable {
             let elapsed = started.duration(to: .now)
             return RunSummary(
                 campaign: inputs.id, state: state, counts: finalCounts, sentThisRun: outcome.sent,
-                elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                stop: outcome.stop, imported: imported, recoveredInDoubt: recovered, resentInDoubt: resend)
+                elapsedSeconds: elapsed.seconds, stop: outcome.stop, imported: imported, importSeconds: importSeconds, recoveredInDoubt: recovered, resentInDoubt: resend)
         } catch {
             await provider.shutdown()
             _ = try? await journal.run { try $0.release(cid: cid, owner: owner, state: .stopped) }
@@ -146,4 +148,9 @@ public struct CampaignRunner: Sendable {
             throw error
         }
     }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -23,6 +23,8 @@ public struct RunSummary: Sendable {
     public let stop: StopReason?
     /// Rows imported by this run (0 when the campaign was already in the journal).
     public let imported: Int
+    /// Seconds spent importing (0 when nothing was imported).
+    public let importSeconds: Double
     /// Rows found in doubt when the run started (their last process died mid-send).
     public let recoveredInDoubt: Int
     /// Whether in-doubt rows were resent (provider dedupes, or --resend-in-doubt).

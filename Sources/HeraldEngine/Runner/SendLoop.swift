@@ -137,8 +137,7 @@ struct ProgressMeter {
         let now = ContinuousClock.now
         guard force || last.duration(to: now) >= .milliseconds(200) else { return }
         last = now
-        let elapsed = start.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = start.duration(to: now).seconds
         let rate = seconds > 0 ? Double(sentThisRun) / seconds : 0
         let left = rate > 0 ? Double(total - done) / rate : nil
         report(RunProgress(phase: phase, done: done, total: total, rate: rate, secondsLeft: left))
