@@ -84,6 +84,13 @@ func endToEnd(rows: Int) async throws {
     emit(["figure": "end_to_end_msgs_per_s", "rows": rows, "value": Int(Double(rows) / summary.elapsedSeconds),
           "seconds": summary.elapsedSeconds, "target": ">= 50000"])
     emit(["figure": "peak_rss_mb", "rows": rows, "value": peakRSSMegabytes(), "target": "<= 100, flat in rows"])
+    // After the RSS reading: validate keeps a set of numbers to count duplicates.
+    let scanStart = ContinuousClock.now
+    let report = try plan.validate()
+    let scanSeconds = scanStart.duration(to: .now)
+    let scanned = Double(scanSeconds.components.seconds) + Double(scanSeconds.components.attoseconds) * 1e-18
+    precondition(report.sendable == rows, "generated rows must all be valid and distinct")
+    emit(["figure": "validate_rows_per_s", "rows": rows, "value": Int(Double(rows) / scanned), "seconds": scanned])
 }
 
 let arguments = CommandLine.arguments

@@ -13,7 +13,10 @@ struct ScannedRow {
 /// Reads the recipient CSV and checks every row against the template: field
 /// count, UTF-8, phone number, each variable's type and constraints, then renders
 /// the body. Streaming: memory does not grow with the file.
-final class RecipientScanner {
+///
+/// `@unchecked Sendable`: a scanner is used by one thread at a time; `produce`
+/// hands it to the scanning thread and its creator does not touch it again.
+final class RecipientScanner: @unchecked Sendable {
     let plan: CampaignPlan
     let reader: CSVReader
     let renderer: RowRenderer

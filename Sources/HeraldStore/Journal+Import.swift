@@ -28,6 +28,7 @@ public final class ImportWriter {
     let cid: Int64
     let batchSize: Int
     private var inBatch = 0
+    private var insert: Statement?
     private var time: Int64
     public private(set) var rows = 0
 
@@ -39,18 +40,16 @@ public final class ImportWriter {
     }
 
     public func add(_ row: ImportedRow) throws(JournalError) {
-        try journal.read {
+        do {
             if inBatch == 0 { try journal.db.execute("BEGIN IMMEDIATE") }
-            let insert = try journal.db.statement(
-                """
-                INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                """)
-            insert.bind(1, cid).bind(2, row.row)
-                .bind(3, row.skipReason == nil ? MessageState.pending.rawValue : MessageState.skipped.rawValue)
-                .bind(4, row.destination.map { Int64($0) }).bind(5, row.region)
-            if row.skipReason == nil { insert.bind(6, utf8: row.body) } else { insert.bind(6, nil as String?) }
-            insert.bind(7, row.skipReason).bind(8, row.skipDetail).bind(9, time)
+            let insert = try insertStatement()
+            insert.bind(2, row.row).bind(4, row.destination.map { Int64($0) }).bind(5, row.region)
+            if let reason = row.skipReason {
+                insert.bind(3, MessageState.skipped.rawValue).bind(6, nil as String?).bind(7, reason).bind(8, row.skipDetail)
+            } else {
+                insert.bind(3, MessageState.pending.rawValue).bind(6, utf8: row.body).bind(7, nil as String?)
+                    .bind(8, nil as String?)
+            }
             try insert.run()
             rows += 1
             inBatch += 1
@@ -58,8 +57,24 @@ public final class ImportWriter {
                 try journal.db.execute("COMMIT")
                 inBatch = 0
                 time = journal.now()
+                insert.bind(9, time)
             }
+        } catch {
+            throw JournalError.wrap(error, path: journal.path)
         }
+    }
+
+    /// The insert statement, prepared once with the values every row shares bound.
+    private func insertStatement() throws(SQLiteError) -> Statement {
+        if let insert { return insert }
+        let statement = try journal.db.preparedOnce(
+            """
+            INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            """)
+        statement.bind(1, cid).bind(9, time)
+        insert = statement
+        return statement
     }
 
     /// Commits the last rows, marks every repeat of a destination as a duplicate

@@ -120,22 +120,33 @@ public struct CampaignRunner: Sendable {
         let plan = self.plan
         let progress = onProgress
         do {
+            let scanner = try RecipientScanner(plan: plan)
+            let channel = BatchChannel(capacity: 4)
+            scanner.produce(into: channel)
             return try await journal.run { journal in
-                let scanner = try RecipientScanner(plan: plan)
                 let writer = journal.importWriter(cid: cid)
                 defer { journal.endImport() }
                 var lastReport = ContinuousClock.now
                 do {
-                    try scanner.scan { row in
-                        try writer.add(ImportedRow(
-                            row: row.line, destination: row.phone?.digits, region: row.phone?.region, body: row.body,
-                            skipReason: row.problem?.reason.rawValue, skipDetail: row.problem?.description))
-                        if writer.rows & 0x3FFF == 0, let progress, lastReport.duration(to: .now) > .milliseconds(200) {
+                    while let batch = try channel.take() {
+                        try batch.bodies.withUnsafeBufferPointer { bodies in
+                            var start = 0
+                            for entry in batch.entries {
+                                let body = UnsafeBufferPointer(rebasing: bodies[start..<entry.bodyEnd])
+                                start = entry.bodyEnd
+                                try writer.add(ImportedRow(
+                                    row: entry.line, destination: entry.phone?.digits, region: entry.phone?.region,
+                                    body: body, skipReason: entry.problem?.reason.rawValue,
+                                    skipDetail: entry.problem?.description))
+                            }
+                        }
+                        if let progress, lastReport.duration(to: .now) > .milliseconds(200) {
                             lastReport = .now
                             progress(RunProgress(phase: .importing, done: writer.rows, total: 0, rate: 0))
                         }
                     }
                 } catch {
+                    channel.cancel()
                     writer.abandon()
                     throw error
                 }

@@ -50,6 +50,14 @@ final class SQLiteDatabase {
         return statement
     }
 
+    /// A prepared statement owned by the caller, not cached: bindings persist
+    /// between runs, so values shared by every row are bound once.
+    func preparedOnce(_ sql: String) throws(SQLiteError) -> Statement {
+        var raw: OpaquePointer?
+        try check(sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil), sql: sql)
+        return Statement(raw!, database: self, sql: sql)
+    }
+
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
