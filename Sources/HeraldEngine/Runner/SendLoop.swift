@@ -65,6 +65,11 @@ extension CampaignRunner {
         var current = try await step(claim: claimAllowance())
         while true {
             if current.isEmpty {
+                if !unsettled.isEmpty {
+                    // Outcomes not yet recorded may include retries: record them first.
+                    current = try await step(claim: claimAllowance())
+                    continue
+                }
                 if stopReason == nil, let requested = stop.requested { stopReason = requested }
                 if stopReason == nil, let limit = options.limit, claimedTotal >= limit { stopReason = .limit }
                 if stopReason != nil { break }
