@@ -48,6 +48,6 @@ let package = Package(
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
         .testTarget(name: "HeraldEngineTests", dependencies: ["HeraldEngine"]),
-        .testTarget(name: "HeraldCLITests", dependencies: ["HeraldEngine"]),
+        .testTarget(name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore"]),
     ]
 )

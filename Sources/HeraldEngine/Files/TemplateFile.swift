@@ -31,7 +31,7 @@ public enum TemplateFile {
             let body = try TemplateBody(parsing: bodyText)
             return try Template(id: id, channel: channel, variables: variables, body: body)
         } catch {
-            throw top.error(error.isAboutVariables ? "variables" : "body", error.description)
+            throw InputError(file: path, line: top.line(of: error.isAboutVariables ? "variables" : "body"), error.description)
         }
     }
 

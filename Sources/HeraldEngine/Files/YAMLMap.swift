@@ -49,9 +49,11 @@ struct YAMLMap {
 
     func node(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
 
+    /// The line a key is on (the mapping's own line when the key is absent).
+    func line(of key: String) -> Int? { entries.first { $0.key == key }?.line ?? line }
+
     func error(_ key: String, _ message: String) -> InputError {
-        let line = entries.first { $0.key == key }?.line ?? self.line
-        return InputError(file: file, line: line, "\(Self.join(path, key)): \(message)")
+        InputError(file: file, line: line(of: key), "\(Self.join(path, key)): \(message)")
     }
 
     /// Fails on the first key not in `allowed`, listing the allowed ones.
