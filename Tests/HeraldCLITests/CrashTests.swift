@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// Kills real `herald` processes and checks the simulator's outbox: every valid
+/// recipient exactly once, whatever moment the process died at.
+@Suite(.serialized) struct CrashTests {
+    struct OutboxLine: Decodable {
+        let destination: String
+        let idempotency_key: String
+    }
+
+    /// 3,000 recipients with a few bad rows and duplicates; returns the numbers that must be delivered.
+    func makeCampaign(_ fixture: CLIFixture) throws -> (file: String, expected: Set<String>) {
+        let rows = CLIFixture.rows(3000)
+        var lines = rows.map(\.line)
+        lines.insert("+44 7700 9001,Short,AB12", at: 10)        // bad number
+        lines.insert("\(rows[5].phone),Dup,AB12", at: 500)      // duplicate
+        lines.insert("\(rows[2500].phone),Dup,AB12", at: 2900)  // duplicate
+        lines.insert("+44 7700 900777,Lower,ab12", at: 1500)    // pattern mismatch
+        try fixture.write("recipients.csv", "phone,name,code\n" + lines.joined(separator: "\n") + "\n")
+        let file = try fixture.campaign(
+            "crash", provider: "{kind: simulator, latency_ms: \"1-3\", outbox: outbox.jsonl, seed: 42}",
+            extra: "rate: {max_in_flight: 4}")
+        return (file, Set(rows.map(\.phone)))
+    }
+
+    func outbox(_ fixture: CLIFixture) throws -> [OutboxLine] {
+        guard let data = FileManager.default.contents(atPath: fixture.path("outbox.jsonl")) else { return [] }
+        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(OutboxLine.self, from: Data($0)) }
+    }
+
+    func status(_ fixture: CLIFixture) throws -> [String: Any] {
+        let result = try HeraldProcess.run(["status", "crash", "--json"], in: fixture.folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+    }
+
+    @Test func sigkillAtRandomMomentsNeverLosesOrDuplicates() throws {
+        let fixture = try CLIFixture()
+        let (file, expected) = try makeCampaign(fixture)
+        var random = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<6 {
+            let process = try HeraldProcess(["run", file], in: fixture.folder)
+            usleep(UInt32.random(in: 80_000...450_000, using: &random))
+            process.signal(SIGKILL)
+            let result = process.wait()
+            if result.status == 128 + SIGKILL { kills += 1 }
+        }
+        #expect(kills >= 4, "the process should usually still be sending when killed")
+        let delivered = try outbox(fixture).count
+        #expect(delivered > 0 && delivered < expected.count, "kills happened mid-run (\(delivered) delivered)")
+
+        var final: HeraldProcess.Result?
+        for _ in 0..<3 {
+            let result = try HeraldProcess.run(["resume", "crash"], in: fixture.folder)
+            final = result
+            if result.status == 0 { break }
+        }
+        #expect(final?.status == 0, "\(final?.stdout ?? "")\n\(final?.stderr ?? "")")
+
+        let lines = try outbox(fixture)
+        var perDestination: [String: Int] = [:]
+        for line in lines { perDestination[line.destination, default: 0] += 1 }
+        let twice = perDestination.filter { $0.value > 1 }
+        #expect(twice.count == 0, "numbers delivered more than once")
+        #expect(Set(perDestination.keys) == expected)
+        #expect(Set(lines.map(\.idempotency_key)).count == lines.count)
+
+        let status = try status(fixture)
+        let counts = status["counts"] as! [String: Int]
+        #expect(status["state"] as? String == "completed")
+        #expect(counts["sent"] == lines.count)
+        #expect(counts["skipped"] == 4)
+        #expect(counts["sending"] == 0 && counts["in_doubt"] == 0 && counts["pending"] == 0)
+    }
+
+    @Test func sigintStopsCleanlyAndResumeFinishes() throws {
+        let fixture = try CLIFixture()
+        let (file, expected) = try makeCampaign(fixture)
+        let process = try HeraldProcess(["run", file], in: fixture.folder)
+        usleep(400_000)
+        process.signal(SIGINT)
+        let stopped = process.wait()
+        #expect(stopped.status == 130, "\(stopped.stdout)\n\(stopped.stderr)")
+        #expect(stopped.stdout.contains("stopped by signal; `herald resume crash` continues"))
+        let status = try status(fixture)
+        let counts = status["counts"] as! [String: Int]
+        #expect(status["state"] as? String == "stopped")
+        #expect(counts["sending"] == 0 && counts["in_doubt"] == 0)
+        #expect(counts["sent"] == (try outbox(fixture).count))
+
+        let resumed = try HeraldProcess.run(["resume", "crash"], in: fixture.folder)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let lines = try outbox(fixture)
+        #expect(lines.count == expected.count)
+        #expect(Set(lines.map(\.destination)) == expected)
+    }
+
+    @Test func secondSignalExitsAtOnceAndJournalStaysConsistent() throws {
+        let fixture = try CLIFixture()
+        let (file, expected) = try makeCampaign(fixture)
+        let process = try HeraldProcess(["run", file], in: fixture.folder)
+        usleep(300_000)
+        process.signal(SIGTERM)
+        process.signal(SIGTERM)
+        let result = process.wait()
+        #expect(result.status == 143)
+        let resumed = try HeraldProcess.run(["resume", "crash"], in: fixture.folder)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let lines = try outbox(fixture)
+        #expect(lines.count == expected.count)
+        #expect(Set(lines.map(\.destination)) == expected)
+    }
+}
