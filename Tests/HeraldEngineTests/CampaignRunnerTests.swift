@@ -37,7 +37,7 @@ import Testing
         let fixture = try Fixture(
             rows: Self.header + Fixture.validRows(300) + "\n",
             provider: "{kind: simulator, outbox: outbox.jsonl, failure_rate: 0.3, permanent_failure_rate: 0.05, seed: 7}",
-            extra: "retry: {max_attempts: 20}")
+            extra: "retry: {max_attempts: 20, initial_backoff_ms: 5, max_backoff_ms: 50}")
         let summary = try await fixture.runner().run()
         #expect(summary.state == .completed)
         #expect(summary.counts[.sent] + summary.counts[.failed] == 300)
@@ -50,7 +50,7 @@ import Testing
 
     @Test func exhaustedAttemptsFailTheRowWithTheLastReason() async throws {
         let fixture = try Fixture(rows: Self.header + Fixture.validRows(5) + "\n",
-                                  provider: "{kind: simulator, failure_rate: 1}", extra: "retry: {max_attempts: 2}")
+                                  provider: "{kind: simulator, failure_rate: 1}", extra: "retry: {max_attempts: 2, initial_backoff_ms: 5}")
         let summary = try await fixture.runner().run()
         #expect(summary.counts[.failed] == 5)
         #expect(summary.counts.byReason == ["transient": 5])

@@ -16,6 +16,9 @@ public struct CampaignSpec: Sendable {
     public var maxInFlight = 32
     /// Provider answers (transient failures) before a row is failed.
     public var maxAttempts = 3
+    /// Backoff after a transient failure: doubles from `initialBackoff` up to `maxBackoff` (ms).
+    public var initialBackoffMilliseconds = 200
+    public var maxBackoffMilliseconds = 20_000
 
     public enum ProviderSpec: Sendable, Equatable {
         case simulator(SimulatorConfiguration)
@@ -57,8 +60,11 @@ public struct CampaignSpec: Sendable {
             spec.maxInFlight = try rate.int("max_in_flight", in: 1...4096) ?? spec.maxInFlight
         }
         if let retry = try top.map("retry") {
-            try retry.onlyKeys(["max_attempts"])
+            try retry.onlyKeys(["max_attempts", "initial_backoff_ms", "max_backoff_ms"])
             spec.maxAttempts = try retry.int("max_attempts", in: 1...100) ?? spec.maxAttempts
+            spec.initialBackoffMilliseconds = try retry.int("initial_backoff_ms", in: 1...600_000) ?? spec.initialBackoffMilliseconds
+            spec.maxBackoffMilliseconds = try retry.int("max_backoff_ms", in: spec.initialBackoffMilliseconds...3_600_000)
+                ?? max(spec.maxBackoffMilliseconds, spec.initialBackoffMilliseconds)
         }
         return spec
     }

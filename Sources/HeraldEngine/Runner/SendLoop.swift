@@ -17,7 +17,9 @@ extension CampaignRunner {
         let pipelined = provider.capabilities.honoursIdempotencyKeys
         let batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
         let dispatcher = Dispatcher(campaign: journalID, provider: provider, maxInFlight: spec.maxInFlight,
-                                    policy: RetryPolicy(maxAttempts: spec.maxAttempts))
+                                    policy: RetryPolicy(maxAttempts: spec.maxAttempts,
+                                                        baseDelay: Int64(spec.initialBackoffMilliseconds),
+                                                        maxDelay: Int64(spec.maxBackoffMilliseconds)))
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
                                   total: startCounts.total, report: onProgress)
