@@ -1,4 +1,5 @@
 import CLibCSV
+import HeraldCore
 
 #if canImport(Glibc)
 import Glibc
@@ -29,10 +30,11 @@ public final class CSVReader {
     private var finished = false
 
     /// Opens the file and reads its header row.
-    /// `observe` sees every byte read, in order (used to hash the file in the same pass).
-    public init(path: String, chunkSize: Int = 1 << 18, observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(CSVError) {
+    /// With `skipComments`, records whose first field starts with `#` are skipped
+    /// (for hand-written files such as price books; never for recipients).
+    public init(path: String, chunkSize: Int = 1 << 18, skipComments: Bool = false) throws(CSVError) {
         self.path = path
-        self.observe = observe
+        self.skipComments = skipComments
         chunk = [UInt8](repeating: 0, count: chunkSize)
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CSVError(.cannotOpen(errno: errno), path: path) }
@@ -45,6 +47,7 @@ public final class CSVReader {
         while headerRecord == nil {
             let more = try fill()
             collector.withRecords { record in
+                if skipComments, record[0].first == UInt8(ascii: "#") { return .consume }
                 if headerRecord == nil {
                     headerRecord = (0..<record.count).map { String(validating: record[$0], as: UTF8.self) ?? "\u{FFFD}" }
                     line = record.line
@@ -54,12 +57,12 @@ public final class CSVReader {
             }
             if !more && headerRecord == nil { throw CSVError(.empty, path: path) }
         }
-        header = headerRecord!.map { $0.trimmingCharacters() }
+        header = headerRecord!.map(\.trimmingSpaces)
         headerLine = line
         try checkHeader()
     }
 
-    private let observe: ((UnsafeRawBufferPointer) -> Void)?
+    private let skipComments: Bool
 
     deinit {
         csv_free(&parser)
@@ -72,6 +75,7 @@ public final class CSVReader {
         var stop = false
         while !stop {
             collector.withRecords { record in
+                if skipComments, record[0].first == UInt8(ascii: "#") { return .consume }
                 do {
                     if try body(record) { return .consume }
                 } catch {
@@ -107,7 +111,6 @@ public final class CSVReader {
         }
         let parsedAll = chunk.withUnsafeBytes { buffer -> Bool in
             var bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            observe?(bytes)
             if atStart {
                 atStart = false
                 if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
@@ -214,14 +217,5 @@ private final class Collector {
         fieldEnds.removeAll(keepingCapacity: true)
         fieldEnds.append(contentsOf: partial)
         recordStart = 0
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var view = Substring(self)
-        while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
-        while let last = view.last, last == " " || last == "\t" { view.removeLast() }
-        return String(view)
     }
 }

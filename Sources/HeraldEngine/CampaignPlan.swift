@@ -8,14 +8,16 @@ public struct CampaignPlan: Sendable {
     public let spec: CampaignSpec
     public let template: Template
     public let templateSHA: String
+    /// Prices from the campaign's `prices` file; nil when it names none.
+    public let priceBook: PriceBook?
 
     public static func load(campaignPath: String) throws(InputError) -> CampaignPlan {
         let spec = try CampaignSpec.load(path: campaignPath)
         let template: Template
-        do {
-            template = try TemplateFile.load(path: spec.templatePath)
-        }
-        let plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath))
+        template = try TemplateFile.load(path: spec.templatePath)
+        let priceBook = try spec.pricesPath.map { path throws(InputError) in try PriceBookFile.load(path: path) }
+        let plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath),
+                                priceBook: priceBook)
         // Opening the scanner checks the CSV header against the template now,
         // so a missing column is reported before anything else happens.
         _ = try RecipientScanner(plan: plan)
@@ -25,6 +27,7 @@ public struct CampaignPlan: Sendable {
     /// The identity the journal checks on every start of this campaign.
     func inputs(recipientsSHA: String) -> CampaignInputs {
         CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
-                       recipientsSHA: recipientsSHA, channel: template.channel.rawValue)
+                       recipientsSHA: recipientsSHA, channel: template.channel.rawValue,
+                       ledgerScope: spec.isSimulated ? "simulated" : "real", limits: spec.budget)
     }
 }

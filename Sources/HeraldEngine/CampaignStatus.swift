@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldStore
 
 /// A campaign's standing as `herald status` shows it (and prints with `--json`).
@@ -21,9 +22,35 @@ public struct CampaignStatus: Codable, Sendable {
     public let inDoubtRows: [Int]
     public let updatedAt: String
     public let lease: Lease?
+    /// Why the last run stopped early, if it did.
+    public let stopReason: String?
+    public let spend: Spend
+
+    /// Spend against each budget limit (amounts as decimal strings, USD).
+    public struct Spend: Codable, Sendable {
+        /// Accepted by the provider.
+        public let spent: Money
+        /// Reserved by messages in flight or in doubt (counted against the limits).
+        public let reserved: Money
+        public let maxPrice: Money?
+        public let campaignLimit: Money?
+        public let monthlyLimit: Money?
+        /// This month's spend (UTC) in the campaign's channel, across campaigns of its scope.
+        public let month: Int
+        public let monthSpent: Money
+
+        enum CodingKeys: String, CodingKey {
+            case spent, reserved, month
+            case maxPrice = "max_price"
+            case campaignLimit = "campaign_limit"
+            case monthlyLimit = "monthly_limit"
+            case monthSpent = "month_spent"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, state, total, counts, reasons, lease
+        case campaign, state, total, counts, reasons, lease, spend
+        case stopReason = "stop_reason"
         case campaignFile = "campaign_file"
         case inDoubtRows = "in_doubt_rows"
         case updatedAt = "updated_at"
@@ -47,10 +74,17 @@ public struct CampaignStatus: Codable, Sendable {
             let lease = record.leasePID.map {
                 Lease(pid: $0, host: record.leaseHost ?? "", heartbeat: iso(record.leaseHeartbeat ?? 0))
             }
+            let ledger = try journal.ledger(cid: record.cid)
+            let month = BillingMonth.of(milliseconds: journal.now())
+            let spend = Spend(
+                spent: ledger.reduce(.zero) { $0 + $1.spent }, reserved: ledger.reduce(.zero) { $0 + $1.reserved },
+                maxPrice: record.limits.maxPrice, campaignLimit: record.limits.campaignLimit,
+                monthlyLimit: record.limits.monthlyLimit, month: month,
+                monthSpent: try journal.monthSpend(month: month, channel: record.channel, scope: record.ledgerScope))
             return CampaignStatus(
                 campaign: record.id, state: record.state.rawValue, campaignFile: record.campaignPath,
                 total: counts.total, counts: byState, reasons: counts.byReason, inDoubtRows: doubt,
-                updatedAt: iso(record.updatedAt), lease: lease)
+                updatedAt: iso(record.updatedAt), lease: lease, stopReason: record.stopReason, spend: spend)
         }
     }
 

@@ -16,8 +16,9 @@ public enum ExitStatus: Int32, Sendable {
     /// Nothing more can be sent, but rows are in doubt: decide with
     /// `herald resume --resend-in-doubt` (or leave them).
     case inDoubt = 6
-    /// The provider reported its spend limit reached; resume once it is raised.
-    case spendLimit = 7
+    /// The budget stopped the campaign: the next message would pass the campaign or
+    /// monthly limit, or the provider's spend limit was reached. Raise it and resume.
+    case budgetExhausted = 7
     /// Stopped by SIGINT (Ctrl-C); resumable.
     case interrupted = 130
     /// Stopped by SIGTERM; resumable.
@@ -39,7 +40,7 @@ public enum ExitStatus: Int32, Sendable {
     public init(for summary: RunSummary) {
         switch summary.stop {
         case .signal(let number): self = number == 15 ? .terminated : .interrupted
-        case .providerSpendLimit: self = .spendLimit
+        case .budget: self = .budgetExhausted
         case .limit: self = .success
         case nil: self = summary.counts[.inDoubt] > 0 ? .inDoubt : .success
         }

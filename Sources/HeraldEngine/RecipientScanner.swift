@@ -8,6 +8,10 @@ struct ScannedRow {
     var phone: PhoneNumber?
     var body: UnsafeBufferPointer<UInt8>
     var problem: RowProblem?
+    /// SMS encoding and parts of the body (one part for other channels).
+    var segments = SMSSegments(encoding: .gsm7, parts: 1, units: 0)
+    /// What the message costs; zero without a price book.
+    var cost = Money.zero
 }
 
 /// Reads the recipient CSV and checks every row against the template: field
@@ -81,6 +85,7 @@ final class RecipientScanner: @unchecked Sendable {
                 }
                 try output.withUnsafeBufferPointer { rendered in
                     row.body = rendered
+                    if let problem = price(&row) { row.problem = problem }
                     try body(row)
                 }
                 return true
@@ -88,6 +93,24 @@ final class RecipientScanner: @unchecked Sendable {
         } catch let error as CSVError {
             throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
         }
+    }
+}
+
+extension RecipientScanner {
+    /// Counts SMS parts, checks the provider's maxima and prices the message.
+    func price(_ row: inout ScannedRow) -> RowProblem? {
+        let channel = plan.template.channel
+        if channel == .sms {
+            row.segments = SMSSegments(utf8: row.body)
+            let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            if let problem = SMSLimits.check(row.segments, characters: characters) { return problem }
+        }
+        guard let book = plan.priceBook, let phone = row.phone else { return nil }
+        guard let cost = book.cost(region: phone.region, channel: channel, parts: row.segments.parts) else {
+            return RowProblem(reason: .noPrice, detail: "the price book has no \(channel.rawValue) price for \(phone.region) (nor for *)")
+        }
+        row.cost = cost
+        return nil
     }
 }
 

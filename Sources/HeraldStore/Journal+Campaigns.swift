@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// What a campaign is sent from: identity of its inputs, checked on every start.
 public struct CampaignInputs: Sendable {
@@ -7,13 +8,19 @@ public struct CampaignInputs: Sendable {
     public var templateSHA: String
     public var recipientsSHA: String
     public var channel: String
+    /// Campaigns share a monthly ledger only within one scope: `real` or `simulated`.
+    public var ledgerScope: String
+    public var limits: BudgetLimits
 
-    public init(id: String, campaignPath: String, templateSHA: String, recipientsSHA: String, channel: String) {
+    public init(id: String, campaignPath: String, templateSHA: String, recipientsSHA: String, channel: String,
+                ledgerScope: String = "real", limits: BudgetLimits = BudgetLimits()) {
         self.id = id
         self.campaignPath = campaignPath
         self.templateSHA = templateSHA
         self.recipientsSHA = recipientsSHA
         self.channel = channel
+        self.ledgerScope = ledgerScope
+        self.limits = limits
     }
 }
 
@@ -32,6 +39,9 @@ public struct CampaignRecord: Sendable {
     public let leasePID: Int?
     public let leaseHost: String?
     public let leaseHeartbeat: Int64?
+    public let ledgerScope: String
+    public let limits: BudgetLimits
+    public let stopReason: String?
 }
 
 /// The outcome of taking a campaign's lease.
@@ -45,7 +55,7 @@ public enum CampaignOpening: Sendable {
 extension Journal {
     static let campaignColumns = """
         cid, id, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at, updated_at, \
-        lease_pid, lease_host, lease_heartbeat
+        lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason
         """
 
     public func campaign(id: String) throws(JournalError) -> CampaignRecord? {
@@ -71,7 +81,13 @@ extension Journal {
             recipientsSHA: s.string(4) ?? "", channel: s.string(5) ?? "",
             state: CampaignState(rawValue: s.string(6) ?? "") ?? .stopped, totalRows: s.int(7),
             createdAt: s.int64(8), updatedAt: s.int64(9), leasePID: s.optionalInt(10), leaseHost: s.string(11),
-            leaseHeartbeat: s.isNull(12) ? nil : s.int64(12))
+            leaseHeartbeat: s.isNull(12) ? nil : s.int64(12), ledgerScope: s.string(13) ?? "real",
+            limits: BudgetLimits(maxPrice: money(s, 14), campaignLimit: money(s, 15), monthlyLimit: money(s, 16)),
+            stopReason: s.string(17))
+    }
+
+    private static func money(_ s: Statement, _ column: Int32) -> Money? {
+        s.isNull(column) ? nil : Money(nanos: s.int64(column))
     }
 
     /// Takes the campaign's lease in one transaction, creating the campaign if it is
@@ -91,17 +107,20 @@ extension Journal {
                 let insert = try db.statement(
                     """
                     INSERT INTO campaign (id, campaign_path, template_sha, recipients_sha, channel, state, created_at,
-                        updated_at, lease_token, lease_pid, lease_host, lease_heartbeat)
-                    VALUES (?1, ?2, ?3, ?4, ?5, 'importing', ?6, ?6, ?7, ?8, ?9, ?6)
+                        updated_at, lease_token, lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price,
+                        campaign_limit, monthly_limit)
+                    VALUES (?1, ?2, ?3, ?4, ?5, 'importing', ?6, ?6, ?7, ?8, ?9, ?6, ?10, ?11, ?12, ?13)
                     """)
                 insert.bind(1, inputs.id).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
                     .bind(4, inputs.recipientsSHA).bind(5, inputs.channel).bind(6, time).bind(7, owner.token)
-                    .bind(8, owner.pid).bind(9, owner.host)
+                    .bind(8, owner.pid).bind(9, owner.host).bind(10, inputs.ledgerScope)
+                    .bind(11, inputs.limits.maxPrice?.nanos).bind(12, inputs.limits.campaignLimit?.nanos)
+                    .bind(13, inputs.limits.monthlyLimit?.nanos)
                 try insert.run()
                 return .needsImport(cid: db.lastInsertRowID)
             }
             let record = Self.campaignRecord(existing)
-            let token = existing.string(13)
+            let token = existing.string(18)
             existing.reset()
             if owner.considersLive(token: token, pid: record.leasePID, host: record.leaseHost,
                                    heartbeat: record.leaseHeartbeat, now: time) {
@@ -121,12 +140,15 @@ extension Journal {
                 """
                 UPDATE campaign SET campaign_path = ?2, template_sha = ?3, recipients_sha = ?4, channel = ?5,
                     state = CASE WHEN ?6 THEN 'importing' ELSE state END, updated_at = ?7,
-                    lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7
+                    lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7, ledger_scope = ?11,
+                    max_price = ?12, campaign_limit = ?13, monthly_limit = ?14, stop_reason = NULL
                 WHERE cid = ?1
                 """)
             update.bind(1, record.cid).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
                 .bind(4, inputs.recipientsSHA).bind(5, inputs.channel).bind(6, reimport ? 1 : 0).bind(7, time)
-                .bind(8, owner.token).bind(9, owner.pid).bind(10, owner.host)
+                .bind(8, owner.token).bind(9, owner.pid).bind(10, owner.host).bind(11, inputs.ledgerScope)
+                .bind(12, inputs.limits.maxPrice?.nanos).bind(13, inputs.limits.campaignLimit?.nanos)
+                .bind(14, inputs.limits.monthlyLimit?.nanos)
             try update.run()
             if reimport {
                 let purge = try db.statement("DELETE FROM message WHERE cid = ?1")
@@ -197,15 +219,37 @@ extension Journal {
         }
     }
 
-    /// Makes in-doubt rows due for sending again (the provider dedupes, or the user said so).
+    /// Makes in-doubt rows due for sending again. Their reservation is released
+    /// when the provider dedupes (a resend costs nothing if the first got through);
+    /// otherwise it is counted as spent, since the first request may have been
+    /// delivered and the resend reserves again.
     @discardableResult
-    public func resendInDoubt(cid: Int64) throws(JournalError) -> Int {
+    public func resendInDoubt(cid: Int64, providerDedupes: Bool) throws(JournalError) -> Int {
         try write {
+            let channel = try channel(cid: cid)
+            let sums = try db.statement(
+                "SELECT spend_month, sum(cost) FROM message WHERE cid = ?1 AND state = 6 AND spend_month IS NOT NULL GROUP BY spend_month")
+            sums.bind(1, cid)
+            var byMonth: [(Int, Int64)] = []
+            while try sums.step() { byMonth.append((sums.int(0), sums.int64(1))) }
+            sums.reset()
+            for (month, cost) in byMonth {
+                try adjustLedger(cid: cid, month: month, channel: channel, reserved: -cost, spent: providerDedupes ? 0 : cost)
+            }
             let statement = try db.statement(
-                "UPDATE message SET state = 5, not_before = 0, updated_at = ?2 WHERE cid = ?1 AND state = 6")
+                "UPDATE message SET state = 5, not_before = 0, spend_month = NULL, updated_at = ?2 WHERE cid = ?1 AND state = 6")
             statement.bind(1, cid).bind(2, now())
             try statement.run()
             return db.changes
+        }
+    }
+
+    /// Records why a campaign stopped early (shown by `status`).
+    public func setStopReason(cid: Int64, _ reason: String?) throws(JournalError) {
+        try write {
+            let statement = try db.statement("UPDATE campaign SET stop_reason = ?2 WHERE cid = ?1")
+            statement.bind(1, cid).bind(2, reason)
+            try statement.run()
         }
     }
 

@@ -9,6 +9,9 @@ public struct ImportedRow {
     /// Set for rows that are not to be sent.
     public var skipReason: String?
     public var skipDetail: String?
+    /// SMS parts (1 for other channels) and the message's cost in nano-dollars.
+    public var parts = 1
+    public var cost: Int64 = 0
 
     public init(row: Int, destination: UInt64?, region: String?, body: UnsafeBufferPointer<UInt8>,
                 skipReason: String? = nil, skipDetail: String? = nil) {
@@ -44,6 +47,7 @@ public final class ImportWriter {
             if inBatch == 0 { try journal.db.execute("BEGIN IMMEDIATE") }
             let insert = try insertStatement()
             insert.bind(2, row.row).bind(4, row.destination.map { Int64($0) }).bind(5, row.region)
+                .bind(10, row.parts).bind(11, row.cost)
             if let reason = row.skipReason {
                 insert.bind(3, MessageState.skipped.rawValue).bind(6, nil as String?).bind(7, reason).bind(8, row.skipDetail)
             } else {
@@ -69,8 +73,8 @@ public final class ImportWriter {
         if let insert { return insert }
         let statement = try journal.db.preparedOnce(
             """
-            INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at, parts, cost)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
             """)
         statement.bind(1, cid).bind(9, time)
         insert = statement

@@ -7,7 +7,7 @@ import Foundation
 /// serial queue). WAL mode with `synchronous=FULL`: a claim that has committed
 /// survives a power cut, so a row marked `sending` is never silently sent again.
 public final class Journal {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public let path: String
     let db: SQLiteDatabase
@@ -105,6 +105,29 @@ public final class Journal {
                         PRIMARY KEY (cid, row)
                     ) WITHOUT ROWID;
                     CREATE INDEX message_retry ON message (cid, not_before) WHERE state = 5;
+                    """)
+            }
+            if version < 2 {
+                // Budget: per-message parts and cost, the month a reservation was made in,
+                // per-campaign limits, and the spend ledger.
+                try db.execute(
+                    """
+                    ALTER TABLE message ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE message ADD COLUMN cost INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE message ADD COLUMN spend_month INTEGER;
+                    ALTER TABLE campaign ADD COLUMN ledger_scope TEXT NOT NULL DEFAULT 'real';
+                    ALTER TABLE campaign ADD COLUMN max_price INTEGER;
+                    ALTER TABLE campaign ADD COLUMN campaign_limit INTEGER;
+                    ALTER TABLE campaign ADD COLUMN monthly_limit INTEGER;
+                    ALTER TABLE campaign ADD COLUMN stop_reason TEXT;
+                    CREATE TABLE ledger (
+                        cid INTEGER NOT NULL REFERENCES campaign(cid),
+                        month INTEGER NOT NULL,
+                        channel TEXT NOT NULL,
+                        reserved INTEGER NOT NULL DEFAULT 0,
+                        spent INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (cid, month, channel)
+                    ) WITHOUT ROWID;
                     """)
             }
             try db.execute("PRAGMA user_version=\(Self.schemaVersion)")

@@ -40,4 +40,7 @@ public enum CampaignState: String, Sendable, Codable {
     case stopped
     /// Every row has reached an end state, or waits only on an in-doubt decision.
     case completed
+    /// The next message would pass the campaign or monthly limit (or the provider's
+    /// spend limit was reached); raise the limit and resume.
+    case budgetExhausted = "budget_exhausted"
 }

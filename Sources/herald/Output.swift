@@ -39,8 +39,11 @@ enum Output {
             lines.append("stopped by signal; `herald resume \(summary.campaign)` continues where it stopped")
         case .limit:
             lines.append("--limit reached; `herald resume \(summary.campaign)` continues")
-        case .providerSpendLimit(let detail):
-            lines.append("the provider's spend limit is reached (\(detail)); resume once it is raised")
+        case .budget(.provider, let detail):
+            lines.append("the provider's spend limit is reached (\(detail ?? "no detail")); resume once it is raised")
+        case .budget(let kind, _):
+            lines.append("budget: the next message would pass \(kind.rawValue); raise it in the campaign file and "
+                + "`herald resume \(summary.campaign)`")
         case nil:
             if counts[.inDoubt] > 0 {
                 lines.append("rows in doubt may or may not have been delivered: `herald status \(summary.campaign)` lists them; "
@@ -61,6 +64,15 @@ enum Output {
         if !status.inDoubtRows.isEmpty {
             lines.append("  in doubt (CSV lines): " + status.inDoubtRows.map(String.init).joined(separator: ", "))
         }
+        let spend = status.spend
+        var money = "  spend: $\(spend.spent) spent + $\(spend.reserved) reserved"
+        if let limit = spend.campaignLimit { money += "; campaign_limit $\(limit)" }
+        if let limit = spend.monthlyLimit {
+            money += "; month \(spend.month): $\(spend.monthSpent) of monthly_limit $\(limit)"
+        }
+        if let maxPrice = spend.maxPrice { money += "; max_price $\(maxPrice)" }
+        lines.append(money)
+        if let reason = status.stopReason { lines.append("  last run stopped: \(reason)") }
         if let lease = status.lease {
             lines.append("  being sent by pid \(lease.pid) on \(lease.host), last heartbeat \(lease.heartbeat)")
         }

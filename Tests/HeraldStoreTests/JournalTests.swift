@@ -62,7 +62,7 @@ func cid(of opening: CampaignOpening) -> Int64 {
         let cid = cid(of: try open(journal, owner: first))
         try importRows(journal, cid: cid, numbers: (1...10).map { 447700900000 + $0 })
         var cursor = ClaimCursor()
-        let batch = try journal.step(cid: cid, owner: first, settle: [], claim: 4, cursor: &cursor, includeRetries: true)
+        let batch = try journal.step(cid: cid, owner: first, settle: [], claim: 4, cursor: &cursor).claimed
         #expect(batch.map(\.row) == [2, 3, 4, 5])
         #expect(batch[0].destination == 447700900001)
         #expect(batch[0].body == "hello")
@@ -71,7 +71,7 @@ func cid(of opening: CampaignOpening) -> Int64 {
             Settlement(row: 3, state: .failed, reason: "rejected", detail: "opted out"),
             Settlement(row: 4, state: .retry, reason: "throttled", notBefore: 0, countsAttempt: false),
         ]
-        let next = try journal.step(cid: cid, owner: first, settle: settled, claim: 2, cursor: &cursor, includeRetries: true)
+        let next = try journal.step(cid: cid, owner: first, settle: settled, claim: 2, cursor: &cursor).claimed
         #expect(next.map(\.row) == [4, 6], "a due retry comes before pending rows")
         var counts = try journal.counts(cid: cid)
         #expect(counts[.sent] == 1 && counts[.failed] == 1 && counts[.sending] == 3 && counts[.pending] == 5)
@@ -86,7 +86,7 @@ func cid(of opening: CampaignOpening) -> Int64 {
         counts = try journal.counts(cid: cid)
         #expect(counts[.inDoubt] == 3 && counts[.sending] == 0)
         #expect(try journal.rows(cid: cid, in: [.inDoubt], limit: 10).map(\.row) == [4, 5, 6])
-        #expect(try journal.resendInDoubt(cid: cid) == 3)
+        #expect(try journal.resendInDoubt(cid: cid, providerDedupes: true) == 3)
         counts = try journal.counts(cid: cid)
         #expect(counts[.retry] == 3 && counts[.inDoubt] == 0)
     }
@@ -100,7 +100,7 @@ func cid(of opening: CampaignOpening) -> Int64 {
         var seen: [Int] = []
         var settle: [Settlement] = []
         while true {
-            let batch = try journal.step(cid: cid, owner: owner, settle: settle, claim: 7, cursor: &cursor, includeRetries: true)
+            let batch = try journal.step(cid: cid, owner: owner, settle: settle, claim: 7, cursor: &cursor).claimed
             if batch.isEmpty { break }
             seen += batch.map(\.row)
             settle = batch.map { Settlement(row: $0.row, state: .sent) }
@@ -146,7 +146,7 @@ func cid(of opening: CampaignOpening) -> Int64 {
         }
         try importRows(journal, cid: cid, numbers: [447700900003])
         var cursor = ClaimCursor()
-        _ = try journal.step(cid: cid, owner: owner, settle: [], claim: 1, cursor: &cursor, includeRetries: true)
+        _ = try journal.step(cid: cid, owner: owner, settle: [], claim: 1, cursor: &cursor)
         try journal.release(cid: cid, owner: owner, state: .stopped)
         changed.templateSHA = "t2"
         let error = #expect(throws: JournalError.self) { try open(journal, owner: owner, changed) }

@@ -7,6 +7,12 @@ public enum SkipReason: String, Sendable, CaseIterable, Codable {
     case missingValue = "missing_value"
     case invalidValue = "invalid_value"
     case duplicate
+    /// The rendered message is longer than the provider accepts.
+    case tooLong = "too_long"
+    /// The price book has no price for the destination's region and the channel.
+    case noPrice = "no_price"
+    /// The message costs more than the campaign's MaxPrice.
+    case maxPrice = "max_price"
 }
 
 /// One problem with one recipient row. `detail` never holds a phone number.

@@ -56,7 +56,8 @@ enum ValueChecker {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    /// Without leading and trailing spaces and tabs.
+    public var trimmingSpaces: String {
         var view = Substring(self)
         while view.first == " " || view.first == "\t" { view.removeFirst() }
         while view.last == " " || view.last == "\t" { view.removeLast() }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldProviders
 import Yams
 
@@ -19,9 +20,19 @@ public struct CampaignSpec: Sendable {
     /// Backoff after a transient failure: doubles from `initialBackoff` up to `maxBackoff` (ms).
     public var initialBackoffMilliseconds = 200
     public var maxBackoffMilliseconds = 20_000
+    /// The price book (CSV `country,channel,price`), absolute path.
+    public var pricesPath: String?
+    public var budget = BudgetLimits()
 
     public enum ProviderSpec: Sendable, Equatable {
         case simulator(SimulatorConfiguration)
+    }
+
+    /// Whether its messages only ever reach the simulator (their spend is simulated too).
+    public var isSimulated: Bool {
+        switch provider {
+        case .simulator: return true
+        }
     }
 
     public static func load(path: String) throws(InputError) -> CampaignSpec {
@@ -31,7 +42,8 @@ public struct CampaignSpec: Sendable {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
         let top = try YAMLMap.load(file: file, text: text)
-        try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "provider", "rate", "retry"])
+        try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "prices", "budget", "provider",
+                          "rate", "retry"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\"\(id)\" must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -51,6 +63,13 @@ public struct CampaignSpec: Sendable {
                 throw top.error("default_country", "\"\(country)\" is not an ISO 3166 alpha-2 code such as GB or US")
             }
             spec.defaultCountry = upper
+        }
+        if let prices = try top.string("prices") { spec.pricesPath = resolve(prices) }
+        if let budget = try top.map("budget") {
+            spec.budget = try parseBudget(budget)
+            if !spec.budget.isEmpty, spec.pricesPath == nil {
+                throw top.error("budget", "a budget needs a price book: add prices: path/to/prices.csv")
+            }
         }
         if let provider = try top.map("provider") {
             spec.provider = try parseProvider(provider, folder: folder)
@@ -77,6 +96,25 @@ public struct CampaignSpec: Sendable {
         }
         guard let first = bytes.first, allowed(first), bytes.count <= 64 else { return false }
         return bytes.allSatisfy { allowed($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    private static func parseBudget(_ map: YAMLMap) throws(InputError) -> BudgetLimits {
+        try map.onlyKeys(["max_price", "campaign_limit", "monthly_limit"])
+        func amount(_ key: String) throws(InputError) -> Money? {
+            guard let node = map.node(key) else { return nil }
+            guard case .scalar(let scalar) = node, let money = Money(scalar.string) else {
+                throw map.error(key, "expected an amount in USD such as 0.05 or 500.00 (at most 9 decimals)")
+            }
+            return money
+        }
+        let limits = BudgetLimits(
+            maxPrice: try amount("max_price"), campaignLimit: try amount("campaign_limit"),
+            monthlyLimit: try amount("monthly_limit"))
+        if let maxPrice = limits.maxPrice, maxPrice.decimals > 5 || maxPrice >= Money(nanos: 100 * Money.scale) {
+            // AWS takes MaxPrice as [0-9]{0,2}.[0-9]{1,5}: keep campaigns portable.
+            throw map.error("max_price", "must be below 100 with at most 5 decimals (\(maxPrice))")
+        }
+        return limits
     }
 
     private static func parseProvider(_ map: YAMLMap, folder: URL) throws(InputError) -> ProviderSpec {

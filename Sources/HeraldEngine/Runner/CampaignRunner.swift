@@ -71,17 +71,27 @@ public struct CampaignRunner: Sendable {
         let resend = provider.capabilities.honoursIdempotencyKeys || options.resendInDoubt
         var outcome: (sent: Int, stop: StopReason?) = (0, nil)
         do {
-            if resend { _ = try await journal.run { try $0.resendInDoubt(cid: cid) } }
+            let dedupes = provider.capabilities.honoursIdempotencyKeys
+            if resend { _ = try await journal.run { try $0.resendInDoubt(cid: cid, providerDedupes: dedupes) } }
             let mode = options.simulate ? "simulation" : "real"
             let rid = try await journal.run { try $0.startRun(cid: cid, mode: mode, owner: owner) }
             try await journal.run { try $0.setState(cid: cid, .running) }
             outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
             await provider.shutdown()
             let finalCounts = try await journal.run { try $0.counts(cid: cid) }
-            let state: CampaignState = finalCounts.open == 0 ? .completed : .stopped
+            let state: CampaignState
+            if finalCounts.open == 0 {
+                state = .completed
+            } else if case .budget = outcome.stop {
+                state = .budgetExhausted
+            } else {
+                state = .stopped
+            }
             let end = outcome
             try await journal.run {
-                try $0.endRun(rid: rid, outcome: Self.describe(end.stop, state: state), sent: end.sent)
+                let description = Self.describe(end.stop, state: state)
+                try $0.endRun(rid: rid, outcome: description, sent: end.sent)
+                try $0.setStopReason(cid: cid, end.stop == nil ? nil : description)
                 try $0.release(cid: cid, owner: owner, state: state)
             }
             let elapsed = started.duration(to: .now)
@@ -99,7 +109,7 @@ public struct CampaignRunner: Sendable {
         switch stop {
         case .signal(let number): return "signal \(number)"
         case .limit: return "limit"
-        case .providerSpendLimit: return "provider_spend_limit"
+        case .budget(let kind, let detail): return detail.map { "\(kind.rawValue): \($0)" } ?? kind.rawValue
         case nil: return state.rawValue
         }
     }
@@ -134,10 +144,13 @@ public struct CampaignRunner: Sendable {
                             for entry in batch.entries {
                                 let body = UnsafeBufferPointer(rebasing: bodies[start..<entry.bodyEnd])
                                 start = entry.bodyEnd
-                                try writer.add(ImportedRow(
+                                var row = ImportedRow(
                                     row: entry.line, destination: entry.phone?.digits, region: entry.phone?.region,
                                     body: body, skipReason: entry.problem?.reason.rawValue,
-                                    skipDetail: entry.problem?.description))
+                                    skipDetail: entry.problem?.description)
+                                row.parts = entry.parts
+                                row.cost = entry.cost.nanos
+                                try writer.add(row)
                             }
                         }
                         if let progress, lastReport.duration(to: .now) > .milliseconds(200) {

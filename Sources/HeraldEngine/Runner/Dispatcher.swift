@@ -33,6 +33,7 @@ struct Dispatcher: Sendable {
     private func deliver(_ claimed: ClaimedMessage) async -> Settlement {
         guard let destination = PhoneNumber(storedDigits: claimed.destination) else {
             return Settlement(row: claimed.row, state: .failed, reason: "bad_number", detail: "stored number is not valid E.164")
+                .settling(claimed)
         }
         let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination,
                                       body: claimed.body, segments: SMSSegments(body: claimed.body))
@@ -40,5 +41,6 @@ struct Dispatcher: Sendable {
         var random = SystemRandomNumberGenerator()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         return policy.settlement(for: outcome, row: claimed.row, attempts: claimed.attempts, now: now, random: &random)
+            .settling(claimed)
     }
 }

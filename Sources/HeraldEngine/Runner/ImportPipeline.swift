@@ -10,6 +10,8 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var phone: PhoneNumber?
         var bodyEnd: Int
         var problem: RowProblem?
+        var parts: Int
+        var cost: Money
     }
 
     var entries: [Entry] = []
@@ -88,7 +90,8 @@ extension RecipientScanner {
             do {
                 try scan { row in
                     batch.bodies.append(contentsOf: row.body)
-                    batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem))
+                    batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
+                                               parts: row.segments.parts, cost: row.cost))
                     if batch.entries.count == batchSize {
                         guard channel.put(batch) else { throw ImportCancelled() }
                         batch = ScannedBatch(capacity: batchSize)

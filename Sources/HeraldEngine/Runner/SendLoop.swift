@@ -34,19 +34,25 @@ extension CampaignRunner {
             guard let limit = options.limit else { return batchSize }
             return max(0, min(batchSize, limit - claimedTotal))
         }
+        let budget = BudgetContext(limits: spec.budget, channel: plan.template.channel.rawValue)
         func step(claim: Int) async throws -> [ClaimedMessage] {
             let settle = unsettled
             unsettled = []
             let start = cursor
-            let (claimed, moved) = try await journal.run { journal in
+            let (result, moved) = try await journal.run { journal in
                 var local = start
-                let claimed = try journal.step(cid: cid, owner: owner, settle: settle, claim: claim,
-                                               cursor: &local, includeRetries: true)
-                return (claimed, local)
+                let result = try journal.step(cid: cid, owner: owner, settle: settle, claim: claim,
+                                              cursor: &local, budget: budget)
+                return (result, local)
             }
             cursor = moved
-            claimedTotal += claimed.count
-            return claimed
+            claimedTotal += result.claimed.count
+            for _ in 0..<result.overMaxPrice { meter.finished(sent: false) }
+            if let kind = result.exhausted, stopReason == nil {
+                // Admitted rows are still sent; nothing more is claimed.
+                stopReason = .budget(kind, nil)
+            }
+            return result.claimed
         }
         func absorb(_ results: [Settlement]) {
             for result in results {
@@ -58,7 +64,7 @@ extension CampaignRunner {
                 default: break
                 }
                 if result.reason == "spend_limit", stopReason == nil {
-                    stopReason = .providerSpendLimit(result.detail ?? "")
+                    stopReason = .budget(.provider, result.detail)
                 }
             }
             unsettled.append(contentsOf: results)
@@ -85,9 +91,9 @@ extension CampaignRunner {
             var next: [ClaimedMessage] = []
             if pipelined { next = try await step(claim: claimAllowance()) }
             absorb(await sending.value)
-            if stop.requested != nil || stopReason != nil {
+            if stop.requested != nil || stopReason == .limit || isProviderStop(stopReason) {
                 // Claimed but never sent: back to pending, safe to send on resume.
-                unsettled += next.map { Settlement(row: $0.row, state: .pending, countsAttempt: false) }
+                unsettled += next.map { Settlement(row: $0.row, state: .pending, countsAttempt: false).settling($0) }
                 next = []
             } else if !pipelined {
                 next = try await step(claim: claimAllowance())
@@ -98,6 +104,11 @@ extension CampaignRunner {
         if !unsettled.isEmpty { _ = try await step(claim: 0) }
         meter.tick(force: true)
         return (sent, stopReason ?? stop.requested)
+    }
+
+    private func isProviderStop(_ reason: StopReason?) -> Bool {
+        if case .budget(.provider, _) = reason { return true }
+        return false
     }
 
     /// Sleeps until the next retry falls due, waking early for a stop request and

@@ -1,3 +1,4 @@
+import HeraldCore
 import Synchronization
 
 /// Why a run stopped before the end.
@@ -6,8 +7,9 @@ public enum StopReason: Sendable, Equatable {
     case signal(Int32)
     /// `--limit` sends were made.
     case limit
-    /// The provider reported its spend limit reached.
-    case providerSpendLimit(String)
+    /// The next message would pass a budget limit (or the provider's spend limit
+    /// was reached, with its message).
+    case budget(BudgetLimitKind, String?)
 }
 
 /// Set from outside a run (a signal handler) to ask it to stop: no new claims,

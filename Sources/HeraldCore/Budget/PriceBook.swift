@@ -1,0 +1,36 @@
+/// Prices in USD by destination region and channel: per SMS part, per MMS or
+/// RCS message, per voice minute, per Notify text part. `*` prices every region
+/// the book does not name.
+public struct PriceBook: Sendable {
+    private var prices: [PriceKey: Money] = [:]
+
+    struct PriceKey: Hashable {
+        let region: String
+        let channel: Channel
+    }
+
+    public init() {}
+
+    /// Adds one price; returns false when the same region and channel was already priced.
+    @discardableResult
+    public mutating func set(region: String, channel: Channel, price: Money) -> Bool {
+        prices.updateValue(price, forKey: PriceKey(region: region.uppercased(), channel: channel)) == nil
+    }
+
+    /// The unit price for a destination, falling back to `*`; nil when unpriced.
+    public func price(region: String, channel: Channel) -> Money? {
+        prices[PriceKey(region: region, channel: channel)] ?? prices[PriceKey(region: "*", channel: channel)]
+    }
+
+    /// What one message costs: unit price times parts for SMS and Notify text,
+    /// times one for a message-priced channel.
+    public func cost(region: String, channel: Channel, parts: Int) -> Money? {
+        guard let unit = price(region: region, channel: channel) else { return nil }
+        switch channel {
+        case .sms, .notifyText: return unit * parts
+        case .mms, .rcs, .voice, .notifyVoice: return unit
+        }
+    }
+
+    public var isEmpty: Bool { prices.isEmpty }
+}
