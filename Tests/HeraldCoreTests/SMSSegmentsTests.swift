@@ -1,3 +1,4 @@
+import PropertyBased
 import Testing
 @testable import HeraldCore
 
@@ -29,5 +30,70 @@ import Testing
     func countsPartsAndUnits(body: String, encoding: SMSEncoding, parts: Int, units: Int) {
         let segments = SMSSegments(body: body)
         #expect(segments == SMSSegments(encoding: encoding, parts: parts, units: units))
+    }
+}
+
+@Suite struct SMSLimitsTests {
+    @Test(arguments: [
+        (String(repeating: "a", count: 1530), true), (String(repeating: "a", count: 1531), false),
+        (String(repeating: "{", count: 765), true), (String(repeating: "{", count: 765) + "a", false),
+        (String(repeating: "ж", count: 630), true), (String(repeating: "ж", count: 631), false),
+        (String(repeating: "😀", count: 315), true), (String(repeating: "😀", count: 315) + "ж", false),
+    ])
+    func maximaAreCheckedInUnits(body: String, accepted: Bool) {
+        let segments = SMSSegments(body: body)
+        let problem = SMSLimits.check(segments, characters: body.unicodeScalars.count)
+        #expect((problem == nil) == accepted)
+        if let problem { #expect(problem.reason == .tooLong) }
+    }
+}
+
+/// Properties over random bodies from a mix of GSM basic, GSM extension, other BMP
+/// characters and emoji.
+@Suite struct SMSSegmentsPropertyTests {
+    static let gsmBasic: [Character] = Array("abcXYZ019 @£$¥èé\nΔ_!?.,;:'\"()")
+    static let gsmExtension: [Character] = Array("^{}\\[~]|€")
+    static let other: [Character] = Array("жçßΩ中ü").filter { GSMAlphabet.cost(of: $0.unicodeScalars.first!) == 0 } + ["😀", "🎉"]
+
+    @Test func gsmBodiesUse153SeptetPartsWithoutSplittingEscapes() async {
+        let characters = Gen<Character?>.element(of: Self.gsmBasic + Self.gsmExtension).map { $0! }
+        await propertyCheck(input: characters.array(of: 0...700)) { chars in
+            let body = String(chars)
+            let segments = SMSSegments(body: body)
+            #expect(segments.encoding == .gsm7)
+            let septets = chars.reduce(0) { $0 + (Self.gsmExtension.contains($1) ? 2 : 1) }
+            #expect(segments.units == septets)
+            if septets <= 160 {
+                #expect(segments.parts == 1)
+            } else {
+                // Never fewer than a perfect packing, never more than one wasted septet per part.
+                #expect(segments.parts >= (septets + 152) / 153)
+                #expect(segments.parts <= (septets + 151) / 152)
+            }
+        }
+    }
+
+    @Test func anyNonGSMCharacterMakesItUCS2With67UnitParts() async {
+        let characters = Gen<Character?>.element(of: Self.gsmBasic + Self.other).map { $0! }
+        await propertyCheck(input: characters.array(of: 1...300), Gen<Character?>.element(of: Self.other).map { $0! }) { chars, extra in
+            let body = String(chars) + String(extra)
+            let segments = SMSSegments(body: body)
+            #expect(segments.encoding == .ucs2)
+            #expect(segments.units == body.utf16.count)
+            if segments.units <= 70 {
+                #expect(segments.parts == 1)
+            } else {
+                #expect(segments.parts >= (segments.units + 66) / 67)
+                #expect(segments.parts <= (segments.units + 65) / 66)
+            }
+        }
+    }
+
+    @Test func appendingNeverLowersThePartCount() async {
+        let characters = Gen<Character?>.element(of: Self.gsmBasic + Self.gsmExtension + Self.other).map { $0! }
+        await propertyCheck(input: characters.array(of: 0...400), characters) { chars, extra in
+            let body = String(chars)
+            #expect(SMSSegments(body: body + String(extra)).parts >= SMSSegments(body: body).parts)
+        }
     }
 }
