@@ -7,6 +7,7 @@
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
 // exchange not assigned to subscribers, sent only to the in-process simulator.
 import Foundation
+import HeraldCSV
 import HeraldEngine
 import HeraldStore
 
@@ -93,8 +94,24 @@ func endToEnd(rows: Int) async throws {
     emit(["figure": "validate_rows_per_s", "rows": rows, "value": Int(Double(rows) / scanned), "seconds": scanned])
 }
 
+/// libcsv alone: records read from a file, no checks.
+func parseOnly(path: String) throws {
+    let start = ContinuousClock.now
+    let reader = try CSVReader(path: path)
+    var rows = 0
+    try reader.forEachRecord { _ in
+        rows += 1
+        return true
+    }
+    let elapsed = start.duration(to: .now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    emit(["figure": "csv_parse_rows_per_s", "rows": rows, "value": Int(Double(rows) / seconds), "seconds": seconds])
+}
+
 let arguments = CommandLine.arguments
-if arguments.count >= 3, arguments[1] == "e2e", let rows = Int(arguments[2]) {
+if arguments.count >= 3, arguments[1] == "csv" {
+    try parseOnly(path: arguments[2])
+} else if arguments.count >= 3, arguments[1] == "e2e", let rows = Int(arguments[2]) {
     try await endToEnd(rows: rows)
 } else {
     for rows in [100_000, 1_000_000] {

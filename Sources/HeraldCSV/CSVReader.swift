@@ -93,6 +93,16 @@ public final class CSVReader {
         }
     }
 
+    /// The next complete records (at least one) as an independent batch, or nil at
+    /// the end of the file. For handing records to another thread.
+    public func nextBatch() throws(CSVError) -> CSVBatch? {
+        while true {
+            if let batch = collector.takeBatch(skipComments: skipComments) { return batch }
+            if finished { return nil }
+            _ = try fill()
+        }
+    }
+
     /// Reads the next chunk into libcsv. Returns false once the file has ended.
     private func fill() throws(CSVError) -> Bool {
         if finished { return false }
@@ -193,6 +203,24 @@ private final class Collector {
         recordLine = line
     }
 
+    /// Copies every complete record not yet consumed into a batch and drops them.
+    func takeBatch(skipComments: Bool) -> CSVBatch? {
+        var batch = CSVBatch()
+        while consumed < records.count {
+            let entry = records[consumed]
+            consumed += 1
+            let start = entry.first == 0 ? 0 : fieldEnds[entry.first - 1]
+            if skipComments, fieldEnds[entry.first] > start, bytes[start] == UInt8(ascii: "#") { continue }
+            let base = batch.bytes.count
+            let first = batch.ends.count
+            batch.bytes.append(contentsOf: bytes[start..<fieldEnds[entry.first + entry.count - 1]])
+            for field in entry.first..<(entry.first + entry.count) { batch.ends.append(fieldEnds[field] - start + base) }
+            batch.records.append((first, entry.count, entry.line))
+        }
+        withRecords { _ in .consume }
+        return batch.records.isEmpty ? nil : batch
+    }
+
     /// Hands out complete records not yet consumed, then drops the consumed ones,
     /// keeping any fields of a record still being parsed.
     func withRecords(_ body: (CSVRecord) -> Verdict) {
@@ -217,5 +245,25 @@ private final class Collector {
         fieldEnds.removeAll(keepingCapacity: true)
         fieldEnds.append(contentsOf: partial)
         recordStart = 0
+    }
+}
+
+/// Complete records copied out of the reader: safe to hand to another thread.
+public struct CSVBatch: Sendable {
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+    var records: [(first: Int, count: Int, line: Int)] = []
+
+    public var count: Int { records.count }
+
+    /// Calls `body` with each record, valid only during the call.
+    public func forEach(_ body: (CSVRecord) throws -> Void) rethrows {
+        try bytes.withUnsafeBufferPointer { bytes in
+            try ends.withUnsafeBufferPointer { ends in
+                for entry in records {
+                    try body(CSVRecord(line: entry.line, count: entry.count, bytes: bytes, ends: ends, firstField: entry.first))
+                }
+            }
+        }
     }
 }

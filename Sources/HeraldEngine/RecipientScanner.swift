@@ -26,7 +26,6 @@ final class RecipientScanner: @unchecked Sendable {
     let renderer: RowRenderer
     let phoneColumn: Int
     private let checkedColumns: [Int]
-    private var output: [UInt8] = []
 
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
@@ -48,52 +47,67 @@ final class RecipientScanner: @unchecked Sendable {
             throw InputError(file: path, line: reader.headerLine, "\(error) (template \(plan.spec.templatePath))")
         }
         checkedColumns = [phone] + renderer.columns
-        output.reserveCapacity(1024)
     }
 
     var header: [String] { reader.header }
 
-    /// Calls `body` with each data row in file order.
+    /// Calls `body` with each data row in file order. libcsv parses on a second
+    /// thread while this one checks and renders.
     func scan(_ body: (ScannedRow) throws -> Void) throws {
-        let expected = reader.header.count
-        let defaultCountry = plan.spec.defaultCountry
-        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        let records = HandOff<CSVBatch>(capacity: 4)
+        let reader = UncheckedBox(self.reader)
+        records.startProducer { records in
+            while let batch = try reader.value.nextBatch() {
+                guard records.put(batch) else { throw ProducerCancelled() }
+            }
+        }
+        defer { records.cancel() }
+        var output: [UInt8] = []
+        output.reserveCapacity(1024)
         do {
-            try reader.forEachRecord { record in
-                var row = ScannedRow(line: record.line, phone: nil, body: empty, problem: nil)
-                if record.count != expected {
-                    row.problem = RowProblem(reason: .malformedRow, detail: "expected \(expected) fields as in the header, found \(record.count)")
-                    try body(row)
-                    return true
-                }
-                for column in checkedColumns where !UTF8Check.isValid(record[column]) {
-                    row.problem = RowProblem(reason: .invalidUTF8, column: reader.header[column], detail: "not valid UTF-8 text")
-                    try body(row)
-                    return true
-                }
-                do {
-                    row.phone = try PhoneNumber.parse(record[phoneColumn], defaultRegion: defaultCountry)
-                } catch {
-                    row.problem = RowProblem(reason: .badNumber, column: plan.spec.phoneColumn, detail: "\(error)")
-                    try body(row)
-                    return true
-                }
-                if let problem = renderer.render(field: { record[$0] }, into: &output) {
-                    row.problem = problem
-                    try body(row)
-                    return true
-                }
-                try output.withUnsafeBufferPointer { rendered in
-                    row.body = rendered
-                    if let problem = price(&row) { row.problem = problem }
-                    try body(row)
-                }
-                return true
+            while let batch = try records.take() {
+                try batch.forEach { record in try check(record, into: &output, body) }
             }
         } catch let error as CSVError {
             throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
         }
     }
+
+    /// Checks one record and hands the result to `body`.
+    private func check(_ record: CSVRecord, into output: inout [UInt8], _ body: (ScannedRow) throws -> Void) throws {
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var row = ScannedRow(line: record.line, phone: nil, body: empty, problem: nil)
+        if record.count != reader.header.count {
+            row.problem = RowProblem(reason: .malformedRow,
+                                     detail: "expected \(reader.header.count) fields as in the header, found \(record.count)")
+            return try body(row)
+        }
+        for column in checkedColumns where !UTF8Check.isValid(record[column]) {
+            row.problem = RowProblem(reason: .invalidUTF8, column: reader.header[column], detail: "not valid UTF-8 text")
+            return try body(row)
+        }
+        do {
+            row.phone = try PhoneNumber.parse(record[phoneColumn], defaultRegion: plan.spec.defaultCountry)
+        } catch {
+            row.problem = RowProblem(reason: .badNumber, column: plan.spec.phoneColumn, detail: "\(error)")
+            return try body(row)
+        }
+        if let problem = renderer.render(field: { record[$0] }, into: &output) {
+            row.problem = problem
+            return try body(row)
+        }
+        try output.withUnsafeBufferPointer { rendered in
+            row.body = rendered
+            if let problem = price(&row) { row.problem = problem }
+            try body(row)
+        }
+    }
+}
+
+/// Hands a non-Sendable value to exactly one other thread, which then owns it.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 extension RecipientScanner {

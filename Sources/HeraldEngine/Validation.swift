@@ -28,7 +28,7 @@ extension CampaignPlan {
     /// Checks every recipient row against the template without touching the journal.
     public func validate(listLimit: Int = 50) throws -> ValidationReport {
         var report = ValidationReport(campaign: spec.id, listLimit: listLimit)
-        var seen = Set<UInt64>()
+        var seen = DestinationSet()
         let scanner = try RecipientScanner(plan: self)
         let file = spec.recipientsPath
         try scanner.scan { row in
@@ -39,7 +39,7 @@ extension CampaignPlan {
                 if report.problems.count < listLimit {
                     report.problems.append(.init(file: file, line: row.line, problem: problem))
                 }
-            } else if let phone = row.phone, !seen.insert(phone.digits).inserted {
+            } else if let phone = row.phone, !seen.insert(phone.digits) {
                 report.duplicates += 1
             }
         }

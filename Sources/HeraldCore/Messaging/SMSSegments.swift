@@ -33,11 +33,12 @@ public struct SMSSegments: Sendable, Equatable {
     private static func gsmParts(_ utf8: UnsafeBufferPointer<UInt8>) -> SMSSegments? {
         var septets = 0
         var index = 0
+        let costs = GSMAlphabet.asciiCost
         while index < utf8.count {
             let byte = utf8[index]
             let cost: Int
             if byte < 0x80 {
-                cost = Int(GSMAlphabet.asciiCost[Int(byte)])
+                cost = Int(costs[Int(byte)])
                 index += 1
             } else {
                 let (scalar, length) = decodeScalar(utf8, at: index)

@@ -5,6 +5,15 @@ public struct RowRenderer: Sendable {
         let spec: VariableSpec
         let column: Int?
         let pattern: AnchoredPattern?
+        /// The default value as rendered, computed once.
+        let defaultBytes: [UInt8]?
+
+        init(spec: VariableSpec, column: Int?, pattern: AnchoredPattern?) {
+            self.spec = spec
+            self.column = column
+            self.pattern = pattern
+            defaultBytes = spec.defaultValue.map { RowRenderer.canonical($0, spec) }
+        }
     }
 
     enum Piece: Sendable {
@@ -24,52 +33,63 @@ public struct RowRenderer: Sendable {
         field: (Int) -> UnsafeBufferPointer<UInt8>, into output: inout [UInt8]
     ) -> RowProblem? {
         output.removeAll(keepingCapacity: true)
-        var replaced: [[UInt8]?] = []
-        var values: [UnsafeBufferPointer<UInt8>?] = []
-        replaced.reserveCapacity(slots.count)
-        values.reserveCapacity(slots.count)
-        for slot in slots {
-            var raw = slot.column.map(field)
-            if let cell = raw, cell.isEmpty { raw = nil }
-            guard let cell = raw else {
-                if let fallback = slot.spec.defaultValue {
-                    values.append(nil)
-                    replaced.append(Self.canonical(fallback, slot))
-                    continue
+        // One value per slot: a cell of the row as is, or bytes of its own (a
+        // default, a canonical integer or boolean). Temporary storage, no allocation.
+        return withUnsafeTemporaryAllocation(of: Value.self, capacity: slots.count) { values in
+            if let problem = check(field: field, into: values) { return problem }
+            defer { values.baseAddress!.deinitialize(count: slots.count) }
+            for piece in pieces {
+                switch piece {
+                case .literal(let bytes): output.append(contentsOf: bytes)
+                case .slot(let index):
+                    switch values[index] {
+                    case .cell(let cell): output.append(contentsOf: cell)
+                    case .bytes(let bytes): output.append(contentsOf: bytes)
+                    }
                 }
-                if slot.spec.required {
-                    return RowProblem(reason: .missingValue, column: slot.spec.name, detail: "required value is empty")
-                }
-                values.append(nil)
-                replaced.append([])
-                continue
             }
-            switch ValueChecker.check(cell, as: slot.spec, pattern: slot.pattern) {
-            case .failure(let problem): return problem
-            case .success(.asIs):
-                values.append(cell)
-                replaced.append(nil)
-            case .success(.replaced(let bytes)):
-                values.append(nil)
-                replaced.append(bytes)
-            }
+            return nil
         }
-        for piece in pieces {
-            switch piece {
-            case .literal(let bytes): output.append(contentsOf: bytes)
-            case .slot(let index):
-                if let bytes = replaced[index] {
-                    output.append(contentsOf: bytes)
-                } else if let cell = values[index] {
-                    output.append(contentsOf: cell)
-                }
-            }
-        }
-        return nil
     }
 
-    private static func canonical(_ value: String, _ slot: Slot) -> [UInt8] {
-        if case .success(.replaced(let bytes)) = ValueChecker.check(Array(value.utf8), as: slot.spec, pattern: nil) {
+    /// Fills `values` (all of it, or none when a problem is returned).
+    private func check(
+        field: (Int) -> UnsafeBufferPointer<UInt8>, into values: UnsafeMutableBufferPointer<Value>
+    ) -> RowProblem? {
+        slots.withUnsafeBufferPointer { slots in
+            for index in slots.indices {
+                var raw = slots[index].column.map(field)
+                if let cell = raw, cell.isEmpty { raw = nil }
+                let value: Value
+                if let cell = raw {
+                    switch ValueChecker.check(cell, as: slots[index].spec, pattern: slots[index].pattern) {
+                    case .failure(let problem):
+                        values.baseAddress!.deinitialize(count: index)
+                        return problem
+                    case .success(.asIs): value = .cell(cell)
+                    case .success(.replaced(let bytes)): value = .bytes(bytes)
+                    }
+                } else if let fallback = slots[index].defaultBytes {
+                    value = .bytes(fallback)
+                } else if slots[index].spec.required {
+                    values.baseAddress!.deinitialize(count: index)
+                    return RowProblem(reason: .missingValue, column: slots[index].spec.name, detail: "required value is empty")
+                } else {
+                    value = .bytes([])
+                }
+                values.initializeElement(at: index, to: value)
+            }
+            return nil
+        }
+    }
+
+    private enum Value {
+        case cell(UnsafeBufferPointer<UInt8>)
+        case bytes([UInt8])
+    }
+
+    static func canonical(_ value: String, _ spec: VariableSpec) -> [UInt8] {
+        if case .success(.replaced(let bytes)) = ValueChecker.check(Array(value.utf8), as: spec, pattern: nil) {
             return bytes
         }
         return Array(value.utf8)

@@ -7,7 +7,7 @@ enum ValueChecker {
     }
 
     static func check(
-        _ raw: some Collection<UInt8>, as spec: VariableSpec, pattern: AnchoredPattern?
+        _ raw: some Collection<UInt8>, as spec: borrowing VariableSpec, pattern: AnchoredPattern?
     ) -> Result<Checked, RowProblem> {
         switch spec.type {
         case .integer: return checkInteger(raw, spec)
@@ -16,7 +16,7 @@ enum ValueChecker {
         }
     }
 
-    private static func checkInteger(_ raw: some Collection<UInt8>, _ spec: VariableSpec) -> Result<Checked, RowProblem> {
+    private static func checkInteger(_ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec) -> Result<Checked, RowProblem> {
         let text = String(decoding: raw, as: UTF8.self).trimmingSpaces
         guard let value = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text) else {
             return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\"\(text.clipped)\" is not an integer"))
@@ -25,7 +25,7 @@ enum ValueChecker {
         return canonical.utf8.elementsEqual(raw) ? .success(.asIs) : .success(.replaced(Array(canonical.utf8)))
     }
 
-    private static func checkBoolean(_ raw: some Collection<UInt8>, _ spec: VariableSpec) -> Result<Checked, RowProblem> {
+    private static func checkBoolean(_ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec) -> Result<Checked, RowProblem> {
         let text = String(decoding: raw, as: UTF8.self).trimmingSpaces.lowercased()
         switch text {
         case "true", "yes", "1": return .success(.replaced(Array("true".utf8)))
@@ -36,7 +36,7 @@ enum ValueChecker {
     }
 
     private static func checkString(
-        _ raw: some Collection<UInt8>, _ spec: VariableSpec, _ pattern: AnchoredPattern?
+        _ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec, _ pattern: AnchoredPattern?
     ) -> Result<Checked, RowProblem> {
         if let maxLength = spec.maxLength {
             // Unicode scalars: count every byte that does not continue a sequence.

@@ -131,7 +131,7 @@ public struct CampaignRunner: Sendable {
         let progress = onProgress
         do {
             let scanner = try RecipientScanner(plan: plan)
-            let channel = BatchChannel(capacity: 4)
+            let channel = HandOff<ScannedBatch>(capacity: 4)
             scanner.produce(into: channel)
             return try await journal.run { journal in
                 let writer = journal.importWriter(cid: cid)
