@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// Counts of a campaign's rows by state and by skip/failure reason.
 public struct CampaignCounts: Sendable {
     public var byState: [MessageState: Int] = [:]
@@ -49,6 +51,31 @@ extension Journal {
             }
             statement.reset()
             return notes
+        }
+    }
+}
+
+extension Journal {
+    /// CSV lines of rows already sent, or possibly sent (in flight or in doubt): an
+    /// estimate leaves them out.
+    public func lines(cid: Int64, in states: [MessageState]) throws(JournalError) -> Set<Int> {
+        try read {
+            let list = states.map { String($0.rawValue) }.joined(separator: ",")
+            let statement = try db.statement("SELECT row FROM message WHERE cid = ?1 AND state IN (\(list))")
+            statement.bind(1, cid)
+            var lines = Set<Int>()
+            while try statement.step() { lines.insert(statement.int(0)) }
+            statement.reset()
+            return lines
+        }
+    }
+
+    /// Reserved plus spent by one campaign, and by its scope this month in a channel.
+    public func spendSoFar(cid: Int64, channel: String) throws(JournalError) -> (campaign: Money, month: Money) {
+        try read {
+            let month = BillingMonth.of(milliseconds: now())
+            return (Money(nanos: try campaignSpent(cid: cid)),
+                    Money(nanos: try monthSpent(month: month, channel: channel, scope: try ledgerScope(cid: cid))))
         }
     }
 }

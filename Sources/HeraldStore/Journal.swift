@@ -16,9 +16,12 @@ public final class Journal {
 
     /// Opens (and if need be creates) the journal at `path`. A file that is not an
     /// SQLite database, or has a newer schema, is reported and never written to.
-    public init(path: String, create: Bool = true) throws(JournalError) {
+    /// `readOnly` opens an existing journal for reading only: nothing is created,
+    /// migrated or written (for offline commands such as `estimate`).
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws(JournalError) {
         self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
+        if readOnly, !exists { throw JournalError(.missing, path: path) }
         if !exists {
             guard create else { throw JournalError(.missing, path: path) }
             let directory = (path as NSString).deletingLastPathComponent
@@ -27,7 +30,7 @@ public final class Journal {
             }
         }
         do {
-            db = try SQLiteDatabase(path: path, readOnly: false)
+            db = try SQLiteDatabase(path: path, readOnly: readOnly)
             sqlite3_busy_timeout(db.handle, 5000)
             // Reading the schema version first touches the file header: a file that is
             // not a database fails here, before anything could be written to it.
@@ -43,6 +46,10 @@ public final class Journal {
                 throw JournalError(.newerSchema(found: found, supported: Self.schemaVersion), path: path)
             }
             if found == 0 && tableCount > 0 { throw JournalError(.notADatabase, path: path) }
+            if readOnly {
+                guard found == Self.schemaVersion else { throw JournalError(.olderSchema(found: found), path: path) }
+                return
+            }
             try db.execute("PRAGMA journal_mode=WAL")
             try db.execute("PRAGMA synchronous=FULL")
             try db.execute("PRAGMA foreign_keys=ON")

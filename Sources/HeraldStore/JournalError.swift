@@ -3,6 +3,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     enum Kind: Sendable {
         case notADatabase
         case newerSchema(found: Int, supported: Int)
+        case olderSchema(found: Int)
         case busy
         case missing
         case leased(campaign: String, pid: Int, host: String)
@@ -51,6 +52,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             return "\(path): not a Herald journal (not an SQLite database, or damaged); it was left untouched. Point --journal at another file."
         case .newerSchema(let found, let supported):
             return "\(path): journal schema version \(found) is newer than this herald understands (\(supported)); it was left untouched. Use a newer herald."
+        case .olderSchema(let found):
+            return "\(path): journal schema version \(found) is older than this herald's; run `herald status` once to upgrade it."
         case .busy:
             return "\(path): the journal is locked by another process; try again when it finishes."
         case .missing:

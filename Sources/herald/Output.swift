@@ -80,7 +80,51 @@ enum Output {
         return lines.joined(separator: "\n")
     }
 
+    static func estimate(_ estimate: Estimate, recipients: String) -> String {
+        let f = Terminal.format
+        var lines = ["\(estimate.campaign): estimate (offline: nothing sent, nothing written)"]
+        var rows = "  rows \(f(estimate.rows)): \(f(estimate.messages)) to send"
+        if estimate.duplicates > 0 { rows += ", \(f(estimate.duplicates)) duplicates" }
+        if estimate.alreadySent > 0 { rows += ", \(f(estimate.alreadySent)) already sent" }
+        if estimate.overMaxPrice > 0 { rows += ", \(f(estimate.overMaxPrice)) over max_price" }
+        let invalid = estimate.invalid.values.reduce(0, +)
+        if invalid > 0 {
+            rows += ", \(f(invalid)) invalid (" + estimate.invalid.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(f($0.value))" }.joined(separator: ", ") + ")"
+        }
+        lines.append(rows)
+        lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
+            .map { " | \($0.key) \(f($0.value.messages)) messages, \(f($0.value.parts)) parts" }.joined())
+        if !estimate.byCountry.isEmpty {
+            lines.append("  cost by country and channel:")
+            for line in estimate.byCountry {
+                let country = line.country.padding(toLength: 3, withPad: " ", startingAt: 0)
+                let channel = line.channel.padding(toLength: 12, withPad: " ", startingAt: 0)
+                lines.append("    \(country) \(channel) \(f(line.messages).leftPadded(11)) msgs \(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
+            }
+        }
+        lines.append("  total: $\(estimate.total)")
+        for stop in estimate.limits {
+            var text = "  \(stop.limit) $\(stop.amount)"
+            if stop.alreadySpent > .zero { text += " ($\(stop.alreadySpent) already spent)" }
+            if let line = stop.stopsAtLine {
+                text += ": stops after \(f(stop.messagesBeforeStop)) messages ($\(stop.costBeforeStop)), before \(recipients):\(line)"
+            } else {
+                text += ": not reached (this campaign adds $\(stop.costBeforeStop))"
+            }
+            lines.append(text)
+        }
+        lines.append("  duration: \(estimate.durationNote)")
+        return lines.joined(separator: "\n")
+    }
+
     private static func reasons(_ counts: CampaignCounts) -> String {
         counts.byReason.sorted { $0.key < $1.key }.map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", ")
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -1,0 +1,210 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// What `herald estimate` reports: computed offline from the files (and, when the
+/// campaign is already in the journal, what it has sent), never sending or writing.
+public struct Estimate: Codable, Sendable {
+    public struct CountryLine: Codable, Sendable {
+        public let country: String
+        public let channel: String
+        public var messages = 0
+        public var parts = 0
+        public var cost = Money.zero
+    }
+
+    public struct EncodingLine: Codable, Sendable {
+        public var messages = 0
+        public var parts = 0
+    }
+
+    /// Where a limit stops the campaign, sending in file order.
+    public struct LimitStop: Codable, Sendable {
+        public let limit: String
+        public let amount: Money
+        /// Spent or reserved before this estimate (this campaign, or this month in the scope).
+        public let alreadySpent: Money
+        /// Messages sent before the limit stops the campaign (all of them when it never does).
+        public let messagesBeforeStop: Int
+        /// The CSV line of the first message that would not fit; nil when everything fits.
+        public let stopsAtLine: Int?
+        public let costBeforeStop: Money
+
+        enum CodingKeys: String, CodingKey {
+            case limit, amount
+            case alreadySpent = "already_spent"
+            case messagesBeforeStop = "messages_before_stop"
+            case stopsAtLine = "stops_at_line"
+            case costBeforeStop = "cost_before_stop"
+        }
+    }
+
+    public let campaign: String
+    public var rows = 0
+    /// Invalid rows by reason (`bad_number`, `no_price`, `too_long`, ...).
+    public var invalid: [String: Int] = [:]
+    public var duplicates = 0
+    /// Rows the journal already records as sent, in flight or in doubt.
+    public var alreadySent = 0
+    public var overMaxPrice = 0
+    /// Messages to send and their parts.
+    public var messages = 0
+    public var parts = 0
+    public var byEncoding: [String: EncodingLine] = [:]
+    public var byCountry: [CountryLine] = []
+    public var total = Money.zero
+    public var limits: [LimitStop] = []
+    /// Send duration; nil until rate limits and send windows exist.
+    public var durationSeconds: Double?
+    public var durationNote = "not estimated: this version sends as fast as max_in_flight allows (no rate limits or send windows yet)"
+
+    enum CodingKeys: String, CodingKey {
+        case campaign, rows, invalid, duplicates, messages, parts, total, limits
+        case alreadySent = "already_sent"
+        case overMaxPrice = "over_max_price"
+        case byEncoding = "by_encoding"
+        case byCountry = "by_country"
+        case durationSeconds = "duration_seconds"
+        case durationNote = "duration_note"
+    }
+}
+
+extension CampaignPlan {
+    /// Streams every row: checks, renders, counts parts, prices and aggregates; applies
+    /// MaxPrice and finds where each limit would stop the campaign. Reads the journal
+    /// (if there is one) to leave out what was sent; writes nothing to it.
+    /// `perRecipient` gets one CSV line per row: row, country, encoding, parts, price,
+    /// status; the prices of the `send` rows add up to `total`.
+    public func estimate(journalPath: String?, perRecipient: String? = nil) throws -> Estimate {
+        var estimate = Estimate(campaign: spec.id)
+        var sentLines = Set<Int>()
+        var campaignSpent = Money.zero
+        var monthSpent = Money.zero
+        if let journalPath, FileManager.default.fileExists(atPath: journalPath) {
+            let journal = try Journal(path: journalPath, readOnly: true)
+            let scope = spec.isSimulated ? "simulated" : "real"
+            monthSpent = try journal.monthSpend(month: BillingMonth.of(milliseconds: journal.now()),
+                                                channel: template.channel.rawValue, scope: scope)
+            if let record = try journal.campaign(id: spec.id) {
+                sentLines = try journal.lines(cid: record.cid, in: [.sent, .sending, .inDoubt])
+                campaignSpent = try journal.spendSoFar(cid: record.cid, channel: template.channel.rawValue).campaign
+            }
+        }
+        var writer = try perRecipient.map { try RecipientReport(path: $0) }
+        var seen = DestinationSet()
+        var countries: [String: Int] = [:]
+        var campaignStop = LimitWalker(limit: spec.budget.campaignLimit, spent: campaignSpent)
+        var monthStop = LimitWalker(limit: spec.budget.monthlyLimit, spent: monthSpent)
+        let channel = template.channel
+        let scanner = try RecipientScanner(plan: self)
+        try scanner.scan { row in
+            estimate.rows += 1
+            let region = row.phone?.region ?? ""
+            let status: String
+            if let problem = row.problem {
+                estimate.invalid[problem.reason.rawValue, default: 0] += 1
+                status = problem.reason.rawValue
+            } else if let phone = row.phone, !seen.insert(phone.digits) {
+                estimate.duplicates += 1
+                status = "duplicate"
+            } else if sentLines.contains(row.line) {
+                estimate.alreadySent += 1
+                status = "already_sent"
+            } else if let maxPrice = spec.budget.maxPrice, row.cost > maxPrice {
+                estimate.overMaxPrice += 1
+                status = "max_price"
+            } else {
+                status = "send"
+                estimate.messages += 1
+                estimate.parts += row.segments.parts
+                estimate.total += row.cost
+                estimate.byEncoding[row.segments.encoding.rawValue, default: .init()].messages += 1
+                estimate.byEncoding[row.segments.encoding.rawValue, default: .init()].parts += row.segments.parts
+                let index = countries[region] ?? {
+                    estimate.byCountry.append(.init(country: region, channel: channel.rawValue))
+                    countries[region] = estimate.byCountry.count - 1
+                    return estimate.byCountry.count - 1
+                }()
+                estimate.byCountry[index].messages += 1
+                estimate.byCountry[index].parts += row.segments.parts
+                estimate.byCountry[index].cost += row.cost
+                campaignStop.offer(row.cost, line: row.line)
+                monthStop.offer(row.cost, line: row.line)
+            }
+            try writer?.write(line: row.line, country: region, segments: row.problem == nil ? row.segments : nil,
+                              price: row.problem == nil ? row.cost : nil, status: status)
+        }
+        try writer?.close()
+        if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
+        estimate.byCountry.sort { ($0.cost, $0.country) > ($1.cost, $1.country) }
+        if let stop = campaignStop.result(name: "campaign_limit") { estimate.limits.append(stop) }
+        if let stop = monthStop.result(name: "monthly_limit") { estimate.limits.append(stop) }
+        return estimate
+    }
+}
+
+/// Follows spend in file order against one limit (as if it were the only one),
+/// noting where it stops the campaign.
+struct LimitWalker {
+    let limit: Money?
+    let spent: Money
+    private(set) var sentBefore = 0
+    private(set) var costBefore = Money.zero
+    private(set) var stopLine: Int?
+    /// False once this limit has stopped the campaign.
+    private(set) var open = true
+
+    init(limit: Money?, spent: Money) {
+        self.limit = limit
+        self.spent = spent
+    }
+
+    mutating func offer(_ cost: Money, line: Int) {
+        guard open else { return }
+        if let limit, spent + costBefore + cost > limit {
+            stopLine = line
+            open = false
+            return
+        }
+        sentBefore += 1
+        costBefore += cost
+    }
+
+    func result(name: String) -> Estimate.LimitStop? {
+        guard let limit else { return nil }
+        return Estimate.LimitStop(limit: name, amount: limit, alreadySpent: spent, messagesBeforeStop: sentBefore,
+                                  stopsAtLine: stopLine, costBeforeStop: costBefore)
+    }
+}
+
+/// The `--per-recipient` CSV, written through a 1 MiB buffer.
+struct RecipientReport {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw InputError(file: path, "cannot create the per-recipient report")
+        }
+        self.handle = handle
+        buffer.reserveCapacity(1 << 20)
+        buffer.append(contentsOf: "row,country,encoding,parts,price,status\n".utf8)
+    }
+
+    mutating func write(line: Int, country: String, segments: SMSSegments?, price: Money?, status: String) throws {
+        buffer.append(contentsOf: "\(line),\(country),\(segments?.encoding.rawValue ?? ""),\(segments.map { String($0.parts) } ?? ""),\(price?.description ?? ""),\(status)\n".utf8)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private mutating func flush() throws {
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    mutating func close() throws {
+        try flush()
+        try handle.close()
+    }
+}
