@@ -27,7 +27,6 @@ public struct CampaignPlan: Sendable {
     /// The identity the journal checks on every start of this campaign.
     func inputs(recipientsSHA: String) -> CampaignInputs {
         CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
-                       recipientsSHA: recipientsSHA, channel: template.channel.rawValue,
-                       ledgerScope: spec.isSimulated ? "simulated" : "real", limits: spec.budget)
+                       recipientsSHA: recipientsSHA, channel: template.channel.rawValue)
     }
 }

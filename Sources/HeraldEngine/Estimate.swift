@@ -82,7 +82,7 @@ extension CampaignPlan {
         var monthSpent = Money.zero
         if let journalPath, FileManager.default.fileExists(atPath: journalPath) {
             let journal = try Journal(path: journalPath, readOnly: true)
-            let scope = spec.isSimulated ? "simulated" : "real"
+            let scope = RunOptions().ledgerScope(for: spec)
             monthSpent = try journal.monthSpend(month: BillingMonth.of(milliseconds: journal.now()),
                                                 channel: template.channel.rawValue, scope: scope)
             if let record = try journal.campaign(id: spec.id) {

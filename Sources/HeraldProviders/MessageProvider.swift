@@ -10,8 +10,12 @@ public struct OutboundMessage: Sendable {
     /// Derived from campaign id and row: the same for every attempt of one message.
     public let idempotencyKey: String
     public let segments: SMSSegments
+    /// Validate only, deliver nothing (AWS `DryRun`, Agile `simulation`).
+    public let dryRun: Bool
 
-    public init(campaign: String, row: Int, destination: PhoneNumber, body: String, segments: SMSSegments) {
+    public init(campaign: String, row: Int, destination: PhoneNumber, body: String, segments: SMSSegments,
+                dryRun: Bool = false) {
+        self.dryRun = dryRun
         self.campaign = campaign
         self.row = row
         self.destination = destination

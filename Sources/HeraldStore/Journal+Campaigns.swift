@@ -163,6 +163,21 @@ extension Journal {
         }
     }
 
+    /// Removes a campaign and everything recorded for it (used for dry runs, which
+    /// start afresh each time; never for a campaign that really sent).
+    public func discardCampaign(id: String) throws(JournalError) {
+        try write {
+            for table in ["message", "ledger", "run"] {
+                let statement = try db.statement("DELETE FROM \(table) WHERE cid IN (SELECT cid FROM campaign WHERE id = ?1)")
+                statement.bind(1, id)
+                try statement.run()
+            }
+            let campaign = try db.statement("DELETE FROM campaign WHERE id = ?1")
+            campaign.bind(1, id)
+            try campaign.run()
+        }
+    }
+
     /// Removes a campaign whose import failed: nothing of it was ever sent.
     public func discardImport(cid: Int64) throws(JournalError) {
         try write {

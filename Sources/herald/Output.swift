@@ -19,12 +19,25 @@ enum Output {
     static func summary(_ summary: RunSummary) -> String {
         let counts = summary.counts
         var lines: [String] = []
+        if summary.dryRun {
+            lines.append("dry run of \(summary.campaign) (nothing delivered; real progress and spend untouched): "
+                + "\(Terminal.format(counts[.sent])) would be sent, \(Terminal.format(counts[.failed])) refused by the provider, "
+                + "\(Terminal.format(counts[.skipped])) skipped; would-be cost $\(summary.spent)")
+            for row in summary.failedRows {
+                lines.append("  line \(row.row): \(row.reason ?? "failed"): \(row.detail ?? "")")
+            }
+            if counts[.failed] > summary.failedRows.count {
+                lines.append("  ... and \(Terminal.format(counts[.failed] - summary.failedRows.count)) more: `herald status \(summary.campaign)`")
+            }
+            return lines.joined(separator: "\n")
+        }
         var head = "\(summary.campaign): \(summary.state.rawValue): \(Terminal.format(counts[.sent])) sent, "
             + "\(Terminal.format(counts[.failed])) failed, \(Terminal.format(counts[.skipped])) skipped"
         if !counts.byReason.isEmpty { head += " (\(reasons(counts)))" }
         head += ", \(Terminal.format(counts[.inDoubt])) in doubt, "
             + "\(Terminal.format(counts[.pending] + counts[.retry] + counts[.sending])) remaining"
         lines.append(head)
+        if summary.spent > .zero { lines.append("spend so far: $\(summary.spent)") }
         let rate = summary.elapsedSeconds > 0 ? Double(summary.sentThisRun) / summary.elapsedSeconds : 0
         var run = "this run: \(Terminal.format(summary.sentThisRun)) sent in \(String(format: "%.1f", summary.elapsedSeconds)) s"
             + " (\(Terminal.format(Int(rate))) msg/s)"

@@ -28,12 +28,16 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Refuse to send anything if any recipient row has a problem.")
     var strict = false
 
+    @Flag(help: "Have the provider validate every message without delivering it; reports problems and the would-be cost.")
+    var dryRun = false
+
     @OptionGroup var send: SendOptions
     @OptionGroup var journal: JournalOptions
 
     func run() async throws {
         var options = RunOptions()
         options.strict = strict
+        options.dryRun = dryRun
         options.simulate = send.simulate
         options.limit = send.limit
         options.resendInDoubt = send.resendInDoubt

@@ -112,4 +112,40 @@ import Testing
         #expect(lines.count == expected.count)
         #expect(Set(lines.map(\.destination)) == expected)
     }
+
+    @Test func sigkillAtTheBudgetBoundaryNeverOverspends() throws {
+        let fixture = try CLIFixture()
+        let rows = CLIFixture.rows(1500)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        try fixture.write("prices.csv", "country,channel,price\n*,sms,0.01\n")
+        // $6.00 at $0.01 a message: exactly 600 of 1,500 may be sent.
+        let file = try fixture.campaign(
+            "capped", provider: "{kind: simulator, latency_ms: \"1-3\", outbox: outbox.jsonl}",
+            extra: "prices: prices.csv\nbudget: {campaign_limit: 6.00}\nrate: {max_in_flight: 4}")
+        for delay in [120_000, 250_000, 330_000] as [UInt32] {
+            let process = try HeraldProcess(["run", file], in: fixture.folder)
+            usleep(delay)
+            process.signal(SIGKILL)
+            _ = process.wait()
+        }
+        var result = try HeraldProcess.run(["resume", "capped"], in: fixture.folder)
+        #expect(result.status == 7, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("budget: the next message would pass campaign_limit"))
+        let delivered = try outbox(fixture)
+        #expect(delivered.count == 600)
+        #expect(Set(delivered.map(\.destination)).count == 600)
+        let status = try HeraldProcess.run(["status", "capped", "--json"], in: fixture.folder)
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
+        #expect(object["state"] as? String == "budget_exhausted")
+        let spend = object["spend"] as! [String: Any]
+        #expect(spend["spent"] as? String == "6.00" && spend["reserved"] as? String == "0.00")
+        // Raising the limit lets it finish.
+        try fixture.write("capped.yaml", try String(contentsOfFile: fixture.path("capped.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "campaign_limit: 6.00", with: "campaign_limit: 15.00"))
+        result = try HeraldProcess.run(["resume", "capped"], in: fixture.folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let final = try outbox(fixture)
+        #expect(final.count == 1500, "\(result.stdout)")
+        #expect(Set(final.map(\.destination)).count == 1500)
+    }
 }

@@ -4,85 +4,89 @@ import Foundation
 import Glibc
 #endif
 
-/// Runs the built `herald` executable as a real child process.
+/// Runs the built `herald` executable as a real child process, started with
+/// posix_spawn and reaped with waitpid, its output captured in files (no pipe to
+/// fill up, nothing left unreaped when the test kills it).
 struct HeraldProcess {
     struct Result {
+        /// The exit code, or 128 + the signal that killed it.
         let status: Int32
         let stdout: String
         let stderr: String
     }
 
     /// `herald` sits next to the test bundle in the build folder (or HERALD_BIN).
-    static let binary: URL = {
-        if let path = ProcessInfo.processInfo.environment["HERALD_BIN"] { return URL(fileURLWithPath: path) }
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["HERALD_BIN"] { return path }
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = folder.appendingPathComponent("herald")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
             folder.deleteLastPathComponent()
         }
-        let fromSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/herald")
-        return fromSource
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/herald").path
     }()
 
-    let process = Process()
-    private let out = Pipe()
-    private let err = Pipe()
-    private let collected = Collected()
-
-    /// Pipe contents are drained while the process runs, so a chatty child never blocks.
-    final class Collected: @unchecked Sendable {  // guarded by `lock`
-        let lock = NSLock()
-        var stdout = Data()
-        var stderr = Data()
-    }
+    let pid: pid_t
+    private let outPath: String
+    private let errPath: String
 
     init(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("herald-out-\(UUID().uuidString)")
+        outPath = capture.path + ".stdout"
+        errPath = capture.path + ".stderr"
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "HERALD_JOURNAL")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        let collected = self.collected
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            collected.lock.withLock { collected.stdout.append(data) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The shell changes folder then execs herald in its place: same pid.
+        let command = ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", folder.path, Self.binary] + arguments
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
         }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            collected.lock.withLock { collected.stderr.append(data) }
+        var child: pid_t = 0
+        let code = posix_spawn(&child, "/bin/sh", &actions, nil, argv, envp)
+        guard code == 0 else {
+            throw NSError(domain: "HeraldProcess", code: Int(code), userInfo: [NSLocalizedDescriptionKey: "posix_spawn failed: \(code)"])
         }
-        try process.run()
+        pid = child
     }
 
-    var pid: Int32 { process.processIdentifier }
+    func signal(_ number: Int32) { kill(pid, number) }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
-
-    /// Waits for the process to end (killing it after `timeout` seconds).
+    /// Waits for the process to end, killing it after `timeout` seconds.
     func wait(timeout: Double = 120) -> Result {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        var status: Int32 = 0
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid { break }
+            if done < 0 && errno != EINTR { break }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                break
+            }
+            usleep(5_000)
         }
-        process.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        let restOut = out.fileHandleForReading.readDataToEndOfFile()
-        let restErr = err.fileHandleForReading.readDataToEndOfFile()
-        return collected.lock.withLock {
-            Result(status: process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus,
-                   stdout: String(decoding: collected.stdout + restOut, as: UTF8.self),
-                   stderr: String(decoding: collected.stderr + restErr, as: UTF8.self))
-        }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG by hand (macros are not imported).
+        let signalled = status & 0x7F
+        let exitCode = signalled == 0 ? (status >> 8) & 0xFF : 128 + signalled
+        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: outPath)
+        try? FileManager.default.removeItem(atPath: errPath)
+        return Result(status: exitCode, stdout: out, stderr: err)
     }
 
     /// Runs to completion.

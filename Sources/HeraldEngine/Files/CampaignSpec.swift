@@ -122,7 +122,8 @@ public struct CampaignSpec: Sendable {
         guard kind == "simulator" else {
             throw map.error("kind", "provider \"\(kind)\" is not available in this version of herald (available: simulator)")
         }
-        try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "throttle_mps", "seed", "outbox"])
+        try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "throttle_mps", "seed", "outbox",
+                          "spend_limit_after"])
         var configuration = SimulatorConfiguration()
         if let latency = map.node("latency_ms") {
             configuration.latencyMilliseconds = try parseLatency(latency, map: map)
@@ -134,6 +135,7 @@ public struct CampaignSpec: Sendable {
         }
         configuration.throttleMessagesPerSecond = try map.double("throttle_mps", in: 0.001...1_000_000)
         if let seed = try map.int("seed", in: 0...Int.max) { configuration.seed = UInt64(seed) }
+        configuration.spendLimitAfter = try map.int("spend_limit_after", in: 0...Int.max)
         if let outbox = try map.string("outbox") {
             configuration.outboxPath = URL(fileURLWithPath: outbox, relativeTo: folder).standardizedFileURL.path
         }

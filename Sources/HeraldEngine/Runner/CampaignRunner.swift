@@ -28,8 +28,14 @@ public struct CampaignRunner: Sendable {
     /// The journal key: a simulation of a real provider's campaign keeps its own
     /// progress, so rehearsing never marks real recipients as sent.
     var journalID: String {
-        if options.simulate, case .simulator = plan.spec.provider { return plan.spec.id }
-        return options.simulate ? "\(plan.spec.id)@simulation" : plan.spec.id
+        if options.dryRun { return "\(plan.spec.id)@dry-run" }
+        if options.simulate, !plan.spec.isSimulated { return "\(plan.spec.id)@simulation" }
+        return plan.spec.id
+    }
+
+    /// A dry run is held to MaxPrice only: it reports the would-be cost, it spends nothing.
+    var limits: BudgetLimits {
+        options.dryRun ? BudgetLimits(maxPrice: plan.spec.budget.maxPrice) : plan.spec.budget
     }
 
     public func run() async throws -> RunSummary {
@@ -41,7 +47,10 @@ public struct CampaignRunner: Sendable {
         let recipientsSHA = try FileDigest.sha256(path: plan.spec.recipientsPath)
         var inputs = plan.inputs(recipientsSHA: recipientsSHA)
         inputs.id = journalID
+        inputs.ledgerScope = options.ledgerScope(for: plan.spec)
+        inputs.limits = limits
         let journal = JournalQueue(try Journal(path: journalPath))
+        if options.dryRun { try await journal.run { [id = inputs.id] in try $0.discardCampaign(id: id) } }
         if options.mustExist, try await journal.run({ [id = inputs.id] in try $0.campaign(id: id) }) == nil {
             throw JournalError.unknownCampaign(inputs.id, path: journalPath)
         }
@@ -73,12 +82,16 @@ public struct CampaignRunner: Sendable {
         do {
             let dedupes = provider.capabilities.honoursIdempotencyKeys
             if resend { _ = try await journal.run { try $0.resendInDoubt(cid: cid, providerDedupes: dedupes) } }
-            let mode = options.simulate ? "simulation" : "real"
+            let mode = options.dryRun ? "dry-run" : options.simulate ? "simulation" : "real"
             let rid = try await journal.run { try $0.startRun(cid: cid, mode: mode, owner: owner) }
             try await journal.run { try $0.setState(cid: cid, .running) }
             outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
             await provider.shutdown()
-            let finalCounts = try await journal.run { try $0.counts(cid: cid) }
+            let (finalCounts, spent, refused) = try await journal.run { journal in
+                (try journal.counts(cid: cid),
+                 try journal.ledger(cid: cid).reduce(Money.zero) { $0 + $1.spent + $1.reserved },
+                 try journal.rows(cid: cid, in: [.failed], limit: 20))
+            }
             let state: CampaignState
             if finalCounts.open == 0 {
                 state = .completed
@@ -97,7 +110,9 @@ public struct CampaignRunner: Sendable {
             let elapsed = started.duration(to: .now)
             return RunSummary(
                 campaign: inputs.id, state: state, counts: finalCounts, sentThisRun: outcome.sent,
-                elapsedSeconds: elapsed.seconds, stop: outcome.stop, imported: imported, importSeconds: importSeconds, recoveredInDoubt: recovered, resentInDoubt: resend)
+                elapsedSeconds: elapsed.seconds, stop: outcome.stop, imported: imported, importSeconds: importSeconds,
+                spent: spent, failedRows: refused, dryRun: options.dryRun, recoveredInDoubt: recovered,
+                resentInDoubt: resend)
         } catch {
             await provider.shutdown()
             _ = try? await journal.run { try $0.release(cid: cid, owner: owner, state: .stopped) }

@@ -9,6 +9,7 @@ struct Dispatcher: Sendable {
     let campaign: String
     let provider: any MessageProvider
     let maxInFlight: Int
+    let dryRun: Bool
     let policy: RetryPolicy
 
     func send(_ batch: [ClaimedMessage]) async -> [Settlement] {
@@ -36,7 +37,7 @@ struct Dispatcher: Sendable {
                 .settling(claimed)
         }
         let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination,
-                                      body: claimed.body, segments: SMSSegments(body: claimed.body))
+                                      body: claimed.body, segments: SMSSegments(body: claimed.body), dryRun: dryRun)
         let outcome = await provider.send(message)
         var random = SystemRandomNumberGenerator()
         let now = Int64(Date().timeIntervalSince1970 * 1000)

@@ -8,8 +8,18 @@ public struct RunOptions: Sendable {
     public var limit: Int?
     /// Send rows left in doubt again even though the provider cannot dedupe them.
     public var resendInDoubt = false
+    /// Send with the provider's dry-run switch: validated, nothing delivered, recorded
+    /// apart from the campaign's real progress and spend, started afresh each time.
+    public var dryRun = false
     /// Only continue a campaign already in the journal (`herald resume`).
     public var mustExist = false
 
     public init() {}
+
+    /// Which monthly ledger a run's spend counts in: simulations and dry runs never
+    /// share a budget with real sends.
+    public func ledgerScope(for spec: CampaignSpec) -> String {
+        if dryRun { return "dry-run" }
+        return spec.isSimulated || simulate ? "simulated" : "real"
+    }
 }

@@ -1,3 +1,4 @@
+import HeraldCore
 import HeraldStore
 
 /// Progress of a run, for the progress line.
@@ -25,6 +26,11 @@ public struct RunSummary: Sendable {
     public let imported: Int
     /// Seconds spent importing (0 when nothing was imported).
     public let importSeconds: Double
+    /// Spend of the campaign so far (the would-be cost for a dry run), reservations included.
+    public let spent: Money
+    /// The first rows that failed (CSV line and reason).
+    public let failedRows: [RowNote]
+    public let dryRun: Bool
     /// Rows found in doubt when the run started (their last process died mid-send).
     public let recoveredInDoubt: Int
     /// Whether in-doubt rows were resent (provider dedupes, or --resend-in-doubt).

@@ -17,6 +17,7 @@ extension CampaignRunner {
         let pipelined = provider.capabilities.honoursIdempotencyKeys
         let batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
         let dispatcher = Dispatcher(campaign: journalID, provider: provider, maxInFlight: spec.maxInFlight,
+                                    dryRun: options.dryRun,
                                     policy: RetryPolicy(maxAttempts: spec.maxAttempts,
                                                         baseDelay: Int64(spec.initialBackoffMilliseconds),
                                                         maxDelay: Int64(spec.maxBackoffMilliseconds)))
@@ -34,7 +35,7 @@ extension CampaignRunner {
             guard let limit = options.limit else { return batchSize }
             return max(0, min(batchSize, limit - claimedTotal))
         }
-        let budget = BudgetContext(limits: spec.budget, channel: plan.template.channel.rawValue)
+        let budget = BudgetContext(limits: limits, channel: plan.template.channel.rawValue)
         func step(claim: Int) async throws -> [ClaimedMessage] {
             let settle = unsettled
             unsettled = []

@@ -10,6 +10,9 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var throttleMessagesPerSecond: Double?
     /// Seed of the random draws, so a run can be repeated.
     public var seed: UInt64 = 1
+    /// After this many deliveries, answer as a provider whose monthly spend limit is
+    /// reached (to rehearse that stop); nil for never.
+    public var spendLimitAfter: Int?
     /// A JSON Lines file every delivered message is appended to.
     public var outboxPath: String?
 

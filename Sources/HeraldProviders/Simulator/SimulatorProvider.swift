@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// With an outbox, the outbox is also its memory: keys delivered in any earlier
 /// run are acknowledged again without a second delivery, as a real provider that
-/// honours idempotency keys would. Without one, it remembers nothing.
+/// honours idempotency keys would. Without one, it remembers nothing. A dry run is
+/// validated (and may be refused, at `permanent_failure_rate`) but never delivered.
 public final class SimulatorProvider: MessageProvider {
     public let name = "simulator"
     public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: true)
@@ -18,6 +19,7 @@ public final class SimulatorProvider: MessageProvider {
         var delivered: Set<String>
         var tokens: Double
         var lastRefill: ContinuousClock.Instant
+        var deliveries = 0
     }
 
     private let state: Mutex<State>
@@ -65,6 +67,10 @@ public final class SimulatorProvider: MessageProvider {
         if draw < configuration.permanentFailureRate + configuration.failureRate {
             return .transient(reason: "simulated transient failure")
         }
+        if message.dryRun { return .accepted(providerRef: "dry-run") }
+        if let limit = configuration.spendLimitAfter, state.deliveries >= limit {
+            return .spendLimit(reason: "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT (simulated after \(limit) messages)")
+        }
         if let outbox {
             do {
                 try outbox.append(message)
@@ -73,6 +79,7 @@ public final class SimulatorProvider: MessageProvider {
             }
             state.delivered.insert(message.idempotencyKey)
         }
+        state.deliveries += 1
         return .accepted(providerRef: reference)
     }
 
