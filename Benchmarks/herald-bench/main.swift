@@ -1,7 +1,9 @@
 // herald-bench: figures for Herald's speed and memory targets, one JSON line each.
 //
-//   swift run -c release herald-bench            # 100,000 and 1,000,000 rows, each in its own process
-//   swift run -c release herald-bench e2e 250000 # one size
+//   swift run -c release herald-bench                 # the standard set, each in its own process
+//   swift run -c release herald-bench e2e 250000      # end to end, one size
+//   swift run -c release herald-bench e2e-budget N    # the same with prices and a budget (guard on)
+//   swift run -c release herald-bench estimate N      # herald estimate
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
@@ -31,7 +33,7 @@ func emit(_ fields: [String: Any]) {
 }
 
 /// Writes a campaign, a template and `rows` recipients into `folder`.
-func makeCampaign(in folder: URL, rows: Int) throws -> String {
+func makeCampaign(in folder: URL, rows: Int, budget: Bool = false) throws -> String {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try """
     id: bench
@@ -48,7 +50,10 @@ func makeCampaign(in folder: URL, rows: Int) throws -> String {
     recipients: recipients.csv
     provider: {kind: simulator}
     rate: {max_in_flight: 256}
-    """.write(to: folder.appendingPathComponent("campaign.yaml"), atomically: true, encoding: .utf8)
+    """.appending(budget ? "\nprices: prices.csv\nbudget: {max_price: 0.05, campaign_limit: 100000, monthly_limit: 200000}\n" : "")
+        .write(to: folder.appendingPathComponent("campaign.yaml"), atomically: true, encoding: .utf8)
+    try "country,channel,price\nUS,sms,0.00581\nCA,sms,0.0075\n*,sms,0.05\n"
+        .write(to: folder.appendingPathComponent("prices.csv"), atomically: true, encoding: .utf8)
     let handle = try FileHandle(forWritingTo: {
         let url = folder.appendingPathComponent("recipients.csv")
         FileManager.default.createFile(atPath: url.path, contents: nil)
@@ -68,23 +73,24 @@ func makeCampaign(in folder: URL, rows: Int) throws -> String {
     return folder.appendingPathComponent("campaign.yaml").path
 }
 
-func endToEnd(rows: Int) async throws {
+func endToEnd(rows: Int, budget: Bool) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let campaign = try makeCampaign(in: folder, rows: rows)
+    let campaign = try makeCampaign(in: folder, rows: rows, budget: budget)
+    let label = budget ? "_budget" : ""
     let plan = try CampaignPlan.load(campaignPath: campaign)
     let runner = CampaignRunner(plan: plan, journalPath: folder.appendingPathComponent("journal.sqlite").path,
                                 options: RunOptions(), stop: StopSignal())
     let summary = try await runner.run()
     precondition(summary.counts[.sent] == rows, "expected \(rows) sent, got \(summary.counts[.sent])")
     let sendSeconds = summary.elapsedSeconds - summary.importSeconds
-    emit(["figure": "import_rows_per_s", "rows": rows, "value": Int(Double(rows) / summary.importSeconds),
+    emit(["figure": "import_rows_per_s" + label, "rows": rows, "value": Int(Double(rows) / summary.importSeconds),
           "seconds": summary.importSeconds, "target": ">= 300000"])
-    emit(["figure": "send_settle_msgs_per_s", "rows": rows, "value": Int(Double(rows) / sendSeconds),
+    emit(["figure": "send_settle_msgs_per_s" + label, "rows": rows, "value": Int(Double(rows) / sendSeconds),
           "seconds": sendSeconds])
-    emit(["figure": "end_to_end_msgs_per_s", "rows": rows, "value": Int(Double(rows) / summary.elapsedSeconds),
+    emit(["figure": "end_to_end_msgs_per_s" + label, "rows": rows, "value": Int(Double(rows) / summary.elapsedSeconds),
           "seconds": summary.elapsedSeconds, "target": ">= 50000"])
-    emit(["figure": "peak_rss_mb", "rows": rows, "value": peakRSSMegabytes(), "target": "<= 100, flat in rows"])
+    emit(["figure": "peak_rss_mb" + label, "rows": rows, "value": peakRSSMegabytes(), "target": "<= 100, flat in rows"])
     // After the RSS reading: validate keeps a set of numbers to count duplicates.
     let scanStart = ContinuousClock.now
     let report = try plan.validate()
@@ -108,16 +114,37 @@ func parseOnly(path: String) throws {
     emit(["figure": "csv_parse_rows_per_s", "rows": rows, "value": Int(Double(rows) / seconds), "seconds": seconds])
 }
 
+/// `herald estimate` on a priced, budgeted campaign (no journal).
+func estimate(rows: Int) async throws {
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let campaign = try makeCampaign(in: folder, rows: rows, budget: true)
+    let start = ContinuousClock.now
+    let plan = try CampaignPlan.load(campaignPath: campaign)
+    let result = try plan.estimate(journalPath: nil)
+    let elapsed = start.duration(to: .now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    precondition(result.messages == rows)
+    emit(["figure": "estimate_rows_per_s", "rows": rows, "value": Int(Double(rows) / seconds), "seconds": seconds,
+          "target": ">= 1000000"])
+    emit(["figure": "estimate_peak_rss_mb", "rows": rows, "value": peakRSSMegabytes(), "target": "<= 100"])
+}
+
 let arguments = CommandLine.arguments
 if arguments.count >= 3, arguments[1] == "csv" {
     try parseOnly(path: arguments[2])
 } else if arguments.count >= 3, arguments[1] == "e2e", let rows = Int(arguments[2]) {
-    try await endToEnd(rows: rows)
+    try await endToEnd(rows: rows, budget: false)
+} else if arguments.count >= 3, arguments[1] == "e2e-budget", let rows = Int(arguments[2]) {
+    try await endToEnd(rows: rows, budget: true)
+} else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {
+    try await estimate(rows: rows)
 } else {
-    for rows in [100_000, 1_000_000] {
+    let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("estimate", 1_000_000)]
+    for (mode, rows) in runs {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])
-        child.arguments = ["e2e", String(rows)]
+        child.arguments = [mode, String(rows)]
         try child.run()
         child.waitUntilExit()
         if child.terminationStatus != 0 { exit(child.terminationStatus) }

@@ -93,49 +93,66 @@ extension CampaignPlan {
         var writer = try perRecipient.map { try RecipientReport(path: $0) }
         var seen = DestinationSet()
         var countries: [String: Int] = [:]
+        var lastRegion = ""
+        var lastIndex = 0
+        var tally = [Estimate.EncodingLine(), Estimate.EncodingLine()]  // GSM-7, UCS-2
         var campaignStop = LimitWalker(limit: spec.budget.campaignLimit, spent: campaignSpent)
         var monthStop = LimitWalker(limit: spec.budget.monthlyLimit, spent: monthSpent)
         let channel = template.channel
+        // Three stages on two cores: libcsv parsing, row checks and rendering, and
+        // (here) duplicates, budget walk and totals in file order.
         let scanner = try RecipientScanner(plan: self)
-        try scanner.scan { row in
-            estimate.rows += 1
-            let region = row.phone?.region ?? ""
-            let status: String
-            if let problem = row.problem {
-                estimate.invalid[problem.reason.rawValue, default: 0] += 1
-                status = problem.reason.rawValue
-            } else if let phone = row.phone, !seen.insert(phone.digits) {
-                estimate.duplicates += 1
-                status = "duplicate"
-            } else if sentLines.contains(row.line) {
-                estimate.alreadySent += 1
-                status = "already_sent"
-            } else if let maxPrice = spec.budget.maxPrice, row.cost > maxPrice {
-                estimate.overMaxPrice += 1
-                status = "max_price"
-            } else {
-                status = "send"
-                estimate.messages += 1
-                estimate.parts += row.segments.parts
-                estimate.total += row.cost
-                estimate.byEncoding[row.segments.encoding.rawValue, default: .init()].messages += 1
-                estimate.byEncoding[row.segments.encoding.rawValue, default: .init()].parts += row.segments.parts
-                let index = countries[region] ?? {
-                    estimate.byCountry.append(.init(country: region, channel: channel.rawValue))
-                    countries[region] = estimate.byCountry.count - 1
-                    return estimate.byCountry.count - 1
-                }()
-                estimate.byCountry[index].messages += 1
-                estimate.byCountry[index].parts += row.segments.parts
-                estimate.byCountry[index].cost += row.cost
-                campaignStop.offer(row.cost, line: row.line)
-                monthStop.offer(row.cost, line: row.line)
+        let rows = HandOff<ScannedBatch>(capacity: 4)
+        scanner.produce(into: rows, keepBodies: false)
+        defer { rows.cancel() }
+        while let batch = try rows.take() {
+            for row in batch.entries {
+                estimate.rows += 1
+                let region = row.phone?.region ?? ""
+                let status: String
+                if let problem = row.problem {
+                    estimate.invalid[problem.reason.rawValue, default: 0] += 1
+                    status = problem.reason.rawValue
+                } else if let phone = row.phone, !seen.insert(phone.digits) {
+                    estimate.duplicates += 1
+                    status = "duplicate"
+                } else if sentLines.contains(row.line) {
+                    estimate.alreadySent += 1
+                    status = "already_sent"
+                } else if let maxPrice = spec.budget.maxPrice, row.cost > maxPrice {
+                    estimate.overMaxPrice += 1
+                    status = "max_price"
+                } else {
+                    status = "send"
+                    estimate.messages += 1
+                    estimate.parts += row.segments.parts
+                    estimate.total += row.cost
+                    tally[row.segments.encoding == .gsm7 ? 0 : 1].messages += 1
+                    tally[row.segments.encoding == .gsm7 ? 0 : 1].parts += row.segments.parts
+                    // Rows of one country tend to come together: remember the last one.
+                    if region != lastRegion {
+                        lastRegion = region
+                        lastIndex = countries[region] ?? {
+                            estimate.byCountry.append(.init(country: region, channel: channel.rawValue))
+                            countries[region] = estimate.byCountry.count - 1
+                            return estimate.byCountry.count - 1
+                        }()
+                    }
+                    estimate.byCountry[lastIndex].messages += 1
+                    estimate.byCountry[lastIndex].parts += row.segments.parts
+                    estimate.byCountry[lastIndex].cost += row.cost
+                    campaignStop.offer(row.cost, line: row.line)
+                    monthStop.offer(row.cost, line: row.line)
+                }
+                try writer?.write(line: row.line, country: region, segments: row.problem == nil ? row.segments : nil,
+                                  price: row.problem == nil ? row.cost : nil, status: status)
             }
-            try writer?.write(line: row.line, country: region, segments: row.problem == nil ? row.segments : nil,
-                              price: row.problem == nil ? row.cost : nil, status: status)
         }
         try writer?.close()
         if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
+        for (encoding, line) in zip([SMSEncoding.gsm7, .ucs2], tally) where line.messages > 0 {
+            estimate.byEncoding[encoding.rawValue] = line
+        }
         estimate.byCountry.sort { ($0.cost, $0.country) > ($1.cost, $1.country) }
         if let stop = campaignStop.result(name: "campaign_limit") { estimate.limits.append(stop) }
         if let stop = monthStop.result(name: "monthly_limit") { estimate.limits.append(stop) }

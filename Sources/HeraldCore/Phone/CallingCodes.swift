@@ -35,6 +35,20 @@ enum CallingCodes {
         977: "NP", 992: "TJ", 993: "TM", 994: "AZ", 995: "GE", 996: "KG", 998: "UZ",
     ]
 
+    /// `regionByCode` as a flat table indexed by code (1-999), for the per-row path.
+    static let regionTable: [String?] = {
+        var table = [String?](repeating: nil, count: 1000)
+        for (code, region) in regionByCode { table[code] = region }
+        return table
+    }()
+
+    /// National number lengths by calling code (the main region's plan).
+    static let lengthTable: [ClosedRange<Int>?] = {
+        var table = [ClosedRange<Int>?](repeating: nil, count: 1000)
+        for (code, region) in regionByCode { table[code] = nationalLengths[region] }
+        return table
+    }()
+
     /// Regions that share a calling code with the main region of the table.
     static let sharedRegions: [String: Int] = [
         "KZ": 7, "GG": 44, "JE": 44, "IM": 44, "VA": 39, "AX": 358, "YT": 262, "BL": 590, "MF": 590,

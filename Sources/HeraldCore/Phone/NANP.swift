@@ -19,7 +19,14 @@ enum NANP {
         return map
     }()
 
+    /// Region by area code as a flat table (0-999), for the per-row path.
+    static let regionTable: [String] = {
+        var table = [String](repeating: "US", count: 1000)
+        for (code, region) in regionByAreaCode { table[code] = region }
+        return table
+    }()
+
     static func region(areaCode: Int) -> String {
-        regionByAreaCode[areaCode] ?? "US"
+        regionTable[areaCode]
     }
 }

@@ -15,8 +15,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// Reconstructs a number stored as its digits, deriving the region again.
     public init?(storedDigits: UInt64) {
-        var buffer = Array(String(storedDigits).utf8)
-        guard let parsed = try? PhoneNumber.parseDigits(&buffer) else { return nil }
+        var digits = Digits()
+        for byte in String(storedDigits).utf8 { digits.append(byte - UInt8(ascii: "0")) }
+        guard let parsed = try? PhoneNumber.parseDigits(digits) else { return nil }
         self = parsed
     }
 
@@ -27,17 +28,15 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     public static func parse<Bytes: Collection<UInt8>>(
         _ input: Bytes, defaultRegion: String? = nil
     ) throws(PhoneNumberError) -> PhoneNumber {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(16)
+        // At most 17 digits matter (a 15-digit number behind 00); more is an error anyway.
+        var digits = Digits()
         var international = false
-        var sawDigit = false
         for byte in input {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                digits.append(byte)
-                sawDigit = true
+                digits.append(byte - UInt8(ascii: "0"))
             case UInt8(ascii: "+"):
-                guard !sawDigit, !international else { throw .misplacedPlus }
+                guard digits.count == 0, !international else { throw .misplacedPlus }
                 international = true
             case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("),
                 UInt8(ascii: ")"), UInt8(ascii: "/"), UInt8(ascii: "\t"):
@@ -46,60 +45,96 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
                 throw .invalidCharacter
             }
         }
-        guard !digits.isEmpty else { throw .empty }
-        if !international, digits.count > 2, digits[0] == UInt8(ascii: "0"), digits[1] == UInt8(ascii: "0") {
-            digits.removeFirst(2)
+        guard digits.count > 0 else { throw .empty }
+        if !international, digits.count > 2, digits[0] == 0, digits[1] == 0 {
+            digits.dropFirst(2)
             international = true
         }
         if !international {
             guard let region = defaultRegion else { throw .nationalWithoutDefaultCountry }
             guard let code = CallingCodes.codeByRegion[region] else { throw .unknownDefaultCountry(region) }
-            if let trunk = CallingCodes.trunkPrefix(for: region), digits.first == trunk,
+            if let trunk = CallingCodes.trunkPrefix(for: region), digits[0] == trunk - UInt8(ascii: "0"),
                 !(code == 1 && digits.count == 10)
             {
-                digits.removeFirst()
+                digits.dropFirst(1)
             }
-            digits.insert(contentsOf: Array(String(code).utf8), at: 0)
+            digits.prepend(code)
         }
-        return try parseDigits(&digits)
+        return try parseDigits(digits)
     }
 
-    /// Reads a calling code off the front of `digits` and checks the rest.
-    static func parseDigits(_ digits: inout [UInt8]) throws(PhoneNumberError) -> PhoneNumber {
+    /// Reads a calling code off the front of the digits and checks the rest.
+    static func parseDigits(_ digits: Digits) throws(PhoneNumberError) -> PhoneNumber {
         guard digits.count <= 15 else { throw .tooLong(digits.count) }
-        guard digits.first != UInt8(ascii: "0") else { throw .unknownCallingCode }
+        guard digits[0] != 0 else { throw .unknownCallingCode }
         var code = 0
         var codeLength = 0
-        var region: String?
+        var found: String?
         for length in 1...3 where length < digits.count {
-            code = code * 10 + Int(digits[length - 1] - UInt8(ascii: "0"))
-            if let found = CallingCodes.regionByCode[code] {
-                region = found
+            code = code * 10 + Int(digits[length - 1])
+            if let region = CallingCodes.regionTable[code] {
+                found = region
                 codeLength = length
                 break
             }
         }
-        guard var region else { throw .unknownCallingCode }
-        let national = digits[codeLength...]
+        guard var region = found else { throw .unknownCallingCode }
+        let national = digits.count - codeLength
+        var expected = CallingCodes.lengthTable[code]
         if code == 1 {
-            guard national.count == 10 else { throw .wrongLength(region: "NANP", found: national.count, expected: 10...10) }
-            let area = national.prefix(3).reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-            let n = Array(national)
-            guard n[0] >= UInt8(ascii: "2"), n[3] >= UInt8(ascii: "2") else { throw .invalidNANP }
-            region = NANP.region(areaCode: area)
-        } else if code == 7, let next = national.first, next == UInt8(ascii: "6") || next == UInt8(ascii: "7") {
+            guard national == 10 else { throw .wrongLength(region: "NANP", found: national, expected: 10...10) }
+            guard digits[1] >= 2, digits[4] >= 2 else { throw .invalidNANP }
+            region = NANP.region(areaCode: Int(digits[1]) * 100 + Int(digits[2]) * 10 + Int(digits[3]))
+            expected = nil
+        } else if code == 7, digits[1] == 6 || digits[1] == 7 {
             region = "KZ"
         }
-        if let expected = CallingCodes.nationalLengths[region] {
-            guard expected.contains(national.count) else {
-                throw .wrongLength(region: region, found: national.count, expected: expected)
-            }
-        } else if national.count < 4 {
-            throw .wrongLength(region: region, found: national.count, expected: 4...(15 - codeLength))
+        if let expected {
+            guard expected.contains(national) else { throw .wrongLength(region: region, found: national, expected: expected) }
+        } else if code != 1, national < 4 {
+            throw .wrongLength(region: region, found: national, expected: 4...(15 - codeLength))
         }
         var value: UInt64 = 0
-        for digit in digits { value = value * 10 + UInt64(digit - UInt8(ascii: "0")) }
+        for index in 0..<digits.count { value = value * 10 + UInt64(digits[index]) }
         return PhoneNumber(digits: value, region: region)
+    }
+}
+
+/// Up to 24 decimal digits in fixed storage: parsing a number allocates nothing.
+struct Digits {
+    private var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private(set) var count = 0
+
+    subscript(index: Int) -> UInt8 {
+        withUnsafeBytes(of: storage) { $0[index] }
+    }
+
+    mutating func append(_ digit: UInt8) {
+        guard count < 24 else {
+            count += 1  // remember the length for the error; the digit itself is not needed
+            return
+        }
+        withUnsafeMutableBytes(of: &storage) { $0[count] = digit }
+        count += 1
+    }
+
+    mutating func dropFirst(_ n: Int) {
+        let kept = min(count, 24) - n
+        withUnsafeMutableBytes(of: &storage) { bytes in
+            for index in 0..<kept { bytes[index] = bytes[index + n] }
+        }
+        count -= n
+    }
+
+    /// Puts a calling code's digits in front.
+    mutating func prepend(_ code: Int) {
+        let text = Array(String(code).utf8)
+        let kept = min(count, 24 - text.count)
+        withUnsafeMutableBytes(of: &storage) { bytes in
+            for index in stride(from: kept - 1, through: 0, by: -1) { bytes[index + text.count] = bytes[index] }
+            for (index, byte) in text.enumerated() { bytes[index] = byte - UInt8(ascii: "0") }
+        }
+        count += text.count
     }
 }
 

@@ -163,7 +163,7 @@ public struct CampaignRunner: Sendable {
                                     row: entry.line, destination: entry.phone?.digits, region: entry.phone?.region,
                                     body: body, skipReason: entry.problem?.reason.rawValue,
                                     skipDetail: entry.problem?.description)
-                                row.parts = entry.parts
+                                row.parts = entry.segments.parts
                                 row.cost = entry.cost.nanos
                                 try writer.add(row)
                             }

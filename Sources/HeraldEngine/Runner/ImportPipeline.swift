@@ -10,7 +10,7 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var phone: PhoneNumber?
         var bodyEnd: Int
         var problem: RowProblem?
-        var parts: Int
+        var segments: SMSSegments
         var cost: Money
     }
 
@@ -24,14 +24,15 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
 }
 
 extension RecipientScanner {
-    /// Scans on a background thread, handing batches of `batchSize` rows to `channel`.
-    func produce(into channel: HandOff<ScannedBatch>, batchSize: Int = 4096) {
+    /// Scans on a background thread, handing batches of `batchSize` rows to `channel`
+    /// (bodies too, unless `keepBodies` is false).
+    func produce(into channel: HandOff<ScannedBatch>, batchSize: Int = 4096, keepBodies: Bool = true) {
         channel.startProducer { [self] channel in
             var batch = ScannedBatch(capacity: batchSize)
             try scan { row in
-                batch.bodies.append(contentsOf: row.body)
+                if keepBodies { batch.bodies.append(contentsOf: row.body) }
                 batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
-                                           parts: row.segments.parts, cost: row.cost))
+                                           segments: row.segments, cost: row.cost))
                 if batch.entries.count == batchSize {
                     guard channel.put(batch) else { throw ProducerCancelled() }
                     batch = ScannedBatch(capacity: batchSize)
