@@ -64,7 +64,7 @@ public final class ImportWriter {
                 insert.bind(9, time)
             }
         } catch {
-            throw JournalError.wrap(error, path: journal.path)
+            throw JournalError.from(error, path: journal.path)
         }
     }
 

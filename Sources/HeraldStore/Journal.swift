@@ -55,12 +55,8 @@ public final class Journal {
             try db.execute("PRAGMA foreign_keys=ON")
             try db.execute("PRAGMA cache_size=-16384")
             if found < Self.schemaVersion { try migrate(from: found) }
-        } catch let error as SQLiteError {
-            throw JournalError.wrap(error, path: path)
-        } catch let error as JournalError {
-            throw error
         } catch {
-            throw JournalError(.sqlite(SQLiteError(code: -1, message: "\(error)", sql: nil)), path: path)
+            throw JournalError.from(error, path: path)
         }
     }
 
@@ -145,24 +141,16 @@ public final class Journal {
     func write<T>(_ body: () throws -> T) throws(JournalError) -> T {
         do {
             return try db.transaction(body)
-        } catch let error as SQLiteError {
-            throw JournalError.wrap(error, path: path)
-        } catch let error as JournalError {
-            throw error
         } catch {
-            throw JournalError(.sqlite(SQLiteError(code: -1, message: "\(error)", sql: nil)), path: path)
+            throw JournalError.from(error, path: path)
         }
     }
 
     func read<T>(_ body: () throws -> T) throws(JournalError) -> T {
         do {
             return try body()
-        } catch let error as SQLiteError {
-            throw JournalError.wrap(error, path: path)
-        } catch let error as JournalError {
-            throw error
         } catch {
-            throw JournalError(.sqlite(SQLiteError(code: -1, message: "\(error)", sql: nil)), path: path)
+            throw JournalError.from(error, path: path)
         }
     }
 }

@@ -15,6 +15,15 @@ struct SendOptions: ParsableArguments {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
+
+    /// These flags as engine options.
+    var runOptions: RunOptions {
+        var options = RunOptions()
+        options.simulate = simulate
+        options.limit = limit
+        options.resendInDoubt = resendInDoubt
+        return options
+    }
 }
 
 struct RunCommand: AsyncParsableCommand {
@@ -35,12 +44,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
 
     func run() async throws {
-        var options = RunOptions()
+        var options = send.runOptions
         options.strict = strict
         options.dryRun = dryRun
-        options.simulate = send.simulate
-        options.limit = send.limit
-        options.resendInDoubt = send.resendInDoubt
         try await Sending.perform(campaignFile: file, journalPath: journal.path, options: options)
     }
 }
@@ -57,10 +63,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var journal: JournalOptions
 
     func run() async throws {
-        var options = RunOptions()
-        options.simulate = send.simulate
-        options.limit = send.limit
-        options.resendInDoubt = send.resendInDoubt
+        var options = send.runOptions
         options.mustExist = true
         let file: String
         do {
