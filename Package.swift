@@ -44,7 +44,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "herald-bench", dependencies: ["HeraldEngine", "HeraldCSV"], path: "Benchmarks/herald-bench"),
+        .executableTarget(name: "herald-bench", dependencies: ["HeraldEngine", "HeraldCSV", "HeraldProviders"], path: "Benchmarks/herald-bench"),
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: ["HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -4,6 +4,8 @@
 //   swift run -c release herald-bench e2e 250000      # end to end, one size
 //   swift run -c release herald-bench e2e-budget N    # the same with prices and a budget (guard on)
 //   swift run -c release herald-bench estimate N      # herald estimate
+//   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
+//   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
@@ -139,8 +141,11 @@ if arguments.count >= 3, arguments[1] == "csv" {
     try await endToEnd(rows: rows, budget: true)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {
     try await estimate(rows: rows)
+} else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {
+    try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
 } else {
-    let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("estimate", 1_000_000)]
+    let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("estimate", 1_000_000),
+                ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])

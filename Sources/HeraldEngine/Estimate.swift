@@ -54,9 +54,11 @@ public struct Estimate: Codable, Sendable {
     public var byCountry: [CountryLine] = []
     public var total = Money.zero
     public var limits: [LimitStop] = []
-    /// Send duration; nil until rate limits and send windows exist.
+    /// Send duration at the campaign's rate; nil without a rate.
     public var durationSeconds: Double?
-    public var durationNote = "not estimated: this version sends as fast as max_in_flight allows (no rate limits or send windows yet)"
+    public var durationNote = ""
+    /// When the campaign would finish if started now (ISO 8601), with a rate.
+    public var finishesAt: String?
 
     enum CodingKeys: String, CodingKey {
         case campaign, rows, invalid, duplicates, messages, parts, total, limits
@@ -66,6 +68,7 @@ public struct Estimate: Codable, Sendable {
         case byCountry = "by_country"
         case durationSeconds = "duration_seconds"
         case durationNote = "duration_note"
+        case finishesAt = "finishes_at"
     }
 }
 
@@ -150,6 +153,16 @@ extension CampaignPlan {
         }
         try writer?.close()
         if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
+        if let rate = spec.messagesPerSecond {
+            let units = Double(channel == .sms ? estimate.parts : estimate.messages)
+            let seconds = max(0, units - spec.burst) / rate
+            estimate.durationSeconds = seconds
+            estimate.finishesAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(seconds))
+            estimate.durationNote = "at \(String(format: "%g", rate)) \(channel == .sms ? "parts" : "messages")/s with burst \(String(format: "%g", spec.burst)); "
+                + "if nothing throttles (send windows are not in this version)"
+        } else {
+            estimate.durationNote = "not estimated: the campaign sets no rate.messages_per_second (sends go as fast as max_in_flight allows)"
+        }
         for (encoding, line) in zip([SMSEncoding.gsm7, .ucs2], tally) where line.messages > 0 {
             estimate.byEncoding[encoding.rawValue] = line
         }

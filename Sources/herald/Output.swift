@@ -127,7 +127,11 @@ enum Output {
             }
             lines.append(text)
         }
-        lines.append("  duration: \(estimate.durationNote)")
+        if let seconds = estimate.durationSeconds, let finish = estimate.finishesAt {
+            lines.append("  duration: \(Terminal.duration(seconds)), finishing about \(finish) if started now (\(estimate.durationNote))")
+        } else {
+            lines.append("  duration: \(estimate.durationNote)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -146,3 +146,21 @@ import Testing
         #expect(report.problems[1].description.contains("recipients.csv:4: column \"phone\": phone number has"))
     }
 }
+
+@Suite struct RateRunTests {
+    @Test func pacedSendsAgainstAThrottleDeliverEverythingOnce() async throws {
+        let fixture = try Fixture(rows: CampaignRunnerTests.header + Fixture.validRows(300) + "\n",
+                                  provider: "{kind: simulator, outbox: outbox.jsonl, throttle_mps: 300}",
+                                  extra: "rate: {messages_per_second: 600, burst: 6, max_in_flight: 8}")
+        let summary = try await fixture.runner().run()
+        #expect(summary.state == .completed && summary.counts[.sent] == 300)
+        let outbox = try fixture.outbox()
+        #expect(outbox.count == 300 && Set(outbox.map(\.key)).count == 300)
+    }
+
+    @Test func burstWithoutARateIsRefused() throws {
+        let fixture = try Fixture(rows: CampaignRunnerTests.header + Fixture.validRows(1) + "\n", extra: "rate: {burst: 5}")
+        let error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+        #expect(error?.description.contains("rate.burst: burst needs messages_per_second") == true)
+    }
+}

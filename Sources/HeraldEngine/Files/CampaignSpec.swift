@@ -15,6 +15,10 @@ public struct CampaignSpec: Sendable {
     public var provider: ProviderSpec = .simulator(SimulatorConfiguration())
     /// Sends in flight at once.
     public var maxInFlight = 32
+    /// Units (SMS parts, or messages) per second; nil for as fast as `maxInFlight` allows.
+    public var messagesPerSecond: Double?
+    /// Units allowed at once on top of the rate after a quiet spell.
+    public var burst: Double = 0
     /// Provider answers (transient failures) before a row is failed.
     public var maxAttempts = 3
     /// Backoff after a transient failure: doubles from `initialBackoff` up to `maxBackoff` (ms).
@@ -75,8 +79,13 @@ public struct CampaignSpec: Sendable {
             spec.provider = try parseProvider(provider, folder: folder)
         }
         if let rate = try top.map("rate") {
-            try rate.onlyKeys(["max_in_flight"])
+            try rate.onlyKeys(["messages_per_second", "burst", "max_in_flight"])
             spec.maxInFlight = try rate.int("max_in_flight", in: 1...4096) ?? spec.maxInFlight
+            spec.messagesPerSecond = try rate.double("messages_per_second", in: 0.001...1_000_000)
+            spec.burst = try rate.double("burst", in: 0...1_000_000) ?? 0
+            if spec.messagesPerSecond == nil, rate.node("burst") != nil {
+                throw rate.error("burst", "burst needs messages_per_second")
+            }
         }
         if let retry = try top.map("retry") {
             try retry.onlyKeys(["max_attempts", "initial_backoff_ms", "max_backoff_ms"])

@@ -16,6 +16,9 @@ public struct CampaignRunner: Sendable {
     public let options: RunOptions
     public let stop: StopSignal
     public var onProgress: (@Sendable (RunProgress) -> Void)?
+    /// Sends through this provider instead of the one the campaign names (a seam
+    /// for tests and benchmarks that wrap or replace the provider).
+    public var provider: (any MessageProvider)?
     public var logger = Logger(label: "herald.run")
 
     public init(plan: CampaignPlan, journalPath: String, options: RunOptions, stop: StopSignal) {
@@ -130,6 +133,7 @@ public struct CampaignRunner: Sendable {
     }
 
     private func makeProvider() throws -> any MessageProvider {
+        if let provider { return provider }
         switch plan.spec.provider {
         case .simulator(let configuration):
             do {

@@ -11,6 +11,10 @@ struct Dispatcher: Sendable {
     let maxInFlight: Int
     let dryRun: Bool
     let policy: RetryPolicy
+    /// Paces sends when the campaign sets a rate.
+    let limiter: RateLimiter?
+    /// SMS counts parts against the rate; other channels count messages.
+    let countsParts: Bool
 
     func send(_ batch: [ClaimedMessage]) async -> [Settlement] {
         await withTaskGroup(of: Settlement.self, returning: [Settlement].self) { group in
@@ -38,7 +42,9 @@ struct Dispatcher: Sendable {
         }
         let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination,
                                       body: claimed.body, segments: SMSSegments(body: claimed.body), dryRun: dryRun)
+        await limiter?.acquire(countsParts ? message.segments.parts : 1)
         let outcome = await provider.send(message)
+        if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
         var random = SystemRandomNumberGenerator()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         return policy.settlement(for: outcome, row: claimed.row, attempts: claimed.attempts, now: now, random: &random)

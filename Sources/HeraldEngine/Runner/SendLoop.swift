@@ -15,12 +15,18 @@ extension CampaignRunner {
     {
         let spec = plan.spec
         let pipelined = provider.capabilities.honoursIdempotencyKeys
-        let batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
+        var batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
+        if let rate = spec.messagesPerSecond {
+            // About a second's worth of sends claimed at a time, so few rows sit claimed.
+            batchSize = min(batchSize, max(spec.maxInFlight, Int(rate.rounded(.up))))
+        }
         let dispatcher = Dispatcher(campaign: journalID, provider: provider, maxInFlight: spec.maxInFlight,
                                     dryRun: options.dryRun,
                                     policy: RetryPolicy(maxAttempts: spec.maxAttempts,
                                                         baseDelay: Int64(spec.initialBackoffMilliseconds),
-                                                        maxDelay: Int64(spec.maxBackoffMilliseconds)))
+                                                        maxDelay: Int64(spec.maxBackoffMilliseconds)),
+                                    limiter: spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
+                                    countsParts: plan.template.channel == .sms)
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
                                   total: startCounts.total, report: onProgress)

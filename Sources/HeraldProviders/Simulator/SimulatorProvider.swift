@@ -36,7 +36,7 @@ public final class SimulatorProvider: MessageProvider {
         }
         state = Mutex(State(
             random: SplitMix64(seed: configuration.seed), delivered: delivered,
-            tokens: configuration.throttleMessagesPerSecond ?? 0, lastRefill: .now))
+            tokens: max((configuration.throttleMessagesPerSecond ?? 0) / 10, 1), lastRefill: .now))
     }
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
@@ -54,7 +54,8 @@ public final class SimulatorProvider: MessageProvider {
             let now = ContinuousClock.now
             let elapsed = state.lastRefill.duration(to: now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            state.tokens = min(max(rate, 1), state.tokens + seconds * rate)
+            // A tenth of a second of burst, as providers count their limits per second.
+            state.tokens = min(max(rate / 10, 1), state.tokens + seconds * rate)
             state.lastRefill = now
             guard state.tokens >= 1 else { return .throttled(retryAfter: nil) }
             state.tokens -= 1

@@ -1,0 +1,80 @@
+/// A token bucket that hands out send slots: `rate` units a second, up to `burst`
+/// at once after a quiet spell. Units are SMS parts (a 3-part message takes 3) or
+/// messages for other channels. Over any one-second window it admits at most
+/// `rate + burst` units.
+///
+/// Slots are reserved, not polled: `reserve` takes the units at once and says when
+/// the send may go, so concurrent senders queue in order. Throttling answers slow
+/// the bucket down (multiplicative decrease, to 70%) and it recovers gradually (additive
+/// increase) up to the configured rate. Generic over `Clock`, so tests drive it
+/// with a manual clock instead of sleeping.
+public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
+    public let configuredRate: Double
+    public let burst: Double
+    /// The rate in force now: the configured one, or lower after throttling.
+    public private(set) var rate: Double
+    /// Units available now; negative when slots are reserved ahead.
+    private var tokens: Double
+    private var last: C.Instant
+    /// No slot before this instant (a provider's Retry-After).
+    private var pausedUntil: C.Instant?
+    /// Multiplicative decrease on throttling (0.7, as botocore's adaptive retry mode).
+    public var decrease = 0.85
+    /// Additive recovery: this share of the configured rate comes back per second.
+    public var recoveryPerSecond = 0.05
+    /// Throttling answers within this long of a decrease are the same congestion
+    /// (the requests were already in flight): they do not halve the rate again.
+    public var decreaseSpacing: Duration = .milliseconds(500)
+    private var lastDecrease: C.Instant?
+    /// Never slower than this share of the configured rate.
+    public var floor = 0.05
+
+    public init(rate: Double, burst: Double, now: C.Instant) {
+        precondition(rate > 0, "rate must be positive")
+        configuredRate = rate
+        self.burst = max(burst, 0)
+        self.rate = rate
+        tokens = max(burst, 0)
+        last = now
+    }
+
+    /// Reserves `units` and returns when they may be sent: `now` or later.
+    public mutating func reserve(_ units: Int, at now: C.Instant) -> C.Instant {
+        refill(to: now)
+        tokens -= Double(units)
+        var start = now
+        if tokens < 0 {
+            start = now.advanced(by: .seconds(-tokens / rate))
+        }
+        if let pausedUntil, pausedUntil > start { start = pausedUntil }
+        return start
+    }
+
+    /// A throttling answer: cut the rate by `decrease` (not below the floor, at most once per
+    /// `decreaseSpacing`), start over with an empty bucket, and pause for
+    /// `retryAfter` when the provider said so.
+    public mutating func throttled(at now: C.Instant, retryAfter: Duration? = nil) {
+        refill(to: now)
+        if lastDecrease.map({ $0.duration(to: now) >= decreaseSpacing }) ?? true {
+            rate = max(configuredRate * floor, rate * decrease)
+            tokens = min(tokens, 0)
+            lastDecrease = now
+        }
+        if let retryAfter {
+            let until = now.advanced(by: retryAfter)
+            if pausedUntil.map({ until > $0 }) ?? true { pausedUntil = until }
+        }
+    }
+
+    private mutating func refill(to now: C.Instant) {
+        guard now > last else { return }
+        let elapsed = last.duration(to: now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        // Recovery first, at the rate of the time that passed.
+        if rate < configuredRate {
+            rate = min(configuredRate, rate + configuredRate * recoveryPerSecond * seconds)
+        }
+        tokens = min(burst, tokens + seconds * rate)
+        last = now
+    }
+}
