@@ -24,6 +24,8 @@ public struct CampaignStatus: Codable, Sendable {
     public let lease: Lease?
     /// Why the last run stopped early, if it did.
     public let stopReason: String?
+    /// When the earliest waiting row (a retry, or a recipient outside their send window) falls due.
+    public let nextSendAt: String?
     public let spend: Spend
 
     /// Spend against each budget limit (amounts as decimal strings, USD).
@@ -51,6 +53,7 @@ public struct CampaignStatus: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case campaign, state, total, counts, reasons, lease, spend
         case stopReason = "stop_reason"
+        case nextSendAt = "next_send_at"
         case campaignFile = "campaign_file"
         case inDoubtRows = "in_doubt_rows"
         case updatedAt = "updated_at"
@@ -84,7 +87,8 @@ public struct CampaignStatus: Codable, Sendable {
             return CampaignStatus(
                 campaign: record.id, state: record.state.rawValue, campaignFile: record.campaignPath,
                 total: counts.total, counts: byState, reasons: counts.byReason, inDoubtRows: doubt,
-                updatedAt: iso(record.updatedAt), lease: lease, stopReason: record.stopReason, spend: spend)
+                updatedAt: iso(record.updatedAt), lease: lease, stopReason: record.stopReason,
+                nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCSV
 import HeraldCore
 
@@ -12,6 +13,8 @@ struct ScannedRow {
     var segments = SMSSegments(encoding: .gsm7, parts: 1, units: 0)
     /// What the message costs; zero without a price book.
     var cost = Money.zero
+    /// Zone(s) the send window is read in, comma-separated; nil without a window.
+    var timeZones: String?
 }
 
 /// Reads the recipient CSV and checks every row against the template: field
@@ -25,7 +28,10 @@ final class RecipientScanner: @unchecked Sendable {
     let reader: CSVReader
     let renderer: RowRenderer
     let phoneColumn: Int
+    let timezoneColumn: Int?
     private let checkedColumns: [Int]
+    /// Zone names from the time zone column already checked, and whether they are valid.
+    private var knownZones: [String: Bool] = [:]
 
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
@@ -46,7 +52,16 @@ final class RecipientScanner: @unchecked Sendable {
         } catch {
             throw InputError(file: path, line: reader.headerLine, "\(error) (template \(plan.spec.templatePath))")
         }
-        checkedColumns = [phone] + renderer.columns
+        if let name = plan.spec.timezoneColumn, plan.spec.schedule.window != nil, plan.spec.schedule.zone == nil {
+            guard let column = header.firstIndex(of: name) else {
+                throw InputError(file: path, line: reader.headerLine,
+                                 "no column \"\(name)\" for time zones (columns: \(header.joined(separator: ", "))); fix timezone_column")
+            }
+            timezoneColumn = column
+        } else {
+            timezoneColumn = nil
+        }
+        checkedColumns = [phone] + renderer.columns + (timezoneColumn.map { [$0] } ?? [])
     }
 
     var header: [String] { reader.header }
@@ -96,11 +111,45 @@ final class RecipientScanner: @unchecked Sendable {
             row.problem = problem
             return try body(row)
         }
+        if let problem = zone(record, &row) {
+            row.problem = problem
+            return try body(row)
+        }
         try output.withUnsafeBufferPointer { rendered in
             row.body = rendered
             if let problem = price(&row) { row.problem = problem }
             try body(row)
         }
+    }
+
+    /// The zone(s) the row's send window is read in, when the campaign has a window.
+    private func zone(_ record: CSVRecord, _ row: inout ScannedRow) -> RowProblem? {
+        let schedule = plan.spec.schedule
+        guard schedule.window != nil else { return nil }
+        if let zone = schedule.zone {
+            row.timeZones = zone
+            return nil
+        }
+        if let column = timezoneColumn, !record[column].isEmpty {
+            let name = record.string(column).trimmingSpaces
+            let valid = knownZones[name] ?? {
+                let valid = TimeZone(identifier: name) != nil
+                knownZones[name] = valid
+                return valid
+            }()
+            guard valid else {
+                return RowProblem(reason: .badTimezone, column: plan.spec.timezoneColumn,
+                                  detail: "\"\(name.clipped)\" is not an IANA time zone such as Europe/London")
+            }
+            row.timeZones = name
+            return nil
+        }
+        guard let phone = row.phone, let zones = RecipientZones.zones(for: phone) else {
+            return RowProblem(reason: .noTimezone, detail: "no time zone is known for \(row.phone?.region ?? "this number"); "
+                + "add a timezone_column or set schedule.timezone")
+        }
+        row.timeZones = zones.joined(separator: ",")
+        return nil
     }
 }
 

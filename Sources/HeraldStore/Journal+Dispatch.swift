@@ -56,6 +56,10 @@ public struct ClaimCursor: Sendable {
     public init() {}
 }
 
+/// Decides whether a row may be sent now given its time zone(s): nil when its send
+/// window is open, else when it opens (ms since 1970). Called on the journal's thread.
+public typealias SendGate = (_ timeZones: String?, _ now: Int64) -> Int64?
+
 /// What one step claimed, and whether the budget stopped it from claiming more.
 public struct StepResult: Sendable {
     public var claimed: [ClaimedMessage] = []
@@ -63,6 +67,10 @@ public struct StepResult: Sendable {
     public var exhausted: BudgetLimitKind?
     /// Rows skipped in this step because they cost more than MaxPrice.
     public var overMaxPrice = 0
+    /// Rows put off until their send window opens.
+    public var deferred = 0
+
+    public init() {}
 }
 
 extension Journal {
@@ -72,7 +80,7 @@ extension Journal {
     /// transaction holds the write lock, no other process can reserve the same budget.
     public func step(
         cid: Int64, owner: LeaseOwner, settle settlements: [Settlement], claim limit: Int,
-        cursor: inout ClaimCursor, budget: BudgetContext? = nil
+        cursor: inout ClaimCursor, budget: BudgetContext? = nil, gate: SendGate? = nil
     ) throws(JournalError) -> StepResult {
         let time = now()
         var localCursor = cursor
@@ -80,10 +88,12 @@ extension Journal {
             let channel = try budget?.channel ?? channel(cid: cid)
             try settle(cid: cid, settlements, channel: channel, time: time)
             var claim = try Claim(journal: self, cid: cid, budget: budget, channel: channel, time: time)
+            claim.gate = gate
             if limit > 0 { try claimRetries(&claim, limit: limit) }
             if claim.result.claimed.count < limit, claim.result.exhausted == nil, !localCursor.pendingExhausted {
                 try claimPending(&claim, limit: limit - claim.result.claimed.count, cursor: &localCursor)
             }
+            try deferClosed(&claim)
             try adjustLedger(cid: cid, month: claim.month, channel: channel, reserved: claim.reserved, spent: 0)
             try touchLease(cid: cid, owner: owner)
             return claim.result
@@ -102,6 +112,16 @@ extension Journal {
         var monthSpent: Int64 = 0
         var reserved: Int64 = 0
         var result = StepResult()
+        var gate: SendGate?
+        /// Rows whose window is closed, with when it opens.
+        var deferred: [(row: Int, opens: Int64)] = []
+
+        /// Whether the row's window is open now; if not, notes it for deferral.
+        mutating func windowOpen(row: Int, timeZones: String?) -> Bool {
+            guard let gate, let opens = gate(timeZones, time) else { return true }
+            deferred.append((row, opens))
+            return false
+        }
 
         init(journal: Journal, cid: Int64, budget: BudgetContext?, channel: String, time: Int64) throws {
             self.cid = cid
@@ -159,7 +179,7 @@ extension Journal {
     private func claimPending(_ claim: inout Claim, limit: Int, cursor: inout ClaimCursor) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz FROM message
             WHERE cid = ?1 AND row > ?2 AND state = 0 ORDER BY row LIMIT ?3
             """)
         select.bind(1, claim.cid).bind(2, cursor.afterRow).bind(3, limit)
@@ -169,6 +189,10 @@ extension Journal {
         var overPrice: [Int] = []
         while try select.step() {
             examined += 1
+            if !claim.windowOpen(row: select.int(0), timeZones: select.string(6)) {
+                cursor.afterRow = select.int(0)
+                continue
+            }
             let cost = select.int64(5)
             switch claim.decide(cost: cost) {
             case .admit:
@@ -188,6 +212,8 @@ extension Journal {
         select.reset()
         if examined == 0 || (claim.result.exhausted == nil && examined < limit) { cursor.pendingExhausted = true }
         try skipOverMaxPrice(&claim, rows: overPrice)
+        // Deferred rows leave state 0 first, so the range below marks only claimed ones.
+        try deferClosed(&claim)
         if let firstClaimed, let lastClaimed {
             let mark = try db.statement(
                 """
@@ -202,13 +228,14 @@ extension Journal {
     private func claimRetries(_ claim: inout Claim, limit: Int) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz FROM message
             WHERE cid = ?1 AND state = 5 AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
         select.bind(1, claim.cid).bind(2, claim.time).bind(3, limit)
         var rows: [ClaimedMessage] = []
         var overPrice: [Int] = []
         while try select.step() {
+            if !claim.windowOpen(row: select.int(0), timeZones: select.string(6)) { continue }
             switch claim.decide(cost: select.int64(5)) {
             case .admit: rows.append(Self.claimed(select, month: claim.month))
             case .overMaxPrice: overPrice.append(select.int(0))
@@ -225,6 +252,19 @@ extension Journal {
             try mark.run()
         }
         claim.result.claimed.append(contentsOf: rows)
+    }
+
+    /// Rows outside their send window wait (as `retry`, reason `window`) until it opens.
+    private func deferClosed(_ claim: inout Claim) throws {
+        guard !claim.deferred.isEmpty else { return }
+        let wait = try db.statement(
+            "UPDATE message SET state = 5, reason = 'window', detail = NULL, not_before = ?3, updated_at = ?4 WHERE cid = ?1 AND row = ?2")
+        for item in claim.deferred {
+            wait.bind(1, claim.cid).bind(2, item.row).bind(3, item.opens).bind(4, claim.time)
+            try wait.run()
+        }
+        claim.result.deferred += claim.deferred.count
+        claim.deferred = []
     }
 
     /// Rows whose message costs more than MaxPrice: skipped, the run goes on.

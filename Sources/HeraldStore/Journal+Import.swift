@@ -12,6 +12,8 @@ public struct ImportedRow {
     /// SMS parts (1 for other channels) and the message's cost in nano-dollars.
     public var parts = 1
     public var cost: Int64 = 0
+    /// Time zone(s) of the recipient's send window, comma-separated; nil without a window.
+    public var timeZones: String?
 
     public init(row: Int, destination: UInt64?, region: String?, body: UnsafeBufferPointer<UInt8>,
                 skipReason: String? = nil, skipDetail: String? = nil) {
@@ -47,7 +49,7 @@ public final class ImportWriter {
             if inBatch == 0 { try journal.db.execute("BEGIN IMMEDIATE") }
             let insert = try insertStatement()
             insert.bind(2, row.row).bind(4, row.destination.map { Int64($0) }).bind(5, row.region)
-                .bind(10, row.parts).bind(11, row.cost)
+                .bind(10, row.parts).bind(11, row.cost).bind(12, row.timeZones)
             if let reason = row.skipReason {
                 insert.bind(3, MessageState.skipped.rawValue).bind(6, nil as String?).bind(7, reason).bind(8, row.skipDetail)
             } else {
@@ -73,8 +75,8 @@ public final class ImportWriter {
         if let insert { return insert }
         let statement = try journal.db.preparedOnce(
             """
-            INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at, parts, cost)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at, parts, cost, tz)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
             """)
         statement.bind(1, cid).bind(9, time)
         insert = statement

@@ -7,7 +7,7 @@ import Foundation
 /// serial queue). WAL mode with `synchronous=FULL`: a claim that has committed
 /// survives a power cut, so a row marked `sending` is never silently sent again.
 public final class Journal {
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     public let path: String
     let db: SQLiteDatabase
@@ -132,6 +132,10 @@ public final class Journal {
                         PRIMARY KEY (cid, month, channel)
                     ) WITHOUT ROWID;
                     """)
+            }
+            if version < 3 {
+                // Schedules: the time zone(s) a recipient's send window is read in.
+                try db.execute("ALTER TABLE message ADD COLUMN tz TEXT")
             }
             try db.execute("PRAGMA user_version=\(Self.schemaVersion)")
         }

@@ -86,6 +86,7 @@ enum Output {
         if let maxPrice = spend.maxPrice { money += "; max_price $\(maxPrice)" }
         lines.append(money)
         if let reason = status.stopReason { lines.append("  last run stopped: \(reason)") }
+        if let next = status.nextSendAt { lines.append("  next send: \(next) (retries, or recipients outside their send window)") }
         if let lease = status.lease {
             lines.append("  being sent by pid \(lease.pid) on \(lease.host), last heartbeat \(lease.heartbeat)")
         }

@@ -28,10 +28,12 @@ enum Terminal {
         switch progress.phase {
         case .importing:
             text = "importing: \(format(progress.done)) rows"
+        case .waiting where progress.total == 0:
+            text = "starting in \(duration(progress.secondsLeft ?? 0)) (schedule.start_at); Ctrl-C to stop"
         case .sending, .waiting:
             var line = "\(format(progress.done))/\(format(progress.total)) done  \(format(Int(progress.rate))) msg/s"
             if let left = progress.secondsLeft { line += "  ETA \(duration(left))" }
-            if progress.phase == .waiting { line += "  (waiting for retries)" }
+            if progress.phase == .waiting { line += "  (waiting: retries or send windows)" }
             text = line
         }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))

@@ -13,6 +13,10 @@ public enum SkipReason: String, Sendable, CaseIterable, Codable {
     case noPrice = "no_price"
     /// The message costs more than the campaign's MaxPrice.
     case maxPrice = "max_price"
+    /// The time zone column holds something that is not an IANA zone.
+    case badTimezone = "bad_timezone"
+    /// A send window applies but no time zone is known for the number's country.
+    case noTimezone = "no_timezone"
 }
 
 /// One problem with one recipient row. `detail` never holds a phone number.

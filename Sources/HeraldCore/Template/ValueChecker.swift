@@ -65,5 +65,5 @@ extension String {
     }
 
     /// At most 40 characters, for quoting a value in a message.
-    var clipped: String { count > 40 ? prefix(40) + "…" : self }
+    public var clipped: String { count > 40 ? prefix(40) + "…" : self }
 }

@@ -27,6 +27,17 @@ public struct CampaignSpec: Sendable {
     /// The price book (CSV `country,channel,price`), absolute path.
     public var pricesPath: String?
     public var budget = BudgetLimits()
+    /// A column holding each recipient's IANA time zone.
+    public var timezoneColumn: String?
+    public var schedule = Schedule()
+
+    /// When to start and when recipients may be messaged.
+    public struct Schedule: Sendable, Equatable {
+        public var startAt: Date?
+        public var window: SendWindow?
+        /// nil: the recipient's zone (column, else from the number); else this zone for everyone.
+        public var zone: String?
+    }
 
     public enum ProviderSpec: Sendable, Equatable {
         case simulator(SimulatorConfiguration)
@@ -46,8 +57,8 @@ public struct CampaignSpec: Sendable {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
         let top = try YAMLMap.load(file: file, text: text)
-        try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "prices", "budget", "provider",
-                          "rate", "retry"])
+        try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
+                          "budget", "provider", "rate", "retry", "schedule"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\"\(id)\" must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -69,6 +80,8 @@ public struct CampaignSpec: Sendable {
             spec.defaultCountry = upper
         }
         if let prices = try top.string("prices") { spec.pricesPath = resolve(prices) }
+        spec.timezoneColumn = try top.string("timezone_column")
+        if let schedule = try top.map("schedule") { spec.schedule = try parseSchedule(schedule) }
         if let budget = try top.map("budget") {
             spec.budget = try parseBudget(budget)
             if !spec.budget.isEmpty, spec.pricesPath == nil {
@@ -105,6 +118,47 @@ public struct CampaignSpec: Sendable {
         }
         guard let first = bytes.first, allowed(first), bytes.count <= 64 else { return false }
         return bytes.allSatisfy { allowed($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    private static func parseSchedule(_ map: YAMLMap) throws(InputError) -> Schedule {
+        try map.onlyKeys(["start_at", "window", "timezone"])
+        var schedule = Schedule()
+        if let text = try map.string("start_at") {
+            let formatter = ISO8601DateFormatter()
+            guard let date = formatter.date(from: text) else {
+                throw map.error("start_at", "\"\(text)\" is not an ISO 8601 time such as 2026-12-01T09:00:00Z")
+            }
+            schedule.startAt = date
+        } else if let node = map.node("start_at"), let date = node.timestamp {
+            schedule.startAt = date
+        }
+        if let window = try map.map("window") {
+            try window.onlyKeys(["start", "end", "days"])
+            let start = try window.requiredString("start")
+            let end = try window.requiredString("end")
+            var days = Set(SendWindow.Weekday.allCases)
+            if let node = window.node("days") {
+                guard case .sequence(let items) = node else { throw window.error("days", "expected a list such as [mon, tue, wed]") }
+                days = []
+                for item in items {
+                    guard let name = item.string, let day = SendWindow.Weekday(rawValue: name.lowercased()) else {
+                        throw window.error("days", "\"\(item.string ?? "?")\" is not a day (sun, mon, tue, wed, thu, fri, sat)")
+                    }
+                    days.insert(day)
+                }
+            }
+            guard let parsed = SendWindow(start: start, end: end, days: days) else {
+                throw window.error("start", "window needs start and end as HH:MM, different from each other, and at least one day")
+            }
+            schedule.window = parsed
+        }
+        if let zone = try map.string("timezone"), zone != "recipient" {
+            guard TimeZone(identifier: zone) != nil else {
+                throw map.error("timezone", "\"\(zone)\" is neither recipient nor an IANA time zone such as Europe/London")
+            }
+            schedule.zone = zone
+        }
+        return schedule
     }
 
     private static func parseBudget(_ map: YAMLMap) throws(InputError) -> BudgetLimits {

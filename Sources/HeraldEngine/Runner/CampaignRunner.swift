@@ -88,7 +88,11 @@ public struct CampaignRunner: Sendable {
             let mode = options.dryRun ? "dry-run" : options.simulate ? "simulation" : "real"
             let rid = try await journal.run { try $0.startRun(cid: cid, mode: mode, owner: owner) }
             try await journal.run { try $0.setState(cid: cid, .running) }
-            outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
+            if try await waitForStart(cid: cid, owner: owner, journal: journal) {
+                outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
+            } else {
+                outcome = (0, stop.requested)
+            }
             await provider.shutdown()
             let (finalCounts, spent, refused) = try await journal.run { journal in
                 (try journal.counts(cid: cid),
@@ -121,6 +125,24 @@ public struct CampaignRunner: Sendable {
             _ = try? await journal.run { try $0.release(cid: cid, owner: owner, state: .stopped) }
             throw error
         }
+    }
+
+    /// Waits in the foreground for `schedule.start_at` with a countdown, keeping the
+    /// lease fresh. False when a stop was requested first.
+    private func waitForStart(cid: Int64, owner: LeaseOwner, journal: JournalQueue) async throws -> Bool {
+        guard let start = plan.spec.schedule.startAt, !options.dryRun else { return true }
+        var lastBeat = ContinuousClock.now
+        while stop.requested == nil {
+            let left = start.timeIntervalSinceNow
+            if left <= 0 { return true }
+            onProgress?(RunProgress(phase: .waiting, done: 0, total: 0, rate: 0, secondsLeft: left))
+            try? await Task.sleep(for: .milliseconds(min(250, Int(left * 1000) + 1)))
+            if lastBeat.duration(to: .now) > .seconds(2) {
+                lastBeat = .now
+                try await journal.run { try $0.heartbeat(cid: cid, owner: owner) }
+            }
+        }
+        return false
     }
 
     private static func describe(_ stop: StopReason?, state: CampaignState) -> String {
@@ -169,6 +191,7 @@ public struct CampaignRunner: Sendable {
                                     skipDetail: entry.problem?.description)
                                 row.parts = entry.segments.parts
                                 row.cost = entry.cost.nanos
+                                row.timeZones = entry.timeZones
                                 try writer.add(row)
                             }
                         }

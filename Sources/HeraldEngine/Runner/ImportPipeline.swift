@@ -12,6 +12,7 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var problem: RowProblem?
         var segments: SMSSegments
         var cost: Money
+        var timeZones: String?
     }
 
     var entries: [Entry] = []
@@ -32,7 +33,7 @@ extension RecipientScanner {
             try scan { row in
                 if keepBodies { batch.bodies.append(contentsOf: row.body) }
                 batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
-                                           segments: row.segments, cost: row.cost))
+                                           segments: row.segments, cost: row.cost, timeZones: row.timeZones))
                 if batch.entries.count == batchSize {
                     guard channel.put(batch) else { throw ProducerCancelled() }
                     batch = ScannedBatch(capacity: batchSize)

@@ -42,17 +42,34 @@ extension CampaignRunner {
             return max(0, min(batchSize, limit - claimedTotal))
         }
         let budget = BudgetContext(limits: limits, channel: plan.template.channel.rawValue)
+        let gate = spec.schedule.window.map { UncheckedBox(WindowGate(window: $0)) }
         func step(claim: Int) async throws -> [ClaimedMessage] {
-            let settle = unsettled
+            var settle = unsettled
             unsettled = []
-            let start = cursor
-            let (result, moved) = try await journal.run { journal in
-                var local = start
-                let result = try journal.step(cid: cid, owner: owner, settle: settle, claim: claim,
-                                              cursor: &local, budget: budget)
-                return (result, local)
-            }
-            cursor = moved
+            var result = StepResult()
+            // Rows outside their window are put off; keep looking while the pending
+            // rows still hold someone who may be messaged now.
+            repeat {
+                let start = cursor
+                let batch = settle
+                settle = []
+                let (stepped, moved) = try await journal.run { journal in
+                    var local = start
+                    let result = try journal.step(cid: cid, owner: owner, settle: batch, claim: claim,
+                                                  cursor: &local, budget: budget, gate: gate?.value.sendGate)
+                    return (result, local)
+                }
+                cursor = moved
+                result.claimed += stepped.claimed
+                result.overMaxPrice += stepped.overMaxPrice
+                result.exhausted = stepped.exhausted
+                if stepped.claimed.isEmpty, stepped.deferred + stepped.overMaxPrice > 0, stepped.exhausted == nil,
+                    !cursor.pendingExhausted, claim > 0
+                {
+                    continue
+                }
+                break
+            } while true
             claimedTotal += result.claimed.count
             for _ in 0..<result.overMaxPrice { meter.finished(sent: false) }
             if let kind = result.exhausted, stopReason == nil {

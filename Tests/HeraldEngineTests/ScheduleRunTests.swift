@@ -1,0 +1,66 @@
+import Foundation
+import HeraldStore
+import Testing
+@testable import HeraldEngine
+
+@Suite struct ScheduleRunTests {
+    /// "HH:MM" in UTC, `minutes` from now.
+    func utcClock(_ minutes: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.hour, .minute], from: Date().addingTimeInterval(Double(minutes) * 60))
+        return String(format: "%02d:%02d", parts.hour!, parts.minute!)
+    }
+
+    @Test func recipientsOutsideTheirWindowWaitOthersAreSent() async throws {
+        // The window opens in two hours UTC: closed for UTC recipients, open for UTC+2 ones.
+        let window = "{start: \"\(utcClock(110))\", end: \"\(utcClock(170))\"}"
+        var csv = "phone,name,code,points,tz\n"
+        for index in 0..<10 {
+            csv += "+44 7700 \(900000 + index),N\(index),C\(String(format: "%03d", index)),1,\(index % 2 == 0 ? "UTC" : "Etc/GMT-2")\n"
+        }
+        csv += "+44 7700 900500,Bad,C500,1,Mars/Olympus\n"
+        let fixture = try Fixture(rows: csv, extra: "timezone_column: tz\nschedule: {window: \(window), timezone: recipient}")
+        let stop = StopSignal()
+        var runner = try fixture.runner(stop: stop)
+        runner.onProgress = { if $0.phase == .waiting { stop.request(.signal(2)) } }
+        let summary = try await runner.run()
+        #expect(summary.counts[.sent] == 5, "the UTC+2 recipients are inside their window")
+        #expect(summary.counts[.retry] == 5, "the UTC ones wait, they are not skipped")
+        #expect(summary.counts.byReason == ["bad_timezone": 1])
+        let outbox = try fixture.outbox()
+        #expect(Set(outbox.map(\.destination)) == Set((0..<10).filter { $0 % 2 == 1 }.map { "+44 7700 \(900000 + $0)".filter { $0 != " " } }))
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "test-campaign")[0]
+        let next = try #require(status.nextSendAt.flatMap { ISO8601DateFormatter().date(from: $0) })
+        #expect(abs(next.timeIntervalSinceNow - 110 * 60) < 120, "they wait for their window to open")
+    }
+
+    @Test func startInTheFutureWaitsAndCanBeStopped() async throws {
+        let start = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+        let fixture = try Fixture(rows: "phone,name,code,points\n" + Fixture.validRows(3) + "\n",
+                                  extra: "schedule: {start_at: \"\(start)\"}")
+        let stop = StopSignal()
+        var runner = try fixture.runner(stop: stop)
+        runner.onProgress = { progress in
+            if progress.phase == .waiting, let left = progress.secondsLeft, left > 3500 { stop.request(.signal(15)) }
+        }
+        let summary = try await runner.run()
+        #expect(summary.stop == .signal(15))
+        #expect(summary.counts[.sent] == 0 && summary.counts[.pending] == 3)
+        #expect(ExitStatus(for: summary) == .terminated)
+    }
+
+    @Test func badScheduleKeysAreRefused() throws {
+        let rows = "phone,name,code,points\n" + Fixture.validRows(1) + "\n"
+        for (extra, message) in [
+            ("schedule: {timezone: Mars/Olympus}", "neither recipient nor an IANA time zone"),
+            ("schedule: {window: {start: \"25:00\", end: \"20:00\"}}", "HH:MM"),
+            ("schedule: {window: {start: \"09:00\", end: \"20:00\", days: [mon, funday]}}", "\"funday\" is not a day"),
+            ("schedule: {start_at: tomorrow}", "not an ISO 8601 time"),
+        ] {
+            let fixture = try Fixture(rows: rows, extra: extra)
+            let error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+            #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
+        }
+    }
+}
