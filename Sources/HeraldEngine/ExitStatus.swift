@@ -19,6 +19,9 @@ public enum ExitStatus: Int32, Sendable {
     /// The budget stopped the campaign: the next message would pass the campaign or
     /// monthly limit, or the provider's spend limit was reached. Raise it and resume.
     case budgetExhausted = 7
+    /// Paused or cancelled by `herald pause` / `herald cancel` from another process,
+    /// or refused because the campaign is paused or cancelled.
+    case controlled = 8
     /// Stopped by SIGINT (Ctrl-C); resumable.
     case interrupted = 130
     /// Stopped by SIGTERM; resumable.
@@ -31,6 +34,7 @@ public enum ExitStatus: Int32, Sendable {
         case let error as JournalError:
             if error.isLeaseConflict { self = .campaignBusy }
             else if error.isInputChange || error.isUnknownCampaign { self = .invalidInput }
+            else if error.isControlled { self = .controlled }
             else { self = .journal }
         default: self = .failure
         }
@@ -41,6 +45,7 @@ public enum ExitStatus: Int32, Sendable {
         switch summary.stop {
         case .signal(let number): self = number == 15 ? .terminated : .interrupted
         case .budget: self = .budgetExhausted
+        case .paused, .cancelled: self = .controlled
         case .limit: self = .success
         case nil: self = summary.counts[.inDoubt] > 0 ? .inDoubt : .success
         }

@@ -42,6 +42,8 @@ public struct CampaignRecord: Sendable {
     public let ledgerScope: String
     public let limits: BudgetLimits
     public let stopReason: String?
+    public let control: CampaignControl?
+    public let scheduledAt: Int64?
 }
 
 /// The outcome of taking a campaign's lease.
@@ -55,7 +57,8 @@ public enum CampaignOpening: Sendable {
 extension Journal {
     static let campaignColumns = """
         cid, id, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at, updated_at, \
-        lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason
+        lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, \
+        control, scheduled_at
         """
 
     public func campaign(id: String) throws(JournalError) -> CampaignRecord? {
@@ -83,7 +86,8 @@ extension Journal {
             createdAt: s.int64(8), updatedAt: s.int64(9), leasePID: s.optionalInt(10), leaseHost: s.string(11),
             leaseHeartbeat: s.isNull(12) ? nil : s.int64(12), ledgerScope: s.string(13) ?? "real",
             limits: BudgetLimits(maxPrice: money(s, 14), campaignLimit: money(s, 15), monthlyLimit: money(s, 16)),
-            stopReason: s.string(17))
+            stopReason: s.string(17), control: s.string(18).flatMap(CampaignControl.init),
+            scheduledAt: s.isNull(19) ? nil : s.int64(19))
     }
 
     private static func money(_ s: Statement, _ column: Int32) -> Money? {
@@ -94,8 +98,10 @@ extension Journal {
     /// new. Refuses while another live process holds it, and refuses changed inputs
     /// once any row has left `pending`. Rows left `sending` by a dead process become
     /// `in_doubt`.
-    public func open(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String)
-        throws(JournalError) -> CampaignOpening
+    /// A paused campaign is refused unless `unpause` (an explicit run or resume);
+    /// a cancelled one always.
+    public func open(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String,
+                     unpause: Bool = true) throws(JournalError) -> CampaignOpening
     {
         let time = now()
         return try write {
@@ -120,11 +126,14 @@ extension Journal {
                 return .needsImport(cid: db.lastInsertRowID)
             }
             let record = Self.campaignRecord(existing)
-            let token = existing.string(18)
+            let token = existing.string(20)
             existing.reset()
             if owner.considersLive(token: token, pid: record.leasePID, host: record.leaseHost,
                                    heartbeat: record.leaseHeartbeat, now: time) {
                 throw JournalError(.leased(campaign: record.id, pid: record.leasePID ?? 0, host: record.leaseHost ?? "?"), path: path)
+            }
+            if let control = record.control, control == .cancel || !unpause {
+                throw JournalError(.controlled(campaign: record.id, control: control.rawValue), path: path)
             }
             let changed: (file: String, path: String)? =
                 record.templateSHA != inputs.templateSHA ? ("template", templatePath)
@@ -141,7 +150,7 @@ extension Journal {
                 UPDATE campaign SET campaign_path = ?2, template_sha = ?3, recipients_sha = ?4, channel = ?5,
                     state = CASE WHEN ?6 THEN 'importing' ELSE state END, updated_at = ?7,
                     lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7, ledger_scope = ?11,
-                    max_price = ?12, campaign_limit = ?13, monthly_limit = ?14, stop_reason = NULL
+                    max_price = ?12, campaign_limit = ?13, monthly_limit = ?14, stop_reason = NULL, control = NULL
                 WHERE cid = ?1
                 """)
             update.bind(1, record.cid).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
@@ -160,6 +169,80 @@ extension Journal {
             doubt.bind(1, record.cid).bind(2, time)
             try doubt.run()
             return .ready(cid: record.cid, recoveredInDoubt: db.changes)
+        }
+    }
+
+    /// Asks whoever sends the campaign to pause or cancel (or records it for the next
+    /// sender). Cancelling also skips every row not yet sent. Returns false for an
+    /// unknown campaign.
+    public func request(_ control: CampaignControl, campaign id: String) throws(JournalError) -> Bool {
+        try write {
+            let statement = try db.statement(
+                "UPDATE campaign SET control = ?2, updated_at = ?3 WHERE id = ?1 AND state NOT IN ('completed', 'cancelled')")
+            statement.bind(1, id).bind(2, control.rawValue).bind(3, now())
+            try statement.run()
+            if db.changes == 0 { return try campaignExists(id) }
+            if control == .cancel {
+                let skip = try db.statement(
+                    """
+                    UPDATE message SET state = 4, reason = 'cancelled', not_before = NULL, updated_at = ?2
+                    WHERE cid = (SELECT cid FROM campaign WHERE id = ?1) AND state IN (0, 5)
+                    """)
+                skip.bind(1, id).bind(2, now())
+                try skip.run()
+                let idle = try db.statement(
+                    "UPDATE campaign SET state = 'cancelled' WHERE id = ?1 AND lease_token IS NULL")
+                idle.bind(1, id)
+                try idle.run()
+            } else {
+                let idle = try db.statement("UPDATE campaign SET state = 'paused' WHERE id = ?1 AND lease_token IS NULL")
+                idle.bind(1, id)
+                try idle.run()
+            }
+            return true
+        }
+    }
+
+    private func campaignExists(_ id: String) throws -> Bool {
+        let statement = try db.statement("SELECT count(*) FROM campaign WHERE id = ?1")
+        statement.bind(1, id)
+        defer { statement.reset() }
+        _ = try statement.step()
+        return statement.int(0) > 0
+    }
+
+    /// The pending request for a campaign, if any (read by its sender).
+    public func control(cid: Int64) throws(JournalError) -> CampaignControl? {
+        try read { try controlNow(cid: cid) }
+    }
+
+    func controlNow(cid: Int64) throws -> CampaignControl? {
+        let statement = try db.statement("SELECT control FROM campaign WHERE cid = ?1")
+        statement.bind(1, cid)
+        defer { statement.reset() }
+        _ = try statement.step()
+        return statement.string(0).flatMap(CampaignControl.init)
+    }
+
+    /// Notes when a worker is to start an imported campaign (release it as `scheduled`).
+    public func schedule(cid: Int64, at time: Int64) throws(JournalError) {
+        try write {
+            let statement = try db.statement(
+                "UPDATE campaign SET scheduled_at = ?2, updated_at = ?3 WHERE cid = ?1")
+            statement.bind(1, cid).bind(2, time).bind(3, now())
+            try statement.run()
+        }
+    }
+
+    /// Whether another live process holds the campaign's lease.
+    public func isLeased(_ record: CampaignRecord) throws(JournalError) -> Bool {
+        try read {
+            let statement = try db.statement("SELECT lease_token FROM campaign WHERE cid = ?1")
+            statement.bind(1, record.cid)
+            defer { statement.reset() }
+            _ = try statement.step()
+            return LeaseOwner().considersLive(token: statement.string(0), pid: record.leasePID, host: record.leaseHost,
+                                              heartbeat: record.leaseHeartbeat, now: now())
         }
     }
 

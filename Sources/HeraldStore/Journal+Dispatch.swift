@@ -69,6 +69,8 @@ public struct StepResult: Sendable {
     public var overMaxPrice = 0
     /// Rows put off until their send window opens.
     public var deferred = 0
+    /// A pause or cancel request from another process.
+    public var control: CampaignControl?
 
     public init() {}
 }
@@ -89,6 +91,8 @@ extension Journal {
             try settle(cid: cid, settlements, channel: channel, time: time)
             var claim = try Claim(journal: self, cid: cid, budget: budget, channel: channel, time: time)
             claim.gate = gate
+            // Nothing new is claimed once a pause or cancel has been asked for.
+            let limit = try controlNow(cid: cid) == nil ? limit : 0
             if limit > 0 { try claimRetries(&claim, limit: limit) }
             if claim.result.claimed.count < limit, claim.result.exhausted == nil, !localCursor.pendingExhausted {
                 try claimPending(&claim, limit: limit - claim.result.claimed.count, cursor: &localCursor)
@@ -96,6 +100,7 @@ extension Journal {
             try deferClosed(&claim)
             try adjustLedger(cid: cid, month: claim.month, channel: channel, reserved: claim.reserved, spent: 0)
             try touchLease(cid: cid, owner: owner)
+            claim.result.control = try controlNow(cid: cid)
             return claim.result
         }
         cursor = localCursor

@@ -134,8 +134,14 @@ public final class Journal {
                     """)
             }
             if version < 3 {
-                // Schedules: the time zone(s) a recipient's send window is read in.
-                try db.execute("ALTER TABLE message ADD COLUMN tz TEXT")
+                // Schedules: the time zone(s) a recipient's send window is read in; pause and
+                // cancel requests from other processes; when a worker is to start a campaign.
+                try db.execute(
+                    """
+                    ALTER TABLE message ADD COLUMN tz TEXT;
+                    ALTER TABLE campaign ADD COLUMN control TEXT;
+                    ALTER TABLE campaign ADD COLUMN scheduled_at INTEGER;
+                    """)
             }
             try db.execute("PRAGMA user_version=\(Self.schemaVersion)")
         }

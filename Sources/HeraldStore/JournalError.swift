@@ -9,6 +9,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case leased(campaign: String, pid: Int, host: String)
         case inputsChanged(campaign: String, file: String, path: String)
         case unknownCampaign(String)
+        case controlled(campaign: String, control: String)
         case sqlite(SQLiteError)
     }
 
@@ -50,6 +51,12 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// A paused or cancelled campaign that this process may not send.
+    public var isControlled: Bool {
+        if case .controlled = kind { return true }
+        return false
+    }
+
     public var isUnknownCampaign: Bool {
         if case .unknownCampaign = kind { return true }
         return false
@@ -71,6 +78,10 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             return "campaign \"\(campaign)\" is being sent by another herald (pid \(pid) on \(host)); wait for it or stop it first."
         case .inputsChanged(let campaign, let file, let changed):
             return "\(changed): the \(file) changed since campaign \"\(campaign)\" started sending; restore the original file or run it as a campaign with a new id."
+        case .controlled(let campaign, let control):
+            return control == "cancel"
+                ? "campaign \"\(campaign)\" was cancelled; it sends nothing more (run it under a new id to send again)."
+                : "campaign \"\(campaign)\" is paused; `herald resume \(campaign)` continues it."
         case .unknownCampaign(let id):
             return "\(path): no campaign \"\(id)\" in this journal."
         case .sqlite(let error):

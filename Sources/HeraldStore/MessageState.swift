@@ -43,4 +43,16 @@ public enum CampaignState: String, Sendable, Codable {
     /// The next message would pass the campaign or monthly limit (or the provider's
     /// spend limit was reached); raise the limit and resume.
     case budgetExhausted = "budget_exhausted"
+    /// Registered by `herald schedule`: a worker starts it at its time.
+    case scheduled
+    /// Stopped by `herald pause`; `herald resume` continues it.
+    case paused
+    /// Stopped for good by `herald cancel`; rows not sent were skipped (`cancelled`).
+    case cancelled
+}
+
+/// A request to a campaign from another process, read by whoever is sending it.
+public enum CampaignControl: String, Sendable {
+    case pause
+    case cancel
 }

@@ -52,6 +52,10 @@ enum Output {
             lines.append("stopped by signal; `herald resume \(summary.campaign)` continues where it stopped")
         case .limit:
             lines.append("--limit reached; `herald resume \(summary.campaign)` continues")
+        case .paused:
+            lines.append("paused by `herald pause`; `herald resume \(summary.campaign)` continues")
+        case .cancelled:
+            lines.append("cancelled by `herald cancel`: rows not sent were skipped (reason cancelled)")
         case .budget(.provider, let detail):
             lines.append("the provider's spend limit is reached (\(detail ?? "no detail")); resume once it is raised")
         case .budget(let kind, _):

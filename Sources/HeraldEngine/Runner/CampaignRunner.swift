@@ -59,8 +59,10 @@ public struct CampaignRunner: Sendable {
         }
         let owner = LeaseOwner()
         let spec = plan.spec
+        let unpause = options.unpause
         let opening = try await journal.run { [inputs] in
-            try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath)
+            try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath,
+                        unpause: unpause)
         }
         var imported = 0
         var importSeconds = 0.0
@@ -79,6 +81,18 @@ public struct CampaignRunner: Sendable {
                 logger.warning("rows were in flight when the last run died", metadata: ["campaign": "\(inputs.id)", "in_doubt": "\(inDoubt)"])
             }
         }
+        if let at = options.scheduleAt {
+            try await journal.run {
+                try $0.schedule(cid: cid, at: at)
+                try $0.release(cid: cid, owner: owner, state: .scheduled)
+            }
+            let counts = try await journal.run { try $0.counts(cid: cid) }
+            return RunSummary(
+                campaign: inputs.id, state: .scheduled, counts: counts, sentThisRun: 0,
+                elapsedSeconds: started.duration(to: .now).seconds, stop: nil, imported: imported,
+                importSeconds: importSeconds, spent: .zero, failedRows: [], dryRun: false,
+                recoveredInDoubt: recovered, resentInDoubt: false)
+        }
         let provider = try makeProvider()
         let resend = provider.capabilities.honoursIdempotencyKeys || options.resendInDoubt
         var outcome: (sent: Int, stop: StopReason?) = (0, nil)
@@ -88,10 +102,10 @@ public struct CampaignRunner: Sendable {
             let mode = options.dryRun ? "dry-run" : options.simulate ? "simulation" : "real"
             let rid = try await journal.run { try $0.startRun(cid: cid, mode: mode, owner: owner) }
             try await journal.run { try $0.setState(cid: cid, .running) }
-            if try await waitForStart(cid: cid, owner: owner, journal: journal) {
-                outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
+            if let early = try await waitForStart(cid: cid, owner: owner, journal: journal) {
+                outcome = (0, early)
             } else {
-                outcome = (0, stop.requested)
+                outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
             }
             await provider.shutdown()
             let (finalCounts, spent, refused) = try await journal.run { journal in
@@ -99,8 +113,16 @@ public struct CampaignRunner: Sendable {
                  try journal.ledger(cid: cid).reduce(Money.zero) { $0 + $1.spent + $1.reserved },
                  try journal.rows(cid: cid, in: [.failed], limit: 20))
             }
+            if outcome.stop == .cancelled {
+                // Rows put back by the stop are skipped too.
+                _ = try await journal.run { [id = inputs.id] in try $0.request(.cancel, campaign: id) }
+            }
             let state: CampaignState
-            if finalCounts.open == 0 {
+            if outcome.stop == .cancelled {
+                state = .cancelled
+            } else if outcome.stop == .paused {
+                state = .paused
+            } else if finalCounts.open == 0 {
                 state = .completed
             } else if case .budget = outcome.stop {
                 state = .budgetExhausted
@@ -129,20 +151,17 @@ public struct CampaignRunner: Sendable {
 
     /// Waits in the foreground for `schedule.start_at` with a countdown, keeping the
     /// lease fresh. False when a stop was requested first.
-    private func waitForStart(cid: Int64, owner: LeaseOwner, journal: JournalQueue) async throws -> Bool {
-        guard let start = plan.spec.schedule.startAt, !options.dryRun else { return true }
-        var lastBeat = ContinuousClock.now
+    private func waitForStart(cid: Int64, owner: LeaseOwner, journal: JournalQueue) async throws -> StopReason? {
+        guard let start = plan.spec.schedule.startAt, !options.dryRun else { return nil }
+        var watch = ControlWatch(cid: cid, owner: owner)
         while stop.requested == nil {
             let left = start.timeIntervalSinceNow
-            if left <= 0 { return true }
+            if left <= 0 { return nil }
             onProgress?(RunProgress(phase: .waiting, done: 0, total: 0, rate: 0, secondsLeft: left))
             try? await Task.sleep(for: .milliseconds(min(250, Int(left * 1000) + 1)))
-            if lastBeat.duration(to: .now) > .seconds(2) {
-                lastBeat = .now
-                try await journal.run { try $0.heartbeat(cid: cid, owner: owner) }
-            }
+            if let control = try await watch.poll(journal) { return control == .pause ? .paused : .cancelled }
         }
-        return false
+        return stop.requested
     }
 
     private static func describe(_ stop: StopReason?, state: CampaignState) -> String {
@@ -150,6 +169,8 @@ public struct CampaignRunner: Sendable {
         case .signal(let number): return "signal \(number)"
         case .limit: return "limit"
         case .budget(let kind, let detail): return detail.map { "\(kind.rawValue): \($0)" } ?? kind.rawValue
+        case .paused: return "paused"
+        case .cancelled: return "cancelled"
         case nil: return state.rawValue
         }
     }

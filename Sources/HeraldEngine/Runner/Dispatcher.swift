@@ -16,20 +16,26 @@ struct Dispatcher: Sendable {
     /// SMS counts parts against the rate; other channels count messages.
     let countsParts: Bool
 
-    func send(_ batch: [ClaimedMessage]) async -> [Settlement] {
+    /// Once any of `halts` is set, no further message of the batch is sent: those left
+    /// go back to `pending` (their reservation released), in-flight ones finish.
+    func send(_ batch: [ClaimedMessage], haltOn halts: [StopSignal] = []) async -> [Settlement] {
         await withTaskGroup(of: Settlement.self, returning: [Settlement].self) { group in
             var results: [Settlement] = []
             results.reserveCapacity(batch.count)
             var next = 0
+            func halted() -> Bool { halts.contains { $0.requested != nil } }
             func launch() {
                 let message = batch[next]
                 next += 1
                 group.addTask { await deliver(message) }
             }
-            while next < batch.count, next < maxInFlight { launch() }
+            while next < batch.count, next < maxInFlight, !halted() { launch() }
             while let settlement = await group.next() {
                 results.append(settlement)
-                if next < batch.count { launch() }
+                if next < batch.count, !halted() { launch() }
+            }
+            for message in batch[next...] {
+                results.append(Settlement(row: message.row, state: .pending, countsAttempt: false).settling(message))
             }
             return results
         }

@@ -11,6 +11,10 @@ public struct RunOptions: Sendable {
     /// Send with the provider's dry-run switch: validated, nothing delivered, recorded
     /// apart from the campaign's real progress and spend, started afresh each time.
     public var dryRun = false
+    /// Continue a paused campaign (an explicit run or resume); a worker does not.
+    public var unpause = true
+    /// Import and register the campaign for a worker, at this time (ms), sending nothing.
+    public var scheduleAt: Int64?
     /// Only continue a campaign already in the journal (`herald resume`).
     public var mustExist = false
 

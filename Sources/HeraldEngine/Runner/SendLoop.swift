@@ -60,6 +60,9 @@ extension CampaignRunner {
                     return (result, local)
                 }
                 cursor = moved
+                if let control = stepped.control, stopReason == nil {
+                    stopReason = control == .pause ? .paused : .cancelled
+                }
                 result.claimed += stepped.claimed
                 result.overMaxPrice += stepped.overMaxPrice
                 result.exhausted = stepped.exhausted
@@ -94,8 +97,21 @@ extension CampaignRunner {
             unsettled.append(contentsOf: results)
         }
 
+        // Pause and cancel requests reach a sender mid-batch: watched twice a second.
+        let control = StopSignal()
+        let watcher = Task {
+            while !Task.isCancelled, control.requested == nil {
+                try? await Task.sleep(for: .milliseconds(500))
+                if let request = try? await journal.run({ try $0.control(cid: cid) }) {
+                    control.request(request == .pause ? .paused : .cancelled)
+                }
+            }
+        }
+        defer { watcher.cancel() }
+
         var current = try await step(claim: claimAllowance())
         while true {
+            if stopReason == nil, let requested = control.requested { stopReason = requested }
             if current.isEmpty {
                 if !unsettled.isEmpty {
                     // Outcomes not yet recorded may include retries: record them first.
@@ -106,16 +122,22 @@ extension CampaignRunner {
                 if stopReason == nil, let limit = options.limit, claimedTotal >= limit { stopReason = .limit }
                 if stopReason != nil { break }
                 guard let due = try await journal.run({ try $0.nextRetry(cid: cid) }) else { break }
-                try await waitForRetry(due: due, cid: cid, owner: owner, journal: journal, meter: &meter)
+                if let control = try await waitForRetry(due: due, cid: cid, owner: owner, journal: journal, meter: &meter) {
+                    stopReason = control == .pause ? .paused : .cancelled
+                    continue
+                }
                 current = try await step(claim: claimAllowance())
                 continue
             }
             let batch = current
-            let sending = Task { await dispatcher.send(batch) }
+            let sending = Task { [stop] in await dispatcher.send(batch, haltOn: [stop, control]) }
             var next: [ClaimedMessage] = []
             if pipelined { next = try await step(claim: claimAllowance()) }
             absorb(await sending.value)
-            if stop.requested != nil || stopReason == .limit || isProviderStop(stopReason) {
+            if stopReason == nil, let requested = control.requested { stopReason = requested }
+            if stop.requested != nil || stopReason == .limit || stopReason == .paused || stopReason == .cancelled
+                || isProviderStop(stopReason)
+            {
                 // Claimed but never sent: back to pending, safe to send on resume.
                 unsettled += next.map { Settlement(row: $0.row, state: .pending, countsAttempt: false).settling($0) }
                 next = []
@@ -135,19 +157,44 @@ extension CampaignRunner {
         return false
     }
 
-    /// Sleeps until the next retry falls due, waking early for a stop request and
-    /// keeping the lease fresh.
+    /// Sleeps until the next retry falls due, waking early for a stop request or a
+    /// pause/cancel (returned), keeping the lease fresh.
     private func waitForRetry(due: Int64, cid: Int64, owner: LeaseOwner, journal: JournalQueue,
-                              meter: inout ProgressMeter) async throws {
+                              meter: inout ProgressMeter) async throws -> CampaignControl? {
+        var watch = ControlWatch(cid: cid, owner: owner)
         while stop.requested == nil {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            if now >= due { return }
+            if now >= due { return nil }
             meter.waiting()
             try? await Task.sleep(for: .milliseconds(min(due - now, 100)))
-            if Int64(Date().timeIntervalSince1970 * 1000) / 2000 != now / 2000 {
-                try await journal.run { try $0.heartbeat(cid: cid, owner: owner) }
-            }
+            if let control = try await watch.poll(journal) { return control }
         }
+        return nil
+    }
+}
+
+/// While a run waits (start time, retries, send windows): checks for a pause or
+/// cancel twice a second and refreshes the lease every two seconds.
+struct ControlWatch {
+    let cid: Int64
+    let owner: LeaseOwner
+    private var lastCheck = ContinuousClock.now
+    private var lastBeat = ContinuousClock.now
+
+    init(cid: Int64, owner: LeaseOwner) {
+        self.cid = cid
+        self.owner = owner
+    }
+
+    mutating func poll(_ journal: JournalQueue) async throws -> CampaignControl? {
+        let now = ContinuousClock.now
+        if lastBeat.duration(to: now) >= .seconds(2) {
+            lastBeat = now
+            try await journal.run { [cid, owner] in try $0.heartbeat(cid: cid, owner: owner) }
+        }
+        guard lastCheck.duration(to: now) >= .milliseconds(500) else { return nil }
+        lastCheck = now
+        return try await journal.run { [cid] in try $0.control(cid: cid) }
     }
 }
 

@@ -10,6 +10,9 @@ public enum StopReason: Sendable, Equatable {
     /// The next message would pass a budget limit (or the provider's spend limit
     /// was reached, with its message).
     case budget(BudgetLimitKind, String?)
+    /// `herald pause` or `herald cancel` from another process.
+    case paused
+    case cancelled
 }
 
 /// Set from outside a run (a signal handler) to ask it to stop: no new claims,

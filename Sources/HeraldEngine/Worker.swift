@@ -1,0 +1,82 @@
+import Foundation
+import HeraldStore
+import Synchronization
+
+/// `herald worker`: a long-running process that starts scheduled campaigns when they
+/// fall due and resumes interrupted ones, each in its own task, until asked to stop;
+/// then every run stops cleanly (no new claims, in-flight sends settled).
+public struct Worker: Sendable {
+    public let journalPath: String
+    public let stop: StopSignal
+    public var poll: Duration = .seconds(1)
+    /// Short human lines about what the worker does.
+    public var onEvent: (@Sendable (String) -> Void)?
+
+    public init(journalPath: String, stop: StopSignal) {
+        self.journalPath = journalPath
+        self.stop = stop
+    }
+
+    /// Campaign ids being sent, and those whose run failed (not retried until restart).
+    private final class Ledger: Sendable {
+        let active = Mutex<Set<String>>([])
+        let failed = Mutex<Set<String>>([])
+    }
+
+    public func run() async throws {
+        let ledger = Ledger()
+        await withTaskGroup(of: Void.self) { group in
+            while stop.requested == nil {
+                do {
+                    for record in try dueCampaigns() {
+                        let id = record.id
+                        let fresh = ledger.active.withLock { active in
+                            ledger.failed.withLock { !$0.contains(id) } && active.insert(id).inserted
+                        }
+                        guard fresh else { continue }
+                        onEvent?("starting \(id)")
+                        group.addTask { await send(record, ledger: ledger) }
+                    }
+                } catch {
+                    onEvent?("cannot read the journal: \(error)")
+                }
+                try? await Task.sleep(for: poll)
+            }
+            onEvent?("stopping: letting running campaigns settle")
+        }
+    }
+
+    private func send(_ record: CampaignRecord, ledger: Ledger) async {
+        defer { ledger.active.withLock { _ = $0.remove(record.id) } }
+        do {
+            var options = RunOptions()
+            options.unpause = false
+            options.simulate = record.id.hasSuffix("@simulation")
+            let plan = try CampaignPlan.load(campaignPath: record.campaignPath)
+            let summary = try await CampaignRunner(plan: plan, journalPath: journalPath, options: options, stop: stop).run()
+            onEvent?("\(summary.campaign): \(summary.state.rawValue), \(summary.sentThisRun) sent in this run")
+        } catch {
+            ledger.failed.withLock { _ = $0.insert(record.id) }
+            onEvent?("\(record.id): not sent: \(error)")
+        }
+    }
+
+    /// Scheduled campaigns whose time has come, and campaigns interrupted mid-run
+    /// (a crashed process's lease, or a stop by signal), not paused or cancelled.
+    func dueCampaigns() throws -> [CampaignRecord] {
+        guard FileManager.default.fileExists(atPath: journalPath) else { return [] }
+        let journal = try Journal(path: journalPath)
+        let now = journal.now()
+        return try journal.campaigns().filter { record in
+            guard record.control == nil, !record.id.hasSuffix("@dry-run") else { return false }
+            switch record.state {
+            case .scheduled: return (record.scheduledAt ?? 0) <= now
+            case .running: return try !journal.isLeased(record)
+            case .stopped:
+                guard record.stopReason?.hasPrefix("signal") == true else { return false }
+                return try !journal.isLeased(record)
+            default: return false
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import HeraldEngine
+import HeraldStore
+
+/// `herald pause ID` and `herald cancel ID`: a request the sending process (a `run`
+/// or a worker) acts on within a second; recorded for later if none is sending.
+struct PauseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause",
+        abstract: "Pause a campaign: its sender stops cleanly within a second; `herald resume ID` continues it.")
+
+    @Argument(help: "Campaign id.")
+    var campaign: String
+
+    @OptionGroup var journal: JournalOptions
+
+    func run() async throws {
+        if try Control.request(.pause, campaign: campaign, journalPath: journal.path) {
+            print("\(campaign): pause requested")
+        }
+    }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel a campaign for good: rows not yet sent are skipped (reason cancelled).")
+
+    @Argument(help: "Campaign id.")
+    var campaign: String
+
+    @OptionGroup var journal: JournalOptions
+
+    func run() async throws {
+        if try Control.request(.cancel, campaign: campaign, journalPath: journal.path) {
+            print("\(campaign): cancelled; rows not yet sent were skipped")
+        }
+    }
+}
+
+enum Control {
+    /// False (with a note) when the campaign has already ended.
+    static func request(_ control: CampaignControl, campaign: String, journalPath: String) throws -> Bool {
+        do {
+            let journal = try Journal(path: journalPath, create: false)
+            guard let record = try journal.campaign(id: campaign) else {
+                throw JournalError.unknownCampaign(campaign, path: journalPath)
+            }
+            if record.state == .completed || record.state == .cancelled {
+                print("\(campaign): already \(record.state.rawValue); nothing to \(control.rawValue)")
+                return false
+            }
+            _ = try journal.request(control, campaign: campaign)
+            return true
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}
+
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Check and import a campaign for `herald worker` to send at its time; sends nothing now.")
+
+    @Argument(help: "Campaign file (YAML).")
+    var file: String
+
+    @Option(help: "When to start (ISO 8601, e.g. 2026-12-01T09:00:00Z). Default: schedule.start_at, else now.")
+    var at: String?
+
+    @OptionGroup var journal: JournalOptions
+
+    func run() async throws {
+        do {
+            let plan = try CampaignPlan.load(campaignPath: file)
+            var start = plan.spec.schedule.startAt ?? Date()
+            if let at {
+                guard let date = ISO8601DateFormatter().date(from: at) else {
+                    throw ValidationError("--at: \"\(at)\" is not an ISO 8601 time such as 2026-12-01T09:00:00Z")
+                }
+                start = date
+            }
+            var options = RunOptions()
+            options.scheduleAt = Int64(start.timeIntervalSince1970 * 1000)
+            let summary = try await CampaignRunner(plan: plan, journalPath: journal.path, options: options,
+                                                   stop: StopSignal()).run()
+            print("\(summary.campaign): scheduled for \(ISO8601DateFormatter().string(from: start)); "
+                + "\(Terminal.format(summary.counts[.pending])) rows to send, \(Terminal.format(summary.counts[.skipped])) skipped; "
+                + "`herald worker` sends it")
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run until SIGTERM: start scheduled campaigns when due and resume interrupted ones.",
+        discussion: "SIGINT or SIGTERM stops every campaign cleanly and exits 0 (suitable for systemd); a second signal exits at once.")
+
+    @Option(help: "Seconds between looks at the journal.")
+    var poll: Double = 1
+
+    @OptionGroup var journal: JournalOptions
+
+    func validate() throws {
+        guard poll >= 0.05, poll <= 3600 else { throw ValidationError("--poll must be between 0.05 and 3600 seconds") }
+    }
+
+    func run() async throws {
+        let stop = StopSignal()
+        let trap = SignalTrap(stop: stop)
+        defer { trap.cancel() }
+        var worker = Worker(journalPath: journal.path, stop: stop)
+        worker.poll = .milliseconds(Int(poll * 1000))
+        worker.onEvent = { Terminal.note($0) }
+        Terminal.note("worker started on \(journal.path)")
+        try await worker.run()
+        Terminal.note("worker stopped")
+    }
+}
