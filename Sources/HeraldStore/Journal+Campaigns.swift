@@ -190,15 +190,11 @@ extension Journal {
                     """)
                 skip.bind(1, id).bind(2, now())
                 try skip.run()
-                let idle = try db.statement(
-                    "UPDATE campaign SET state = 'cancelled' WHERE id = ?1 AND lease_token IS NULL")
-                idle.bind(1, id)
-                try idle.run()
-            } else {
-                let idle = try db.statement("UPDATE campaign SET state = 'paused' WHERE id = ?1 AND lease_token IS NULL")
-                idle.bind(1, id)
-                try idle.run()
             }
+            // Nobody is sending it: the campaign takes the new state now.
+            let idle = try db.statement("UPDATE campaign SET state = ?2 WHERE id = ?1 AND lease_token IS NULL")
+            idle.bind(1, id).bind(2, (control == .cancel ? CampaignState.cancelled : .paused).rawValue)
+            try idle.run()
             return true
         }
     }

@@ -92,7 +92,8 @@ extension Journal {
             var claim = try Claim(journal: self, cid: cid, budget: budget, channel: channel, time: time)
             claim.gate = gate
             // Nothing new is claimed once a pause or cancel has been asked for.
-            let limit = try controlNow(cid: cid) == nil ? limit : 0
+            claim.result.control = try controlNow(cid: cid)
+            let limit = claim.result.control == nil ? limit : 0
             if limit > 0 { try claimRetries(&claim, limit: limit) }
             if claim.result.claimed.count < limit, claim.result.exhausted == nil, !localCursor.pendingExhausted {
                 try claimPending(&claim, limit: limit - claim.result.claimed.count, cursor: &localCursor)
@@ -100,7 +101,6 @@ extension Journal {
             try deferClosed(&claim)
             try adjustLedger(cid: cid, month: claim.month, channel: channel, reserved: claim.reserved, spent: 0)
             try touchLease(cid: cid, owner: owner)
-            claim.result.control = try controlNow(cid: cid)
             return claim.result
         }
         cursor = localCursor
