@@ -99,6 +99,11 @@ extension CampaignPlan {
         var lastRegion = ""
         var lastIndex = 0
         var tally = [Estimate.EncodingLine(), Estimate.EncodingLine()]  // GSM-7, UCS-2
+        // Units to send per send-window zone list, in order of first appearance.
+        var zoneIndex: [String: Int] = [:]
+        var zoneUnits: [(zones: String?, units: Int)] = []
+        var lastZoneKey = ""
+        var lastZoneIndex = 0
         var campaignStop = LimitWalker(limit: spec.budget.campaignLimit, spent: campaignSpent)
         var monthStop = LimitWalker(limit: spec.budget.monthlyLimit, spent: monthSpent)
         let channel = template.channel
@@ -144,6 +149,16 @@ extension CampaignPlan {
                     estimate.byCountry[lastIndex].messages += 1
                     estimate.byCountry[lastIndex].parts += row.segments.parts
                     estimate.byCountry[lastIndex].cost += row.cost
+                    let zoneKey = row.timeZones ?? ""
+                    if zoneKey != lastZoneKey || zoneUnits.isEmpty {
+                        lastZoneKey = zoneKey
+                        lastZoneIndex = zoneIndex[zoneKey] ?? {
+                            zoneIndex[zoneKey] = zoneUnits.count
+                            zoneUnits.append((row.timeZones, 0))
+                            return zoneUnits.count - 1
+                        }()
+                    }
+                    zoneUnits[lastZoneIndex].units += channel == .sms ? row.segments.parts : 1
                     campaignStop.offer(row.cost, line: row.line)
                     monthStop.offer(row.cost, line: row.line)
                 }
@@ -154,12 +169,18 @@ extension CampaignPlan {
         try writer?.close()
         if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
         if let rate = spec.messagesPerSecond {
-            let units = Double(channel == .sms ? estimate.parts : estimate.messages)
-            let seconds = max(0, units - spec.burst) / rate
-            estimate.durationSeconds = seconds
-            estimate.finishesAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(seconds))
-            estimate.durationNote = "at \(String(format: "%g", rate)) \(channel == .sms ? "parts" : "messages")/s with burst \(String(format: "%g", spec.burst)); "
-                + "if nothing throttles (send windows are not in this version)"
+            let start = max(Date(), spec.schedule.startAt ?? Date())
+            let finish = FinishTime.estimate(groups: zoneUnits, rate: rate, burst: spec.burst,
+                                             window: spec.schedule.window, start: start)
+            let unit = channel == .sms ? "parts" : "messages"
+            if let finish {
+                estimate.durationSeconds = finish.timeIntervalSince(start)
+                estimate.finishesAt = ISO8601DateFormatter().string(from: finish)
+            }
+            estimate.durationNote = "at \(String(format: "%g", rate)) \(unit)/s with burst \(String(format: "%g", spec.burst))"
+                + (spec.schedule.window == nil ? "" : ", inside each recipient's send window")
+                + (spec.schedule.startAt == nil ? "" : ", from start_at")
+                + (finish == nil ? "; no finish within a year (windows never open together?)" : ", if nothing throttles")
         } else {
             estimate.durationNote = "not estimated: the campaign sets no rate.messages_per_second (sends go as fast as max_in_flight allows)"
         }
