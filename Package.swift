@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
@@ -26,7 +28,15 @@ let package = Package(
         ),
         .target(
             name: "HeraldProviders",
-            dependencies: ["HeraldCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HeraldCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "HeraldEngine",
@@ -51,7 +61,15 @@ let package = Package(
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
-        .testTarget(name: "HeraldEngineTests", dependencies: ["HeraldEngine"]),
+        .testTarget(
+            name: "HeraldEngineTests",
+            dependencies: [
+                "HeraldEngine", "HeraldProviders",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore"]),
     ]
 )

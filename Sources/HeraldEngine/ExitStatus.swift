@@ -22,6 +22,9 @@ public enum ExitStatus: Int32, Sendable {
     /// Paused or cancelled by `herald pause` / `herald cancel` from another process,
     /// or refused because the campaign is paused or cancelled.
     case controlled = 8
+    /// The provider refused the campaign as a whole (bad credentials, unknown
+    /// origination identity): nothing more was sent; fix it and resume.
+    case providerRefused = 9
     /// Stopped by SIGINT (Ctrl-C); resumable.
     case interrupted = 130
     /// Stopped by SIGTERM; resumable.
@@ -46,6 +49,7 @@ public enum ExitStatus: Int32, Sendable {
         case .signal(let number): self = number == 15 ? .terminated : .interrupted
         case .budget: self = .budgetExhausted
         case .paused, .cancelled: self = .controlled
+        case .providerRefused: self = .providerRefused
         case .limit: self = .success
         case nil: self = summary.counts[.inDoubt] > 0 ? .inDoubt : .success
         }

@@ -37,6 +37,12 @@ public enum SendOutcome: Sendable, Equatable {
     case permanent(reason: String)
     /// The account's spend limit is reached: nothing more can be sent for now.
     case spendLimit(reason: String)
+    /// No answer, and the request may have arrived (connection closed or timed out
+    /// after sending): the message is in doubt.
+    case indeterminate(reason: String)
+    /// The campaign cannot succeed for anyone (bad credentials, unknown origination
+    /// identity): stop instead of failing every row.
+    case campaignRefused(reason: String)
 }
 
 /// What a provider guarantees, which decides how the engine may recover.

@@ -159,7 +159,7 @@ extension Journal {
             """
             UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = ?6, not_before = ?7,
                 attempts = attempts + ?8, updated_at = ?9,
-                spend_month = CASE WHEN ?3 = 2 THEN spend_month ELSE NULL END
+                spend_month = CASE WHEN ?3 IN (2, 6) THEN spend_month ELSE NULL END
             WHERE cid = ?1 AND row = ?2
             """)
         var deltas: [Int: (reserved: Int64, spent: Int64)] = [:]
@@ -168,7 +168,8 @@ extension Journal {
                 .bind(5, item.detail).bind(6, item.providerRef).bind(7, item.notBefore)
                 .bind(8, item.countsAttempt ? 1 : 0).bind(9, time)
             try update.run()
-            guard item.cost != 0 else { continue }
+            // In doubt: the reservation stays, the message may have been delivered.
+            guard item.cost != 0, item.state != .inDoubt else { continue }
             // Accepted: the reservation becomes spend. Anything else that settles
             // (failed, retry, back to pending) releases it.
             var delta = deltas[item.month] ?? (0, 0)

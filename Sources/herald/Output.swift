@@ -56,6 +56,9 @@ enum Output {
             lines.append("paused by `herald pause`; `herald resume \(summary.campaign)` continues")
         case .cancelled:
             lines.append("cancelled by `herald cancel`: rows not sent were skipped (reason cancelled)")
+        case .providerRefused(let detail):
+            lines.append("the provider refused the campaign (\(detail)); nothing more was sent. Fix it, then "
+                + "`herald resume \(summary.campaign)`")
         case .budget(.provider, let detail):
             lines.append("the provider's spend limit is reached (\(detail ?? "no detail")); resume once it is raised")
         case .budget(let kind, _):

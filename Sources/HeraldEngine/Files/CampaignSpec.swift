@@ -41,12 +41,14 @@ public struct CampaignSpec: Sendable {
 
     public enum ProviderSpec: Sendable, Equatable {
         case simulator(SimulatorConfiguration)
+        case aws(AWSConfiguration)
     }
 
     /// Whether its messages only ever reach the simulator (their spend is simulated too).
     public var isSimulated: Bool {
         switch provider {
         case .simulator: return true
+        case .aws: return false
         }
     }
 
@@ -182,8 +184,9 @@ public struct CampaignSpec: Sendable {
 
     private static func parseProvider(_ map: YAMLMap, folder: URL) throws(InputError) -> ProviderSpec {
         let kind = try map.string("kind") ?? "simulator"
+        if kind == "aws" { return .aws(try parseAWS(map)) }
         guard kind == "simulator" else {
-            throw map.error("kind", "provider \"\(kind)\" is not available in this version of herald (available: simulator)")
+            throw map.error("kind", "provider \"\(kind)\" is not available in this version of herald (available: simulator, aws)")
         }
         try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "throttle_mps", "seed", "outbox",
                           "spend_limit_after"])
@@ -203,6 +206,36 @@ public struct CampaignSpec: Sendable {
             configuration.outboxPath = URL(fileURLWithPath: outbox, relativeTo: folder).standardizedFileURL.path
         }
         return .simulator(configuration)
+    }
+
+    private static func parseAWS(_ map: YAMLMap) throws(InputError) -> AWSConfiguration {
+        try map.onlyKeys(["kind", "region", "endpoint", "origination_identity", "configuration_set", "message_type",
+                          "ttl_seconds", "keyword", "protect_configuration_id", "message_feedback_enabled", "context"])
+        var aws = AWSConfiguration()
+        aws.region = try map.string("region")
+        aws.endpoint = try map.string("endpoint")
+        aws.originationIdentity = try map.string("origination_identity")
+        aws.configurationSet = try map.string("configuration_set")
+        if let type = try map.string("message_type") {
+            guard type == "TRANSACTIONAL" || type == "PROMOTIONAL" else {
+                throw map.error("message_type", "must be TRANSACTIONAL or PROMOTIONAL")
+            }
+            aws.messageType = type
+        }
+        aws.ttlSeconds = try map.int("ttl_seconds", in: 5...259_200)
+        aws.keyword = try map.string("keyword")
+        aws.protectConfigurationID = try map.string("protect_configuration_id")
+        aws.messageFeedbackEnabled = try map.bool("message_feedback_enabled")
+        if let context = try map.map("context") {
+            guard context.keys.count <= 4 else {
+                throw map.error("context", "at most 4 entries: AWS takes 5 and herald puts the campaign id in \"campaign\"")
+            }
+            for key in context.keys {
+                guard key != "campaign" else { throw context.error(key, "\"campaign\" is set by herald to the campaign id") }
+                aws.context[key] = try context.requiredString(key)
+            }
+        }
+        return aws
     }
 
     /// `latency_ms: 5` or `latency_ms: "2-20"` (uniform in the range).

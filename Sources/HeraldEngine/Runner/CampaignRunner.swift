@@ -171,6 +171,7 @@ public struct CampaignRunner: Sendable {
         case .budget(let kind, let detail): return detail.map { "\(kind.rawValue): \($0)" } ?? kind.rawValue
         case .paused: return "paused"
         case .cancelled: return "cancelled"
+        case .providerRefused(let detail): return "provider_refused: \(detail)"
         case nil: return state.rawValue
         }
     }
@@ -178,6 +179,14 @@ public struct CampaignRunner: Sendable {
     private func makeProvider() throws -> any MessageProvider {
         if let provider { return provider }
         switch plan.spec.provider {
+        case .aws(var configuration):
+            configuration.maxPrice = plan.spec.budget.maxPrice.map(\.description)
+            do {
+                return try AWSProvider(configuration: configuration,
+                                       transport: AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight))
+            } catch {
+                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
+            }
         case .simulator(let configuration):
             do {
                 return try SimulatorProvider(configuration: configuration)

@@ -31,6 +31,10 @@ struct RetryPolicy: Sendable {
             return Settlement(row: row, state: .retry, reason: "throttled", notBefore: now + delay, countsAttempt: false)
         case .spendLimit(let reason):
             return Settlement(row: row, state: .pending, reason: "spend_limit", detail: reason, countsAttempt: false)
+        case .indeterminate(let reason):
+            return Settlement(row: row, state: .inDoubt, reason: "indeterminate", detail: reason)
+        case .campaignRefused(let reason):
+            return Settlement(row: row, state: .pending, reason: "campaign_refused", detail: reason, countsAttempt: false)
         }
     }
 }

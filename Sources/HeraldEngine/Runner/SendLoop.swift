@@ -93,6 +93,9 @@ extension CampaignRunner {
                 if result.reason == "spend_limit", stopReason == nil {
                     stopReason = .budget(.provider, result.detail)
                 }
+                if result.reason == "campaign_refused", stopReason == nil {
+                    stopReason = .providerRefused(result.detail ?? "")
+                }
             }
             unsettled.append(contentsOf: results)
         }
@@ -153,8 +156,10 @@ extension CampaignRunner {
     }
 
     private func isProviderStop(_ reason: StopReason?) -> Bool {
-        if case .budget(.provider, _) = reason { return true }
-        return false
+        switch reason {
+        case .budget(.provider, _), .providerRefused: return true
+        default: return false
+        }
     }
 
     /// Sleeps until the next retry falls due, waking early for a stop request or a

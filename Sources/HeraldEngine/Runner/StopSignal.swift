@@ -13,6 +13,8 @@ public enum StopReason: Sendable, Equatable {
     /// `herald pause` or `herald cancel` from another process.
     case paused
     case cancelled
+    /// The provider refused the campaign as a whole (credentials, origination identity).
+    case providerRefused(String)
 }
 
 /// Set from outside a run (a signal handler) to ask it to stop: no new claims,

@@ -1,0 +1,20 @@
+/// Campaign settings for AWS End User Messaging SMS and Voice v2 (`provider.kind: aws`).
+public struct AWSConfiguration: Sendable, Equatable {
+    public var region: String?
+    public var endpoint: String?
+    public var originationIdentity: String?
+    public var configurationSet: String?
+    /// TRANSACTIONAL or PROMOTIONAL.
+    public var messageType: String?
+    /// 5-259200 seconds.
+    public var ttlSeconds: Int?
+    public var keyword: String?
+    public var protectConfigurationID: String?
+    public var messageFeedbackEnabled: Bool?
+    /// Extra `Context` entries; the campaign id always goes in as `campaign` (5 at most in all).
+    public var context: [String: String] = [:]
+    /// MaxPrice from the budget, as AWS takes it (`[0-9]{0,2}.[0-9]{1,5}`).
+    public var maxPrice: String?
+
+    public init() {}
+}

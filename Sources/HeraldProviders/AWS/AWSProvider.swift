@@ -1,0 +1,142 @@
+import Foundation
+import HeraldCore
+
+/// AWS End User Messaging SMS and Voice v2: `SendTextMessage` over JSON 1.0, signed
+/// with SigV4 (service `sms-voice`). AWS Send operations take no idempotency key, so
+/// a message whose request may have arrived is left in doubt, never resent on its own.
+public final class AWSProvider: MessageProvider {
+    public let name = "aws"
+    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: false)
+    public let endpoint: String
+    public let region: String
+    private let configuration: AWSConfiguration
+    private let signer: SigV4
+    private let transport: any HTTPTransport
+    private let host: String
+
+    /// Resolves credentials, region and endpoint before anything is sent.
+    public init(configuration: AWSConfiguration, environment: AWSEnvironment = AWSEnvironment(),
+                transport: any HTTPTransport) throws(AWSSetupError) {
+        guard let region = configuration.region ?? environment.region() else { throw .noRegion }
+        guard let credentials = environment.credentials() else { throw .noCredentials }
+        let endpoint = configuration.endpoint ?? environment.endpoint() ?? "https://sms-voice.\(region).amazonaws.com"
+        guard let url = URL(string: endpoint), let host = url.host, url.scheme == "https" || url.scheme == "http" else {
+            throw .badEndpoint(endpoint)
+        }
+        self.host = url.port.map { "\(host):\($0)" } ?? host
+        self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        self.region = region
+        self.configuration = configuration
+        self.transport = transport
+        signer = SigV4(credentials: credentials, region: region, service: "sms-voice")
+    }
+
+    public func send(_ message: OutboundMessage) async -> SendOutcome {
+        let body = Array(requestBody(message).utf8)
+        let target = "PinpointSMSVoiceV2.SendTextMessage"
+        var headers = [("Host", host), ("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", target)]
+        headers += signer.sign(method: "POST", path: "/", headers: headers, payload: body, date: Date())
+        let request = HTTPRequestData(method: "POST", url: endpoint + "/", headers: headers, body: body)
+        let response: HTTPResponseData
+        do {
+            response = try await transport.send(request)
+        } catch {
+            switch error {
+            case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
+            case .indeterminate(let reason): return .indeterminate(reason: reason)
+            }
+        }
+        return Self.outcome(of: response)
+    }
+
+    /// `SendTextMessage` input, field names as in the service model.
+    func requestBody(_ message: OutboundMessage) -> String {
+        var fields: [String] = []
+        func add(_ name: String, _ value: String?) {
+            guard let value else { return }
+            var quoted = ""
+            JSONText.appendQuoted(value, to: &quoted)
+            fields.append("\"\(name)\":\(quoted)")
+        }
+        add("DestinationPhoneNumber", message.destination.e164)
+        add("OriginationIdentity", configuration.originationIdentity)
+        add("MessageBody", message.body)
+        add("MessageType", configuration.messageType)
+        add("Keyword", configuration.keyword)
+        add("ConfigurationSetName", configuration.configurationSet)
+        add("MaxPrice", configuration.maxPrice)
+        if let ttl = configuration.ttlSeconds { fields.append("\"TimeToLive\":\(ttl)") }
+        var context = ""
+        for (key, value) in [("campaign", message.campaign)] + configuration.context.sorted(by: { $0.key < $1.key }) {
+            if !context.isEmpty { context += "," }
+            JSONText.appendQuoted(key, to: &context)
+            context += ":"
+            JSONText.appendQuoted(value, to: &context)
+        }
+        fields.append("\"Context\":{\(context)}")
+        if message.dryRun { fields.append("\"DryRun\":true") }
+        add("ProtectConfigurationId", configuration.protectConfigurationID)
+        if let feedback = configuration.messageFeedbackEnabled { fields.append("\"MessageFeedbackEnabled\":\(feedback)") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// Maps an answer by HTTP status, `__type` and `Reason`.
+    static func outcome(of response: HTTPResponseData) -> SendOutcome {
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        if response.status == 200 {
+            guard let id = object["MessageId"] as? String else {
+                return .indeterminate(reason: "HTTP 200 without a MessageId")
+            }
+            return .accepted(providerRef: id)
+        }
+        let rawType = (object["__type"] as? String) ?? response.header("x-amzn-ErrorType") ?? ""
+        let type = String(rawType.split(separator: "#").last ?? "").split(separator: ":").first.map(String.init) ?? ""
+        let reason = object["Reason"] as? String
+        let text = (object["Message"] as? String) ?? (object["message"] as? String) ?? ""
+        let detail = [type, reason, text].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+        switch type {
+        case "ThrottlingException":
+            return .throttled(retryAfter: response.header("Retry-After").flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) })
+        case "ServiceQuotaExceededException" where reason?.hasPrefix("MONTHLY_SPEND_LIMIT_REACHED") == true:
+            return .spendLimit(reason: detail)
+        case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
+            "ExpiredTokenException", "IncompleteSignature", "MissingAuthenticationToken":
+            return .campaignRefused(reason: detail)
+        case "ResourceNotFoundException":
+            // An unknown origination identity or configuration set fails every row alike.
+            return .campaignRefused(reason: detail)
+        case "ValidationException", "ConflictException", "ServiceQuotaExceededException":
+            return .permanent(reason: detail)
+        case "InternalServerException":
+            return .transient(reason: detail)
+        default:
+            if response.status == 429 {
+                return .throttled(retryAfter: response.header("Retry-After").flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) })
+            }
+            if response.status >= 500 { return .transient(reason: detail.isEmpty ? "HTTP \(response.status)" : detail) }
+            return .permanent(reason: detail.isEmpty ? "HTTP \(response.status)" : detail)
+        }
+    }
+
+    public func shutdown() async {
+        await transport.shutdown()
+    }
+}
+
+/// Why the AWS provider cannot start; said before anything is sent.
+public enum AWSSetupError: Error, Sendable, CustomStringConvertible {
+    case noRegion
+    case noCredentials
+    case badEndpoint(String)
+
+    public var description: String {
+        switch self {
+        case .noRegion:
+            return "no AWS region: set provider.region, AWS_REGION or AWS_DEFAULT_REGION, or a region in the AWS profile"
+        case .noCredentials:
+            return "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in ~/.aws/credentials"
+        case .badEndpoint(let endpoint):
+            return "endpoint \"\(endpoint)\" is not an http(s) URL"
+        }
+    }
+}

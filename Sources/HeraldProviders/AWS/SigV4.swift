@@ -1,0 +1,114 @@
+import Crypto
+import Foundation
+
+/// AWS Signature Version 4 for one request: canonical request, string to sign,
+/// signing key and the headers that carry the signature.
+public struct SigV4: Sendable {
+    public let credentials: AWSCredentials
+    public let region: String
+    public let service: String
+
+    public init(credentials: AWSCredentials, region: String, service: String) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+    }
+
+    /// The headers to add to the request: `X-Amz-Date`, `X-Amz-Security-Token` when
+    /// the credentials have one, and `Authorization`. `headers` must hold `Host` and
+    /// every other header that is to be signed.
+    public func sign(method: String, path: String, query: String = "", headers: [(String, String)],
+                     payload: [UInt8], date: Date) -> [(String, String)] {
+        let amzDate = Self.amzDate(date)
+        var signed = headers
+        signed.append(("X-Amz-Date", amzDate))
+        if let token = credentials.sessionToken { signed.append(("X-Amz-Security-Token", token)) }
+        let parts = canonical(method: method, path: path, query: query, headers: signed, payload: payload)
+        let scope = "\(amzDate.prefix(8))/\(region)/\(service)/aws4_request"
+        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(Self.hex(SHA256.hash(data: Array(parts.request.utf8))))"
+        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8),
+                                                                using: signingKey(day: String(amzDate.prefix(8)))))
+        var added = [("X-Amz-Date", amzDate)]
+        if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
+        added.append(("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
+            + "SignedHeaders=\(parts.signedHeaders), Signature=\(signature)"))
+        return added
+    }
+
+    /// The canonical request and the signed-headers list.
+    func canonical(method: String, path: String, query: String, headers: [(String, String)], payload: [UInt8])
+        -> (request: String, signedHeaders: String)
+    {
+        var byName: [String: [String]] = [:]
+        for (name, value) in headers {
+            let trimmed = value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
+                .joined(separator: " ")
+            byName[name.lowercased(), default: []].append(trimmed)
+        }
+        let names = byName.keys.sorted()
+        let canonicalHeaders = names.map { "\($0):\(byName[$0]!.joined(separator: ","))\n" }.joined()
+        let signedHeaders = names.joined(separator: ";")
+        let request = [
+            method, Self.canonicalPath(path), Self.canonicalQuery(query), canonicalHeaders, signedHeaders,
+            Self.hex(SHA256.hash(data: payload)),
+        ].joined(separator: "\n")
+        return (request, signedHeaders)
+    }
+
+    /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request").
+    func signingKey(day: String) -> SymmetricKey {
+        var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        }
+        return key
+    }
+
+    static func amzDate(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+    }
+
+    /// Each path segment URI-encoded (RFC 3986 unreserved characters kept).
+    static func canonicalPath(_ path: String) -> String {
+        guard !path.isEmpty else { return "/" }
+        return path.split(separator: "/", omittingEmptySubsequences: false).map { uriEncode(String($0)) }
+            .joined(separator: "/")
+    }
+
+    /// Parameters sorted by name then value, names and values URI-encoded.
+    static func canonicalQuery(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        var pairs: [(name: String, value: String)] = []
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let rawName = String(parts[0])
+            let rawValue = parts.count > 1 ? String(parts[1]) : ""
+            pairs.append((uriEncode(rawName.removingPercentEncoding ?? rawName),
+                          uriEncode(rawValue.removingPercentEncoding ?? rawValue)))
+        }
+        pairs.sort { $0.name == $1.name ? $0.value < $1.value : $0.name < $1.name }
+        return pairs.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+    }
+
+    static func uriEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,53 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// `HTTPTransport` over one AsyncHTTPClient per process: a pool of
+/// `maxConnections` per host, connect and read timeouts, shut down cleanly.
+public final class AsyncHTTPClientTransport: HTTPTransport {
+    private let client: HTTPClient
+    private let timeout: TimeAmount
+
+    public init(maxConnections: Int, connectTimeout: TimeAmount = .seconds(5), requestTimeout: TimeAmount = .seconds(30)) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
+        configuration.timeout = .init(connect: connectTimeout, read: requestTimeout)
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        timeout = requestTimeout
+    }
+
+    public func send(_ request: HTTPRequestData) async throws(TransportError) -> HTTPResponseData {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        outgoing.body = .bytes(request.body)
+        do {
+            let response = try await client.execute(outgoing, timeout: timeout)
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return HTTPResponseData(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                                    body: Array(buffer: body))
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    /// Connection refused or a connect timeout: the request never left. Anything
+    /// later (closed, reset, timed out while waiting) may have been received.
+    static func classify(_ error: any Error) -> TransportError {
+        let text = "\(error)"
+        if error is NIOConnectionError { return .notSent(text) }
+        if let error = error as? HTTPClientError, error == .connectTimeout { return .notSent(text) }
+        if let error = error as? ChannelError, case .connectTimeout = error { return .notSent(text) }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return .notSent(text) }
+        return .indeterminate(text)
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
