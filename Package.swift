@@ -65,6 +65,7 @@ let package = Package(
             name: "HeraldEngineTests",
             dependencies: [
                 "HeraldEngine", "HeraldProviders",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
