@@ -54,7 +54,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "herald-bench", dependencies: ["HeraldEngine", "HeraldCSV", "HeraldProviders"], path: "Benchmarks/herald-bench"),
+        .executableTarget(
+            name: "herald-bench",
+            dependencies: [
+                "HeraldEngine", "HeraldCSV", "HeraldProviders",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/herald-bench"
+        ),
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: ["HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]

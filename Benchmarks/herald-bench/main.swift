@@ -6,6 +6,7 @@
 //   swift run -c release herald-bench estimate N      # herald estimate
 //   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
 //   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
+//   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
@@ -141,11 +142,13 @@ if arguments.count >= 3, arguments[1] == "csv" {
     try await endToEnd(rows: rows, budget: true)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {
     try await estimate(rows: rows)
+} else if arguments.count >= 3, arguments[1] == "aws", let count = Int(arguments[2]) {
+    try await awsBench(count: count, inFlight: 64)
 } else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {
     try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
 } else {
     let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("estimate", 1_000_000),
-                ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
+                ("aws", 100_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])

@@ -1,5 +1,10 @@
 import Crypto
 import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// AWS Signature Version 4 for one request: canonical request, string to sign,
 /// signing key and the headers that carry the signature.
@@ -8,10 +13,17 @@ public struct SigV4: Sendable {
     public let region: String
     public let service: String
 
+    /// The signing key changes once a day: derived once, reused for every request.
+    private let keys = KeyCache()
+
     public init(credentials: AWSCredentials, region: String, service: String) {
         self.credentials = credentials
         self.region = region
         self.service = service
+    }
+
+    final class KeyCache: Sendable {
+        let entry = Mutex<(day: String, key: SymmetricKey)?>(nil)
     }
 
     /// The headers to add to the request: `X-Amz-Date`, `X-Amz-Security-Token` when
@@ -27,7 +39,7 @@ public struct SigV4: Sendable {
         let scope = "\(amzDate.prefix(8))/\(region)/\(service)/aws4_request"
         let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(Self.hex(SHA256.hash(data: Array(parts.request.utf8))))"
         let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8),
-                                                                using: signingKey(day: String(amzDate.prefix(8)))))
+                                                                using: cachedKey(day: String(amzDate.prefix(8)))))
         var added = [("X-Amz-Date", amzDate)]
         if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
         added.append(("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
@@ -41,8 +53,7 @@ public struct SigV4: Sendable {
     {
         var byName: [String: [String]] = [:]
         for (name, value) in headers {
-            let trimmed = value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
-                .joined(separator: " ")
+            let trimmed = value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
             byName[name.lowercased(), default: []].append(trimmed)
         }
         let names = byName.keys.sorted()
@@ -55,6 +66,13 @@ public struct SigV4: Sendable {
         return (request, signedHeaders)
     }
 
+    private func cachedKey(day: String) -> SymmetricKey {
+        if let entry = keys.entry.withLock({ $0 }), entry.day == day { return entry.key }
+        let key = signingKey(day: day)
+        keys.entry.withLock { $0 = (day, key) }
+        return key
+    }
+
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request").
     func signingKey(day: String) -> SymmetricKey {
         var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
@@ -64,11 +82,14 @@ public struct SigV4: Sendable {
         return key
     }
 
+    /// `20150830T123600Z`, from the system's UTC calendar (gmtime_r), no formatter.
     static func amzDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
     }
 
     /// Each path segment URI-encoded (RFC 3986 unreserved characters kept).
@@ -109,6 +130,13 @@ public struct SigV4: Sendable {
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
