@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HeraldCore
 @testable import HeraldProviders
 import HeraldStore
@@ -166,16 +169,25 @@ import Testing
     }
 
     @Test func aRefusedConnectionIsSafeToRetry() async throws {
-        let server = try await LoopbackServer { _ in .close }
-        let url = server.url
-        try await server.shutdown()
+        // A port bound but not listening refuses connections, and no other test can take it meanwhile.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        #expect(bound)
         var configuration = AWSConfiguration()
         configuration.region = "eu-west-1"
-        configuration.endpoint = url
+        configuration.endpoint = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
         let aws = try AWSProvider(configuration: configuration, environment: Self.environment,
-                                  transport: AsyncHTTPClientTransport(maxConnections: 1))
-        guard case .transient = await aws.send(message()) else {
-            Issue.record("a request that never left is transient")
+                                  transport: AsyncHTTPClientTransport(maxConnections: 1, connectTimeout: .milliseconds(500)))
+        let outcome = await aws.send(message())
+        guard case .transient = outcome else {
+            Issue.record("a request that never left is transient, got \(outcome)")
             return
         }
         await aws.shutdown()
