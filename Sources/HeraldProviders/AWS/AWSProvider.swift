@@ -96,7 +96,7 @@ public final class AWSProvider: MessageProvider {
         let detail = [type, reason, text].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
         switch type {
         case "ThrottlingException":
-            return .throttled(retryAfter: response.header("Retry-After").flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) })
+            return .throttled(retryAfter: retryAfter(response))
         case "ServiceQuotaExceededException" where reason?.hasPrefix("MONTHLY_SPEND_LIMIT_REACHED") == true:
             return .spendLimit(reason: detail)
         case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
@@ -110,12 +110,15 @@ public final class AWSProvider: MessageProvider {
         case "InternalServerException":
             return .transient(reason: detail)
         default:
-            if response.status == 429 {
-                return .throttled(retryAfter: response.header("Retry-After").flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) })
-            }
+            if response.status == 429 { return .throttled(retryAfter: retryAfter(response)) }
             if response.status >= 500 { return .transient(reason: detail.isEmpty ? "HTTP \(response.status)" : detail) }
             return .permanent(reason: detail.isEmpty ? "HTTP \(response.status)" : detail)
         }
+    }
+
+    /// `Retry-After` in seconds (fractions allowed), when the answer has one.
+    static func retryAfter(_ response: HTTPResponseData) -> Duration? {
+        response.header("Retry-After").flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
     }
 
     public func shutdown() async {
