@@ -10,7 +10,7 @@ struct Herald: AsyncParsableCommand {
             + "130/143 stopped by SIGINT/SIGTERM (resumable), 64 bad command line.",
         subcommands: [
             ValidateCommand.self, EstimateCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self,
-            ScheduleCommand.self, WorkerCommand.self, PauseCommand.self, CancelCommand.self,
+            ScheduleCommand.self, WorkerCommand.self, PauseCommand.self, CancelCommand.self, LimitsCommand.self,
         ]
     )
 }

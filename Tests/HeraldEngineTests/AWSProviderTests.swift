@@ -193,6 +193,25 @@ import Testing
         await aws.shutdown()
     }
 
+    @Test func spendLimitsAreReadPageByPage() async throws {
+        let server = try await LoopbackServer { request in
+            request.json["NextToken"] == nil
+                ? .respond(status: 200, body: #"{"SpendLimits":[{"Name":"TEXT_MESSAGE_MONTHLY_SPEND_LIMIT","EnforcedLimit":100,"MaxLimit":1000,"Overridden":true}],"NextToken":"p2"}"#)
+                : .respond(status: 200, body: #"{"SpendLimits":[{"Name":"VOICE_MESSAGE_MONTHLY_SPEND_LIMIT","EnforcedLimit":10,"MaxLimit":10,"Overridden":false}]}"#)
+        }
+        let aws = try provider(server)
+        let limits = try await aws.describeSpendLimits()
+        #expect(limits == [
+            AWSSpendLimit(name: "TEXT_MESSAGE_MONTHLY_SPEND_LIMIT", enforcedLimit: 100, maxLimit: 1000, overridden: true),
+            AWSSpendLimit(name: "VOICE_MESSAGE_MONTHLY_SPEND_LIMIT", enforcedLimit: 10, maxLimit: 10, overridden: false),
+        ])
+        #expect(server.requests.map { $0.header("X-Amz-Target") } == Array(repeating: "PinpointSMSVoiceV2.DescribeSpendLimits", count: 2))
+        #expect(server.requests.last?.json["NextToken"] as? String == "p2")
+        #expect(server.requests.allSatisfy(Self.signatureMatches))
+        await aws.shutdown()
+        try await server.shutdown()
+    }
+
     @Test func missingCredentialsOrRegionAreSaidBeforeSending() throws {
         let transport = AsyncHTTPClientTransport(maxConnections: 1)
         defer { Task { await transport.shutdown() } }

@@ -32,14 +32,9 @@ public final class AWSProvider: MessageProvider {
     }
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
-        let body = Array(requestBody(message).utf8)
-        let target = "PinpointSMSVoiceV2.SendTextMessage"
-        var headers = [("Host", host), ("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", target)]
-        headers += signer.sign(method: "POST", path: "/", headers: headers, payload: body, date: Date())
-        let request = HTTPRequestData(method: "POST", url: endpoint + "/", headers: headers, body: body)
         let response: HTTPResponseData
         do {
-            response = try await transport.send(request)
+            response = try await call("SendTextMessage", body: Array(requestBody(message).utf8))
         } catch {
             switch error {
             case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
@@ -47,6 +42,47 @@ public final class AWSProvider: MessageProvider {
             }
         }
         return Self.outcome(of: response)
+    }
+
+    /// One signed JSON 1.0 call: `POST /` with `X-Amz-Target: PinpointSMSVoiceV2.<operation>`.
+    private func call(_ operation: String, body: [UInt8]) async throws(TransportError) -> HTTPResponseData {
+        var headers = [("Host", host), ("Content-Type", "application/x-amz-json-1.0"),
+                       ("X-Amz-Target", "PinpointSMSVoiceV2.\(operation)")]
+        headers += signer.sign(method: "POST", path: "/", headers: headers, payload: body, date: Date())
+        return try await transport.send(HTTPRequestData(method: "POST", url: endpoint + "/", headers: headers, body: body))
+    }
+
+    /// The account's monthly spend limits (`DescribeSpendLimits`, every page).
+    public func describeSpendLimits() async throws -> [AWSSpendLimit] {
+        var limits: [AWSSpendLimit] = []
+        var token: String?
+        repeat {
+            var body = "{\"MaxResults\":50"
+            if let token {
+                body += ",\"NextToken\":"
+                JSONText.appendQuoted(token, to: &body)
+            }
+            body += "}"
+            let response: HTTPResponseData
+            do {
+                response = try await call("DescribeSpendLimits", body: Array(body.utf8))
+            } catch {
+                throw AWSCallError(description: "DescribeSpendLimits: no answer (\(error))")
+            }
+            guard response.status == 200,
+                let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+            else {
+                throw AWSCallError(description: "DescribeSpendLimits: \(Self.outcome(of: response))")
+            }
+            for item in object["SpendLimits"] as? [[String: Any]] ?? [] {
+                guard let name = item["Name"] as? String else { continue }
+                limits.append(AWSSpendLimit(name: name, enforcedLimit: (item["EnforcedLimit"] as? NSNumber)?.int64Value ?? 0,
+                                            maxLimit: (item["MaxLimit"] as? NSNumber)?.int64Value ?? 0,
+                                            overridden: item["Overridden"] as? Bool ?? false))
+            }
+            token = object["NextToken"] as? String
+        } while token != nil
+        return limits
     }
 
     /// `SendTextMessage` input, field names as in the service model.
@@ -124,6 +160,25 @@ public final class AWSProvider: MessageProvider {
     public func shutdown() async {
         await transport.shutdown()
     }
+}
+
+/// One monthly spend limit of the account, in whole USD.
+public struct AWSSpendLimit: Sendable, Equatable, Codable {
+    public let name: String
+    public let enforcedLimit: Int64
+    public let maxLimit: Int64
+    public let overridden: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case enforcedLimit = "enforced_limit"
+        case maxLimit = "max_limit"
+        case overridden
+    }
+}
+
+public struct AWSCallError: Error, Sendable, CustomStringConvertible {
+    public let description: String
 }
 
 /// Why the AWS provider cannot start; said before anything is sent.
