@@ -78,7 +78,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["Fixtures"]  // read from the source tree by path
         ),
         .testTarget(name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore"]),
     ]

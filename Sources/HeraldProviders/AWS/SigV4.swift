@@ -92,7 +92,8 @@ public struct SigV4: Sendable {
             + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
     }
 
-    /// Each path segment URI-encoded (RFC 3986 unreserved characters kept).
+    /// Each segment of the (unencoded) path URI-encoded, RFC 3986 unreserved characters
+    /// kept: the path as it goes on the wire, which is what SigV4 signs.
     static func canonicalPath(_ path: String) -> String {
         guard !path.isEmpty else { return "/" }
         return path.split(separator: "/", omittingEmptySubsequences: false).map { uriEncode(String($0)) }
