@@ -51,6 +51,7 @@ public struct Worker: Sendable {
         do {
             var options = RunOptions()
             options.unpause = false
+            options.byWorker = true
             options.simulate = record.id.hasSuffix("@simulation")
             let plan = try CampaignPlan.load(campaignPath: record.campaignPath)
             let summary = try await CampaignRunner(plan: plan, journalPath: journalPath, options: options, stop: stop).run()
@@ -61,8 +62,9 @@ public struct Worker: Sendable {
         }
     }
 
-    /// Scheduled campaigns whose time has come, and campaigns interrupted mid-run
-    /// (a crashed process's lease, or a stop by signal), not paused or cancelled.
+    /// Scheduled campaigns whose time has come, and campaigns interrupted mid-run (a
+    /// crashed sender's lease, or a worker stopped by a signal), not paused or cancelled.
+    /// A foreground run someone stopped with Ctrl-C is theirs to resume.
     func dueCampaigns() throws -> [CampaignRecord] {
         guard FileManager.default.fileExists(atPath: journalPath) else { return [] }
         let journal = try Journal(path: journalPath)
@@ -73,7 +75,7 @@ public struct Worker: Sendable {
             case .scheduled: return (record.scheduledAt ?? 0) <= now
             case .running: return try !journal.isLeased(record)
             case .stopped:
-                guard record.stopReason?.hasPrefix("signal") == true else { return false }
+                guard record.stopReason?.hasSuffix("(worker)") == true else { return false }
                 return try !journal.isLeased(record)
             default: return false
             }

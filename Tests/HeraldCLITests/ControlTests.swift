@@ -91,4 +91,21 @@ import Testing
         let lines = try outbox(fixture)
         #expect(lines.count == 400 && Set(lines.map(\.destination)).count == 400)
     }
+
+    @Test func workerLeavesAForegroundRunStoppedByCtrlCAlone() throws {
+        let fixture = try CLIFixture()
+        let file = try slowCampaign(fixture, "mine")
+        let run = try HeraldProcess(["run", file], in: fixture.folder)
+        try waitUntilSending(fixture)
+        run.signal(SIGINT)
+        #expect(run.wait(timeout: 10).status == 130)
+        let before = try state(fixture, "mine")
+        #expect(before.state == "stopped")
+        let worker = try HeraldProcess(["worker", "--poll", "0.1"], in: fixture.folder)
+        usleep(800_000)
+        worker.signal(SIGTERM)
+        let stopped = worker.wait(timeout: 10)
+        #expect(stopped.status == 0 && !stopped.stderr.contains("starting mine"), "\(stopped.stderr)")
+        #expect(try state(fixture, "mine").counts["sent"] == before.counts["sent"])
+    }
 }

@@ -60,6 +60,7 @@ public struct CampaignRunner: Sendable {
         let owner = LeaseOwner()
         let spec = plan.spec
         let unpause = options.unpause
+        let byWorker = options.byWorker
         let opening = try await journal.run { [inputs] in
             try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath,
                         unpause: unpause)
@@ -131,7 +132,8 @@ public struct CampaignRunner: Sendable {
             }
             let end = outcome
             try await journal.run {
-                let description = Self.describe(end.stop, state: state)
+                var description = Self.describe(end.stop, state: state)
+                if byWorker, case .signal = end.stop { description += " (worker)" }
                 try $0.endRun(rid: rid, outcome: description, sent: end.sent)
                 try $0.setStopReason(cid: cid, end.stop == nil ? nil : description)
                 try $0.release(cid: cid, owner: owner, state: state)

@@ -13,6 +13,9 @@ public struct RunOptions: Sendable {
     public var dryRun = false
     /// Continue a paused campaign (an explicit run or resume); a worker does not.
     public var unpause = true
+    /// Sent by `herald worker`: a stop by signal is noted as the worker's, so the next
+    /// worker resumes it (a person's Ctrl-C on a foreground run is left alone).
+    public var byWorker = false
     /// Import and register the campaign for a worker, at this time (ms), sending nothing.
     public var scheduleAt: Int64?
     /// Only continue a campaign already in the journal (`herald resume`).
