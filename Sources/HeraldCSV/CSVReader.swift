@@ -19,8 +19,6 @@ public final class CSVReader {
     public private(set) var header: [String] = []
     /// Line of the header row.
     public private(set) var headerLine = 1
-    /// Lines in the file once it has been read to the end.
-    public var lineCount: Int { collector.line - 1 }
 
     private let fd: Int32
     private var parser = csv_parser()

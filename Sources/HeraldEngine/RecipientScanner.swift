@@ -64,8 +64,6 @@ final class RecipientScanner: @unchecked Sendable {
         checkedColumns = [phone] + renderer.columns + (timezoneColumn.map { [$0] } ?? [])
     }
 
-    var header: [String] { reader.header }
-
     /// Calls `body` with each data row in file order. libcsv parses on a second
     /// thread while this one checks and renders.
     func scan(_ body: (ScannedRow) throws -> Void) throws {

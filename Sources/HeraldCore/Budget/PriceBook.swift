@@ -31,6 +31,4 @@ public struct PriceBook: Sendable {
         case .mms, .rcs, .voice, .notifyVoice: return unit
         }
     }
-
-    public var isEmpty: Bool { prices.isEmpty }
 }

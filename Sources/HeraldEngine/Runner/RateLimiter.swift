@@ -18,6 +18,4 @@ actor RateLimiter {
     func throttled(retryAfter: Duration?) {
         bucket.throttled(at: .now, retryAfter: retryAfter)
     }
-
-    var currentRate: Double { bucket.rate }
 }
