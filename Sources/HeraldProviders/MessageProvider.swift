@@ -6,6 +6,9 @@ public struct OutboundMessage: Sendable {
     /// The CSV line the recipient came from.
     public let row: Int
     public let destination: PhoneNumber
+    public let channel: Channel
+    /// The SMS text; for other channels the rendered content as JSON (`MMSContent`,
+    /// `VoiceContent`, `RCSContent`, `NotifyContent`).
     public let body: String
     /// Derived from campaign id and row: the same for every attempt of one message.
     public let idempotencyKey: String
@@ -13,8 +16,9 @@ public struct OutboundMessage: Sendable {
     /// Validate only, deliver nothing (AWS `DryRun`, Agile `simulation`).
     public let dryRun: Bool
 
-    public init(campaign: String, row: Int, destination: PhoneNumber, body: String, segments: SMSSegments,
-                dryRun: Bool = false) {
+    public init(campaign: String, row: Int, destination: PhoneNumber, channel: Channel = .sms, body: String,
+                segments: SMSSegments, dryRun: Bool = false) {
+        self.channel = channel
         self.dryRun = dryRun
         self.campaign = campaign
         self.row = row

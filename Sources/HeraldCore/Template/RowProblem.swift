@@ -17,6 +17,9 @@ public enum SkipReason: String, Sendable, CaseIterable, Codable {
     case badTimezone = "bad_timezone"
     /// A send window applies but no time zone is known for the number's country.
     case noTimezone = "no_timezone"
+    /// The rendered content breaks a rule of the provider (an RCS button label too
+    /// long, a URL that is not https, a date that is not ISO 8601).
+    case invalidContent = "invalid_content"
 }
 
 /// One problem with one recipient row. `detail` never holds a phone number.

@@ -19,6 +19,8 @@ public struct RowRenderer: Sendable {
     enum Piece: Sendable {
         case literal([UInt8])
         case slot(Int)
+        /// A value inside a JSON string, escaped as it is copied.
+        case jsonSlot(Int)
     }
 
     let slots: [Slot]
@@ -45,6 +47,11 @@ public struct RowRenderer: Sendable {
                     switch values[index] {
                     case .cell(let cell): output.append(contentsOf: cell)
                     case .bytes(let bytes): output.append(contentsOf: bytes)
+                    }
+                case .jsonSlot(let index):
+                    switch values[index] {
+                    case .cell(let cell): JSONEscape.append(cell, to: &output)
+                    case .bytes(let bytes): JSONEscape.append(bytes, to: &output)
                     }
                 }
             }

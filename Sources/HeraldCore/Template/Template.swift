@@ -6,10 +6,14 @@ public struct Template: Sendable {
     public let id: String
     public let channel: Channel
     public let variables: [VariableSpec]
+    /// The SMS text, or for other channels a JSON document (see `layout`).
     public let body: TemplateBody
+    /// The content's structure with template texts, for checks before any row is read.
+    public let layout: ContentLayout
     let patterns: [String: AnchoredPattern]
 
-    public init(id: String, channel: Channel, variables: [VariableSpec], body: TemplateBody) throws(TemplateError) {
+    public init(id: String, channel: Channel, variables: [VariableSpec], body: TemplateBody,
+                layout: ContentLayout = .text) throws(TemplateError) {
         let declared = variables.map(\.name)
         for name in body.placeholders where !declared.contains(name) {
             throw .unknownPlaceholder(name, declared: declared)
@@ -37,6 +41,7 @@ public struct Template: Sendable {
         self.channel = channel
         self.variables = variables
         self.body = body
+        self.layout = layout
         self.patterns = patterns
     }
 
@@ -56,6 +61,7 @@ public struct Template: Sendable {
             switch $0 {
             case .literal(let bytes): return .literal(bytes)
             case .placeholder(let name): return .slot(index[name]!)
+            case .jsonPlaceholder(let name): return .jsonSlot(index[name]!)
             }
         }
         return RowRenderer(slots: slots, pieces: segments)

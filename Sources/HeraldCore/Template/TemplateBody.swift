@@ -4,6 +4,8 @@ public struct TemplateBody: Sendable, Equatable {
     public enum Segment: Sendable, Equatable {
         case literal([UInt8])
         case placeholder(String)
+        /// A placeholder inside a JSON string: its value is JSON-escaped when rendered.
+        case jsonPlaceholder(String)
     }
 
     public let segments: [Segment]
@@ -12,15 +14,22 @@ public struct TemplateBody: Sendable, Equatable {
     public var placeholders: [String] {
         var seen = Set<String>()
         return segments.compactMap {
-            if case .placeholder(let name) = $0, seen.insert(name).inserted { return name }
-            return nil
+            switch $0 {
+            case .placeholder(let name), .jsonPlaceholder(let name): return seen.insert(name).inserted ? name : nil
+            case .literal: return nil
+            }
         }
+    }
+
+    /// Segments built elsewhere (a JSON document with placeholders in its strings).
+    public init(segments: [Segment]) {
+        self.segments = segments
     }
 
     /// Parses `Hi <name>` style text. `\<` is a literal `<`, `\\` a literal backslash.
     /// A `<` that does not open a well-formed `<identifier>` is an error, so a typo
-    /// never reaches a recipient as raw template syntax.
-    public init(parsing text: String) throws(TemplateError) {
+    /// never reaches a recipient as raw template syntax. `field` names the text in errors.
+    public init(parsing text: String, field: String = "body") throws(TemplateError) {
         var segments: [Segment] = []
         var literal: [UInt8] = []
         let bytes = Array(text.utf8)
@@ -46,7 +55,7 @@ public struct TemplateBody: Sendable, Equatable {
                 !(bytes[index + 1] >= UInt8(ascii: "0") && bytes[index + 1] <= UInt8(ascii: "9"))
             else {
                 let column = String(decoding: bytes[..<index], as: UTF8.self).count + 1
-                throw .malformedPlaceholder(column: column)
+                throw .malformedPlaceholder(column: column, field: field)
             }
             if !literal.isEmpty {
                 segments.append(.literal(literal))

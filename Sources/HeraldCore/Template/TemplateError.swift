@@ -1,18 +1,18 @@
 /// A problem with a template found while compiling it, before any row is read.
 public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
-    case malformedPlaceholder(column: Int)
-    case unknownPlaceholder(String, declared: [String])
+    case malformedPlaceholder(column: Int, field: String = "body")
+    case unknownPlaceholder(String, declared: [String], field: String = "body")
     case invalidDefault(variable: String, reason: String)
     case invalidPattern(variable: String, pattern: String)
     case constraintOnWrongType(variable: String, constraint: String)
 
     public var description: String {
         switch self {
-        case .malformedPlaceholder(let column):
-            return "body, column \(column): \"<\" does not open a placeholder like <name>; write \\< for a literal \"<\""
-        case .unknownPlaceholder(let name, let declared):
+        case .malformedPlaceholder(let column, let field):
+            return "\(field), column \(column): \"<\" does not open a placeholder like <name>; write \\< for a literal \"<\""
+        case .unknownPlaceholder(let name, let declared, let field):
             let list = declared.isEmpty ? "none" : declared.joined(separator: ", ")
-            return "body: placeholder <\(name)> is not a declared variable (declared: \(list))"
+            return "\(field): placeholder <\(name)> is not a declared variable (declared: \(list))"
         case .invalidDefault(let variable, let reason):
             return "variables.\(variable).default: \(reason)"
         case .invalidPattern(let variable, let pattern):

@@ -42,13 +42,25 @@ public struct CampaignSpec: Sendable {
     public enum ProviderSpec: Sendable, Equatable {
         case simulator(SimulatorConfiguration)
         case aws(AWSConfiguration)
+        case agile(AgileConfiguration)
+        case v5(V5Configuration)
+
+        /// Whose content rules the template is checked against.
+        public var target: ContentTarget {
+            switch self {
+            case .simulator: return .simulator
+            case .aws: return .aws
+            case .agile: return .agile
+            case .v5: return .v5
+            }
+        }
     }
 
     /// Whether its messages only ever reach the simulator (their spend is simulated too).
     public var isSimulated: Bool {
         switch provider {
         case .simulator: return true
-        case .aws: return false
+        case .aws, .agile, .v5: return false
         }
     }
 
@@ -184,9 +196,12 @@ public struct CampaignSpec: Sendable {
 
     private static func parseProvider(_ map: YAMLMap, folder: URL) throws(InputError) -> ProviderSpec {
         let kind = try map.string("kind") ?? "simulator"
-        if kind == "aws" { return .aws(try parseAWS(map)) }
-        guard kind == "simulator" else {
-            throw map.error("kind", "provider \"\(kind)\" is not available in this version of herald (available: simulator, aws)")
+        switch kind {
+        case "aws": return .aws(try parseAWS(map))
+        case "agile": return .agile(try parseAgile(map))
+        case "v5": return .v5(try parseV5(map))
+        case "simulator": break
+        default: throw map.error("kind", "\"\(kind)\" is not a provider (simulator, aws, agile, v5)")
         }
         try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "throttle_mps", "seed", "outbox",
                           "spend_limit_after"])
@@ -210,7 +225,8 @@ public struct CampaignSpec: Sendable {
 
     private static func parseAWS(_ map: YAMLMap) throws(InputError) -> AWSConfiguration {
         try map.onlyKeys(["kind", "region", "endpoint", "origination_identity", "configuration_set", "message_type",
-                          "ttl_seconds", "keyword", "protect_configuration_id", "message_feedback_enabled", "context"])
+                          "ttl_seconds", "keyword", "protect_configuration_id", "message_feedback_enabled", "context",
+                          "notify_configuration_id", "voice_id", "fallback_origination_identity"])
         var aws = AWSConfiguration()
         aws.region = try map.string("region")
         aws.endpoint = try map.string("endpoint")
@@ -226,6 +242,9 @@ public struct CampaignSpec: Sendable {
         aws.keyword = try map.string("keyword")
         aws.protectConfigurationID = try map.string("protect_configuration_id")
         aws.messageFeedbackEnabled = try map.bool("message_feedback_enabled")
+        aws.notifyConfigurationID = try map.string("notify_configuration_id")
+        aws.voiceID = try map.string("voice_id")?.uppercased()
+        aws.fallbackOriginationIdentity = try map.string("fallback_origination_identity")
         if let context = try map.map("context") {
             guard context.keys.count <= 4 else {
                 throw map.error("context", "at most 4 entries: AWS takes 5 and herald puts the campaign id in \"campaign\"")
@@ -236,6 +255,63 @@ public struct CampaignSpec: Sendable {
             }
         }
         return aws
+    }
+
+    private static func parseAgile(_ map: YAMLMap) throws(InputError) -> AgileConfiguration {
+        try map.onlyKeys(["kind", "endpoint", "agent_id", "fallback_sender", "fallback_whatsapp", "max_sms_parts",
+                          "scheduled_date", "enable_notification"])
+        var agile = AgileConfiguration()
+        agile.endpoint = try httpURL(map, "endpoint") ?? AgileConfiguration.defaultEndpoint
+        guard let agent = try map.int("agent_id", in: 1...Int(Int32.max)) else {
+            throw InputError(file: map.file, line: map.line, "missing required key \"provider.agent_id\" (the Agile RCS agent)")
+        }
+        agile.agentID = agent
+        agile.fallbackSender = try map.string("fallback_sender")
+        if let whatsapp = try map.map("fallback_whatsapp") {
+            try whatsapp.onlyKeys(["phone_number_id", "template_id"])
+            guard let phone = try whatsapp.int("phone_number_id", in: 1...Int.max),
+                let template = try whatsapp.int("template_id", in: 1...Int.max)
+            else {
+                throw InputError(file: map.file, line: whatsapp.line, "provider.fallback_whatsapp needs phone_number_id and template_id")
+            }
+            guard agile.fallbackSender != nil else {
+                throw map.error("fallback_whatsapp", "Agile requires an SMS fallback with a WhatsApp one: set fallback_sender and the template's fallback_sms")
+            }
+            agile.fallbackWhatsApp = .init(phoneNumberID: phone, templateID: template)
+        }
+        agile.maxSMSParts = try map.int("max_sms_parts", in: 1...10)
+        if let text = try map.string("scheduled_date") {
+            guard let date = try? Date(text, strategy: .iso8601) else {
+                throw map.error("scheduled_date", "expected an ISO 8601 time such as 2026-12-01T09:00:00Z")
+            }
+            agile.scheduledDate = date
+        }
+        agile.enableNotification = try map.bool("enable_notification")
+        return agile
+    }
+
+    private static func parseV5(_ map: YAMLMap) throws(InputError) -> V5Configuration {
+        try map.onlyKeys(["kind", "endpoint", "source", "fallback_sender", "callback_url"])
+        var v5 = V5Configuration()
+        guard let endpoint = try httpURL(map, "endpoint") else {
+            throw InputError(file: map.file, line: map.line, "missing required key \"provider.endpoint\" (the /v5/messages API's base URL)")
+        }
+        v5.endpoint = endpoint
+        v5.source = try map.requiredString("source")
+        v5.fallbackSender = try map.string("fallback_sender")
+        if let sender = v5.fallbackSender, sender.count > 50 { throw map.error("fallback_sender", "at most 50 characters") }
+        v5.callbackURL = try httpURL(map, "callback_url")
+        return v5
+    }
+
+    /// An http(s) URL without a trailing slash.
+    private static func httpURL(_ map: YAMLMap, _ key: String) throws(InputError) -> String? {
+        guard var text = try map.string(key) else { return nil }
+        guard let url = URL(string: text), url.host != nil, url.scheme == "https" || url.scheme == "http" else {
+            throw map.error(key, "\"\(text)\" is not an http(s) URL")
+        }
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
     }
 
     /// `latency_ms: 5` or `latency_ms: "2-20"` (uniform in the range).

@@ -2,7 +2,9 @@ import Foundation
 import HeraldCore
 import Yams
 
-/// Reads `templates/*.yaml` into a compiled `Template`.
+/// Reads `templates/*.yaml` into a compiled `Template`. SMS templates have a
+/// `body`; the other channels a structure (see `ContentFile`) compiled into a
+/// JSON document template.
 public enum TemplateFile {
     public static func load(path: String) throws(InputError) -> Template {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -10,15 +12,12 @@ public enum TemplateFile {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: path, "not UTF-8 text") }
         let top = try YAMLMap.load(file: path, text: text)
-        try top.onlyKeys(["id", "channel", "variables", "body"])
-        let id = try top.requiredString("id")
         let channelName = try top.string("channel") ?? "sms"
         guard let channel = Channel(rawValue: channelName) else {
             throw top.error("channel", "\"\(channelName)\" is not a channel (\(Channel.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        guard channel == .sms else {
-            throw top.error("channel", "channel \(channelName) is not available in this version of herald (available: sms)")
-        }
+        try top.onlyKeys(["id", "channel", "variables"] + ContentFile.keys(channel))
+        let id = try top.requiredString("id")
         var variables: [VariableSpec] = []
         if let map = try top.map("variables") {
             for name in map.keys {
@@ -26,12 +25,21 @@ public enum TemplateFile {
                 variables.append(try variable(name, spec))
             }
         }
-        let bodyText = try top.requiredString("body")
-        do {
-            let body = try TemplateBody(parsing: bodyText)
-            return try Template(id: id, channel: channel, variables: variables, body: body)
+        let layout = try ContentFile.layout(top, channel: channel, variables: variables.map(\.name))
+        let smsBody = layout == .text ? try top.requiredString("body") : ""
+        do throws(TemplateError) {
+            let body: TemplateBody
+            switch layout {
+            case .text: body = try TemplateBody(parsing: smsBody)
+            case .mms(let content): body = try ContentTemplate.compile(content, root: "mms", declared: variables.map(\.name))
+            case .voice(let content): body = try ContentTemplate.compile(content, root: "voice", declared: variables.map(\.name))
+            case .rcs(let content): body = try ContentTemplate.compile(content, root: "rcs", declared: variables.map(\.name))
+            case .notify(let content): body = try ContentTemplate.compile(content, root: "notify", declared: variables.map(\.name))
+            }
+            return try Template(id: id, channel: channel, variables: variables, body: body, layout: layout)
         } catch {
-            throw InputError(file: path, line: top.line(of: error.isAboutVariables ? "variables" : "body"), error.description)
+            throw InputError(file: path, line: top.line(of: error.isAboutVariables ? "variables" : ContentFile.contentKey(channel)),
+                             error.description)
         }
     }
 

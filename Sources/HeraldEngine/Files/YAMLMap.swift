@@ -106,6 +106,28 @@ struct YAMLMap {
         return try YAMLMap(value, file: file, path: Self.join(path, key))
     }
 
+    /// A sequence of mappings (`suggestions:`, `cards:`), each named `key[index]` in errors.
+    func maps(_ key: String) throws(InputError) -> [YAMLMap]? {
+        guard let value = node(key) else { return nil }
+        guard case .sequence(let sequence) = value else { throw error(key, "expected a list") }
+        var maps: [YAMLMap] = []
+        for (index, element) in sequence.enumerated() {
+            maps.append(try YAMLMap(element, file: file, path: "\(Self.join(path, key))[\(index)]"))
+        }
+        return maps
+    }
+
+    /// A list of texts, or one text taken as a list of one.
+    func strings(_ key: String) throws(InputError) -> [String]? {
+        guard let value = node(key) else { return nil }
+        if case .scalar = value, let text = try string(key) { return [text] }
+        guard case .sequence(let sequence) = value else { throw error(key, "expected a list of texts") }
+        return try sequence.map { (element: Node) throws(InputError) -> String in
+            guard case .scalar(let scalar) = element else { throw error(key, "expected a list of texts") }
+            return scalar.string
+        }
+    }
+
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     private static func describe(_ error: YamlError, file: String) -> InputError {

@@ -14,7 +14,7 @@ struct Dispatcher: Sendable {
     /// Paces sends when the campaign sets a rate.
     let limiter: RateLimiter?
     /// SMS counts parts against the rate; other channels count messages.
-    let countsParts: Bool
+    let channel: Channel
 
     /// Once any of `halts` is set, no further message of the batch is sent: those left
     /// go back to `pending` (their reservation released), in-flight ones finish.
@@ -46,9 +46,10 @@ struct Dispatcher: Sendable {
             return Settlement(row: claimed.row, state: .failed, reason: "bad_number", detail: "stored number is not valid E.164")
                 .settling(claimed)
         }
-        let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination,
-                                      body: claimed.body, segments: SMSSegments(body: claimed.body), dryRun: dryRun)
-        await limiter?.acquire(countsParts ? message.segments.parts : 1)
+        let segments = channel == .sms ? SMSSegments(body: claimed.body) : SMSSegments(encoding: .gsm7, parts: 1, units: 0)
+        let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination, channel: channel,
+                                      body: claimed.body, segments: segments, dryRun: dryRun)
+        await limiter?.acquire(message.segments.parts)
         let outcome = await provider.send(message)
         if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
         var random = SystemRandomNumberGenerator()

@@ -26,7 +26,7 @@ extension CampaignRunner {
                                                         baseDelay: Int64(spec.initialBackoffMilliseconds),
                                                         maxDelay: Int64(spec.maxBackoffMilliseconds)),
                                     limiter: spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
-                                    countsParts: plan.template.channel == .sms)
+                                    channel: plan.template.channel)
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
                                   total: startCounts.total, report: onProgress)

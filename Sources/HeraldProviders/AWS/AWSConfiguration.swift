@@ -15,6 +15,12 @@ public struct AWSConfiguration: Sendable, Equatable {
     public var context: [String: String] = [:]
     /// MaxPrice from the budget, as AWS takes it (`[0-9]{0,2}.[0-9]{1,5}`).
     public var maxPrice: String?
+    /// Notify channels: the Notify configuration (`NotifyConfigurationId`).
+    public var notifyConfigurationID: String?
+    /// Voice channels: the Amazon Polly voice (`VoiceId`), e.g. JOANNA.
+    public var voiceID: String?
+    /// RCS: the SMS sender of the template's `fallback_sms` (`FallbackConfiguration.OriginationIdentity`).
+    public var fallbackOriginationIdentity: String?
 
     public init() {}
 }

@@ -1,7 +1,9 @@
 import Foundation
 import HeraldCore
 
-/// AWS End User Messaging SMS and Voice v2: `SendTextMessage` over JSON 1.0, signed
+/// AWS End User Messaging SMS and Voice v2: `SendTextMessage`, `SendMediaMessage`,
+/// `SendVoiceMessage`, `SendRcsMessage` and `SendNotify{Text,Voice}Message` by the
+/// template's channel, over JSON 1.0, signed
 /// with SigV4 (service `sms-voice`). AWS Send operations take no idempotency key, so
 /// a message whose request may have arrived is left in doubt, never resent on its own.
 public final class AWSProvider: MessageProvider {
@@ -10,6 +12,7 @@ public final class AWSProvider: MessageProvider {
     public let endpoint: String
     public let region: String
     private let configuration: AWSConfiguration
+    private let requests: AWSRequests
     private let signer: SigV4
     private let transport: any HTTPTransport
     private let host: String
@@ -27,14 +30,20 @@ public final class AWSProvider: MessageProvider {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.region = region
         self.configuration = configuration
+        requests = AWSRequests(configuration: configuration)
         self.transport = transport
         signer = SigV4(credentials: credentials, region: region, service: "sms-voice")
     }
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
+        let request: (operation: String, body: String)
+        switch requests.build(message) {
+        case .success(let built): request = built
+        case .failure(let issue): return .permanent(reason: "invalid_content: \(issue)")
+        }
         let response: HTTPResponseData
         do {
-            response = try await call("SendTextMessage", body: Array(requestBody(message).utf8))
+            response = try await call(request.operation, body: Array(request.body.utf8))
         } catch {
             switch error {
             case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
@@ -85,35 +94,9 @@ public final class AWSProvider: MessageProvider {
         return limits
     }
 
-    /// `SendTextMessage` input, field names as in the service model.
+    /// The operation's JSON input (see `AWSRequests`).
     func requestBody(_ message: OutboundMessage) -> String {
-        var fields: [String] = []
-        func add(_ name: String, _ value: String?) {
-            guard let value else { return }
-            var quoted = ""
-            JSONText.appendQuoted(value, to: &quoted)
-            fields.append("\"\(name)\":\(quoted)")
-        }
-        add("DestinationPhoneNumber", message.destination.e164)
-        add("OriginationIdentity", configuration.originationIdentity)
-        add("MessageBody", message.body)
-        add("MessageType", configuration.messageType)
-        add("Keyword", configuration.keyword)
-        add("ConfigurationSetName", configuration.configurationSet)
-        add("MaxPrice", configuration.maxPrice)
-        if let ttl = configuration.ttlSeconds { fields.append("\"TimeToLive\":\(ttl)") }
-        var context = ""
-        for (key, value) in [("campaign", message.campaign)] + configuration.context.sorted(by: { $0.key < $1.key }) {
-            if !context.isEmpty { context += "," }
-            JSONText.appendQuoted(key, to: &context)
-            context += ":"
-            JSONText.appendQuoted(value, to: &context)
-        }
-        fields.append("\"Context\":{\(context)}")
-        if message.dryRun { fields.append("\"DryRun\":true") }
-        add("ProtectConfigurationId", configuration.protectConfigurationID)
-        if let feedback = configuration.messageFeedbackEnabled { fields.append("\"MessageFeedbackEnabled\":\(feedback)") }
-        return "{" + fields.joined(separator: ",") + "}"
+        requests.textMessage(message)
     }
 
     /// Maps an answer by HTTP status, `__type` and `Reason`.

@@ -1,0 +1,129 @@
+import Foundation
+
+/// Checks content against what one provider accepts, with the limits of its
+/// documentation (the AWS service model for `aws`). Before any row is read the
+/// template's own texts are checked (`rendered: false`: a text holding
+/// placeholders is checked once rendered); each row is checked after rendering.
+public struct ContentRules {
+    public let target: ContentTarget
+    public let rendered: Bool
+    private(set) var issues: [ContentIssue] = []
+
+    public init(target: ContentTarget, rendered: Bool) {
+        self.target = target
+        self.rendered = rendered
+    }
+
+    /// Every issue with `layout` for the target.
+    public static func check(_ layout: ContentLayout, channel: Channel, target: ContentTarget,
+                             rendered: Bool) -> [ContentIssue] {
+        var rules = ContentRules(target: target, rendered: rendered)
+        guard target.channels.contains(channel) else {
+            rules.issue("channel", "provider \(target.rawValue) cannot send \(channel.rawValue) "
+                        + "(it sends: \(target.channels.map(\.rawValue).joined(separator: ", ")))")
+            return rules.issues
+        }
+        switch layout {
+        case .text: break
+        case .mms(let content): rules.check(mms: content)
+        case .voice(let content): rules.check(voice: content)
+        case .rcs(let content): rules.check(rcs: content)
+        case .notify(let content): rules.check(notify: content)
+        }
+        return rules.issues
+    }
+
+    /// The first issue with one rendered message (the journal's JSON body).
+    public static func firstIssue(rendered body: some Collection<UInt8>, channel: Channel,
+                                  target: ContentTarget) -> ContentIssue? {
+        let layout: ContentLayout?
+        switch channel {
+        case .sms: return nil
+        case .mms: layout = ContentJSON.decode(MMSContent.self, from: body).map(ContentLayout.mms)
+        case .voice: layout = ContentJSON.decode(VoiceContent.self, from: body).map(ContentLayout.voice)
+        case .rcs: layout = ContentJSON.decode(RCSContent.self, from: body).map(ContentLayout.rcs)
+        case .notifyText, .notifyVoice: layout = ContentJSON.decode(NotifyContent.self, from: body).map(ContentLayout.notify)
+        }
+        guard let layout else { return ContentIssue(channel.rawValue, "rendered content is not readable") }
+        return check(layout, channel: channel, target: target, rendered: true).first
+    }
+
+    mutating func issue(_ path: String, _ message: String) {
+        issues.append(ContentIssue(path, message))
+    }
+
+    /// Whether a text's value is known now: rendered, or without placeholders.
+    func known(_ value: String) -> Bool {
+        rendered || ContentTemplate.placeholders(in: value) == nil
+    }
+
+    /// Length in characters within `range`, and not only spaces when required.
+    mutating func text(_ path: String, _ value: String?, _ range: ClosedRange<Int>, required: Bool = false) {
+        guard let value else {
+            if required { issue(path, "required") }
+            return
+        }
+        guard known(value) else { return }
+        let count = value.count
+        if count == 0 || value.allSatisfy(\.isWhitespace) {
+            if range.lowerBound > 0 || required { issue(path, "is empty") }
+            return
+        }
+        if count > range.upperBound { issue(path, "\(count) characters; \(target.rawValue) allows at most \(range.upperBound)") }
+    }
+
+    mutating func url(_ path: String, _ value: String?, schemes: [String], max: Int, required: Bool = false) {
+        text(path, value, 1...max, required: required)
+        guard let value, known(value), !value.isEmpty else { return }
+        let lower = value.lowercased()
+        guard schemes.contains(where: { lower.hasPrefix($0) && lower.count > $0.count }),
+            !value.contains(where: \.isWhitespace)
+        else {
+            issue(path, "\"\(value.clippedForIssue)\" is not a URL starting with \(schemes.joined(separator: " or "))")
+            return
+        }
+    }
+
+    mutating func oneOf(_ path: String, _ value: String?, _ allowed: [String]) {
+        guard let value, known(value) else { return }
+        if !allowed.contains(value) { issue(path, "\"\(value.clippedForIssue)\" is not one of \(allowed.joined(separator: ", "))") }
+    }
+
+    mutating func number(_ path: String, _ value: String?, _ range: ClosedRange<Double>) {
+        guard let value, known(value) else { return }
+        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
+            issue(path, "\"\(value.clippedForIssue)\" is not a number from \(Int(range.lowerBound)) to \(Int(range.upperBound))")
+            return
+        }
+    }
+
+    mutating func date(_ path: String, _ value: String?) {
+        guard let value, known(value) else { return }
+        if ContentJSON.date(value) == nil {
+            issue(path, "\"\(value.clippedForIssue)\" is not an ISO 8601 date-time such as 2030-03-03T15:00:00Z")
+        }
+    }
+
+    mutating func phone(_ path: String, _ value: String?, max: Int) {
+        text(path, value, 1...max)
+        guard let value, known(value) else { return }
+        let digits = value.hasPrefix("+") ? value.dropFirst() : Substring(value)
+        if digits.isEmpty || !digits.allSatisfy(\.isASCIIDigit) || digits.first == "0" {
+            issue(path, "\"\(value.clippedForIssue)\" is not a phone number in international format (+15550100)")
+        }
+    }
+
+    mutating func count<T>(_ path: String, _ list: [T]?, max: Int, what: String) {
+        guard let list, list.count > max else { return }
+        issue(path, "\(list.count) \(what); \(target.rawValue) allows at most \(max)")
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+extension String {
+    /// Short enough to quote in an error.
+    var clippedForIssue: String { count > 40 ? String(prefix(37)) + "..." : self }
+}

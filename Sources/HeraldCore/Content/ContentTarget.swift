@@ -1,0 +1,44 @@
+import Foundation
+
+/// The provider a message is checked for: each takes different content and limits.
+public enum ContentTarget: String, Sendable, CaseIterable {
+    case simulator
+    case aws
+    case agile
+    case v5
+
+    /// Channels the provider can send.
+    public var channels: [Channel] {
+        switch self {
+        case .simulator, .aws: return Channel.allCases
+        case .agile, .v5: return [.rcs]
+        }
+    }
+}
+
+/// One thing wrong with a message's content: where (`rcs.card.title`) and what.
+public struct ContentIssue: Error, Sendable, Equatable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(_ path: String, _ message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Reads the JSON a non-SMS template renders to.
+public enum ContentJSON {
+    public static func decode<Content: Decodable>(_ type: Content.Type, from bytes: some Collection<UInt8>) -> Content? {
+        try? JSONDecoder().decode(type, from: Data(bytes))
+    }
+
+    /// ISO 8601 with or without fractional seconds (`2030-03-03T15:00:00Z`,
+    /// `2030-03-03T15:00:00.000+01:00`).
+    public static func date(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
