@@ -16,6 +16,7 @@ public struct CampaignPlan: Sendable {
         let template: Template
         template = try TemplateFile.load(path: spec.templatePath)
         let priceBook = try spec.pricesPath.map { path throws(InputError) in try PriceBookFile.load(path: path) }
+        try ProviderFit.check(spec: spec, template: template)
         let plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath),
                                 priceBook: priceBook)
         // Opening the scanner checks the CSV header against the template now,

@@ -165,6 +165,8 @@ extension RecipientScanner {
             row.segments = SMSSegments(utf8: row.body)
             let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
             if let problem = SMSLimits.check(row.segments, characters: characters) { return problem }
+        } else if let issue = ContentRules.firstIssue(rendered: row.body, channel: channel, target: plan.spec.provider.target) {
+            return RowProblem(reason: .invalidContent, detail: issue.description)
         }
         guard let book = plan.priceBook, let phone = row.phone else { return nil }
         guard let cost = book.cost(region: phone.region, channel: channel, parts: row.segments.parts) else {

@@ -189,6 +189,20 @@ public struct CampaignRunner: Sendable {
             } catch {
                 throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
             }
+        case .agile(let configuration):
+            do {
+                return try AgileProvider(configuration: configuration,
+                                         transport: AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight))
+            } catch {
+                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
+            }
+        case .v5(let configuration):
+            do {
+                return try V5Provider(configuration: configuration,
+                                      transport: AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight))
+            } catch {
+                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
+            }
         case .simulator(let configuration):
             do {
                 return try SimulatorProvider(configuration: configuration)

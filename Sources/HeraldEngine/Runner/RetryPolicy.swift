@@ -10,6 +10,10 @@ struct RetryPolicy: Sendable {
     var baseDelay: Int64 = 200
     var maxDelay: Int64 = 20_000
     var throttleDelay: Int64 = 1_000
+    /// The provider drops a second request with the same idempotency key, so a
+    /// request left without an answer is sent again (until `maxAttempts`, then the
+    /// row stays in doubt) instead of waiting in doubt for a resume.
+    var resendsUnanswered = false
 
     func settlement(for outcome: SendOutcome, row: Int, attempts: Int, now: Int64,
                     random: inout some RandomNumberGenerator) -> Settlement {
@@ -32,7 +36,13 @@ struct RetryPolicy: Sendable {
         case .spendLimit(let reason):
             return Settlement(row: row, state: .pending, reason: "spend_limit", detail: reason, countsAttempt: false)
         case .indeterminate(let reason):
-            return Settlement(row: row, state: .inDoubt, reason: "indeterminate", detail: reason)
+            let attempt = attempts + 1
+            guard resendsUnanswered, attempt < maxAttempts else {
+                return Settlement(row: row, state: .inDoubt, reason: "indeterminate", detail: reason)
+            }
+            let delay = Int64.random(in: 0...min(maxDelay, baseDelay << min(attempt - 1, 20)), using: &random)
+            return Settlement(row: row, state: .retry, reason: "indeterminate",
+                              detail: "\(reason); sent again with the same idempotency key", notBefore: now + delay)
         case .campaignRefused(let reason):
             return Settlement(row: row, state: .pending, reason: "campaign_refused", detail: reason, countsAttempt: false)
         }

@@ -24,7 +24,8 @@ extension CampaignRunner {
                                     dryRun: options.dryRun,
                                     policy: RetryPolicy(maxAttempts: spec.maxAttempts,
                                                         baseDelay: Int64(spec.initialBackoffMilliseconds),
-                                                        maxDelay: Int64(spec.maxBackoffMilliseconds)),
+                                                        maxDelay: Int64(spec.maxBackoffMilliseconds),
+                                                        resendsUnanswered: pipelined),
                                     limiter: spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
                                     channel: plan.template.channel)
         let startCounts = try await journal.run { try $0.counts(cid: cid) }

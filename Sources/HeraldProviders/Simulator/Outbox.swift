@@ -47,9 +47,14 @@ final class Outbox: @unchecked Sendable {
         JSONText.appendQuoted(message.campaign, to: &line)
         line += ",\"destination\":\"\(message.destination.e164)\",\"idempotency_key\":"
         JSONText.appendQuoted(message.idempotencyKey, to: &line)
-        line += ",\"body\":"
-        JSONText.appendQuoted(message.body, to: &line)
-        line += ",\"parts\":\(message.segments.parts),\"encoding\":\"\(message.segments.encoding.rawValue)\"}\n"
+        if message.channel == .sms {
+            line += ",\"body\":"
+            JSONText.appendQuoted(message.body, to: &line)
+            line += ",\"parts\":\(message.segments.parts),\"encoding\":\"\(message.segments.encoding.rawValue)\"}\n"
+        } else {
+            // The rendered content is JSON already (written by herald at import).
+            line += ",\"channel\":\"\(message.channel.rawValue)\",\"content\":\(message.body)}\n"
+        }
         var bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {
