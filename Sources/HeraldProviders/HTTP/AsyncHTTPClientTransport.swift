@@ -2,18 +2,31 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// `HTTPTransport` over one AsyncHTTPClient per process: a pool of
-/// `maxConnections` per host, connect and read timeouts, shut down cleanly.
+/// `maxConnections` per host, connect and read timeouts, shut down cleanly. The
+/// client is made on the first request, so a transport a provider never used
+/// (its setup failed) needs no shutdown.
 public final class AsyncHTTPClientTransport: HTTPTransport {
-    private let client: HTTPClient
+    private let configuration: HTTPClient.Configuration
+    private let made = Mutex<HTTPClient?>(nil)
     private let timeout: TimeAmount
+
+    private var client: HTTPClient {
+        made.withLock { made in
+            if let client = made { return client }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            made = client
+            return client
+        }
+    }
 
     public init(maxConnections: Int, connectTimeout: TimeAmount = .seconds(5), requestTimeout: TimeAmount = .seconds(30)) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         configuration.timeout = .init(connect: connectTimeout, read: requestTimeout)
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.configuration = configuration
         timeout = requestTimeout
     }
 
@@ -44,7 +57,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     }
 
     public func shutdown() async {
-        try? await client.shutdown()
+        let client = made.withLock { made in
+            defer { made = nil }
+            return made
+        }
+        try? await client?.shutdown()
     }
 }
 
