@@ -90,6 +90,36 @@ import Testing
             try f.write("phones.csv", header + "+44 7700 900001,Ada,AB12\n12345,Bob,AB12\n")
             return ["run", "--strict", "bad.yaml"]
         }, status: 3, message: "phones.csv:3: column \"phone\": phone number has no +country code"),
+        Case(name: "RCS template with two kinds of content", setUp: { f in
+            _ = try f.campaign("bad")
+            try f.write("template.yaml", "id: t\nchannel: rcs\nvariables:\n  name: {type: string}\nrcs:\n  text: \"Hi <name>\"\n  card: {title: \"Hi\"}\n")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
+            return ["run", "bad.yaml"]
+        }, status: 3, message: "template.yaml:6: rcs: needs exactly one of text, media, card, carousel, template_id (found: text, card)"),
+        Case(name: "RCS suggestion the provider lacks", setUp: { f in
+            _ = try f.campaign("bad", provider: "{kind: agile, agent_id: 3}")
+            try f.write("template.yaml", "id: t\nchannel: rcs\nrcs:\n  text: Hi\n  suggestions:\n    - {type: request_location, text: Where}\n")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
+            return ["run", "bad.yaml"]
+        }, status: 3, message: "template.yaml: rcs.suggestions[0].type: agile has no request_location suggestion for provider agile"),
+        Case(name: "RCS suggestion missing a key", setUp: { f in
+            _ = try f.campaign("bad")
+            try f.write("template.yaml", "id: t\nchannel: rcs\nrcs:\n  text: Hi\n  suggestions:\n    - {type: dial, text: Call}\n")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
+            return ["run", "bad.yaml"]
+        }, status: 3, message: "template.yaml:6: rcs.suggestions[0]: a dial suggestion needs \"phone\""),
+        Case(name: "provider credentials missing", setUp: { f in
+            _ = try f.campaign("bad", provider: "{kind: v5, endpoint: \"http://127.0.0.1:9\", source: CONVEY}")
+            try f.write("template.yaml", "id: t\nchannel: rcs\nrcs: {text: Hi}\n")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
+            return ["run", "bad.yaml"]
+        }, status: 3, message: "bad.yaml: provider: no /v5/messages credentials: set V5_USERNAME and V5_PASSWORD"),
+        Case(name: "RCS content a row breaks (validate)", setUp: { f in
+            _ = try f.campaign("bad")
+            try f.write("template.yaml", "id: t\nchannel: rcs\nvariables:\n  name: {type: string}\nrcs:\n  text: Hi\n  suggestions:\n    - {type: reply, text: \"Hi <name>\"}\n")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n+44 7700 900002,Bartholomew Montgomery-Smith,AB12\n")
+            return ["validate", "bad.yaml"]
+        }, status: 3, message: "recipients.csv:3: rcs.suggestions[0].text: 31 characters; simulator allows at most 25"),
         Case(name: "unknown campaign id", setUp: { _ in ["resume", "no-such-campaign"] },
              status: 3, message: "no campaign \"no-such-campaign\""),
     ]

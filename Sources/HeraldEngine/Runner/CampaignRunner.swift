@@ -47,6 +47,9 @@ public struct CampaignRunner: Sendable {
             let report = try plan.validate()
             guard report.isClean else { throw ValidationFailed(report: report) }
         }
+        // Credentials and settings are checked before the journal is touched. A provider
+        // makes its connections on the first send, so leaving early needs no shutdown.
+        let ready: (any MessageProvider)? = options.scheduleAt == nil ? try makeProvider() : nil
         let recipientsSHA = try FileDigest.sha256(path: plan.spec.recipientsPath)
         var inputs = plan.inputs(recipientsSHA: recipientsSHA)
         inputs.id = journalID
@@ -94,7 +97,7 @@ public struct CampaignRunner: Sendable {
                 importSeconds: importSeconds, spent: .zero, failedRows: [], dryRun: false,
                 recoveredInDoubt: recovered, resentInDoubt: false)
         }
-        let provider = try makeProvider()
+        let provider = try ready ?? makeProvider()
         let resend = provider.capabilities.honoursIdempotencyKeys || options.resendInDoubt
         var outcome: (sent: Int, stop: StopReason?) = (0, nil)
         do {
