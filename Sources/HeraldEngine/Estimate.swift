@@ -184,7 +184,7 @@ extension CampaignPlan {
         } else {
             estimate.durationNote = "not estimated: the campaign sets no rate.messages_per_second (sends go as fast as max_in_flight allows)"
         }
-        for (encoding, line) in zip([SMSEncoding.gsm7, .ucs2], tally) where line.messages > 0 {
+        for (encoding, line) in zip([SMSEncoding.gsm7, .ucs2], tally) where line.messages > 0 && channel == .sms {
             estimate.byEncoding[encoding.rawValue] = line
         }
         estimate.byCountry.sort { ($0.cost, $0.country) > ($1.cost, $1.country) }

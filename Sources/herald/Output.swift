@@ -114,8 +114,12 @@ enum Output {
                 .map { "\($0.key) \(f($0.value))" }.joined(separator: ", ") + ")"
         }
         lines.append(rows)
-        lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
-            .map { " | \($0.key) \(f($0.value.messages)) messages, \(f($0.value.parts)) parts" }.joined())
+        if estimate.byEncoding.isEmpty {
+            lines.append("  messages: \(f(estimate.messages)) (\(estimate.byCountry.first?.channel ?? "non-SMS"): one unit each, no SMS parts)")
+        } else {
+            lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
+                .map { " | \($0.key) \(f($0.value.messages)) messages, \(f($0.value.parts)) parts" }.joined())
+        }
         if !estimate.byCountry.isEmpty {
             lines.append("  cost by country and channel:")
             for line in estimate.byCountry {

@@ -113,6 +113,12 @@ import Testing
         (RCSContent(text: "Hi", suggestions: [button(.dial) { $0.phone = "call us" }]), .v5,
          "rcs.suggestions[0].phone: \"call us\" is not a phone number in international format (+15550100)"),
         (RCSContent(text: "   "), .aws, "rcs.text: is empty"),
+        (RCSContent(text: "Hi", fallbackMMS: RCSFallbackMMS(body: "b", mediaURL: "https://e.com/a.jpg", subject: nil)), .v5,
+         "fallback_mms.subject: required"),
+        (RCSContent(text: "Hi", fallbackMMS: RCSFallbackMMS(body: "b", mediaURL: "https://e.com/a.jpg", subject: nil)), .aws,
+         "fallback_mms.media_url: \"https://e.com/a.jpg\" is not a URL starting with s3://"),
+        (RCSContent(text: "Hi", fallbackMMS: RCSFallbackMMS(body: "b", mediaURL: "s3://b/a.jpg", subject: nil)), .agile,
+         "fallback_mms: agile has no MMS fallback; use fallback_sms"),
         (RCSContent(text: "a", card: RCSCard(title: "b")), .simulator, "rcs: needs exactly one of text, media, card, carousel, template_id"),
     ] as [(RCSContent, ContentTarget, String)])
     func eachRuleNamesTheFieldAndTheLimit(content: RCSContent, target: ContentTarget, expected: String) {

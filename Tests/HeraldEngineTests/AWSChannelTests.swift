@@ -80,6 +80,12 @@ import Testing
         #expect(((file["RcsMessageContent"] as? [String: Any])?["Content"] as? [String: Any])?["FileMessage"] as? [String: String]
             == ["FileUrl": "s3://bucket/v.mp4"])
         #expect(file["FallbackConfiguration"] == nil)
+        var withMMS = RCSContent(text: "Hello")
+        withMMS.fallbackMMS = RCSFallbackMMS(body: "See the picture", mediaURL: "s3://bucket/p.jpg", subject: nil)
+        let mms = try await send(RCSFixtures.message(withMMS)).json
+        let fallback = try #require(mms["FallbackConfiguration"] as? [String: Any])
+        #expect(fallback["Channel"] as? String == "MMS" && fallback["MessageBody"] as? String == "See the picture")
+        #expect(fallback["MediaUrls"] as? [String] == ["s3://bucket/p.jpg"] && fallback.count == 3)
     }
 
     @Test func sendMediaAndVoiceMessage() async throws {

@@ -74,6 +74,13 @@ import Testing
             == ["type": "OPEN_URL", "title": "More", "postbackData": "More", "url": "https://example.com",
                 "application": "BROWSER", "webviewViewMode": "FULL"], "v5 requires both: the defaults are sent")
         #expect(text["smsFailover"] == nil)
+        var withMMS = RCSContent(text: "Hello")
+        withMMS.fallbackMMS = RCSFallbackMMS(body: "See the picture", mediaURL: "https://e.com/p.jpg", subject: "Your visit")
+        let mms = try await exchange(RCSFixtures.message(withMMS)) { $0.fallbackSender = "12025550100" }.1.json
+        let failover = try #require(mms["mmsFailover"] as? [String: Any])
+        #expect(failover["enabled"] as? Bool == true && failover["failoverSource"] as? String == "12025550100")
+        #expect(failover["fallbackText"] as? String == "See the picture" && failover["mediaUrl"] as? String == "https://e.com/p.jpg")
+        #expect(failover["subject"] as? String == "Your visit" && mms["smsFailover"] == nil)
         let media = try await exchange(RCSFixtures.message(RCSContent(media: RCSMedia(
             url: "https://e.com/v.mp4", thumbnailURL: "https://e.com/t.jpg", filename: "clip.mp4")))).1.json
         #expect(media["messageType"] as? String == "RCS_MEDIA" && media["mediaUrl"] as? String == "https://e.com/v.mp4")

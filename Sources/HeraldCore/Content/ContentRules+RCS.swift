@@ -51,6 +51,20 @@ extension ContentRules {
             let limit = target == .v5 ? 160 : 1600
             text("fallback_sms", fallback, 1...limit, required: true)
         }
+        if let mms = rcs.fallbackMMS {
+            if rcs.fallbackSMS != nil { issue("fallback_mms", "choose fallback_sms or fallback_mms, not both") }
+            switch target {
+            case .agile:
+                issue("fallback_mms", "agile has no MMS fallback; use fallback_sms")
+            case .aws, .simulator:
+                text("fallback_mms.body", mms.body, 1...1600)
+                url("fallback_mms.media_url", mms.mediaURL, schemes: ["s3://"], max: 2048, required: true)
+            case .v5:
+                text("fallback_mms.body", mms.body, 1...160, required: true)
+                url("fallback_mms.media_url", mms.mediaURL, schemes: ["https://", "http://"], max: 2048, required: true)
+                text("fallback_mms.subject", mms.subject, 1...100, required: true)
+            }
+        }
     }
 
     private mutating func check(media: RCSMedia, path: String, inCard: Bool) {

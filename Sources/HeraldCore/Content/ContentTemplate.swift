@@ -56,7 +56,7 @@ public enum ContentTemplate {
                     literal.append(UInt8(ascii: "\""))
                     JSONEscape.append(Array(key.utf8), to: &literal)
                     literal.append(contentsOf: Array("\":".utf8))
-                    try emit(object[key]!, path: key == "fallback_sms" ? key : "\(path).\(key)")
+                    try emit(object[key]!, path: key.hasPrefix("fallback_") ? key : "\(path).\(key)")
                 }
                 literal.append(UInt8(ascii: "}"))
             } else if let array = value as? [Any] {

@@ -15,10 +15,13 @@ public struct RCSContent: Codable, Sendable, Equatable {
     public var suggestions: [RCSSuggestion]?
     /// Sent as SMS when the recipient cannot receive RCS.
     public var fallbackSMS: String?
+    /// Or sent as MMS (AWS, v5).
+    public var fallbackMMS: RCSFallbackMMS?
 
     public init(text: String? = nil, media: RCSMedia? = nil, card: RCSCard? = nil, carousel: RCSCarousel? = nil,
                 templateID: String? = nil, placeholders: [String: String]? = nil,
-                suggestions: [RCSSuggestion]? = nil, fallbackSMS: String? = nil) {
+                suggestions: [RCSSuggestion]? = nil, fallbackSMS: String? = nil, fallbackMMS: RCSFallbackMMS? = nil) {
+        self.fallbackMMS = fallbackMMS
         self.text = text
         self.media = media
         self.card = card
@@ -34,6 +37,7 @@ public struct RCSContent: Codable, Sendable, Equatable {
         case templateID = "template_id"
         case placeholders, suggestions
         case fallbackSMS = "fallback_sms"
+        case fallbackMMS = "fallback_mms"
     }
 
     /// Which kind of message this is: the one content key present.
@@ -46,6 +50,26 @@ public struct RCSContent: Codable, Sendable, Equatable {
     public enum Kind: String, Sendable {
         case text, media, card, carousel
         case template = "template_id"
+    }
+}
+
+/// The MMS sent instead of an RCS message the recipient cannot receive.
+public struct RCSFallbackMMS: Codable, Sendable, Equatable {
+    public var body: String?
+    public var mediaURL: String
+    /// The MMS subject (v5 requires one).
+    public var subject: String?
+
+    public init(body: String?, mediaURL: String, subject: String?) {
+        self.body = body
+        self.mediaURL = mediaURL
+        self.subject = subject
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case body
+        case mediaURL = "media_url"
+        case subject
     }
 }
 

@@ -5,7 +5,7 @@ import HeraldCore
 /// - mms: `body` (optional) and `media_urls`
 /// - voice: `body` and `body_type` (text or ssml)
 /// - rcs: `rcs:` with one of `text`, `media`, `card`, `carousel`, `template_id`,
-///   plus `suggestions`, and `fallback_sms` beside it
+///   plus `suggestions`, and `fallback_sms` or `fallback_mms` beside it
 /// - notify-text, notify-voice: `notify_template_id` (optional); every variable
 ///   goes to the provider as a template variable
 enum ContentFile {
@@ -14,7 +14,7 @@ enum ContentFile {
         case .sms: return ["body"]
         case .mms: return ["body", "media_urls"]
         case .voice: return ["body", "body_type"]
-        case .rcs: return ["rcs", "fallback_sms"]
+        case .rcs: return ["rcs", "fallback_sms", "fallback_mms"]
         case .notifyText, .notifyVoice: return ["notify_template_id"]
         }
     }
@@ -53,6 +53,14 @@ enum ContentFile {
             }
             var content = try rcs(map, variables: variables)
             content.fallbackSMS = try top.string("fallback_sms")
+            if let mms = try top.map("fallback_mms") {
+                try mms.onlyKeys(["body", "media_url", "subject"])
+                guard top.node("fallback_sms") == nil else {
+                    throw top.error("fallback_mms", "choose fallback_sms or fallback_mms, not both")
+                }
+                content.fallbackMMS = RCSFallbackMMS(body: try mms.string("body"), mediaURL: try mms.requiredString("media_url"),
+                                                     subject: try mms.string("subject"))
+            }
             return .rcs(content)
         }
     }

@@ -20,7 +20,11 @@ enum ProviderFit {
     /// A setting the provider needs for this template and lacks.
     static func settingsProblem(_ provider: CampaignSpec.ProviderSpec, template: Template) -> String? {
         let fallback: Bool
-        if case .rcs(let content) = template.layout { fallback = content.fallbackSMS != nil } else { fallback = false }
+        if case .rcs(let content) = template.layout {
+            fallback = content.fallbackSMS != nil || content.fallbackMMS != nil
+        } else {
+            fallback = false
+        }
         switch provider {
         case .simulator:
             return nil
@@ -48,7 +52,7 @@ enum ProviderFit {
             return nil
         case .v5(let v5):
             if fallback, v5.fallbackSender == nil {
-                return "the template has fallback_sms: set fallback_sender (the smsFailover failoverSource)"
+                return "the template has a fallback: set fallback_sender (the failoverSource of smsFailover / mmsFailover)"
             }
             return nil
         }

@@ -38,6 +38,13 @@ struct AWSRequests {
                 configuration.set("MessageBody", fallback)
                 configuration.set("OriginationIdentity", self.configuration.fallbackOriginationIdentity)
                 object["FallbackConfiguration"] = .object(configuration)
+            } else if let fallback = content.fallbackMMS {
+                var configuration = JSONObject()
+                configuration.set("Channel", "MMS")
+                configuration.set("MessageBody", fallback.body)
+                configuration["MediaUrls"] = .array([.string(fallback.mediaURL)])
+                configuration.set("OriginationIdentity", self.configuration.fallbackOriginationIdentity)
+                object["FallbackConfiguration"] = .object(configuration)
             }
             common(&object, message, price: "MaxPrice")
             return .success(("SendRcsMessage", object.text))

@@ -80,6 +80,14 @@ public final class V5Provider: MessageProvider {
             failover.set("failoverSource", sender)
             failover.set("fallbackText", text)
             object["smsFailover"] = .object(failover)
+        } else if let mms = content.fallbackMMS, let sender = configuration.fallbackSender {
+            var failover = JSONObject()
+            failover["enabled"] = .bool(true)
+            failover.set("failoverSource", sender)
+            failover.set("fallbackText", mms.body)
+            failover.set("mediaUrl", mms.mediaURL)
+            failover.set("subject", mms.subject)
+            object["mmsFailover"] = .object(failover)
         }
         return object
     }
