@@ -1,0 +1,76 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Testing
+@testable import HeraldEngine
+
+/// Templates of every channel, read from YAML and sent on the simulator: what the
+/// outbox receives is the rendered content.
+@Suite struct ChannelTemplateTests {
+    static let rows = "phone,name,code,points\n+44 7700 900001,Ada,AB12,7\n+44 7700 900002,Bob,CD34,\n"
+
+    /// Runs a campaign of `template` on the simulator; returns the outbox lines as JSON.
+    func send(_ template: String) async throws -> [[String: Any]] {
+        let fixture = try Fixture(rows: Self.rows, template: template)
+        let summary = try await fixture.runner().run()
+        #expect(summary.state == .completed && summary.counts[.sent] == 2)
+        let data = try #require(FileManager.default.contents(atPath: fixture.outboxPath))
+        return try data.split(separator: UInt8(ascii: "\n")).map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])
+        }
+    }
+
+    @Test func notifyTemplatesSendEveryVariableAsText() async throws {
+        let lines = try await send("""
+            id: otp
+            channel: notify-text
+            variables:
+              code: {type: string, required: true}
+              points: {type: integer, default: 0}
+            notify_template_id: notify-code-001
+            """)
+        #expect(lines.map { $0["channel"] as? String } == ["notify-text", "notify-text"])
+        let content = try #require(lines.first?["content"] as? [String: Any])
+        #expect(content["template_id"] as? String == "notify-code-001")
+        #expect(content["variables"] as? [String: String] == ["code": "AB12", "points": "7"])
+        #expect((lines.last?["content"] as? [String: Any])?["variables"] as? [String: String] == ["code": "CD34", "points": "0"])
+    }
+
+    @Test func mmsAndVoiceTemplates() async throws {
+        let mms = try await send("""
+            id: m
+            channel: mms
+            variables: {name: {type: string}}
+            body: "Hi <name>"
+            media_urls: "s3://bucket/<name>.jpg"
+            """)
+        let picture = try #require(mms.first?["content"] as? [String: Any])
+        #expect(picture["body"] as? String == "Hi Ada" && picture["media_urls"] as? [String] == ["s3://bucket/Ada.jpg"])
+        let voice = try await send("""
+            id: v
+            channel: voice
+            variables: {name: {type: string}}
+            body: '\\<speak>Hello <name>\\</speak>'   # SSML: a literal "<" is written \\<
+            body_type: ssml
+            """)
+        let content = try #require(voice.first?["content"] as? [String: Any])
+        #expect(content["body"] as? String == "<speak>Hello Ada</speak>" && content["text_type"] as? String == "SSML")
+    }
+
+    @Test(arguments: [
+        ("id: t\nchannel: rcs\nrcs:\n  card:\n    title: Hi\n    colour: red\n", "template.yaml:6: unknown key \"colour\" in rcs.card"),
+        ("id: t\nchannel: rcs\nrcs:\n  carousel:\n    cards:\n      - {title: One}\n", "template.yaml:5: rcs.carousel.cards: 1 cards; a carousel has 2 to 10"),
+        ("id: t\nchannel: rcs\nrcs:\n  text: Hi\n  suggestions:\n    - {type: wave, text: Hi}\n", "template.yaml:6: rcs.suggestions[0].type: \"wave\" is not a suggestion type"),
+        ("id: t\nchannel: rcs\nrcs:\n  text: Hi\nfallback_sms: a\nfallback_mms: {media_url: \"s3://b/k\"}\n", "template.yaml:6: fallback_mms: choose fallback_sms or fallback_mms, not both"),
+        ("id: t\nchannel: mms\nbody: Hi\n", "template.yaml:1: missing required key \"media_urls\""),
+        ("id: t\nchannel: voice\nbody: Hi\nbody_type: mp3\n", "template.yaml:4: body_type: must be text or ssml"),
+        ("id: t\nchannel: notify-text\n", "template.yaml:1: a Notify template needs variables"),
+        ("id: t\nchannel: sms\nbody: Hi\nrcs: {text: Hi}\n", "template.yaml:4: unknown key \"rcs\""),
+        ("id: t\nchannel: rcs\nvariables: {name: {type: string}}\nrcs:\n  card: {title: \"Hi <nmae>\"}\n", "template.yaml:4: rcs.card.title: placeholder <nmae> is not a declared variable"),
+    ])
+    func templateMistakesNameTheFileLineAndKey(template: String, expected: String) throws {
+        let fixture = try Fixture(rows: Self.rows, template: template)
+        let error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+        #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
+    }
+}
