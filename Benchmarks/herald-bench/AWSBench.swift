@@ -21,9 +21,25 @@ final class SinkHandler: ChannelInboundHandler {
     }
 }
 
+/// A rendered rich card as the journal holds it (the JSON of `RCSContent`).
+func rcsCard(_ index: Int) -> String {
+    var suggestion = RCSSuggestion(type: .openURL, text: "Open")
+    suggestion.url = "https://example.com/c/C\(index)"
+    var calendar = RCSSuggestion(type: .calendar, text: "Remind me")
+    calendar.title = "Code C\(index)"
+    calendar.start = "2030-03-03T15:00:00Z"
+    calendar.end = "2030-03-03T16:00:00Z"
+    let content = RCSContent(
+        card: RCSCard(title: "Hi Person \(index)", description: "Your code is C\(index).",
+                      media: RCSMedia(url: "https://example.com/img/C\(index).jpg", height: "MEDIUM"),
+                      suggestions: [RCSSuggestion(type: .reply, text: "Use C\(index)"), suggestion, calendar]),
+        fallbackSMS: "Hi Person \(index), your code is C\(index).")
+    return String(decoding: try! JSONEncoder().encode(content), as: UTF8.self)
+}
+
 /// The AWS adapter (SigV4 signing, JSON, AsyncHTTPClient) sending `count` messages
 /// with `inFlight` outstanding to the sink.
-func awsBench(count: Int, inFlight: Int) async throws {
+func awsBench(count: Int, inFlight: Int, rcs: Bool = false) async throws {
     let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .childChannelInitializer { channel in
             channel.pipeline.configureHTTPServerPipeline().flatMap { channel.pipeline.addHandler(SinkHandler()) }
@@ -33,6 +49,7 @@ func awsBench(count: Int, inFlight: Int) async throws {
     configuration.region = "eu-west-1"
     configuration.endpoint = "http://127.0.0.1:\(server.localAddress!.port!)"
     configuration.originationIdentity = "+15550100000"
+    configuration.fallbackOriginationIdentity = "+12025550100"
     let provider = try AWSProvider(
         configuration: configuration,
         environment: AWSEnvironment(["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"]),
@@ -44,9 +61,12 @@ func awsBench(count: Int, inFlight: Int) async throws {
                 var ok = 0
                 var index = worker
                 while index < count {
-                    let message = OutboundMessage(campaign: "bench", row: index,
-                                                  destination: PhoneNumber(digits: 12_025_550_100 + UInt64(index % 100), region: "US"),
-                                                  body: "Hi Person \(index), your code is C\(index).", segments: SMSSegments(body: "Hi"))
+                    let destination = PhoneNumber(digits: 12_025_550_100 + UInt64(index % 100), region: "US")
+                    let message = rcs
+                        ? OutboundMessage(campaign: "bench", row: index, destination: destination, channel: .rcs,
+                                          body: rcsCard(index), segments: SMSSegments(encoding: .gsm7, parts: 1, units: 0))
+                        : OutboundMessage(campaign: "bench", row: index, destination: destination,
+                                          body: "Hi Person \(index), your code is C\(index).", segments: SMSSegments(body: "Hi"))
                     if case .accepted = await provider.send(message) { ok += 1 }
                     index += inFlight
                 }
@@ -58,7 +78,7 @@ func awsBench(count: Int, inFlight: Int) async throws {
     let elapsed = start.duration(to: .now)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     precondition(accepted == count, "every message accepted")
-    emit(["figure": "aws_adapter_msgs_per_s", "messages": count, "in_flight": inFlight,
+    emit(["figure": rcs ? "aws_rcs_adapter_msgs_per_s" : "aws_adapter_msgs_per_s", "messages": count, "in_flight": inFlight,
           "value": Int(Double(count) / seconds), "seconds": seconds, "target": ">= 10000"])
     await provider.shutdown()
     try await server.close()

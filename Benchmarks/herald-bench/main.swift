@@ -6,7 +6,9 @@
 //   swift run -c release herald-bench estimate N      # herald estimate
 //   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
 //   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
+//   swift run -c release herald-bench e2e-rcs N       # end to end with an RCS rich-card template
 //   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
+//   swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
@@ -36,9 +38,9 @@ func emit(_ fields: [String: Any]) {
 }
 
 /// Writes a campaign, a template and `rows` recipients into `folder`.
-func makeCampaign(in folder: URL, rows: Int, budget: Bool = false) throws -> String {
+func makeCampaign(in folder: URL, rows: Int, budget: Bool = false, rcs: Bool = false) throws -> String {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try """
+    try (rcs ? rcsTemplate : """
     id: bench
     channel: sms
     variables:
@@ -46,7 +48,7 @@ func makeCampaign(in folder: URL, rows: Int, budget: Bool = false) throws -> Str
       code: {type: string, required: true}
       points: {type: integer, default: 0}
     body: "Hi <name>, your code is <code>. You have <points> points."
-    """.write(to: folder.appendingPathComponent("template.yaml"), atomically: true, encoding: .utf8)
+    """).write(to: folder.appendingPathComponent("template.yaml"), atomically: true, encoding: .utf8)
     try """
     id: bench
     template: template.yaml
@@ -55,7 +57,7 @@ func makeCampaign(in folder: URL, rows: Int, budget: Bool = false) throws -> Str
     rate: {max_in_flight: 256}
     """.appending(budget ? "\nprices: prices.csv\nbudget: {max_price: 0.05, campaign_limit: 100000, monthly_limit: 200000}\n" : "")
         .write(to: folder.appendingPathComponent("campaign.yaml"), atomically: true, encoding: .utf8)
-    try "country,channel,price\nUS,sms,0.00581\nCA,sms,0.0075\n*,sms,0.05\n"
+    try "country,channel,price\nUS,sms,0.00581\nCA,sms,0.0075\n*,sms,0.05\n*,rcs,0.004\n"
         .write(to: folder.appendingPathComponent("prices.csv"), atomically: true, encoding: .utf8)
     let handle = try FileHandle(forWritingTo: {
         let url = folder.appendingPathComponent("recipients.csv")
@@ -76,11 +78,32 @@ func makeCampaign(in folder: URL, rows: Int, budget: Bool = false) throws -> Str
     return folder.appendingPathComponent("campaign.yaml").path
 }
 
-func endToEnd(rows: Int, budget: Bool) async throws {
+/// A rich card with four suggestions and an SMS fallback, placeholders in most strings.
+let rcsTemplate = """
+    id: bench
+    channel: rcs
+    variables:
+      name: {type: string, required: true, max_length: 40}
+      code: {type: string, required: true}
+      points: {type: integer, default: 0}
+    rcs:
+      card:
+        title: "Hi <name>"
+        description: "Your code is <code>. You have <points> points."
+        media: {url: "https://example.com/img/<code>.jpg", height: medium}
+        suggestions:
+          - {type: reply, text: "Use <code>", postback: "use-<code>"}
+          - {type: open_url, text: "Open", url: "https://example.com/c/<code>"}
+          - {type: dial, text: "Call us", phone: "+12025550100"}
+          - {type: calendar, text: "Remind me", title: "Code <code>", start: "2030-03-03T15:00:00Z", end: "2030-03-03T16:00:00Z"}
+    fallback_sms: "Hi <name>, your code is <code>."
+    """
+
+func endToEnd(rows: Int, budget: Bool, rcs: Bool = false) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let campaign = try makeCampaign(in: folder, rows: rows, budget: budget)
-    let label = budget ? "_budget" : ""
+    let campaign = try makeCampaign(in: folder, rows: rows, budget: budget, rcs: rcs)
+    let label = (budget ? "_budget" : "") + (rcs ? "_rcs" : "")
     let plan = try CampaignPlan.load(campaignPath: campaign)
     let runner = CampaignRunner(plan: plan, journalPath: folder.appendingPathComponent("journal.sqlite").path,
                                 options: RunOptions(), stop: StopSignal())
@@ -142,13 +165,17 @@ if arguments.count >= 3, arguments[1] == "csv" {
     try await endToEnd(rows: rows, budget: true)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {
     try await estimate(rows: rows)
+} else if arguments.count >= 3, arguments[1] == "e2e-rcs", let rows = Int(arguments[2]) {
+    try await endToEnd(rows: rows, budget: false, rcs: true)
 } else if arguments.count >= 3, arguments[1] == "aws", let count = Int(arguments[2]) {
     try await awsBench(count: count, inFlight: 64)
+} else if arguments.count >= 3, arguments[1] == "aws-rcs", let count = Int(arguments[2]) {
+    try await awsBench(count: count, inFlight: 64, rcs: true)
 } else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {
     try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
 } else {
     let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("estimate", 1_000_000),
-                ("aws", 100_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
+                ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])
