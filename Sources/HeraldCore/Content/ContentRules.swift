@@ -58,64 +58,64 @@ public struct ContentRules {
     }
 
     /// Length in characters within `range`, and not only spaces when required.
-    mutating func text(_ path: String, _ value: String?, _ range: ClosedRange<Int>, required: Bool = false) {
+    mutating func text(_ path: @autoclosure () -> String, _ value: String?, _ range: ClosedRange<Int>, required: Bool = false) {
         guard let value else {
-            if required { issue(path, "required") }
+            if required { issue(path(), "required") }
             return
         }
         guard known(value) else { return }
         let count = value.count
         if count == 0 || value.allSatisfy(\.isWhitespace) {
-            if range.lowerBound > 0 || required { issue(path, "is empty") }
+            if range.lowerBound > 0 || required { issue(path(), "is empty") }
             return
         }
-        if count > range.upperBound { issue(path, "\(count) characters; \(target.rawValue) allows at most \(range.upperBound)") }
+        if count > range.upperBound { issue(path(), "\(count) characters; \(target.rawValue) allows at most \(range.upperBound)") }
     }
 
-    mutating func url(_ path: String, _ value: String?, schemes: [String], max: Int, required: Bool = false) {
-        text(path, value, 1...max, required: required)
+    mutating func url(_ path: @autoclosure () -> String, _ value: String?, schemes: [String], max: Int, required: Bool = false) {
+        text(path(), value, 1...max, required: required)
         guard let value, known(value), !value.isEmpty else { return }
         let lower = value.lowercased()
         guard schemes.contains(where: { lower.hasPrefix($0) && lower.count > $0.count }),
             !value.contains(where: \.isWhitespace)
         else {
-            issue(path, "\"\(value.clippedForIssue)\" is not a URL starting with \(schemes.joined(separator: " or "))")
+            issue(path(), "\"\(value.clippedForIssue)\" is not a URL starting with \(schemes.joined(separator: " or "))")
             return
         }
     }
 
-    mutating func oneOf(_ path: String, _ value: String?, _ allowed: [String]) {
+    mutating func oneOf(_ path: @autoclosure () -> String, _ value: String?, _ allowed: [String]) {
         guard let value, known(value) else { return }
-        if !allowed.contains(value) { issue(path, "\"\(value.clippedForIssue)\" is not one of \(allowed.joined(separator: ", "))") }
+        if !allowed.contains(value) { issue(path(), "\"\(value.clippedForIssue)\" is not one of \(allowed.joined(separator: ", "))") }
     }
 
-    mutating func number(_ path: String, _ value: String?, _ range: ClosedRange<Double>) {
+    mutating func number(_ path: @autoclosure () -> String, _ value: String?, _ range: ClosedRange<Double>) {
         guard let value, known(value) else { return }
         guard let number = Double(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
-            issue(path, "\"\(value.clippedForIssue)\" is not a number from \(Int(range.lowerBound)) to \(Int(range.upperBound))")
+            issue(path(), "\"\(value.clippedForIssue)\" is not a number from \(Int(range.lowerBound)) to \(Int(range.upperBound))")
             return
         }
     }
 
-    mutating func date(_ path: String, _ value: String?) {
+    mutating func date(_ path: @autoclosure () -> String, _ value: String?) {
         guard let value, known(value) else { return }
         if ContentJSON.date(value) == nil {
-            issue(path, "\"\(value.clippedForIssue)\" is not an ISO 8601 date-time such as 2030-03-03T15:00:00Z")
+            issue(path(), "\"\(value.clippedForIssue)\" is not an ISO 8601 date-time such as 2030-03-03T15:00:00Z")
         }
     }
 
-    mutating func phone(_ path: String, _ value: String?, max: Int) {
-        text(path, value, 1...max)
+    mutating func phone(_ path: @autoclosure () -> String, _ value: String?, max: Int) {
+        text(path(), value, 1...max)
         guard let value, known(value) else { return }
         let digits = value.hasPrefix("+") ? value.dropFirst() : Substring(value)
         if digits.isEmpty || !digits.allSatisfy(\.isASCIIDigit) || digits.first == "0" {
-            issue(path, "\"\(value.clippedForIssue)\" is not a phone number in international format (+15550100)")
+            issue(path(), "\"\(value.clippedForIssue)\" is not a phone number in international format (+15550100)")
         }
     }
 
-    mutating func count<T>(_ path: String, _ list: [T]?, max: Int, what: String) {
+    mutating func count<T>(_ path: @autoclosure () -> String, _ list: [T]?, max: Int, what: String) {
         guard let list, list.count > max else { return }
-        issue(path, "\(list.count) \(what); \(target.rawValue) allows at most \(max)")
+        issue(path(), "\(list.count) \(what); \(target.rawValue) allows at most \(max)")
     }
 }
 

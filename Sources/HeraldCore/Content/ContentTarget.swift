@@ -31,14 +31,18 @@ public struct ContentIssue: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// Reads the JSON a non-SMS template renders to.
 public enum ContentJSON {
+    /// One of the content types (`RCSContent`, `MMSContent`, `VoiceContent`,
+    /// `NotifyContent`) from its JSON; nil when the JSON is not one.
     public static func decode<Content: Decodable>(_ type: Content.Type, from bytes: some Collection<UInt8>) -> Content? {
-        try? JSONDecoder().decode(type, from: Data(bytes))
+        if let readable = type as? any JSONTreeReadable.Type {
+            return JSONTree.parse(bytes).flatMap { readable.init(tree: $0) } as? Content
+        }
+        return try? JSONDecoder().decode(type, from: Data(bytes))
     }
 
     /// ISO 8601 with or without fractional seconds (`2030-03-03T15:00:00Z`,
     /// `2030-03-03T15:00:00.000+01:00`).
     public static func date(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        ISO8601.parse(text).map { Date(timeIntervalSince1970: $0) }
     }
 }

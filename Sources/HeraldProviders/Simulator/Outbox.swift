@@ -78,6 +78,12 @@ struct SimulatorError: Error, CustomStringConvertible {
 enum JSONText {
     static func appendQuoted(_ text: String, to output: inout String) {
         output.append("\"")
+        // Most texts need no escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(text)
+            output.append("\"")
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output.append("\\\"")
