@@ -64,12 +64,14 @@ public struct ContentRules {
             return
         }
         guard known(value) else { return }
-        let count = value.count
-        if count == 0 || value.allSatisfy(\.isWhitespace) {
+        if value.isBlank {
             if range.lowerBound > 0 || required { issue(path(), "is empty") }
             return
         }
-        if count > range.upperBound { issue(path(), "\(count) characters; \(target.rawValue) allows at most \(range.upperBound)") }
+        // A character takes at least one UTF-8 byte: count characters only when it may matter.
+        if value.utf8.count > range.upperBound, value.count > range.upperBound {
+            issue(path(), "\(value.count) characters; \(target.rawValue) allows at most \(range.upperBound)")
+        }
     }
 
     mutating func url(_ path: @autoclosure () -> String, _ value: String?, schemes: [String], max: Int, required: Bool = false) {
@@ -77,7 +79,7 @@ public struct ContentRules {
         guard let value, known(value), !value.isEmpty else { return }
         let lower = value.lowercased()
         guard schemes.contains(where: { lower.hasPrefix($0) && lower.count > $0.count }),
-            !value.contains(where: \.isWhitespace)
+            !value.utf8.contains(where: { $0 <= 0x20 })
         else {
             issue(path(), "\"\(value.clippedForIssue)\" is not a URL starting with \(schemes.joined(separator: " or "))")
             return
@@ -124,6 +126,15 @@ extension Character {
 }
 
 extension String {
+    /// Empty or only white space; ASCII text is checked byte by byte.
+    var isBlank: Bool {
+        for byte in utf8 {
+            if byte >= 0x80 { return allSatisfy(\.isWhitespace) }
+            if byte != 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D, byte != 0x0B, byte != 0x0C { return false }
+        }
+        return true
+    }
+
     /// Short enough to quote in an error.
     var clippedForIssue: String { count > 40 ? String(prefix(37)) + "..." : self }
 }
