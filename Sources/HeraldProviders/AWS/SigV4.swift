@@ -92,12 +92,21 @@ public struct SigV4: Sendable {
             + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
     }
 
-    /// Each segment of the (unencoded) path URI-encoded, RFC 3986 unreserved characters
-    /// kept: the path as it goes on the wire, which is what SigV4 signs.
+    /// The (unencoded) path normalised as every service but S3 expects (`.` and `..`
+    /// segments resolved, repeated slashes collapsed), then each segment URI-encoded
+    /// with the RFC 3986 unreserved characters kept.
     static func canonicalPath(_ path: String) -> String {
-        guard !path.isEmpty else { return "/" }
-        return path.split(separator: "/", omittingEmptySubsequences: false).map { uriEncode(String($0)) }
-            .joined(separator: "/")
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if segment == "." { continue }
+            if segment == ".." {
+                _ = segments.popLast()
+                continue
+            }
+            segments.append(segment)
+        }
+        let trailing = path.hasSuffix("/") && !segments.isEmpty ? "/" : ""
+        return "/" + segments.map { uriEncode(String($0)) }.joined(separator: "/") + trailing
     }
 
     /// Parameters sorted by name then value, names and values URI-encoded.
