@@ -54,9 +54,13 @@ public struct ProviderCapabilities: Sendable {
     /// A second request with a known idempotency key is acknowledged without a
     /// second delivery, so messages left in doubt by a crash are resent safely.
     public var honoursIdempotencyKeys: Bool
+    /// `dryRun` messages are checked by the provider and never delivered (AWS
+    /// `DryRun`, Agile `simulation`). Without it, `--dry-run` is refused.
+    public var validatesWithoutDelivering: Bool
 
-    public init(honoursIdempotencyKeys: Bool) {
+    public init(honoursIdempotencyKeys: Bool, validatesWithoutDelivering: Bool = true) {
         self.honoursIdempotencyKeys = honoursIdempotencyKeys
+        self.validatesWithoutDelivering = validatesWithoutDelivering
     }
 }
 

@@ -21,6 +21,8 @@ import Testing
         let status: Int32
         /// Expected in stderr (or stdout for validate's row list).
         let message: String
+        /// Added to the environment of the run.
+        var environment: [String: String] = [:]
         var testDescription: String { name }
     }
 
@@ -114,6 +116,13 @@ import Testing
             try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
             return ["run", "bad.yaml"]
         }, status: 3, message: "bad.yaml: provider: no /v5/messages credentials: set V5_USERNAME and V5_PASSWORD"),
+        Case(name: "dry run on a provider that would deliver", setUp: { f in
+            _ = try f.campaign("bad", provider: "{kind: v5, endpoint: \"http://127.0.0.1:9\", source: CONVEY}")
+            try f.write("template.yaml", "id: t\nchannel: rcs\nrcs: {text: Hi}\n")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
+            return ["run", "--dry-run", "bad.yaml"]
+        }, status: 3, message: "bad.yaml: provider: v5 has no validate-only mode, so --dry-run would deliver; rehearse with --simulate",
+             environment: ["V5_USERNAME": "u", "V5_PASSWORD": "p"]),
         Case(name: "RCS content a row breaks (validate)", setUp: { f in
             _ = try f.campaign("bad")
             try f.write("template.yaml", "id: t\nchannel: rcs\nvariables:\n  name: {type: string}\nrcs:\n  text: Hi\n  suggestions:\n    - {type: reply, text: \"Hi <name>\"}\n")
@@ -129,7 +138,8 @@ import Testing
         let fixture = try fixtureWithJournal()
         let before = try fixture.snapshot()
         let arguments = try testCase.setUp(fixture)
-        let result = try HeraldProcess.run(arguments, in: fixture.folder, environment: ["HERALD_JOURNAL": "journal.sqlite"])
+        let result = try HeraldProcess.run(arguments, in: fixture.folder,
+                                           environment: testCase.environment.merging(["HERALD_JOURNAL": "journal.sqlite"]) { $1 })
         #expect(result.status == testCase.status, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect((result.stderr + result.stdout).contains(testCase.message), "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(try fixture.snapshot() == before)

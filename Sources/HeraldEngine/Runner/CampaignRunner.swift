@@ -50,6 +50,10 @@ public struct CampaignRunner: Sendable {
         // Credentials and settings are checked before the journal is touched. A provider
         // makes its connections on the first send, so leaving early needs no shutdown.
         let ready: (any MessageProvider)? = options.scheduleAt == nil ? try makeProvider() : nil
+        if options.dryRun, let ready, !ready.capabilities.validatesWithoutDelivering {
+            throw InputError(file: plan.spec.campaignPath,
+                             "provider: \(ready.name) has no validate-only mode, so --dry-run would deliver; rehearse with --simulate")
+        }
         let recipientsSHA = try FileDigest.sha256(path: plan.spec.recipientsPath)
         var inputs = plan.inputs(recipientsSHA: recipientsSHA)
         inputs.id = journalID

@@ -6,7 +6,7 @@ import HeraldCore
 /// answer leaves its row in doubt.
 public final class V5Provider: MessageProvider {
     public let name = "v5"
-    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: false)
+    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: false, validatesWithoutDelivering: false)
     private let configuration: V5Configuration
     private let credentials: HTTPCredentials
     private let transport: any HTTPTransport
