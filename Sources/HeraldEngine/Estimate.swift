@@ -162,7 +162,10 @@ extension CampaignPlan {
                     campaignStop.offer(row.cost, line: row.line)
                     monthStop.offer(row.cost, line: row.line)
                 }
-                try writer?.write(line: row.line, country: region, segments: row.problem == nil ? row.segments : nil,
+                // Other channels have no SMS encoding: their column says the channel.
+                try writer?.write(line: row.line, country: region, encoding: row.problem != nil ? ""
+                                  : channel == .sms ? row.segments.encoding.rawValue : channel.rawValue,
+                                  parts: row.problem == nil ? row.segments.parts : nil,
                                   price: row.problem == nil ? row.cost : nil, status: status)
             }
         }
@@ -244,8 +247,8 @@ struct RecipientReport {
         buffer.append(contentsOf: "row,country,encoding,parts,price,status\n".utf8)
     }
 
-    mutating func write(line: Int, country: String, segments: SMSSegments?, price: Money?, status: String) throws {
-        buffer.append(contentsOf: "\(line),\(country),\(segments?.encoding.rawValue ?? ""),\(segments.map { String($0.parts) } ?? ""),\(price?.description ?? ""),\(status)\n".utf8)
+    mutating func write(line: Int, country: String, encoding: String, parts: Int?, price: Money?, status: String) throws {
+        buffer.append(contentsOf: "\(line),\(country),\(encoding),\(parts.map(String.init) ?? ""),\(price?.description ?? ""),\(status)\n".utf8)
         if buffer.count >= 1 << 20 { try flush() }
     }
 

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// The campaigns shipped in `campaigns/` run as the README says, with the real
+/// binary, on a copy of the example folders.
+@Suite struct ShippedExamplesTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// A temporary copy of campaigns/, templates/, recipients/ and prices/.
+    func copy() throws -> CLIFixture {
+        let fixture = try CLIFixture()
+        for folder in ["campaigns", "templates", "recipients", "prices"] {
+            try FileManager.default.copyItem(at: Self.repository.appendingPathComponent(folder),
+                                             to: fixture.folder.appendingPathComponent(folder))
+        }
+        return fixture
+    }
+
+    @Test func theRCSExampleSendsRichCardsAndSkipsTheRowWithABadDate() throws {
+        let fixture = try copy()
+        let validate = try HeraldProcess.run(["validate", "campaigns/appointment-rcs.yaml"], in: fixture.folder)
+        #expect(validate.status == 3)
+        #expect(validate.stdout.contains("appointments.csv:6: rcs.card.suggestions[2].end: \"next week\" is not an ISO 8601 date-time"),
+                "\(validate.stdout)")
+        let run = try HeraldProcess.run(["run", "campaigns/appointment-rcs.yaml", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("4 sent, 0 failed, 1 skipped (invalid_content 1)"), "\(run.stdout)")
+        let outbox = try #require(FileManager.default.contents(atPath: fixture.path(".herald/appointment-rcs-outbox.jsonl")))
+        let lines = try outbox.split(separator: UInt8(ascii: "\n")).map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])
+        }
+        #expect(lines.count == 4 && lines.allSatisfy { $0["channel"] as? String == "rcs" })
+        let first = try #require(lines.first { $0["destination"] as? String == "+12025550111" }?["content"] as? [String: Any])
+        let card = try #require(first["card"] as? [String: Any])
+        #expect(card["title"] as? String == "Your appointment, Ada")
+        #expect((card["suggestions"] as? [[String: Any]])?.first?["postback"] as? String == "confirm-RV1234")
+        #expect(first["fallback_sms"] as? String == "Hi Ada, reminder: Tue 1 Dec 09:30 at Riverside Clinic (booking RV1234). Reply C to confirm.")
+        let estimate = try HeraldProcess.run(["estimate", "campaigns/appointment-rcs.yaml", "--journal", "journal.sqlite"],
+                                             in: fixture.folder)
+        #expect(estimate.stdout.contains("already sent"), "\(estimate.stdout)")
+    }
+
+    @Test func theSMSExampleRuns() throws {
+        let fixture = try copy()
+        let run = try HeraldProcess.run(["run", "campaigns/welcome.yaml", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("completed"), "\(run.stdout)")
+    }
+}
