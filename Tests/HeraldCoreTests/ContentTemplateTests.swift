@@ -119,6 +119,10 @@ import Testing
          "fallback_mms.media_url: \"https://e.com/a.jpg\" is not a URL starting with s3://"),
         (RCSContent(text: "Hi", fallbackMMS: RCSFallbackMMS(body: "b", mediaURL: "s3://b/a.jpg", subject: nil)), .agile,
          "fallback_mms: agile has no MMS fallback; use fallback_sms"),
+        (RCSContent(card: RCSCard(title: "T", suggestions: (0..<3).map { _ in button(.reply) }),
+                    suggestions: [button(.reply), button(.reply)]), .agile,
+         "rcs.suggestions: 5 suggestions with the card's own; agile puts them on the card, which takes at most 4"),
+        (RCSContent(media: RCSMedia(url: "HTTPS://E.COM/A.JPG")), .aws, "rcs.media.url: \"HTTPS://E.COM/A.JPG\" is not a URL starting with https:// or s3://"),
         (RCSContent(text: "a", card: RCSCard(title: "b")), .simulator, "rcs: needs exactly one of text, media, card, carousel, template_id"),
     ] as [(RCSContent, ContentTarget, String)])
     func eachRuleNamesTheFieldAndTheLimit(content: RCSContent, target: ContentTarget, expected: String) {

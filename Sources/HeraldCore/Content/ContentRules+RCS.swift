@@ -44,6 +44,13 @@ extension ContentRules {
             }
         }
         count("\(path).suggestions", rcs.suggestions, max: 11, what: "suggestions")
+        // Agile and v5 put message-level suggestions on the card itself (Agile sends media as a card).
+        if target == .agile || target == .v5, kind == .card || (kind == .media && target == .agile) {
+            let onCard = (rcs.card?.suggestions?.count ?? 0) + (rcs.suggestions?.count ?? 0)
+            if onCard > 4 {
+                issue("\(path).suggestions", "\(onCard) suggestions with the card's own; \(target.rawValue) puts them on the card, which takes at most 4")
+            }
+        }
         for (index, suggestion) in (rcs.suggestions ?? []).enumerated() {
             check(suggestion: suggestion, path: "\(path).suggestions[\(index)]")
         }

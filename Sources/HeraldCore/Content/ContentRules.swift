@@ -77,8 +77,9 @@ public struct ContentRules {
     mutating func url(_ path: @autoclosure () -> String, _ value: String?, schemes: [String], max: Int, required: Bool = false) {
         text(path(), value, 1...max, required: required)
         guard let value, known(value), !value.isEmpty else { return }
-        let lower = value.lowercased()
-        guard schemes.contains(where: { lower.hasPrefix($0) && lower.count > $0.count }),
+        let bytes = value.utf8
+        // Lower-case schemes, as AWS's patterns (`(https://|s3://).+`) require.
+        guard schemes.contains(where: { bytes.count > $0.utf8.count && bytes.starts(with: $0.utf8) }),
             !value.utf8.contains(where: { $0 <= 0x20 })
         else {
             issue(path(), "\"\(value.clippedForIssue)\" is not a URL starting with \(schemes.joined(separator: " or "))")
