@@ -39,6 +39,9 @@ public enum SendOutcome: Sendable, Equatable {
     case transient(reason: String)
     /// Refused for good (invalid number, opted out, blocked country).
     case permanent(reason: String)
+    /// Refused because it costs more than the campaign's MaxPrice (AWS
+    /// `PRICE_OVER_THRESHOLD`): skipped like a row the price book prices too high.
+    case overMaxPrice(reason: String)
     /// The account's spend limit is reached: nothing more can be sent for now.
     case spendLimit(reason: String)
     /// No answer, and the request may have arrived (connection closed or timed out

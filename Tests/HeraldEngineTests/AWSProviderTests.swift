@@ -138,7 +138,9 @@ import Testing
         (400, #"{"__type":"ThrottlingException","message":"slow down"}"#, [("Retry-After", "2")],
          SendOutcome.throttled(retryAfter: .seconds(2))),
         (400, #"{"__type":"com.amazonaws#ValidationException","Reason":"PRICE_OVER_THRESHOLD","Message":"too dear"}"#, [],
-         .permanent(reason: "ValidationException: PRICE_OVER_THRESHOLD: too dear")),
+         .overMaxPrice(reason: "ValidationException: PRICE_OVER_THRESHOLD: too dear")),
+        (400, #"{"__type":"ValidationException","Reason":"INVALID_PARAMETER","Message":"bad"}"#, [],
+         .permanent(reason: "ValidationException: INVALID_PARAMETER: bad")),
         (402, #"{"__type":"ServiceQuotaExceededException","Reason":"MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT","Message":"limit"}"#, [],
          .spendLimit(reason: "ServiceQuotaExceededException: MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT: limit")),
         (403, #"{"__type":"AccessDeniedException","Message":"no"}"#, [], .campaignRefused(reason: "AccessDeniedException: no")),
@@ -297,6 +299,22 @@ import Testing
         let again = try await runner(fixture, server: server).run()
         #expect(again.sentThisRun == 0, "AWS has no idempotency key: in-doubt rows wait for --resend-in-doubt")
         #expect(Self.accepted(server).filter { $0 == "+447700900003" }.count == 1)
+        try await server.shutdown()
+    }
+
+    @Test func aPriceOverMaxPriceSkipsTheRowAsMaxPrice() async throws {
+        let server = try await LoopbackServer { request in
+            request.json["DestinationPhoneNumber"] as? String == "+447700900002"
+                ? .respond(status: 400, body: #"{"__type":"ValidationException","Reason":"PRICE_OVER_THRESHOLD","Message":"over MaxPrice"}"#)
+                : .respond(status: 200, body: #"{"MessageId":"m"}"#)
+        }
+        let fixture = try Fixture(rows: "phone,name,code,points\n" + Fixture.validRows(4) + "\n",
+                                  provider: "{kind: aws, region: eu-west-1, endpoint: \"\(server.url)\"}")
+        let summary = try await runner(fixture, server: server).run()
+        #expect(summary.counts[.sent] == 3 && summary.counts[.skipped] == 1 && summary.counts[.failed] == 0)
+        let journal = try Journal(path: fixture.journalPath)
+        let skipped = try journal.rows(cid: journal.campaign(id: "test-campaign")!.cid, in: [.skipped], limit: 5)
+        #expect(skipped.first?.reason == "max_price" && skipped.first?.detail == "ValidationException: PRICE_OVER_THRESHOLD: over MaxPrice")
         try await server.shutdown()
     }
 

@@ -118,6 +118,8 @@ public final class AWSProvider: MessageProvider {
             return .throttled(retryAfter: retryAfter(response))
         case "ServiceQuotaExceededException" where reason?.hasPrefix("MONTHLY_SPEND_LIMIT_REACHED") == true:
             return .spendLimit(reason: detail)
+        case "ValidationException" where reason == "PRICE_OVER_THRESHOLD":
+            return .overMaxPrice(reason: detail)
         case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
             "ExpiredTokenException", "IncompleteSignature", "MissingAuthenticationToken":
             return .campaignRefused(reason: detail)
