@@ -63,7 +63,7 @@ import Testing
             return zip(elements, array).allSatisfy { same($0, $1) }
         case .object(let object):
             guard let dictionary = value as? [String: Any], dictionary.count == object.count else { return false }
-            return object.allSatisfy { key, element in dictionary[key].map { same(element, $0) } ?? false }
+            return object.allSatisfy { member in dictionary[member.key].map { same(member.value, $0) } ?? false }
         }
     }
 }

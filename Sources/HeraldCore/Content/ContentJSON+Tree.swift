@@ -14,8 +14,10 @@ extension JSONTree {
     }
 
     func stringMap(_ key: String) -> [String: String]? {
-        guard case .object(let object)? = self[key] else { return nil }
-        return object.compactMapValues(\.string)
+        guard case .object(let members)? = self[key] else { return nil }
+        var map: [String: String] = [:]
+        for member in members { map[member.key] = member.value.string }
+        return map
     }
 }
 

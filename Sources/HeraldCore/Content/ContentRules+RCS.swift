@@ -143,11 +143,9 @@ extension ContentRules {
         case .calendar:
             text("\(path).title", suggestion.title, 1...100, required: true)
             text("\(path).description", suggestion.description, 1...500)
-            date("\(path).start", suggestion.start)
-            date("\(path).end", suggestion.end)
-            if rendered, let start = suggestion.start.flatMap(ContentJSON.date),
-                let end = suggestion.end.flatMap(ContentJSON.date), end < start
-            {
+            let start = date("\(path).start", suggestion.start)
+            let end = date("\(path).end", suggestion.end)
+            if let start, let end, end < start {
                 issue("\(path).end", "the event ends before it starts")
             }
         }

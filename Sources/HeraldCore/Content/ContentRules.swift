@@ -34,15 +34,17 @@ public struct ContentRules {
     }
 
     /// The first issue with one rendered message (the journal's JSON body).
-    public static func firstIssue(rendered body: some Collection<UInt8>, channel: Channel,
+    public static func firstIssue(rendered body: UnsafeBufferPointer<UInt8>, channel: Channel,
                                   target: ContentTarget) -> ContentIssue? {
+        guard channel != .sms else { return nil }
+        let tree = JSONTree.parse(body)
         let layout: ContentLayout?
         switch channel {
         case .sms: return nil
-        case .mms: layout = ContentJSON.decode(MMSContent.self, from: body).map(ContentLayout.mms)
-        case .voice: layout = ContentJSON.decode(VoiceContent.self, from: body).map(ContentLayout.voice)
-        case .rcs: layout = ContentJSON.decode(RCSContent.self, from: body).map(ContentLayout.rcs)
-        case .notifyText, .notifyVoice: layout = ContentJSON.decode(NotifyContent.self, from: body).map(ContentLayout.notify)
+        case .mms: layout = tree.flatMap(MMSContent.init(tree:)).map(ContentLayout.mms)
+        case .voice: layout = tree.flatMap(VoiceContent.init(tree:)).map(ContentLayout.voice)
+        case .rcs: layout = tree.flatMap(RCSContent.init(tree:)).map(ContentLayout.rcs)
+        case .notifyText, .notifyVoice: layout = tree.flatMap(NotifyContent.init(tree:)).map(ContentLayout.notify)
         }
         guard let layout else { return ContentIssue(channel.rawValue, "rendered content is not readable") }
         return check(layout, channel: channel, target: target, rendered: true).first
@@ -100,11 +102,15 @@ public struct ContentRules {
         }
     }
 
-    mutating func date(_ path: @autoclosure () -> String, _ value: String?) {
-        guard let value, known(value) else { return }
-        if ContentJSON.date(value) == nil {
+    /// The date-time in seconds since 1970 when it is one (nil, with an issue, when it is not).
+    @discardableResult
+    mutating func date(_ path: @autoclosure () -> String, _ value: String?) -> Double? {
+        guard let value, known(value) else { return nil }
+        guard let seconds = ISO8601.parse(value) else {
             issue(path(), "\"\(value.clippedForIssue)\" is not an ISO 8601 date-time such as 2030-03-03T15:00:00Z")
+            return nil
         }
+        return seconds
     }
 
     mutating func phone(_ path: @autoclosure () -> String, _ value: String?, max: Int) {

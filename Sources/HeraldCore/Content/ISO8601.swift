@@ -4,56 +4,71 @@
 enum ISO8601 {
     /// Seconds since 1970-01-01T00:00:00Z, or nil when `text` is not such a date-time.
     static func parse(_ text: String) -> Double? {
-        var utf8 = Array(text.utf8)[...]
-        func digits(_ count: Int) -> Int? {
-            guard utf8.count >= count else { return nil }
+        var text = text
+        return text.withUTF8 { bytes in
+            var cursor = Cursor(bytes: bytes)
+            return cursor.dateTime()
+        }
+    }
+
+    private struct Cursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        mutating func digits(_ count: Int) -> Int? {
+            guard index + count <= bytes.count else { return nil }
             var value = 0
-            for byte in utf8.prefix(count) {
+            for offset in 0..<count {
+                let byte = bytes[index + offset]
                 guard byte >= 0x30, byte <= 0x39 else { return nil }
                 value = value * 10 + Int(byte - 0x30)
             }
-            utf8 = utf8.dropFirst(count)
+            index += count
             return value
         }
-        func expect(_ byte: UInt8) -> Bool {
-            guard utf8.first == byte else { return false }
-            utf8 = utf8.dropFirst()
+
+        mutating func expect(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
             return true
         }
-        guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
-            let day = digits(2), expect(UInt8(ascii: "T")), let hour = digits(2), expect(UInt8(ascii: ":")),
-            let minute = digits(2), expect(UInt8(ascii: ":")), let second = digits(2)
-        else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour <= 23, minute <= 59,
-            second <= 60
-        else { return nil }
-        var fraction = 0.0
-        if expect(UInt8(ascii: ".")) {
-            var scale = 0.1
-            var any = false
-            while let byte = utf8.first, byte >= 0x30, byte <= 0x39 {
-                fraction += Double(byte - 0x30) * scale
-                scale /= 10
-                any = true
-                utf8 = utf8.dropFirst()
+
+        mutating func dateTime() -> Double? {
+            guard let year = digits(4), expect(UInt8(ascii: "-")), let month = digits(2), expect(UInt8(ascii: "-")),
+                let day = digits(2), expect(UInt8(ascii: "T")), let hour = digits(2), expect(UInt8(ascii: ":")),
+                let minute = digits(2), expect(UInt8(ascii: ":")), let second = digits(2)
+            else { return nil }
+            guard (1...12).contains(month), day >= 1, day <= ISO8601.daysIn(month: month, year: year), hour <= 23,
+                minute <= 59, second <= 60
+            else { return nil }
+            var fraction = 0.0
+            if expect(UInt8(ascii: ".")) {
+                var scale = 0.1
+                let start = index
+                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                    fraction += Double(bytes[index] - 0x30) * scale
+                    scale /= 10
+                    index += 1
+                }
+                guard index > start else { return nil }
             }
-            guard any else { return nil }
+            var offset = 0
+            if expect(UInt8(ascii: "Z")) || expect(UInt8(ascii: "z")) {
+                offset = 0
+            } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                let sign = bytes[index] == UInt8(ascii: "+") ? 1 : -1
+                index += 1
+                guard let hours = digits(2) else { return nil }
+                _ = expect(UInt8(ascii: ":"))
+                guard let minutes = digits(2), hours <= 23, minutes <= 59 else { return nil }
+                offset = (hours * 3600 + minutes * 60) * sign
+            } else {
+                return nil
+            }
+            guard index == bytes.count else { return nil }
+            let days = ISO8601.daysFromCivil(year: year, month: month, day: day)
+            return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
         }
-        var offset = 0
-        if expect(UInt8(ascii: "Z")) || expect(UInt8(ascii: "z")) {
-            offset = 0
-        } else if let sign = utf8.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-            utf8 = utf8.dropFirst()
-            guard let hours = digits(2) else { return nil }
-            _ = expect(UInt8(ascii: ":"))
-            guard let minutes = digits(2), hours <= 23, minutes <= 59 else { return nil }
-            offset = (hours * 3600 + minutes * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
-        } else {
-            return nil
-        }
-        guard utf8.isEmpty else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -7,22 +7,42 @@ public enum JSONTree: Sendable, Equatable {
     case bool(Bool)
     case null
     case array([JSONTree])
-    case object([String: JSONTree])
+    /// Members in document order (objects here have a handful of keys: a linear
+    /// search beats hashing). A repeated key: the last one wins.
+    case object([Member])
+
+    public struct Member: Sendable {
+        public let key: String
+        public let value: JSONTree
+    }
 
     /// Parses a whole document; nil when it is not valid JSON.
-    public static func parse(_ bytes: some Collection<UInt8>) -> JSONTree? {
-        let array = Array(bytes)
-        return array.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
-            guard let value = reader.value() else { return nil }
-            reader.skipSpace()
-            return reader.index == buffer.count ? value : nil
-        }
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONTree? {
+        var reader = Reader(bytes: bytes)
+        guard let value = reader.value() else { return nil }
+        reader.skipSpace()
+        return reader.index == bytes.count ? value : nil
+    }
+
+    public static func parse(_ bytes: [UInt8]) -> JSONTree? {
+        bytes.withUnsafeBufferPointer { parse($0) }
     }
 
     public subscript(key: String) -> JSONTree? {
-        if case .object(let object) = self { return object[key] }
-        return nil
+        guard case .object(let members) = self else { return nil }
+        return members.last { $0.key == key }?.value
+    }
+
+    public static func == (lhs: JSONTree, rhs: JSONTree) -> Bool {
+        switch (lhs, rhs) {
+        case (.string(let a), .string(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.null, .null): return true
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a.elementsEqual(b) { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
     }
 
     public var string: String? {
@@ -83,7 +103,7 @@ public enum JSONTree: Sendable, Equatable {
             defer { depth -= 1 }
             guard depth < 64 else { return nil }
             index += 1
-            var object: [String: JSONTree] = [:]
+            var object: [Member] = []
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -96,7 +116,7 @@ public enum JSONTree: Sendable, Equatable {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
                 guard let value = value() else { return nil }
-                object[key] = value
+                object.append(Member(key: key, value: value))
                 skipSpace()
                 guard index < bytes.count else { return nil }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
