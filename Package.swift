@@ -70,17 +70,24 @@ let package = Package(
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
-        .testTarget(
-            name: "HeraldEngineTests",
+        // Loopback HTTP servers for provider tests, in-process and against the real binary.
+        .target(
+            name: "HeraldTestSupport",
             dependencies: [
-                "HeraldEngine", "HeraldProviders",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            path: "Tests/Support"
+        ),
+        .testTarget(
+            name: "HeraldEngineTests",
+            dependencies: [
+                "HeraldEngine", "HeraldProviders", "HeraldTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Fixtures"]  // read from the source tree by path
         ),
-        .testTarget(name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore"]),
+        .testTarget(name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore", "HeraldTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 import Testing
 
 /// Kills real `herald` processes and checks the simulator's outbox: every valid
@@ -147,5 +148,56 @@ import Testing
         let final = try outbox(fixture)
         #expect(final.count == 1500, "\(result.stdout)")
         #expect(Set(final.map(\.destination)).count == 1500)
+    }
+}
+
+/// SIGKILL of a real `herald` sending RCS through the Agile adapter to a loopback
+/// server that, like Agile, delivers each messageId once: resumed runs resend the
+/// rows left in doubt, and every recipient gets exactly one message.
+@Suite(.serialized) struct AgileCrashTests {
+    @Test func sigkillMidCampaignThenResumeDeliversEachRecipientOnce() async throws {
+        let delivered = DeliveryLog()
+        let server = try await LoopbackServer { request in
+            let json = request.json
+            _ = delivered.record(id: json["messageId"] as? String ?? "", destination: json["destination"] as? String ?? "")
+            return .respond(status: 200, body: #"{"messageId":"x","results":{"rcs":{"accepted":true,"reasons":[]},"sms":null}}"#)
+        }
+        let fixture = try CLIFixture()
+        let rows = CLIFixture.rows(600)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        try fixture.write("template.yaml", """
+            id: t
+            channel: rcs
+            variables: {name: {type: string, required: true}, code: {type: string, required: true}}
+            rcs:
+              text: "Hi <name>, your code is <code>"
+              suggestions: [{type: reply, text: "Use <code>"}]
+            """)
+        try fixture.write("agile.yaml", """
+            id: agile
+            template: template.yaml
+            recipients: recipients.csv
+            provider: {kind: agile, endpoint: "\(server.url)", agent_id: 7}
+            rate: {messages_per_second: 400, max_in_flight: 8}
+            """)
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": "journal.sqlite"]
+        var random = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<3 {
+            let process = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
+            usleep(UInt32.random(in: 150_000...400_000, using: &random))
+            process.signal(SIGKILL)
+            if process.wait().status == 128 + SIGKILL { kills += 1 }
+        }
+        #expect(kills >= 2, "the process should usually still be sending when killed")
+        #expect(delivered.destinations.count < rows.count, "kills happened mid-run")
+        let final = try HeraldProcess.run(["resume", "agile"], in: fixture.folder, environment: environment)
+        #expect(final.status == 0, "\(final.stdout)\n\(final.stderr)")
+        #expect(final.stdout.contains("600 sent, 0 failed, 0 skipped, 0 in doubt"), "\(final.stdout)")
+        let destinations = delivered.destinations
+        #expect(destinations.count == rows.count && Set(destinations) == Set(rows.map { $0.phone }),
+                "each recipient delivered exactly once")
+        #expect(server.requests.count >= rows.count, "rows left in doubt by a kill were sent again")
+        try await server.shutdown()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 import HeraldCore
 @testable import HeraldProviders
 import HeraldStore
@@ -198,21 +199,3 @@ import Testing
         try await server.shutdown()
     }
 }
-
-/// What a provider with idempotency keys delivered: the first request per key only.
-final class DeliveryLog: Sendable {
-    private let state = Mutex<(ids: Set<String>, destinations: [String])>(([], []))
-
-    /// True the first time `id` is seen.
-    func record(id: String, destination: String) -> Bool {
-        state.withLock {
-            guard $0.ids.insert(id).inserted else { return false }
-            $0.destinations.append(destination)
-            return true
-        }
-    }
-
-    var destinations: [String] { state.withLock { $0.destinations } }
-}
-
-import Synchronization

@@ -6,18 +6,18 @@ import Synchronization
 
 /// A real HTTP server on 127.0.0.1 (an ephemeral port) for provider tests: records
 /// every request and answers as `reply` says, or closes the connection unanswered.
-final class LoopbackServer: Sendable {
-    struct Request: Sendable {
-        let method: String
-        let uri: String
-        let headers: [(String, String)]
-        let body: [UInt8]
+public final class LoopbackServer: Sendable {
+    public struct Request: Sendable {
+        public let method: String
+        public let uri: String
+        public let headers: [(String, String)]
+        public let body: [UInt8]
 
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
     }
 
-    enum Reply: Sendable {
+    public enum Reply: Sendable {
         case respond(status: Int, headers: [(String, String)] = [], body: String)
         /// Read the request, then close without answering.
         case close
@@ -29,12 +29,12 @@ final class LoopbackServer: Sendable {
 
     private let log = RequestLog()
     /// Every request received so far.
-    var requests: [Request] { log.items.withLock { $0 } }
+    public var requests: [Request] { log.items.withLock { $0 } }
     private let channel: any Channel
-    var port: Int { channel.localAddress!.port! }
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var port: Int { channel.localAddress!.port! }
+    public var url: String { "http://127.0.0.1:\(port)" }
 
-    init(reply: @escaping @Sendable (Request) -> Reply) async throws {
+    public init(reply: @escaping @Sendable (Request) -> Reply) async throws {
         let box = UncheckedReply(reply: reply)
         let log = self.log
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -49,7 +49,7 @@ final class LoopbackServer: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    func shutdown() async throws {
+    public func shutdown() async throws {
         try await channel.close()
     }
 
