@@ -1,6 +1,6 @@
 /// The content types read from a `JSONTree` (keys as in their `CodingKeys`).
 /// Wrong types read as absent; a missing required member makes the whole value nil.
-protocol JSONTreeReadable {
+public protocol JSONTreeReadable {
     init?(tree: JSONTree)
 }
 
@@ -22,7 +22,7 @@ extension JSONTree {
 }
 
 extension RCSContent: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard case .object = tree else { return nil }
         self.init(text: tree["text"]?.string, media: tree["media"].flatMap(RCSMedia.init(tree:)),
                   card: tree["card"].flatMap(RCSCard.init(tree:)), carousel: tree["carousel"].flatMap(RCSCarousel.init(tree:)),
@@ -33,7 +33,7 @@ extension RCSContent: JSONTreeReadable {
 }
 
 extension RCSMedia: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard let url = tree["url"]?.string else { return nil }
         self.init(url: url, thumbnailURL: tree["thumbnail_url"]?.string, filename: tree["filename"]?.string,
                   height: tree["height"]?.string)
@@ -41,7 +41,7 @@ extension RCSMedia: JSONTreeReadable {
 }
 
 extension RCSCard: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard case .object = tree else { return nil }
         self.init(title: tree["title"]?.string, description: tree["description"]?.string,
                   media: tree["media"].flatMap(RCSMedia.init(tree:)), orientation: tree["orientation"]?.string,
@@ -50,21 +50,21 @@ extension RCSCard: JSONTreeReadable {
 }
 
 extension RCSCarousel: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard let cards = tree.list("cards", RCSCard.self) else { return nil }
         self.init(width: tree["width"]?.string, cards: cards)
     }
 }
 
 extension RCSFallbackMMS: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard let url = tree["media_url"]?.string else { return nil }
         self.init(body: tree["body"]?.string, mediaURL: url, subject: tree["subject"]?.string)
     }
 }
 
 extension RCSSuggestion: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard let type = tree["type"]?.string.flatMap(Kind.init(rawValue:)), let text = tree["text"]?.string else { return nil }
         self.init(type: type, text: text, postback: tree["postback"]?.string)
         url = tree["url"]?.string
@@ -82,21 +82,21 @@ extension RCSSuggestion: JSONTreeReadable {
 }
 
 extension MMSContent: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard let urls = tree.strings("media_urls") else { return nil }
         self.init(body: tree["body"]?.string, mediaURLs: urls)
     }
 }
 
 extension VoiceContent: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard let body = tree["body"]?.string, let type = tree["text_type"]?.string else { return nil }
         self.init(body: body, textType: type)
     }
 }
 
 extension NotifyContent: JSONTreeReadable {
-    init?(tree: JSONTree) {
+    public init?(tree: JSONTree) {
         guard let variables = tree.stringMap("variables") else { return nil }
         self.init(templateID: tree["template_id"]?.string, variables: variables)
     }

@@ -14,7 +14,8 @@ extension ContentRules {
         }
         switch kind {
         case .text:
-            text("\(path).text", rcs.text, 1...(target == .aws ? 3072 : 100_000), required: true)
+            // Only AWS states a limit for the text of an RCS message.
+            text("\(path).text", rcs.text, 1...(target == .aws ? 3072 : .max), required: true)
         case .media:
             if let media = rcs.media { check(media: media, path: "\(path).media", inCard: false) }
         case .card:

@@ -37,16 +37,7 @@ public struct ContentRules {
     public static func firstIssue(rendered body: UnsafeBufferPointer<UInt8>, channel: Channel,
                                   target: ContentTarget) -> ContentIssue? {
         guard channel != .sms else { return nil }
-        let tree = JSONTree.parse(body)
-        let layout: ContentLayout?
-        switch channel {
-        case .sms: return nil
-        case .mms: layout = tree.flatMap(MMSContent.init(tree:)).map(ContentLayout.mms)
-        case .voice: layout = tree.flatMap(VoiceContent.init(tree:)).map(ContentLayout.voice)
-        case .rcs: layout = tree.flatMap(RCSContent.init(tree:)).map(ContentLayout.rcs)
-        case .notifyText, .notifyVoice: layout = tree.flatMap(NotifyContent.init(tree:)).map(ContentLayout.notify)
-        }
-        guard let layout else { return ContentIssue(channel.rawValue, "rendered content is not readable") }
+        guard let layout = ContentLayout(channel: channel, json: body) else { return ContentIssue(channel.rawValue, "rendered content is not readable") }
         return check(layout, channel: channel, target: target, rendered: true).first
     }
 

@@ -33,16 +33,8 @@ public struct ContentIssue: Error, Sendable, Equatable, CustomStringConvertible 
 public enum ContentJSON {
     /// One of the content types (`RCSContent`, `MMSContent`, `VoiceContent`,
     /// `NotifyContent`) from its JSON; nil when the JSON is not one.
-    public static func decode<Content: Decodable>(_ type: Content.Type, from bytes: some Collection<UInt8>) -> Content? {
-        let array = Array(bytes)
-        return array.withUnsafeBufferPointer { decode(type, from: $0) }
-    }
-
-    public static func decode<Content: Decodable>(_ type: Content.Type, from bytes: UnsafeBufferPointer<UInt8>) -> Content? {
-        if let readable = type as? any JSONTreeReadable.Type {
-            return JSONTree.parse(bytes).flatMap { readable.init(tree: $0) } as? Content
-        }
-        return try? JSONDecoder().decode(type, from: Data(buffer: bytes))
+    public static func decode<Content: JSONTreeReadable>(_ type: Content.Type, from bytes: some Collection<UInt8>) -> Content? {
+        JSONTree.parse(Array(bytes)).flatMap(Content.init(tree:))
     }
 
     /// ISO 8601 with or without fractional seconds (`2030-03-03T15:00:00Z`,

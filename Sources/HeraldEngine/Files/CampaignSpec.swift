@@ -58,10 +58,7 @@ public struct CampaignSpec: Sendable {
 
     /// Whether its messages only ever reach the simulator (their spend is simulated too).
     public var isSimulated: Bool {
-        switch provider {
-        case .simulator: return true
-        case .aws, .agile, .v5: return false
-        }
+        provider.target == .simulator
     }
 
     public static func load(path: String) throws(InputError) -> CampaignSpec {
@@ -137,15 +134,7 @@ public struct CampaignSpec: Sendable {
     private static func parseSchedule(_ map: YAMLMap) throws(InputError) -> Schedule {
         try map.onlyKeys(["start_at", "window", "timezone"])
         var schedule = Schedule()
-        if let text = try map.string("start_at") {
-            let formatter = ISO8601DateFormatter()
-            guard let date = formatter.date(from: text) else {
-                throw map.error("start_at", "\"\(text)\" is not an ISO 8601 time such as 2026-12-01T09:00:00Z")
-            }
-            schedule.startAt = date
-        } else if let node = map.node("start_at"), let date = node.timestamp {
-            schedule.startAt = date
-        }
+        schedule.startAt = try date(map, "start_at")
         if let window = try map.map("window") {
             try window.onlyKeys(["start", "end", "days"])
             let start = try window.requiredString("start")
@@ -280,12 +269,7 @@ public struct CampaignSpec: Sendable {
             agile.fallbackWhatsApp = .init(phoneNumberID: phone, templateID: template)
         }
         agile.maxSMSParts = try map.int("max_sms_parts", in: 1...10)
-        if let text = try map.string("scheduled_date") {
-            guard let date = try? Date(text, strategy: .iso8601) else {
-                throw map.error("scheduled_date", "expected an ISO 8601 time such as 2026-12-01T09:00:00Z")
-            }
-            agile.scheduledDate = date
-        }
+        agile.scheduledDate = try date(map, "scheduled_date")
         agile.enableNotification = try map.bool("enable_notification")
         return agile
     }
@@ -302,6 +286,17 @@ public struct CampaignSpec: Sendable {
         if let sender = v5.fallbackSender, sender.count > 50 { throw map.error("fallback_sender", "at most 50 characters") }
         v5.callbackURL = try httpURL(map, "callback_url")
         return v5
+    }
+
+    /// An ISO 8601 time, quoted or as a YAML timestamp.
+    private static func date(_ map: YAMLMap, _ key: String) throws(InputError) -> Date? {
+        if let text = try map.string(key) {
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw map.error(key, "\"\(text)\" is not an ISO 8601 time such as 2026-12-01T09:00:00Z")
+            }
+            return date
+        }
+        return map.node(key)?.timestamp
     }
 
     /// An http(s) URL without a trailing slash.

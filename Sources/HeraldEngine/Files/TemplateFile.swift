@@ -29,12 +29,10 @@ public enum TemplateFile {
         let smsBody = layout == .text ? try top.requiredString("body") : ""
         do throws(TemplateError) {
             let body: TemplateBody
-            switch layout {
-            case .text: body = try TemplateBody(parsing: smsBody)
-            case .mms(let content): body = try ContentTemplate.compile(content, root: "mms", declared: variables.map(\.name))
-            case .voice(let content): body = try ContentTemplate.compile(content, root: "voice", declared: variables.map(\.name))
-            case .rcs(let content): body = try ContentTemplate.compile(content, root: "rcs", declared: variables.map(\.name))
-            case .notify(let content): body = try ContentTemplate.compile(content, root: "notify", declared: variables.map(\.name))
+            if let compiled = try layout.compile(declared: variables.map(\.name)) {
+                body = compiled
+            } else {
+                body = try TemplateBody(parsing: smsBody)
             }
             return try Template(id: id, channel: channel, variables: variables, body: body, layout: layout)
         } catch {

@@ -187,35 +187,22 @@ public struct CampaignRunner: Sendable {
 
     private func makeProvider() throws -> any MessageProvider {
         if let provider { return provider }
-        switch plan.spec.provider {
-        case .aws(var configuration):
-            configuration.maxPrice = plan.spec.budget.maxPrice.map(\.description)
-            do {
-                return try AWSProvider(configuration: configuration,
-                                       transport: AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight))
-            } catch {
-                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
-            }
-        case .agile(let configuration):
-            do {
-                return try AgileProvider(configuration: configuration,
-                                         transport: AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight))
-            } catch {
-                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
-            }
-        case .v5(let configuration):
-            do {
-                return try V5Provider(configuration: configuration,
-                                      transport: AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight))
-            } catch {
-                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
-            }
-        case .simulator(let configuration):
-            do {
+        // The HTTP client is made on the first request: a provider whose setup fails leaves nothing open.
+        let transport = AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight)
+        do {
+            switch plan.spec.provider {
+            case .aws(var configuration):
+                configuration.maxPrice = plan.spec.budget.maxPrice.map(\.description)
+                return try AWSProvider(configuration: configuration, transport: transport)
+            case .agile(let configuration):
+                return try AgileProvider(configuration: configuration, transport: transport)
+            case .v5(let configuration):
+                return try V5Provider(configuration: configuration, transport: transport)
+            case .simulator(let configuration):
                 return try SimulatorProvider(configuration: configuration)
-            } catch {
-                throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
             }
+        } catch {
+            throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
         }
     }
 

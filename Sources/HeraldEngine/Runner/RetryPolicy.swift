@@ -29,9 +29,8 @@ struct RetryPolicy: Sendable {
             guard attempt < maxAttempts else {
                 return Settlement(row: row, state: .failed, reason: "transient", detail: "\(reason) (after \(attempt) attempts)")
             }
-            let ceiling = min(maxDelay, baseDelay << min(attempt - 1, 20))
-            let delay = Int64.random(in: 0...ceiling, using: &random)
-            return Settlement(row: row, state: .retry, reason: "transient", detail: reason, notBefore: now + delay)
+            return Settlement(row: row, state: .retry, reason: "transient", detail: reason,
+                              notBefore: now + backoff(attempt: attempt, random: &random))
         case .throttled(let retryAfter):
             let delay = retryAfter.map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? throttleDelay
             return Settlement(row: row, state: .retry, reason: "throttled", notBefore: now + delay, countsAttempt: false)
@@ -42,11 +41,16 @@ struct RetryPolicy: Sendable {
             guard resendsUnanswered, attempt < maxAttempts else {
                 return Settlement(row: row, state: .inDoubt, reason: "indeterminate", detail: reason)
             }
-            let delay = Int64.random(in: 0...min(maxDelay, baseDelay << min(attempt - 1, 20)), using: &random)
             return Settlement(row: row, state: .retry, reason: "indeterminate",
-                              detail: "\(reason); sent again with the same idempotency key", notBefore: now + delay)
+                              detail: "\(reason); sent again with the same idempotency key",
+                              notBefore: now + backoff(attempt: attempt, random: &random))
         case .campaignRefused(let reason):
             return Settlement(row: row, state: .pending, reason: "campaign_refused", detail: reason, countsAttempt: false)
         }
+    }
+
+    /// Full jitter: uniform from 0 to `baseDelay` doubled per attempt, capped at `maxDelay` (ms).
+    private func backoff(attempt: Int, random: inout some RandomNumberGenerator) -> Int64 {
+        Int64.random(in: 0...min(maxDelay, baseDelay << min(attempt - 1, 20)), using: &random)
     }
 }

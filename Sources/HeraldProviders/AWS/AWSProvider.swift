@@ -41,16 +41,11 @@ public final class AWSProvider: MessageProvider {
         case .success(let built): request = built
         case .failure(let issue): return .permanent(reason: "invalid_content: \(issue)")
         }
-        let response: HTTPResponseData
         do {
-            response = try await call(request.operation, body: Array(request.body.utf8))
+            return Self.outcome(of: try await call(request.operation, body: Array(request.body.utf8)))
         } catch {
-            switch error {
-            case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
-            case .indeterminate(let reason): return .indeterminate(reason: reason)
-            }
+            return error.outcome
         }
-        return Self.outcome(of: response)
     }
 
     /// One signed JSON 1.0 call: `POST /` with `X-Amz-Target: PinpointSMSVoiceV2.<operation>`.
@@ -69,7 +64,7 @@ public final class AWSProvider: MessageProvider {
             var body = "{\"MaxResults\":50"
             if let token {
                 body += ",\"NextToken\":"
-                JSONText.appendQuoted(token, to: &body)
+                JSONEscape.appendQuoted(token, to: &body)
             }
             body += "}"
             let response: HTTPResponseData
@@ -115,7 +110,7 @@ public final class AWSProvider: MessageProvider {
         let detail = [type, reason, text].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
         switch type {
         case "ThrottlingException":
-            return .throttled(retryAfter: retryAfter(response))
+            return .throttled(retryAfter: response.retryAfter)
         case "ServiceQuotaExceededException" where reason?.hasPrefix("MONTHLY_SPEND_LIMIT_REACHED") == true:
             return .spendLimit(reason: detail)
         case "ValidationException" where reason == "PRICE_OVER_THRESHOLD":
@@ -131,15 +126,10 @@ public final class AWSProvider: MessageProvider {
         case "InternalServerException":
             return .transient(reason: detail)
         default:
-            if response.status == 429 { return .throttled(retryAfter: retryAfter(response)) }
+            if response.status == 429 { return .throttled(retryAfter: response.retryAfter) }
             if response.status >= 500 { return .transient(reason: detail.isEmpty ? "HTTP \(response.status)" : detail) }
             return .permanent(reason: detail.isEmpty ? "HTTP \(response.status)" : detail)
         }
-    }
-
-    /// `Retry-After` in seconds (fractions allowed), when the answer has one.
-    static func retryAfter(_ response: HTTPResponseData) -> Duration? {
-        response.header("Retry-After").flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
     }
 
     public func shutdown() async {

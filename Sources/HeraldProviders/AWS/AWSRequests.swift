@@ -32,19 +32,13 @@ struct AWSRequests {
             guard let content = ContentJSON.decode(RCSContent.self, from: message.body.utf8) else { return unreadable(message) }
             var object = head(message, identity: configuration.originationIdentity)
             object["RcsMessageContent"] = .object(rcsContent(content))
-            if let fallback = content.fallbackSMS {
-                var configuration = JSONObject()
-                configuration.set("Channel", "SMS")
-                configuration.set("MessageBody", fallback)
-                configuration.set("OriginationIdentity", self.configuration.fallbackOriginationIdentity)
-                object["FallbackConfiguration"] = .object(configuration)
-            } else if let fallback = content.fallbackMMS {
-                var configuration = JSONObject()
-                configuration.set("Channel", "MMS")
-                configuration.set("MessageBody", fallback.body)
-                configuration["MediaUrls"] = .array([.string(fallback.mediaURL)])
-                configuration.set("OriginationIdentity", self.configuration.fallbackOriginationIdentity)
-                object["FallbackConfiguration"] = .object(configuration)
+            if content.fallbackSMS != nil || content.fallbackMMS != nil {
+                var fallback = JSONObject()
+                fallback.set("Channel", content.fallbackSMS != nil ? "SMS" : "MMS")
+                fallback.set("MessageBody", content.fallbackSMS ?? content.fallbackMMS?.body)
+                fallback["MediaUrls"] = content.fallbackMMS.map { .array([.string($0.mediaURL)]) }
+                fallback.set("OriginationIdentity", configuration.fallbackOriginationIdentity)
+                object["FallbackConfiguration"] = .object(fallback)
             }
             common(&object, message, price: "MaxPrice")
             return .success(("SendRcsMessage", object.text))
@@ -97,7 +91,7 @@ struct AWSRequests {
         func add(_ name: String, _ value: String?) {
             guard let value else { return }
             var quoted = ""
-            JSONText.appendQuoted(value, to: &quoted)
+            JSONEscape.appendQuoted(value, to: &quoted)
             fields.append("\"\(name)\":\(quoted)")
         }
         add("DestinationPhoneNumber", message.destination.e164)
@@ -111,9 +105,9 @@ struct AWSRequests {
         var context = ""
         for (key, value) in [("campaign", message.campaign)] + configuration.context.sorted(by: { $0.key < $1.key }) {
             if !context.isEmpty { context += "," }
-            JSONText.appendQuoted(key, to: &context)
+            JSONEscape.appendQuoted(key, to: &context)
             context += ":"
-            JSONText.appendQuoted(value, to: &context)
+            JSONEscape.appendQuoted(value, to: &context)
         }
         fields.append("\"Context\":{\(context)}")
         if message.dryRun { fields.append("\"DryRun\":true") }

@@ -12,6 +12,8 @@ public final class AgileProvider: MessageProvider {
     private let credentials: HTTPCredentials
     private let transport: any HTTPTransport
     private let url: String
+    /// `scheduledDate` as Agile writes it, formatted once.
+    private let scheduledDate: String?
 
     /// Credentials: `AGILE_API_KEY` (sent as `X-Api-Key`), else `AGILE_USERNAME`
     /// and `AGILE_PASSWORD` (Basic).
@@ -30,24 +32,18 @@ public final class AgileProvider: MessageProvider {
         self.configuration = configuration
         self.transport = transport
         url = configuration.endpoint + "/api/message-server/rcs/send"
+        scheduledDate = configuration.scheduledDate.map(Self.scheduledDate)
     }
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
         guard let content = ContentJSON.decode(RCSContent.self, from: message.body.utf8) else {
             return .permanent(reason: "invalid_content: stored RCS content is not readable")
         }
-        let body = Array(request(message, content).text.utf8)
-        let headers = [("Content-Type", "application/json"), ("Accept", "application/json"), credentials.header]
-        let response: HTTPResponseData
         do {
-            response = try await transport.send(HTTPRequestData(method: "POST", url: url, headers: headers, body: body))
+            return Self.outcome(of: try await transport.postJSON(url, request(message, content), headers: [credentials.header]))
         } catch {
-            switch error {
-            case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
-            case .indeterminate(let reason): return .indeterminate(reason: reason)
-            }
+            return error.outcome
         }
-        return Self.outcome(of: response)
     }
 
     /// The request body, fields as Agile documents them.
@@ -68,7 +64,7 @@ public final class AgileProvider: MessageProvider {
         if message.dryRun { object["simulation"] = .bool(true) }
         if let notify = configuration.enableNotification { object["enableNotification"] = .bool(notify) }
         if let parts = configuration.maxSMSParts { object["maxSmsParts"] = .integer(parts) }
-        if let date = configuration.scheduledDate { object.set("scheduledDate", Self.scheduledDate(date)) }
+        object.set("scheduledDate", scheduledDate)
         if let whatsapp = configuration.fallbackWhatsApp {
             var fallback = JSONObject()
             fallback["phoneNumberId"] = .integer(whatsapp.phoneNumberID)
@@ -118,41 +114,33 @@ public final class AgileProvider: MessageProvider {
         return object
     }
 
+    /// Agile's suggestion types; request_location is refused before sending (ContentRules).
+    private static let suggestionTypes: [RCSSuggestion.Kind: String] = [
+        .reply: "reply", .openURL: "url", .dial: "dial", .showLocation: "locationCoordinates", .calendar: "calendar",
+    ]
+
     private static func suggestions(_ list: [RCSSuggestion]?) -> JSONValue? {
         guard let list, !list.isEmpty else { return nil }
         return .array(list.map { suggestion in
             var object = JSONObject()
+            object.set("type", suggestionTypes[suggestion.type] ?? "reply")
+            object.set("text", suggestion.text)
             switch suggestion.type {
-            case .reply:
-                object.set("type", "reply")
-                object.set("text", suggestion.text)
+            case .reply, .requestLocation:
                 object.set("postbackData", suggestion.postbackData)
             case .openURL:
-                object.set("type", "url")
-                object.set("text", suggestion.text)
                 object.set("url", suggestion.url)
             case .dial:
-                object.set("type", "dial")
-                object.set("text", suggestion.text)
                 object.set("phoneNumber", suggestion.phone)
             case .showLocation:
-                object.set("type", "locationCoordinates")
-                object.set("text", suggestion.text)
                 object.set("latitude", suggestion.latitude)
                 object.set("longitude", suggestion.longitude)
                 object.set("label", suggestion.label)
             case .calendar:
-                object.set("type", "calendar")
-                object.set("text", suggestion.text)
                 object.set("title", suggestion.title)
                 object.set("description", suggestion.description)
                 object.set("startTime", suggestion.start)
                 object.set("endTime", suggestion.end)
-            case .requestLocation:
-                // Refused before sending (ContentRules): Agile has no such suggestion.
-                object.set("type", "reply")
-                object.set("text", suggestion.text)
-                object.set("postbackData", suggestion.postbackData)
             }
             return .object(object)
         })
@@ -164,7 +152,7 @@ public final class AgileProvider: MessageProvider {
         var bytes = Array(SHA256.hash(data: Array("herald/\(key)".utf8))).prefix(16).map { $0 }
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let hex = SigV4.hex(bytes)
         let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
                      hex.dropFirst(20)]
         return parts.joined(separator: "-")

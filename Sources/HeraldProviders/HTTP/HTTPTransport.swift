@@ -36,6 +36,23 @@ public enum TransportError: Error, Sendable {
     case notSent(String)
     /// May have reached the server (connection closed or timed out after sending).
     case indeterminate(String)
+
+    /// What the lost request means for its message.
+    public var outcome: SendOutcome {
+        switch self {
+        case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
+        case .indeterminate(let reason): return .indeterminate(reason: reason)
+        }
+    }
+}
+
+extension HTTPTransport {
+    /// `POST url` with a JSON body and `headers` added to the JSON content headers.
+    func postJSON(_ url: String, _ body: JSONObject, headers: [(String, String)]) async throws(TransportError) -> HTTPResponseData {
+        try await send(HTTPRequestData(method: "POST", url: url,
+                                       headers: [("Content-Type", "application/json"), ("Accept", "application/json")] + headers,
+                                       body: Array(body.text.utf8)))
+    }
 }
 
 /// The network seam: adapters talk HTTP through this, tests through loopback servers.

@@ -1,3 +1,4 @@
+import HeraldCore
 /// A JSON document an adapter builds for the wire: keys stay in the order they
 /// are set, so requests read like the provider's documentation.
 enum JSONValue: Sendable, Equatable {
@@ -10,7 +11,7 @@ enum JSONValue: Sendable, Equatable {
 
     func write(to output: inout String) {
         switch self {
-        case .string(let text): JSONText.appendQuoted(text, to: &output)
+        case .string(let text): JSONEscape.appendQuoted(text, to: &output)
         case .number(let number):
             output += number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
         case .integer(let number): output += String(number)
@@ -55,7 +56,7 @@ struct JSONObject: Sendable, Equatable {
         output += "{"
         for (index, field) in fields.enumerated() {
             if index > 0 { output += "," }
-            JSONText.appendQuoted(field.key, to: &output)
+            JSONEscape.appendQuoted(field.key, to: &output)
             output += ":"
             field.value.write(to: &output)
         }

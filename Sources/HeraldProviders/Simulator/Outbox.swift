@@ -1,3 +1,4 @@
+import HeraldCore
 import Foundation
 
 #if canImport(Glibc)
@@ -44,12 +45,12 @@ final class Outbox: @unchecked Sendable {
 
     func append(_ message: OutboundMessage) throws {
         var line = "{\"ts\":\"\(timestamp.string(from: Date()))\",\"campaign\":"
-        JSONText.appendQuoted(message.campaign, to: &line)
+        JSONEscape.appendQuoted(message.campaign, to: &line)
         line += ",\"destination\":\"\(message.destination.e164)\",\"idempotency_key\":"
-        JSONText.appendQuoted(message.idempotencyKey, to: &line)
+        JSONEscape.appendQuoted(message.idempotencyKey, to: &line)
         if message.channel == .sms {
             line += ",\"body\":"
-            JSONText.appendQuoted(message.body, to: &line)
+            JSONEscape.appendQuoted(message.body, to: &line)
             line += ",\"parts\":\(message.segments.parts),\"encoding\":\"\(message.segments.encoding.rawValue)\"}\n"
         } else {
             // The rendered content is JSON already (written by herald at import).
@@ -72,30 +73,4 @@ final class Outbox: @unchecked Sendable {
 struct SimulatorError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Minimal JSON string quoting, for lines written on the hot path.
-enum JSONText {
-    static func appendQuoted(_ text: String, to output: inout String) {
-        output.append("\"")
-        // Most texts need no escaping: copy them whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output.append(text)
-            output.append("\"")
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output.append("\\\"")
-            case "\\": output.append("\\\\")
-            case "\n": output.append("\\n")
-            case "\r": output.append("\\r")
-            case "\t": output.append("\\t")
-            case _ where scalar.value < 0x20:
-                output.append(String(format: "\\u%04x", scalar.value))
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output.append("\"")
-    }
 }

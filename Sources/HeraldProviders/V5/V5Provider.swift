@@ -30,18 +30,11 @@ public final class V5Provider: MessageProvider {
         guard let content = ContentJSON.decode(RCSContent.self, from: message.body.utf8) else {
             return .permanent(reason: "invalid_content: stored RCS content is not readable")
         }
-        let body = Array(request(message, content).text.utf8)
-        let headers = [("Content-Type", "application/json"), ("Accept", "application/json"), credentials.header]
-        let response: HTTPResponseData
         do {
-            response = try await transport.send(HTTPRequestData(method: "POST", url: url, headers: headers, body: body))
+            return Self.outcome(of: try await transport.postJSON(url, request(message, content), headers: [credentials.header]))
         } catch {
-            switch error {
-            case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
-            case .indeterminate(let reason): return .indeterminate(reason: reason)
-            }
+            return error.outcome
         }
-        return Self.outcome(of: response)
     }
 
     /// The request body, fields as the API documents them.
