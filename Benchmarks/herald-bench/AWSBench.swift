@@ -66,9 +66,9 @@ func awsBench(count: Int, inFlight: Int, rcs: Bool = false) async throws {
                     let destination = PhoneNumber(digits: 12_025_550_100 + UInt64(index % 100), region: "US")
                     let message = rcs
                         ? OutboundMessage(campaign: "bench", row: index, destination: destination, channel: .rcs,
-                                          body: cards[index % cards.count], segments: SMSSegments(encoding: .gsm7, parts: 1, units: 0))
+                                          body: cards[index % cards.count], parts: 1)
                         : OutboundMessage(campaign: "bench", row: index, destination: destination,
-                                          body: "Hi Person \(index), your code is C\(index).", segments: SMSSegments(body: "Hi"))
+                                          body: "Hi Person \(index), your code is C\(index).", parts: 1)
                     if case .accepted = await provider.send(message) { ok += 1 }
                     index += inFlight
                 }

@@ -28,6 +28,6 @@ public struct CampaignPlan: Sendable {
     /// The identity the journal checks on every start of this campaign.
     func inputs(recipientsSHA: String) -> CampaignInputs {
         CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
-                       recipientsSHA: recipientsSHA, channel: template.channel.rawValue)
+                       recipientsSHA: recipientsSHA, channel: template.channel)
     }
 }

@@ -40,12 +40,18 @@ public struct Estimate: Codable, Sendable {
     }
 
     public let campaign: String
+    /// The template's channel (`sms`, `rcs`, ...).
+    public var channel = Channel.sms.rawValue
     public var rows = 0
     /// Invalid rows by reason (`bad_number`, `no_price`, `too_long`, ...).
     public var invalid: [String: Int] = [:]
     public var duplicates = 0
-    /// Rows the journal already records as sent, in flight or in doubt.
+    /// Rows the journal already records as sent, in flight or in doubt (from its counters).
     public var alreadySent = 0
+    /// Rows left out because the journal has already dealt with them: sent, failed,
+    /// skipped when claimed, in flight or in doubt. Rows waiting for a retry or their
+    /// send window are still to send.
+    public var alreadyHandled = 0
     public var overMaxPrice = 0
     /// Messages to send and their parts.
     public var messages = 0
@@ -61,8 +67,9 @@ public struct Estimate: Codable, Sendable {
     public var finishesAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case campaign, rows, invalid, duplicates, messages, parts, total, limits
+        case campaign, channel, rows, invalid, duplicates, messages, parts, total, limits
         case alreadySent = "already_sent"
+        case alreadyHandled = "already_handled"
         case overMaxPrice = "over_max_price"
         case byEncoding = "by_encoding"
         case byCountry = "by_country"
@@ -80,18 +87,31 @@ extension CampaignPlan {
     /// status; the prices of the `send` rows add up to `total`.
     public func estimate(journalPath: String?, perRecipient: String? = nil) throws -> Estimate {
         var estimate = Estimate(campaign: spec.id)
-        var sentLines = Set<Int>()
+        estimate.channel = template.channel.rawValue
+        // Lines up to `handledThrough` the journal has dealt with, except those waiting.
+        var handledThrough = 0
+        var waiting: [Int] = []
+        var nextWaiting = 0
         var campaignSpent = Money.zero
         var monthSpent = Money.zero
         if let journalPath, FileManager.default.fileExists(atPath: journalPath) {
             let journal = try Journal(path: journalPath, readOnly: true)
             let scope = RunOptions().ledgerScope(for: spec)
             monthSpent = try journal.monthSpend(month: BillingMonth.of(milliseconds: journal.now()),
-                                                channel: template.channel.rawValue, scope: scope)
-            if let record = try journal.campaign(id: spec.id) {
-                sentLines = try journal.lines(cid: record.cid, in: [.sent, .sending, .inDoubt])
-                campaignSpent = try journal.spendSoFar(cid: record.cid, channel: template.channel.rawValue).campaign
+                                                channel: template.channel, scope: scope)
+            if let record = try journal.campaign(id: spec.id), record.state != .importing {
+                let progress = try journal.progress(cid: record.cid)
+                handledThrough = progress.handledThrough
+                waiting = progress.waitingLines
+                estimate.alreadySent = progress.counts[.sent] + progress.counts[.sending] + progress.counts[.inDoubt]
+                campaignSpent = try journal.spendSoFar(cid: record.cid, channel: template.channel).campaign
             }
+        }
+        /// Whether the journal has already dealt with this line (lines come in order).
+        func handled(_ line: Int) -> Bool {
+            guard line <= handledThrough else { return false }
+            while nextWaiting < waiting.count, waiting[nextWaiting] < line { nextWaiting += 1 }
+            return nextWaiting == waiting.count || waiting[nextWaiting] != line
         }
         var writer = try perRecipient.map { try RecipientReport(path: $0) }
         var seen = DestinationSet()
@@ -104,8 +124,8 @@ extension CampaignPlan {
         var zoneUnits: [(zones: String?, units: Int)] = []
         var lastZoneKey = ""
         var lastZoneIndex = 0
-        var campaignStop = LimitWalker(limit: spec.budget.campaignLimit, spent: campaignSpent)
-        var monthStop = LimitWalker(limit: spec.budget.monthlyLimit, spent: monthSpent)
+        var campaignStop = LimitWalker(limit: spec.budget.campaignLimit, kind: .campaign, spent: campaignSpent)
+        var monthStop = LimitWalker(limit: spec.budget.monthlyLimit, kind: .monthly, spent: monthSpent)
         let channel = template.channel
         // Three stages on two cores: libcsv parsing, row checks and rendering, and
         // (here) duplicates, budget walk and totals in file order.
@@ -124,10 +144,11 @@ extension CampaignPlan {
                 } else if let phone = row.phone, !seen.insert(phone.digits) {
                     estimate.duplicates += 1
                     status = "duplicate"
-                } else if sentLines.contains(row.line) {
-                    estimate.alreadySent += 1
-                    status = "already_sent"
-                } else if let maxPrice = spec.budget.maxPrice, row.cost > maxPrice {
+                } else if handled(row.line) {
+                    estimate.alreadyHandled += 1
+                    status = "already_handled"
+                } else if BudgetLimits(maxPrice: spec.budget.maxPrice)
+                    .decide(cost: row.cost, campaignSpent: .zero, monthSpent: .zero) == .overMaxPrice {
                     estimate.overMaxPrice += 1
                     status = "max_price"
                 } else {
@@ -201,6 +222,7 @@ extension CampaignPlan {
 /// noting where it stops the campaign.
 struct LimitWalker {
     let limit: Money?
+    let kind: BudgetLimitKind
     let spent: Money
     private(set) var sentBefore = 0
     private(set) var costBefore = Money.zero
@@ -208,14 +230,17 @@ struct LimitWalker {
     /// False once this limit has stopped the campaign.
     private(set) var open = true
 
-    init(limit: Money?, spent: Money) {
+    init(limit: Money?, kind: BudgetLimitKind, spent: Money) {
         self.limit = limit
+        self.kind = kind
         self.spent = spent
     }
 
+    /// The same decision the claim makes (`BudgetLimits.decide`), with this limit alone.
     mutating func offer(_ cost: Money, line: Int) {
         guard open else { return }
-        if let limit, spent + costBefore + cost > limit {
+        let limits = kind == .campaign ? BudgetLimits(campaignLimit: limit) : BudgetLimits(monthlyLimit: limit)
+        if case .exhausted = limits.decide(cost: cost, campaignSpent: spent + costBefore, monthSpent: spent + costBefore) {
             stopLine = line
             open = false
             return

@@ -25,6 +25,8 @@ public enum ExitStatus: Int32, Sendable {
     /// The provider refused the campaign as a whole (bad credentials, unknown
     /// origination identity): nothing more was sent; fix it and resume.
     case providerRefused = 9
+    /// `herald doctor` found counters that disagree with the rows.
+    case counterDrift = 10
     /// Stopped by SIGINT (Ctrl-C); resumable.
     case interrupted = 130
     /// Stopped by SIGTERM; resumable.

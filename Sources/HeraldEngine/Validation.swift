@@ -14,7 +14,7 @@ public struct ValidationReport: Sendable {
     /// Valid rows whose number appears in an earlier valid row: sent once.
     public var duplicates = 0
     public var problemCount = 0
-    public var problemsByReason: [SkipReason: Int] = [:]
+    public var problemsByReason: [Reason: Int] = [:]
     /// The first `listLimit` problems, in file order.
     public var problems: [Problem] = []
     public let listLimit: Int

@@ -29,7 +29,7 @@ public struct Worker: Sendable {
             while stop.requested == nil {
                 do {
                     for record in try dueCampaigns() {
-                        let id = record.id
+                        let id = record.name
                         let fresh = ledger.active.withLock { active in
                             ledger.failed.withLock { !$0.contains(id) } && active.insert(id).inserted
                         }
@@ -47,18 +47,18 @@ public struct Worker: Sendable {
     }
 
     private func send(_ record: CampaignRecord, ledger: Ledger) async {
-        defer { ledger.active.withLock { _ = $0.remove(record.id) } }
+        defer { ledger.active.withLock { _ = $0.remove(record.name) } }
         do {
             var options = RunOptions()
             options.unpause = false
             options.byWorker = true
-            options.simulate = record.id.hasSuffix("@simulation")
+            options.simulate = record.mode == .simulation
             let plan = try CampaignPlan.load(campaignPath: record.campaignPath)
             let summary = try await CampaignRunner(plan: plan, journalPath: journalPath, options: options, stop: stop).run()
             onEvent?("\(summary.campaign): \(summary.state.rawValue), \(summary.sentThisRun) sent in this run")
         } catch {
-            ledger.failed.withLock { _ = $0.insert(record.id) }
-            onEvent?("\(record.id): not sent: \(error)")
+            ledger.failed.withLock { _ = $0.insert(record.name) }
+            onEvent?("\(record.name): not sent: \(error)")
         }
     }
 
@@ -70,12 +70,12 @@ public struct Worker: Sendable {
         let journal = try Journal(path: journalPath)
         let now = journal.now()
         return try journal.campaigns().filter { record in
-            guard record.control == nil, !record.id.hasSuffix("@dry-run") else { return false }
+            guard record.control == nil, record.mode != .dryRun else { return false }
             switch record.state {
             case .scheduled: return (record.scheduledAt ?? 0) <= now
             case .running: return try !journal.isLeased(record)
             case .stopped:
-                guard record.stopReason?.hasSuffix("(worker)") == true else { return false }
+                guard record.sender == .worker, record.stopKind == .signal else { return false }
                 return try !journal.isLeased(record)
             default: return false
             }

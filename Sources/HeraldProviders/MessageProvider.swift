@@ -8,24 +8,28 @@ public struct OutboundMessage: Sendable {
     public let destination: PhoneNumber
     public let channel: Channel
     /// The SMS text; for other channels the rendered content as JSON (`MMSContent`,
-    /// `VoiceContent`, `RCSContent`, `NotifyContent`).
+    /// `VoiceContent`, `RCSContent`, `NotifyContent`), as the journal stores it.
     public let body: String
+    /// The body decoded once, here; nil when stored JSON cannot be read.
+    public let content: MessageContent?
     /// Derived from campaign id and row: the same for every attempt of one message.
     public let idempotencyKey: String
-    public let segments: SMSSegments
+    /// SMS parts as counted at import and charged (1 for other channels).
+    public let parts: Int
     /// Validate only, deliver nothing (AWS `DryRun`, Agile `simulation`).
     public let dryRun: Bool
 
     public init(campaign: String, row: Int, destination: PhoneNumber, channel: Channel = .sms, body: String,
-                segments: SMSSegments, dryRun: Bool = false) {
+                parts: Int, dryRun: Bool = false) {
         self.channel = channel
         self.dryRun = dryRun
         self.campaign = campaign
         self.row = row
         self.destination = destination
         self.body = body
+        self.content = MessageContent(stored: body, channel: channel)
         self.idempotencyKey = "\(campaign)/\(row)"
-        self.segments = segments
+        self.parts = parts
     }
 }
 

@@ -4,23 +4,30 @@ import HeraldCore
 /// What a campaign is sent from: identity of its inputs, checked on every start.
 public struct CampaignInputs: Sendable {
     public var id: String
+    /// Real sends, a simulation or a dry run: each keeps its own progress.
+    public var mode: RunMode
     public var campaignPath: String
     public var templateSHA: String
     public var recipientsSHA: String
-    public var channel: String
-    /// Campaigns share a monthly ledger only within one scope: `real` or `simulated`.
-    public var ledgerScope: String
+    public var channel: Channel
+    /// Campaigns share a monthly ledger only within one scope.
+    public var ledgerScope: LedgerScope
     public var limits: BudgetLimits
+    /// Who takes the lease: a foreground run or a worker.
+    public var sender: Sender
 
-    public init(id: String, campaignPath: String, templateSHA: String, recipientsSHA: String, channel: String,
-                ledgerScope: String = "real", limits: BudgetLimits = BudgetLimits()) {
+    public init(id: String, mode: RunMode = .real, campaignPath: String, templateSHA: String, recipientsSHA: String,
+                channel: Channel, ledgerScope: LedgerScope = .real, limits: BudgetLimits = BudgetLimits(),
+                sender: Sender = .run) {
         self.id = id
+        self.mode = mode
         self.campaignPath = campaignPath
         self.templateSHA = templateSHA
         self.recipientsSHA = recipientsSHA
         self.channel = channel
         self.ledgerScope = ledgerScope
         self.limits = limits
+        self.sender = sender
     }
 }
 
@@ -28,10 +35,11 @@ public struct CampaignInputs: Sendable {
 public struct CampaignRecord: Sendable {
     public let cid: Int64
     public let id: String
+    public let mode: RunMode
     public let campaignPath: String
     public let templateSHA: String
     public let recipientsSHA: String
-    public let channel: String
+    public let channel: Channel
     public let state: CampaignState
     public let totalRows: Int
     public let createdAt: Int64
@@ -39,11 +47,16 @@ public struct CampaignRecord: Sendable {
     public let leasePID: Int?
     public let leaseHost: String?
     public let leaseHeartbeat: Int64?
-    public let ledgerScope: String
+    public let ledgerScope: LedgerScope
     public let limits: BudgetLimits
     public let stopReason: String?
     public let control: CampaignControl?
     public let scheduledAt: Int64?
+    public let sender: Sender
+    public let stopKind: StopKind?
+
+    /// The campaign as commands name it: `welcome`, `welcome@simulation`.
+    public var name: String { CampaignKey(id: id, mode: mode).description }
 }
 
 /// The outcome of taking a campaign's lease.
@@ -58,13 +71,13 @@ extension Journal {
     static let campaignColumns = """
         cid, id, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at, updated_at, \
         lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, \
-        control, scheduled_at
+        control, scheduled_at, mode, sender, stop_kind
         """
 
-    public func campaign(id: String) throws(JournalError) -> CampaignRecord? {
+    public func campaign(id: String, mode: RunMode = .real) throws(JournalError) -> CampaignRecord? {
         try read {
-            let statement = try db.statement("SELECT \(Self.campaignColumns) FROM campaign WHERE id = ?1")
-            statement.bind(1, id)
+            let statement = try db.statement("SELECT \(Self.campaignColumns) FROM campaign WHERE id = ?1 AND mode = ?2")
+            statement.bind(1, id).bind(2, mode.rawValue)
             return try statement.step() ? Self.campaignRecord(statement) : nil
         }
     }
@@ -80,14 +93,16 @@ extension Journal {
 
     static func campaignRecord(_ s: Statement) -> CampaignRecord {
         CampaignRecord(
-            cid: s.int64(0), id: s.string(1) ?? "", campaignPath: s.string(2) ?? "", templateSHA: s.string(3) ?? "",
-            recipientsSHA: s.string(4) ?? "", channel: s.string(5) ?? "",
+            cid: s.int64(0), id: s.string(1) ?? "", mode: RunMode(rawValue: s.string(20) ?? "") ?? .real,
+            campaignPath: s.string(2) ?? "", templateSHA: s.string(3) ?? "",
+            recipientsSHA: s.string(4) ?? "", channel: Channel(rawValue: s.string(5) ?? "") ?? .sms,
             state: CampaignState(rawValue: s.string(6) ?? "") ?? .stopped, totalRows: s.int(7),
             createdAt: s.int64(8), updatedAt: s.int64(9), leasePID: s.optionalInt(10), leaseHost: s.string(11),
-            leaseHeartbeat: s.isNull(12) ? nil : s.int64(12), ledgerScope: s.string(13) ?? "real",
+            leaseHeartbeat: s.isNull(12) ? nil : s.int64(12), ledgerScope: LedgerScope(rawValue: s.string(13) ?? "") ?? .real,
             limits: BudgetLimits(maxPrice: money(s, 14), campaignLimit: money(s, 15), monthlyLimit: money(s, 16)),
             stopReason: s.string(17), control: s.string(18).flatMap(CampaignControl.init),
-            scheduledAt: s.isNull(19) ? nil : s.int64(19))
+            scheduledAt: s.isNull(19) ? nil : s.int64(19), sender: Sender(rawValue: s.string(21) ?? "") ?? .run,
+            stopKind: s.string(22).flatMap(StopKind.init))
     }
 
     private static func money(_ s: Statement, _ column: Int32) -> Money? {
@@ -97,7 +112,7 @@ extension Journal {
     /// Takes the campaign's lease in one transaction, creating the campaign if it is
     /// new. Refuses while another live process holds it, and refuses changed inputs
     /// once any row has left `pending`. Rows left `sending` by a dead process become
-    /// `in_doubt`.
+    /// `in_doubt` (reason `interrupted`).
     /// A paused campaign is refused unless `unpause` (an explicit run or resume);
     /// a cancelled one always.
     public func open(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String,
@@ -106,34 +121,35 @@ extension Journal {
         let time = now()
         return try write {
             let existing = try db.statement(
-                "SELECT \(Self.campaignColumns), lease_token FROM campaign WHERE id = ?1")
-            existing.bind(1, inputs.id)
+                "SELECT \(Self.campaignColumns), lease_token FROM campaign WHERE id = ?1 AND mode = ?2")
+            existing.bind(1, inputs.id).bind(2, inputs.mode.rawValue)
             guard try existing.step() else {
                 existing.reset()
                 let insert = try db.statement(
                     """
-                    INSERT INTO campaign (id, campaign_path, template_sha, recipients_sha, channel, state, created_at,
+                    INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, created_at,
                         updated_at, lease_token, lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price,
-                        campaign_limit, monthly_limit)
-                    VALUES (?1, ?2, ?3, ?4, ?5, 'importing', ?6, ?6, ?7, ?8, ?9, ?6, ?10, ?11, ?12, ?13)
+                        campaign_limit, monthly_limit, sender)
+                    VALUES (?1, ?14, ?2, ?3, ?4, ?5, 'importing', ?6, ?6, ?7, ?8, ?9, ?6, ?10, ?11, ?12, ?13, ?15)
                     """)
                 insert.bind(1, inputs.id).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
-                    .bind(4, inputs.recipientsSHA).bind(5, inputs.channel).bind(6, time).bind(7, owner.token)
-                    .bind(8, owner.pid).bind(9, owner.host).bind(10, inputs.ledgerScope)
+                    .bind(4, inputs.recipientsSHA).bind(5, inputs.channel.rawValue).bind(6, time).bind(7, owner.token)
+                    .bind(8, owner.pid).bind(9, owner.host).bind(10, inputs.ledgerScope.rawValue)
                     .bind(11, inputs.limits.maxPrice?.nanos).bind(12, inputs.limits.campaignLimit?.nanos)
-                    .bind(13, inputs.limits.monthlyLimit?.nanos)
+                    .bind(13, inputs.limits.monthlyLimit?.nanos).bind(14, inputs.mode.rawValue)
+                    .bind(15, inputs.sender.rawValue)
                 try insert.run()
                 return .needsImport(cid: db.lastInsertRowID)
             }
             let record = Self.campaignRecord(existing)
-            let token = existing.string(20)
+            let token = existing.string(23)
             existing.reset()
             if owner.considersLive(token: token, pid: record.leasePID, host: record.leaseHost,
                                    heartbeat: record.leaseHeartbeat, now: time) {
-                throw JournalError(.leased(campaign: record.id, pid: record.leasePID ?? 0, host: record.leaseHost ?? "?"), path: path)
+                throw JournalError(.leased(campaign: record.name, pid: record.leasePID ?? 0, host: record.leaseHost ?? "?"), path: path)
             }
             if let control = record.control, control == .cancel || !unpause {
-                throw JournalError(.controlled(campaign: record.id, control: control.rawValue), path: path)
+                throw JournalError(.controlled(campaign: record.name, control: control.rawValue), path: path)
             }
             let changed: (file: String, path: String)? =
                 record.templateSHA != inputs.templateSHA ? ("template", templatePath)
@@ -141,7 +157,7 @@ extension Journal {
             var reimport = record.state == .importing
             if let changed {
                 if try hasStarted(cid: record.cid) {
-                    throw JournalError(.inputsChanged(campaign: record.id, file: changed.file, path: changed.path), path: path)
+                    throw JournalError(.inputsChanged(campaign: record.name, file: changed.file, path: changed.path), path: path)
                 }
                 reimport = true
             }
@@ -150,61 +166,92 @@ extension Journal {
                 UPDATE campaign SET campaign_path = ?2, template_sha = ?3, recipients_sha = ?4, channel = ?5,
                     state = CASE WHEN ?6 THEN 'importing' ELSE state END, updated_at = ?7,
                     lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7, ledger_scope = ?11,
-                    max_price = ?12, campaign_limit = ?13, monthly_limit = ?14, stop_reason = NULL, control = NULL
+                    max_price = ?12, campaign_limit = ?13, monthly_limit = ?14, stop_reason = NULL, stop_kind = NULL,
+                    control = NULL, sender = ?15
                 WHERE cid = ?1
                 """)
             update.bind(1, record.cid).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
-                .bind(4, inputs.recipientsSHA).bind(5, inputs.channel).bind(6, reimport ? 1 : 0).bind(7, time)
-                .bind(8, owner.token).bind(9, owner.pid).bind(10, owner.host).bind(11, inputs.ledgerScope)
+                .bind(4, inputs.recipientsSHA).bind(5, inputs.channel.rawValue).bind(6, reimport ? 1 : 0).bind(7, time)
+                .bind(8, owner.token).bind(9, owner.pid).bind(10, owner.host).bind(11, inputs.ledgerScope.rawValue)
                 .bind(12, inputs.limits.maxPrice?.nanos).bind(13, inputs.limits.campaignLimit?.nanos)
-                .bind(14, inputs.limits.monthlyLimit?.nanos)
+                .bind(14, inputs.limits.monthlyLimit?.nanos).bind(15, inputs.sender.rawValue)
             try update.run()
             if reimport {
-                let purge = try db.statement("DELETE FROM message WHERE cid = ?1")
-                purge.bind(1, record.cid)
-                try purge.run()
+                try deleteRows(cid: record.cid)
                 return .needsImport(cid: record.cid)
             }
-            let doubt = try db.statement("UPDATE message SET state = 6, updated_at = ?2 WHERE cid = ?1 AND state = 1")
-            doubt.bind(1, record.cid).bind(2, time)
-            try doubt.run()
-            return .ready(cid: record.cid, recoveredInDoubt: db.changes)
+            return .ready(cid: record.cid, recoveredInDoubt: try recoverInterrupted(cid: record.cid, time: time))
         }
+    }
+
+    /// Rows still `sending` were in flight when their process died: each may have been
+    /// delivered, so each becomes `in_doubt` with reason `interrupted`.
+    private func recoverInterrupted(cid: Int64, time: Int64) throws -> Int {
+        let doubt = try db.statement(
+            """
+            UPDATE message SET state = \(MessageState.inDoubt.sql), reason = '\(Reason.interrupted.rawValue)',
+                doubt = '\(Reason.interrupted.rawValue)',
+                detail = 'was being sent when its process stopped without recording the answer', updated_at = ?2
+            WHERE cid = ?1 AND state = \(MessageState.sending.sql)
+            """)
+        doubt.bind(1, cid).bind(2, time)
+        try doubt.run()
+        let count = db.changes
+        var changes = TallyChanges()
+        changes.move(from: TallyKey(.sending), to: TallyKey(.inDoubt, .interrupted), count)
+        try apply(changes, cid: cid)
+        return count
     }
 
     /// Asks whoever sends the campaign to pause or cancel (or records it for the next
     /// sender). Cancelling also skips every row not yet sent. Returns false for an
     /// unknown campaign.
-    public func request(_ control: CampaignControl, campaign id: String) throws(JournalError) -> Bool {
+    public func request(_ control: CampaignControl, campaign id: String, mode: RunMode = .real) throws(JournalError) -> Bool {
         try write {
-            let statement = try db.statement(
-                "UPDATE campaign SET control = ?2, updated_at = ?3 WHERE id = ?1 AND state NOT IN ('completed', 'cancelled')")
-            statement.bind(1, id).bind(2, control.rawValue).bind(3, now())
-            try statement.run()
-            if db.changes == 0 { return try campaignExists(id) }
-            if control == .cancel {
-                let skip = try db.statement(
-                    """
-                    UPDATE message SET state = 4, reason = 'cancelled', not_before = NULL, updated_at = ?2
-                    WHERE cid = (SELECT cid FROM campaign WHERE id = ?1) AND state IN (0, 5)
-                    """)
-                skip.bind(1, id).bind(2, now())
-                try skip.run()
+            let find = try db.statement("SELECT cid FROM campaign WHERE id = ?1 AND mode = ?2")
+            find.bind(1, id).bind(2, mode.rawValue)
+            guard try find.step() else {
+                find.reset()
+                return false
             }
+            let cid = find.int64(0)
+            find.reset()
+            let statement = try db.statement(
+                "UPDATE campaign SET control = ?2, updated_at = ?3 WHERE cid = ?1 AND state NOT IN ('completed', 'cancelled')")
+            statement.bind(1, cid).bind(2, control.rawValue).bind(3, now())
+            try statement.run()
+            if db.changes == 0 { return true }
+            if control == .cancel { try skipUnsent(cid: cid) }
             // Nobody is sending it: the campaign takes the new state now.
-            let idle = try db.statement("UPDATE campaign SET state = ?2 WHERE id = ?1 AND lease_token IS NULL")
-            idle.bind(1, id).bind(2, (control == .cancel ? CampaignState.cancelled : .paused).rawValue)
+            let idle = try db.statement("UPDATE campaign SET state = ?2 WHERE cid = ?1 AND lease_token IS NULL")
+            idle.bind(1, cid).bind(2, (control == .cancel ? CampaignState.cancelled : .paused).rawValue)
             try idle.run()
             return true
         }
     }
 
-    private func campaignExists(_ id: String) throws -> Bool {
-        let statement = try db.statement("SELECT count(*) FROM campaign WHERE id = ?1")
-        statement.bind(1, id)
-        defer { statement.reset() }
-        _ = try statement.step()
-        return statement.int(0) > 0
+    /// Cancelling: every row still to send (pending or waiting) is skipped.
+    private func skipUnsent(cid: Int64) throws {
+        var changes = TallyChanges()
+        let cancelled = TallyKey(.skipped, .cancelled)
+        for (code, count) in try tally(cid: cid, state: .retry) {
+            changes.move(from: TallyKey(.retry, code: code), to: cancelled, count)
+        }
+        for (code, count) in try tally(cid: cid, state: .pending) {
+            changes.move(from: TallyKey(.pending, code: code), to: cancelled, count)
+        }
+        let set = "SET state = \(MessageState.skipped.sql), reason = '\(Reason.cancelled.rawValue)', not_before = NULL, updated_at = ?2"
+        let retries = try db.statement("UPDATE message \(set) WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
+        retries.bind(1, cid).bind(2, now())
+        try retries.run()
+        let pending = try db.statement(
+            """
+            UPDATE message \(set)
+            WHERE cid = ?1 AND row > (SELECT pending_after FROM campaign WHERE cid = ?1) AND state = \(MessageState.pending.sql)
+            """)
+        pending.bind(1, cid).bind(2, now())
+        try pending.run()
+        try apply(changes, cid: cid)
     }
 
     /// The pending request for a campaign, if any (read by its sender).
@@ -224,7 +271,7 @@ extension Journal {
     public func schedule(cid: Int64, at time: Int64) throws(JournalError) {
         try write {
             let statement = try db.statement(
-                "UPDATE campaign SET scheduled_at = ?2, updated_at = ?3 WHERE cid = ?1")
+                "UPDATE campaign SET scheduled_at = ?2, updated_at = ?3, sender = '\(Sender.worker.rawValue)' WHERE cid = ?1")
             statement.bind(1, cid).bind(2, time).bind(3, now())
             try statement.run()
         }
@@ -244,35 +291,34 @@ extension Journal {
 
     /// Removes a campaign and everything recorded for it (used for dry runs, which
     /// start afresh each time; never for a campaign that really sent).
-    public func discardCampaign(id: String) throws(JournalError) {
+    public func discardCampaign(id: String, mode: RunMode) throws(JournalError) {
         try write {
-            for table in ["message", "ledger", "run"] {
-                let statement = try db.statement("DELETE FROM \(table) WHERE cid IN (SELECT cid FROM campaign WHERE id = ?1)")
-                statement.bind(1, id)
+            let where_ = "cid IN (SELECT cid FROM campaign WHERE id = ?1 AND mode = ?2)"
+            for table in ["message", "ledger", "run", "tally", "campaign"] {
+                let statement = try db.statement("DELETE FROM \(table) WHERE \(where_)")
+                statement.bind(1, id).bind(2, mode.rawValue)
                 try statement.run()
             }
-            let campaign = try db.statement("DELETE FROM campaign WHERE id = ?1")
-            campaign.bind(1, id)
-            try campaign.run()
         }
     }
 
     /// Removes a campaign whose import failed: nothing of it was ever sent.
     public func discardImport(cid: Int64) throws(JournalError) {
         try write {
-            let rows = try db.statement("DELETE FROM message WHERE cid = ?1")
-            rows.bind(1, cid)
-            try rows.run()
+            try deleteRows(cid: cid)
             let campaign = try db.statement("DELETE FROM campaign WHERE cid = ?1 AND state = 'importing'")
             campaign.bind(1, cid)
             try campaign.run()
         }
     }
 
-    /// True once any row of the campaign has been claimed.
+    /// True once any row of the campaign has been claimed (from the counters).
     func hasStarted(cid: Int64) throws -> Bool {
         let statement = try db.statement(
-            "SELECT EXISTS (SELECT 1 FROM message WHERE cid = ?1 AND state NOT IN (0, 4))")
+            """
+            SELECT EXISTS (SELECT 1 FROM tally WHERE cid = ?1 AND n > 0
+                AND state NOT IN (\(MessageState.pending.sql), \(MessageState.skipped.sql)))
+            """)
         statement.bind(1, cid)
         _ = try statement.step()
         defer { statement.reset() }
@@ -313,16 +359,20 @@ extension Journal {
         }
     }
 
-    /// Makes in-doubt rows due for sending again. Their reservation is released
-    /// when the provider dedupes (a resend costs nothing if the first got through);
-    /// otherwise it is counted as spent, since the first request may have been
-    /// delivered and the resend reserves again.
+    /// Makes in-doubt rows due for sending again; they remember why they were in doubt,
+    /// so later transient failures leave them in doubt rather than failed. Their
+    /// reservation is released when the provider dedupes (a resend costs nothing if
+    /// the first got through); otherwise it is counted as spent, since the first
+    /// request may have been delivered and the resend reserves again.
     @discardableResult
     public func resendInDoubt(cid: Int64, providerDedupes: Bool) throws(JournalError) -> Int {
         try write {
             let channel = try channel(cid: cid)
             let sums = try db.statement(
-                "SELECT spend_month, sum(cost) FROM message WHERE cid = ?1 AND state = 6 AND spend_month IS NOT NULL GROUP BY spend_month")
+                """
+                SELECT spend_month, sum(cost) FROM message
+                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND spend_month IS NOT NULL GROUP BY spend_month
+                """)
             sums.bind(1, cid)
             var byMonth: [(Int, Int64)] = []
             while try sums.step() { byMonth.append((sums.int(0), sums.int64(1))) }
@@ -330,28 +380,37 @@ extension Journal {
             for (month, cost) in byMonth {
                 try adjustLedger(cid: cid, month: month, channel: channel, reserved: -cost, spent: providerDedupes ? 0 : cost)
             }
+            var changes = TallyChanges()
+            for (code, count) in try tally(cid: cid, state: .inDoubt) {
+                changes.move(from: TallyKey(.inDoubt, code: code), to: TallyKey(.retry, code: code), count)
+            }
             let statement = try db.statement(
-                "UPDATE message SET state = 5, not_before = 0, spend_month = NULL, updated_at = ?2 WHERE cid = ?1 AND state = 6")
+                """
+                UPDATE message SET state = \(MessageState.retry.sql), not_before = 0, spend_month = NULL, updated_at = ?2
+                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql)
+                """)
             statement.bind(1, cid).bind(2, now())
             try statement.run()
-            return db.changes
+            let count = db.changes
+            try apply(changes, cid: cid)
+            return count
         }
     }
 
-    /// Records why a campaign stopped early (shown by `status`).
-    public func setStopReason(cid: Int64, _ reason: String?) throws(JournalError) {
+    /// Records why a campaign stopped early (shown by `status`), or clears it.
+    public func setStop(cid: Int64, kind: StopKind?, description: String?) throws(JournalError) {
         try write {
-            let statement = try db.statement("UPDATE campaign SET stop_reason = ?2 WHERE cid = ?1")
-            statement.bind(1, cid).bind(2, reason)
+            let statement = try db.statement("UPDATE campaign SET stop_reason = ?2, stop_kind = ?3 WHERE cid = ?1")
+            statement.bind(1, cid).bind(2, description).bind(3, kind?.rawValue)
             try statement.run()
         }
     }
 
-    public func startRun(cid: Int64, mode: String, owner: LeaseOwner) throws(JournalError) -> Int64 {
+    public func startRun(cid: Int64, mode: RunMode, owner: LeaseOwner) throws(JournalError) -> Int64 {
         try write {
             let statement = try db.statement(
                 "INSERT INTO run (cid, mode, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5)")
-            statement.bind(1, cid).bind(2, mode).bind(3, owner.pid).bind(4, owner.host).bind(5, now())
+            statement.bind(1, cid).bind(2, mode.rawValue).bind(3, owner.pid).bind(4, owner.host).bind(5, now())
             try statement.run()
             return db.lastInsertRowID
         }

@@ -18,7 +18,7 @@ public struct ClaimedMessage: Sendable {
 public struct Settlement: Sendable {
     public var row: Int
     public var state: MessageState
-    public var reason: String?
+    public var reason: Reason?
     public var detail: String?
     public var providerRef: String?
     /// For `retry`: not sent again before this time (ms since 1970).
@@ -29,7 +29,7 @@ public struct Settlement: Sendable {
     public var cost: Int64 = 0
     public var month: Int = 0
 
-    public init(row: Int, state: MessageState, reason: String? = nil, detail: String? = nil,
+    public init(row: Int, state: MessageState, reason: Reason? = nil, detail: String? = nil,
                 providerRef: String? = nil, notBefore: Int64? = nil, countsAttempt: Bool = true) {
         self.row = row
         self.state = state
@@ -51,7 +51,9 @@ public struct Settlement: Sendable {
 
 /// A cursor over a campaign's pending rows, kept by the sender between steps.
 public struct ClaimCursor: Sendable {
-    public var afterRow = 0
+    /// Pending rows are looked for after this line; nil until the first step reads
+    /// where the journal says they start.
+    public var afterRow: Int?
     public var pendingExhausted = false
     public init() {}
 }
@@ -78,8 +80,9 @@ public struct StepResult: Sendable {
 extension Journal {
     /// One committed step of a run: settles the previous batch's outcomes, claims up
     /// to `limit` rows (due retries first, then pending rows in file order) within
-    /// the budget, and refreshes the lease, all in one transaction. Because the
-    /// transaction holds the write lock, no other process can reserve the same budget.
+    /// the budget, and refreshes the lease, all in one transaction, counters included.
+    /// Because the transaction holds the write lock, no other process can reserve the
+    /// same budget.
     public func step(
         cid: Int64, owner: LeaseOwner, settle settlements: [Settlement], claim limit: Int,
         cursor: inout ClaimCursor, budget: BudgetContext? = nil, gate: SendGate? = nil
@@ -88,7 +91,12 @@ extension Journal {
         var localCursor = cursor
         let result = try write {
             let channel = try budget?.channel ?? channel(cid: cid)
-            try settle(cid: cid, settlements, channel: channel, time: time)
+            var changes = TallyChanges()
+            if let putBack = try settle(cid: cid, settlements, channel: channel, time: time, changes: &changes) {
+                localCursor.afterRow = min(localCursor.afterRow ?? putBack, putBack)
+                localCursor.pendingExhausted = false
+            }
+            if localCursor.afterRow == nil { localCursor.afterRow = try pendingAfter(cid: cid) }
             var claim = try Claim(journal: self, cid: cid, budget: budget, channel: channel, time: time)
             claim.gate = gate
             // Nothing new is claimed once a pause or cancel has been asked for.
@@ -100,6 +108,8 @@ extension Journal {
             }
             try deferClosed(&claim)
             try adjustLedger(cid: cid, month: claim.month, channel: channel, reserved: claim.reserved, spent: 0)
+            changes.merge(claim.changes)
+            try apply(changes, cid: cid)
             try touchLease(cid: cid, owner: owner)
             return claim.result
         }
@@ -107,7 +117,7 @@ extension Journal {
         return result
     }
 
-    /// The running state of one step's claims: budget totals so far.
+    /// The running state of one step's claims: budget totals and counter changes so far.
     struct Claim {
         let cid: Int64
         let budget: BudgetContext?
@@ -118,17 +128,18 @@ extension Journal {
         var reserved: Int64 = 0
         var result = StepResult()
         var gate: SendGate?
-        /// Rows whose window is closed, with when it opens.
-        var deferred: [(row: Int, opens: Int64)] = []
+        var changes = TallyChanges()
+        /// Rows whose window is closed, with when it opens and the counter they leave.
+        var deferred: [(row: Int, opens: Int64, from: TallyKey)] = []
 
         /// Whether the row's window is open now; if not, notes it for deferral.
-        mutating func windowOpen(row: Int, timeZones: String?) -> Bool {
+        mutating func windowOpen(row: Int, timeZones: String?, from: TallyKey) -> Bool {
             guard let gate, let opens = gate(timeZones, time) else { return true }
-            deferred.append((row, opens))
+            deferred.append((row, opens, from))
             return false
         }
 
-        init(journal: Journal, cid: Int64, budget: BudgetContext?, channel: String, time: Int64) throws {
+        init(journal: Journal, cid: Int64, budget: BudgetContext?, channel: Channel, time: Int64) throws {
             self.cid = cid
             self.budget = budget
             self.time = time
@@ -153,98 +164,139 @@ extension Journal {
         }
     }
 
-    private func settle(cid: Int64, _ settlements: [Settlement], channel: String, time: Int64) throws {
-        guard !settlements.isEmpty else { return }
+    /// Records each outcome. A failure that does not prove the message undelivered
+    /// leaves a row whose earlier attempt may have got through `in_doubt` (with its
+    /// reservation) instead of `failed`. Returns the line before the first row put
+    /// back to `pending`, if any was.
+    private func settle(cid: Int64, _ settlements: [Settlement], channel: Channel, time: Int64,
+                        changes: inout TallyChanges) throws -> Int? {
+        guard !settlements.isEmpty else { return nil }
+        let inDoubt = MessageState.inDoubt.sql
+        // ?10: a failure that proves nothing, so an earlier doubt stands. ?11: this answer was lost.
         let update = try db.statement(
             """
-            UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = ?6, not_before = ?7,
-                attempts = attempts + ?8, updated_at = ?9,
-                spend_month = CASE WHEN ?3 IN (2, 6) THEN spend_month ELSE NULL END
-            WHERE cid = ?1 AND row = ?2
+            UPDATE message SET
+                state = CASE WHEN ?10 AND doubt IS NOT NULL THEN \(inDoubt) ELSE ?3 END,
+                reason = CASE WHEN ?10 AND doubt IS NOT NULL THEN doubt ELSE ?4 END,
+                detail = CASE WHEN ?10 AND doubt IS NOT NULL
+                    THEN 'an earlier attempt may have been delivered (' || doubt || '); then ' || coalesce(?5, ?4) ELSE ?5 END,
+                doubt = CASE WHEN ?11 THEN ?4 ELSE doubt END,
+                provider_ref = ?6, not_before = ?7, attempts = attempts + ?8, updated_at = ?9,
+                spend_month = CASE WHEN ?3 IN (\(MessageState.sent.sql), \(inDoubt)) OR (?10 AND doubt IS NOT NULL)
+                    THEN spend_month ELSE NULL END
+            WHERE cid = ?1 AND row = ?2 AND state = \(MessageState.sending.sql)
+            RETURNING state, reason
             """)
         var deltas: [Int: (reserved: Int64, spent: Int64)] = [:]
+        var putBack: Int?
+        let sending = TallyKey(.sending)
         for item in settlements {
-            update.bind(1, cid).bind(2, item.row).bind(3, item.state.rawValue).bind(4, item.reason)
+            let weakFailure = item.state == .failed && !(item.reason?.provesNotDelivered ?? true)
+            update.bind(1, cid).bind(2, item.row).bind(3, item.state.rawValue).bind(4, item.reason?.rawValue)
                 .bind(5, item.detail).bind(6, item.providerRef).bind(7, item.notBefore)
-                .bind(8, item.countsAttempt ? 1 : 0).bind(9, time)
-            try update.run()
+                .bind(8, item.countsAttempt ? 1 : 0).bind(9, time).bind(10, weakFailure ? 1 : 0)
+                .bind(11, item.reason?.isDoubt == true ? 1 : 0)
+            guard try update.step() else {
+                update.reset()
+                continue  // not a claimed row: nothing was changed
+            }
+            let state = MessageState(rawValue: update.int(0)) ?? item.state
+            changes.move(from: sending, to: TallyKey(state, code: update.string(1)))
+            while try update.step() {}
+            update.reset()
+            if state == .pending { putBack = min(putBack ?? item.row, item.row) }
             // In doubt: the reservation stays, the message may have been delivered.
-            guard item.cost != 0, item.state != .inDoubt else { continue }
+            guard item.cost != 0, state != .inDoubt else { continue }
             // Accepted: the reservation becomes spend. Anything else that settles
             // (failed, retry, back to pending) releases it.
             var delta = deltas[item.month] ?? (0, 0)
             delta.reserved -= item.cost
-            if item.state == .sent { delta.spent += item.cost }
+            if state == .sent { delta.spent += item.cost }
             deltas[item.month] = delta
         }
         for (month, delta) in deltas {
             try adjustLedger(cid: cid, month: month, channel: channel, reserved: delta.reserved, spent: delta.spent)
         }
+        guard let putBack else { return nil }
+        let lower = try db.statement("UPDATE campaign SET pending_after = min(pending_after, ?2) WHERE cid = ?1")
+        lower.bind(1, cid).bind(2, putBack - 1)
+        try lower.run()
+        return putBack - 1
     }
 
     private func claimPending(_ claim: inout Claim, limit: Int, cursor: inout ClaimCursor) throws {
         let select = try db.statement(
             """
             SELECT row, dest, body, attempts, parts, cost, tz FROM message
-            WHERE cid = ?1 AND row > ?2 AND state = 0 ORDER BY row LIMIT ?3
+            WHERE cid = ?1 AND row > ?2 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT ?3
             """)
-        select.bind(1, claim.cid).bind(2, cursor.afterRow).bind(3, limit)
+        var after = cursor.afterRow ?? 0
+        select.bind(1, claim.cid).bind(2, after).bind(3, limit)
         var examined = 0
         var firstClaimed: Int?
         var lastClaimed: Int?
-        var overPrice: [Int] = []
+        var overPrice: [(Int, TallyKey)] = []
+        let pending = TallyKey(.pending)
         while try select.step() {
             examined += 1
-            if !claim.windowOpen(row: select.int(0), timeZones: select.string(6)) {
-                cursor.afterRow = select.int(0)
+            let row = select.int(0)
+            if !claim.windowOpen(row: row, timeZones: select.string(6), from: pending) {
+                after = row
                 continue
             }
-            let cost = select.int64(5)
-            switch claim.decide(cost: cost) {
+            switch claim.decide(cost: select.int64(5)) {
             case .admit:
-                let message = Self.claimed(select, month: claim.month)
-                claim.result.claimed.append(message)
-                if firstClaimed == nil { firstClaimed = message.row }
-                lastClaimed = message.row
-                cursor.afterRow = message.row
+                claim.result.claimed.append(Self.claimed(select, month: claim.month))
+                if firstClaimed == nil { firstClaimed = row }
+                lastClaimed = row
+                after = row
             case .overMaxPrice:
-                overPrice.append(select.int(0))
-                cursor.afterRow = select.int(0)
+                overPrice.append((row, pending))
+                after = row
             case .exhausted(let kind):
                 claim.result.exhausted = kind
             }
             if claim.result.exhausted != nil { break }
         }
         select.reset()
+        cursor.afterRow = after
         if examined == 0 || (claim.result.exhausted == nil && examined < limit) { cursor.pendingExhausted = true }
         try skipOverMaxPrice(&claim, rows: overPrice)
-        // Deferred rows leave state 0 first, so the range below marks only claimed ones.
+        // Deferred rows leave `pending` first, so the range below marks only claimed ones.
         try deferClosed(&claim)
         if let firstClaimed, let lastClaimed {
             let mark = try db.statement(
                 """
-                UPDATE message SET state = 1, spend_month = ?5, updated_at = ?4
-                WHERE cid = ?1 AND row BETWEEN ?2 AND ?3 AND state = 0
+                UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?5, updated_at = ?4
+                WHERE cid = ?1 AND row BETWEEN ?2 AND ?3 AND state = \(MessageState.pending.sql)
                 """)
             mark.bind(1, claim.cid).bind(2, firstClaimed).bind(3, lastClaimed).bind(4, claim.time).bind(5, claim.month)
             try mark.run()
+            claim.changes.move(from: pending, to: TallyKey(.sending), db.changes)
         }
+        // Every row up to here has left `pending`: the next run starts after it.
+        let mark = try db.statement("UPDATE campaign SET pending_after = ?2 WHERE cid = ?1")
+        mark.bind(1, claim.cid).bind(2, after)
+        try mark.run()
     }
 
     private func claimRetries(_ claim: inout Claim, limit: Int) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz FROM message
-            WHERE cid = ?1 AND state = 5 AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
+            SELECT row, dest, body, attempts, parts, cost, tz, reason FROM message
+            WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
         select.bind(1, claim.cid).bind(2, claim.time).bind(3, limit)
         var rows: [ClaimedMessage] = []
-        var overPrice: [Int] = []
+        var overPrice: [(Int, TallyKey)] = []
         while try select.step() {
-            if !claim.windowOpen(row: select.int(0), timeZones: select.string(6)) { continue }
+            let from = TallyKey(.retry, code: select.string(7))
+            if !claim.windowOpen(row: select.int(0), timeZones: select.string(6), from: from) { continue }
             switch claim.decide(cost: select.int64(5)) {
-            case .admit: rows.append(Self.claimed(select, month: claim.month))
-            case .overMaxPrice: overPrice.append(select.int(0))
+            case .admit:
+                rows.append(Self.claimed(select, month: claim.month))
+                claim.changes.move(from: from, to: TallyKey(.sending))
+            case .overMaxPrice: overPrice.append((select.int(0), from))
             case .exhausted(let kind): claim.result.exhausted = kind
             }
             if claim.result.exhausted != nil { break }
@@ -252,7 +304,7 @@ extension Journal {
         select.reset()
         try skipOverMaxPrice(&claim, rows: overPrice)
         let mark = try db.statement(
-            "UPDATE message SET state = 1, spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
+            "UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
         for row in rows {
             mark.bind(1, claim.cid).bind(2, row.row).bind(3, claim.time).bind(4, claim.month)
             try mark.run()
@@ -264,27 +316,35 @@ extension Journal {
     private func deferClosed(_ claim: inout Claim) throws {
         guard !claim.deferred.isEmpty else { return }
         let wait = try db.statement(
-            "UPDATE message SET state = 5, reason = 'window', detail = NULL, not_before = ?3, updated_at = ?4 WHERE cid = ?1 AND row = ?2")
+            """
+            UPDATE message SET state = \(MessageState.retry.sql), reason = '\(Reason.window.rawValue)', detail = NULL,
+                not_before = ?3, updated_at = ?4
+            WHERE cid = ?1 AND row = ?2
+            """)
+        let window = TallyKey(.retry, .window)
         for item in claim.deferred {
             wait.bind(1, claim.cid).bind(2, item.row).bind(3, item.opens).bind(4, claim.time)
             try wait.run()
+            claim.changes.move(from: item.from, to: window)
         }
         claim.result.deferred += claim.deferred.count
         claim.deferred = []
     }
 
     /// Rows whose message costs more than MaxPrice: skipped, the run goes on.
-    private func skipOverMaxPrice(_ claim: inout Claim, rows: [Int]) throws {
+    private func skipOverMaxPrice(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
         guard !rows.isEmpty else { return }
         let skip = try db.statement(
             """
-            UPDATE message SET state = 4, reason = 'max_price', not_before = NULL,
+            UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(Reason.maxPrice.rawValue)', not_before = NULL,
                 detail = 'costs ' || printf('%.9f', cost / 1e9) || ' USD, more than max_price', updated_at = ?3
             WHERE cid = ?1 AND row = ?2
             """)
-        for row in rows {
-            skip.bind(1, claim.cid).bind(2, row).bind(3, claim.time)
+        let skipped = TallyKey(.skipped, .maxPrice)
+        for item in rows {
+            skip.bind(1, claim.cid).bind(2, item.row).bind(3, claim.time)
             try skip.run()
+            claim.changes.move(from: item.from, to: skipped)
         }
         claim.result.overMaxPrice += rows.count
     }
@@ -297,7 +357,8 @@ extension Journal {
     /// When the earliest waiting retry falls due (ms since 1970), or nil when none waits.
     public func nextRetry(cid: Int64) throws(JournalError) -> Int64? {
         try read {
-            let statement = try db.statement("SELECT min(not_before) FROM message WHERE cid = ?1 AND state = 5")
+            let statement = try db.statement(
+                "SELECT min(not_before) FROM message WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
             statement.bind(1, cid)
             defer { statement.reset() }
             _ = try statement.step()

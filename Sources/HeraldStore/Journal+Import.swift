@@ -1,3 +1,4 @@
+import HeraldCore
 /// One recipient row as imported: either a message to send or a reason to skip.
 public struct ImportedRow {
     public var row: Int
@@ -7,7 +8,7 @@ public struct ImportedRow {
     /// The rendered body (UTF-8); empty for a skipped row.
     public var body: UnsafeBufferPointer<UInt8>
     /// Set for rows that are not to be sent.
-    public var skipReason: String?
+    public var skipReason: Reason?
     public var skipDetail: String?
     /// SMS parts (1 for other channels) and the message's cost in nano-dollars.
     public var parts = 1
@@ -16,7 +17,7 @@ public struct ImportedRow {
     public var timeZones: String?
 
     public init(row: Int, destination: UInt64?, region: String?, body: UnsafeBufferPointer<UInt8>,
-                skipReason: String? = nil, skipDetail: String? = nil) {
+                skipReason: Reason? = nil, skipDetail: String? = nil) {
         self.row = row
         self.destination = destination
         self.region = region
@@ -36,6 +37,9 @@ public final class ImportWriter {
     private var insert: Statement?
     private var time: Int64
     public private(set) var rows = 0
+    /// Counters for the rows of the open batch, written in the batch's transaction.
+    private var pendingInBatch = 0
+    private var skippedInBatch: [Reason: Int] = [:]
 
     init(journal: Journal, cid: Int64, batchSize: Int) {
         self.journal = journal
@@ -51,15 +55,19 @@ public final class ImportWriter {
             insert.bind(2, row.row).bind(4, row.destination.map { Int64($0) }).bind(5, row.region)
                 .bind(10, row.parts).bind(11, row.cost).bind(12, row.timeZones)
             if let reason = row.skipReason {
-                insert.bind(3, MessageState.skipped.rawValue).bind(6, nil as String?).bind(7, reason).bind(8, row.skipDetail)
+                insert.bind(3, MessageState.skipped.rawValue).bind(6, nil as String?).bind(7, reason.rawValue)
+                    .bind(8, row.skipDetail)
+                skippedInBatch[reason, default: 0] += 1
             } else {
                 insert.bind(3, MessageState.pending.rawValue).bind(6, utf8: row.body).bind(7, nil as String?)
                     .bind(8, nil as String?)
+                pendingInBatch += 1
             }
             try insert.run()
             rows += 1
             inBatch += 1
             if inBatch >= batchSize {
+                try writeCounters()
                 try journal.db.execute("COMMIT")
                 inBatch = 0
                 time = journal.now()
@@ -68,6 +76,16 @@ public final class ImportWriter {
         } catch {
             throw JournalError.from(error, path: journal.path)
         }
+    }
+
+    /// Adds the open batch's rows to the campaign's counters.
+    private func writeCounters() throws {
+        var changes = TallyChanges()
+        changes.add(TallyKey(.pending), pendingInBatch)
+        for (reason, count) in skippedInBatch { changes.add(TallyKey(.skipped, reason), count) }
+        try journal.apply(changes, cid: cid)
+        pendingInBatch = 0
+        skippedInBatch.removeAll(keepingCapacity: true)
     }
 
     /// The insert statement, prepared once with the values every row shares bound.
@@ -88,20 +106,27 @@ public final class ImportWriter {
     /// Returns the number of duplicates.
     public func finish() throws(JournalError) -> Int {
         try journal.read {
-            if inBatch > 0 { try journal.db.execute("COMMIT") }
+            if inBatch > 0 {
+                try writeCounters()
+                try journal.db.execute("COMMIT")
+            }
             inBatch = 0
         }
         return try journal.write {
             let duplicates = try journal.db.statement(
                 """
-                UPDATE message SET state = 4, reason = 'duplicate', detail = 'same number as line ' || first
+                UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(Reason.duplicate.rawValue)',
+                    detail = 'same number as line ' || first
                 FROM (SELECT row AS r, first_value(row) OVER (PARTITION BY dest ORDER BY row) AS first
-                      FROM message WHERE cid = ?1 AND state = 0)
+                      FROM message WHERE cid = ?1 AND state = \(MessageState.pending.sql))
                 WHERE cid = ?1 AND row = r AND r != first
                 """)
             duplicates.bind(1, cid)
             try duplicates.run()
             let count = journal.db.changes
+            var changes = TallyChanges()
+            changes.move(from: TallyKey(.pending), to: TallyKey(.skipped, .duplicate), count)
+            try journal.apply(changes, cid: cid)
             let ready = try journal.db.statement(
                 "UPDATE campaign SET state = 'ready', total_rows = ?2, updated_at = ?3 WHERE cid = ?1")
             ready.bind(1, cid).bind(2, rows).bind(3, journal.now())
@@ -114,6 +139,8 @@ public final class ImportWriter {
     public func abandon() {
         if inBatch > 0 { try? journal.db.execute("ROLLBACK") }
         inBatch = 0
+        pendingInBatch = 0
+        skippedInBatch.removeAll()
     }
 }
 

@@ -3,9 +3,9 @@ import HeraldCore
 /// What a step needs to apply the budget guard while claiming.
 public struct BudgetContext: Sendable {
     public var limits: BudgetLimits
-    public var channel: String
+    public var channel: Channel
 
-    public init(limits: BudgetLimits, channel: String) {
+    public init(limits: BudgetLimits, channel: Channel) {
         self.limits = limits
         self.channel = channel
     }
@@ -33,44 +33,44 @@ extension Journal {
 
     /// Reserved plus spent in one month and channel by every campaign of the same
     /// ledger scope (simulated campaigns never eat into a real monthly budget).
-    func monthSpent(month: Int, channel: String, scope: String) throws -> Int64 {
+    func monthSpent(month: Int, channel: Channel, scope: LedgerScope) throws -> Int64 {
         let statement = try db.statement(
             """
             SELECT coalesce(sum(l.reserved + l.spent), 0) FROM ledger l JOIN campaign c ON c.cid = l.cid
             WHERE l.month = ?1 AND l.channel = ?2 AND c.ledger_scope = ?3
             """)
-        statement.bind(1, month).bind(2, channel).bind(3, scope)
+        statement.bind(1, month).bind(2, channel.rawValue).bind(3, scope.rawValue)
         defer { statement.reset() }
         _ = try statement.step()
         return statement.int64(0)
     }
 
-    func ledgerScope(cid: Int64) throws -> String {
+    func ledgerScope(cid: Int64) throws -> LedgerScope {
         let statement = try db.statement("SELECT ledger_scope FROM campaign WHERE cid = ?1")
         statement.bind(1, cid)
         defer { statement.reset() }
         _ = try statement.step()
-        return statement.string(0) ?? "real"
+        return LedgerScope(rawValue: statement.string(0) ?? "") ?? .real
     }
 
     /// Adds deltas to one ledger row, creating it when new.
-    func adjustLedger(cid: Int64, month: Int, channel: String, reserved: Int64, spent: Int64) throws {
+    func adjustLedger(cid: Int64, month: Int, channel: Channel, reserved: Int64, spent: Int64) throws {
         guard reserved != 0 || spent != 0 else { return }
         let statement = try db.statement(
             """
             INSERT INTO ledger (cid, month, channel, reserved, spent) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT (cid, month, channel) DO UPDATE SET reserved = reserved + ?4, spent = spent + ?5
             """)
-        statement.bind(1, cid).bind(2, month).bind(3, channel).bind(4, reserved).bind(5, spent)
+        statement.bind(1, cid).bind(2, month).bind(3, channel.rawValue).bind(4, reserved).bind(5, spent)
         try statement.run()
     }
 
-    func channel(cid: Int64) throws -> String {
+    func channel(cid: Int64) throws -> Channel {
         let statement = try db.statement("SELECT channel FROM campaign WHERE cid = ?1")
         statement.bind(1, cid)
         defer { statement.reset() }
         _ = try statement.step()
-        return statement.string(0) ?? "sms"
+        return Channel(rawValue: statement.string(0) ?? "") ?? .sms
     }
 
     /// The campaign's ledger, month by month.
@@ -90,7 +90,7 @@ extension Journal {
     }
 
     /// Spend in one month and channel across campaigns of a scope (for `status`).
-    public func monthSpend(month: Int, channel: String, scope: String) throws(JournalError) -> Money {
+    public func monthSpend(month: Int, channel: Channel, scope: LedgerScope) throws(JournalError) -> Money {
         try read { Money(nanos: try monthSpent(month: month, channel: channel, scope: scope)) }
     }
 }

@@ -1,77 +1,58 @@
 import HeraldCore
 
-/// Counts of a campaign's rows by state and by skip/failure reason.
-public struct CampaignCounts: Sendable {
-    public var byState: [MessageState: Int] = [:]
-    public var byReason: [String: Int] = [:]
-    public var total: Int { byState.values.reduce(0, +) }
-    public subscript(state: MessageState) -> Int { byState[state] ?? 0 }
-    /// Rows that still need a send (or a decision, for in-doubt rows).
-    public var open: Int { self[.pending] + self[.sending] + self[.retry] + self[.inDoubt] }
-}
-
 /// A row in doubt or failed, for `status` to list (no phone number, only the line).
 public struct RowNote: Sendable {
     public let row: Int
     public let state: MessageState
-    public let reason: String?
+    public let reason: Reason?
     public let detail: String?
 }
 
-extension Journal {
-    public func counts(cid: Int64) throws(JournalError) -> CampaignCounts {
-        try read {
-            var counts = CampaignCounts()
-            let byState = try db.statement("SELECT state, count(*) FROM message WHERE cid = ?1 GROUP BY state")
-            byState.bind(1, cid)
-            while try byState.step() {
-                if let state = MessageState(rawValue: byState.int(0)) { counts.byState[state] = byState.int(1) }
-            }
-            byState.reset()
-            let byReason = try db.statement(
-                "SELECT reason, count(*) FROM message WHERE cid = ?1 AND state IN (3, 4) GROUP BY reason")
-            byReason.bind(1, cid)
-            while try byReason.step() { counts.byReason[byReason.string(0) ?? "unknown", default: 0] += byReason.int(1) }
-            byReason.reset()
-            return counts
-        }
-    }
+/// What an estimate needs from the journal to leave out rows already dealt with,
+/// without reading the rows themselves.
+public struct JournalProgress: Sendable {
+    /// Every row at or before this CSV line has been claimed, skipped or is waiting:
+    /// none is still pending. Rows after it are as the import left them.
+    public let handledThrough: Int
+    /// Lines at or before `handledThrough` that are waiting to be sent again, in order.
+    public let waitingLines: [Int]
+    public let counts: CampaignCounts
+}
 
-    /// Up to `limit` rows in the given states, in file order.
-    public func rows(cid: Int64, in states: [MessageState], limit: Int) throws(JournalError) -> [RowNote] {
+extension Journal {
+    /// Up to `limit` rows in one state, in file order. Reads an index for the states
+    /// that hold few rows (sending, in doubt, failed).
+    public func rows(cid: Int64, in state: MessageState, limit: Int) throws(JournalError) -> [RowNote] {
         try read {
-            let list = states.map { String($0.rawValue) }.joined(separator: ",")
             let statement = try db.statement(
-                "SELECT row, state, reason, detail FROM message WHERE cid = ?1 AND state IN (\(list)) ORDER BY row LIMIT ?2")
+                "SELECT row, reason, detail FROM message WHERE cid = ?1 AND state = \(state.sql) ORDER BY row LIMIT ?2")
             statement.bind(1, cid).bind(2, limit)
             var notes: [RowNote] = []
             while try statement.step() {
-                notes.append(RowNote(row: statement.int(0), state: MessageState(rawValue: statement.int(1)) ?? .pending,
-                                     reason: statement.string(2), detail: statement.string(3)))
+                notes.append(RowNote(row: statement.int(0), state: state, reason: statement.string(1).flatMap(Reason.init),
+                                     detail: statement.string(2)))
             }
             statement.reset()
             return notes
         }
     }
-}
 
-extension Journal {
-    /// CSV lines of rows already sent, or possibly sent (in flight or in doubt): an
-    /// estimate leaves them out.
-    public func lines(cid: Int64, in states: [MessageState]) throws(JournalError) -> Set<Int> {
+    /// Where the campaign stands, for an estimate of what is left.
+    public func progress(cid: Int64) throws(JournalError) -> JournalProgress {
         try read {
-            let list = states.map { String($0.rawValue) }.joined(separator: ",")
-            let statement = try db.statement("SELECT row FROM message WHERE cid = ?1 AND state IN (\(list))")
-            statement.bind(1, cid)
-            var lines = Set<Int>()
-            while try statement.step() { lines.insert(statement.int(0)) }
-            statement.reset()
-            return lines
+            let after = try pendingAfter(cid: cid)
+            let waiting = try db.statement(
+                "SELECT row FROM message WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before IS NOT NULL")
+            waiting.bind(1, cid)
+            var lines: [Int] = []
+            while try waiting.step() { lines.append(waiting.int(0)) }
+            waiting.reset()
+            return JournalProgress(handledThrough: after, waitingLines: lines.sorted(), counts: try countsNow(cid: cid))
         }
     }
 
     /// Reserved plus spent by one campaign, and by its scope this month in a channel.
-    public func spendSoFar(cid: Int64, channel: String) throws(JournalError) -> (campaign: Money, month: Money) {
+    public func spendSoFar(cid: Int64, channel: Channel) throws(JournalError) -> (campaign: Money, month: Money) {
         try read {
             let month = BillingMonth.of(milliseconds: now())
             return (Money(nanos: try campaignSpent(cid: cid)),

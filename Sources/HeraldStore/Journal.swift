@@ -7,7 +7,7 @@ import Foundation
 /// serial queue). WAL mode with `synchronous=FULL`: a claim that has committed
 /// survives a power cut, so a row marked `sending` is never silently sent again.
 public final class Journal {
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
 
     public let path: String
     let db: SQLiteDatabase
@@ -52,9 +52,10 @@ public final class Journal {
             }
             try db.execute("PRAGMA journal_mode=WAL")
             try db.execute("PRAGMA synchronous=FULL")
-            try db.execute("PRAGMA foreign_keys=ON")
             try db.execute("PRAGMA cache_size=-16384")
+            // Before foreign keys are on: v4 rebuilds the campaign table others refer to.
             if found < Self.schemaVersion { try migrate(from: found) }
+            try db.execute("PRAGMA foreign_keys=ON")
         } catch {
             throw JournalError.from(error, path: path)
         }
@@ -143,6 +144,7 @@ public final class Journal {
                     ALTER TABLE campaign ADD COLUMN scheduled_at INTEGER;
                     """)
             }
+            if version < 4 { try migrateToV4() }
             try db.execute("PRAGMA user_version=\(Self.schemaVersion)")
         }
     }

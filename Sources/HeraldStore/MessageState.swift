@@ -1,4 +1,6 @@
-/// Where one recipient's message stands. Stored as its integer code.
+import HeraldCore
+/// Where one recipient's message stands. Stored as its integer code; SQL takes the
+/// code from here (`\(MessageState.sent.sql)`), never from a literal.
 public enum MessageState: Int, Sendable, CaseIterable, Codable {
     /// Imported, not yet claimed.
     case pending = 0
@@ -12,7 +14,8 @@ public enum MessageState: Int, Sendable, CaseIterable, Codable {
     case skipped = 4
     /// To be sent again at `not_before` after a transient failure or throttling.
     case retry = 5
-    /// Was `sending` when its process died: it may or may not have been delivered.
+    /// An attempt's outcome is unknown (its process died while sending it, or the
+    /// answer was lost) and nothing since proved it delivered or not.
     case inDoubt = 6
 
     public var name: String {
@@ -26,6 +29,46 @@ public enum MessageState: Int, Sendable, CaseIterable, Codable {
         case .inDoubt: "in_doubt"
         }
     }
+
+    /// The code as SQL text, for statements built from the enum.
+    var sql: String { String(rawValue) }
+
+    /// The states whose counters are kept per reason (the others count as one).
+    var countsReasons: Bool { self == .retry || self == .failed || self == .skipped || self == .inDoubt }
+}
+
+/// How a campaign's rows are sent: for real, through the simulator in place of the
+/// campaign's provider (`--simulate`), or validated by the provider without delivery
+/// (`--dry-run`). Each mode keeps its own progress under the same campaign id.
+public enum RunMode: String, Sendable, CaseIterable, Codable {
+    case real
+    case simulation
+    case dryRun = "dry_run"
+}
+
+/// Who holds (or last held) a campaign's lease: a foreground `herald run` / `resume`,
+/// or `herald worker`, which resumes only what a worker was sending.
+public enum Sender: String, Sendable, Codable {
+    case run
+    case worker
+}
+
+/// Why a run ended before every row did.
+public enum StopKind: String, Sendable, Codable {
+    case signal
+    case limit
+    case budget
+    case paused
+    case cancelled
+    case providerRefused = "provider_refused"
+}
+
+/// Which monthly ledger a campaign's spend counts in: simulated and dry-run spend
+/// never eats into a real monthly limit.
+public enum LedgerScope: String, Sendable, Codable {
+    case real
+    case simulated
+    case dryRun = "dry-run"
 }
 
 /// Where a campaign as a whole stands.
@@ -55,4 +98,37 @@ public enum CampaignState: String, Sendable, Codable {
 public enum CampaignControl: String, Sendable {
     case pause
     case cancel
+}
+
+/// A campaign as commands name it: its id, and for a simulation or a dry run the
+/// mode after an `@` (`welcome@simulation`, `welcome@dry-run`). Only the command
+/// line uses this spelling; the journal keeps id and mode in two columns.
+public struct CampaignKey: Sendable, Hashable, CustomStringConvertible {
+    public var id: String
+    public var mode: RunMode
+
+    public init(id: String, mode: RunMode = .real) {
+        self.id = id
+        self.mode = mode
+    }
+
+    public init(parsing text: String) {
+        for (suffix, mode) in [("@simulation", RunMode.simulation), ("@dry-run", .dryRun)] where text.hasSuffix(suffix) {
+            self.init(id: String(text.dropLast(suffix.count)), mode: mode)
+            return
+        }
+        self.init(id: text)
+    }
+
+    public var description: String {
+        switch mode {
+        case .real: id
+        case .simulation: "\(id)@simulation"
+        case .dryRun: "\(id)@dry-run"
+        }
+    }
+}
+
+extension CampaignRecord {
+    public var key: CampaignKey { CampaignKey(id: id, mode: mode) }
 }

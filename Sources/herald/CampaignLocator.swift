@@ -8,8 +8,8 @@ enum CampaignLocator {
     static func file(for argument: String, journalPath: String) throws -> String {
         if FileManager.default.fileExists(atPath: argument) { return argument }
         let journal = try Journal(path: journalPath, create: false)
-        let id = argument.hasSuffix("@simulation") ? String(argument.dropLast("@simulation".count)) : argument
-        guard let record = try journal.campaign(id: argument) ?? journal.campaign(id: id) else {
+        let key = CampaignKey(parsing: argument)
+        guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
             throw JournalError.unknownCampaign(argument, path: journalPath)
         }
         return record.campaignPath

@@ -44,14 +44,15 @@ enum Control {
     static func request(_ control: CampaignControl, campaign: String, journalPath: String) throws -> Bool {
         do {
             let journal = try Journal(path: journalPath, create: false)
-            guard let record = try journal.campaign(id: campaign) else {
+            let key = CampaignKey(parsing: campaign)
+            guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
                 throw JournalError.unknownCampaign(campaign, path: journalPath)
             }
             if record.state == .completed || record.state == .cancelled {
                 print("\(campaign): already \(record.state.rawValue); nothing to \(control.rawValue)")
                 return false
             }
-            _ = try journal.request(control, campaign: campaign)
+            _ = try journal.request(control, campaign: key.id, mode: key.mode)
             return true
         } catch {
             Terminal.error("\(error)")

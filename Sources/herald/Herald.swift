@@ -6,11 +6,12 @@ struct Herald: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Send a personalised message to everyone in a recipient CSV, exactly once.",
         discussion: "Exit codes: 0 done, 1 unexpected error, 3 invalid input, 4 journal unusable, "
-            + "5 campaign busy in another process, 6 rows left in doubt, 7 budget exhausted, 8 paused or cancelled, 9 provider refused the campaign, "
+            + "5 campaign busy in another process, 6 rows left in doubt, 7 budget exhausted, 8 paused or cancelled, 9 provider refused the campaign, 10 counters disagree with rows (doctor), "
             + "130/143 stopped by SIGINT/SIGTERM (resumable), 64 bad command line.",
         subcommands: [
             ValidateCommand.self, EstimateCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self,
             ScheduleCommand.self, WorkerCommand.self, PauseCommand.self, CancelCommand.self, LimitsCommand.self,
+            DoctorCommand.self,
         ]
     )
 }

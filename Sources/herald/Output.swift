@@ -24,7 +24,7 @@ enum Output {
                 + "\(Terminal.format(counts[.sent])) would be sent, \(Terminal.format(counts[.failed])) refused by the provider, "
                 + "\(Terminal.format(counts[.skipped])) skipped; would-be cost $\(summary.spent)")
             for row in summary.failedRows {
-                lines.append("  line \(row.row): \(row.reason ?? "failed"): \(row.detail ?? "")")
+                lines.append("  line \(row.row): \(row.reason?.rawValue ?? "failed"): \(row.detail ?? "")")
             }
             if counts[.failed] > summary.failedRows.count {
                 lines.append("  ... and \(Terminal.format(counts[.failed] - summary.failedRows.count)) more: `herald status \(summary.campaign)`")
@@ -81,8 +81,20 @@ enum Output {
             lines.append("  reasons: " + status.reasons.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
         }
-        if !status.inDoubtRows.isEmpty {
-            lines.append("  in doubt (CSV lines): " + status.inDoubtRows.map(String.init).joined(separator: ", "))
+        if !status.waiting.isEmpty {
+            lines.append("  waiting: " + status.waiting.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
+        }
+        if !status.inDoubt.isEmpty {
+            lines.append("  in doubt: " + status.inDoubtReasons.sorted { $0.key < $1.key }
+                .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
+            for doubt in status.inDoubt.prefix(10) {
+                lines.append("    line \(doubt.row): \(doubt.reason)" + (doubt.detail.map { ": \($0)" } ?? ""))
+            }
+            if status.inDoubt.count > 10 {
+                lines.append("    CSV lines: " + status.inDoubtRows.dropFirst(10).map(String.init).joined(separator: ", ")
+                    + ((status.counts["in_doubt"] ?? 0) > status.inDoubtRows.count ? ", ..." : ""))
+            }
         }
         let spend = status.spend
         var money = "  spend: $\(spend.spent) spent + $\(spend.reserved) reserved"
@@ -106,7 +118,9 @@ enum Output {
         var lines = ["\(estimate.campaign): estimate (offline: nothing sent, nothing written)"]
         var rows = "  rows \(f(estimate.rows)): \(f(estimate.messages)) to send"
         if estimate.duplicates > 0 { rows += ", \(f(estimate.duplicates)) duplicates" }
-        if estimate.alreadySent > 0 { rows += ", \(f(estimate.alreadySent)) already sent" }
+        if estimate.alreadyHandled > 0 {
+            rows += ", \(f(estimate.alreadyHandled)) already handled by the journal (\(f(estimate.alreadySent)) sent or in doubt)"
+        }
         if estimate.overMaxPrice > 0 { rows += ", \(f(estimate.overMaxPrice)) over max_price" }
         let invalid = estimate.invalid.values.reduce(0, +)
         if invalid > 0 {
@@ -114,8 +128,11 @@ enum Output {
                 .map { "\($0.key) \(f($0.value))" }.joined(separator: ", ") + ")"
         }
         lines.append(rows)
-        if estimate.byEncoding.isEmpty {
-            lines.append("  messages: \(f(estimate.messages)) (\(estimate.byCountry.first?.channel ?? "non-SMS"): one unit each, no SMS parts)")
+        if estimate.channel == "sms" {
+            lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
+                .map { " | \($0.key) \(f($0.value.messages)) messages, \(f($0.value.parts)) parts" }.joined())
+        } else if estimate.byEncoding.isEmpty {
+            lines.append("  messages: \(f(estimate.messages)) (\(estimate.channel): one unit each, no SMS parts)")
         } else {
             lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
                 .map { " | \($0.key) \(f($0.value.messages)) messages, \(f($0.value.parts)) parts" }.joined())
@@ -148,7 +165,8 @@ enum Output {
     }
 
     private static func reasons(_ counts: CampaignCounts) -> String {
-        counts.byReason.sorted { $0.key < $1.key }.map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", ")
+        counts.byReason.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key.rawValue) \(Terminal.format($0.value))" }.joined(separator: ", ")
     }
 }
 

@@ -70,13 +70,13 @@ import Testing
     }
 
     @Test(arguments: [
-        (["name": "", "code": "AB1"], SkipReason.missingValue, "name"),
+        (["name": "", "code": "AB1"], Reason.missingValue, "name"),
         (["name": "Adaline", "code": "AB1"], .invalidValue, "name"),
         (["name": "Ada", "code": "ab1"], .invalidValue, "code"),
         (["name": "Ada", "code": "AB1", "points": "1.5"], .invalidValue, "points"),
         (["name": "Ada", "code": "AB1", "vip": "maybe"], .invalidValue, "vip"),
     ])
-    func badValuesNameTheirColumn(row: [String: String], reason: SkipReason, column: String) throws {
+    func badValuesNameTheirColumn(row: [String: String], reason: Reason, column: String) throws {
         guard case .failure(let problem) = try render(row) else {
             Issue.record("expected a problem")
             return

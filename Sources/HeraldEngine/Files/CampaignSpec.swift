@@ -192,14 +192,15 @@ public struct CampaignSpec: Sendable {
         case "simulator": break
         default: throw map.error("kind", "\"\(kind)\" is not a provider (simulator, aws, agile, v5)")
         }
-        try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "throttle_mps", "seed", "outbox",
-                          "spend_limit_after"])
+        try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "lost_answer_rate", "throttle_mps",
+                          "seed", "outbox", "spend_limit_after"])
         var configuration = SimulatorConfiguration()
         if let latency = map.node("latency_ms") {
             configuration.latencyMilliseconds = try parseLatency(latency, map: map)
         }
         configuration.failureRate = try map.double("failure_rate", in: 0...1) ?? 0
         configuration.permanentFailureRate = try map.double("permanent_failure_rate", in: 0...1) ?? 0
+        configuration.lostAnswerRate = try map.double("lost_answer_rate", in: 0...1) ?? 0
         if configuration.failureRate + configuration.permanentFailureRate > 1 {
             throw map.error("failure_rate", "failure_rate + permanent_failure_rate must not exceed 1")
         }

@@ -30,11 +30,7 @@ public struct CampaignRunner: Sendable {
 
     /// The journal key: a simulation of a real provider's campaign keeps its own
     /// progress, so rehearsing never marks real recipients as sent.
-    var journalID: String {
-        if options.dryRun { return "\(plan.spec.id)@dry-run" }
-        if options.simulate, !plan.spec.isSimulated { return "\(plan.spec.id)@simulation" }
-        return plan.spec.id
-    }
+    var key: CampaignKey { CampaignKey(id: plan.spec.id, mode: options.mode(for: plan.spec)) }
 
     /// A dry run is held to MaxPrice only: it reports the would-be cost, it spends nothing.
     var limits: BudgetLimits {
@@ -56,18 +52,19 @@ public struct CampaignRunner: Sendable {
         }
         let recipientsSHA = try FileDigest.sha256(path: plan.spec.recipientsPath)
         var inputs = plan.inputs(recipientsSHA: recipientsSHA)
-        inputs.id = journalID
+        let key = self.key
+        inputs.mode = key.mode
         inputs.ledgerScope = options.ledgerScope(for: plan.spec)
         inputs.limits = limits
+        inputs.sender = options.byWorker ? .worker : .run
         let journal = JournalQueue(try Journal(path: journalPath))
-        if options.dryRun { try await journal.run { [id = inputs.id] in try $0.discardCampaign(id: id) } }
-        if options.mustExist, try await journal.run({ [id = inputs.id] in try $0.campaign(id: id) }) == nil {
-            throw JournalError.unknownCampaign(inputs.id, path: journalPath)
+        if options.dryRun { try await journal.run { try $0.discardCampaign(id: key.id, mode: key.mode) } }
+        if options.mustExist, try await journal.run({ try $0.campaign(id: key.id, mode: key.mode) }) == nil {
+            throw JournalError.unknownCampaign(key.description, path: journalPath)
         }
         let owner = LeaseOwner()
         let spec = plan.spec
         let unpause = options.unpause
-        let byWorker = options.byWorker
         let opening = try await journal.run { [inputs] in
             try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath,
                         unpause: unpause)
@@ -86,7 +83,7 @@ public struct CampaignRunner: Sendable {
             cid = id
             recovered = inDoubt
             if inDoubt > 0 {
-                logger.warning("rows were in flight when the last run died", metadata: ["campaign": "\(inputs.id)", "in_doubt": "\(inDoubt)"])
+                logger.warning("rows were in flight when the last run died", metadata: ["campaign": "\(key)", "in_doubt": "\(inDoubt)"])
             }
         }
         if let at = options.scheduleAt {
@@ -96,7 +93,7 @@ public struct CampaignRunner: Sendable {
             }
             let counts = try await journal.run { try $0.counts(cid: cid) }
             return RunSummary(
-                campaign: inputs.id, state: .scheduled, counts: counts, sentThisRun: 0,
+                campaign: key.description, state: .scheduled, counts: counts, sentThisRun: 0,
                 elapsedSeconds: started.duration(to: .now).seconds, stop: nil, imported: imported,
                 importSeconds: importSeconds, spent: .zero, failedRows: [], dryRun: false,
                 recoveredInDoubt: recovered, resentInDoubt: false)
@@ -107,8 +104,7 @@ public struct CampaignRunner: Sendable {
         do {
             let dedupes = provider.capabilities.honoursIdempotencyKeys
             if resend { _ = try await journal.run { try $0.resendInDoubt(cid: cid, providerDedupes: dedupes) } }
-            let mode = options.dryRun ? "dry-run" : options.simulate ? "simulation" : "real"
-            let rid = try await journal.run { try $0.startRun(cid: cid, mode: mode, owner: owner) }
+            let rid = try await journal.run { try $0.startRun(cid: cid, mode: key.mode, owner: owner) }
             try await journal.run { try $0.setState(cid: cid, .running) }
             if let early = try await waitForStart(cid: cid, owner: owner, journal: journal) {
                 outcome = (0, early)
@@ -119,11 +115,11 @@ public struct CampaignRunner: Sendable {
             let (finalCounts, spent, refused) = try await journal.run { journal in
                 (try journal.counts(cid: cid),
                  try journal.ledger(cid: cid).reduce(Money.zero) { $0 + $1.spent + $1.reserved },
-                 try journal.rows(cid: cid, in: [.failed], limit: 20))
+                 try journal.rows(cid: cid, in: .failed, limit: 20))
             }
             if outcome.stop == .cancelled {
                 // Rows put back by the stop are skipped too.
-                _ = try await journal.run { [id = inputs.id] in try $0.request(.cancel, campaign: id) }
+                _ = try await journal.run { try $0.request(.cancel, campaign: key.id, mode: key.mode) }
             }
             let state: CampaignState
             if outcome.stop == .cancelled {
@@ -139,15 +135,14 @@ public struct CampaignRunner: Sendable {
             }
             let end = outcome
             try await journal.run {
-                var description = Self.describe(end.stop, state: state)
-                if byWorker, case .signal = end.stop { description += " (worker)" }
+                let description = Self.describe(end.stop, state: state)
                 try $0.endRun(rid: rid, outcome: description, sent: end.sent)
-                try $0.setStopReason(cid: cid, end.stop == nil ? nil : description)
+                try $0.setStop(cid: cid, kind: end.stop?.kind, description: end.stop == nil ? nil : description)
                 try $0.release(cid: cid, owner: owner, state: state)
             }
             let elapsed = started.duration(to: .now)
             return RunSummary(
-                campaign: inputs.id, state: state, counts: finalCounts, sentThisRun: outcome.sent,
+                campaign: key.description, state: state, counts: finalCounts, sentThisRun: outcome.sent,
                 elapsedSeconds: elapsed.seconds, stop: outcome.stop, imported: imported, importSeconds: importSeconds,
                 spent: spent, failedRows: refused, dryRun: options.dryRun, recoveredInDoubt: recovered,
                 resentInDoubt: resend)
@@ -187,6 +182,10 @@ public struct CampaignRunner: Sendable {
 
     private func makeProvider() throws -> any MessageProvider {
         if let provider { return provider }
+        if key.mode == .simulation {
+            // A rehearsal of a real provider's campaign: nothing may leave this process.
+            return try SimulatorProvider(configuration: SimulatorConfiguration())
+        }
         // The HTTP client is made on the first request: a provider whose setup fails leaves nothing open.
         let transport = AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight)
         do {
@@ -227,7 +226,7 @@ public struct CampaignRunner: Sendable {
                                 start = entry.bodyEnd
                                 var row = ImportedRow(
                                     row: entry.line, destination: entry.phone?.digits, region: entry.phone?.region,
-                                    body: body, skipReason: entry.problem?.reason.rawValue,
+                                    body: body, skipReason: entry.problem?.reason,
                                     skipDetail: entry.problem?.description)
                                 row.parts = entry.segments.parts
                                 row.cost = entry.cost.nanos

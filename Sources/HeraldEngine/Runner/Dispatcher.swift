@@ -43,13 +43,17 @@ struct Dispatcher: Sendable {
 
     private func deliver(_ claimed: ClaimedMessage) async -> Settlement {
         guard let destination = PhoneNumber(storedDigits: claimed.destination) else {
-            return Settlement(row: claimed.row, state: .failed, reason: "bad_number", detail: "stored number is not valid E.164")
+            return Settlement(row: claimed.row, state: .failed, reason: .badNumber, detail: "stored number is not valid E.164")
                 .settling(claimed)
         }
-        let segments = channel == .sms ? SMSSegments(body: claimed.body) : SMSSegments(encoding: .gsm7, parts: 1, units: 0)
+        // Parts as imported and charged; the content decoded once, in the message.
         let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination, channel: channel,
-                                      body: claimed.body, segments: segments, dryRun: dryRun)
-        await limiter?.acquire(message.segments.parts)
+                                      body: claimed.body, parts: claimed.parts, dryRun: dryRun)
+        guard message.content != nil else {
+            return Settlement(row: claimed.row, state: .failed, reason: .invalidContent,
+                              detail: "the stored \(channel.rawValue) content is not readable JSON").settling(claimed)
+        }
+        await limiter?.acquire(channel == .sms ? message.parts : 1)
         let outcome = await provider.send(message)
         if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
         var random = SystemRandomNumberGenerator()

@@ -4,7 +4,7 @@ import HeraldStore
 
 /// Rows scanned from the CSV, handed from the scanning thread to the journal
 /// thread in one piece: bodies side by side in one buffer.
-final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a time, handed over through BatchChannel
+final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a time, handed over through a HandOff
     struct Entry {
         var line: Int
         var phone: PhoneNumber?

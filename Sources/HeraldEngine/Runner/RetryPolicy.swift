@@ -21,31 +21,31 @@ struct RetryPolicy: Sendable {
         case .accepted(let reference):
             return Settlement(row: row, state: .sent, providerRef: reference)
         case .permanent(let reason):
-            return Settlement(row: row, state: .failed, reason: "rejected", detail: reason)
+            return Settlement(row: row, state: .failed, reason: .rejected, detail: reason)
         case .overMaxPrice(let reason):
-            return Settlement(row: row, state: .skipped, reason: "max_price", detail: reason)
+            return Settlement(row: row, state: .skipped, reason: .maxPrice, detail: reason)
         case .transient(let reason):
             let attempt = attempts + 1
             guard attempt < maxAttempts else {
-                return Settlement(row: row, state: .failed, reason: "transient", detail: "\(reason) (after \(attempt) attempts)")
+                return Settlement(row: row, state: .failed, reason: .transient, detail: "\(reason) (after \(attempt) attempts)")
             }
-            return Settlement(row: row, state: .retry, reason: "transient", detail: reason,
+            return Settlement(row: row, state: .retry, reason: .transient, detail: reason,
                               notBefore: now + backoff(attempt: attempt, random: &random))
         case .throttled(let retryAfter):
             let delay = retryAfter.map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? throttleDelay
-            return Settlement(row: row, state: .retry, reason: "throttled", notBefore: now + delay, countsAttempt: false)
+            return Settlement(row: row, state: .retry, reason: .throttled, notBefore: now + delay, countsAttempt: false)
         case .spendLimit(let reason):
-            return Settlement(row: row, state: .pending, reason: "spend_limit", detail: reason, countsAttempt: false)
+            return Settlement(row: row, state: .pending, reason: .spendLimit, detail: reason, countsAttempt: false)
         case .indeterminate(let reason):
             let attempt = attempts + 1
             guard resendsUnanswered, attempt < maxAttempts else {
-                return Settlement(row: row, state: .inDoubt, reason: "indeterminate", detail: reason)
+                return Settlement(row: row, state: .inDoubt, reason: .lostAnswer, detail: reason)
             }
-            return Settlement(row: row, state: .retry, reason: "indeterminate",
+            return Settlement(row: row, state: .retry, reason: .lostAnswer,
                               detail: "\(reason); sent again with the same idempotency key",
                               notBefore: now + backoff(attempt: attempt, random: &random))
         case .campaignRefused(let reason):
-            return Settlement(row: row, state: .pending, reason: "campaign_refused", detail: reason, countsAttempt: false)
+            return Settlement(row: row, state: .pending, reason: .campaignRefused, detail: reason, countsAttempt: false)
         }
     }
 

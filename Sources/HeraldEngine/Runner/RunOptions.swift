@@ -1,3 +1,5 @@
+import HeraldStore
+
 /// How `herald run` / `herald resume` should behave.
 public struct RunOptions: Sendable {
     /// Refuse to start when any row has a problem, instead of skipping such rows.
@@ -25,8 +27,15 @@ public struct RunOptions: Sendable {
 
     /// Which monthly ledger a run's spend counts in: simulations and dry runs never
     /// share a budget with real sends.
-    public func ledgerScope(for spec: CampaignSpec) -> String {
-        if dryRun { return "dry-run" }
-        return spec.isSimulated || simulate ? "simulated" : "real"
+    public func ledgerScope(for spec: CampaignSpec) -> LedgerScope {
+        if dryRun { return .dryRun }
+        return spec.isSimulated || simulate ? .simulated : .real
+    }
+
+    /// The progress a run continues: a simulation of a real provider's campaign keeps
+    /// its own, so rehearsing never marks real recipients as sent.
+    public func mode(for spec: CampaignSpec) -> RunMode {
+        if dryRun { return .dryRun }
+        return simulate && !spec.isSimulated ? .simulation : .real
     }
 }

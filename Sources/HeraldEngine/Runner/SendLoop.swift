@@ -20,7 +20,7 @@ extension CampaignRunner {
             // About a second's worth of sends claimed at a time, so few rows sit claimed.
             batchSize = min(batchSize, max(spec.maxInFlight, Int(rate.rounded(.up))))
         }
-        let dispatcher = Dispatcher(campaign: journalID, provider: provider, maxInFlight: spec.maxInFlight,
+        let dispatcher = Dispatcher(campaign: key.description, provider: provider, maxInFlight: spec.maxInFlight,
                                     dryRun: options.dryRun,
                                     policy: RetryPolicy(maxAttempts: spec.maxAttempts,
                                                         baseDelay: Int64(spec.initialBackoffMilliseconds),
@@ -42,7 +42,7 @@ extension CampaignRunner {
             guard let limit = options.limit else { return batchSize }
             return max(0, min(batchSize, limit - claimedTotal))
         }
-        let budget = BudgetContext(limits: limits, channel: plan.template.channel.rawValue)
+        let budget = BudgetContext(limits: limits, channel: plan.template.channel)
         let gate = spec.schedule.window.map { UncheckedBox(WindowGate(window: $0)) }
         func step(claim: Int) async throws -> [ClaimedMessage] {
             var settle = unsettled
@@ -91,10 +91,10 @@ extension CampaignRunner {
                 case .failed, .skipped: meter.finished(sent: false)
                 default: break
                 }
-                if result.reason == "spend_limit", stopReason == nil {
+                if result.reason == .spendLimit, stopReason == nil {
                     stopReason = .budget(.provider, result.detail)
                 }
-                if result.reason == "campaign_refused", stopReason == nil {
+                if result.reason == .campaignRefused, stopReason == nil {
                     stopReason = .providerRefused(result.detail ?? "")
                 }
             }

@@ -1,3 +1,4 @@
+import HeraldStore
 import HeraldCore
 import Synchronization
 
@@ -15,6 +16,18 @@ public enum StopReason: Sendable, Equatable {
     case cancelled
     /// The provider refused the campaign as a whole (credentials, origination identity).
     case providerRefused(String)
+
+    /// The kind the journal records (a worker resumes only what a signal stopped).
+    public var kind: StopKind {
+        switch self {
+        case .signal: .signal
+        case .limit: .limit
+        case .budget: .budget
+        case .paused: .paused
+        case .cancelled: .cancelled
+        case .providerRefused: .providerRefused
+        }
+    }
 }
 
 /// Set from outside a run (a signal handler) to ask it to stop: no new claims,

@@ -14,14 +14,14 @@ struct AWSRequests {
         case .sms:
             return .success(("SendTextMessage", textMessage(message)))
         case .mms:
-            guard let content = ContentJSON.decode(MMSContent.self, from: message.body.utf8) else { return unreadable(message) }
+            guard case .mms(let content) = message.content else { return unreadable(message) }
             var object = head(message, identity: configuration.originationIdentity)
             object.set("MessageBody", content.body)
             object["MediaUrls"] = .array(content.mediaURLs.map(JSONValue.string))
             common(&object, message, price: "MaxPrice")
             return .success(("SendMediaMessage", object.text))
         case .voice:
-            guard let content = ContentJSON.decode(VoiceContent.self, from: message.body.utf8) else { return unreadable(message) }
+            guard case .voice(let content) = message.content else { return unreadable(message) }
             var object = head(message, identity: configuration.originationIdentity)
             object.set("MessageBody", content.body)
             object.set("MessageBodyTextType", content.textType)
@@ -29,7 +29,7 @@ struct AWSRequests {
             common(&object, message, price: "MaxPricePerMinute")
             return .success(("SendVoiceMessage", object.text))
         case .rcs:
-            guard let content = ContentJSON.decode(RCSContent.self, from: message.body.utf8) else { return unreadable(message) }
+            guard case .rcs(let content) = message.content else { return unreadable(message) }
             var object = head(message, identity: configuration.originationIdentity)
             object["RcsMessageContent"] = .object(rcsContent(content))
             if content.fallbackSMS != nil || content.fallbackMMS != nil {
@@ -43,7 +43,7 @@ struct AWSRequests {
             common(&object, message, price: "MaxPrice")
             return .success(("SendRcsMessage", object.text))
         case .notifyText, .notifyVoice:
-            guard let content = ContentJSON.decode(NotifyContent.self, from: message.body.utf8) else { return unreadable(message) }
+            guard case .notify(let content) = message.content else { return unreadable(message) }
             var object = JSONObject()
             object.set("NotifyConfigurationId", configuration.notifyConfigurationID)
             object.set("DestinationPhoneNumber", message.destination.e164)

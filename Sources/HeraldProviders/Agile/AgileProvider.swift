@@ -36,7 +36,7 @@ public final class AgileProvider: MessageProvider {
     }
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
-        guard let content = ContentJSON.decode(RCSContent.self, from: message.body.utf8) else {
+        guard case .rcs(let content) = message.content else {
             return .permanent(reason: "invalid_content: stored RCS content is not readable")
         }
         do {

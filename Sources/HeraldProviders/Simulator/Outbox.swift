@@ -51,7 +51,8 @@ final class Outbox: @unchecked Sendable {
         if message.channel == .sms {
             line += ",\"body\":"
             JSONEscape.appendQuoted(message.body, to: &line)
-            line += ",\"parts\":\(message.segments.parts),\"encoding\":\"\(message.segments.encoding.rawValue)\"}\n"
+            // Parts as herald charged them; the encoding as a handset would see it.
+            line += ",\"parts\":\(message.parts),\"encoding\":\"\(SMSSegments(body: message.body).encoding.rawValue)\"}\n"
         } else {
             // The rendered content is JSON already (written by herald at import).
             line += ",\"channel\":\"\(message.channel.rawValue)\",\"content\":\(message.body)}\n"

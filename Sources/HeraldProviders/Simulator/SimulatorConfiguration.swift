@@ -6,6 +6,9 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var failureRate: Double = 0
     /// Share of sends answered with a permanent failure (0...1).
     public var permanentFailureRate: Double = 0
+    /// Share of sends delivered whose answer is then lost (a connection closed after
+    /// the request arrived): herald cannot know they were delivered (0...1).
+    public var lostAnswerRate: Double = 0
     /// Messages per second accepted before answering "throttled"; nil for no throttle.
     public var throttleMessagesPerSecond: Double?
     /// Seed of the random draws, so a run can be repeated.

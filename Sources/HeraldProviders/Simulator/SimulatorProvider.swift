@@ -60,13 +60,12 @@ public final class SimulatorProvider: MessageProvider {
             guard state.tokens >= 1 else { return .throttled(retryAfter: nil) }
             state.tokens -= 1
         }
-        if outbox != nil, state.delivered.contains(message.idempotencyKey) { return .accepted(providerRef: reference) }
         let draw = state.random.unit()
-        if draw < configuration.permanentFailureRate {
+        // A server error can meet a request whether or not its key was seen before.
+        if draw < configuration.failureRate { return .transient(reason: "simulated transient failure") }
+        if outbox != nil, state.delivered.contains(message.idempotencyKey) { return .accepted(providerRef: reference) }
+        if draw < configuration.failureRate + configuration.permanentFailureRate {
             return .permanent(reason: "simulated permanent failure: destination rejected")
-        }
-        if draw < configuration.permanentFailureRate + configuration.failureRate {
-            return .transient(reason: "simulated transient failure")
         }
         if message.dryRun { return .accepted(providerRef: "dry-run") }
         if let limit = configuration.spendLimitAfter, state.deliveries >= limit {
@@ -81,6 +80,9 @@ public final class SimulatorProvider: MessageProvider {
             state.delivered.insert(message.idempotencyKey)
         }
         state.deliveries += 1
+        if configuration.lostAnswerRate > 0, state.random.unit() < configuration.lostAnswerRate {
+            return .indeterminate(reason: "simulated lost answer: connection closed after the request was delivered")
+        }
         return .accepted(providerRef: reference)
     }
 

@@ -1,0 +1,243 @@
+import HeraldCore
+
+/// Counts of a campaign's rows by state, and by reason where the reason matters.
+public struct CampaignCounts: Sendable, Equatable {
+    public var byState: [MessageState: Int] = [:]
+    /// Skipped and failed rows by reason.
+    public var byReason: [Reason: Int] = [:]
+    /// In-doubt rows by why they are in doubt (`interrupted`, `lost_answer`).
+    public var inDoubtByReason: [Reason: Int] = [:]
+    /// Rows waiting to be sent again, by why (`window`, `throttled`, `transient`...).
+    public var waitingByReason: [Reason: Int] = [:]
+    public var total: Int { byState.values.reduce(0, +) }
+    public subscript(state: MessageState) -> Int { byState[state] ?? 0 }
+    /// Rows that still need a send (or a decision, for in-doubt rows).
+    public var open: Int { self[.pending] + self[.sending] + self[.retry] + self[.inDoubt] }
+
+    public init() {}
+
+    mutating func add(state: MessageState, reason code: String, count: Int) {
+        guard count != 0 else { return }
+        byState[state, default: 0] += count
+        guard let reason = Reason(rawValue: code) else { return }
+        switch state {
+        case .failed, .skipped: byReason[reason, default: 0] += count
+        case .inDoubt: inDoubtByReason[reason, default: 0] += count
+        case .retry: waitingByReason[reason, default: 0] += count
+        default: break
+        }
+    }
+
+    /// Only non-zero entries, so that two counts compare equal whatever zeros they hold.
+    var normalised: CampaignCounts {
+        var copy = self
+        copy.byState = byState.filter { $0.value != 0 }
+        copy.byReason = byReason.filter { $0.value != 0 }
+        copy.inDoubtByReason = inDoubtByReason.filter { $0.value != 0 }
+        copy.waitingByReason = waitingByReason.filter { $0.value != 0 }
+        return copy
+    }
+}
+
+/// A counter: a state, and for the states counted per reason, the reason's code.
+struct TallyKey: Hashable {
+    let state: MessageState
+    let reason: String
+
+    init(_ state: MessageState, _ reason: Reason? = nil) {
+        self.init(state, code: reason?.rawValue)
+    }
+
+    init(_ state: MessageState, code: String?) {
+        self.state = state
+        self.reason = state.countsReasons ? (code ?? "") : ""
+    }
+}
+
+/// The counter changes one transaction makes, written just before it commits, so
+/// counters and rows change together or not at all.
+struct TallyChanges {
+    private(set) var deltas: [TallyKey: Int] = [:]
+
+    mutating func add(_ key: TallyKey, _ count: Int = 1) {
+        deltas[key, default: 0] += count
+    }
+
+    mutating func move(from: TallyKey, to: TallyKey, _ count: Int = 1) {
+        guard from != to, count != 0 else { return }
+        add(from, -count)
+        add(to, count)
+    }
+
+    var isEmpty: Bool { deltas.values.allSatisfy { $0 == 0 } }
+}
+
+/// Where the counters disagree with the rows (`herald doctor`).
+public struct CounterDrift: Sendable, CustomStringConvertible {
+    public let what: String
+    public let counted: Int64
+    public let fromRows: Int64
+
+    public var description: String { "\(what): counters say \(counted), the rows say \(fromRows)" }
+}
+
+extension Journal {
+    static let tallyUpsert =
+        "INSERT INTO tally (cid, state, reason, n) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cid, state, reason) DO UPDATE SET n = n + ?4"
+
+    func apply(_ changes: TallyChanges, cid: Int64) throws {
+        guard !changes.isEmpty else { return }
+        let upsert = try db.statement(Self.tallyUpsert)
+        for (key, count) in changes.deltas where count != 0 {
+            upsert.bind(1, cid).bind(2, key.state.rawValue).bind(3, key.reason).bind(4, count)
+            try upsert.run()
+        }
+    }
+
+    /// The campaign's counters for one state, by reason code.
+    func tally(cid: Int64, state: MessageState) throws -> [(code: String, count: Int)] {
+        let statement = try db.statement("SELECT reason, n FROM tally WHERE cid = ?1 AND state = ?2 AND n != 0")
+        statement.bind(1, cid).bind(2, state.rawValue)
+        var rows: [(String, Int)] = []
+        while try statement.step() { rows.append((statement.string(0) ?? "", statement.int(1))) }
+        statement.reset()
+        return rows
+    }
+
+    /// Counts from the counters: constant time, whatever the number of rows.
+    public func counts(cid: Int64) throws(JournalError) -> CampaignCounts {
+        try read { try countsNow(cid: cid) }
+    }
+
+    func countsNow(cid: Int64) throws -> CampaignCounts {
+        let statement = try db.statement("SELECT state, reason, n FROM tally WHERE cid = ?1")
+        statement.bind(1, cid)
+        var counts = CampaignCounts()
+        while try statement.step() {
+            guard let state = MessageState(rawValue: statement.int(0)) else { continue }
+            counts.add(state: state, reason: statement.string(1) ?? "", count: statement.int(2))
+        }
+        statement.reset()
+        return counts
+    }
+
+    /// Counts recomputed from the rows themselves (a full scan: for checks only).
+    public func recount(cid: Int64) throws(JournalError) -> CampaignCounts {
+        try read {
+            var counts = CampaignCounts()
+            for (key, count) in try rowTally(cid: cid) { counts.add(state: key.state, reason: key.reason, count: count) }
+            return counts
+        }
+    }
+
+    private func rowTally(cid: Int64) throws -> [TallyKey: Int] {
+        let statement = try db.statement("SELECT state, reason, count(*) FROM message WHERE cid = ?1 GROUP BY state, reason")
+        statement.bind(1, cid)
+        var tally: [TallyKey: Int] = [:]
+        while try statement.step() {
+            guard let state = MessageState(rawValue: statement.int(0)) else { continue }
+            tally[TallyKey(state, code: statement.string(1)), default: 0] += statement.int(2)
+        }
+        statement.reset()
+        return tally
+    }
+
+    /// Compares every counter with the rows: counts by state and reason, the ledger's
+    /// reservations, and where pending rows start. Empty when all agree.
+    public func checkCounters(cid: Int64) throws(JournalError) -> [CounterDrift] {
+        try read {
+            var drift: [CounterDrift] = []
+            let counted = try countsNow(cid: cid).normalised
+            var fromRows = CampaignCounts()
+            for (key, count) in try rowTally(cid: cid) { fromRows.add(state: key.state, reason: key.reason, count: count) }
+            fromRows = fromRows.normalised
+            for state in MessageState.allCases where counted[state] != fromRows[state] {
+                drift.append(CounterDrift(what: "rows \(state.name)", counted: Int64(counted[state]), fromRows: Int64(fromRows[state])))
+            }
+            let pairs: [(String, [Reason: Int], [Reason: Int])] = [
+                ("skipped or failed", counted.byReason, fromRows.byReason),
+                ("in doubt", counted.inDoubtByReason, fromRows.inDoubtByReason),
+                ("waiting", counted.waitingByReason, fromRows.waitingByReason),
+            ]
+            for (label, a, b) in pairs {
+                for reason in Set(a.keys).union(b.keys).sorted(by: { $0.rawValue < $1.rawValue }) where a[reason] != b[reason] {
+                    drift.append(CounterDrift(what: "\(label) for \(reason.rawValue)", counted: Int64(a[reason] ?? 0),
+                                              fromRows: Int64(b[reason] ?? 0)))
+                }
+            }
+            let reserved = try db.statement("SELECT coalesce(sum(reserved), 0) FROM ledger WHERE cid = ?1")
+            reserved.bind(1, cid)
+            _ = try reserved.step()
+            let ledgerReserved = reserved.int64(0)
+            reserved.reset()
+            let held = try db.statement(
+                """
+                SELECT coalesce(sum(cost), 0) FROM message
+                WHERE cid = ?1 AND state IN (\(MessageState.sending.sql), \(MessageState.inDoubt.sql)) AND spend_month IS NOT NULL
+                """)
+            held.bind(1, cid)
+            _ = try held.step()
+            let rowsReserved = held.int64(0)
+            held.reset()
+            if ledgerReserved != rowsReserved {
+                drift.append(CounterDrift(what: "reserved nano-USD", counted: ledgerReserved, fromRows: rowsReserved))
+            }
+            let after = try pendingAfter(cid: cid)
+            let early = try db.statement(
+                "SELECT count(*) FROM message WHERE cid = ?1 AND row <= ?2 AND state = \(MessageState.pending.sql)")
+            early.bind(1, cid).bind(2, after)
+            _ = try early.step()
+            let missed = early.int64(0)
+            early.reset()
+            if missed != 0 {
+                drift.append(CounterDrift(what: "pending rows before line \(after + 1) (where claims start)", counted: 0, fromRows: missed))
+            }
+            return drift
+        }
+    }
+
+    /// Rebuilds the counters from the rows (after `checkCounters` found drift).
+    public func repairCounters(cid: Int64) throws(JournalError) {
+        try write {
+            let tally = try rowTally(cid: cid)
+            let clear = try db.statement("DELETE FROM tally WHERE cid = ?1")
+            clear.bind(1, cid)
+            try clear.run()
+            var changes = TallyChanges()
+            for (key, count) in tally { changes.add(key, count) }
+            try apply(changes, cid: cid)
+            let first = try db.statement(
+                "SELECT row FROM message WHERE cid = ?1 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT 1")
+            first.bind(1, cid)
+            let after = try first.step() ? first.int(0) - 1 : Int.max
+            first.reset()
+            let fix = try db.statement("UPDATE campaign SET pending_after = min(pending_after, ?2) WHERE cid = ?1")
+            fix.bind(1, cid).bind(2, after)
+            try fix.run()
+        }
+    }
+
+    func pendingAfter(cid: Int64) throws -> Int {
+        let statement = try db.statement("SELECT pending_after FROM campaign WHERE cid = ?1")
+        statement.bind(1, cid)
+        defer { statement.reset() }
+        _ = try statement.step()
+        return statement.int(0)
+    }
+
+    /// Deletes a campaign's rows and their counters.
+    func deleteRows(cid: Int64) throws {
+        for sql in ["DELETE FROM message WHERE cid = ?1", "DELETE FROM tally WHERE cid = ?1",
+                    "UPDATE campaign SET pending_after = 0 WHERE cid = ?1"] {
+            let statement = try db.statement(sql)
+            statement.bind(1, cid)
+            try statement.run()
+        }
+    }
+}
+
+extension TallyChanges {
+    mutating func merge(_ other: TallyChanges) {
+        for (key, count) in other.deltas { add(key, count) }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import HeraldEngine
+import HeraldStore
+
+/// `herald doctor ID`: recounts a campaign's rows and compares them with the counters
+/// that `status`, `resume` and the worker read, so drift never goes unnoticed.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check a campaign's counters against its rows (a full scan); --repair rebuilds them.",
+        discussion: "Exit 0 when counters and rows agree (or were repaired), 10 when they disagree.")
+
+    @Argument(help: "Campaign id (ID@simulation or ID@dry-run for a rehearsal's progress).")
+    var campaign: String
+
+    @Flag(help: "Rebuild the counters from the rows when they disagree.")
+    var repair = false
+
+    @OptionGroup var journal: JournalOptions
+
+    func run() async throws {
+        do {
+            let journal = try Journal(path: journal.path, create: false)
+            let key = CampaignKey(parsing: campaign)
+            guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
+                throw JournalError.unknownCampaign(campaign, path: journal.path)
+            }
+            let drift = try journal.checkCounters(cid: record.cid)
+            if drift.isEmpty {
+                let counts = try journal.counts(cid: record.cid)
+                print("\(record.name): counters match the rows (\(Terminal.format(counts.total)) rows)")
+                return
+            }
+            for item in drift { print("\(record.name): \(item)") }
+            guard repair else {
+                Terminal.error("counters disagree with the rows; `herald doctor \(record.name) --repair` rebuilds them")
+                throw ExitCode(ExitStatus.counterDrift.rawValue)
+            }
+            try journal.repairCounters(cid: record.cid)
+            let left = try journal.checkCounters(cid: record.cid)
+            guard left.isEmpty else {
+                for item in left { Terminal.error("after repair: \(item)") }
+                throw ExitCode(ExitStatus.counterDrift.rawValue)
+            }
+            print("\(record.name): counters rebuilt from the rows")
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}
