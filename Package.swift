@@ -88,6 +88,9 @@ let package = Package(
             ],
             exclude: ["Fixtures"]  // read from the source tree by path
         ),
-        .testTarget(name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore", "HeraldTestSupport"]),
+        .testTarget(
+            name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore", "HeraldTestSupport"],
+            exclude: ["Fixtures"]  // read from the source tree by path
+        ),
     ]
 )

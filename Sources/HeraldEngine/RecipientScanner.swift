@@ -44,7 +44,7 @@ final class RecipientScanner: @unchecked Sendable {
         let header = reader.header
         guard let phone = header.firstIndex(of: plan.spec.phoneColumn) else {
             throw InputError(file: path, line: reader.headerLine,
-                             "no column \"\(plan.spec.phoneColumn)\" for phone numbers (columns: \(header.joined(separator: ", "))); set phone_column in the campaign")
+                             "no column \(plan.spec.phoneColumn.quoted) for phone numbers (columns: \(Self.list(header))); set phone_column in the campaign")
         }
         phoneColumn = phone
         do {
@@ -55,13 +55,18 @@ final class RecipientScanner: @unchecked Sendable {
         if let name = plan.spec.timezoneColumn, plan.spec.schedule.window != nil, plan.spec.schedule.zone == nil {
             guard let column = header.firstIndex(of: name) else {
                 throw InputError(file: path, line: reader.headerLine,
-                                 "no column \"\(name)\" for time zones (columns: \(header.joined(separator: ", "))); fix timezone_column")
+                                 "no column \(name.quoted) for time zones (columns: \(Self.list(header))); fix timezone_column")
             }
             timezoneColumn = column
         } else {
             timezoneColumn = nil
         }
         checkedColumns = [phone] + renderer.columns + (timezoneColumn.map { [$0] } ?? [])
+    }
+
+    /// The header's columns for a message: each quoted, at most ten of them.
+    static func list(_ header: [String]) -> String {
+        header.prefix(10).map(\.quoted).joined(separator: ", ") + (header.count > 10 ? ", and \(header.count - 10) more" : "")
     }
 
     /// Calls `body` with each data row in file order. libcsv parses on a second
@@ -95,8 +100,16 @@ final class RecipientScanner: @unchecked Sendable {
                                      detail: "expected \(reader.header.count) fields as in the header, found \(record.count)")
             return try body(row)
         }
-        for column in checkedColumns where !UTF8Check.isValid(record[column]) {
-            row.problem = RowProblem(reason: .invalidUTF8, column: reader.header[column], detail: "not valid UTF-8 text")
+        for column in checkedColumns {
+            switch UTF8Check.check(record[column]) {
+            case .valid: continue
+            case .invalidUTF8:
+                row.problem = RowProblem(reason: .invalidUTF8, column: reader.header[column], detail: "not valid UTF-8 text")
+            case .controlByte(let byte):
+                row.problem = RowProblem(reason: .invalidValue, column: reader.header[column],
+                                         detail: "holds the control character \(Unicode.Scalar(byte).escaped(asASCII: true)) "
+                                             + "(only tab and line breaks may appear in a field)")
+            }
             return try body(row)
         }
         do {
@@ -137,7 +150,7 @@ final class RecipientScanner: @unchecked Sendable {
             }()
             guard valid else {
                 return RowProblem(reason: .badTimezone, column: plan.spec.timezoneColumn,
-                                  detail: "\"\(name.clipped)\" is not an IANA time zone such as Europe/London")
+                                  detail: "\(name.quoted) is not an IANA time zone such as Europe/London")
             }
             row.timeZones = name
             return nil
@@ -186,18 +199,37 @@ extension CSVError {
     }
 }
 
-/// UTF-8 validation with an ASCII fast path: most recipient data is ASCII.
+/// UTF-8 validation and a control-character check with an ASCII fast path: most
+/// recipient data is ASCII without control characters, checked eight bytes at a time.
 enum UTF8Check {
-    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    enum Verdict: Equatable {
+        case valid
+        case invalidUTF8
+        /// A control character other than tab, CR or LF (a NUL from a binary file, say).
+        case controlByte(UInt8)
+    }
+
+    static func check(_ bytes: UnsafeBufferPointer<UInt8>) -> Verdict {
         var index = 0
         let count = bytes.count
         while index + 8 <= count {
             let word = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
-            if word & 0x8080_8080_8080_8080 != 0 { break }
+            // Stop at a non-ASCII byte, or at a byte below 0x20 or equal to 0x7F.
+            let low = (word &- 0x2020_2020_2020_2020) & ~word
+            let delete = ((word ^ 0x7F7F_7F7F_7F7F_7F7F) &- 0x0101_0101_0101_0101) & ~(word ^ 0x7F7F_7F7F_7F7F_7F7F)
+            if (word | low | delete) & 0x8080_8080_8080_8080 != 0 { break }
             index += 8
         }
-        while index < count, bytes[index] < 0x80 { index += 1 }
-        if index == count { return true }
-        return String(validating: UnsafeBufferPointer(rebasing: bytes[index...]), as: UTF8.self) != nil
+        var ascii = true
+        for byte in UnsafeBufferPointer(rebasing: bytes[index...]) {
+            if byte < 0x20 || byte == 0x7F {
+                if byte != 0x09, byte != 0x0A, byte != 0x0D { return .controlByte(byte) }
+            } else if byte >= 0x80 {
+                ascii = false
+            }
+        }
+        if ascii { return .valid }
+        return String(validating: UnsafeBufferPointer(rebasing: bytes[index...]), as: UTF8.self) != nil ? .valid : .invalidUTF8
     }
+
 }

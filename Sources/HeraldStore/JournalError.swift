@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// Why the journal cannot be used. The description says what to do.
 public struct JournalError: Error, Sendable, CustomStringConvertible {
     enum Kind: Sendable {
@@ -75,7 +77,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case .missing:
             return "\(path): no journal here yet; run a campaign first or pass --journal."
         case .leased(let campaign, let pid, let host):
-            return "campaign \"\(campaign)\" is being sent by another herald (pid \(pid) on \(host)); wait for it or stop it first."
+            return "campaign \(campaign.quoted) is being sent by another herald (pid \(pid) on \(host)); wait for it or stop it first."
         case .inputsChanged(let campaign, let file, let changed):
             return "\(changed): the \(file) changed since campaign \"\(campaign)\" started sending; restore the original file or run it as a campaign with a new id."
         case .controlled(let campaign, let control):
@@ -83,7 +85,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
                 ? "campaign \"\(campaign)\" was cancelled; it sends nothing more (run it under a new id to send again)."
                 : "campaign \"\(campaign)\" is paused; `herald resume \(campaign)` continues it."
         case .unknownCampaign(let id):
-            return "\(path): no campaign \"\(id)\" in this journal."
+            return "\(path): no campaign \(id.quoted) in this journal."
         case .sqlite(let error):
             return "\(path): \(error)"
         }

@@ -119,7 +119,9 @@ enum Output {
         var rows = "  rows \(f(estimate.rows)): \(f(estimate.messages)) to send"
         if estimate.duplicates > 0 { rows += ", \(f(estimate.duplicates)) duplicates" }
         if estimate.alreadyHandled > 0 {
-            rows += ", \(f(estimate.alreadyHandled)) already handled by the journal (\(f(estimate.alreadySent)) sent or in doubt)"
+            let other = estimate.alreadyHandled - estimate.alreadySent
+            rows += ", \(f(estimate.alreadySent)) already sent or in doubt"
+                + (other > 0 ? ", \(f(other)) already failed or skipped by the journal" : "")
         }
         if estimate.overMaxPrice > 0 { rows += ", \(f(estimate.overMaxPrice)) over max_price" }
         let invalid = estimate.invalid.values.reduce(0, +)

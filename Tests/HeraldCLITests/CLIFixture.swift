@@ -60,7 +60,7 @@ struct CLIFixture {
             lines.append("\(record.id) \(record.state) \(record.totalRows) \(record.templateSHA) \(record.recipientsSHA)")
             let counts = try journal.counts(cid: record.cid)
             lines.append(MessageState.allCases.map { "\($0.name)=\(counts[$0])" }.joined(separator: " "))
-            lines.append(counts.byReason.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            lines.append(counts.byReason.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " "))
         }
         return lines.joined(separator: "\n")
     }

@@ -84,7 +84,7 @@ import Testing
 
     func message(_ digits: UInt64 = 447700900123, dryRun: Bool = false) -> OutboundMessage {
         OutboundMessage(campaign: "spring", row: 7, destination: PhoneNumber(digits: digits, region: "GB"),
-                        body: "Hi \"Ada\", code AB12", segments: SMSSegments(body: "Hi"), dryRun: dryRun)
+                        body: "Hi \"Ada\", code AB12", parts: 1, dryRun: dryRun)
     }
 
     /// Recomputes the signature from the bytes the server received.
@@ -314,8 +314,8 @@ import Testing
         let summary = try await runner(fixture, server: server).run()
         #expect(summary.counts[.sent] == 3 && summary.counts[.skipped] == 1 && summary.counts[.failed] == 0)
         let journal = try Journal(path: fixture.journalPath)
-        let skipped = try journal.rows(cid: journal.campaign(id: "test-campaign")!.cid, in: [.skipped], limit: 5)
-        #expect(skipped.first?.reason == "max_price" && skipped.first?.detail == "ValidationException: PRICE_OVER_THRESHOLD: over MaxPrice")
+        let skipped = try journal.rows(cid: journal.campaign(id: "test-campaign")!.cid, in: .skipped, limit: 5)
+        #expect(skipped.first?.reason == .maxPrice && skipped.first?.detail == "ValidationException: PRICE_OVER_THRESHOLD: over MaxPrice")
         try await server.shutdown()
     }
 

@@ -193,8 +193,8 @@ import Testing
         let summary = try await runner(fixture).run()
         #expect(summary.counts[.sent] == 1 && summary.counts[.skipped] == 1)
         let journal = try Journal(path: fixture.journalPath)
-        let skipped = try journal.rows(cid: journal.campaign(id: "test-campaign")!.cid, in: [.skipped], limit: 5)
-        #expect(skipped.first?.reason == "invalid_content")
+        let skipped = try journal.rows(cid: journal.campaign(id: "test-campaign")!.cid, in: .skipped, limit: 5)
+        #expect(skipped.first?.reason == .invalidContent)
         #expect(skipped.first?.detail == "rcs.suggestions[0].text: 30 characters; agile allows at most 25")
         try await server.shutdown()
     }

@@ -43,7 +43,7 @@ import Testing
             rows: 3, budget: "{max_price: 0.05}",
             extraRows: "+1 202 555 0100,Ada,AB12,1\n+44 7700 900500,\(long),AB12,\(String(repeating: "9", count: 18))\n")
         let summary = try await fixture.runner().run()
-        #expect(summary.counts.byReason["no_price"] == 1)
+        #expect(summary.counts.byReason[.noPrice] == 1)
         #expect(summary.counts[.sent] == 4)
         #expect(summary.spent == Money("0.16"))
     }
@@ -57,7 +57,7 @@ import Testing
         try "country,channel,price\nGB,sms,0.04\n".write(toFile: fixture.folder.appendingPathComponent("prices.csv").path,
                                                           atomically: true, encoding: .utf8)
         let summary = try await fixture.runner().run()
-        #expect(summary.counts.byReason == ["max_price": 3], "2-part messages cost $0.08 > max_price $0.04")
+        #expect(summary.counts.byReason == [.maxPrice: 3], "2-part messages cost $0.08 > max_price $0.04")
         #expect(summary.state == .completed)
     }
 
@@ -92,7 +92,7 @@ import Testing
         #expect(again.counts.total == 20 && again.imported == 20)
         let journal = try Journal(path: fixture.journalPath)
         #expect(try journal.campaign(id: "test-campaign") == nil)
-        #expect(try journal.monthSpend(month: BillingMonth.of(milliseconds: journal.now()), channel: "sms", scope: "simulated") == .zero)
+        #expect(try journal.monthSpend(month: BillingMonth.of(milliseconds: journal.now()), channel: .sms, scope: .simulated) == .zero)
     }
 
     @Test func estimateTotalsMatchThePerRecipientFileAndRun() async throws {

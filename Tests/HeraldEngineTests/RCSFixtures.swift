@@ -54,7 +54,7 @@ enum RCSFixtures {
     static func message(_ content: some Encodable, channel: Channel = .rcs, row: Int = 7, digits: UInt64 = 447700900123,
                         dryRun: Bool = false) -> OutboundMessage {
         OutboundMessage(campaign: "spring", row: row, destination: PhoneNumber(digits: digits, region: "GB"), channel: channel,
-                        body: json(content), segments: SMSSegments(encoding: .gsm7, parts: 1, units: 0), dryRun: dryRun)
+                        body: json(content), parts: 1, dryRun: dryRun)
     }
 
     /// An RCS template for whole-campaign tests (columns phone,name,code,points).

@@ -27,7 +27,7 @@ import Testing
         let summary = try await runner.run()
         #expect(summary.counts[.sent] == 5, "the UTC+2 recipients are inside their window")
         #expect(summary.counts[.retry] == 5, "the UTC ones wait, they are not skipped")
-        #expect(summary.counts.byReason == ["bad_timezone": 1])
+        #expect(summary.counts.byReason == [.badTimezone: 1])
         let outbox = try fixture.outbox()
         #expect(Set(outbox.map(\.destination)) == Set((0..<10).filter { $0 % 2 == 1 }.map { "+44 7700 \(900000 + $0)".filter { $0 != " " } }))
         let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "test-campaign")[0]

@@ -155,7 +155,7 @@ import Testing
         let summary = try await runner(fixture).run()
         #expect(summary.counts[.sent] == 10 && summary.counts[.failed] == 1 && summary.counts[.inDoubt] == 1)
         let journal = try Journal(path: fixture.journalPath)
-        let failed = try journal.rows(cid: journal.campaign(id: "test-campaign")!.cid, in: [.failed], limit: 5)
+        let failed = try journal.rows(cid: journal.campaign(id: "test-campaign")!.cid, in: .failed, limit: 5)
         #expect(failed.first?.row == 4, "CSV line 4 holds the third recipient")
         #expect(failed.first?.detail == "HTTP 400: choices.1.url: 'url' is not a valid URI")
         let queued = server.requests.filter { ($0.json["destination"] as? String).map { !["447700900002", "447700900005"].contains($0) } ?? false }

@@ -8,7 +8,7 @@ import Testing
     static let dollar: Int64 = 1_000_000_000
 
     /// A journal with one campaign whose rows cost `costs` (nano-dollars) in order.
-    func campaign(_ journal: Journal, id: String = "spring", costs: [Int64], scope: String = "real",
+    func campaign(_ journal: Journal, id: String = "spring", costs: [Int64], scope: LedgerScope = .real,
                   owner: LeaseOwner = LeaseOwner()) throws -> Int64 {
         var campaign = inputs
         campaign.id = id
@@ -32,7 +32,7 @@ import Testing
 
     func limits(campaign: String? = nil, monthly: String? = nil, maxPrice: String? = nil) -> BudgetContext {
         BudgetContext(limits: BudgetLimits(maxPrice: maxPrice.flatMap(Money.init), campaignLimit: campaign.flatMap(Money.init),
-                                           monthlyLimit: monthly.flatMap(Money.init)), channel: "sms")
+                                           monthlyLimit: monthly.flatMap(Money.init)), channel: .sms)
     }
 
     func spent(_ journal: Journal, _ cid: Int64) throws -> (reserved: Int64, spent: Int64) {
@@ -88,7 +88,7 @@ import Testing
         #expect(result.claimed.map(\.row) == [2, 4], "a price equal to MaxPrice is sent")
         #expect(result.overMaxPrice == 1)
         let counts = try journal.counts(cid: cid)
-        #expect(counts[.skipped] == 1 && counts.byReason == ["max_price": 1])
+        #expect(counts[.skipped] == 1 && counts.byReason == [.maxPrice: 1])
     }
 
     @Test func failureReleasesAndInDoubtStaysCounted() throws {
@@ -99,8 +99,8 @@ import Testing
         var cursor = ClaimCursor()
         let claimed = try journal.step(cid: cid, owner: owner, settle: [], claim: 3, cursor: &cursor, budget: limits(campaign: "10")).claimed
         let outcomes = [
-            Settlement(row: claimed[0].row, state: .failed, reason: "rejected").settling(claimed[0]),
-            Settlement(row: claimed[1].row, state: .retry, reason: "throttled", notBefore: 0, countsAttempt: false).settling(claimed[1]),
+            Settlement(row: claimed[0].row, state: .failed, reason: .rejected).settling(claimed[0]),
+            Settlement(row: claimed[1].row, state: .retry, reason: .throttled, notBefore: 0, countsAttempt: false).settling(claimed[1]),
         ]
         _ = try journal.step(cid: cid, owner: owner, settle: outcomes, claim: 0, cursor: &cursor, budget: limits(campaign: "10"))
         #expect(try spent(journal, cid) == (Self.dollar, 0), "only the row still in flight stays reserved")
@@ -123,7 +123,7 @@ import Testing
         let owner = LeaseOwner()
         let a = try campaign(journal, id: "a", costs: Array(repeating: Self.dollar, count: 3), owner: owner)
         let b = try campaign(journal, id: "b", costs: Array(repeating: Self.dollar, count: 3), owner: owner)
-        let sim = try campaign(journal, id: "sim", costs: Array(repeating: Self.dollar, count: 3), scope: "simulated", owner: owner)
+        let sim = try campaign(journal, id: "sim", costs: Array(repeating: Self.dollar, count: 3), scope: .simulated, owner: owner)
         var cursorA = ClaimCursor(), cursorB = ClaimCursor(), cursorSim = ClaimCursor()
         let monthly = limits(monthly: "4.00")
         #expect(try journal.step(cid: a, owner: owner, settle: [], claim: 3, cursor: &cursorA, budget: monthly).claimed.count == 3)
@@ -162,7 +162,7 @@ import Testing
             return try await group.reduce(0, +)
         }
         #expect(claimed == 250, "exactly $25.00 of $0.10 messages")
-        #expect(try setup.monthSpend(month: BillingMonth.of(milliseconds: setup.now()), channel: "sms", scope: "real")
+        #expect(try setup.monthSpend(month: BillingMonth.of(milliseconds: setup.now()), channel: .sms, scope: .real)
                 == Money("25.00"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import Testing
 @testable import HeraldStore
 
@@ -6,7 +7,7 @@ func temporaryJournalPath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("herald-journal-\(UUID().uuidString)/journal.sqlite").path
 }
 
-let inputs = CampaignInputs(id: "spring", campaignPath: "/c.yaml", templateSHA: "t1", recipientsSHA: "r1", channel: "sms")
+let inputs = CampaignInputs(id: "spring", campaignPath: "/c.yaml", templateSHA: "t1", recipientsSHA: "r1", channel: .sms)
 
 /// Imports rows 2...count+1 (CSV lines) with numbers from `numbers`, nil for a skipped row.
 @discardableResult
@@ -17,7 +18,7 @@ func importRows(_ journal: Journal, cid: Int64, numbers: [UInt64?]) throws -> In
     try body.withUnsafeMutableBufferPointer { buffer in
         for (index, number) in numbers.enumerated() {
             try writer.add(ImportedRow(row: index + 2, destination: number, region: "GB", body: UnsafeBufferPointer(buffer),
-                                       skipReason: number == nil ? "bad_number" : nil, skipDetail: nil))
+                                       skipReason: number == nil ? .badNumber : nil, skipDetail: nil))
         }
     }
     return try writer.finish()
@@ -46,7 +47,7 @@ func cid(of opening: CampaignOpening) -> Int64 {
         let counts = try journal.counts(cid: cid)
         #expect(counts[.pending] == 3)
         #expect(counts[.skipped] == 2)
-        #expect(counts.byReason == ["bad_number": 1, "duplicate": 1])
+        #expect(counts.byReason == [.badNumber: 1, .duplicate: 1])
         try journal.release(cid: cid, owner: owner, state: .ready)
         guard case .ready(_, let inDoubt) = try open(journal) else {
             Issue.record("an imported campaign opens ready")
@@ -68,8 +69,8 @@ func cid(of opening: CampaignOpening) -> Int64 {
         #expect(batch[0].body == "hello")
         let settled = [
             Settlement(row: 2, state: .sent, providerRef: "m-2"),
-            Settlement(row: 3, state: .failed, reason: "rejected", detail: "opted out"),
-            Settlement(row: 4, state: .retry, reason: "throttled", notBefore: 0, countsAttempt: false),
+            Settlement(row: 3, state: .failed, reason: .rejected, detail: "opted out"),
+            Settlement(row: 4, state: .retry, reason: .throttled, notBefore: 0, countsAttempt: false),
         ]
         let next = try journal.step(cid: cid, owner: first, settle: settled, claim: 2, cursor: &cursor).claimed
         #expect(next.map(\.row) == [4, 6], "a due retry comes before pending rows")
@@ -85,7 +86,7 @@ func cid(of opening: CampaignOpening) -> Int64 {
         #expect(inDoubt == 3)
         counts = try journal.counts(cid: cid)
         #expect(counts[.inDoubt] == 3 && counts[.sending] == 0)
-        #expect(try journal.rows(cid: cid, in: [.inDoubt], limit: 10).map(\.row) == [4, 5, 6])
+        #expect(try journal.rows(cid: cid, in: .inDoubt, limit: 10).map(\.row) == [4, 5, 6])
         #expect(try journal.resendInDoubt(cid: cid, providerDedupes: true) == 3)
         counts = try journal.counts(cid: cid)
         #expect(counts[.retry] == 3 && counts[.inDoubt] == 0)

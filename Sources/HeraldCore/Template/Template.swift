@@ -74,7 +74,7 @@ public struct BindingError: Error, Sendable, CustomStringConvertible {
     public let columns: [String]
 
     public var description: String {
-        let names = missingVariables.map { "\"\($0)\"" }.joined(separator: ", ")
+        let names = missingVariables.map { $0.quoted }.joined(separator: ", ")
         let noun = missingVariables.count == 1 ? "variable" : "variables"
         return "required template \(noun) \(names) \(missingVariables.count == 1 ? "is" : "are") not a column (columns: \(columns.joined(separator: ", ")))"
     }

@@ -19,7 +19,7 @@ enum ValueChecker {
     private static func checkInteger(_ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec) -> Result<Checked, RowProblem> {
         let text = String(decoding: raw, as: UTF8.self).trimmingSpaces
         guard let value = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text) else {
-            return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\"\(text.clipped)\" is not an integer"))
+            return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(text.quoted) is not an integer"))
         }
         let canonical = String(value)
         return canonical.utf8.elementsEqual(raw) ? .success(.asIs) : .success(.replaced(Array(canonical.utf8)))
@@ -31,7 +31,7 @@ enum ValueChecker {
         case "true", "yes", "1": return .success(.replaced(Array("true".utf8)))
         case "false", "no", "0": return .success(.replaced(Array("false".utf8)))
         default:
-            return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\"\(text.clipped)\" is not a boolean (true/false, yes/no, 1/0)"))
+            return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(text.quoted) is not a boolean (true/false, yes/no, 1/0)"))
         }
     }
 
@@ -48,7 +48,7 @@ enum ValueChecker {
         if let pattern {
             let text = String(decoding: raw, as: UTF8.self)
             guard pattern.matches(text) else {
-                return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\"\(text.clipped)\" does not match pattern \(pattern.source)"))
+                return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(text.quoted) does not match pattern \(pattern.source)"))
             }
         }
         return .success(.asIs)
@@ -64,6 +64,4 @@ extension String {
         return String(view)
     }
 
-    /// At most 40 characters, for quoting a value in a message.
-    public var clipped: String { count > 40 ? prefix(40) + "…" : self }
 }

@@ -72,7 +72,7 @@ public struct CampaignSpec: Sendable {
                           "budget", "provider", "rate", "retry", "schedule"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
-            throw top.error("id", "\"\(id)\" must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
+            throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         func resolve(_ relative: String) -> String {
@@ -86,7 +86,7 @@ public struct CampaignSpec: Sendable {
         if let country = try top.string("default_country") {
             let upper = country.uppercased()
             guard upper.count == 2, upper.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-                throw top.error("default_country", "\"\(country)\" is not an ISO 3166 alpha-2 code such as GB or US")
+                throw top.error("default_country", "\(country.quoted) is not an ISO 3166 alpha-2 code such as GB or US")
             }
             spec.defaultCountry = upper
         }
@@ -145,7 +145,7 @@ public struct CampaignSpec: Sendable {
                 days = []
                 for item in items {
                     guard let name = item.string, let day = SendWindow.Weekday(rawValue: name.lowercased()) else {
-                        throw window.error("days", "\"\(item.string ?? "?")\" is not a day (sun, mon, tue, wed, thu, fri, sat)")
+                        throw window.error("days", "\((item.string ?? "?").quoted) is not a day (sun, mon, tue, wed, thu, fri, sat)")
                     }
                     days.insert(day)
                 }
@@ -157,7 +157,7 @@ public struct CampaignSpec: Sendable {
         }
         if let zone = try map.string("timezone"), zone != "recipient" {
             guard TimeZone(identifier: zone) != nil else {
-                throw map.error("timezone", "\"\(zone)\" is neither recipient nor an IANA time zone such as Europe/London")
+                throw map.error("timezone", "\(zone.quoted) is neither recipient nor an IANA time zone such as Europe/London")
             }
             schedule.zone = zone
         }
@@ -190,7 +190,7 @@ public struct CampaignSpec: Sendable {
         case "agile": return .agile(try parseAgile(map))
         case "v5": return .v5(try parseV5(map))
         case "simulator": break
-        default: throw map.error("kind", "\"\(kind)\" is not a provider (simulator, aws, agile, v5)")
+        default: throw map.error("kind", "\(kind.quoted) is not a provider (simulator, aws, agile, v5)")
         }
         try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "lost_answer_rate", "throttle_mps",
                           "seed", "outbox", "spend_limit_after"])
@@ -218,10 +218,12 @@ public struct CampaignSpec: Sendable {
                           "ttl_seconds", "keyword", "protect_configuration_id", "message_feedback_enabled", "context",
                           "notify_configuration_id", "voice_id", "fallback_origination_identity"])
         var aws = AWSConfiguration()
-        aws.region = try map.string("region")
-        aws.endpoint = try map.string("endpoint")
-        aws.originationIdentity = try map.string("origination_identity")
-        aws.configurationSet = try map.string("configuration_set")
+        aws.region = try setting(map, "region", allowed: "a-z0-9-", max: 32,
+                                 shape: { $0.split(separator: "-").count >= 3 && $0.last!.isNumber }, example: "eu-west-1")
+        aws.endpoint = try httpURL(map, "endpoint")
+        // Shapes from the service model (pinpoint-sms-voice-v2), checked before anything is sent.
+        aws.originationIdentity = try setting(map, "origination_identity", allowed: "A-Za-z0-9_:/+-", max: 256)
+        aws.configurationSet = try setting(map, "configuration_set", allowed: "A-Za-z0-9_:/-", max: 256)
         if let type = try map.string("message_type") {
             guard type == "TRANSACTIONAL" || type == "PROMOTIONAL" else {
                 throw map.error("message_type", "must be TRANSACTIONAL or PROMOTIONAL")
@@ -229,12 +231,12 @@ public struct CampaignSpec: Sendable {
             aws.messageType = type
         }
         aws.ttlSeconds = try map.int("ttl_seconds", in: 5...259_200)
-        aws.keyword = try map.string("keyword")
-        aws.protectConfigurationID = try map.string("protect_configuration_id")
+        aws.keyword = try setting(map, "keyword", allowed: nil, max: 30)
+        aws.protectConfigurationID = try setting(map, "protect_configuration_id", allowed: "A-Za-z0-9_:/-", max: 256)
         aws.messageFeedbackEnabled = try map.bool("message_feedback_enabled")
-        aws.notifyConfigurationID = try map.string("notify_configuration_id")
-        aws.voiceID = try map.string("voice_id")?.uppercased()
-        aws.fallbackOriginationIdentity = try map.string("fallback_origination_identity")
+        aws.notifyConfigurationID = try setting(map, "notify_configuration_id", allowed: "A-Za-z0-9_:/-", max: 256)
+        aws.voiceID = try setting(map, "voice_id", allowed: "A-Za-z", max: 32)?.uppercased()
+        aws.fallbackOriginationIdentity = try setting(map, "fallback_origination_identity", allowed: "A-Za-z0-9_:/+-", max: 256)
         if let context = try map.map("context") {
             guard context.keys.count <= 4 else {
                 throw map.error("context", "at most 4 entries: AWS takes 5 and herald puts the campaign id in \"campaign\"")
@@ -256,7 +258,7 @@ public struct CampaignSpec: Sendable {
             throw InputError(file: map.file, line: map.line, "missing required key \"provider.agent_id\" (the Agile RCS agent)")
         }
         agile.agentID = agent
-        agile.fallbackSender = try map.string("fallback_sender")
+        agile.fallbackSender = try setting(map, "fallback_sender", allowed: nil, max: 64)
         if let whatsapp = try map.map("fallback_whatsapp") {
             try whatsapp.onlyKeys(["phone_number_id", "template_id"])
             guard let phone = try whatsapp.int("phone_number_id", in: 1...Int.max),
@@ -282,8 +284,11 @@ public struct CampaignSpec: Sendable {
             throw InputError(file: map.file, line: map.line, "missing required key \"provider.endpoint\" (the /v5/messages API's base URL)")
         }
         v5.endpoint = endpoint
-        v5.source = try map.requiredString("source")
-        v5.fallbackSender = try map.string("fallback_sender")
+        guard let source = try setting(map, "source", allowed: nil, max: 64) else {
+            throw InputError(file: map.file, line: map.line, "missing required key \"provider.source\" (the RCS sender)")
+        }
+        v5.source = source
+        v5.fallbackSender = try setting(map, "fallback_sender", allowed: nil, max: 64)
         if let sender = v5.fallbackSender, sender.count > 50 { throw map.error("fallback_sender", "at most 50 characters") }
         v5.callbackURL = try httpURL(map, "callback_url")
         return v5
@@ -293,18 +298,44 @@ public struct CampaignSpec: Sendable {
     private static func date(_ map: YAMLMap, _ key: String) throws(InputError) -> Date? {
         if let text = try map.string(key) {
             guard let date = ISO8601DateFormatter().date(from: text) else {
-                throw map.error(key, "\"\(text)\" is not an ISO 8601 time such as 2026-12-01T09:00:00Z")
+                throw map.error(key, "\(text.quoted) is not an ISO 8601 time such as 2026-12-01T09:00:00Z")
             }
             return date
         }
         return map.node(key)?.timestamp
     }
 
+    /// A provider setting checked for its shape when the campaign loads: not empty, at
+    /// most `max` characters, no control characters or surrounding spaces, only the
+    /// `allowed` characters (a character-class body such as `A-Za-z0-9_-`) when given.
+    private static func setting(_ map: YAMLMap, _ key: String, allowed: String?, max: Int,
+                                shape: ((String) -> Bool)? = nil, example: String? = nil) throws(InputError) -> String? {
+        guard let text = try map.string(key) else { return nil }
+        let problem: String?
+        if text.isEmpty {
+            problem = "must not be empty"
+        } else if text.count > max {
+            problem = "\(text.quoted) is longer than \(max) characters"
+        } else if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            problem = "\(text.quoted) holds a control character (a line break?)"
+        } else if text.first!.isWhitespace || text.last!.isWhitespace {
+            problem = "\(text.quoted) starts or ends with a space"
+        } else if let allowed, text.range(of: "^[\(allowed)]+$", options: .regularExpression) == nil {
+            problem = "\(text.quoted) may hold only \(allowed)"
+        } else if let shape, !shape(text) {
+            problem = "\(text.quoted) is not of the form \(example ?? "expected")"
+        } else {
+            problem = nil
+        }
+        if let problem { throw map.error(key, problem) }
+        return text
+    }
+
     /// An http(s) URL without a trailing slash.
     private static func httpURL(_ map: YAMLMap, _ key: String) throws(InputError) -> String? {
         guard var text = try map.string(key) else { return nil }
         guard let url = URL(string: text), url.host != nil, url.scheme == "https" || url.scheme == "http" else {
-            throw map.error(key, "\"\(text)\" is not an http(s) URL")
+            throw map.error(key, "\(text.quoted) is not an http(s) URL")
         }
         while text.hasSuffix("/") { text.removeLast() }
         return text

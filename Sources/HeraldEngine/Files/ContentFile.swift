@@ -117,7 +117,7 @@ enum ContentFile {
         return try list.map { (item: YAMLMap) throws(InputError) -> RCSSuggestion in
             let typeName = try item.requiredString("type")
             guard let type = RCSSuggestion.Kind(rawValue: typeName) else {
-                throw item.error("type", "\"\(typeName)\" is not a suggestion type (\(RCSSuggestion.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw item.error("type", "\(typeName.quoted) is not a suggestion type (\(RCSSuggestion.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             try item.onlyKeys(RCSSuggestion.allowedKeys(type))
             for key in RCSSuggestion.requiredKeys(type) where item.node(key) == nil {

@@ -14,7 +14,7 @@ public enum TemplateFile {
         let top = try YAMLMap.load(file: path, text: text)
         let channelName = try top.string("channel") ?? "sms"
         guard let channel = Channel(rawValue: channelName) else {
-            throw top.error("channel", "\"\(channelName)\" is not a channel (\(Channel.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw top.error("channel", "\(channelName.quoted) is not a channel (\(Channel.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         try top.onlyKeys(["id", "channel", "variables"] + ContentFile.keys(channel))
         let id = try top.requiredString("id")
@@ -45,7 +45,7 @@ public enum TemplateFile {
         try map.onlyKeys(["type", "required", "default", "max_length", "pattern"])
         let typeName = try map.string("type") ?? "string"
         guard let type = VariableType(rawValue: typeName) else {
-            throw map.error("type", "\"\(typeName)\" is not a variable type (string, integer, boolean)")
+            throw map.error("type", "\(typeName.quoted) is not a variable type (string, integer, boolean)")
         }
         return VariableSpec(
             name: name, type: type, required: try map.bool("required") ?? false,

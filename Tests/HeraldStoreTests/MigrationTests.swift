@@ -1,0 +1,74 @@
+import Foundation
+import HeraldCore
+import Testing
+@testable import HeraldStore
+
+/// A v3 journal written by the v3 release (Tests/HeraldCLITests/Fixtures/journal-v3)
+/// opens, migrates to v4 in place and keeps every row, reason and amount.
+@Suite struct MigrationTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../HeraldCLITests/Fixtures/journal-v3/journal.sqlite").standardizedFileURL.path
+
+    func copyOfFixture() throws -> String {
+        let path = temporaryJournalPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.fixture, toPath: path)
+        return path
+    }
+
+    func version(_ path: String) throws -> Int {
+        let db = try SQLiteDatabase(path: path, readOnly: true)
+        let statement = try db.statement("PRAGMA user_version")
+        _ = try statement.step()
+        defer { statement.reset() }
+        return statement.int(0)
+    }
+
+    @Test func v3JournalMigratesWithModesReasonsAndCounters() throws {
+        let path = try copyOfFixture()
+        #expect(try version(path) == 3)
+        let journal = try Journal(path: path)
+        #expect(try version(path) == 4)
+        let records = try journal.campaigns()
+        #expect(Set(records.map(\.name)) == ["v3", "v3@dry-run", "v3-aws", "v3-aws@simulation"])
+        for record in records {
+            #expect(try journal.checkCounters(cid: record.cid).isEmpty, "\(record.name)")
+            #expect(record.stopKind == (record.mode == .dryRun ? nil : .limit), "\(record.name)")
+            #expect(record.sender == .run)
+        }
+        let aws = try #require(try journal.campaign(id: "v3-aws"))
+        #expect(aws.mode == .real && aws.channel == .sms && aws.ledgerScope == .real)
+        let counts = try journal.counts(cid: aws.cid)
+        #expect(counts[.inDoubt] == 7 && counts[.sent] == 13 && counts[.pending] == 21)
+        #expect(counts.inDoubtByReason == [.lostAnswer: 7], "v3's `indeterminate` is now lost_answer")
+        let simulation = try #require(try journal.campaign(id: "v3-aws", mode: .simulation))
+        #expect(simulation.ledgerScope == .simulated)
+        let dryRun = try #require(try journal.campaign(id: "v3", mode: .dryRun))
+        #expect(try journal.counts(cid: dryRun.cid).byReason[.transient] == 5)
+        // Claims start at the first pending row, not at line 2.
+        let v3 = try #require(try journal.campaign(id: "v3"))
+        var cursor = ClaimCursor()
+        let owner = LeaseOwner()
+        guard case .ready = try journal.open(
+            CampaignInputs(id: "v3", campaignPath: v3.campaignPath, templateSHA: v3.templateSHA, recipientsSHA: v3.recipientsSHA,
+                           channel: .sms, ledgerScope: .simulated), owner: owner, recipientsPath: "r", templatePath: "t")
+        else {
+            Issue.record("the migrated campaign opens ready")
+            return
+        }
+        let claimed = try journal.step(cid: v3.cid, owner: owner, settle: [], claim: 100, cursor: &cursor).claimed
+        #expect(claimed.count == 28, "27 pending and 1 due retry")
+        #expect(try journal.checkCounters(cid: v3.cid).isEmpty)
+    }
+
+    @Test func aJournalNewerThanTheBinaryIsLeftUntouched() throws {
+        let path = try copyOfFixture()
+        do {
+            let db = try SQLiteDatabase(path: path, readOnly: false)
+            try db.execute("PRAGMA user_version=\(Journal.schemaVersion + 1)")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: JournalError.self) { try Journal(path: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+}
