@@ -152,7 +152,11 @@ extension Journal {
 
         /// Budget decision for the next row; admits it into the running totals.
         mutating func decide(cost: Int64) -> BudgetDecision {
-            guard let budget else { return .admit }
+            guard let budget else {
+                // No limits to apply; the reservation is still recorded, as every claim's is.
+                reserved += cost
+                return .admit
+            }
             let decision = budget.limits.decide(
                 cost: Money(nanos: cost), campaignSpent: Money(nanos: campaignSpent), monthSpent: Money(nanos: monthSpent))
             if decision == .admit {

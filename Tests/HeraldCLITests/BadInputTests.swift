@@ -131,6 +131,28 @@ import Testing
         }, status: 3, message: "recipients.csv:3: rcs.suggestions[0].text: 31 characters; simulator allows at most 25"),
         Case(name: "unknown campaign id", setUp: { _ in ["resume", "no-such-campaign"] },
              status: 3, message: "no campaign \"no-such-campaign\""),
+        Case(name: "a 5,000-character id is quoted short", setUp: { _ in ["status", String(repeating: "x", count: 5000)] },
+             status: 3, message: "no campaign \"" + String(repeating: "x", count: 80) + "…\" in this journal"),
+        Case(name: "AWS region with a line break", setUp: { f in
+            _ = try f.campaign("bad", provider: "{kind: aws, region: \"us-east-1\\nx\", origination_identity: \"+12025550100\"}")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
+            return ["validate", "bad.yaml"]
+        }, status: 3, message: "bad.yaml:4: provider.region: \"us-east-1\\nx\" holds a control character"),
+        Case(name: "AWS origination identity with a space", setUp: { f in
+            _ = try f.campaign("bad", provider: "{kind: aws, region: eu-west-1, origination_identity: \"+44 7700 900123\"}")
+            try f.write("recipients.csv", header + "+44 7700 900001,Ada,AB12\n")
+            return ["validate", "bad.yaml"]
+        }, status: 3, message: "provider.origination_identity: \"+44 7700 900123\" may hold only A-Za-z0-9_:/+-"),
+        Case(name: "a NUL byte in a field (validate)", setUp: { f in
+            _ = try f.campaign("bad", csv: "nul.csv")
+            try f.write("nul.csv", bytes: Array((header + "+44 7700 900001,Ada").utf8) + [0] + Array("x,AB12\n".utf8))
+            return ["validate", "bad.yaml"]
+        }, status: 3, message: "nul.csv:2: column \"name\": holds the control character \\0"),
+        Case(name: "a binary header is quoted short", setUp: { f in
+            _ = try f.campaign("bad", csv: "binary.csv")
+            try f.write("binary.csv", bytes: Array("name,".utf8) + (0..<300).map { UInt8(65 + $0 % 26) } + [1, 2] + Array(",code\n".utf8))
+            return ["validate", "bad.yaml"]
+        }, status: 3, message: "no column \"phone\" for phone numbers (columns: \"name\", \"ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
     ]
 
     @Test(arguments: cases)

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldStore
 import HeraldTestSupport
 import Testing
 
@@ -74,6 +75,44 @@ import Testing
         #expect(counts["sent"] == lines.count)
         #expect(counts["skipped"] == 4)
         #expect(counts["sending"] == 0 && counts["in_doubt"] == 0 && counts["pending"] == 0)
+    }
+
+    /// The trial that found the v3 bug: lost answers, server errors and SIGKILLs. A row
+    /// whose answer was lost (or whose process died) is never marked failed later, so
+    /// no delivered row is reported failed and every delivered row ends sent.
+    @Test func sigkillWithLostAnswersAndServerErrorsNeverReportsADeliveredRowFailed() throws {
+        let fixture = try CLIFixture()
+        let rows = CLIFixture.rows(3000)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign(
+            "lossy", provider: "{kind: simulator, latency_ms: \"1-3\", outbox: outbox.jsonl, seed: 5, failure_rate: 0.05, lost_answer_rate: 0.03}",
+            extra: "rate: {max_in_flight: 4}\nretry: {max_attempts: 1}")
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<6 {
+            let process = try HeraldProcess(["run", file], in: fixture.folder)
+            usleep(UInt32.random(in: 80_000...400_000, using: &random))
+            process.signal(SIGKILL)
+            _ = process.wait()
+        }
+        var last: HeraldProcess.Result?
+        for _ in 0..<40 {
+            let result = try HeraldProcess.run(["resume", "lossy"], in: fixture.folder)
+            last = result
+            #expect(result.status == 0 || result.status == 6, "\(result.stdout)\n\(result.stderr)")
+            if result.status == 0 { break }
+        }
+        #expect(last?.status == 0, "in-doubt rows are resent until settled")
+        let lines = try outbox(fixture)
+        #expect(Set(lines.map(\.idempotency_key)).count == lines.count, "each message delivered once")
+        let delivered = Set(lines.map { Int($0.idempotency_key.split(separator: "/").last!)! })
+        let journal = try Journal(path: fixture.path(".herald/journal.sqlite"), create: false)
+        let record = try #require(try journal.campaign(id: "lossy"))
+        let failed = try journal.rows(cid: record.cid, in: .failed, limit: 3000)
+        #expect(!failed.isEmpty, "5% server errors with one attempt fail some rows")
+        #expect(failed.filter { delivered.contains($0.row) }.map(\.row) == [], "rows reported failed were delivered")
+        let counts = try journal.counts(cid: record.cid)
+        #expect(counts[.sent] == lines.count && counts[.inDoubt] == 0)
+        #expect(try journal.checkCounters(cid: record.cid).isEmpty)
     }
 
     @Test func sigintStopsCleanlyAndResumeFinishes() throws {
