@@ -7,6 +7,7 @@
 //   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
 //   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
 //   swift run -c release herald-bench e2e-rcs N       # end to end with an RCS rich-card template
+//   swift run -c release herald-bench resume N        # import N, send half, time a resume's first send and status
 //   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
 //   swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
 //
@@ -167,6 +168,8 @@ if arguments.count >= 3, arguments[1] == "csv" {
     try await estimate(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "e2e-rcs", let rows = Int(arguments[2]) {
     try await endToEnd(rows: rows, budget: false, rcs: true)
+} else if arguments.count >= 3, arguments[1] == "resume", let rows = Int(arguments[2]) {
+    try await resumeBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "aws", let count = Int(arguments[2]) {
     try await awsBench(count: count, inFlight: 64)
 } else if arguments.count >= 3, arguments[1] == "aws-rcs", let count = Int(arguments[2]) {
@@ -175,7 +178,7 @@ if arguments.count >= 3, arguments[1] == "csv" {
     try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
 } else {
     let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("estimate", 1_000_000),
-                ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
+                ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])

@@ -175,39 +175,57 @@ extension Journal {
     private func settle(cid: Int64, _ settlements: [Settlement], channel: Channel, time: Int64,
                         changes: inout TallyChanges) throws -> Int? {
         guard !settlements.isEmpty else { return nil }
-        let inDoubt = MessageState.inDoubt.sql
-        // ?10: a failure that proves nothing, so an earlier doubt stands. ?11: this answer was lost.
-        let update = try db.statement(
+        let sending = MessageState.sending.sql, inDoubt = MessageState.inDoubt.sql
+        // Most answers settle the row as they say (?10 marks one that is itself a lost answer).
+        let plain = try db.statement(
+            """
+            UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = ?6, not_before = ?7,
+                attempts = attempts + ?8, updated_at = ?9, doubt = CASE WHEN ?10 THEN ?4 ELSE doubt END,
+                spend_month = CASE WHEN ?3 IN (\(MessageState.sent.sql), \(inDoubt)) THEN spend_month ELSE NULL END
+            WHERE cid = ?1 AND row = ?2 AND state = \(sending)
+            """)
+        // A failure that proves nothing: an earlier doubt stands, with its reservation.
+        let weak = try db.statement(
             """
             UPDATE message SET
-                state = CASE WHEN ?10 AND doubt IS NOT NULL THEN \(inDoubt) ELSE ?3 END,
-                reason = CASE WHEN ?10 AND doubt IS NOT NULL THEN doubt ELSE ?4 END,
-                detail = CASE WHEN ?10 AND doubt IS NOT NULL
+                state = CASE WHEN doubt IS NOT NULL THEN \(inDoubt) ELSE ?3 END,
+                reason = coalesce(doubt, ?4),
+                detail = CASE WHEN doubt IS NOT NULL
                     THEN 'an earlier attempt may have been delivered (' || doubt || '); then ' || coalesce(?5, ?4) ELSE ?5 END,
-                doubt = CASE WHEN ?11 THEN ?4 ELSE doubt END,
                 provider_ref = ?6, not_before = ?7, attempts = attempts + ?8, updated_at = ?9,
-                spend_month = CASE WHEN ?3 IN (\(MessageState.sent.sql), \(inDoubt)) OR (?10 AND doubt IS NOT NULL)
-                    THEN spend_month ELSE NULL END
-            WHERE cid = ?1 AND row = ?2 AND state = \(MessageState.sending.sql)
+                spend_month = CASE WHEN doubt IS NOT NULL THEN spend_month ELSE NULL END
+            WHERE cid = ?1 AND row = ?2 AND state = \(sending)
             RETURNING state, reason
             """)
         var deltas: [Int: (reserved: Int64, spent: Int64)] = [:]
         var putBack: Int?
-        let sending = TallyKey(.sending)
+        var sent = 0
         for item in settlements {
-            let weakFailure = item.state == .failed && !(item.reason?.provesNotDelivered ?? true)
-            update.bind(1, cid).bind(2, item.row).bind(3, item.state.rawValue).bind(4, item.reason?.rawValue)
-                .bind(5, item.detail).bind(6, item.providerRef).bind(7, item.notBefore)
-                .bind(8, item.countsAttempt ? 1 : 0).bind(9, time).bind(10, weakFailure ? 1 : 0)
-                .bind(11, item.reason?.isDoubt == true ? 1 : 0)
-            guard try update.step() else {
-                update.reset()
-                continue  // not a claimed row: nothing was changed
+            var state = item.state
+            if item.state == .failed, !(item.reason?.provesNotDelivered ?? true) {
+                weak.bind(1, cid).bind(2, item.row).bind(3, item.state.rawValue).bind(4, item.reason?.rawValue)
+                    .bind(5, item.detail).bind(6, item.providerRef).bind(7, item.notBefore)
+                    .bind(8, item.countsAttempt ? 1 : 0).bind(9, time)
+                guard try weak.step() else {
+                    weak.reset()
+                    continue  // not a claimed row: nothing was changed
+                }
+                state = MessageState(rawValue: weak.int(0)) ?? item.state
+                changes.move(from: TallyKey(.sending), to: TallyKey(state, code: weak.string(1)))
+                while try weak.step() {}
+                weak.reset()
+            } else {
+                plain.bind(1, cid).bind(2, item.row).bind(3, item.state.rawValue).bind(4, item.reason?.rawValue)
+                    .bind(5, item.detail).bind(6, item.providerRef).bind(7, item.notBefore)
+                    .bind(8, item.countsAttempt ? 1 : 0).bind(9, time).bind(10, item.reason?.isDoubt == true ? 1 : 0)
+                try plain.run()
+                guard db.changes == 1 else { continue }
+                if state == .sent {
+                    sent += 1
+                } else {
+                    changes.move(from: TallyKey(.sending), to: TallyKey(state, item.reason))
+                }
             }
-            let state = MessageState(rawValue: update.int(0)) ?? item.state
-            changes.move(from: sending, to: TallyKey(state, code: update.string(1)))
-            while try update.step() {}
-            update.reset()
             if state == .pending { putBack = min(putBack ?? item.row, item.row) }
             // In doubt: the reservation stays, the message may have been delivered.
             guard item.cost != 0, state != .inDoubt else { continue }
@@ -218,6 +236,7 @@ extension Journal {
             if state == .sent { delta.spent += item.cost }
             deltas[item.month] = delta
         }
+        changes.move(from: TallyKey(.sending), to: TallyKey(.sent), sent)
         for (month, delta) in deltas {
             try adjustLedger(cid: cid, month: month, channel: channel, reserved: delta.reserved, spent: delta.spent)
         }

@@ -15,6 +15,10 @@ public struct ImportedRow {
     public var cost: Int64 = 0
     /// Time zone(s) of the recipient's send window, comma-separated; nil without a window.
     public var timeZones: String?
+    /// Whether the number may appear on an earlier row (a `DestinationFilter` said so),
+    /// checked exactly when the import finishes; false when it certainly does not. Nil
+    /// lets the writer's own filter decide (on the journal's thread).
+    public var maybeRepeat: Bool?
 
     public init(row: Int, destination: UInt64?, region: String?, body: UnsafeBufferPointer<UInt8>,
                 skipReason: Reason? = nil, skipDetail: String? = nil) {
@@ -37,6 +41,10 @@ public final class ImportWriter {
     private var insert: Statement?
     private var time: Int64
     public private(set) var rows = 0
+    /// Numbers that may repeat an earlier row's, and the last row holding one.
+    private var suspects = Set<UInt64>()
+    private lazy var filter = DestinationFilter(expected: 1 << 20)
+    private var lastSuspect = 0
     /// Counters for the rows of the open batch, written in the batch's transaction.
     private var pendingInBatch = 0
     private var skippedInBatch: [Reason: Int] = [:]
@@ -62,6 +70,10 @@ public final class ImportWriter {
                 insert.bind(3, MessageState.pending.rawValue).bind(6, utf8: row.body).bind(7, nil as String?)
                     .bind(8, nil as String?)
                 pendingInBatch += 1
+                if let destination = row.destination, row.maybeRepeat ?? filter.insert(destination) {
+                    suspects.insert(destination)
+                    lastSuspect = row.row
+                }
             }
             try insert.run()
             rows += 1
@@ -103,6 +115,8 @@ public final class ImportWriter {
 
     /// Commits the last rows, marks every repeat of a destination as a duplicate
     /// (the first valid row for a number is the one sent) and makes the campaign ready.
+    /// Only the numbers the filter flagged are looked at, in the rows up to the last
+    /// flagged one: no sort, and no read at all when no number repeats.
     /// Returns the number of duplicates.
     public func finish() throws(JournalError) -> Int {
         try journal.read {
@@ -113,17 +127,39 @@ public final class ImportWriter {
             inBatch = 0
         }
         return try journal.write {
-            let duplicates = try journal.db.statement(
-                """
-                UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(Reason.duplicate.rawValue)',
-                    detail = 'same number as line ' || first
-                FROM (SELECT row AS r, first_value(row) OVER (PARTITION BY dest ORDER BY row) AS first
-                      FROM message WHERE cid = ?1 AND state = \(MessageState.pending.sql))
-                WHERE cid = ?1 AND row = r AND r != first
-                """)
-            duplicates.bind(1, cid)
-            try duplicates.run()
-            let count = journal.db.changes
+            var count = 0
+            if !suspects.isEmpty {
+                let scan = try journal.db.statement(
+                    """
+                    SELECT row, dest FROM message
+                    WHERE cid = ?1 AND row <= ?2 AND state = \(MessageState.pending.sql) AND dest IS NOT NULL
+                    """)
+                scan.bind(1, cid).bind(2, lastSuspect)
+                var first: [UInt64: Int] = [:]
+                var repeats: [(row: Int, first: Int)] = []
+                while try scan.step() {
+                    let destination = UInt64(bitPattern: scan.int64(1))
+                    guard suspects.contains(destination) else { continue }
+                    let row = scan.int(0)
+                    if let earlier = first[destination] {
+                        repeats.append((row, earlier))
+                    } else {
+                        first[destination] = row
+                    }
+                }
+                scan.reset()
+                let mark = try journal.db.statement(
+                    """
+                    UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(Reason.duplicate.rawValue)',
+                        detail = 'same number as line ' || ?3
+                    WHERE cid = ?1 AND row = ?2
+                    """)
+                for item in repeats {
+                    mark.bind(1, cid).bind(2, item.row).bind(3, item.first)
+                    try mark.run()
+                }
+                count = repeats.count
+            }
             var changes = TallyChanges()
             changes.move(from: TallyKey(.pending), to: TallyKey(.skipped, .duplicate), count)
             try journal.apply(changes, cid: cid)
@@ -131,6 +167,7 @@ public final class ImportWriter {
                 "UPDATE campaign SET state = 'ready', total_rows = ?2, updated_at = ?3 WHERE cid = ?1")
             ready.bind(1, cid).bind(2, rows).bind(3, journal.now())
             try ready.run()
+            suspects = []
             return count
         }
     }

@@ -95,7 +95,10 @@ import Testing
             _ = process.wait()
         }
         var last: HeraldProcess.Result?
-        for _ in 0..<40 {
+        for attempt in 0..<40 {
+            // A new seed for each resume, or the last row in doubt meets the same error each time.
+            let text = try String(contentsOfFile: fixture.path(file), encoding: .utf8)
+            try fixture.write(file, text.replacingOccurrences(of: "seed: \(5 + attempt),", with: "seed: \(6 + attempt),"))
             let result = try HeraldProcess.run(["resume", "lossy"], in: fixture.folder)
             last = result
             #expect(result.status == 0 || result.status == 6, "\(result.stdout)\n\(result.stderr)")

@@ -212,7 +212,7 @@ public struct CampaignRunner: Sendable {
         do {
             let scanner = try RecipientScanner(plan: plan)
             let channel = HandOff<ScannedBatch>(capacity: 4)
-            scanner.produce(into: channel)
+            scanner.produce(into: channel, flagRepeats: true)
             return try await journal.run { journal in
                 let writer = journal.importWriter(cid: cid)
                 defer { journal.endImport() }
@@ -231,6 +231,7 @@ public struct CampaignRunner: Sendable {
                                 row.parts = entry.segments.parts
                                 row.cost = entry.cost.nanos
                                 row.timeZones = entry.timeZones
+                                row.maybeRepeat = entry.maybeRepeat
                                 try writer.add(row)
                             }
                         }

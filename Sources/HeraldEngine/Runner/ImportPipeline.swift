@@ -13,6 +13,8 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var segments: SMSSegments
         var cost: Money
         var timeZones: String?
+        /// The number may repeat an earlier row's (see `DestinationFilter`).
+        var maybeRepeat = false
     }
 
     var entries: [Entry] = []
@@ -27,13 +29,21 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
 extension RecipientScanner {
     /// Scans on a background thread, handing batches of `batchSize` rows to `channel`
     /// (bodies too, unless `keepBodies` is false).
-    func produce(into channel: HandOff<ScannedBatch>, batchSize: Int = 4096, keepBodies: Bool = true) {
+    /// With `flagRepeats`, valid rows whose number may repeat an earlier one are flagged
+    /// here, on the scanning thread, so the journal's thread only writes.
+    func produce(into channel: HandOff<ScannedBatch>, batchSize: Int = 4096, keepBodies: Bool = true,
+                 flagRepeats: Bool = false) {
+        let expected = (try? FileManager.default.attributesOfItem(atPath: plan.spec.recipientsPath)[.size] as? Int) ?? nil
         channel.startProducer { [self] channel in
             var batch = ScannedBatch(capacity: batchSize)
+            var filter = flagRepeats ? DestinationFilter(expected: (expected ?? 0) / 24) : nil
             try scan { row in
                 if keepBodies { batch.bodies.append(contentsOf: row.body) }
+                var repeats = false
+                if row.problem == nil, let phone = row.phone { repeats = filter?.insert(phone.digits) ?? false }
                 batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
-                                           segments: row.segments, cost: row.cost, timeZones: row.timeZones))
+                                           segments: row.segments, cost: row.cost, timeZones: row.timeZones,
+                                           maybeRepeat: repeats))
                 if batch.entries.count == batchSize {
                     guard channel.put(batch) else { throw ProducerCancelled() }
                     batch = ScannedBatch(capacity: batchSize)

@@ -36,10 +36,11 @@ final class Statement {
         return self
     }
 
-    /// Binds UTF-8 bytes as text; SQLite copies them.
+    /// Binds UTF-8 bytes as text without copying them: the bytes must stay valid and
+    /// unchanged until the statement has run (`run()` runs it at once).
     @discardableResult
     func bind(_ index: Int32, utf8 bytes: UnsafeBufferPointer<UInt8>) -> Statement {
-        sqlite3_bind_text(raw, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT)
+        sqlite3_bind_text(raw, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
         return self
     }
 
