@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Release builds skip the run-time exclusivity checks in the hot modules (debug
+// builds and the tests keep them): they cost about a tenth of import and estimate.
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Herald",
     platforms: [.macOS(.v14)],
@@ -20,11 +24,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibCSV", path: "Sources/CLibCSV", providers: [.apt(["libcsv-dev"])]),
-        .target(name: "HeraldCore"),
-        .target(name: "HeraldCSV", dependencies: ["CLibCSV", "HeraldCore"]),
+        .target(name: "HeraldCore", swiftSettings: fast),
+        .target(name: "HeraldCSV", dependencies: ["CLibCSV", "HeraldCore"], swiftSettings: fast),
         .target(
             name: "HeraldStore",
-            dependencies: ["CSQLite", "HeraldCore"]
+            dependencies: ["CSQLite", "HeraldCore"],
+            swiftSettings: fast
         ),
         .target(
             name: "HeraldProviders",
@@ -45,7 +50,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: fast
         ),
         .executableTarget(
             name: "herald",

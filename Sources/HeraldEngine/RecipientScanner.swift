@@ -32,6 +32,8 @@ final class RecipientScanner: @unchecked Sendable {
     private let checkedColumns: [Int]
     /// Zone names from the time zone column already checked, and whether they are valid.
     private var knownZones: [String: Bool] = [:]
+    /// The last region priced and its price for one unit (nil: the book has none).
+    private var lastPrice: (region: String, unit: Money?) = ("", nil)
 
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
@@ -182,10 +184,14 @@ extension RecipientScanner {
             return RowProblem(reason: .invalidContent, detail: issue.description)
         }
         guard let book = plan.priceBook, let phone = row.phone else { return nil }
-        guard let cost = book.cost(region: phone.region, channel: channel, parts: row.segments.parts) else {
+        // Rows of one country tend to come together: the last region's price is kept.
+        if phone.region != lastPrice.region {
+            lastPrice = (phone.region, book.price(region: phone.region, channel: channel))
+        }
+        guard let unit = lastPrice.unit else {
             return RowProblem(reason: .noPrice, detail: "the price book has no \(channel.rawValue) price for \(phone.region) (nor for *)")
         }
-        row.cost = cost
+        row.cost = PriceBook.cost(unit: unit, channel: channel, parts: row.segments.parts)
         return nil
     }
 }

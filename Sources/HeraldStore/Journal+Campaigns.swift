@@ -189,7 +189,7 @@ extension Journal {
     private func recoverInterrupted(cid: Int64, time: Int64) throws -> Int {
         let doubt = try db.statement(
             """
-            UPDATE message SET state = \(MessageState.inDoubt.sql), reason = '\(Reason.interrupted.rawValue)',
+            UPDATE \(MessageState.sending.table) SET state = \(MessageState.inDoubt.sql), reason = '\(Reason.interrupted.rawValue)',
                 doubt = '\(Reason.interrupted.rawValue)',
                 detail = 'was being sent when its process stopped without recording the answer', updated_at = ?2
             WHERE cid = ?1 AND state = \(MessageState.sending.sql)
@@ -241,7 +241,7 @@ extension Journal {
             changes.move(from: TallyKey(.pending, code: code), to: cancelled, count)
         }
         let set = "SET state = \(MessageState.skipped.sql), reason = '\(Reason.cancelled.rawValue)', not_before = NULL, updated_at = ?2"
-        let retries = try db.statement("UPDATE message \(set) WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
+        let retries = try db.statement("UPDATE \(MessageState.retry.table) \(set) WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
         retries.bind(1, cid).bind(2, now())
         try retries.run()
         let pending = try db.statement(
@@ -370,7 +370,7 @@ extension Journal {
             let channel = try channel(cid: cid)
             let sums = try db.statement(
                 """
-                SELECT spend_month, sum(cost) FROM message
+                SELECT spend_month, sum(cost) FROM \(MessageState.inDoubt.table)
                 WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND spend_month IS NOT NULL GROUP BY spend_month
                 """)
             sums.bind(1, cid)
@@ -386,7 +386,8 @@ extension Journal {
             }
             let statement = try db.statement(
                 """
-                UPDATE message SET state = \(MessageState.retry.sql), not_before = 0, spend_month = NULL, updated_at = ?2
+                UPDATE \(MessageState.inDoubt.table) SET state = \(MessageState.retry.sql), not_before = 0, spend_month = NULL,
+                    updated_at = ?2
                 WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql)
                 """)
             statement.bind(1, cid).bind(2, now())

@@ -306,7 +306,7 @@ extension Journal {
     private func claimRetries(_ claim: inout Claim, limit: Int) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, reason FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, reason FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
         select.bind(1, claim.cid).bind(2, claim.time).bind(3, limit)
@@ -381,7 +381,7 @@ extension Journal {
     public func nextRetry(cid: Int64) throws(JournalError) -> Int64? {
         try read {
             let statement = try db.statement(
-                "SELECT min(not_before) FROM message WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
+                "SELECT min(not_before) FROM \(MessageState.retry.table) WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
             statement.bind(1, cid)
             defer { statement.reset() }
             _ = try statement.step()

@@ -41,10 +41,11 @@ public final class ImportWriter {
     private var insert: Statement?
     private var time: Int64
     public private(set) var rows = 0
-    /// Numbers that may repeat an earlier row's, and the last row holding one.
-    private var suspects = Set<UInt64>()
     private lazy var filter = DestinationFilter(expected: 1 << 20)
+    /// The last row whose number may repeat an earlier row's (the numbers themselves go
+    /// to a temporary table, so memory stays flat however many rows repeat).
     private var lastSuspect = 0
+    private var suspect: Statement?
     /// Counters for the rows of the open batch, written in the batch's transaction.
     private var pendingInBatch = 0
     private var skippedInBatch: [Reason: Int] = [:]
@@ -71,7 +72,7 @@ public final class ImportWriter {
                     .bind(8, nil as String?)
                 pendingInBatch += 1
                 if let destination = row.destination, row.maybeRepeat ?? filter.insert(destination) {
-                    suspects.insert(destination)
+                    try noteSuspect(destination)
                     lastSuspect = row.row
                 }
             }
@@ -88,6 +89,16 @@ public final class ImportWriter {
         } catch {
             throw JournalError.from(error, path: journal.path)
         }
+    }
+
+    private func noteSuspect(_ destination: UInt64) throws {
+        if suspect == nil {
+            try journal.db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS import_suspect (dest INTEGER PRIMARY KEY) WITHOUT ROWID; DELETE FROM import_suspect")
+            suspect = try journal.db.preparedOnce("INSERT OR IGNORE INTO import_suspect (dest) VALUES (?1)")
+        }
+        suspect!.bind(1, Int64(bitPattern: destination))
+        try suspect!.run()
     }
 
     /// Adds the open batch's rows to the campaign's counters.
@@ -128,37 +139,22 @@ public final class ImportWriter {
         }
         return try journal.write {
             var count = 0
-            if !suspects.isEmpty {
-                let scan = try journal.db.statement(
-                    """
-                    SELECT row, dest FROM message
-                    WHERE cid = ?1 AND row <= ?2 AND state = \(MessageState.pending.sql) AND dest IS NOT NULL
-                    """)
-                scan.bind(1, cid).bind(2, lastSuspect)
-                var first: [UInt64: Int] = [:]
-                var repeats: [(row: Int, first: Int)] = []
-                while try scan.step() {
-                    let destination = UInt64(bitPattern: scan.int64(1))
-                    guard suspects.contains(destination) else { continue }
-                    let row = scan.int(0)
-                    if let earlier = first[destination] {
-                        repeats.append((row, earlier))
-                    } else {
-                        first[destination] = row
-                    }
-                }
-                scan.reset()
-                let mark = try journal.db.statement(
+            if suspect != nil {
+                // Only rows whose number was flagged are sorted; the first row of a number is sent.
+                let duplicates = try journal.db.statement(
                     """
                     UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(Reason.duplicate.rawValue)',
-                        detail = 'same number as line ' || ?3
-                    WHERE cid = ?1 AND row = ?2
+                        detail = 'same number as line ' || first
+                    FROM (SELECT row AS r, first_value(row) OVER (PARTITION BY dest ORDER BY row) AS first
+                          FROM message WHERE cid = ?1 AND row <= ?2 AND state = \(MessageState.pending.sql)
+                              AND dest IN (SELECT dest FROM temp.import_suspect))
+                    WHERE cid = ?1 AND row = r AND r != first
                     """)
-                for item in repeats {
-                    mark.bind(1, cid).bind(2, item.row).bind(3, item.first)
-                    try mark.run()
-                }
-                count = repeats.count
+                duplicates.bind(1, cid).bind(2, lastSuspect)
+                try duplicates.run()
+                count = journal.db.changes
+                try journal.db.execute("DELETE FROM temp.import_suspect")
+                suspect = nil
             }
             var changes = TallyChanges()
             changes.move(from: TallyKey(.pending), to: TallyKey(.skipped, .duplicate), count)
@@ -167,7 +163,6 @@ public final class ImportWriter {
                 "UPDATE campaign SET state = 'ready', total_rows = ?2, updated_at = ?3 WHERE cid = ?1")
             ready.bind(1, cid).bind(2, rows).bind(3, journal.now())
             try ready.run()
-            suspects = []
             return count
         }
     }
@@ -184,12 +179,16 @@ public final class ImportWriter {
 extension Journal {
     public func importWriter(cid: Int64, batchSize: Int = 20_000) -> ImportWriter {
         // Import writes are redone from scratch after a crash, so they need not
-        // reach the disk before the next batch: NORMAL here, FULL again after.
+        // reach the disk before the next batch: NORMAL here, FULL again after. Rows are
+        // appended in key order, so a small page cache holds the pages they touch; it also
+        // caps the memory of the sort that finds duplicates.
         try? db.execute("PRAGMA synchronous=NORMAL")
+        try? db.execute("PRAGMA cache_size=-\(Self.importCacheKiB)")
         return ImportWriter(journal: self, cid: cid, batchSize: batchSize)
     }
 
     public func endImport() {
         try? db.execute("PRAGMA synchronous=FULL")
+        try? db.execute("PRAGMA cache_size=-\(Self.cacheKiB)")
     }
 }

@@ -25,7 +25,7 @@ extension Journal {
     public func rows(cid: Int64, in state: MessageState, limit: Int) throws(JournalError) -> [RowNote] {
         try read {
             let statement = try db.statement(
-                "SELECT row, reason, detail FROM message WHERE cid = ?1 AND state = \(state.sql) ORDER BY row LIMIT ?2")
+                "SELECT row, reason, detail FROM \(state.table) WHERE cid = ?1 AND state = \(state.sql) ORDER BY row LIMIT ?2")
             statement.bind(1, cid).bind(2, limit)
             var notes: [RowNote] = []
             while try statement.step() {
@@ -42,7 +42,7 @@ extension Journal {
         try read {
             let after = try pendingAfter(cid: cid)
             let waiting = try db.statement(
-                "SELECT row FROM message WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before IS NOT NULL")
+                "SELECT row FROM \(MessageState.retry.table) WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
             waiting.bind(1, cid)
             var lines: [Int] = []
             while try waiting.step() { lines.append(waiting.int(0)) }

@@ -8,6 +8,9 @@ import Foundation
 /// survives a power cut, so a row marked `sending` is never silently sent again.
 public final class Journal {
     public static let schemaVersion = 4
+    /// Page cache sizes (KiB): while sending, and while importing.
+    static let cacheKiB = 16384
+    static let importCacheKiB = 4096
 
     public let path: String
     let db: SQLiteDatabase
@@ -55,7 +58,7 @@ public final class Journal {
             if found == 0 { try db.execute("PRAGMA page_size=8192") }
             try db.execute("PRAGMA journal_mode=WAL")
             try db.execute("PRAGMA synchronous=FULL")
-            try db.execute("PRAGMA cache_size=-16384")
+            try db.execute("PRAGMA cache_size=-\(Self.cacheKiB)")
             // Before foreign keys are on: v4 rebuilds the campaign table others refer to.
             if found < Self.schemaVersion { try migrate(from: found) }
             try db.execute("PRAGMA foreign_keys=ON")

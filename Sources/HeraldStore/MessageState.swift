@@ -33,6 +33,19 @@ public enum MessageState: Int, Sendable, CaseIterable, Codable {
     /// The code as SQL text, for statements built from the enum.
     var sql: String { String(rawValue) }
 
+    /// `message INDEXED BY` the partial index that holds only rows in this state, for
+    /// the states that have one (they hold few rows); the planner would otherwise walk
+    /// the campaign's rows in key order.
+    var table: String {
+        switch self {
+        case .sending: "message INDEXED BY message_sending"
+        case .inDoubt: "message INDEXED BY message_in_doubt"
+        case .failed: "message INDEXED BY message_failed"
+        case .retry: "message INDEXED BY message_retry"
+        case .pending, .sent, .skipped: "message"
+        }
+    }
+
     /// The states whose counters are kept per reason (the others count as one).
     var countsReasons: Bool { self == .retry || self == .failed || self == .skipped || self == .inDoubt }
 }

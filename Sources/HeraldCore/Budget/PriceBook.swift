@@ -25,10 +25,14 @@ public struct PriceBook: Sendable {
     /// What one message costs: unit price times parts for SMS and Notify text,
     /// times one for a message-priced channel.
     public func cost(region: String, channel: Channel, parts: Int) -> Money? {
-        guard let unit = price(region: region, channel: channel) else { return nil }
+        price(region: region, channel: channel).map { Self.cost(unit: $0, channel: channel, parts: parts) }
+    }
+
+    /// What one message costs at a unit price.
+    public static func cost(unit: Money, channel: Channel, parts: Int) -> Money {
         switch channel {
-        case .sms, .notifyText: return unit * parts
-        case .mms, .rcs, .voice, .notifyVoice: return unit
+        case .sms, .notifyText: unit * parts
+        case .mms, .rcs, .voice, .notifyVoice: unit
         }
     }
 }

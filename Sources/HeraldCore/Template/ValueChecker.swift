@@ -17,6 +17,11 @@ enum ValueChecker {
     }
 
     private static func checkInteger(_ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec) -> Result<Checked, RowProblem> {
+        // Most cells are already canonical: 1-18 digits, no sign, no leading zero.
+        if !raw.isEmpty, raw.count <= 18, raw.first != UInt8(ascii: "0") || raw.count == 1,
+           raw.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) {
+            return .success(.asIs)
+        }
         let text = String(decoding: raw, as: UTF8.self).trimmingSpaces
         guard let value = Int64(text.hasPrefix("+") ? String(text.dropFirst()) : text) else {
             return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(text.quoted) is not an integer"))
