@@ -119,7 +119,7 @@ public final class Journal {
                         updated_at INTEGER NOT NULL,
                         PRIMARY KEY (cid, row)
                     ) WITHOUT ROWID;
-                    CREATE INDEX message_retry ON message (cid, not_before) WHERE state = 5;
+                    CREATE INDEX message_retry ON message (cid, not_before) WHERE state = \(MessageState.retry.sql);
                     """)
             }
             if version < 2 {
