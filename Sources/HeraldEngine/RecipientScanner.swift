@@ -32,6 +32,8 @@ final class RecipientScanner: @unchecked Sendable {
     private let checkedColumns: [Int]
     /// Zone names from the time zone column already checked, and whether they are valid.
     private var knownZones: [String: Bool] = [:]
+    /// Leave the content rules to a stage of their own (`checkContent`), for imports.
+    var deferContentRules = false
     /// The last region priced and its price for one unit (nil: the book has none).
     private var lastPrice: (region: String, unit: Money?) = ("", nil)
 
@@ -180,7 +182,9 @@ extension RecipientScanner {
             row.segments = SMSSegments(utf8: row.body)
             let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
             if let problem = SMSLimits.check(row.segments, characters: characters) { return problem }
-        } else if let issue = ContentRules.firstIssue(rendered: row.body, channel: channel, target: plan.spec.provider.target) {
+        } else if !deferContentRules,
+            let issue = ContentRules.firstIssue(rendered: row.body, channel: channel, target: plan.spec.provider.target)
+        {
             return RowProblem(reason: .invalidContent, detail: issue.description)
         }
         guard let book = plan.priceBook, let phone = row.phone else { return nil }

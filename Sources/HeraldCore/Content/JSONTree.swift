@@ -153,14 +153,17 @@ public enum JSONTree: Sendable, Equatable {
         mutating func string() -> String? {
             index += 1
             let start = index
-            // Fast path: no escapes.
+            // Fast path: no escapes; and ASCII, which needs no validation.
+            var ascii = true
             while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                if bytes[index] >= 0x80 { ascii = false }
                 index += 1
             }
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                return ascii ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
             }
             var output = Array(bytes[start..<index])
             while index < bytes.count {

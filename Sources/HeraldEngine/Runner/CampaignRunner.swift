@@ -212,7 +212,17 @@ public struct CampaignRunner: Sendable {
         do {
             let scanner = try RecipientScanner(plan: plan)
             let channel = HandOff<ScannedBatch>(capacity: 4)
-            scanner.produce(into: channel, flagRepeats: true)
+            if plan.template.channel == .sms {
+                scanner.produce(into: channel, flagRepeats: true)
+            } else {
+                // Structured content: scanning and checking the rendered messages run on two threads
+                // (the checker reads only the scanner's immutable plan).
+                scanner.deferContentRules = true
+                let scanned = HandOff<ScannedBatch>(capacity: 4)
+                // Rendered JSON is large: smaller batches keep memory flat.
+                scanner.produce(into: scanned, batchSize: 1024, flagRepeats: true)
+                scanner.checkContent(from: scanned, into: channel)
+            }
             return try await journal.run { journal in
                 let writer = journal.importWriter(cid: cid)
                 defer { journal.endImport() }

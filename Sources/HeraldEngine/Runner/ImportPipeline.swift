@@ -53,3 +53,35 @@ extension RecipientScanner {
         }
     }
 }
+
+extension RecipientScanner {
+    /// The content-rules stage of an import of structured content (RCS, MMS, voice,
+    /// Notify): reading each rendered message back and checking it against the
+    /// provider's rules is the costliest step, so it runs on a thread of its own
+    /// between scanning and the journal. A row gets `invalid_content` exactly as the
+    /// inline check would give it (which comes before pricing).
+    func checkContent(from input: HandOff<ScannedBatch>, into output: HandOff<ScannedBatch>) {
+        let channel = plan.template.channel
+        let target = plan.spec.provider.target
+        output.startProducer { output in
+            defer { input.cancel() }
+            while let batch = try input.take() {
+                batch.bodies.withUnsafeBufferPointer { bodies in
+                    var start = 0
+                    for index in batch.entries.indices {
+                        let end = batch.entries[index].bodyEnd
+                        defer { start = end }
+                        let problem = batch.entries[index].problem
+                        guard problem == nil || problem?.reason == .noPrice else { continue }
+                        let body = UnsafeBufferPointer(rebasing: bodies[start..<end])
+                        if let issue = ContentRules.firstIssue(rendered: body, channel: channel, target: target) {
+                            batch.entries[index].problem = RowProblem(reason: .invalidContent, detail: issue.description)
+                        }
+                    }
+                }
+                guard output.put(batch) else { throw ProducerCancelled() }
+            }
+        }
+    }
+}
+
