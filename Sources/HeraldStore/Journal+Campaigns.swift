@@ -260,11 +260,16 @@ extension Journal {
     }
 
     func controlNow(cid: Int64) throws -> CampaignControl? {
-        let statement = try db.statement("SELECT control FROM campaign WHERE cid = ?1")
+        try campaignValue("control", cid: cid) { $0.string(0).flatMap(CampaignControl.init) }
+    }
+
+    /// One column of a campaign's row.
+    func campaignValue<T>(_ column: String, cid: Int64, _ read: (Statement) -> T) throws -> T {
+        let statement = try db.statement("SELECT \(column) FROM campaign WHERE cid = ?1")
         statement.bind(1, cid)
         defer { statement.reset() }
         _ = try statement.step()
-        return statement.string(0).flatMap(CampaignControl.init)
+        return read(statement)
     }
 
     /// Notes when a worker is to start an imported campaign (release it as `scheduled`).

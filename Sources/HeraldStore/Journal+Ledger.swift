@@ -46,11 +46,7 @@ extension Journal {
     }
 
     func ledgerScope(cid: Int64) throws -> LedgerScope {
-        let statement = try db.statement("SELECT ledger_scope FROM campaign WHERE cid = ?1")
-        statement.bind(1, cid)
-        defer { statement.reset() }
-        _ = try statement.step()
-        return LedgerScope(rawValue: statement.string(0) ?? "") ?? .real
+        try campaignValue("ledger_scope", cid: cid) { LedgerScope(rawValue: $0.string(0) ?? "") ?? .real }
     }
 
     /// Adds deltas to one ledger row, creating it when new.
@@ -66,11 +62,7 @@ extension Journal {
     }
 
     func channel(cid: Int64) throws -> Channel {
-        let statement = try db.statement("SELECT channel FROM campaign WHERE cid = ?1")
-        statement.bind(1, cid)
-        defer { statement.reset() }
-        _ = try statement.step()
-        return Channel(rawValue: statement.string(0) ?? "") ?? .sms
+        try campaignValue("channel", cid: cid) { Channel(rawValue: $0.string(0) ?? "") ?? .sms }
     }
 
     /// The campaign's ledger, month by month.

@@ -218,11 +218,7 @@ extension Journal {
     }
 
     func pendingAfter(cid: Int64) throws -> Int {
-        let statement = try db.statement("SELECT pending_after FROM campaign WHERE cid = ?1")
-        statement.bind(1, cid)
-        defer { statement.reset() }
-        _ = try statement.step()
-        return statement.int(0)
+        try campaignValue("pending_after", cid: cid) { $0.int(0) }
     }
 
     /// Deletes a campaign's rows and their counters.

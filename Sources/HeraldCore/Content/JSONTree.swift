@@ -30,7 +30,9 @@ public enum JSONTree: Sendable, Equatable {
 
     public subscript(key: String) -> JSONTree? {
         guard case .object(let members) = self else { return nil }
-        return members.last { $0.key == key }?.value
+        // Keys are short: comparing lengths first skips most string comparisons.
+        let length = key.utf8.count
+        return members.last { $0.key.utf8.count == length && $0.key == key }?.value
     }
 
     public static func == (lhs: JSONTree, rhs: JSONTree) -> Bool {
@@ -104,6 +106,7 @@ public enum JSONTree: Sendable, Equatable {
             guard depth < 64 else { return nil }
             index += 1
             var object: [Member] = []
+            object.reserveCapacity(8)
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1

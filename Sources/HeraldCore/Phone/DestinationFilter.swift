@@ -7,7 +7,7 @@ public struct DestinationFilter: Sendable {
 
     /// Sized for `expected` numbers at about 10 bits each (under 1% false positives),
     /// between 64 KiB and `maxBytes`.
-    public init(expected: Int, maxBytes: Int = 8 << 20) {
+    public init(expected: Int, maxBytes: Int = 4 << 20) {
         var bits: UInt64 = 1 << 19
         while bits < UInt64(max(expected, 1)) * 10, bits < UInt64(maxBytes) * 8 { bits <<= 1 }
         words = [UInt64](repeating: 0, count: Int(bits / 64))
