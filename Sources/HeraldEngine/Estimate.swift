@@ -53,6 +53,8 @@ public struct Estimate: Codable, Sendable {
     /// send window are still to send.
     public var alreadyHandled = 0
     public var overMaxPrice = 0
+    /// Rows whose number is on the journal's suppression list.
+    public var suppressed = 0
     /// Messages to send and their parts.
     public var messages = 0
     public var parts = 0
@@ -71,6 +73,7 @@ public struct Estimate: Codable, Sendable {
         case alreadySent = "already_sent"
         case alreadyHandled = "already_handled"
         case overMaxPrice = "over_max_price"
+        case suppressed
         case byEncoding = "by_encoding"
         case byCountry = "by_country"
         case durationSeconds = "duration_seconds"
@@ -115,6 +118,7 @@ extension CampaignPlan {
         }
         var writer = try perRecipient.map { try RecipientReport(path: $0) }
         var seen = DestinationSet()
+        let suppressed = try suppressionChecker(journalPath: journalPath)
         var countries: [String: Int] = [:]
         var lastRegion = ""
         var lastIndex = 0
@@ -147,6 +151,9 @@ extension CampaignPlan {
                 } else if handled(row.line) {
                     estimate.alreadyHandled += 1
                     status = "already_handled"
+                } else if let phone = row.phone, suppressed?(phone.digits) == true {
+                    estimate.suppressed += 1
+                    status = "suppressed"
                 } else if BudgetLimits(maxPrice: spec.budget.maxPrice)
                     .decide(cost: row.cost, campaignSpent: .zero, monthSpent: .zero) == .overMaxPrice {
                     estimate.overMaxPrice += 1

@@ -1,3 +1,5 @@
+import Foundation
+import HeraldStore
 import HeraldCore
 
 /// What `herald validate` found: every row checked, problems listed up to a cap.
@@ -13,6 +15,8 @@ public struct ValidationReport: Sendable {
     public var rows = 0
     /// Valid rows whose number appears in an earlier valid row: sent once.
     public var duplicates = 0
+    /// Valid rows whose number is on the journal's suppression list: not sent.
+    public var suppressed = 0
     public var problemCount = 0
     public var problemsByReason: [Reason: Int] = [:]
     /// The first `listLimit` problems, in file order.
@@ -20,15 +24,17 @@ public struct ValidationReport: Sendable {
     public let listLimit: Int
 
     /// Rows that would be sent.
-    public var sendable: Int { rows - problemCount - duplicates }
+    public var sendable: Int { rows - problemCount - duplicates - suppressed }
     public var isClean: Bool { problemCount == 0 }
 }
 
 extension CampaignPlan {
-    /// Checks every recipient row against the template without touching the journal.
-    public func validate(listLimit: Int = 50) throws -> ValidationReport {
+    /// Checks every recipient row against the template. The journal, when given and
+    /// present, is only read: for its suppression list.
+    public func validate(listLimit: Int = 50, journalPath: String? = nil) throws -> ValidationReport {
         var report = ValidationReport(campaign: spec.id, listLimit: listLimit)
         var seen = DestinationSet()
+        let suppressed = try suppressionChecker(journalPath: journalPath)
         let scanner = try RecipientScanner(plan: self)
         let file = spec.recipientsPath
         try scanner.scan { row in
@@ -41,12 +47,27 @@ extension CampaignPlan {
                 }
             } else if let phone = row.phone, !seen.insert(phone.digits) {
                 report.duplicates += 1
+            } else if let phone = row.phone, suppressed?(phone.digits) == true {
+                report.suppressed += 1
             }
         }
         if report.rows == 0 {
             throw InputError(file: file, "no recipient rows after the header")
         }
         return report
+    }
+}
+
+extension CampaignPlan {
+    /// The journal's suppression list for this campaign's sender, read-only; nil when
+    /// there is no journal or nothing is listed.
+    func suppressionChecker(journalPath: String?) throws -> ((UInt64) -> Bool)? {
+        guard let journalPath, FileManager.default.fileExists(atPath: journalPath) else { return nil }
+        do {
+            return try Journal(path: journalPath, readOnly: true).suppressionChecker(scope: spec.provider.sender)
+        } catch where error.isOlderSchema {
+            return nil  // a v3 journal has no suppression list
+        }
     }
 }
 

@@ -41,8 +41,10 @@ public enum SendOutcome: Sendable, Equatable {
     case throttled(retryAfter: Duration?)
     /// Failed this time (server error, timeout, connection reset): worth retrying.
     case transient(reason: String)
-    /// Refused for good (invalid number, opted out, blocked country).
+    /// Refused for good (invalid number, blocked country).
     case permanent(reason: String)
+    /// Refused because the recipient opted out: never send to this number again.
+    case optedOut(reason: String)
     /// Refused because it costs more than the campaign's MaxPrice (AWS
     /// `PRICE_OVER_THRESHOLD`): skipped like a row the price book prices too high.
     case overMaxPrice(reason: String)

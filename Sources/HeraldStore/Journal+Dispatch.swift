@@ -69,6 +69,8 @@ public struct StepResult: Sendable {
     public var exhausted: BudgetLimitKind?
     /// Rows skipped in this step because they cost more than MaxPrice.
     public var overMaxPrice = 0
+    /// Rows skipped in this step because their number is on the suppression list.
+    public var suppressed = 0
     /// Rows put off until their send window opens.
     public var deferred = 0
     /// A pause or cancel request from another process.
@@ -85,7 +87,7 @@ extension Journal {
     /// same budget.
     public func step(
         cid: Int64, owner: LeaseOwner, settle settlements: [Settlement], claim limit: Int,
-        cursor: inout ClaimCursor, budget: BudgetContext? = nil, gate: SendGate? = nil
+        cursor: inout ClaimCursor, budget: BudgetContext? = nil, gate: SendGate? = nil, sender: String = ""
     ) throws(JournalError) -> StepResult {
         let time = now()
         var localCursor = cursor
@@ -99,6 +101,8 @@ extension Journal {
             if localCursor.afterRow == nil { localCursor.afterRow = try pendingAfter(cid: cid) }
             var claim = try Claim(journal: self, cid: cid, budget: budget, channel: channel, time: time)
             claim.gate = gate
+            claim.sender = sender
+            claim.suppression = try currentSuppression()
             // Nothing new is claimed once a pause or cancel has been asked for.
             claim.result.control = try controlNow(cid: cid)
             let limit = claim.result.control == nil ? limit : 0
@@ -128,6 +132,9 @@ extension Journal {
         var reserved: Int64 = 0
         var result = StepResult()
         var gate: SendGate?
+        /// The campaign's sender, for suppressions scoped to one sender.
+        var sender = ""
+        var suppression: SuppressionCheck?
         var changes = TallyChanges()
         /// Rows whose window is closed, with when it opens and the counter they leave.
         var deferred: [(row: Int, opens: Int64, from: TallyKey)] = []
@@ -227,6 +234,7 @@ extension Journal {
                 }
             }
             if state == .pending { putBack = min(putBack ?? item.row, item.row) }
+            if item.reason == .optedOut { try suppressOptedOut(cid: cid, row: item.row, time: time) }
             // In doubt: the reservation stays, the message may have been delivered.
             guard item.cost != 0, state != .inDoubt else { continue }
             // Accepted: the reservation becomes spend. Anything else that settles
@@ -259,10 +267,16 @@ extension Journal {
         var firstClaimed: Int?
         var lastClaimed: Int?
         var overPrice: [(Int, TallyKey)] = []
+        var suppressed: [(Int, TallyKey)] = []
         let pending = TallyKey(.pending)
         while try select.step() {
             examined += 1
             let row = select.int(0)
+            if try isSuppressed(select, claim) {
+                suppressed.append((row, pending))
+                after = row
+                continue
+            }
             if !claim.windowOpen(row: row, timeZones: select.string(6), from: pending) {
                 after = row
                 continue
@@ -285,6 +299,7 @@ extension Journal {
         cursor.afterRow = after
         if examined == 0 || (claim.result.exhausted == nil && examined < limit) { cursor.pendingExhausted = true }
         try skipOverMaxPrice(&claim, rows: overPrice)
+        try skipSuppressed(&claim, rows: suppressed)
         // Deferred rows leave `pending` first, so the range below marks only claimed ones.
         try deferClosed(&claim)
         if let firstClaimed, let lastClaimed {
@@ -312,8 +327,13 @@ extension Journal {
         select.bind(1, claim.cid).bind(2, claim.time).bind(3, limit)
         var rows: [ClaimedMessage] = []
         var overPrice: [(Int, TallyKey)] = []
+        var suppressed: [(Int, TallyKey)] = []
         while try select.step() {
             let from = TallyKey(.retry, code: select.string(7))
+            if try isSuppressed(select, claim) {
+                suppressed.append((select.int(0), from))
+                continue
+            }
             if !claim.windowOpen(row: select.int(0), timeZones: select.string(6), from: from) { continue }
             switch claim.decide(cost: select.int64(5)) {
             case .admit:
@@ -326,6 +346,7 @@ extension Journal {
         }
         select.reset()
         try skipOverMaxPrice(&claim, rows: overPrice)
+        try skipSuppressed(&claim, rows: suppressed)
         let mark = try db.statement(
             "UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
         for row in rows {
@@ -356,20 +377,38 @@ extension Journal {
 
     /// Rows whose message costs more than MaxPrice: skipped, the run goes on.
     private func skipOverMaxPrice(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
+        try skip(&claim, rows: rows, reason: .maxPrice, detail: "'costs ' || printf('%.9f', cost / 1e9) || ' USD, more than max_price'")
+        claim.result.overMaxPrice += rows.count
+    }
+
+    /// Rows whose number is on the suppression list: skipped when claimed, so a number
+    /// listed while the campaign runs is honoured from the next claim on.
+    private func skipSuppressed(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
+        try skip(&claim, rows: rows, reason: .suppressed, detail: "'the number is on the suppression list'")
+        claim.result.suppressed += rows.count
+    }
+
+    /// Whether the row under `select` (column 1: its number) is suppressed.
+    private func isSuppressed(_ select: Statement, _ claim: Claim) throws -> Bool {
+        guard let check = claim.suppression else { return false }
+        return try isSuppressed(UInt64(bitPattern: select.int64(1)), scope: claim.sender, check: check)
+    }
+
+    /// Skips rows for a reason decided at claim time; `detail` is an SQL expression.
+    private func skip(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)], reason: Reason, detail: String) throws {
         guard !rows.isEmpty else { return }
         let skip = try db.statement(
             """
-            UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(Reason.maxPrice.rawValue)', not_before = NULL,
-                detail = 'costs ' || printf('%.9f', cost / 1e9) || ' USD, more than max_price', updated_at = ?3
+            UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(reason.rawValue)', not_before = NULL,
+                detail = \(detail), updated_at = ?3
             WHERE cid = ?1 AND row = ?2
             """)
-        let skipped = TallyKey(.skipped, .maxPrice)
+        let skipped = TallyKey(.skipped, reason)
         for item in rows {
             skip.bind(1, claim.cid).bind(2, item.row).bind(3, claim.time)
             try skip.run()
             claim.changes.move(from: item.from, to: skipped)
         }
-        claim.result.overMaxPrice += rows.count
     }
 
     private static func claimed(_ select: Statement, month: Int) -> ClaimedMessage {

@@ -1,6 +1,6 @@
 import HeraldCore
 /// Schema v4: run modes, senders and stop kinds as columns; counters kept per state
-/// and reason; why a row is in doubt; where pending rows start.
+/// and reason; why a row is in doubt; where pending rows start; the suppression list.
 extension Journal {
     func migrateToV4() throws {
         let pending = MessageState.pending.sql, sending = MessageState.sending.sql, sent = MessageState.sent.sql
@@ -78,6 +78,16 @@ extension Journal {
             INSERT INTO tally (cid, state, reason, n)
             SELECT cid, state, CASE WHEN state IN (\(pending), \(sending), \(sent)) THEN '' ELSE coalesce(reason, '') END, count(*)
             FROM message GROUP BY 1, 2, 3;
+            CREATE TABLE suppression (
+                dest INTEGER NOT NULL,
+                scope TEXT NOT NULL DEFAULT '',
+                reason TEXT,
+                source TEXT NOT NULL,
+                added_at INTEGER NOT NULL,
+                PRIMARY KEY (dest, scope)
+            ) WITHOUT ROWID;
+            CREATE TABLE journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+            INSERT INTO journal_meta VALUES ('suppression_version', 0);
             UPDATE campaign SET pending_after = coalesce(
                 (SELECT row - 1 FROM message m WHERE m.cid = campaign.cid AND m.state = \(pending) ORDER BY row LIMIT 1),
                 (SELECT coalesce(max(row), 0) FROM message m WHERE m.cid = campaign.cid));

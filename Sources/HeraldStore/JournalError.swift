@@ -59,6 +59,12 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// A journal an older herald wrote, not yet migrated (it holds no suppression list).
+    public var isOlderSchema: Bool {
+        if case .olderSchema = kind { return true }
+        return false
+    }
+
     public var isUnknownCampaign: Bool {
         if case .unknownCampaign = kind { return true }
         return false

@@ -6,6 +6,7 @@ enum Output {
     static func validationLine(_ report: ValidationReport) -> String {
         var line = "\(report.campaign): \(Terminal.format(report.rows)) rows, \(Terminal.format(report.sendable)) to send"
         if report.duplicates > 0 { line += ", \(Terminal.format(report.duplicates)) duplicate numbers (sent once)" }
+        if report.suppressed > 0 { line += ", \(Terminal.format(report.suppressed)) on the suppression list" }
         if report.problemCount > 0 {
             let reasons = report.problemsByReason.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.key.rawValue) \(Terminal.format($0.value))" }.joined(separator: ", ")
@@ -124,6 +125,7 @@ enum Output {
                 + (other > 0 ? ", \(f(other)) already failed or skipped by the journal" : "")
         }
         if estimate.overMaxPrice > 0 { rows += ", \(f(estimate.overMaxPrice)) over max_price" }
+        if estimate.suppressed > 0 { rows += ", \(f(estimate.suppressed)) on the suppression list" }
         let invalid = estimate.invalid.values.reduce(0, +)
         if invalid > 0 {
             rows += ", \(f(invalid)) invalid (" + estimate.invalid.sorted { $0.key < $1.key }

@@ -12,10 +12,12 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "How many row problems to list before summarising the rest.")
     var maxProblems = 50
 
+    @OptionGroup var journal: JournalOptions
+
     func run() async throws {
         do {
             let plan = try CampaignPlan.load(campaignPath: file)
-            let report = try plan.validate(listLimit: maxProblems)
+            let report = try plan.validate(listLimit: maxProblems, journalPath: journal.path)
             for problem in report.problems { print(problem) }
             if report.problemCount > report.problems.count {
                 print("... and \(Terminal.format(report.problemCount - report.problems.count)) more problems")

@@ -29,10 +29,15 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     case window
     /// `herald cancel`: the row will never be sent.
     case cancelled
+    /// The number is on the journal's suppression list (it opted out, or was added).
+    case suppressed
 
     // Provider answers.
-    /// Refused for good (invalid number, opted out, blocked country).
+    /// Refused for good (invalid number, blocked country).
     case rejected
+    /// Refused because the recipient opted out (AWS `DESTINATION_PHONE_NUMBER_OPTED_OUT`):
+    /// the number joins the suppression list.
+    case optedOut = "opted_out"
     /// Failed this time (5xx, refused connection); retried, then failed.
     case transient
     /// Too fast: sent again later without spending an attempt.

@@ -54,6 +54,17 @@ public struct CampaignSpec: Sendable {
             case .v5: return .v5
             }
         }
+
+        /// The sender a suppression may be scoped to: AWS `origination_identity`, Agile
+        /// `agent_id`, v5 `source`; "" for the simulator (or an AWS default sender).
+        public var sender: String {
+            switch self {
+            case .simulator: ""
+            case .aws(let configuration): configuration.originationIdentity ?? ""
+            case .agile(let configuration): String(configuration.agentID)
+            case .v5(let configuration): configuration.source
+            }
+        }
     }
 
     /// Whether its messages only ever reach the simulator (their spend is simulated too).
@@ -216,7 +227,7 @@ public struct CampaignSpec: Sendable {
     private static func parseAWS(_ map: YAMLMap) throws(InputError) -> AWSConfiguration {
         try map.onlyKeys(["kind", "region", "endpoint", "origination_identity", "configuration_set", "message_type",
                           "ttl_seconds", "keyword", "protect_configuration_id", "message_feedback_enabled", "context",
-                          "notify_configuration_id", "voice_id", "fallback_origination_identity"])
+                          "notify_configuration_id", "voice_id", "fallback_origination_identity", "opt_out_list"])
         var aws = AWSConfiguration()
         aws.region = try setting(map, "region", allowed: "a-z0-9-", max: 32,
                                  shape: { $0.split(separator: "-").count >= 3 && $0.last!.isNumber }, example: "eu-west-1")
@@ -237,6 +248,7 @@ public struct CampaignSpec: Sendable {
         aws.notifyConfigurationID = try setting(map, "notify_configuration_id", allowed: "A-Za-z0-9_:/-", max: 256)
         aws.voiceID = try setting(map, "voice_id", allowed: "A-Za-z", max: 32)?.uppercased()
         aws.fallbackOriginationIdentity = try setting(map, "fallback_origination_identity", allowed: "A-Za-z0-9_:/+-", max: 256)
+        aws.optOutList = try setting(map, "opt_out_list", allowed: "A-Za-z0-9_:/-", max: 256)
         if let context = try map.map("context") {
             guard context.keys.count <= 4 else {
                 throw map.error("context", "at most 4 entries: AWS takes 5 and herald puts the campaign id in \"campaign\"")

@@ -22,6 +22,8 @@ struct RetryPolicy: Sendable {
             return Settlement(row: row, state: .sent, providerRef: reference)
         case .permanent(let reason):
             return Settlement(row: row, state: .failed, reason: .rejected, detail: reason)
+        case .optedOut(let reason):
+            return Settlement(row: row, state: .failed, reason: .optedOut, detail: reason)
         case .overMaxPrice(let reason):
             return Settlement(row: row, state: .skipped, reason: .maxPrice, detail: reason)
         case .transient(let reason):

@@ -43,6 +43,7 @@ extension CampaignRunner {
             return max(0, min(batchSize, limit - claimedTotal))
         }
         let budget = BudgetContext(limits: limits, channel: plan.template.channel)
+        let sender = spec.provider.sender
         let gate = spec.schedule.window.map { UncheckedBox(WindowGate(window: $0)) }
         func step(claim: Int) async throws -> [ClaimedMessage] {
             var settle = unsettled
@@ -57,7 +58,8 @@ extension CampaignRunner {
                 let (stepped, moved) = try await journal.run { journal in
                     var local = start
                     let result = try journal.step(cid: cid, owner: owner, settle: batch, claim: claim,
-                                                  cursor: &local, budget: budget, gate: gate?.value.sendGate)
+                                                  cursor: &local, budget: budget, gate: gate?.value.sendGate,
+                                                  sender: sender)
                     return (result, local)
                 }
                 cursor = moved
@@ -66,8 +68,9 @@ extension CampaignRunner {
                 }
                 result.claimed += stepped.claimed
                 result.overMaxPrice += stepped.overMaxPrice
+                result.suppressed += stepped.suppressed
                 result.exhausted = stepped.exhausted
-                if stepped.claimed.isEmpty, stepped.deferred + stepped.overMaxPrice > 0, stepped.exhausted == nil,
+                if stepped.claimed.isEmpty, stepped.deferred + stepped.overMaxPrice + stepped.suppressed > 0, stepped.exhausted == nil,
                     !cursor.pendingExhausted, claim > 0
                 {
                     continue
@@ -75,7 +78,7 @@ extension CampaignRunner {
                 break
             } while true
             claimedTotal += result.claimed.count
-            for _ in 0..<result.overMaxPrice { meter.finished(sent: false) }
+            for _ in 0..<(result.overMaxPrice + result.suppressed) { meter.finished(sent: false) }
             if let kind = result.exhausted, stopReason == nil {
                 // Admitted rows are still sent; nothing more is claimed.
                 stopReason = .budget(kind, nil)

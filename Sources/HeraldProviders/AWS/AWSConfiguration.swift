@@ -21,6 +21,8 @@ public struct AWSConfiguration: Sendable, Equatable {
     public var voiceID: String?
     /// RCS: the SMS sender of the template's `fallback_sms` (`FallbackConfiguration.OriginationIdentity`).
     public var fallbackOriginationIdentity: String?
+    /// The account's opt-out list that `herald suppress sync` reads (`OptOutListName`).
+    public var optOutList: String?
 
     public init() {}
 }

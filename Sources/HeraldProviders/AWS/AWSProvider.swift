@@ -89,6 +89,39 @@ public final class AWSProvider: MessageProvider {
         return limits
     }
 
+    /// Every number on an opt-out list (`DescribeOptedOutNumbers`, every page), with when
+    /// it opted out (seconds since 1970).
+    public func describeOptedOutNumbers(list: String) async throws -> [(number: String, optedOutAt: Double)] {
+        var numbers: [(String, Double)] = []
+        var token: String?
+        repeat {
+            var body = "{\"MaxResults\":100,\"OptOutListName\":"
+            JSONEscape.appendQuoted(list, to: &body)
+            if let token {
+                body += ",\"NextToken\":"
+                JSONEscape.appendQuoted(token, to: &body)
+            }
+            body += "}"
+            let response: HTTPResponseData
+            do {
+                response = try await call("DescribeOptedOutNumbers", body: Array(body.utf8))
+            } catch {
+                throw AWSCallError(description: "DescribeOptedOutNumbers: no answer (\(error))")
+            }
+            guard response.status == 200,
+                let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+            else {
+                throw AWSCallError(description: "DescribeOptedOutNumbers: \(Self.outcome(of: response))")
+            }
+            for item in object["OptedOutNumbers"] as? [[String: Any]] ?? [] {
+                guard let number = item["OptedOutNumber"] as? String else { continue }
+                numbers.append((number, (item["OptedOutTimestamp"] as? NSNumber)?.doubleValue ?? 0))
+            }
+            token = object["NextToken"] as? String
+        } while token != nil
+        return numbers
+    }
+
     /// The operation's JSON input (see `AWSRequests`).
     func requestBody(_ message: OutboundMessage) -> String {
         requests.textMessage(message)
@@ -113,6 +146,8 @@ public final class AWSProvider: MessageProvider {
             return .throttled(retryAfter: response.retryAfter)
         case "ServiceQuotaExceededException" where reason?.hasPrefix("MONTHLY_SPEND_LIMIT_REACHED") == true:
             return .spendLimit(reason: detail)
+        case "ConflictException" where reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT":
+            return .optedOut(reason: detail)
         case "ValidationException" where reason == "PRICE_OVER_THRESHOLD":
             return .overMaxPrice(reason: detail)
         case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",

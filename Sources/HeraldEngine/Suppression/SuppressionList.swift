@@ -1,0 +1,169 @@
+import Foundation
+import HeraldCSV
+import HeraldCore
+import HeraldProviders
+import HeraldStore
+
+/// What the `herald suppress` commands read and write: numbers normalised to E.164
+/// exactly as recipients are, checked all together before the list changes.
+public enum SuppressionList {
+    /// Numbers given on the command line; any bad one is an error naming its argument
+    /// (never quoting the number) and nothing is added.
+    public static func numbers(_ texts: [String], defaultCountry: String?) throws(InputError) -> [UInt64] {
+        var numbers: [UInt64] = []
+        var problems: [String] = []
+        for (index, text) in texts.enumerated() {
+            do {
+                numbers.append(try PhoneNumber.parse(Array(text.utf8), defaultRegion: defaultCountry).digits)
+            } catch {
+                problems.append("number \(index + 1) of \(texts.count): \(error)")
+            }
+        }
+        guard problems.isEmpty else {
+            throw InputError(file: "command line", problems.joined(separator: "; ") + "; nothing was changed")
+        }
+        return numbers
+    }
+
+    /// The columns of a suppression CSV.
+    public struct Columns: Sendable {
+        public var phone = "phone"
+        public var reason: String? = "reason"
+        public var date: String? = "date"
+        public init() {}
+    }
+
+    /// Every row of a CSV of numbers (a phone column; reason and date columns when
+    /// present). Any bad row is an error naming file, line and column (the first 20
+    /// are listed), and then nothing is added.
+    public static func read(csv path: String, columns: Columns = Columns(), scope: String, defaultCountry: String?,
+                            now: Int64) throws -> [SuppressionEntry] {
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: path)
+        } catch {
+            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+        }
+        guard let phone = reader.header.firstIndex(of: columns.phone) else {
+            throw InputError(file: path, line: reader.headerLine,
+                             "no column \(columns.phone.quoted) (columns: \(RecipientScanner.list(reader.header))); name it with --phone-column")
+        }
+        let reason = columns.reason.flatMap { reader.header.firstIndex(of: $0) }
+        let date = columns.date.flatMap { reader.header.firstIndex(of: $0) }
+        var entries: [SuppressionEntry] = []
+        var problems: [String] = []
+        let dates = ISO8601DateFormatter()
+        let days = ISO8601DateFormatter()
+        days.formatOptions = [.withFullDate]
+        do {
+            try reader.forEachRecord { record in
+                func problem(_ column: String, _ text: String) {
+                    problems.append("\(path):\(record.line): column \(column.quoted): \(text)")
+                }
+                do {
+                    let number = try PhoneNumber.parse(record[phone], defaultRegion: defaultCountry)
+                    var added = now
+                    if let date, !record[date].isEmpty {
+                        let text = record.string(date).trimmingSpaces
+                        guard let when = dates.date(from: text) ?? days.date(from: text) else {
+                            problem(reader.header[date], "\(text.quoted) is not an ISO 8601 date such as 2026-11-30")
+                            return problems.count < 20
+                        }
+                        added = Int64(when.timeIntervalSince1970 * 1000)
+                    }
+                    let why = reason.map { record.string($0).trimmingSpaces }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+                    entries.append(SuppressionEntry(destination: number.digits, scope: scope, reason: why, source: .imported,
+                                                    addedAt: added))
+                } catch {
+                    problem(columns.phone, "\(error)")
+                }
+                return problems.count < 20
+            }
+        } catch let error as CSVError {
+            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+        }
+        guard problems.isEmpty else {
+            throw SuppressionImportFailed(problems: problems)
+        }
+        return entries
+    }
+
+    /// Writes every entry as `phone,scope,reason,source,added_at`; returns how many.
+    public static func export(_ journal: Journal, to path: String) throws -> Int {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw InputError(file: path, "cannot create the file")
+        }
+        defer { try? handle.close() }
+        var text = "phone,scope,reason,source,added_at\n"
+        var after: (UInt64, String)?
+        var count = 0
+        let format = ISO8601DateFormatter()
+        while true {
+            let page = try journal.suppressions(after: after, limit: 10_000)
+            for entry in page {
+                text += "+\(entry.destination),\(csv(entry.scope)),\(csv(entry.reason ?? "")),\(entry.source.rawValue),"
+                    + format.string(from: Date(timeIntervalSince1970: Double(entry.addedAt) / 1000)) + "\n"
+            }
+            try handle.write(contentsOf: Data(text.utf8))
+            text = ""
+            count += page.count
+            guard let last = page.last else { break }
+            after = (last.destination, last.scope)
+        }
+        return count
+    }
+
+    /// A CSV field, quoted when it needs to be.
+    static func csv(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// Rows of a suppression CSV that cannot be read; nothing was added.
+public struct SuppressionImportFailed: Error, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String {
+        problems.joined(separator: "\n") + "\n\(problems.count >= 20 ? "20 or more" : String(problems.count)) rows cannot be read; nothing was added"
+    }
+}
+
+extension SuppressionList {
+    /// `herald suppress sync`: every number on the AWS opt-out list the campaign names
+    /// (`provider.opt_out_list`) joins the local list. Returns (listed at AWS, new here).
+    public static func sync(campaignPath: String, journalPath: String,
+                            environment: AWSEnvironment = AWSEnvironment()) async throws -> (listed: Int, added: Int) {
+        let plan = try CampaignPlan.load(campaignPath: campaignPath)
+        guard case .aws(let configuration) = plan.spec.provider else {
+            throw InputError(file: plan.spec.campaignPath, "provider: `herald suppress sync` needs provider.kind: aws")
+        }
+        guard let list = configuration.optOutList else {
+            throw InputError(file: plan.spec.campaignPath, "provider: set opt_out_list to the AWS opt-out list to read")
+        }
+        let transport = AsyncHTTPClientTransport(maxConnections: 1)
+        let provider: AWSProvider
+        do {
+            provider = try AWSProvider(configuration: configuration, environment: environment, transport: transport)
+        } catch {
+            await transport.shutdown()
+            throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
+        }
+        let listed: [(number: String, optedOutAt: Double)]
+        do {
+            listed = try await provider.describeOptedOutNumbers(list: list)
+            await provider.shutdown()
+        } catch {
+            await provider.shutdown()
+            throw error
+        }
+        var entries: [SuppressionEntry] = []
+        for item in listed {
+            // AWS lists E.164 numbers; one it cannot be read as such is left out, not guessed at.
+            guard let number = try? PhoneNumber.parse(Array(item.number.utf8)) else { continue }
+            entries.append(SuppressionEntry(destination: number.digits, reason: "AWS opt-out list \(list)", source: .sync,
+                                            addedAt: Int64(item.optedOutAt * 1000)))
+        }
+        let added = try Journal(path: journalPath).suppress(entries)
+        return (listed.count, added)
+    }
+}

@@ -1,0 +1,190 @@
+import HeraldCore
+
+/// Where a suppressed number came from.
+public enum SuppressionSource: String, Sendable, Codable {
+    /// `herald suppress add`.
+    case manual
+    /// `herald suppress import`.
+    case imported = "import"
+    /// The provider answered that the recipient opted out.
+    case optedOut = "opted_out"
+    /// `herald suppress sync` from the provider's opt-out list.
+    case sync
+}
+
+/// One number on the suppression list.
+public struct SuppressionEntry: Sendable {
+    /// E.164 digits.
+    public let destination: UInt64
+    /// The sender it applies to (an origination identity, agent or source); "" for all.
+    public let scope: String
+    public let reason: String?
+    public let source: SuppressionSource
+    /// Milliseconds since 1970.
+    public let addedAt: Int64
+
+    public init(destination: UInt64, scope: String = "", reason: String? = nil, source: SuppressionSource, addedAt: Int64) {
+        self.destination = destination
+        self.scope = scope
+        self.reason = reason
+        self.source = source
+        self.addedAt = addedAt
+    }
+}
+
+/// The suppression list as a claim sees it: a Bloom filter of every listed number, so
+/// that the rows of a campaign whose numbers are not listed (nearly all) cost no
+/// lookup; a listed-looking number is checked exactly. Rebuilt when the list changes.
+final class SuppressionCheck {
+    let version: Int64
+    let filter: DestinationFilter
+
+    init(version: Int64, filter: DestinationFilter) {
+        self.version = version
+        self.filter = filter
+    }
+}
+
+extension Journal {
+    static let suppressionColumns = "dest, scope, reason, source, added_at"
+
+    /// Adds numbers (each with its scope); a number already listed for that scope keeps
+    /// its first entry. Returns how many were new.
+    @discardableResult
+    public func suppress(_ entries: [SuppressionEntry]) throws(JournalError) -> Int {
+        try write { try addSuppressions(entries) }
+    }
+
+    func addSuppressions(_ entries: [SuppressionEntry]) throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        let insert = try db.statement(
+            "INSERT OR IGNORE INTO suppression (\(Self.suppressionColumns)) VALUES (?1, ?2, ?3, ?4, ?5)")
+        var added = 0
+        for entry in entries {
+            insert.bind(1, Int64(bitPattern: entry.destination)).bind(2, entry.scope).bind(3, entry.reason)
+                .bind(4, entry.source.rawValue).bind(5, entry.addedAt)
+            try insert.run()
+            added += db.changes
+        }
+        if added > 0 { try bumpSuppressionVersion() }
+        return added
+    }
+
+    /// Removes numbers from one scope ("" for the list that applies to every sender).
+    @discardableResult
+    public func unsuppress(_ destinations: [UInt64], scope: String = "") throws(JournalError) -> Int {
+        try write {
+            let delete = try db.statement("DELETE FROM suppression WHERE dest = ?1 AND scope = ?2")
+            var removed = 0
+            for destination in destinations {
+                delete.bind(1, Int64(bitPattern: destination)).bind(2, scope)
+                try delete.run()
+                removed += db.changes
+            }
+            if removed > 0 { try bumpSuppressionVersion() }
+            return removed
+        }
+    }
+
+    /// Every entry for one number, in any scope.
+    public func suppression(of destination: UInt64) throws(JournalError) -> [SuppressionEntry] {
+        try read {
+            let select = try db.statement("SELECT \(Self.suppressionColumns) FROM suppression WHERE dest = ?1 ORDER BY scope")
+            select.bind(1, Int64(bitPattern: destination))
+            var entries: [SuppressionEntry] = []
+            while try select.step() { entries.append(Self.suppressionEntry(select)) }
+            select.reset()
+            return entries
+        }
+    }
+
+    /// Entries in number order, a page at a time: those after `after` (number, scope).
+    public func suppressions(after: (UInt64, String)? = nil, limit: Int) throws(JournalError) -> [SuppressionEntry] {
+        try read {
+            let select = try db.statement(
+                """
+                SELECT \(Self.suppressionColumns) FROM suppression WHERE (dest, scope) > (?1, ?2)
+                ORDER BY dest, scope LIMIT ?3
+                """)
+            select.bind(1, after.map { Int64(bitPattern: $0.0) } ?? Int64.min).bind(2, after?.1 ?? "").bind(3, limit)
+            var entries: [SuppressionEntry] = []
+            while try select.step() { entries.append(Self.suppressionEntry(select)) }
+            select.reset()
+            return entries
+        }
+    }
+
+    public func suppressionCount() throws(JournalError) -> Int {
+        try read {
+            let count = try db.statement("SELECT count(*) FROM suppression")
+            defer { count.reset() }
+            _ = try count.step()
+            return count.int(0)
+        }
+    }
+
+    private static func suppressionEntry(_ s: Statement) -> SuppressionEntry {
+        SuppressionEntry(destination: UInt64(bitPattern: s.int64(0)), scope: s.string(1) ?? "", reason: s.string(2),
+                         source: SuppressionSource(rawValue: s.string(3) ?? "") ?? .manual, addedAt: s.int64(4))
+    }
+
+    /// The provider said the row's recipient opted out: the number joins the list (for
+    /// every sender), in the transaction that records the answer.
+    func suppressOptedOut(cid: Int64, row: Int, time: Int64) throws {
+        let insert = try db.statement(
+            """
+            INSERT OR IGNORE INTO suppression (\(Self.suppressionColumns))
+            SELECT dest, '', 'opted out (provider answer)', '\(SuppressionSource.optedOut.rawValue)', ?3
+            FROM message WHERE cid = ?1 AND row = ?2 AND dest IS NOT NULL
+            """)
+        insert.bind(1, cid).bind(2, row).bind(3, time)
+        try insert.run()
+        if db.changes > 0 { try bumpSuppressionVersion() }
+    }
+
+    private func bumpSuppressionVersion() throws {
+        try db.execute("UPDATE journal_meta SET value = value + 1 WHERE key = 'suppression_version'")
+    }
+
+    /// The list as claims check it, rebuilt only when it changed; nil when it is empty.
+    func currentSuppression() throws -> SuppressionCheck? {
+        let version = try db.statement("SELECT value FROM journal_meta WHERE key = 'suppression_version'")
+        _ = try version.step()
+        let now = version.int64(0)
+        version.reset()
+        if let cached = suppressionCache, cached.version == now { return cached.check }
+        let count = try db.statement("SELECT count(*) FROM suppression")
+        _ = try count.step()
+        let total = count.int(0)
+        count.reset()
+        guard total > 0 else {
+            suppressionCache = (now, nil)
+            return nil
+        }
+        var filter = DestinationFilter(expected: total, maxBytes: 16 << 20)
+        let all = try db.statement("SELECT dest FROM suppression")
+        while try all.step() { _ = filter.insert(UInt64(bitPattern: all.int64(0))) }
+        all.reset()
+        let check = SuppressionCheck(version: now, filter: filter)
+        suppressionCache = (now, check)
+        return check
+    }
+
+    /// Whether a number is listed for every sender or for `scope`.
+    func isSuppressed(_ destination: UInt64, scope: String, check: SuppressionCheck) throws -> Bool {
+        guard check.filter.mayContain(destination) else { return false }
+        let exact = try db.statement("SELECT EXISTS (SELECT 1 FROM suppression WHERE dest = ?1 AND scope IN ('', ?2))")
+        exact.bind(1, Int64(bitPattern: destination)).bind(2, scope)
+        defer { exact.reset() }
+        _ = try exact.step()
+        return exact.int(0) != 0
+    }
+
+    /// A checker for offline commands (`validate`, `estimate`): nil when nothing is listed.
+    public func suppressionChecker(scope: String) throws(JournalError) -> ((UInt64) -> Bool)? {
+        try read {
+            guard let check = try currentSuppression() else { return nil }
+            return { [self] destination in (try? self.isSuppressed(destination, scope: scope, check: check)) ?? false }
+        }
+    }
+}
