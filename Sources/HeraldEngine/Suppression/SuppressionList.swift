@@ -16,7 +16,7 @@ public enum SuppressionList {
             do {
                 numbers.append(try PhoneNumber.parse(Array(text.utf8), defaultRegion: defaultCountry).digits)
             } catch {
-                problems.append("number \(index + 1) of \(texts.count): \(error)")
+                problems.append("number \(index + 1) of \(texts.count): \(hint(error))")
             }
         }
         guard problems.isEmpty else {
@@ -75,7 +75,7 @@ public enum SuppressionList {
                     entries.append(SuppressionEntry(destination: number.digits, scope: scope, reason: why, source: .imported,
                                                     addedAt: added))
                 } catch {
-                    problem(columns.phone, "\(error)")
+                    problem(columns.phone, hint(error))
                 }
                 return problems.count < 20
             }
@@ -111,6 +111,11 @@ public enum SuppressionList {
             after = (last.destination, last.scope)
         }
         return count
+    }
+
+    /// A number's problem, worded for these commands (they take --default-country).
+    static func hint(_ error: any Error) -> String {
+        "\(error)".replacingOccurrences(of: "the campaign sets no default_country", with: "no --default-country was given")
     }
 
     /// A CSV field, quoted when it needs to be.
