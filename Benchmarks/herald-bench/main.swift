@@ -3,6 +3,7 @@
 //   swift run -c release herald-bench                 # the standard set, each in its own process
 //   swift run -c release herald-bench e2e 250000      # end to end, one size
 //   swift run -c release herald-bench e2e-budget N    # the same with prices and a budget (guard on)
+//   swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list
 //   swift run -c release herald-bench estimate N      # herald estimate
 //   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
 //   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
@@ -100,16 +101,28 @@ let rcsTemplate = """
     fallback_sms: "Hi <name>, your code is <code>."
     """
 
-func endToEnd(rows: Int, budget: Bool, rcs: Bool = false) async throws {
+func endToEnd(rows: Int, budget: Bool, rcs: Bool = false, suppressed: Int = 0) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
     let campaign = try makeCampaign(in: folder, rows: rows, budget: budget, rcs: rcs)
-    let label = (budget ? "_budget" : "") + (rcs ? "_rcs" : "")
+    let label = (budget ? "_budget" : "") + (rcs ? "_rcs" : "") + (suppressed > 0 ? "_suppressed" : "")
     let plan = try CampaignPlan.load(campaignPath: campaign)
-    let runner = CampaignRunner(plan: plan, journalPath: folder.appendingPathComponent("journal.sqlite").path,
-                                options: RunOptions(), stop: StopSignal())
+    let journal = folder.appendingPathComponent("journal.sqlite").path
+    // A suppression list of `suppressed` numbers (fictional NPA-555 numbers of other area
+    // codes), a thousandth of which are the campaign's own recipients.
+    let listed = suppressed > 0 ? min(rows / 1000, suppressed) : 0
+    if suppressed > 0 {
+        // Made by a child process, so that its memory is not counted as the run's.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = ["make-suppression", journal, String(suppressed), String(listed)]
+        try child.run()
+        child.waitUntilExit()
+        precondition(child.terminationStatus == 0)
+    }
+    let runner = CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal())
     let summary = try await runner.run()
-    precondition(summary.counts[.sent] == rows, "expected \(rows) sent, got \(summary.counts[.sent])")
+    precondition(summary.counts[.sent] == rows - listed, "expected \(rows - listed) sent, got \(summary.counts[.sent])")
     let sendSeconds = summary.elapsedSeconds - summary.importSeconds
     emit(["figure": "import_rows_per_s" + label, "rows": rows, "value": Int(Double(rows) / summary.importSeconds),
           "seconds": summary.importSeconds, "target": rcs ? ">= 150000" : ">= 600000 at 1M rows"])
@@ -157,11 +170,33 @@ func estimate(rows: Int) async throws {
     emit(["figure": "estimate_peak_rss_mb", "rows": rows, "value": peakRSSMegabytes(), "target": "<= 100"])
 }
 
+/// A suppression list of `count` fictional NPA-555 numbers in the journal at `path`: the
+/// first `own` are the bench campaign's (every thousandth recipient), the rest of other area codes.
+func makeSuppression(path: String, count: Int, own: Int) throws {
+    let store = try Journal(path: path)
+    var entries: [SuppressionEntry] = []
+    for index in 0..<count {
+        let mine = index < own
+        let number = mine ? index * 1000 : index
+        let area = UInt64(mine ? 201 + number / 10_000 % 798 : 401 + number / 10_000 % 500)
+        entries.append(SuppressionEntry(destination: 10_000_000_000 + area * 10_000_000 + 5_550_000 + UInt64(number % 10_000),
+                                        source: .imported, addedAt: 0))
+        if entries.count == 100_000 || index == count - 1 {
+            try store.suppress(entries)
+            entries.removeAll(keepingCapacity: true)
+        }
+    }
+}
+
 let arguments = CommandLine.arguments
-if arguments.count >= 3, arguments[1] == "csv" {
+if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arguments[3]), let own = Int(arguments[4]) {
+    try makeSuppression(path: arguments[2], count: count, own: own)
+} else if arguments.count >= 3, arguments[1] == "csv" {
     try parseOnly(path: arguments[2])
 } else if arguments.count >= 3, arguments[1] == "e2e", let rows = Int(arguments[2]) {
     try await endToEnd(rows: rows, budget: false)
+} else if arguments.count >= 3, arguments[1] == "e2e-suppressed", let rows = Int(arguments[2]) {
+    try await endToEnd(rows: rows, budget: false, suppressed: 1_000_000)
 } else if arguments.count >= 3, arguments[1] == "e2e-budget", let rows = Int(arguments[2]) {
     try await endToEnd(rows: rows, budget: true)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {
@@ -177,7 +212,7 @@ if arguments.count >= 3, arguments[1] == "csv" {
 } else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {
     try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
 } else {
-    let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("estimate", 1_000_000),
+    let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("e2e-suppressed", 1_000_000), ("estimate", 1_000_000),
                 ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()

@@ -148,7 +148,7 @@ import Testing
         (400, #"{"__type":"ResourceNotFoundException","Message":"unknown pool"}"#, [],
          .campaignRefused(reason: "ResourceNotFoundException: unknown pool")),
         (400, #"{"__type":"ConflictException","Reason":"DESTINATION_PHONE_NUMBER_OPTED_OUT"}"#, [],
-         .permanent(reason: "ConflictException: DESTINATION_PHONE_NUMBER_OPTED_OUT")),
+         .optedOut(reason: "ConflictException: DESTINATION_PHONE_NUMBER_OPTED_OUT")),
         (500, #"{"__type":"InternalServerException","Message":"oops"}"#, [], .transient(reason: "InternalServerException: oops")),
         (503, "", [], .transient(reason: "HTTP 503")),
     ] as [(Int, String, [(String, String)], SendOutcome)])

@@ -17,38 +17,27 @@ public struct DestinationFilter: Sendable {
     /// Adds a number; true when it may have been added before (a repeat, or rarely a
     /// false positive), false when it certainly was not.
     public mutating func insert(_ digits: UInt64) -> Bool {
-        var (probe, step) = Self.mix(digits)
-        var seen = true
-        for _ in 0..<3 {
-            let bit = probe & mask
-            let word = Int(bit >> 6), flag = UInt64(1) << (bit & 63)
-            if words[word] & flag == 0 {
-                seen = false
-                words[word] |= flag
-            }
-            probe &+= step
-        }
+        let (word, bits) = Self.locate(digits, mask)
+        let seen = words[word] & bits == bits
+        words[word] |= bits
         return seen
     }
 
     /// Whether the number may have been added (false: it certainly was not).
     public func mayContain(_ digits: UInt64) -> Bool {
-        var (probe, step) = Self.mix(digits)
-        for _ in 0..<3 {
-            let bit = probe & mask
-            if words[Int(bit >> 6)] & (UInt64(1) << (bit & 63)) == 0 { return false }
-            probe &+= step
-        }
-        return true
+        let (word, bits) = Self.locate(digits, mask)
+        return words[word] & bits == bits
     }
 
-    /// Double hashing over a SplitMix64 mix: the first probe and the step.
+    /// A blocked filter: a number's three bits lie in one 64-bit word, so a look-up
+    /// touches one cache line (over a SplitMix64 mix of the digits).
     @inline(__always)
-    private static func mix(_ digits: UInt64) -> (UInt64, UInt64) {
+    private static func locate(_ digits: UInt64, _ mask: UInt64) -> (word: Int, bits: UInt64) {
         var hash = digits &+ 0x9E37_79B9_7F4A_7C15
         hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
         hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
         hash ^= hash >> 31
-        return (hash, (hash >> 32) | 1)
+        let bits = (UInt64(1) << (hash & 63)) | (UInt64(1) << ((hash >> 6) & 63)) | (UInt64(1) << ((hash >> 12) & 63))
+        return (Int(((hash >> 18) & mask) >> 6), bits)
     }
 }
