@@ -25,6 +25,7 @@ public struct Worker: Sendable {
 
     public func run() async throws {
         let ledger = Ledger()
+        var nextPurge = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             while stop.requested == nil {
                 do {
@@ -39,6 +40,15 @@ public struct Worker: Sendable {
                     }
                 } catch {
                     onEvent?("cannot read the journal: \(error)")
+                }
+                // Retention is looked at once a minute: it reads every finished campaign's file.
+                if ContinuousClock.now >= nextPurge {
+                    nextPurge = .now + .seconds(60)
+                    do {
+                        for name in try purgeExpired() { onEvent?("\(name): retention_days passed; numbers and bodies purged") }
+                    } catch {
+                        onEvent?("cannot purge: \(error)")
+                    }
                 }
                 try? await Task.sleep(for: poll)
             }
@@ -60,6 +70,24 @@ public struct Worker: Sendable {
             ledger.failed.withLock { _ = $0.insert(record.name) }
             onEvent?("\(record.name): not sent: \(error)")
         }
+    }
+
+    /// Finished campaigns whose `retention_days` have passed since they ended lose their
+    /// numbers and bodies (overwritten in place, WAL emptied; no VACUUM, which would wait
+    /// on the campaigns being sent: `herald purge` does that). Returns their names.
+    public func purgeExpired(now: Int64? = nil) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: journalPath) else { return [] }
+        let journal = try Journal(path: journalPath)
+        let now = now ?? journal.now()
+        var purged: [String] = []
+        for record in try journal.campaigns()
+        where record.purgedAt == nil && (record.state == .completed || record.state == .cancelled) {
+            guard let days = (try? CampaignSpec.load(path: record.campaignPath))?.retentionDays,
+                  record.updatedAt + Int64(days) * 86_400_000 <= now
+            else { continue }
+            if try journal.purge(cid: record.cid, vacuum: false) != nil { purged.append(record.name) }
+        }
+        return purged
     }
 
     /// Scheduled campaigns whose time has come, and campaigns interrupted mid-run (a

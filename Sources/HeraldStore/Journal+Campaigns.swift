@@ -54,6 +54,8 @@ public struct CampaignRecord: Sendable {
     public let scheduledAt: Int64?
     public let sender: Sender
     public let stopKind: StopKind?
+    /// When `herald purge` removed its numbers and bodies (ms since 1970).
+    public let purgedAt: Int64?
 
     /// The campaign as commands name it: `welcome`, `welcome@simulation`.
     public var name: String { CampaignKey(id: id, mode: mode).description }
@@ -71,7 +73,7 @@ extension Journal {
     static let campaignColumns = """
         cid, id, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at, updated_at, \
         lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, \
-        control, scheduled_at, mode, sender, stop_kind
+        control, scheduled_at, mode, sender, stop_kind, purged_at
         """
 
     public func campaign(id: String, mode: RunMode = .real) throws(JournalError) -> CampaignRecord? {
@@ -102,7 +104,7 @@ extension Journal {
             limits: BudgetLimits(maxPrice: money(s, 14), campaignLimit: money(s, 15), monthlyLimit: money(s, 16)),
             stopReason: s.string(17), control: s.string(18).flatMap(CampaignControl.init),
             scheduledAt: s.isNull(19) ? nil : s.int64(19), sender: Sender(rawValue: s.string(21) ?? "") ?? .run,
-            stopKind: s.string(22).flatMap(StopKind.init))
+            stopKind: s.string(22).flatMap(StopKind.init), purgedAt: s.isNull(23) ? nil : s.int64(23))
     }
 
     private static func money(_ s: Statement, _ column: Int32) -> Money? {
@@ -142,11 +144,14 @@ extension Journal {
                 return .needsImport(cid: db.lastInsertRowID)
             }
             let record = Self.campaignRecord(existing)
-            let token = existing.string(23)
+            let token = existing.string(24)
             existing.reset()
             if owner.considersLive(token: token, pid: record.leasePID, host: record.leaseHost,
                                    heartbeat: record.leaseHeartbeat, now: time) {
                 throw JournalError(.leased(campaign: record.name, pid: record.leasePID ?? 0, host: record.leaseHost ?? "?"), path: path)
+            }
+            if record.purgedAt != nil {
+                throw JournalError(.controlled(campaign: record.name, control: "purged"), path: path)
             }
             if let control = record.control, control == .cancel || !unpause {
                 throw JournalError(.controlled(campaign: record.name, control: control.rawValue), path: path)

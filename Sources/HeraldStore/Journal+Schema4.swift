@@ -33,6 +33,7 @@ extension Journal {
                 sender TEXT NOT NULL DEFAULT 'run',
                 stop_kind TEXT,
                 pending_after INTEGER NOT NULL DEFAULT 0,
+                purged_at INTEGER,
                 UNIQUE (id, mode)
             );
             INSERT INTO campaign_v4 (cid, id, mode, campaign_path, template_sha, recipients_sha, channel, state,

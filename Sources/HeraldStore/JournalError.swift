@@ -87,9 +87,11 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case .inputsChanged(let campaign, let file, let changed):
             return "\(changed): the \(file) changed since campaign \"\(campaign)\" started sending; restore the original file or run it as a campaign with a new id."
         case .controlled(let campaign, let control):
-            return control == "cancel"
-                ? "campaign \"\(campaign)\" was cancelled; it sends nothing more (run it under a new id to send again)."
-                : "campaign \"\(campaign)\" is paused; `herald resume \(campaign)` continues it."
+            switch control {
+            case "cancel": return "campaign \"\(campaign)\" was cancelled; it sends nothing more (run it under a new id to send again)."
+            case "purged": return "campaign \"\(campaign)\" was purged (its numbers are gone); run it under a new id to send again."
+            default: return "campaign \"\(campaign)\" is paused; `herald resume \(campaign)` continues it."
+            }
         case .unknownCampaign(let id):
             return "\(path): no campaign \(id.quoted) in this journal."
         case .sqlite(let error):

@@ -58,3 +58,21 @@ import Testing
         try await server.shutdown()
     }
 }
+
+/// `retention_days`: the worker purges a finished campaign once that many days passed.
+@Suite struct RetentionTests {
+    @Test func theWorkerPurgesOnlyAfterRetentionDays() async throws {
+        let fixture = try Fixture(rows: "phone,name,code,points\n" + Fixture.validRows(10) + "\n", extra: "retention_days: 2")
+        let summary = try await fixture.runner().run()
+        #expect(summary.state == .completed)
+        let worker = Worker(journalPath: fixture.journalPath, stop: StopSignal())
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(try worker.purgeExpired(now: now + 47 * 3_600_000).isEmpty, "not yet: 47 hours")
+        #expect(try worker.purgeExpired(now: now + 49 * 3_600_000) == ["test-campaign"])
+        let journal = try Journal(path: fixture.journalPath)
+        let record = try #require(try journal.campaign(id: "test-campaign"))
+        #expect(record.purgedAt != nil)
+        #expect(try journal.counts(cid: record.cid)[.sent] == 10)
+        #expect(try worker.purgeExpired(now: now + 99 * 3_600_000).isEmpty, "purged once")
+    }
+}

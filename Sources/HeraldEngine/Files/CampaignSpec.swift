@@ -29,6 +29,8 @@ public struct CampaignSpec: Sendable {
     public var budget = BudgetLimits()
     /// A column holding each recipient's IANA time zone.
     public var timezoneColumn: String?
+    /// Days after the campaign ends before `herald worker` purges its numbers and bodies.
+    public var retentionDays: Int?
     public var schedule = Schedule()
 
     /// When to start and when recipients may be messaged.
@@ -80,7 +82,7 @@ public struct CampaignSpec: Sendable {
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
         let top = try YAMLMap.load(file: file, text: text)
         try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
-                          "budget", "provider", "rate", "retry", "schedule"])
+                          "budget", "provider", "rate", "retry", "schedule", "retention_days"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -122,6 +124,7 @@ public struct CampaignSpec: Sendable {
                 throw rate.error("burst", "burst needs messages_per_second")
             }
         }
+        spec.retentionDays = try top.int("retention_days", in: 1...36_500)
         if let retry = try top.map("retry") {
             try retry.onlyKeys(["max_attempts", "initial_backoff_ms", "max_backoff_ms"])
             spec.maxAttempts = try retry.int("max_attempts", in: 1...100) ?? spec.maxAttempts

@@ -72,6 +72,11 @@ final class SQLiteDatabase {
     }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Resets every cached statement, so none is left mid-query (VACUUM needs that).
+    func resetAll() {
+        for statement in statements.values { statement.reset() }
+    }
 }
 
 extension SQLiteDatabase {
