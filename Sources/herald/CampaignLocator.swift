@@ -7,11 +7,19 @@ import HeraldStore
 enum CampaignLocator {
     static func file(for argument: String, journalPath: String) throws -> String {
         if FileManager.default.fileExists(atPath: argument) { return argument }
+        return try record(argument, journalPath: journalPath).1.campaignPath
+    }
+}
+
+extension CampaignLocator {
+    /// The journal and the campaign a command names (`ID`, `ID@simulation`, `ID@dry-run`).
+    static func record(_ argument: String, journalPath: String) throws -> (Journal, CampaignRecord) {
         let journal = try Journal(path: journalPath, create: false)
         let key = CampaignKey(parsing: argument)
         guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
             throw JournalError.unknownCampaign(argument, path: journalPath)
         }
-        return record.campaignPath
+        return (journal, record)
     }
 }
+

@@ -43,16 +43,12 @@ enum Control {
     /// False (with a note) when the campaign has already ended.
     static func request(_ control: CampaignControl, campaign: String, journalPath: String) throws -> Bool {
         do {
-            let journal = try Journal(path: journalPath, create: false)
-            let key = CampaignKey(parsing: campaign)
-            guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
-                throw JournalError.unknownCampaign(campaign, path: journalPath)
-            }
+            let (journal, record) = try CampaignLocator.record(campaign, journalPath: journalPath)
             if record.state == .completed || record.state == .cancelled {
                 print("\(campaign): already \(record.state.rawValue); nothing to \(control.rawValue)")
                 return false
             }
-            _ = try journal.request(control, campaign: key.id, mode: key.mode)
+            _ = try journal.request(control, campaign: record.id, mode: record.mode)
             return true
         } catch {
             Terminal.error("\(error)")

@@ -21,11 +21,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let journal = try Journal(path: journal.path, create: false)
-            let key = CampaignKey(parsing: campaign)
-            guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
-                throw JournalError.unknownCampaign(campaign, path: journal.path)
-            }
+            let (journal, record) = try CampaignLocator.record(campaign, journalPath: journal.path)
             let drift = try journal.checkCounters(cid: record.cid)
             if drift.isEmpty {
                 let counts = try journal.counts(cid: record.cid)

@@ -22,11 +22,7 @@ struct PurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let journal = try Journal(path: journal.path, create: false)
-            let key = CampaignKey(parsing: campaign)
-            guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
-                throw JournalError.unknownCampaign(campaign, path: journal.path)
-            }
+            let (journal, record) = try CampaignLocator.record(campaign, journalPath: journal.path)
             guard let rows = try journal.purge(cid: record.cid, vacuum: !noVacuum) else {
                 Terminal.error("\(record.name) is \(record.state.rawValue): only a completed or cancelled campaign can be purged")
                 throw ExitCode(ExitStatus.invalidInput.rawValue)

@@ -59,33 +59,14 @@ public final class AWSProvider: MessageProvider {
     /// The account's monthly spend limits (`DescribeSpendLimits`, every page).
     public func describeSpendLimits() async throws -> [AWSSpendLimit] {
         var limits: [AWSSpendLimit] = []
-        var token: String?
-        repeat {
-            var body = "{\"MaxResults\":50"
-            if let token {
-                body += ",\"NextToken\":"
-                JSONEscape.appendQuoted(token, to: &body)
-            }
-            body += "}"
-            let response: HTTPResponseData
-            do {
-                response = try await call("DescribeSpendLimits", body: Array(body.utf8))
-            } catch {
-                throw AWSCallError(description: "DescribeSpendLimits: no answer (\(error))")
-            }
-            guard response.status == 200,
-                let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-            else {
-                throw AWSCallError(description: "DescribeSpendLimits: \(Self.outcome(of: response))")
-            }
+        try await everyPage("DescribeSpendLimits", fields: "\"MaxResults\":50") { object in
             for item in object["SpendLimits"] as? [[String: Any]] ?? [] {
                 guard let name = item["Name"] as? String else { continue }
                 limits.append(AWSSpendLimit(name: name, enforcedLimit: (item["EnforcedLimit"] as? NSNumber)?.int64Value ?? 0,
                                             maxLimit: (item["MaxLimit"] as? NSNumber)?.int64Value ?? 0,
                                             overridden: item["Overridden"] as? Bool ?? false))
             }
-            token = object["NextToken"] as? String
-        } while token != nil
+        }
         return limits
     }
 
@@ -93,10 +74,23 @@ public final class AWSProvider: MessageProvider {
     /// it opted out (seconds since 1970).
     public func describeOptedOutNumbers(list: String) async throws -> [(number: String, optedOutAt: Double)] {
         var numbers: [(String, Double)] = []
+        var fields = "\"MaxResults\":100,\"OptOutListName\":"
+        JSONEscape.appendQuoted(list, to: &fields)
+        try await everyPage("DescribeOptedOutNumbers", fields: fields) { object in
+            for item in object["OptedOutNumbers"] as? [[String: Any]] ?? [] {
+                guard let number = item["OptedOutNumber"] as? String else { continue }
+                numbers.append((number, (item["OptedOutTimestamp"] as? NSNumber)?.doubleValue ?? 0))
+            }
+        }
+        return numbers
+    }
+
+    /// Calls a paginated operation until its last page, handing each page's JSON to `page`.
+    /// `fields` are the input's members other than `NextToken`.
+    private func everyPage(_ operation: String, fields: String, _ page: ([String: Any]) -> Void) async throws {
         var token: String?
         repeat {
-            var body = "{\"MaxResults\":100,\"OptOutListName\":"
-            JSONEscape.appendQuoted(list, to: &body)
+            var body = "{" + fields
             if let token {
                 body += ",\"NextToken\":"
                 JSONEscape.appendQuoted(token, to: &body)
@@ -104,22 +98,18 @@ public final class AWSProvider: MessageProvider {
             body += "}"
             let response: HTTPResponseData
             do {
-                response = try await call("DescribeOptedOutNumbers", body: Array(body.utf8))
+                response = try await call(operation, body: Array(body.utf8))
             } catch {
-                throw AWSCallError(description: "DescribeOptedOutNumbers: no answer (\(error))")
+                throw AWSCallError(description: "\(operation): no answer (\(error))")
             }
             guard response.status == 200,
                 let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
             else {
-                throw AWSCallError(description: "DescribeOptedOutNumbers: \(Self.outcome(of: response))")
+                throw AWSCallError(description: "\(operation): \(Self.outcome(of: response))")
             }
-            for item in object["OptedOutNumbers"] as? [[String: Any]] ?? [] {
-                guard let number = item["OptedOutNumber"] as? String else { continue }
-                numbers.append((number, (item["OptedOutTimestamp"] as? NSNumber)?.doubleValue ?? 0))
-            }
+            page(object)
             token = object["NextToken"] as? String
         } while token != nil
-        return numbers
     }
 
     /// The operation's JSON input (see `AWSRequests`).
