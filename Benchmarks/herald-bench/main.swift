@@ -122,13 +122,17 @@ func endToEnd(rows: Int, budget: Bool, rcs: Bool = false, suppressed: Int = 0) a
     }
     let runner = CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal())
     let summary = try await runner.run()
-    precondition(summary.counts[.sent] == rows - listed, "expected \(rows - listed) sent, got \(summary.counts[.sent])")
+    // The generated numbers (+1 NPA 555 XXXX) run out at 7,980,000: beyond, rows repeat one.
+    let repeats = summary.counts.byReason[.duplicate, default: 0]
+    precondition(repeats == max(0, rows - 7_980_000), "unexpected duplicates: \(repeats)")
+    let messages = rows - listed - repeats
+    precondition(summary.counts[.sent] == messages, "expected \(messages) sent, got \(summary.counts[.sent])")
     let sendSeconds = summary.elapsedSeconds - summary.importSeconds
     emit(["figure": "import_rows_per_s" + label, "rows": rows, "value": Int(Double(rows) / summary.importSeconds),
           "seconds": summary.importSeconds, "target": rcs ? ">= 150000" : ">= 600000 at 1M rows"])
-    emit(["figure": "send_settle_msgs_per_s" + label, "rows": rows, "value": Int(Double(rows) / sendSeconds),
+    emit(["figure": "send_settle_msgs_per_s" + label, "rows": rows, "value": Int(Double(messages) / sendSeconds),
           "seconds": sendSeconds])
-    emit(["figure": "end_to_end_msgs_per_s" + label, "rows": rows, "value": Int(Double(rows) / summary.elapsedSeconds),
+    emit(["figure": "end_to_end_msgs_per_s" + label, "rows": rows, "value": Int(Double(messages) / summary.elapsedSeconds),
           "seconds": summary.elapsedSeconds, "target": ">= 50000"])
     emit(["figure": "peak_rss_mb" + label, "rows": rows, "value": peakRSSMegabytes(), "target": "<= 64, flat in rows"])
     // After the RSS reading: validate keeps a set of numbers to count duplicates.
@@ -136,7 +140,7 @@ func endToEnd(rows: Int, budget: Bool, rcs: Bool = false, suppressed: Int = 0) a
     let report = try plan.validate()
     let scanSeconds = scanStart.duration(to: .now)
     let scanned = Double(scanSeconds.components.seconds) + Double(scanSeconds.components.attoseconds) * 1e-18
-    precondition(report.sendable == rows, "generated rows must all be valid and distinct")
+    precondition(report.sendable == rows - repeats, "generated rows must all be valid")
     emit(["figure": "validate_rows_per_s", "rows": rows, "value": Int(Double(rows) / scanned), "seconds": scanned])
 }
 

@@ -9,7 +9,7 @@ import Foundation
 public final class Journal {
     public static let schemaVersion = 4
     /// Page cache sizes (KiB): while sending, and while importing.
-    static let cacheKiB = 16384
+    static let cacheKiB = 12288
     static let importCacheKiB = 4096
 
     public let path: String
