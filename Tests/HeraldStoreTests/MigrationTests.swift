@@ -61,6 +61,21 @@ import Testing
         #expect(try journal.checkCounters(cid: v3.cid).isEmpty)
     }
 
+    @Test func v3StopReasonsBecomeSenderAndStopKind() throws {
+        let path = try copyOfFixture()
+        do {
+            // As v3 wrote them: a worker's campaign stopped by SIGTERM, one stopped by the budget.
+            let db = try SQLiteDatabase(path: path, readOnly: false)
+            try db.execute("UPDATE campaign SET stop_reason = 'signal 15 (worker)' WHERE id = 'v3'")
+            try db.execute("UPDATE campaign SET stop_reason = 'campaign_limit', state = 'budget_exhausted' WHERE id = 'v3-aws'")
+        }
+        let journal = try Journal(path: path)
+        let worker = try #require(try journal.campaign(id: "v3"))
+        #expect(worker.sender == .worker && worker.stopKind == .signal && worker.stopReason == "signal 15")
+        let budget = try #require(try journal.campaign(id: "v3-aws"))
+        #expect(budget.sender == .run && budget.stopKind == .budget)
+    }
+
     @Test func aJournalNewerThanTheBinaryIsLeftUntouched() throws {
         let path = try copyOfFixture()
         do {

@@ -1,0 +1,31 @@
+import Foundation
+import HeraldStore
+import Testing
+@testable import HeraldEngine
+
+/// `estimate` on a campaign that has started: rows the journal dealt with are left out
+/// (read from counters and the pending mark, not the rows), rows waiting to be sent
+/// again are still to send.
+@Suite struct EstimateProgressTests {
+    @Test func handledRowsAreLeftOutAndWaitingRowsStay() async throws {
+        let fixture = try Fixture(
+            rows: CampaignRunnerTests.header + Fixture.validRows(20) + "\n",
+            provider: "{kind: simulator, failure_rate: 1}",
+            extra: "retry: {max_attempts: 5, initial_backoff_ms: 600000, max_backoff_ms: 600000}")
+        var options = RunOptions()
+        options.limit = 3
+        let failing = try await fixture.runner(options).run()
+        #expect(failing.counts[.retry] == 3, "three rows wait ten minutes for their next attempt")
+        try String(contentsOfFile: fixture.campaignPath, encoding: .utf8)
+            .replacingOccurrences(of: "failure_rate: 1", with: "failure_rate: 0")
+            .write(toFile: fixture.campaignPath, atomically: true, encoding: .utf8)
+        options.limit = 5
+        let sending = try await fixture.runner(options).run()
+        #expect(sending.counts[.sent] == 5)
+
+        let estimate = try CampaignPlan.load(campaignPath: fixture.campaignPath).estimate(journalPath: fixture.journalPath)
+        #expect(estimate.alreadySent == 5)
+        #expect(estimate.alreadyHandled == 5)
+        #expect(estimate.messages == 15, "3 waiting and 12 never claimed")
+    }
+}
