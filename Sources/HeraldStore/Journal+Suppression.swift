@@ -70,6 +70,33 @@ extension Journal {
         return added
     }
 
+    /// Adds the entries `produce` hands over, in one transaction, without holding them in
+    /// memory; `produce` returns false to abandon (nothing is kept). Returns how many
+    /// were new, or nil when abandoned.
+    public func suppressAll(_ produce: (_ add: (SuppressionEntry) throws -> Void) throws -> Bool) throws(JournalError) -> Int? {
+        struct Abandoned: Error {}
+        do {
+            return try db.transaction {
+                var added = 0
+                let insert = try db.statement(
+                    "INSERT OR IGNORE INTO suppression (\(Self.suppressionColumns)) VALUES (?1, ?2, ?3, ?4, ?5)")
+                let keep = try produce { entry in
+                    insert.bind(1, Int64(bitPattern: entry.destination)).bind(2, entry.scope).bind(3, entry.reason)
+                        .bind(4, entry.source.rawValue).bind(5, entry.addedAt)
+                    try insert.run()
+                    added += db.changes
+                }
+                guard keep else { throw Abandoned() }
+                if added > 0 { try bumpSuppressionVersion() }
+                return added
+            }
+        } catch is Abandoned {
+            return nil
+        } catch {
+            throw JournalError.from(error, path: path)
+        }
+    }
+
     /// Removes numbers from one scope ("" for the list that applies to every sender).
     @discardableResult
     public func unsuppress(_ destinations: [UInt64], scope: String = "") throws(JournalError) -> Int {

@@ -85,10 +85,9 @@ struct SuppressCommand: AsyncParsableCommand {
                 columns.reason = reasonColumn
                 columns.date = dateColumn
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
-                let entries = try SuppressionList.read(csv: file, columns: columns, scope: options.scope,
-                                                       defaultCountry: options.country, now: now)
-                let added = try Journal(path: journal.path).suppress(entries)
-                print("\(file): \(entries.count) rows, \(added) added, \(entries.count - added) already listed")
+                let (rows, added) = try SuppressionList.importCSV(file, into: try Journal(path: journal.path), columns: columns,
+                                                                  scope: options.scope, defaultCountry: options.country, now: now)
+                print("\(file): \(rows) rows, \(added) added, \(rows - added) already listed")
             }
         }
     }

@@ -33,11 +33,12 @@ public enum SuppressionList {
         public init() {}
     }
 
-    /// Every row of a CSV of numbers (a phone column; reason and date columns when
-    /// present). Any bad row is an error naming file, line and column (the first 20
-    /// are listed), and then nothing is added.
-    public static func read(csv path: String, columns: Columns = Columns(), scope: String, defaultCountry: String?,
-                            now: Int64) throws -> [SuppressionEntry] {
+    /// Adds every row of a CSV of numbers (a phone column; reason and date columns when
+    /// present) in one transaction, reading the file as a stream. Any bad row is an error
+    /// naming file, line and column (the first 20 are listed), and then nothing is added.
+    /// Returns (rows read, numbers new to the list).
+    public static func importCSV(_ path: String, into journal: Journal, columns: Columns = Columns(), scope: String,
+                                 defaultCountry: String?, now: Int64) throws -> (rows: Int, added: Int) {
         let reader: CSVReader
         do {
             reader = try CSVReader(path: path)
@@ -50,42 +51,49 @@ public enum SuppressionList {
         }
         let reason = columns.reason.flatMap { reader.header.firstIndex(of: $0) }
         let date = columns.date.flatMap { reader.header.firstIndex(of: $0) }
-        var entries: [SuppressionEntry] = []
+        var rows = 0
         var problems: [String] = []
         let dates = ISO8601DateFormatter()
         let days = ISO8601DateFormatter()
         days.formatOptions = [.withFullDate]
-        do {
-            try reader.forEachRecord { record in
-                func problem(_ column: String, _ text: String) {
-                    problems.append("\(path):\(record.line): column \(column.quoted): \(text)")
-                }
-                do {
-                    let number = try PhoneNumber.parse(record[phone], defaultRegion: defaultCountry)
-                    var added = now
-                    if let date, !record[date].isEmpty {
-                        let text = record.string(date).trimmingSpaces
-                        guard let when = dates.date(from: text) ?? days.date(from: text) else {
-                            problem(reader.header[date], "\(text.quoted) is not an ISO 8601 date such as 2026-11-30")
-                            return problems.count < 20
-                        }
-                        added = Int64(when.timeIntervalSince1970 * 1000)
+        var csvError: CSVError?
+        let added = try journal.suppressAll { add in
+            do {
+                try reader.forEachRecord { record in
+                    rows += 1
+                    func problem(_ column: String, _ text: String) {
+                        problems.append("\(path):\(record.line): column \(column.quoted): \(text)")
                     }
-                    let why = reason.map { record.string($0).trimmingSpaces }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
-                    entries.append(SuppressionEntry(destination: number.digits, scope: scope, reason: why, source: .imported,
-                                                    addedAt: added))
-                } catch {
-                    problem(columns.phone, hint(error))
+                    do {
+                        let number = try PhoneNumber.parse(record[phone], defaultRegion: defaultCountry)
+                        var added = now
+                        if let date, !record[date].isEmpty {
+                            let text = record.string(date).trimmingSpaces
+                            guard let when = dates.date(from: text) ?? days.date(from: text) else {
+                                problem(reader.header[date], "\(text.quoted) is not an ISO 8601 date such as 2026-11-30")
+                                return problems.count < 20
+                            }
+                            added = Int64(when.timeIntervalSince1970 * 1000)
+                        }
+                        let why = reason.map { record.string($0).trimmingSpaces }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+                        if problems.isEmpty {
+                            try add(SuppressionEntry(destination: number.digits, scope: scope, reason: why, source: .imported,
+                                                     addedAt: added))
+                        }
+                    } catch let error as PhoneNumberError {
+                        problem(columns.phone, hint(error))
+                    }
+                    return problems.count < 20
                 }
-                return problems.count < 20
+            } catch let error as CSVError {
+                csvError = error
+                return false
             }
-        } catch let error as CSVError {
-            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+            return problems.isEmpty
         }
-        guard problems.isEmpty else {
-            throw SuppressionImportFailed(problems: problems)
-        }
-        return entries
+        if let csvError { throw InputError(file: csvError.path, line: csvError.line, csvError.descriptionWithoutPlace) }
+        guard let added else { throw SuppressionImportFailed(problems: problems) }
+        return (rows, added)
     }
 
     /// Writes every entry as `phone,scope,reason,source,added_at`; returns how many.
