@@ -3,7 +3,7 @@
 //   swift run -c release herald-bench                 # the standard set, each in its own process
 //   swift run -c release herald-bench e2e 250000      # end to end, one size
 //   swift run -c release herald-bench e2e-budget N    # the same with prices and a budget (guard on)
-//   swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list
+//   swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list and a frequency cap
 //   swift run -c release herald-bench estimate N      # herald estimate
 //   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
 //   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
@@ -105,6 +105,13 @@ func endToEnd(rows: Int, budget: Bool, rcs: Bool = false, suppressed: Int = 0) a
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
     let campaign = try makeCampaign(in: folder, rows: rows, budget: budget, rcs: rcs)
+    if suppressed > 0 {
+        // With the suppression list, a frequency cap too (the recipient-care setting).
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: campaign))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\nfrequency_cap: {messages: 1, days: 7}\n".utf8))
+        try handle.close()
+    }
     let label = (budget ? "_budget" : "") + (rcs ? "_rcs" : "") + (suppressed > 0 ? "_suppressed" : "")
     let plan = try CampaignPlan.load(campaignPath: campaign)
     let journal = folder.appendingPathComponent("journal.sqlite").path

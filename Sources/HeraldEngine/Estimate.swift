@@ -55,6 +55,8 @@ public struct Estimate: Codable, Sendable {
     public var overMaxPrice = 0
     /// Rows whose number is on the journal's suppression list.
     public var suppressed = 0
+    /// Rows whose recipient already reached the campaign's frequency cap.
+    public var frequencyCapped = 0
     /// Messages to send and their parts.
     public var messages = 0
     public var parts = 0
@@ -74,6 +76,7 @@ public struct Estimate: Codable, Sendable {
         case alreadyHandled = "already_handled"
         case overMaxPrice = "over_max_price"
         case suppressed
+        case frequencyCapped = "frequency_capped"
         case byEncoding = "by_encoding"
         case byCountry = "by_country"
         case durationSeconds = "duration_seconds"
@@ -119,6 +122,7 @@ extension CampaignPlan {
         var writer = try perRecipient.map { try RecipientReport(path: $0) }
         var seen = DestinationSet()
         let suppressed = try suppressionChecker(journalPath: journalPath)
+        let capped = try frequencyChecker(journalPath: journalPath)
         var countries: [String: Int] = [:]
         var lastRegion = ""
         var lastIndex = 0
@@ -154,6 +158,9 @@ extension CampaignPlan {
                 } else if let phone = row.phone, suppressed?(phone.digits) == true {
                     estimate.suppressed += 1
                     status = "suppressed"
+                } else if let phone = row.phone, capped?(phone.digits) == true {
+                    estimate.frequencyCapped += 1
+                    status = "frequency_cap"
                 } else if BudgetLimits(maxPrice: spec.budget.maxPrice)
                     .decide(cost: row.cost, campaignSpent: .zero, monthSpent: .zero) == .overMaxPrice {
                     estimate.overMaxPrice += 1

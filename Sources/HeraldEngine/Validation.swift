@@ -71,6 +71,19 @@ extension CampaignPlan {
     }
 }
 
+extension CampaignPlan {
+    /// Who already reached the campaign's frequency cap, read-only; nil without a cap or journal.
+    func frequencyChecker(journalPath: String?) throws -> ((UInt64) -> Bool)? {
+        guard let cap = spec.frequencyCap, let journalPath, FileManager.default.fileExists(atPath: journalPath) else { return nil }
+        do {
+            return try Journal(path: journalPath, readOnly: true)
+                .frequencyChecker(campaign: spec.id, scope: RunOptions().ledgerScope(for: spec), cap: cap)
+        } catch let error as JournalError where error.isOlderSchema {
+            return nil
+        }
+    }
+}
+
 /// `--strict` found problems: nothing was written.
 public struct ValidationFailed: Error, Sendable {
     public let report: ValidationReport

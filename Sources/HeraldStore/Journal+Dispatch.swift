@@ -71,6 +71,8 @@ public struct StepResult: Sendable {
     public var overMaxPrice = 0
     /// Rows skipped in this step because their number is on the suppression list.
     public var suppressed = 0
+    /// Rows skipped in this step because their recipient reached the frequency cap.
+    public var capped = 0
     /// Rows put off until their send window opens.
     public var deferred = 0
     /// A pause or cancel request from another process.
@@ -103,6 +105,7 @@ extension Journal {
             claim.gate = gate
             claim.sender = sender
             claim.suppression = try currentSuppression()
+            claim.contacts = contactCheck
             // Nothing new is claimed once a pause or cancel has been asked for.
             claim.result.control = try controlNow(cid: cid)
             let limit = claim.result.control == nil ? limit : 0
@@ -135,6 +138,8 @@ extension Journal {
         /// The campaign's sender, for suppressions scoped to one sender.
         var sender = ""
         var suppression: SuppressionCheck?
+        /// Set for a campaign with a frequency cap.
+        var contacts: ContactCheck?
         var changes = TallyChanges()
         /// Rows whose window is closed, with when it opens and the counter they leave.
         var deferred: [(row: Int, opens: Int64, from: TallyKey)] = []
@@ -268,12 +273,18 @@ extension Journal {
         var lastClaimed: Int?
         var overPrice: [(Int, TallyKey)] = []
         var suppressed: [(Int, TallyKey)] = []
+        var capped: [(Int, TallyKey)] = []
         let pending = TallyKey(.pending)
         while try select.step() {
             examined += 1
             let row = select.int(0)
             if try isSuppressed(select, claim) {
                 suppressed.append((row, pending))
+                after = row
+                continue
+            }
+            if try isCapped(select, claim) {
+                capped.append((row, pending))
                 after = row
                 continue
             }
@@ -300,6 +311,7 @@ extension Journal {
         if examined == 0 || (claim.result.exhausted == nil && examined < limit) { cursor.pendingExhausted = true }
         try skipOverMaxPrice(&claim, rows: overPrice)
         try skipSuppressed(&claim, rows: suppressed)
+        try skipCapped(&claim, rows: capped)
         // Deferred rows leave `pending` first, so the range below marks only claimed ones.
         try deferClosed(&claim)
         if let firstClaimed, let lastClaimed {
@@ -328,10 +340,15 @@ extension Journal {
         var rows: [ClaimedMessage] = []
         var overPrice: [(Int, TallyKey)] = []
         var suppressed: [(Int, TallyKey)] = []
+        var capped: [(Int, TallyKey)] = []
         while try select.step() {
             let from = TallyKey(.retry, code: select.string(7))
             if try isSuppressed(select, claim) {
                 suppressed.append((select.int(0), from))
+                continue
+            }
+            if try isCapped(select, claim) {
+                capped.append((select.int(0), from))
                 continue
             }
             if !claim.windowOpen(row: select.int(0), timeZones: select.string(6), from: from) { continue }
@@ -347,6 +364,7 @@ extension Journal {
         select.reset()
         try skipOverMaxPrice(&claim, rows: overPrice)
         try skipSuppressed(&claim, rows: suppressed)
+        try skipCapped(&claim, rows: capped)
         let mark = try db.statement(
             "UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
         for row in rows {
@@ -386,6 +404,18 @@ extension Journal {
     private func skipSuppressed(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
         try skip(&claim, rows: rows, reason: .suppressed, detail: "'the number is on the suppression list'")
         claim.result.suppressed += rows.count
+    }
+
+    /// Rows whose recipient already got the campaign's frequency cap of messages.
+    private func skipCapped(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
+        try skip(&claim, rows: rows, reason: .frequencyCap, detail: "'the recipient reached the frequency cap'")
+        claim.result.capped += rows.count
+    }
+
+    /// Whether the row under `select` (column 1: its number) reached the frequency cap.
+    private func isCapped(_ select: Statement, _ claim: Claim) throws -> Bool {
+        guard let check = claim.contacts else { return false }
+        return try isCapped(UInt64(bitPattern: select.int64(1)), check: check, now: claim.time)
     }
 
     /// Whether the row under `select` (column 1: its number) is suppressed.

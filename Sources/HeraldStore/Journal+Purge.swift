@@ -18,6 +18,10 @@ extension Journal {
             clear.bind(1, cid)
             try clear.run()
             let count = db.changes
+            // The numbers go from the contact history too: retention wins over frequency caps.
+            let history = try db.statement("DELETE FROM contact WHERE cid = ?1")
+            history.bind(1, cid)
+            try history.run()
             let mark = try db.statement("UPDATE campaign SET purged_at = ?2, updated_at = ?2 WHERE cid = ?1")
             mark.bind(1, cid).bind(2, now())
             try mark.run()

@@ -34,6 +34,7 @@ extension Journal {
                 stop_kind TEXT,
                 pending_after INTEGER NOT NULL DEFAULT 0,
                 purged_at INTEGER,
+                contacts_synced INTEGER NOT NULL DEFAULT 0,
                 UNIQUE (id, mode)
             );
             INSERT INTO campaign_v4 (cid, id, mode, campaign_path, template_sha, recipients_sha, channel, state,
@@ -86,6 +87,13 @@ extension Journal {
                 source TEXT NOT NULL,
                 added_at INTEGER NOT NULL,
                 PRIMARY KEY (dest, scope)
+            ) WITHOUT ROWID;
+            CREATE TABLE contact (
+                scope TEXT NOT NULL,
+                dest INTEGER NOT NULL,
+                at INTEGER NOT NULL,
+                cid INTEGER NOT NULL,
+                PRIMARY KEY (scope, dest, at, cid)
             ) WITHOUT ROWID;
             CREATE TABLE journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
             INSERT INTO journal_meta VALUES ('suppression_version', 0);

@@ -16,6 +16,8 @@ public final class Journal {
     let db: SQLiteDatabase
     /// The suppression list as claims last saw it, with the list's version then.
     var suppressionCache: (version: Int64, check: SuppressionCheck?)?
+    /// Who was messaged in a capped campaign's window (`prepareFrequencyCap`).
+    var contactCheck: ContactCheck?
     /// Milliseconds since 1970; replaceable in tests.
     public var now: () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 

@@ -126,6 +126,7 @@ enum Output {
         }
         if estimate.overMaxPrice > 0 { rows += ", \(f(estimate.overMaxPrice)) over max_price" }
         if estimate.suppressed > 0 { rows += ", \(f(estimate.suppressed)) on the suppression list" }
+        if estimate.frequencyCapped > 0 { rows += ", \(f(estimate.frequencyCapped)) over the frequency cap" }
         let invalid = estimate.invalid.values.reduce(0, +)
         if invalid > 0 {
             rows += ", \(f(invalid)) invalid (" + estimate.invalid.sorted { $0.key < $1.key }

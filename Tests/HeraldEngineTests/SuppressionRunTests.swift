@@ -76,3 +76,25 @@ import Testing
         #expect(try worker.purgeExpired(now: now + 99 * 3_600_000).isEmpty, "purged once")
     }
 }
+
+/// `frequency_cap` through the engine: a second campaign to some of the same people.
+@Suite struct FrequencyCapRunTests {
+    @Test func theSecondCampaignSkipsWhoTheFirstReached() async throws {
+        let fixture = try Fixture(rows: "phone,name,code,points\n" + Fixture.validRows(10) + "\n")
+        #expect(try await fixture.runner().run().counts[.sent] == 10)
+        // The second campaign: five of the same people and five new ones, at most one message a week.
+        try ("phone,name,code,points\n" + Fixture.validRows(10, from: 5) + "\n")
+            .write(to: fixture.folder.appendingPathComponent("second.csv"), atomically: true, encoding: .utf8)
+        try String(contentsOfFile: fixture.campaignPath, encoding: .utf8)
+            .replacingOccurrences(of: "id: test-campaign", with: "id: second")
+            .replacingOccurrences(of: "recipients: recipients.csv", with: "recipients: second.csv\nfrequency_cap: {messages: 1, days: 7}")
+            .write(to: fixture.folder.appendingPathComponent("second.yaml"), atomically: true, encoding: .utf8)
+        let plan = try CampaignPlan.load(campaignPath: fixture.folder.appendingPathComponent("second.yaml").path)
+        #expect(try plan.estimate(journalPath: fixture.journalPath).frequencyCapped == 5)
+        let summary = try await CampaignRunner(plan: plan, journalPath: fixture.journalPath, options: RunOptions(),
+                                               stop: StopSignal()).run()
+        #expect(summary.counts[.sent] == 5 && summary.counts.byReason[.frequencyCap] == 5)
+        let keys = try fixture.outbox().map(\.key)
+        #expect(keys.filter { $0.hasPrefix("second/") }.count == 5)
+    }
+}

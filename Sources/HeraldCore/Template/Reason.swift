@@ -31,6 +31,8 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     case cancelled
     /// The number is on the journal's suppression list (it opted out, or was added).
     case suppressed
+    /// The recipient already got `frequency_cap.messages` messages in its window.
+    case frequencyCap = "frequency_cap"
 
     // Provider answers.
     /// Refused for good (invalid number, blocked country).

@@ -31,6 +31,8 @@ public struct CampaignSpec: Sendable {
     public var timezoneColumn: String?
     /// Days after the campaign ends before `herald worker` purges its numbers and bodies.
     public var retentionDays: Int?
+    /// At most this many messages to one number in a window, across the journal's campaigns.
+    public var frequencyCap: FrequencyCap?
     public var schedule = Schedule()
 
     /// When to start and when recipients may be messaged.
@@ -82,7 +84,7 @@ public struct CampaignSpec: Sendable {
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
         let top = try YAMLMap.load(file: file, text: text)
         try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
-                          "budget", "provider", "rate", "retry", "schedule", "retention_days"])
+                          "budget", "provider", "rate", "retry", "schedule", "retention_days", "frequency_cap"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -125,6 +127,13 @@ public struct CampaignSpec: Sendable {
             }
         }
         spec.retentionDays = try top.int("retention_days", in: 1...36_500)
+        if let cap = try top.map("frequency_cap") {
+            try cap.onlyKeys(["messages", "days"])
+            guard let messages = try cap.int("messages", in: 1...10_000), let days = try cap.int("days", in: 1...3_650) else {
+                throw top.error("frequency_cap", "needs both messages (1-10000) and days (1-3650), e.g. {messages: 1, days: 7}")
+            }
+            spec.frequencyCap = FrequencyCap(messages: messages, days: days)
+        }
         if let retry = try top.map("retry") {
             try retry.onlyKeys(["max_attempts", "initial_backoff_ms", "max_backoff_ms"])
             spec.maxAttempts = try retry.int("max_attempts", in: 1...100) ?? spec.maxAttempts

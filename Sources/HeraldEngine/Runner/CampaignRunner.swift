@@ -105,6 +105,9 @@ public struct CampaignRunner: Sendable {
             let dedupes = provider.capabilities.honoursIdempotencyKeys
             if resend { _ = try await journal.run { try $0.resendInDoubt(cid: cid, providerDedupes: dedupes) } }
             let rid = try await journal.run { try $0.startRun(cid: cid, mode: key.mode, owner: owner) }
+            if let cap = plan.spec.frequencyCap {
+                try await journal.run { try $0.prepareFrequencyCap(cid: cid, cap: cap) }
+            }
             try await journal.run { try $0.setState(cid: cid, .running) }
             if let early = try await waitForStart(cid: cid, owner: owner, journal: journal) {
                 outcome = (0, early)

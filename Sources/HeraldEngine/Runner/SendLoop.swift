@@ -69,8 +69,9 @@ extension CampaignRunner {
                 result.claimed += stepped.claimed
                 result.overMaxPrice += stepped.overMaxPrice
                 result.suppressed += stepped.suppressed
+                result.capped += stepped.capped
                 result.exhausted = stepped.exhausted
-                if stepped.claimed.isEmpty, stepped.deferred + stepped.overMaxPrice + stepped.suppressed > 0, stepped.exhausted == nil,
+                if stepped.claimed.isEmpty, stepped.deferred + stepped.overMaxPrice + stepped.suppressed + stepped.capped > 0, stepped.exhausted == nil,
                     !cursor.pendingExhausted, claim > 0
                 {
                     continue
@@ -78,7 +79,7 @@ extension CampaignRunner {
                 break
             } while true
             claimedTotal += result.claimed.count
-            for _ in 0..<(result.overMaxPrice + result.suppressed) { meter.finished(sent: false) }
+            for _ in 0..<(result.overMaxPrice + result.suppressed + result.capped) { meter.finished(sent: false) }
             if let kind = result.exhausted, stopReason == nil {
                 // Admitted rows are still sent; nothing more is claimed.
                 stopReason = .budget(kind, nil)

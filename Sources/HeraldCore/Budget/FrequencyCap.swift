@@ -1,0 +1,14 @@
+/// At most `messages` messages to one number in any `days` days, counted over every
+/// campaign of the journal in the same ledger scope (real sends with real sends).
+public struct FrequencyCap: Sendable, Equatable {
+    public var messages: Int
+    public var days: Int
+
+    public init(messages: Int, days: Int) {
+        self.messages = messages
+        self.days = days
+    }
+
+    /// The window in milliseconds.
+    public var milliseconds: Int64 { Int64(days) * 86_400_000 }
+}
