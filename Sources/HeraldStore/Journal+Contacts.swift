@@ -53,13 +53,12 @@ extension Journal {
             }
         }
         contactCheck = try read {
-            var filter = DestinationFilter(expected: 1 << 16, maxBytes: 16 << 20)
             let count = try db.statement("SELECT count(DISTINCT dest) FROM contact WHERE scope = ?1 AND at > ?2")
             count.bind(1, scope.rawValue).bind(2, since)
             _ = try count.step()
             let total = count.int(0)
             count.reset()
-            filter = DestinationFilter(expected: max(total, 1), maxBytes: 16 << 20)
+            var filter = DestinationFilter(expected: max(total, 1), maxBytes: 16 << 20)
             let all = try db.statement("SELECT dest FROM contact WHERE scope = ?1 AND at > ?2")
             all.bind(1, scope.rawValue).bind(2, since)
             while try all.step() { _ = filter.insert(UInt64(bitPattern: all.int64(0))) }
