@@ -78,7 +78,7 @@ extension CampaignPlan {
         do {
             return try Journal(path: journalPath, readOnly: true)
                 .frequencyChecker(campaign: spec.id, scope: RunOptions().ledgerScope(for: spec), cap: cap)
-        } catch let error as JournalError where error.isOlderSchema {
+        } catch where error.isOlderSchema {
             return nil
         }
     }

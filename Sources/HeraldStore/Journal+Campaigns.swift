@@ -132,7 +132,7 @@ extension Journal {
                     INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, created_at,
                         updated_at, lease_token, lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price,
                         campaign_limit, monthly_limit, sender)
-                    VALUES (?1, ?14, ?2, ?3, ?4, ?5, 'importing', ?6, ?6, ?7, ?8, ?9, ?6, ?10, ?11, ?12, ?13, ?15)
+                    VALUES (?1, ?14, ?2, ?3, ?4, ?5, \(CampaignState.importing.sql), ?6, ?6, ?7, ?8, ?9, ?6, ?10, ?11, ?12, ?13, ?15)
                     """)
                 insert.bind(1, inputs.id).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
                     .bind(4, inputs.recipientsSHA).bind(5, inputs.channel.rawValue).bind(6, time).bind(7, owner.token)
@@ -169,7 +169,7 @@ extension Journal {
             let update = try db.statement(
                 """
                 UPDATE campaign SET campaign_path = ?2, template_sha = ?3, recipients_sha = ?4, channel = ?5,
-                    state = CASE WHEN ?6 THEN 'importing' ELSE state END, updated_at = ?7,
+                    state = CASE WHEN ?6 THEN \(CampaignState.importing.sql) ELSE state END, updated_at = ?7,
                     lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7, ledger_scope = ?11,
                     max_price = ?12, campaign_limit = ?13, monthly_limit = ?14, stop_reason = NULL, stop_kind = NULL,
                     control = NULL, sender = ?15
@@ -222,7 +222,7 @@ extension Journal {
             let cid = find.int64(0)
             find.reset()
             let statement = try db.statement(
-                "UPDATE campaign SET control = ?2, updated_at = ?3 WHERE cid = ?1 AND state NOT IN ('completed', 'cancelled')")
+                "UPDATE campaign SET control = ?2, updated_at = ?3 WHERE cid = ?1 AND state NOT IN (\(CampaignState.completed.sql), \(CampaignState.cancelled.sql))")
             statement.bind(1, cid).bind(2, control.rawValue).bind(3, now())
             try statement.run()
             if db.changes == 0 { return true }
@@ -316,7 +316,7 @@ extension Journal {
     public func discardImport(cid: Int64) throws(JournalError) {
         try write {
             try deleteRows(cid: cid)
-            let campaign = try db.statement("DELETE FROM campaign WHERE cid = ?1 AND state = 'importing'")
+            let campaign = try db.statement("DELETE FROM campaign WHERE cid = ?1 AND state = \(CampaignState.importing.sql)")
             campaign.bind(1, cid)
             try campaign.run()
         }

@@ -27,7 +27,7 @@ extension Journal {
                 """
                 SELECT cid, state, lease_token IS NULL FROM campaign
                 WHERE cid != ?1 AND ledger_scope = ?2 AND mode != '\(RunMode.dryRun.rawValue)' AND contacts_synced = 0
-                    AND state != 'importing' AND purged_at IS NULL
+                    AND state != \(CampaignState.importing.sql) AND purged_at IS NULL
                 """)
             campaigns.bind(1, cid).bind(2, scope.rawValue)
             var pending: [(cid: Int64, final: Bool)] = []

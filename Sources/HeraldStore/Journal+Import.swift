@@ -160,7 +160,7 @@ public final class ImportWriter {
             changes.move(from: TallyKey(.pending), to: TallyKey(.skipped, .duplicate), count)
             try journal.apply(changes, cid: cid)
             let ready = try journal.db.statement(
-                "UPDATE campaign SET state = 'ready', total_rows = ?2, updated_at = ?3 WHERE cid = ?1")
+                "UPDATE campaign SET state = \(CampaignState.ready.sql), total_rows = ?2, updated_at = ?3 WHERE cid = ?1")
             ready.bind(1, cid).bind(2, rows).bind(3, journal.now())
             try ready.run()
             return count

@@ -107,6 +107,11 @@ public enum CampaignState: String, Sendable, Codable {
     case cancelled
 }
 
+extension CampaignState {
+    /// The state as an SQL string literal, for statements built from the enum.
+    var sql: String { "'\(rawValue)'" }
+}
+
 /// A request to a campaign from another process, read by whoever is sending it.
 public enum CampaignControl: String, Sendable {
     case pause
