@@ -52,22 +52,10 @@ extension Journal {
     /// its first entry. Returns how many were new.
     @discardableResult
     public func suppress(_ entries: [SuppressionEntry]) throws(JournalError) -> Int {
-        try write { try addSuppressions(entries) }
-    }
-
-    func addSuppressions(_ entries: [SuppressionEntry]) throws -> Int {
-        guard !entries.isEmpty else { return 0 }
-        let insert = try db.statement(
-            "INSERT OR IGNORE INTO suppression (\(Self.suppressionColumns)) VALUES (?1, ?2, ?3, ?4, ?5)")
-        var added = 0
-        for entry in entries {
-            insert.bind(1, Int64(bitPattern: entry.destination)).bind(2, entry.scope).bind(3, entry.reason)
-                .bind(4, entry.source.rawValue).bind(5, entry.addedAt)
-            try insert.run()
-            added += db.changes
-        }
-        if added > 0 { try bumpSuppressionVersion() }
-        return added
+        try suppressAll { add in
+            for entry in entries { try add(entry) }
+            return true
+        } ?? 0
     }
 
     /// Adds the entries `produce` hands over, in one transaction, without holding them in
