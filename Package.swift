@@ -20,10 +20,15 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // Default traits off: swift-configuration support is not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibCSV", path: "Sources/CLibCSV", providers: [.apt(["libcsv-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "HeraldCore", swiftSettings: fast),
         .target(name: "HeraldCSV", dependencies: ["CLibCSV", "HeraldCore"], swiftSettings: fast),
         .target(
@@ -34,7 +39,9 @@ let package = Package(
         .target(
             name: "HeraldProviders",
             dependencies: [
-                "HeraldCore",
+                "HeraldCore", "CZlib",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -53,10 +60,21 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
+        // The receipts server (and later the dashboard): one Hummingbird application.
+        .target(
+            name: "HeraldServer",
+            dependencies: [
+                "HeraldEngine", "HeraldProviders", "HeraldStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldEngine", "HeraldStore",
+                "HeraldEngine", "HeraldStore", "HeraldServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -205,7 +205,7 @@ extension Journal {
         var changes = TallyChanges()
         changes.move(from: TallyKey(.sending), to: TallyKey(.inDoubt, .interrupted), count)
         try apply(changes, cid: cid)
-        return count
+        return count - (try settleReceipted(cid: cid, time: time))
     }
 
     /// Asks whoever sends the campaign to pause or cancel (or records it for the next
@@ -374,16 +374,23 @@ extension Journal {
     /// reservation is released when the provider dedupes (a resend costs nothing if
     /// the first got through); otherwise it is counted as spent, since the first
     /// request may have been delivered and the resend reserves again.
+    ///
+    /// Rows a delivery receipt answered become `sent` first. With `attemptedBefore`
+    /// (now minus `--receipt-grace`), only rows whose last attempt is older are resent:
+    /// younger ones may still get their receipt.
     @discardableResult
-    public func resendInDoubt(cid: Int64, providerDedupes: Bool) throws(JournalError) -> Int {
+    public func resendInDoubt(cid: Int64, providerDedupes: Bool, attemptedBefore: Int64? = nil) throws(JournalError) -> Int {
         try write {
+            _ = try settleReceipted(cid: cid, time: now())
+            let cutoff = attemptedBefore ?? Int64.max
             let channel = try channel(cid: cid)
             let sums = try db.statement(
                 """
                 SELECT spend_month, sum(cost) FROM \(MessageState.inDoubt.table)
-                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND spend_month IS NOT NULL GROUP BY spend_month
+                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND spend_month IS NOT NULL AND updated_at < ?2
+                GROUP BY spend_month
                 """)
-            sums.bind(1, cid)
+            sums.bind(1, cid).bind(2, cutoff)
             var byMonth: [(Int, Int64)] = []
             while try sums.step() { byMonth.append((sums.int(0), sums.int64(1))) }
             sums.reset()
@@ -391,20 +398,44 @@ extension Journal {
                 try adjustLedger(cid: cid, month: month, channel: channel, reserved: -cost, spent: providerDedupes ? 0 : cost)
             }
             var changes = TallyChanges()
-            for (code, count) in try tally(cid: cid, state: .inDoubt) {
-                changes.move(from: TallyKey(.inDoubt, code: code), to: TallyKey(.retry, code: code), count)
+            let reasons = try db.statement(
+                """
+                SELECT reason, count(*) FROM \(MessageState.inDoubt.table)
+                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND updated_at < ?2 GROUP BY reason
+                """)
+            reasons.bind(1, cid).bind(2, cutoff)
+            while try reasons.step() {
+                let code = reasons.string(0)
+                changes.move(from: TallyKey(.inDoubt, code: code), to: TallyKey(.retry, code: code), reasons.int(1))
             }
+            reasons.reset()
             let statement = try db.statement(
                 """
                 UPDATE \(MessageState.inDoubt.table) SET state = \(MessageState.retry.sql), not_before = 0, spend_month = NULL,
                     updated_at = ?2
-                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql)
+                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND updated_at < ?3
                 """)
-            statement.bind(1, cid).bind(2, now())
+            statement.bind(1, cid).bind(2, now()).bind(3, cutoff)
             try statement.run()
             let count = db.changes
             try apply(changes, cid: cid)
             return count
+        }
+    }
+
+    /// In-doubt rows whose last attempt is at or after `since`: still inside the
+    /// receipt grace period, so `--resend-in-doubt` leaves them for now.
+    public func inDoubtWithinGrace(cid: Int64, since: Int64) throws(JournalError) -> Int {
+        try read {
+            let statement = try db.statement(
+                """
+                SELECT count(*) FROM \(MessageState.inDoubt.table)
+                WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND updated_at >= ?2
+                """)
+            statement.bind(1, cid).bind(2, since)
+            defer { statement.reset() }
+            _ = try statement.step()
+            return statement.int(0)
         }
     }
 

@@ -35,7 +35,8 @@ public struct Settlement: Sendable {
         self.state = state
         self.reason = reason
         self.detail = detail
-        self.providerRef = providerRef
+        // An empty reference (the simulator's: its receipts name the row) is not stored.
+        self.providerRef = providerRef?.isEmpty == true ? nil : providerRef
         self.notBefore = notBefore
         self.countsAttempt = countsAttempt
     }
@@ -191,7 +192,7 @@ extension Journal {
         // Most answers settle the row as they say (?10 marks one that is itself a lost answer).
         let plain = try db.statement(
             """
-            UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = ?6, not_before = ?7,
+            UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = coalesce(?6, provider_ref), not_before = ?7,
                 attempts = attempts + ?8, updated_at = ?9, doubt = CASE WHEN ?10 THEN ?4 ELSE doubt END,
                 spend_month = CASE WHEN ?3 IN (\(MessageState.sent.sql), \(inDoubt)) THEN spend_month ELSE NULL END
             WHERE cid = ?1 AND row = ?2 AND state = \(sending)
@@ -204,7 +205,7 @@ extension Journal {
                 reason = coalesce(doubt, ?4),
                 detail = CASE WHEN doubt IS NOT NULL
                     THEN 'an earlier attempt may have been delivered (' || doubt || '); then ' || coalesce(?5, ?4) ELSE ?5 END,
-                provider_ref = ?6, not_before = ?7, attempts = attempts + ?8, updated_at = ?9,
+                provider_ref = coalesce(?6, provider_ref), not_before = ?7, attempts = attempts + ?8, updated_at = ?9,
                 spend_month = CASE WHEN doubt IS NOT NULL THEN spend_month ELSE NULL END
             WHERE cid = ?1 AND row = ?2 AND state = \(sending)
             RETURNING state, reason

@@ -7,7 +7,7 @@ import Foundation
 /// serial queue). WAL mode with `synchronous=FULL`: a claim that has committed
 /// survives a power cut, so a row marked `sending` is never silently sent again.
 public final class Journal {
-    public static let schemaVersion = 4
+    public static let schemaVersion = 5
     /// Page cache sizes (KiB): while sending, and while importing.
     static let cacheKiB = 12288
     static let importCacheKiB = 4096
@@ -160,6 +160,7 @@ public final class Journal {
                     """)
             }
             if version < 4 { try migrateToV4() }
+            if version < 5 { try migrateToV5() }
             try db.execute("PRAGMA user_version=\(Self.schemaVersion)")
         }
     }

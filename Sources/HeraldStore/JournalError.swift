@@ -8,6 +8,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case olderSchema(found: Int)
         case busy
         case missing
+        /// A writer that was closed was handed work.
+        case closed
         case leased(campaign: String, pid: Int, host: String)
         case inputsChanged(campaign: String, file: String, path: String)
         case unknownCampaign(String)
@@ -22,6 +24,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         self.kind = kind
         self.path = path
     }
+
+    public static func closed(path: String) -> JournalError { JournalError(.closed, path: path) }
 
     public static func unknownCampaign(_ id: String, path: String) -> JournalError {
         JournalError(.unknownCampaign(id), path: path)
@@ -80,6 +84,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             return "\(path): journal schema version \(found) is older than this herald's; run `herald status` once to upgrade it."
         case .busy:
             return "\(path): the journal is locked by another process; try again when it finishes."
+        case .closed:
+            return "\(path): the receipts writer is closed."
         case .missing:
             return "\(path): no journal here yet; run a campaign first or pass --journal."
         case .leased(let campaign, let pid, let host):

@@ -1,9 +1,9 @@
 /// Date-times as RCS calendar events take them: `YYYY-MM-DDTHH:MM:SS`, optional
 /// fraction, then `Z` or an offset (`+01:00`, `-0500`). Parsed by hand: rows are
 /// checked by the million.
-enum ISO8601 {
+public enum ISO8601 {
     /// Seconds since 1970-01-01T00:00:00Z, or nil when `text` is not such a date-time.
-    static func parse(_ text: String) -> Double? {
+    public static func parse(_ text: String) -> Double? {
         var text = text
         return text.withUTF8 { bytes in
             var cursor = Cursor(bytes: bytes)

@@ -28,6 +28,17 @@ public enum JSONTree: Sendable, Equatable {
         bytes.withUnsafeBufferPointer { parse($0) }
     }
 
+    /// Parses the document that starts at `start` (after white space) and returns it
+    /// with the index just past it: for documents that follow each other with no
+    /// separator (Firehose's concatenated records). Nil at the end of the input or on
+    /// invalid JSON.
+    public static func parseNext(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (value: JSONTree, end: Int)? {
+        var reader = Reader(bytes: bytes)
+        reader.index = start
+        guard let value = reader.value() else { return nil }
+        return (value, reader.index)
+    }
+
     public subscript(key: String) -> JSONTree? {
         guard case .object(let members) = self else { return nil }
         // Keys are short: comparing lengths first skips most string comparisons.
@@ -49,6 +60,16 @@ public enum JSONTree: Sendable, Equatable {
 
     public var string: String? {
         if case .string(let text) = self { return text }
+        return nil
+    }
+
+    public var number: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    public var bool: Bool? {
+        if case .bool(let value) = self { return value }
         return nil
     }
 

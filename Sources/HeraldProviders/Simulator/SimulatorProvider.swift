@@ -49,7 +49,8 @@ public final class SimulatorProvider: MessageProvider {
     }
 
     private func decide(_ message: OutboundMessage, _ state: inout State) -> SendOutcome {
-        let reference = "sim-\(message.idempotencyKey)"
+        // No reference: the simulator's receipts name the row, so nothing is indexed.
+        let reference = ""
         if let rate = configuration.throttleMessagesPerSecond {
             let now = ContinuousClock.now
             let elapsed = state.lastRefill.duration(to: now)
@@ -67,7 +68,7 @@ public final class SimulatorProvider: MessageProvider {
         if draw < configuration.failureRate + configuration.permanentFailureRate {
             return .permanent(reason: "simulated permanent failure: destination rejected")
         }
-        if message.dryRun { return .accepted(providerRef: "dry-run") }
+        if message.dryRun { return .accepted(providerRef: "") }
         if let limit = configuration.spendLimitAfter, state.deliveries >= limit {
             return .spendLimit(reason: "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT (simulated after \(limit) messages)")
         }

@@ -1,0 +1,165 @@
+/// What became of a sent message after the provider accepted it: a second dimension
+/// beside its send state. `pending` is the only state a later event may change;
+/// the others are final and never regress (`DeliveryState.merge`).
+public enum DeliveryState: String, Sendable, CaseIterable, Codable {
+    /// A non-final event arrived (queued, sent to the carrier).
+    case pending
+    case delivered
+    /// Refused or lost at the carrier, with the provider's code and description.
+    case undelivered
+    /// The provider gave up at the message's time to live.
+    case expired
+    /// RCS was not delivered as RCS and the provider sent the SMS/MMS fallback.
+    case fallback
+    /// No final event within `receipt_timeout` (or the provider said UNKNOWN).
+    case unknown
+
+    public var isFinal: Bool { self != .pending }
+}
+
+/// Where an event came from (also the `receipt.provider` column).
+public enum ReceiptSource: String, Sendable, CaseIterable, Codable {
+    case aws
+    case agile
+    case v5
+    case simulator
+}
+
+/// One provider event, parsed: the one shape every provider's receipts take before
+/// they reach the journal.
+public struct DeliveryEvent: Sendable, Equatable {
+    /// How the event names its message.
+    public enum Match: Sendable, Equatable {
+        /// The provider's message id, stored at send time (`message.provider_ref`).
+        case reference(String)
+        /// Campaign id and CSV row, as herald put them in the request (AWS `Context`,
+        /// the simulator's idempotency key).
+        case row(campaign: String, row: Int, reference: String?)
+        /// A journal row, known to whoever made the event (the simulator, in process).
+        case journalRow(cid: Int64, row: Int)
+        /// An event that names no message herald sent (an inbound reply).
+        case none
+    }
+
+    public var source: ReceiptSource
+    /// The provider's event type as sent (`TEXT_DELIVERED`, `DELIVERY`, `READ`...).
+    public var type: String
+    public var match: Match
+    /// The state this event reports; nil for events that only add a read time.
+    public var state: DeliveryState?
+    /// The recipient opened the message (implies delivered).
+    public var read: Bool
+    /// The provider's status code and description, kept for undelivered messages.
+    public var code: String?
+    public var detail: String?
+    /// When the provider says it happened, in milliseconds since 1970.
+    public var at: Int64?
+    /// What the provider charged, (AWS `totalMessagePrice` +
+    /// `totalCarrierFee`), when it says.
+    public var price: Money?
+    /// The event as received, for the audit table.
+    public var raw: String
+
+    public init(source: ReceiptSource, type: String, match: Match, state: DeliveryState?, read: Bool = false,
+                code: String? = nil, detail: String? = nil, at: Int64? = nil, price: Money? = nil, raw: String) {
+        self.source = source
+        self.type = type
+        self.match = match
+        self.state = state
+        self.read = read
+        self.code = code
+        self.detail = detail
+        self.at = at
+        self.price = price
+        self.raw = raw
+    }
+
+    /// The state a message takes when this event meets it in `current`: a final state
+    /// never changes, a read proves delivery, a non-final event only fills a gap.
+    public func merged(into current: DeliveryState?) -> DeliveryState? {
+        if let current, current.isFinal { return current }
+        if read { return .delivered }
+        return state ?? current
+    }
+}
+
+/// A receipt body that cannot be read: answered 400, nothing recorded.
+public struct ReceiptParseError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension JSONTree {
+    /// The body of a receipt request: one event object, or an array of them.
+    public static func events(in body: [UInt8]) throws(ReceiptParseError) -> [JSONTree] {
+        guard let tree = parse(body) else { throw ReceiptParseError("the body is not valid JSON") }
+        switch tree {
+        case .object: return [tree]
+        case .array(let elements):
+            guard elements.allSatisfy({ if case .object = $0 { true } else { false } }) else {
+                throw ReceiptParseError("the array holds something other than event objects")
+            }
+            return elements
+        default: throw ReceiptParseError("the body is neither an event object nor an array of them")
+        }
+    }
+
+    /// Milliseconds since 1970 from an ISO 8601 string or a number of milliseconds.
+    public var milliseconds: Int64? {
+        switch self {
+        case .number(let value): return Int64(value)
+        case .string(let text): return ISO8601.parse(text).map { Int64(($0 * 1000).rounded()) }
+        default: return nil
+        }
+    }
+
+    /// A member as text, whether the provider sent it as a string or a number.
+    public func text(_ key: String) -> String? {
+        switch self[key] {
+        case .string(let text): return text
+        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        default: return nil
+        }
+    }
+
+    /// The tree written back as compact JSON (for the audit copy of one event out of
+    /// a batch).
+    public var json: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .string(let text): JSONEscape.appendQuoted(text, to: &out)
+        case .number(let value): out += value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .bool(let value): out += value ? "true" : "false"
+        case .null: out += "null"
+        case .array(let elements):
+            out += "["
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out += "," }
+                element.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, member) in members.enumerated() {
+                if index > 0 { out += "," }
+                JSONEscape.appendQuoted(member.key, to: &out)
+                out += ":"
+                member.value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+}
+
+extension Money {
+    /// Dollars as a provider's JSON number (`0.00581`), to the nano-dollar.
+    public init?(dollars: Double) {
+        guard dollars.isFinite, dollars >= 0, dollars < 9e9 else { return nil }
+        self.init(nanos: Int64((dollars * Double(Money.scale)).rounded()))
+    }
+}

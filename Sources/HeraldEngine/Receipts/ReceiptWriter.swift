@@ -1,0 +1,142 @@
+import Foundation
+import HeraldCore
+import HeraldProviders
+import HeraldStore
+import Synchronization
+
+/// Writes receipt events to the journal with group commit: callers hand in events
+/// and wait; one thread with its own connection takes everything waiting, records it
+/// in one transaction (one fsync for many requests) and only then answers each
+/// caller. A caller that got an answer knows its events are on disk.
+public final class ReceiptWriter: Sendable {
+    private struct Waiting {
+        let events: [DeliveryEvent]
+        let done: @Sendable (Result<ReceiptBatchResult, JournalError>) -> Void
+    }
+
+    private struct Queue {
+        var waiting: [Waiting] = []
+        var stopped = false
+    }
+
+    private let queue = Mutex(Queue())
+    private let signal = NSCondition()
+    private let totals = Mutex(ReceiptBatchResult())
+    /// Agile message ids of unsettled rows, rebuilt at most once a second on a miss.
+    private let derived = Mutex<(built: ContinuousClock.Instant?, ids: [String: (Int64, Int)])>((nil, [:]))
+    private let finished = DispatchSemaphore(value: 0)
+    private let path: String
+
+    /// The connection, handed to the writer thread and used there only.
+    private final class Connection: @unchecked Sendable {
+        let journal: Journal
+        init(_ journal: Journal) { self.journal = journal }
+    }
+
+    /// Opens its own connection to the journal at `path` (created or migrated if need be).
+    public init(journalPath: String) throws(JournalError) {
+        path = journalPath
+        let connection = Connection(try Journal(path: journalPath))
+        let worker = Thread { [self] in self.loop(connection.journal) }
+        worker.name = "herald-receipts"
+        worker.stackSize = 1 << 20
+        worker.start()
+    }
+
+    /// Records `events`; returns once they are committed.
+    public func record(_ events: [DeliveryEvent]) async throws(JournalError) -> ReceiptBatchResult {
+        let result: Result<ReceiptBatchResult, JournalError> = await withCheckedContinuation { continuation in
+            enqueue(events) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Hands `events` in without waiting (the simulator's receipts).
+    public func enqueue(_ events: [DeliveryEvent], done: @escaping @Sendable (Result<ReceiptBatchResult, JournalError>) -> Void = { _ in }) {
+        let accepted = queue.withLock { queue -> Bool in
+            guard !queue.stopped else { return false }
+            queue.waiting.append(Waiting(events: events, done: done))
+            return true
+        }
+        guard accepted else {
+            done(.failure(JournalError.closed(path: path)))
+            return
+        }
+        signal.lock()
+        signal.signal()
+        signal.unlock()
+    }
+
+    /// Every event recorded so far by this writer.
+    public var recorded: ReceiptBatchResult { totals.withLock { $0 } }
+
+    /// Writes what is waiting, then stops the thread.
+    public func close() {
+        let first = queue.withLock { queue -> Bool in
+            defer { queue.stopped = true }
+            return !queue.stopped
+        }
+        guard first else { return }
+        signal.lock()
+        signal.signal()
+        signal.unlock()
+        finished.wait()
+    }
+
+    private func loop(_ journal: Journal) {
+        while true {
+            signal.lock()
+            var (batch, stopped) = queue.withLock { queue in
+                defer { queue.waiting = [] }
+                return (queue.waiting, queue.stopped)
+            }
+            if batch.isEmpty && !stopped {
+                signal.wait(until: Date().addingTimeInterval(0.5))
+                (batch, stopped) = queue.withLock { queue in
+                    defer { queue.waiting = [] }
+                    return (queue.waiting, queue.stopped)
+                }
+            }
+            signal.unlock()
+            if !batch.isEmpty { write(batch, journal) }
+            if stopped && batch.isEmpty {
+                finished.signal()
+                return
+            }
+        }
+    }
+
+    private func write(_ batch: [Waiting], _ journal: Journal) {
+        let events = batch.flatMap(\.events)
+        let outcome: Result<ReceiptBatchResult, JournalError>
+        do {
+            outcome = .success(try journal.recordReceipts(events) { reference in self.resolve(reference, journal) })
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .success(let result) = outcome {
+            totals.withLock {
+                $0.matched += result.matched
+                $0.unmatched += result.unmatched
+                $0.settled += result.settled
+            }
+        }
+        for waiting in batch { waiting.done(outcome) }
+    }
+
+    /// A reference the index does not hold may be Agile's id for a row whose answer
+    /// never came back (or that was still being sent): those ids are derived from
+    /// campaign and row, so they are derived here for every unsettled row.
+    private func resolve(_ reference: String, _ journal: Journal) -> (cid: Int64, row: Int)? {
+        derived.withLock { derived in
+            if let hit = derived.ids[reference] { return hit }
+            if let built = derived.built, built.duration(to: .now) < .seconds(1) { return nil }
+            var ids: [String: (Int64, Int)] = [:]
+            for row in (try? journal.unsettledRows()) ?? [] {
+                ids[AgileProvider.messageID(for: "\(row.campaign)/\(row.row)")] = (row.cid, row.row)
+            }
+            derived = (.now, ids)
+            return ids[reference]
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import HeraldCore
+import Synchronization
+import SwiftASN1
+import X509
+
+/// Checks SNS messages before anything in them is believed: the topic is one the
+/// user allowed, the certificate comes from an `https://sns.<region>.amazonaws.com/`
+/// URL, and the signature (SignatureVersion 1: SHA1withRSA, 2: SHA256withRSA) over
+/// the message's string to sign is valid for that certificate's key.
+///
+/// Certificates are fetched over HTTPS (the TLS server is checked against the system's
+/// trust roots), cached by URL and must be within their validity dates. With
+/// `trustedCAs` (`--sns-trust-ca`, for tests and private CAs), a certificate must also
+/// chain to one of them, checked with swift-certificates' RFC 5280 verifier.
+public final class SNSVerifier: Sendable {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case topicNotAllowed(String)
+        case certificateURL(String)
+        case certificate(String)
+        case signature(String)
+
+        public var description: String {
+            switch self {
+            case .topicNotAllowed(let topic): "topic \(topic) is not allowed (--sns-topic)"
+            case .certificateURL(let url): "SigningCertURL \(url) is not an https URL on sns.<region>.amazonaws.com"
+            case .certificate(let detail): "signing certificate: \(detail)"
+            case .signature(let detail): "signature: \(detail)"
+            }
+        }
+    }
+
+    private let allowedTopics: Set<String>
+    private let trustedCAs: [Certificate]
+    private let transport: any HTTPTransport
+    /// Tests only (`HERALD_SNS_FETCH_VIA`): an `http://127.0.0.1:PORT` origin that takes
+    /// the place of the SNS host when fetching (after the URL was checked).
+    private let fetchVia: String?
+    private let cache = Mutex<[String: Certificate]>([:])
+
+    public init(allowedTopics: Set<String>, trustedCAs: [Certificate], transport: any HTTPTransport, fetchVia: String?) {
+        self.allowedTopics = allowedTopics
+        self.trustedCAs = trustedCAs
+        self.transport = transport
+        self.fetchVia = fetchVia
+    }
+
+    /// PEM certificates from a file, for `--sns-trust-ca`.
+    public static func certificates(pemFile path: String) throws -> [Certificate] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let documents = try PEMDocument.parseMultiple(pemString: text)
+        return try documents.map { try Certificate(pemDocument: $0) }
+    }
+
+    public func verify(_ message: SNSMessage) async throws(Failure) {
+        guard allowedTopics.contains(message.topicARN) else { throw .topicNotAllowed(message.topicARN) }
+        guard SNSMessage.isSNSURL(message.signingCertURL) else { throw .certificateURL(message.signingCertURL) }
+        let algorithm: Certificate.SignatureAlgorithm
+        switch message.signatureVersion {
+        case "1": algorithm = .sha1WithRSAEncryption
+        case "2": algorithm = .sha256WithRSAEncryption
+        default: throw .signature("unknown SignatureVersion \(message.signatureVersion)")
+        }
+        guard let signature = Data(base64Encoded: message.signature) else { throw .signature("Signature is not base64") }
+        let certificate = try await certificate(at: message.signingCertURL)
+        guard certificate.publicKey.isValidSignature(signature, for: Array(message.stringToSign.utf8), signatureAlgorithm: algorithm) else {
+            throw .signature("does not match the message")
+        }
+    }
+
+    /// Confirms a subscription by fetching its `SubscribeURL` (which must be on an SNS
+    /// host too). Call only after `verify`.
+    public func confirm(_ message: SNSMessage) async throws(Failure) {
+        guard let url = message.subscribeURL, SNSMessage.isSNSURL(url) else {
+            throw .certificateURL(message.subscribeURL ?? "")
+        }
+        let response: HTTPResponseData
+        do {
+            response = try await transport.send(HTTPRequestData(method: "GET", url: fetchURL(url), headers: [], body: []))
+        } catch {
+            throw .signature("confirming the subscription failed: \(error)")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw .signature("confirming the subscription failed: HTTP \(response.status)")
+        }
+    }
+
+    private func fetchURL(_ url: String) -> String {
+        guard let fetchVia, var components = URLComponents(string: url), let via = URLComponents(string: fetchVia) else { return url }
+        components.scheme = via.scheme
+        components.host = via.host
+        components.port = via.port
+        return components.string ?? url
+    }
+
+    private func certificate(at url: String) async throws(Failure) -> Certificate {
+        if let known = cache.withLock({ $0[url] }) { return try checkDates(known) }
+        let response: HTTPResponseData
+        do {
+            response = try await transport.send(HTTPRequestData(method: "GET", url: fetchURL(url), headers: [], body: []))
+        } catch {
+            throw .certificate("cannot fetch \(url): \(error)")
+        }
+        guard response.status == 200 else { throw .certificate("fetching \(url) answered HTTP \(response.status)") }
+        let chain: [Certificate]
+        do {
+            chain = try PEMDocument.parseMultiple(pemString: String(decoding: response.body, as: UTF8.self))
+                .map { try Certificate(pemDocument: $0) }
+        } catch {
+            throw .certificate("\(url) holds no readable PEM certificate")
+        }
+        guard let leaf = chain.first else { throw .certificate("\(url) holds no certificate") }
+        if !trustedCAs.isEmpty {
+            var verifier = Verifier(rootCertificates: CertificateStore(trustedCAs)) { RFC5280Policy(validationTime: Date()) }
+            let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(chain.dropFirst()))
+            guard case .validCertificate = result else { throw .certificate("does not chain to a trusted CA (--sns-trust-ca)") }
+        }
+        _ = try checkDates(leaf)
+        cache.withLock { $0[url] = leaf }
+        return leaf
+    }
+
+    private func checkDates(_ certificate: Certificate) throws(Failure) -> Certificate {
+        let now = Date()
+        guard certificate.notValidBefore <= now, now <= certificate.notValidAfter else { throw .certificate("expired or not yet valid") }
+        return certificate
+    }
+}

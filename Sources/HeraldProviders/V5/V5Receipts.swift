@@ -1,0 +1,52 @@
+import HeraldCore
+
+/// Callbacks from the `/v5/messages` API. The reference documents `callbackURL` but
+/// not the body posted to it, so herald assumes (README, "v5 receipts"): JSON, one
+/// object or an array, with `messageGUID` (or `messageId`) and a `status` string;
+/// optional `errorCode`/`code`, `description`/`reason`, and a time in `timestamp`,
+/// `eventDate` or `date`. Herald also puts `herald_campaign` and `herald_row` in the
+/// query of every `callbackURL` it sends, so an event for a row whose send answer was
+/// lost (no GUID stored) still finds its row.
+public enum V5Receipts {
+    public static func events(body: [UInt8], campaign: String?, row: Int?) throws(ReceiptParseError) -> [DeliveryEvent] {
+        let trees = try JSONTree.events(in: body)
+        let whole = trees.count == 1 ? String(decoding: body, as: UTF8.self) : nil
+        var events: [DeliveryEvent] = []
+        for tree in trees {
+            guard let status = tree.text("status") else { throw ReceiptParseError("an event has no \"status\"") }
+            let guid = tree.text("messageGUID") ?? tree.text("messageId")
+            let match: DeliveryEvent.Match
+            if let campaign, let row, trees.count == 1 {
+                match = .row(campaign: campaign, row: row, reference: guid)
+            } else if let guid, !guid.isEmpty {
+                match = .reference(guid)
+            } else {
+                throw ReceiptParseError("an event has neither \"messageGUID\" nor \"messageId\"")
+            }
+            var event = DeliveryEvent(
+                source: .v5, type: status, match: match, state: nil,
+                code: tree.text("errorCode") ?? tree.text("code"),
+                detail: tree["description"]?.string ?? tree["reason"]?.string,
+                at: (tree["timestamp"] ?? tree["eventDate"] ?? tree["date"])?.milliseconds,
+                raw: whole ?? tree.json)
+            let mapped = state(status: status)
+            if mapped == nil { event.read = true } else { event.state = mapped }
+            events.append(event)
+        }
+        return events
+    }
+
+    /// `status` (any case) to delivery state; nil means read. Unknown statuses are kept
+    /// raw as not final.
+    public static func state(status: String) -> DeliveryState? {
+        switch status.lowercased() {
+        case "delivered", "delivered_to_handset": .delivered
+        case "read", "seen", "displayed": nil
+        case "undelivered", "undeliverable", "failed", "rejected", "error", "blocked": .undelivered
+        case "expired", "ttl_expired": .expired
+        case "fallback", "failover", "sms_failover", "mms_failover", "fallen_back_to_sms": .fallback
+        case "unknown": .unknown
+        default: .pending
+        }
+    }
+}
