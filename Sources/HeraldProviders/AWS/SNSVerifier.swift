@@ -38,15 +38,16 @@ public final class SNSVerifier: Sendable {
     private let fetchVia: String?
     private let cache = Mutex<[String: Certificate]>([:])
 
-    public init(allowedTopics: Set<String>, trustedCAs: [Certificate], transport: any HTTPTransport, fetchVia: String?) {
+    /// `trustedCAFiles`: PEM files of CAs signing certificates must chain to.
+    public init(allowedTopics: Set<String>, trustedCAFiles: [String], transport: any HTTPTransport, fetchVia: String?) throws {
         self.allowedTopics = allowedTopics
-        self.trustedCAs = trustedCAs
+        trustedCAs = try trustedCAFiles.flatMap { try Self.certificates(pemFile: $0) }
         self.transport = transport
         self.fetchVia = fetchVia
     }
 
     /// PEM certificates from a file, for `--sns-trust-ca`.
-    public static func certificates(pemFile path: String) throws -> [Certificate] {
+    static func certificates(pemFile path: String) throws -> [Certificate] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let documents = try PEMDocument.parseMultiple(pemString: text)
         return try documents.map { try Certificate(pemDocument: $0) }

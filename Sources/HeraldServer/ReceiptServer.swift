@@ -1,0 +1,192 @@
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldProviders
+import HeraldStore
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// How `herald receipts serve` (and `herald worker --receipts-listen`) listens.
+public struct ReceiptServerOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8787
+    /// PEM files for HTTPS; both or neither.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// SNS topics whose subscriptions are confirmed and whose messages are taken.
+    public var snsTopics: Set<String> = []
+    /// Extra CAs a signing certificate must chain to (tests, private CAs).
+    public var snsTrustedCAs: [String] = []
+    /// A request must arrive whole within this long (slow clients are dropped).
+    public var readTimeout: TimeAmount = .seconds(10)
+    public var maxBody = 256 * 1024
+    /// Sent messages with no final event after this long become `unknown`.
+    public var receiptTimeout: Duration = .seconds(72 * 3600)
+
+    public init() {}
+}
+
+/// The receipts endpoint: one Hummingbird application. Every route answers 2xx only
+/// after its events are committed (a provider retrying after a crash loses nothing);
+/// a wrong token is answered like an unknown path (404), compared in constant time.
+/// Nothing it logs holds a phone number or a token.
+public struct ReceiptServer: Sendable {
+    let options: ReceiptServerOptions
+    let journalPath: String
+    let writer: ReceiptWriter
+    let token: String
+    let verifier: SNSVerifier
+    let logger: Logger
+
+    public init(journalPath: String, options: ReceiptServerOptions, writer: ReceiptWriter,
+                transport: any HTTPTransport, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.options = options
+        self.journalPath = journalPath
+        self.writer = writer
+        token = try Journal(path: journalPath).receiptToken()
+        // Tests only: fetch SNS certificates and confirmations from a loopback server.
+        let via = environment["HERALD_SNS_FETCH_VIA"].flatMap { value -> String? in
+            guard let host = URLComponents(string: value)?.host, host == "127.0.0.1" || host == "localhost" else { return nil }
+            return value
+        }
+        verifier = try SNSVerifier(allowedTopics: options.snsTopics, trustedCAFiles: options.snsTrustedCAs, transport: transport, fetchVia: via)
+        var logger = Logger(label: "herald.receipts")
+        logger.logLevel = .notice
+        self.logger = logger
+    }
+
+    /// Serves until the task is cancelled or the process gets SIGTERM/SIGINT.
+    /// `running` is called with the bound address (the port is chosen when 0).
+    public func run(running: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.post("/receipts/:provider/:token") { request, context in
+            try await self.receive(request, context)
+        }
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestDeadline(limit: options.readTimeout)], idleTimeout: options.readTimeout * 6)
+        var server: HTTPServerBuilder = .http1(configuration: http1)
+        if let cert = options.tlsCertificate, let key = options.tlsKey {
+            let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
+        }
+        var quiet = Logger(label: "herald.http")
+        quiet.logLevel = .critical
+        let app = Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
+            services: [ExpirySweep(journalPath: journalPath, timeout: options.receiptTimeout)],
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                running("\(address?.ipAddress ?? options.host):\(address?.port ?? options.port)")
+            },
+            logger: quiet)
+        try await app.runService()
+    }
+
+    func receive(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let provider = context.parameters.get("provider") ?? ""
+        guard Self.constantTimeEqual(context.parameters.get("token") ?? "", token),
+            ["agile", "v5", "sns"].contains(provider)
+        else { return Response(status: .notFound) }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBody {
+            return Response(status: .contentTooLarge)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: options.maxBody)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return Response(status: .contentTooLarge)
+        }
+        let body = Array(buffer: buffer)
+        let events: [DeliveryEvent]
+        do {
+            switch provider {
+            case "agile":
+                events = try AgileReceipts.events(body: body)
+            case "v5":
+                let query = request.uri.queryParameters
+                events = try V5Receipts.events(
+                    body: body, campaign: query.get("herald_campaign"), row: query.get("herald_row").flatMap { Int($0) })
+            default:
+                guard let sns = try await snsEvents(body, request) else { return Response(status: .ok) }
+                events = sns
+            }
+        } catch let error as ReceiptParseError {
+            return Self.text(.badRequest, error.description)
+        } catch let error as SNSVerifier.Failure {
+            logger.notice("SNS message refused", metadata: ["reason": "\(error)"])
+            return Self.text(.forbidden, error.description)
+        }
+        do {
+            _ = try await writer.record(events)
+        } catch {
+            logger.error("receipts not recorded", metadata: ["error": "\(error)"])
+            return Self.text(.serviceUnavailable, "not recorded; send again")
+        }
+        return Response(status: .noContent)
+    }
+
+    /// The events of one SNS message, or nil for a confirmation (handled here).
+    private func snsEvents(_ body: [UInt8], _ request: Request) async throws -> [DeliveryEvent]? {
+        let message = try SNSMessage(body: body)
+        if let type = request.headers[HTTPField.Name("x-amz-sns-message-type")!], type != message.kind.rawValue {
+            throw ReceiptParseError("x-amz-sns-message-type \(type) does not match Type \(message.kind.rawValue)")
+        }
+        try await verifier.verify(message)
+        switch message.kind {
+        case .notification:
+            guard let tree = JSONTree.parse(Array(message.message.utf8)) else {
+                throw ReceiptParseError("the SNS Message is not a JSON event record")
+            }
+            return [try AWSEventRecords.event(tree, raw: message.message)]
+        case .subscriptionConfirmation:
+            try await verifier.confirm(message)
+            logger.notice("SNS subscription confirmed", metadata: ["topic": "\(message.topicARN)"])
+            return nil
+        case .unsubscribeConfirmation:
+            logger.notice("SNS subscription ended", metadata: ["topic": "\(message.topicARN)"])
+            return nil
+        }
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+    }
+
+    /// Compares every byte whatever the first difference, so timing tells nothing.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<y.count { difference |= (index < x.count ? x[index] : 0) ^ y[index] }
+        return difference == 0
+    }
+}
+
+/// Marks sent messages with no final event after the receipt timeout `unknown`,
+/// every ten minutes while the server runs.
+struct ExpirySweep: Service {
+    let journalPath: String
+    let timeout: Duration
+
+    func run() async throws {
+        while !Task.isCancelled {
+            if let journal = try? Journal(path: journalPath) {
+                let cutoff = journal.now() - Int64(timeout.components.seconds) * 1000
+                for campaign in (try? journal.campaigns()) ?? [] where campaign.mode == .real {
+                    _ = try? journal.expireDeliveries(cid: campaign.cid, sentBefore: cutoff)
+                }
+            }
+            try? await Task.sleep(for: .seconds(600))
+        }
+    }
+}

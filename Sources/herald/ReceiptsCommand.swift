@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldProviders
+import HeraldServer
+import HeraldStore
+import NIOCore
+
+/// `herald receipts`: delivery receipts in, by HTTP callbacks or from AWS event files.
+struct ReceiptsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receipts",
+        abstract: "Take delivery receipts: serve the callback endpoint, import AWS event files, manage the token.",
+        subcommands: [Serve.self, URLs.self, RotateToken.self, Import.self, Prune.self])
+
+    /// Listening options shared with `herald worker --receipts-listen`.
+    struct ServeOptions: ParsableArguments {
+        @Option(help: "PEM certificate chain for HTTPS (with --tls-key); else plain HTTP, for loopback or a TLS proxy.")
+        var tlsCert: String?
+        @Option(help: "PEM private key for HTTPS.") var tlsKey: String?
+        @Option(help: "SNS topic ARN whose subscription may be confirmed and whose messages are taken (repeat for several).")
+        var snsTopic: [String] = []
+        @Option(help: "PEM CA that SNS signing certificates must chain to, besides the https rule (tests, private CAs).")
+        var snsTrustCa: [String] = []
+        @Option(help: "Seconds a client has to send a whole request; slower clients are dropped.")
+        var readTimeout: Int = 10
+        @Option(help: "Hours after which a sent message with no final event counts as unknown.")
+        var receiptTimeoutHours: Int = 72
+
+        func validate() throws {
+            guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+            guard readTimeout > 0 else { throw ValidationError("--read-timeout must be at least 1 second") }
+            guard receiptTimeoutHours > 0 else { throw ValidationError("--receipt-timeout-hours must be at least 1") }
+        }
+
+        func options(listen: String) throws -> ReceiptServerOptions {
+            var options = ReceiptServerOptions()
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                (0...65535).contains(port)
+            else { throw ValidationError("--listen: \(listen.quoted) is not HOST:PORT") }
+            options.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            options.port = port
+            options.tlsCertificate = tlsCert
+            options.tlsKey = tlsKey
+            options.snsTopics = Set(snsTopic)
+            options.snsTrustedCAs = snsTrustCa
+            options.readTimeout = .seconds(Int64(readTimeout))
+            options.receiptTimeout = .seconds(receiptTimeoutHours * 3600)
+            return options
+        }
+
+        /// Serves until SIGTERM/SIGINT; prints the address once listening.
+        func serve(listen: String, journal: String) async throws {
+            let writer = try ReceiptWriter(journalPath: journal)
+            defer { writer.close() }
+            let transport = AsyncHTTPClientTransport(maxConnections: 4)
+            let server = try ReceiptServer(journalPath: journal, options: try options(listen: listen), writer: writer,
+                                           transport: transport)
+            try await server.run { address in
+                // Unbuffered: a supervisor (or a test) waits for this line.
+                FileHandle.standardOutput.write(Data("receipts: listening on \(address)\n".utf8))
+            }
+            await transport.shutdown()
+            let totals = writer.recorded
+            print("receipts: \(totals.matched) matched, \(totals.unmatched) unmatched, \(totals.settled) in-doubt rows settled")
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the receipt callbacks (POST /receipts/{agile,v5,sns}/TOKEN, GET /healthz) until SIGTERM.")
+        @Option(help: "Address to listen on (HOST:PORT; port 0 picks one). Loopback by default.")
+        var listen = "127.0.0.1:8787"
+        @OptionGroup var serve: ServeOptions
+        @OptionGroup var journal: JournalOptions
+
+        func run() async throws {
+            try await Receipts.perform { try await serve.serve(listen: listen, journal: journal.path) }
+        }
+    }
+
+    struct URLs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "url", abstract: "Print the callback URLs (with the journal's secret token) and remember the base URL.")
+        @Option(help: "Public base URL the receiver is reached at (https://...); remembered for v5's callbackURL.")
+        var base: String?
+        @OptionGroup var journal: JournalOptions
+
+        func run() async throws {
+            try await Receipts.perform {
+                let journal = try Journal(path: journal.path)
+                if let base {
+                    guard let url = URLComponents(string: base), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                        throw ValidationError("--base: \(base.quoted) is not an http(s) URL")
+                    }
+                    try journal.setReceiptSetting("base_url", base.hasSuffix("/") ? String(base.dropLast()) : base)
+                }
+                guard let root = try journal.receiptSetting("base_url") else {
+                    throw ValidationError("no base URL yet: pass --base https://your-host")
+                }
+                let token = try journal.receiptToken()
+                for provider in ["agile", "v5", "sns"] { print("\(provider): \(root)/receipts/\(provider)/\(token)") }
+            }
+        }
+    }
+
+    struct RotateToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-token", abstract: "Replace the secret token: URLs with the old one answer 404 from now on.")
+        @OptionGroup var journal: JournalOptions
+
+        func run() async throws {
+            try await Receipts.perform {
+                _ = try Journal(path: journal.path).rotateReceiptToken()
+                print("token replaced; run `herald receipts url` and update each provider's callback URL")
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import AWS event records from Firehose/S3 files (JSON per line or concatenated; plain or .gz).")
+        @Argument(help: "Event files.") var files: [String]
+        @OptionGroup var journal: JournalOptions
+
+        func run() async throws {
+            try await Receipts.perform {
+                let journal = try Journal(path: journal.path)
+                var total = ReceiptBatchResult()
+                var records = 0
+                for file in files {
+                    guard let data = FileManager.default.contents(atPath: file) else {
+                        throw ValidationError("\(file): cannot read the file")
+                    }
+                    var batch: [DeliveryEvent] = []
+                    func flush() throws {
+                        let result = try journal.recordReceipts(batch)
+                        total.matched += result.matched
+                        total.unmatched += result.unmatched
+                        total.settled += result.settled
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                    do {
+                        try AWSEventRecords.read(Array(data)) { event in
+                            batch.append(event)
+                            records += 1
+                            if batch.count == 8192 { try flush() }
+                        }
+                        try flush()
+                    } catch let error as ReceiptParseError {
+                        // Batches already committed stay; the rest of this file is not read.
+                        throw ValidationError("\(file): \(error.description)")
+                    }
+                }
+                print("\(records) records: \(total.matched) matched, \(total.unmatched) unmatched, "
+                    + "\(total.settled) in-doubt rows settled")
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop the raw bodies of events older than --days (the events themselves stay).")
+        @Option(help: "Keep raw bodies of this many days.") var days: Int = 30
+        @OptionGroup var journal: JournalOptions
+
+        func validate() throws { guard days >= 0 else { throw ValidationError("--days must be 0 or more") } }
+
+        func run() async throws {
+            try await Receipts.perform {
+                let journal = try Journal(path: journal.path)
+                let pruned = try journal.pruneReceipts(before: journal.now() - Int64(days) * 86_400_000)
+                print("\(pruned) raw bodies dropped")
+            }
+        }
+    }
+}
+
+enum Receipts {
+    static func perform(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ValidationError {
+            Terminal.error(error.message)
+            throw ExitCode(ExitStatus.invalidInput.rawValue)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}
