@@ -43,6 +43,43 @@ public struct CampaignStatus: Codable, Sendable {
     /// When the earliest waiting row (a retry, or a recipient outside their send window) falls due.
     public let nextSendAt: String?
     public let spend: Spend
+    public let delivery: Delivery
+
+    /// What the delivery receipts say (counters; `herald receipts`).
+    public struct Delivery: Codable, Sendable {
+        public let delivered: Int
+        public let undelivered: Int
+        /// Undelivered messages by the provider's code.
+        public let undeliveredByCode: [String: Int]
+        public let expired: Int
+        public let fallback: Int
+        /// No final event within the receipt timeout (or the provider said unknown).
+        public let unknown: Int
+        public let read: Int
+        /// Sent messages with no final event yet.
+        public let waitingForReceipt: Int
+        /// Delivered (fallback included) out of sent; nil before anything was sent.
+        public let deliveryRate: Double?
+        /// Send-to-delivery time, milliseconds (histogram bucket bounds, ~9% wide).
+        public let medianMs: Int64?
+        public let p90Ms: Int64?
+        /// In-doubt rows attempted within the last 15 minutes: `--resend-in-doubt`
+        /// leaves them until the receipt grace has passed.
+        public let inDoubtWithinGrace: Int
+        /// What the provider reported it charged (AWS), beside herald's own count.
+        public let providerReportedCost: Money?
+
+        enum CodingKeys: String, CodingKey {
+            case delivered, undelivered, expired, fallback, unknown, read
+            case undeliveredByCode = "undelivered_by_code"
+            case waitingForReceipt = "waiting_for_receipt"
+            case deliveryRate = "delivery_rate"
+            case medianMs = "median_ms"
+            case p90Ms = "p90_ms"
+            case inDoubtWithinGrace = "in_doubt_within_grace"
+            case providerReportedCost = "provider_reported_cost"
+        }
+    }
 
     /// Spend against each budget limit (amounts as decimal strings, USD).
     public struct Spend: Codable, Sendable {
@@ -67,7 +104,7 @@ public struct CampaignStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, mode, state, total, counts, reasons, lease, spend, waiting
+        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery
         case inDoubt = "in_doubt"
         case inDoubtReasons = "in_doubt_reasons"
         case stopReason = "stop_reason"
@@ -113,8 +150,20 @@ public struct CampaignStatus: Codable, Sendable {
                 inDoubt: doubt.map { Doubt(row: $0.row, reason: $0.reason?.rawValue ?? "interrupted", detail: $0.detail) },
                 inDoubtReasons: codes(counts.inDoubtByReason), waiting: codes(counts.waitingByReason),
                 updatedAt: iso(record.updatedAt), lease: lease, stopReason: record.stopReason,
-                nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend)
+                nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend,
+                delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]))
         }
+    }
+
+    private static func delivery(_ journal: Journal, cid: Int64, sent: Int) throws -> Delivery {
+        let summary = try journal.deliverySummary(cid: cid)
+        return Delivery(
+            delivered: summary[.delivered], undelivered: summary[.undelivered], undeliveredByCode: summary.undeliveredByCode,
+            expired: summary[.expired], fallback: summary[.fallback], unknown: summary[.unknown], read: summary.read,
+            waitingForReceipt: summary.waiting(sent: sent), deliveryRate: summary.deliveryRate(sent: sent),
+            medianMs: summary.latencyPercentile(0.5), p90Ms: summary.latencyPercentile(0.9),
+            inDoubtWithinGrace: try journal.inDoubtWithinGrace(cid: cid, since: journal.now() - 15 * 60_000),
+            providerReportedCost: try journal.reportedCost(cid: cid))
     }
 
     private static func codes(_ counts: [Reason: Int]) -> [String: Int] {

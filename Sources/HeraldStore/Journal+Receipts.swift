@@ -71,7 +71,7 @@ extension Journal {
     func settleReceipted(cid: Int64, time: Int64) throws -> Int {
         let select = try db.statement(
             """
-            SELECT m.row FROM \(MessageState.inDoubt.table) AS m JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
+            SELECT m.row FROM \(MessageState.inDoubt.table(as: "m")) JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
             WHERE m.cid = ?1 AND m.state = \(MessageState.inDoubt.sql)
             """)
         select.bind(1, cid)
@@ -379,7 +379,7 @@ extension Journal {
             for state in [MessageState.sending, .inDoubt, .retry] {
                 let statement = try db.statement(
                     """
-                    SELECT m.cid, c.id, m.row FROM \(state.table) AS m JOIN campaign AS c ON c.cid = m.cid
+                    SELECT m.cid, c.id, m.row FROM \(state.table(as: "m")) JOIN campaign AS c ON c.cid = m.cid
                     WHERE m.state = \(state.sql) AND c.mode = '\(RunMode.real.rawValue)' LIMIT ?1
                     """)
                 statement.bind(1, limit)

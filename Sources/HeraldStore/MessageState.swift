@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 /// Where one recipient's message stands. Stored as its integer code; SQL takes the
 /// code from here (`\(MessageState.sent.sql)`), never from a literal.
@@ -44,6 +45,12 @@ public enum MessageState: Int, Sendable, CaseIterable, Codable {
         case .retry: "message INDEXED BY message_retry"
         case .pending, .sent, .skipped: "message"
         }
+    }
+
+    /// `table` with an alias, which SQLite wants before `INDEXED BY`.
+    func table(as alias: String) -> String {
+        table.replacingOccurrences(of: "message INDEXED BY", with: "message AS \(alias) INDEXED BY", options: .anchored)
+            + (table == "message" ? " AS \(alias)" : "")
     }
 
     /// The states whose counters are kept per reason (the others count as one).

@@ -105,6 +105,7 @@ enum Output {
         }
         if let maxPrice = spend.maxPrice { money += "; max_price $\(maxPrice)" }
         lines.append(money)
+        lines += delivery(status.delivery, sent: status.counts["sent"] ?? 0)
         if let reason = status.stopReason { lines.append("  last run stopped: \(reason)") }
         if let next = status.nextSendAt { lines.append("  next send: \(next) (retries, or recipients outside their send window)") }
         if let lease = status.lease {
@@ -112,6 +113,36 @@ enum Output {
         }
         lines.append("  updated \(status.updatedAt)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The receipts' part of `status`: nothing until a receipt arrived.
+    static func delivery(_ delivery: CampaignStatus.Delivery, sent: Int) -> [String] {
+        let f = Terminal.format
+        let finals = delivery.delivered + delivery.undelivered + delivery.expired + delivery.fallback + delivery.unknown
+        guard finals + delivery.read > 0 || delivery.waitingForReceipt < sent else { return [] }
+        var line = "  delivery: delivered \(f(delivery.delivered))"
+        if let rate = delivery.deliveryRate { line += String(format: " (%.1f%% of sent)", rate * 100) }
+        line += ", undelivered \(f(delivery.undelivered))"
+        if !delivery.undeliveredByCode.isEmpty {
+            line += " (" + delivery.undeliveredByCode.sorted { $0.key < $1.key }.map { "\($0.key) \(f($0.value))" }
+                .joined(separator: ", ") + ")"
+        }
+        line += ", expired \(f(delivery.expired)), fallback \(f(delivery.fallback)), unknown \(f(delivery.unknown))"
+            + ", read \(f(delivery.read)), waiting for receipt \(f(delivery.waitingForReceipt))"
+        var lines = [line]
+        if let median = delivery.medianMs, let p90 = delivery.p90Ms {
+            lines.append("  time to delivery: median \(seconds(median)), p90 \(seconds(p90))")
+        }
+        if delivery.inDoubtWithinGrace > 0 {
+            lines.append("  \(f(delivery.inDoubtWithinGrace)) in-doubt rows are within the receipt grace period "
+                + "(--resend-in-doubt leaves them until --receipt-grace has passed)")
+        }
+        if let cost = delivery.providerReportedCost { lines.append("  provider-reported cost: $\(cost)") }
+        return lines
+    }
+
+    private static func seconds(_ milliseconds: Int64) -> String {
+        milliseconds < 1000 ? "\(milliseconds) ms" : String(format: "%.1f s", Double(milliseconds) / 1000)
     }
 
     static func estimate(_ estimate: Estimate, recipients: String) -> String {

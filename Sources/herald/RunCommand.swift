@@ -9,11 +9,26 @@ struct SendOptions: ParsableArguments {
     @Option(help: "Stop after sending this many messages in this run.")
     var limit: Int?
 
-    @Flag(help: "Send rows left in doubt by a crash again (they may be delivered twice).")
+    @Flag(help: "Send rows left in doubt by a crash again (they may be delivered twice); rows a receipt answered are sent already.")
     var resendInDoubt = false
+
+    @Option(help: ArgumentHelp(
+        "With --resend-in-doubt: leave rows attempted less than this long ago (their receipt may still come). 15m, 90s, 1h, 0.",
+        valueName: "duration"))
+    var receiptGrace = "15m"
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard Self.seconds(receiptGrace) != nil else {
+            throw ValidationError("--receipt-grace: \(receiptGrace.quoted) is not a duration such as 15m, 90s or 1h")
+        }
+    }
+
+    /// `90s`, `15m`, `2h`, or plain seconds.
+    static func seconds(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
+        if let unit = text.last, let scale = units[unit], let value = Int64(text.dropLast()), value >= 0 { return value * scale }
+        return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 
     /// These flags as engine options.
@@ -22,6 +37,7 @@ struct SendOptions: ParsableArguments {
         options.simulate = simulate
         options.limit = limit
         options.resendInDoubt = resendInDoubt
+        options.receiptGrace = .seconds(Self.seconds(receiptGrace) ?? 900)
         return options
     }
 }

@@ -38,7 +38,7 @@ import Testing
         #expect(json["DestinationPhoneNumber"] as? String == "+447700900123")
         #expect(json["OriginationIdentity"] as? String == "rcs-agent-1")
         #expect(json["MaxPrice"] as? String == "0.01" && json["TimeToLive"] as? Int == 3600 && json["DryRun"] as? Bool == true)
-        #expect(json["Context"] as? [String: String] == ["campaign": "spring"])
+        #expect(json["Context"] as? [String: String] == ["campaign": "spring", "herald_row": "7"])
         #expect(json["FallbackConfiguration"] as? [String: String]
             == ["Channel": "SMS", "MessageBody": "Hi Ada, Tue 09:30 at Riverside", "OriginationIdentity": "+447700900000"])
         let content = try #require(json["RcsMessageContent"] as? [String: Any])

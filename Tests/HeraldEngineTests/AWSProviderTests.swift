@@ -127,7 +127,7 @@ import Testing
         #expect(json["MessageType"] as? String == "TRANSACTIONAL")
         #expect(json["TimeToLive"] as? Int == 3600)
         #expect(json["MaxPrice"] as? String == "0.05")
-        #expect(json["Context"] as? [String: String] == ["campaign": "spring", "team": "growth"])
+        #expect(json["Context"] as? [String: String] == ["campaign": "spring", "herald_row": "7", "team": "growth"])
         #expect(json["DryRun"] == nil)
         _ = await aws.send(message(dryRun: true))
         #expect(server.requests.last?.json["DryRun"] as? Bool == true)

@@ -46,7 +46,7 @@ import Testing
         #expect(json["title"] as? String == "Your appointment, Ada" && json["description"] as? String == "Tue 09:30 at Riverside")
         #expect(json["height"] as? String == "TALL" && json["mediaUrl"] as? String == "https://example.com/clinic.jpg")
         #expect(json["thumbnailUrl"] as? String == "https://example.com/t.jpg")
-        #expect(json["callbackURL"] as? String == "https://example.com/status")
+        #expect(json["callbackURL"] as? String == "https://example.com/status?herald_campaign=spring&herald_row=7")
         let failover = try #require(json["smsFailover"] as? [String: Any])
         #expect(failover["enabled"] as? Bool == true && failover["failoverSource"] as? String == "12025550100")
         #expect(failover["fallbackText"] as? String == "Hi Ada, Tue 09:30 at Riverside")

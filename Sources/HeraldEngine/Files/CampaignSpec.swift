@@ -216,7 +216,7 @@ public struct CampaignSpec: Sendable {
         default: throw map.error("kind", "\(kind.quoted) is not a provider (simulator, aws, agile, v5)")
         }
         try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "lost_answer_rate", "throttle_mps",
-                          "seed", "outbox", "spend_limit_after"])
+                          "seed", "outbox", "spend_limit_after", "receipts"])
         var configuration = SimulatorConfiguration()
         if let latency = map.node("latency_ms") {
             configuration.latencyMilliseconds = try parseLatency(latency, map: map)
@@ -232,6 +232,18 @@ public struct CampaignSpec: Sendable {
         configuration.spendLimitAfter = try map.int("spend_limit_after", in: 0...Int.max)
         if let outbox = try map.string("outbox") {
             configuration.outboxPath = URL(fileURLWithPath: outbox, relativeTo: folder).standardizedFileURL.path
+        }
+        if let receipts = try map.map("receipts") {
+            try receipts.onlyKeys(["delivered", "undelivered", "read", "latency_ms"])
+            var rates = SimulatedReceiptRates()
+            rates.delivered = try receipts.double("delivered", in: 0...1) ?? rates.delivered
+            rates.undelivered = try receipts.double("undelivered", in: 0...1) ?? rates.undelivered
+            rates.read = try receipts.double("read", in: 0...1) ?? rates.read
+            if rates.delivered + rates.undelivered > 1 {
+                throw receipts.error("delivered", "delivered + undelivered must not exceed 1")
+            }
+            if let latency = receipts.node("latency_ms") { rates.latencyMilliseconds = try parseLatency(latency, map: receipts) }
+            configuration.receipts = rates
         }
         return .simulator(configuration)
     }
@@ -262,11 +274,13 @@ public struct CampaignSpec: Sendable {
         aws.fallbackOriginationIdentity = try setting(map, "fallback_origination_identity", allowed: "A-Za-z0-9_:/+-", max: 256)
         aws.optOutList = try setting(map, "opt_out_list", allowed: "A-Za-z0-9_:/-", max: 256)
         if let context = try map.map("context") {
-            guard context.keys.count <= 4 else {
-                throw map.error("context", "at most 4 entries: AWS takes 5 and herald puts the campaign id in \"campaign\"")
+            guard context.keys.count <= 3 else {
+                throw map.error("context", "at most 3 entries: AWS takes 5 and herald sets \"campaign\" and \"herald_row\"")
             }
             for key in context.keys {
-                guard key != "campaign" else { throw context.error(key, "\"campaign\" is set by herald to the campaign id") }
+                guard key != "campaign", key != "herald_row" else {
+                    throw context.error(key, "\"\(key)\" is set by herald (campaign id and CSV row, to match receipts)")
+                }
                 aws.context[key] = try context.requiredString(key)
             }
         }

@@ -140,3 +140,15 @@ public final class ReceiptWriter: Sendable {
         }
     }
 }
+
+/// The simulator's receipts for one run and the writer they go through.
+struct SimulatedReceiptRun {
+    let source: SimulatedReceipts
+    let writer: ReceiptWriter
+
+    /// Waits for every scheduled event (at most the receipt latency), then closes.
+    func finish() {
+        source.drain()
+        writer.close()
+    }
+}

@@ -103,7 +103,12 @@ public struct CampaignRunner: Sendable {
         var outcome: (sent: Int, stop: StopReason?) = (0, nil)
         do {
             let dedupes = provider.capabilities.honoursIdempotencyKeys
-            if resend { _ = try await journal.run { try $0.resendInDoubt(cid: cid, providerDedupes: dedupes) } }
+            // Asked for by hand (the provider does not dedupe): only rows past the receipt grace.
+            let graceCutoff: Int64? = dedupes ? nil
+                : Int64(Date().timeIntervalSince1970 * 1000) - Int64(options.receiptGrace.components.seconds) * 1000
+            if resend {
+                _ = try await journal.run { try $0.resendInDoubt(cid: cid, providerDedupes: dedupes, attemptedBefore: graceCutoff) }
+            }
             let rid = try await journal.run { try $0.startRun(cid: cid, mode: key.mode, owner: owner) }
             if let cap = plan.spec.frequencyCap {
                 try await journal.run { try $0.prepareFrequencyCap(cid: cid, cap: cap) }
@@ -112,7 +117,9 @@ public struct CampaignRunner: Sendable {
             if let early = try await waitForStart(cid: cid, owner: owner, journal: journal) {
                 outcome = (0, early)
             } else {
+                let receipts = try simulatedReceipts(provider, cid: cid)
                 outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
+                receipts?.finish()
             }
             await provider.shutdown()
             let (finalCounts, spent, refused) = try await journal.run { journal in
@@ -183,6 +190,24 @@ public struct CampaignRunner: Sendable {
         }
     }
 
+    /// The simulator's receipts (`provider.receipts`), written to the journal through
+    /// the same writer a receipts server uses.
+    private func simulatedReceipts(_ provider: any MessageProvider, cid: Int64) throws -> SimulatedReceiptRun? {
+        guard let simulator = provider as? SimulatorProvider, simulator.configuration.receipts != nil else { return nil }
+        let writer = try ReceiptWriter(journalPath: journalPath)
+        guard let source = simulator.startReceipts(campaign: plan.spec.id, sink: { events in
+            writer.enqueue(events.map { event in
+                var event = event
+                if case .row(_, let row, _) = event.match { event.match = .journalRow(cid: cid, row: row) }
+                return event
+            })
+        }) else {
+            writer.close()
+            return nil
+        }
+        return SimulatedReceiptRun(source: source, writer: writer)
+    }
+
     private func makeProvider() throws -> any MessageProvider {
         if let provider { return provider }
         if key.mode == .simulation {
@@ -198,7 +223,8 @@ public struct CampaignRunner: Sendable {
                 return try AWSProvider(configuration: configuration, transport: transport)
             case .agile(let configuration):
                 return try AgileProvider(configuration: configuration, transport: transport)
-            case .v5(let configuration):
+            case .v5(var configuration):
+                if configuration.callbackURL == nil { configuration.callbackURL = try receiptsURL(provider: "v5") }
                 return try V5Provider(configuration: configuration, transport: transport)
             case .simulator(let configuration):
                 return try SimulatorProvider(configuration: configuration)
@@ -206,6 +232,14 @@ public struct CampaignRunner: Sendable {
         } catch {
             throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
         }
+    }
+
+    /// The journal's callback URL for `provider` once `herald receipts url --base` set a base.
+    private func receiptsURL(provider: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: journalPath) else { return nil }
+        let journal = try Journal(path: journalPath)
+        guard let base = try journal.receiptSetting("base_url") else { return nil }
+        return "\(base)/receipts/\(provider)/\(try journal.receiptToken())"
     }
 
     /// Imports every row; on failure the half-imported campaign is removed again.

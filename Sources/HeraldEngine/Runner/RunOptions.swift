@@ -10,6 +10,9 @@ public struct RunOptions: Sendable {
     public var limit: Int?
     /// Send rows left in doubt again even though the provider cannot dedupe them.
     public var resendInDoubt = false
+    /// `--receipt-grace`: in-doubt rows attempted more recently than this are not resent
+    /// by `--resend-in-doubt` (their receipt may still come).
+    public var receiptGrace: Duration = .seconds(15 * 60)
     /// Send with the provider's dry-run switch: validated, nothing delivered, recorded
     /// apart from the campaign's real progress and spend, started afresh each time.
     public var dryRun = false

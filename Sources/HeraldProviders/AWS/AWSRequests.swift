@@ -78,6 +78,7 @@ struct AWSRequests {
         if let ttl = configuration.ttlSeconds { object["TimeToLive"] = .integer(ttl) }
         var context = JSONObject()
         context.set("campaign", message.campaign)
+        context.set("herald_row", String(message.row))
         for key in configuration.context.keys.sorted() { context.set(key, configuration.context[key]) }
         object["Context"] = .object(context)
         if message.dryRun { object["DryRun"] = .bool(true) }
@@ -103,7 +104,7 @@ struct AWSRequests {
         add("MaxPrice", configuration.maxPrice)
         if let ttl = configuration.ttlSeconds { fields.append("\"TimeToLive\":\(ttl)") }
         var context = ""
-        for (key, value) in [("campaign", message.campaign)] + configuration.context.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in [("campaign", message.campaign), ("herald_row", String(message.row))] + configuration.context.sorted(by: { $0.key < $1.key }) {
             if !context.isEmpty { context += "," }
             JSONEscape.appendQuoted(key, to: &context)
             context += ":"

@@ -18,6 +18,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var spendLimitAfter: Int?
     /// A JSON Lines file every delivered message is appended to.
     public var outboxPath: String?
+    /// Delivery receipts to produce for accepted messages (`provider.receipts`).
+    public var receipts: SimulatedReceiptRates?
 
     public init() {}
 }

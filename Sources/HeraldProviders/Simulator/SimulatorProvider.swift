@@ -24,6 +24,8 @@ public final class SimulatorProvider: MessageProvider {
 
     private let state: Mutex<State>
     private let outbox: Outbox?
+    /// Where receipts go, once the engine attached a sink (`receipts(campaign:sink:)`).
+    private let receipts = Mutex<SimulatedReceipts?>(nil)
 
     public init(configuration: SimulatorConfiguration) throws {
         self.configuration = configuration
@@ -37,6 +39,14 @@ public final class SimulatorProvider: MessageProvider {
         state = Mutex(State(
             random: SplitMix64(seed: configuration.seed), delivered: delivered,
             tokens: max((configuration.throttleMessagesPerSecond ?? 0) / 10, 1), lastRefill: .now))
+    }
+
+    /// Starts producing receipts for `campaign` (when the configuration asks for them).
+    public func startReceipts(campaign: String, sink: @escaping @Sendable ([DeliveryEvent]) -> Void) -> SimulatedReceipts? {
+        guard let rates = configuration.receipts else { return nil }
+        let made = SimulatedReceipts(rates: rates, campaign: campaign, seed: configuration.seed, sink: sink)
+        receipts.withLock { $0 = made }
+        return made
     }
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
@@ -81,6 +91,7 @@ public final class SimulatorProvider: MessageProvider {
             state.delivered.insert(message.idempotencyKey)
         }
         state.deliveries += 1
+        receipts.withLock { $0 }?.accepted(row: message.row)
         if configuration.lostAnswerRate > 0, state.random.unit() < configuration.lostAnswerRate {
             return .indeterminate(reason: "simulated lost answer: connection closed after the request was delivered")
         }
