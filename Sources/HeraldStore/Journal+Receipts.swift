@@ -227,7 +227,7 @@ private struct ReceiptRecorder {
         byRef = try db.statement("SELECT cid, row FROM message INDEXED BY message_ref WHERE provider_ref = ?1 LIMIT 1")
         message = try db.statement(
             "SELECT state, reason, cost, spend_month, updated_at, doubt FROM message WHERE cid = ?1 AND row = ?2")
-        delivery = try db.statement("SELECT state, read_at, sent_at FROM delivery WHERE cid = ?1 AND row = ?2")
+        delivery = try db.statement("SELECT state, read_at, sent_at, code FROM delivery WHERE cid = ?1 AND row = ?2")
         upsert = try db.statement(
             """
             INSERT INTO delivery (cid, row, state, code, detail, sent_at, event_at, read_at, price)
@@ -299,7 +299,7 @@ private struct ReceiptRecorder {
         delivery.bind(1, target.cid).bind(2, target.row)
         let existing = try delivery.step()
             ? (state: delivery.string(0).flatMap(DeliveryState.init(rawValue:)), read: !delivery.isNull(1),
-               sentAt: delivery.isNull(2) ? nil : delivery.int64(2))
+               sentAt: delivery.isNull(2) ? nil : delivery.int64(2), code: delivery.string(3))
             : nil
         delivery.reset()
         let old = existing?.state
@@ -317,8 +317,8 @@ private struct ReceiptRecorder {
         }
         if changesState || existing == nil {
             if let old { changes.add(target.cid, old, nil, -1) }
-            // A stored undelivered code is the first final event's: count under it.
-            changes.add(target.cid, new ?? .pending, event.code)
+            // Counted under the code the row keeps (this event's, else an earlier one's).
+            changes.add(target.cid, new ?? .pending, event.code ?? existing?.code)
             if new == .delivered || new == .fallback {
                 let bucket = Journal.latencyBucket(milliseconds: max(0, at - sentAt))
                 changes.latency[.init(cid: target.cid, bucket: bucket), default: 0] += 1

@@ -192,6 +192,11 @@ extension Journal {
             if missed != 0 {
                 drift.append(CounterDrift(what: "pending rows before line \(after + 1) (where claims start)", counted: 0, fromRows: missed))
             }
+            let counters = try deliveryCounters(cid: cid), rows = try deliveryRowTally(cid: cid)
+            for key in Set(counters.keys).union(rows.keys).sorted(by: { "\($0)" < "\($1)" }) where counters[key] != rows[key] {
+                drift.append(CounterDrift(what: "delivery \(key.state)" + (key.code.isEmpty ? "" : " (\(key.code))"),
+                                          counted: Int64(counters[key] ?? 0), fromRows: Int64(rows[key] ?? 0)))
+            }
             return drift
         }
     }
@@ -214,7 +219,44 @@ extension Journal {
             let fix = try db.statement("UPDATE campaign SET pending_after = min(pending_after, ?2) WHERE cid = ?1")
             fix.bind(1, cid).bind(2, after)
             try fix.run()
+            let rows = try deliveryRowTally(cid: cid)
+            let clearDelivery = try db.statement("DELETE FROM delivery_tally WHERE cid = ?1")
+            clearDelivery.bind(1, cid)
+            try clearDelivery.run()
+            var delivery = DeliveryTallyChanges()
+            for (key, count) in rows { delivery.add(cid, key.state, key.code, count) }
+            try applyDelivery(delivery)
         }
+    }
+
+    /// Delivery counters of a campaign, zeros left out.
+    private func deliveryCounters(cid: Int64) throws -> [DeliveryTallyChanges.Key: Int] {
+        let statement = try db.statement("SELECT state, code, n FROM delivery_tally WHERE cid = ?1 AND n != 0")
+        statement.bind(1, cid)
+        var counts: [DeliveryTallyChanges.Key: Int] = [:]
+        while try statement.step() {
+            counts[.init(cid: cid, state: statement.string(0) ?? "", code: statement.string(1) ?? "")] = statement.int(2)
+        }
+        statement.reset()
+        return counts
+    }
+
+    /// The same counts recounted from the `delivery` rows.
+    private func deliveryRowTally(cid: Int64) throws -> [DeliveryTallyChanges.Key: Int] {
+        let statement = try db.statement(
+            """
+            SELECT state, CASE WHEN state = '\(DeliveryState.undelivered.rawValue)' THEN coalesce(code, '') ELSE '' END, count(*)
+            FROM delivery WHERE cid = ?1 GROUP BY 1, 2
+            UNION ALL SELECT 'read', '', count(*) FROM delivery WHERE cid = ?1 AND read_at IS NOT NULL
+            """)
+        statement.bind(1, cid)
+        var counts: [DeliveryTallyChanges.Key: Int] = [:]
+        while try statement.step() {
+            guard statement.int(2) != 0 else { continue }
+            counts[.init(cid: cid, state: statement.string(0) ?? "", code: statement.string(1) ?? "")] = statement.int(2)
+        }
+        statement.reset()
+        return counts
     }
 
     func pendingAfter(cid: Int64) throws -> Int {
