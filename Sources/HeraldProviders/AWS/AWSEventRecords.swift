@@ -67,7 +67,7 @@ public enum AWSEventRecords {
         return event
     }
 
-    public enum Reported: Equatable { case state(DeliveryState), read }
+    public enum Reported: Equatable, Sendable { case state(DeliveryState), read }
 
     /// Event type to delivery state (README, "AWS event types"). The prefix names the
     /// channel (`TEXT_`, `MEDIA_`, `VOICE_`, `RCS_`); the rest decides.
