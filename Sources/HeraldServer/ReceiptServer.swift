@@ -179,14 +179,18 @@ struct ExpirySweep: Service {
     let timeout: Duration
 
     func run() async throws {
-        while !Task.isCancelled {
-            if let journal = try? Journal(path: journalPath) {
-                let cutoff = journal.now() - Int64(timeout.components.seconds) * 1000
-                for campaign in (try? journal.campaigns()) ?? [] where campaign.mode == .real {
-                    _ = try? journal.expireDeliveries(cid: campaign.cid, sentBefore: cutoff)
+        let (path, timeout) = (journalPath, timeout)
+        // Stops at once on SIGTERM/SIGINT rather than finishing a ten-minute sleep.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if let journal = try? Journal(path: path) {
+                    let cutoff = journal.now() - Int64(timeout.components.seconds) * 1000
+                    for campaign in (try? journal.campaigns()) ?? [] where campaign.mode == .real {
+                        _ = try? journal.expireDeliveries(cid: campaign.cid, sentBefore: cutoff)
+                    }
                 }
+                try await Task.sleep(for: .seconds(600))
             }
-            try? await Task.sleep(for: .seconds(600))
         }
     }
 }

@@ -64,6 +64,9 @@ struct HeraldProcess {
 
     func signal(_ number: Int32) { kill(pid, number) }
 
+    /// What the process printed so far (it is still running).
+    var stdoutSoFar: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+
     /// Waits for the process to end, killing it after `timeout` seconds.
     func wait(timeout: Double = 120) -> Result {
         let deadline = Date().addingTimeInterval(timeout)

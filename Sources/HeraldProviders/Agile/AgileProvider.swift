@@ -40,7 +40,8 @@ public final class AgileProvider: MessageProvider {
             return .permanent(reason: "invalid_content: stored RCS content is not readable")
         }
         do {
-            return Self.outcome(of: try await transport.postJSON(url, request(message, content), headers: [credentials.header]))
+            let response = try await transport.postJSON(url, request(message, content), headers: [credentials.header])
+            return Self.outcome(of: response, messageID: Self.messageID(for: message.idempotencyKey))
         } catch {
             return error.outcome
         }
@@ -169,17 +170,16 @@ public final class AgileProvider: MessageProvider {
 
     /// 200 with `results.rcs.accepted` (or an accepted SMS fallback) is accepted;
     /// 400 and 422 refuse the row; 401, 403 and 404 (agent or template unknown)
-    /// refuse the campaign; 429 throttles; 5xx is transient.
-    static func outcome(of response: HTTPResponseData) -> SendOutcome {
+    /// refuse the campaign; 429 throttles; 5xx is transient. The reference kept is the
+    /// `messageId` herald sent: Agile's callbacks name the message by it.
+    static func outcome(of response: HTTPResponseData, messageID: String) -> SendOutcome {
         let object = response.jsonObject
         switch response.status {
         case 200..<300:
             let results = object["results"] as? [String: Any] ?? [:]
             let rcs = results["rcs"] as? [String: Any]
             let sms = results["sms"] as? [String: Any]
-            let id = object["messageId"] as? String ?? ""
-            if rcs?["accepted"] as? Bool == true { return .accepted(providerRef: id) }
-            if sms?["accepted"] as? Bool == true { return .accepted(providerRef: id + " (sms fallback)") }
+            if rcs?["accepted"] as? Bool == true || sms?["accepted"] as? Bool == true { return .accepted(providerRef: messageID) }
             guard let rcs else { return .indeterminate(reason: "HTTP \(response.status) without results.rcs") }
             let reasons = (rcs["reasons"] as? [Any] ?? []).map { "\($0)" }
             return .permanent(reason: "not accepted: " + (reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")))
