@@ -123,7 +123,15 @@ let package = Package(
             exclude: ["Fixtures"]  // read from the source tree by path
         ),
         .testTarget(
-            name: "HeraldCLITests", dependencies: ["herald", "HeraldEngine", "HeraldStore", "HeraldTestSupport"],
+            name: "HeraldCLITests",
+            dependencies: [
+                "herald", "HeraldEngine", "HeraldStore", "HeraldTestSupport",
+                // A test CA and SNS signing certificates, made in the tests.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             exclude: ["Fixtures"]  // read from the source tree by path
         ),
     ]

@@ -78,6 +78,9 @@ import Testing
         ("RCS_FALLEN_BACK_TO_SMS", true, "FALLEN_BACK", .state(.fallback)),
         ("RCS_TTL_EXPIRED", true, "TTL_EXPIRED", .state(.expired)),
         ("TEXT_SOMETHING_NEW", false, "PENDING", .state(.pending)),
+        ("TEXT_SOMETHING_NEW", true, "DELIVERED", .state(.delivered)),
+        ("TEXT_SOMETHING_NEW", true, "REJECTED", .state(.undelivered)),
+        ("TEXT_BLOCKED", true, "DELIVERED", .state(.undelivered)),
     ])
     func awsEventTypesMapToDeliveryStates(type: String, isFinal: Bool, status: String, expected: AWSEventRecords.Reported) {
         #expect(AWSEventRecords.state(eventType: type, messageStatus: status, isFinal: isFinal) == expected)

@@ -84,7 +84,11 @@ public enum AWSEventRecords {
         case "TTL_EXPIRED": return .state(.expired)
         case "FALLEN_BACK_TO_SMS", "FALLEN_BACK_TO_MMS": return .state(.fallback)
         case "UNKNOWN": return .state(.unknown)
+        case "INVALID", "INVALID_MESSAGE", "UNREACHABLE", "CARRIER_UNREACHABLE", "BLOCKED", "CARRIER_BLOCKED", "SPAM",
+            "PROTECT_BLOCKED", "FAILED", "BUSY", "NO_ANSWER":
+            return .state(.undelivered)
         default:
+            // A type this table does not know yet: the record's status decides.
             switch messageStatus?.uppercased() {
             case "DELIVERED", "SUCCESSFUL": return .state(.delivered)
             case "UNKNOWN": return .state(.unknown)
