@@ -105,6 +105,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between looks at the journal.")
     var poll: Double = 1
 
+    @Option(help: ArgumentHelp(
+        "Also serve delivery receipts on this address (as `herald receipts serve --listen`).", valueName: "host:port"))
+    var receiptsListen: String?
+
+    @OptionGroup var receipts: ReceiptsCommand.ServeOptions
     @OptionGroup var journal: JournalOptions
 
     func validate() throws {
@@ -119,7 +124,17 @@ struct WorkerCommand: AsyncParsableCommand {
         worker.poll = .milliseconds(Int(poll * 1000))
         worker.onEvent = { Terminal.note($0) }
         Terminal.note("worker started on \(journal.path)")
-        try await worker.run()
+        let server = receiptsListen.map { [receipts, journal] listen in
+            Task { try await Receipts.perform { try await receipts.serve(listen: listen, journal: journal.path) } }
+        }
+        do {
+            try await worker.run()
+        } catch {
+            server?.cancel()
+            throw error
+        }
+        server?.cancel()
+        _ = await server?.result
         Terminal.note("worker stopped")
     }
 }

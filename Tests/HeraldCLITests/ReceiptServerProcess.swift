@@ -12,8 +12,10 @@ struct ReceiptServerProcess {
     let port: Int
     let token: String
 
-    init(_ fixture: CLIFixture, arguments: [String] = [], environment: [String: String] = [:]) throws {
-        process = try HeraldProcess(["receipts", "serve", "--listen", "127.0.0.1:0", "--journal", "journal.sqlite"] + arguments,
+    /// `worker`: the receipts server inside `herald worker --receipts-listen`.
+    init(_ fixture: CLIFixture, arguments: [String] = [], environment: [String: String] = [:], worker: Bool = false) throws {
+        let command = worker ? ["worker", "--poll", "0.1", "--receipts-listen"] : ["receipts", "serve", "--listen"]
+        process = try HeraldProcess(command + ["127.0.0.1:0", "--journal", "journal.sqlite"] + arguments,
                                     in: fixture.folder, environment: environment)
         var port: Int?
         for _ in 0..<1000 {

@@ -121,6 +121,17 @@ import Glibc
         #expect(delivery["undelivered_by_code"] as? [String: Int] == ["E42": 1] && delivery["waiting_for_receipt"] as? Int == 1)
     }
 
+    @Test func theWorkerServesReceiptsToo() async throws {
+        let fixture = try CLIFixture()
+        let ids = try await sentAgileCampaign(fixture, count: 2)
+        let worker = try ReceiptServerProcess(fixture, worker: true)
+        let id = try #require(ids[CLIFixture.rows(2)[0].phone])
+        #expect(worker.post("agile", #"{"eventType":"DELIVERY","messageId":"\#(id)","statusCode":3}"#)?.status == 204)
+        let stopped = worker.stop()
+        #expect(stopped.status == 0 && stopped.stdout.contains("1 matched, 0 unmatched"), "\(stopped.stdout)\n\(stopped.stderr)")
+        #expect(try delivery(fixture, "agile")["delivered"] as? Int == 1)
+    }
+
     @Test func hostileClientsGetErrorsAndChangeNothing() async throws {
         let fixture = try CLIFixture()
         _ = try await sentAgileCampaign(fixture, count: 2)
