@@ -1,0 +1,41 @@
+import AsyncHTTPClient
+import HeraldTestSupport
+import Crypto
+import Foundation
+import NIOSSL
+import SwiftASN1
+import Testing
+import X509
+import _CryptoExtras
+
+/// `--tls-cert`/`--tls-key`: the receiver speaks HTTPS with the given certificate
+/// (here issued for 127.0.0.1 by a CA the client trusts), and plain HTTP gets nothing.
+@Suite struct ReceiptTLSTests {
+    @Test func servesHTTPSWithTheGivenCertificate() async throws {
+        let fixture = try CLIFixture()
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let name = try DistinguishedName { CommonName("127.0.0.1") }
+        let certificate = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: Date() - 3600,
+            notValidAfter: Date() + 86400, issuer: name, subject: name, signatureAlgorithm: .sha256WithRSAEncryption,
+            extensions: try Certificate.Extensions {
+                SubjectAlternativeNames([.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
+            },
+            issuerPrivateKey: .init(key))
+        let pem = try certificate.serializeAsPEM().pemString
+        try fixture.write("cert.pem", pem)
+        try fixture.write("key.pem", key.pemRepresentation)
+        let server = try ReceiptServerProcess(fixture, arguments: ["--tls-cert", "cert.pem", "--tls-key", "key.pem"])
+        defer { _ = server.stop() }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)])
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        var request = HTTPClientRequest(url: "https://127.0.0.1:\(server.port)/receipts/agile/\(server.token)")
+        request.method = .POST
+        request.body = .bytes(Array(#"{"eventType":"DELIVERY","messageId":"over-tls","statusCode":3}"#.utf8))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        try await client.shutdown()
+        #expect(response.status.code == 204)
+        #expect(RawHTTP.request(port: server.port, method: "GET", path: "/healthz")?.status != 200, "no plain HTTP on a TLS port")
+    }
+}
