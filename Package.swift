@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "herald-bench",
             dependencies: [
-                "HeraldEngine", "HeraldCSV", "HeraldProviders",
+                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

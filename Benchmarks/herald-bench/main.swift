@@ -11,6 +11,9 @@
 //   swift run -c release herald-bench resume N        # import N, send half, time a resume's first send and status
 //   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
 //   swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
+//   swift run -c release herald-bench receipts-http N # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections
+//   swift run -c release herald-bench receipts-contention N  # a simulator campaign of N rows, alone and under 20,000 callbacks/s
+//   swift run -c release herald-bench receipts-import N  # `herald receipts import` of N AWS records (gzip)
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
@@ -220,11 +223,18 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await awsBench(count: count, inFlight: 64)
 } else if arguments.count >= 3, arguments[1] == "aws-rcs", let count = Int(arguments[2]) {
     try await awsBench(count: count, inFlight: 64, rcs: true)
+} else if arguments.count >= 3, arguments[1] == "receipts-http", let rows = Int(arguments[2]) {
+    try await receiptsHTTPBench(rows: rows)
+} else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {
+    try await receiptsContentionBench(rows: rows)
+} else if arguments.count >= 3, arguments[1] == "receipts-import", let rows = Int(arguments[2]) {
+    try await receiptsImportBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {
     try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
 } else {
     let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("e2e-suppressed", 1_000_000), ("estimate", 1_000_000),
-                ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
+                ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000),
+                ("receipts-http", 200_000), ("receipts-contention", 1_000_000), ("receipts-import", 1_000_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])

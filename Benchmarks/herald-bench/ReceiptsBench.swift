@@ -1,0 +1,261 @@
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldProviders
+import HeraldStore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An in-process Agile stub on 127.0.0.1: every send accepted.
+final class AgileSinkHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .end = unwrapInboundIn(data) else { return }
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        let body = #"{"messageId":"x","results":{"rcs":{"accepted":true,"reasons":[]},"sms":null}}"#
+        head.headers.add(name: "Content-Length", value: String(body.utf8.count))
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+/// The `herald` binary built beside this one.
+var heraldBinary: String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        .appendingPathComponent("herald").path
+}
+
+/// An RCS campaign of `rows` rows sent through the Agile adapter to a loopback stub, so
+/// the journal holds Agile message ids as the server will look them up. Returns the
+/// journal and the ids.
+func sentAgileCampaign(folder: URL, rows: Int) async throws -> (journal: String, ids: [String]) {
+    let stub = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .childChannelInitializer { channel in
+            channel.pipeline.configureHTTPServerPipeline().flatMap { channel.pipeline.addHandler(AgileSinkHandler()) }
+        }
+        .bind(host: "127.0.0.1", port: 0).get()
+    _ = try makeCampaign(in: folder, rows: rows, rcs: true)
+    let campaign = folder.appendingPathComponent("agile.yaml")
+    try """
+    id: agile
+    template: template.yaml
+    recipients: recipients.csv
+    provider: {kind: agile, endpoint: "http://127.0.0.1:\(stub.localAddress!.port!)", agent_id: 7}
+    rate: {max_in_flight: 64}
+    """.write(to: campaign, atomically: true, encoding: .utf8)
+    setenv("AGILE_API_KEY", "bench-key-not-a-secret", 1)
+    let journal = folder.appendingPathComponent("journal.sqlite").path
+    let plan = try CampaignPlan.load(campaignPath: campaign.path)
+    let summary = try await CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal()).run()
+    precondition(summary.counts[.sent] == rows, "every row sent: \(summary.counts[.sent])")
+    try await stub.close()
+    return (journal, (0..<rows).map { AgileProvider.messageID(for: "agile/\($0 + 2)") })
+}
+
+/// `herald receipts serve` (release binary) on the journal; returns the process and port.
+func startReceiptServer(journal: String) throws -> (Process, Int) {
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: heraldBinary)
+    server.arguments = ["receipts", "serve", "--listen", "127.0.0.1:0", "--journal", journal]
+    let pipe = Pipe()
+    server.standardOutput = pipe
+    try server.run()
+    var line = Data()
+    while !line.contains(UInt8(ascii: "\n")) {
+        let chunk = pipe.fileHandleForReading.availableData
+        precondition(!chunk.isEmpty, "receipts server ended before listening")
+        line += chunk
+    }
+    let text = String(decoding: line, as: UTF8.self)
+    let port = Int(text.split(separator: ":").last!.trimmingCharacters(in: .whitespacesAndNewlines))!
+    return (server, port)
+}
+
+func peakRSSMegabytes(pid: Int32) -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return (line.split(separator: " ").compactMap { Double($0) }.first ?? -1) / 1024
+    }
+    return -1
+}
+
+/// Keep-alive HTTP/1.1 clients, one socket each, posting `bodies` (shared out round
+/// robin); `perSecond` paces the total (nil: as fast as the server answers).
+final class Flag: Sendable {
+    let raised = Atomic<Bool>(false)
+}
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
+
+func postAll(port: Int, path: String, bodies: [String], connections: Int, perSecond: Double? = nil,
+             stop: Flag? = nil) -> (ok: Int, failed: Int, seconds: Double) {
+    let ok = Counter(), failed = Counter()
+    let start = ContinuousClock.now
+    DispatchQueue.concurrentPerform(iterations: connections) { client in
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        precondition(connected == 0, "connect failed")
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var sent = 0
+        var index = client
+        while index < bodies.count {
+            if stop?.raised.load(ordering: .relaxed) == true { break }
+            if let perSecond {
+                // This client's share of the pace.
+                let due = Double(sent) / (perSecond / Double(connections))
+                let now = seconds(start.duration(to: .now))
+                if due > now { usleep(UInt32((due - now) * 1_000_000)) }
+            }
+            let body = bodies[index]
+            let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let bytes = Array(request.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                precondition(written > 0, "send failed")
+                offset += written
+            }
+            // The answers carry no body (204) or a short one: read until the head ends.
+            var head: [UInt8] = []
+            while !(head.count >= 4 && head.suffix(4) == [13, 10, 13, 10]) {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                precondition(count > 0, "connection closed")
+                head += buffer[0..<count]
+            }
+            let status = String(decoding: head.prefix(12), as: UTF8.self)
+            if status.hasSuffix("204") { ok.value.add(1, ordering: .relaxed) } else { failed.value.add(1, ordering: .relaxed) }
+            sent += 1
+            index += connections
+        }
+    }
+    return (ok.value.load(ordering: .relaxed), failed.value.load(ordering: .relaxed), seconds(start.duration(to: .now)))
+}
+
+/// Agile-shaped callbacks over HTTP: every row DELIVERY, 40% READ too, 64 connections.
+func receiptsHTTPBench(rows: Int) async throws {
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (journal, ids) = try await sentAgileCampaign(folder: folder, rows: rows)
+    let token = try Journal(path: journal).receiptToken()
+    var bodies: [String] = []
+    for (index, id) in ids.enumerated() {
+        bodies.append(#"{"channel":"RCS","eventType":"DELIVERY","messageId":"\#(id)","destination":"+12025550100","statusCode":3,"description":"delivered","eventDate":"2026-11-30T10:42:18Z"}"#)
+        if index % 5 < 2 {
+            bodies.append(#"{"channel":"RCS","eventType":"READ","messageId":"\#(id)","destination":"+12025550100","eventDate":"2026-11-30T10:43:05Z"}"#)
+        }
+    }
+    let (server, port) = try startReceiptServer(journal: journal)
+    let result = postAll(port: port, path: "/receipts/agile/\(token)", bodies: bodies, connections: 64)
+    let rss = peakRSSMegabytes(pid: server.processIdentifier)
+    server.terminate()
+    server.waitUntilExit()
+    precondition(result.failed == 0 && result.ok == bodies.count, "every callback acknowledged: \(result)")
+    let summary = try Journal(path: journal).deliverySummary(cid: 1)
+    precondition(summary[.delivered] == rows && summary.read == bodies.count - rows, "every event recorded and matched")
+    emit(["figure": "receipts_http_events_per_s", "events": bodies.count, "connections": 64,
+          "value": Int(Double(bodies.count) / result.seconds), "seconds": result.seconds, "target": ">= 20000"])
+    emit(["figure": "receipts_server_peak_rss_mb", "events": bodies.count, "value": rss, "target": "<= 100"])
+}
+
+/// A simulator campaign of `rows` sent alone, then again while 20,000 callbacks a second
+/// arrive on the same journal: how much the callbacks slow the sending.
+func receiptsContentionBench(rows: Int) async throws {
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (journal, ids) = try await sentAgileCampaign(folder: folder.appendingPathComponent("agile"), rows: 200_000)
+    let token = try Journal(path: journal).receiptToken()
+    func simulatorRun(_ id: String) async throws -> Double {
+        let campaign = try makeCampaign(in: folder.appendingPathComponent(id), rows: rows)
+        let text = try String(contentsOfFile: campaign, encoding: .utf8).replacingOccurrences(of: "id: bench\ntemplate", with: "id: \(id)\ntemplate")
+        try text.write(toFile: campaign, atomically: true, encoding: .utf8)
+        let plan = try CampaignPlan.load(campaignPath: campaign)
+        let summary = try await CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal()).run()
+        precondition(summary.counts[.sent] == rows)
+        return summary.elapsedSeconds
+    }
+    let alone = try await simulatorRun("alone")
+    let bodies = ids.map { #"{"channel":"RCS","eventType":"DELIVERY","messageId":"\#($0)","statusCode":3,"eventDate":"2026-11-30T10:42:18Z"}"# }
+    let (server, port) = try startReceiptServer(journal: journal)
+    let stop = Flag()
+    let load = Task.detached { postAll(port: port, path: "/receipts/agile/\(token)", bodies: bodies, connections: 64,
+                                       perSecond: 20_000, stop: stop) }
+    try await Task.sleep(for: .milliseconds(500))
+    let loaded = try await simulatorRun("loaded")
+    stop.raised.store(true, ordering: .relaxed)
+    let delivered = await load.value
+    server.terminate()
+    server.waitUntilExit()
+    precondition(delivered.failed == 0)
+    emit(["figure": "send_slowdown_under_receipts_pct", "rows": rows, "alone_seconds": alone, "loaded_seconds": loaded,
+          "receipts_during": delivered.ok, "receipts_per_s": Int(Double(delivered.ok) / delivered.seconds),
+          "value": ((loaded / alone) - 1) * 100, "target": "<= 10"])
+}
+
+/// `herald receipts import` (release binary) on AWS records for every row of a sent
+/// campaign: a gzip Firehose object of concatenated records.
+func receiptsImportBench(rows: Int) async throws {
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let campaign = try makeCampaign(in: folder, rows: rows)
+    let journal = folder.appendingPathComponent("journal.sqlite").path
+    let plan = try CampaignPlan.load(campaignPath: campaign)
+    _ = try await CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal()).run()
+    // Bench campaigns on the simulator are "simulation"-free real runs: the id is "bench".
+    let file = folder.appendingPathComponent("events")
+    FileManager.default.createFile(atPath: file.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: file)
+    var chunk = ""
+    for index in 0..<rows {
+        chunk += #"{"eventType":"TEXT_DELIVERED","eventVersion":"1.0","eventTimestamp":1764496800000,"isFinal":true,"originationPhoneNumber":"+12025550100","destinationPhoneNumber":"+12015550100","isInternationalSend":false,"messageId":"m-\#(index)","messageRequestTimestamp":1764496799000,"messageEncoding":"GSM","messageType":"TRANSACTIONAL","messageStatus":"DELIVERED","messageStatusDescription":"Message has been accepted by phone","context":{"campaign":"bench","herald_row":"\#(index + 2)"},"totalMessageParts":1,"totalMessagePrice":0.00581,"totalCarrierFee":0.00025}"#
+        if chunk.utf8.count > 1 << 20 { handle.write(Data(chunk.utf8)); chunk = "" }
+    }
+    handle.write(Data(chunk.utf8))
+    try handle.close()
+    let gzip = Process()
+    gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    gzip.arguments = ["-n", "-1", file.path]
+    try gzip.run()
+    gzip.waitUntilExit()
+    // The import in its own process, timed, with its peak RSS from wait4.
+    let start = ContinuousClock.now
+    var pid: pid_t = 0
+    let gzipped: String = file.path + ".gz"
+    let words: [String] = [heraldBinary, "receipts", "import", gzipped, "--journal", journal]
+    let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    precondition(posix_spawn(&pid, heraldBinary, nil, nil, argv, environ) == 0)
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    let elapsed = seconds(start.duration(to: .now))
+    precondition(status == 0, "import failed")
+    let summary = try Journal(path: journal).deliverySummary(cid: 1)
+    precondition(summary[.delivered] == rows, "every record matched: \(summary[.delivered])")
+    emit(["figure": "receipts_import_records_per_s", "records": rows, "value": Int(Double(rows) / elapsed), "seconds": elapsed,
+          "target": ">= 200000"])
+    emit(["figure": "receipts_import_peak_rss_mb", "records": rows, "value": Double(usage.ru_maxrss) / 1024, "target": "<= 100"])
+}
