@@ -53,7 +53,7 @@ func sentAgileCampaign(folder: URL, rows: Int) async throws -> (journal: String,
     id: agile
     template: template.yaml
     recipients: recipients.csv
-    provider: {kind: agile, endpoint: "http://127.0.0.1:\(stub.localAddress!.port!)", agent_id: 7}
+    provider: {kind: agile, endpoint: "http://127.0.0.1:\(stub.localAddress!.port!)", agent_id: 7, fallback_sender: Herald}
     rate: {max_in_flight: 64}
     """.write(to: campaign, atomically: true, encoding: .utf8)
     setenv("AGILE_API_KEY", "bench-key-not-a-secret", 1)
@@ -106,7 +106,18 @@ func postAll(port: Int, path: String, bodies: [String], connections: Int, perSec
              stop: Flag? = nil) -> (ok: Int, failed: Int, seconds: Double) {
     let ok = Counter(), failed = Counter()
     let start = ContinuousClock.now
-    DispatchQueue.concurrentPerform(iterations: connections) { client in
+    // One thread per connection (concurrentPerform would run only one per core).
+    let group = DispatchGroup()
+    for client in 0..<connections {
+        group.enter()
+        let thread = Thread {
+            defer { group.leave() }
+            post(client)
+        }
+        thread.stackSize = 256 << 10
+        thread.start()
+    }
+    @Sendable func post(_ client: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -152,6 +163,7 @@ func postAll(port: Int, path: String, bodies: [String], connections: Int, perSec
             index += connections
         }
     }
+    group.wait()
     return (ok.value.load(ordering: .relaxed), failed.value.load(ordering: .relaxed), seconds(start.duration(to: .now)))
 }
 
