@@ -231,7 +231,9 @@ func receiptsContentionBench(rows: Int) async throws {
 /// campaign: a gzip Firehose object of concatenated records.
 func receiptsImportBench(rows: Int) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
-    defer { try? FileManager.default.removeItem(at: folder) }
+    // HERALD_BENCH_KEEP=1 leaves the files (to profile the import by hand).
+    let keep = ProcessInfo.processInfo.environment["HERALD_BENCH_KEEP"] == "1"
+    defer { if !keep { try? FileManager.default.removeItem(at: folder) } else { print("kept \(folder.path)") } }
     let campaign = try makeCampaign(in: folder, rows: rows)
     let journal = folder.appendingPathComponent("journal.sqlite").path
     let plan = try CampaignPlan.load(campaignPath: campaign)

@@ -130,7 +130,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 var total = ReceiptBatchResult()
                 var records = 0
                 for file in files {
-                    guard let data = FileManager.default.contents(atPath: file) else {
+                    guard FileManager.default.isReadableFile(atPath: file) else {
                         throw ValidationError("\(file): cannot read the file")
                     }
                     var batch: [DeliveryEvent] = []
@@ -142,7 +142,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                         batch.removeAll(keepingCapacity: true)
                     }
                     do {
-                        try AWSEventRecords.read(Array(data)) { event in
+                        try AWSEventRecords.read(file: file) { event in
                             batch.append(event)
                             records += 1
                             if batch.count == 8192 { try flush() }

@@ -112,6 +112,25 @@ import Testing
         #expect(try read(gzipped + (try gzip(Array(records[0].utf8)))).count == 4)
     }
 
+    @Test func largeFilesAreReadInChunksWithRecordsAcrossChunkEdges() throws {
+        // About 3 MiB: records straddle the 1 MiB read chunks and the inflater's buffers.
+        let records = (0..<6000).map { Self.record("m-\($0)", row: $0 + 2) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-big-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = folder.appendingPathComponent("plain.json")
+        try Data(records.joined().utf8).write(to: plain)
+        let zipped = folder.appendingPathComponent("zipped.json.gz")
+        try Data(try gzip(Array(records.joined(separator: "\n").utf8))).write(to: zipped)
+        for file in [plain, zipped] {
+            var rows: [Int] = []
+            try AWSEventRecords.read(file: file.path) { event in
+                if case .row(_, let row, _) = event.match { rows.append(row) }
+            }
+            #expect(rows == Array(2..<6002), "\(file.lastPathComponent)")
+        }
+    }
+
     @Test func brokenFilesNameWhereTheyBreak() throws {
         let good = Self.record("m-1", row: 2)
         #expect(throws: ReceiptParseError("record 2 (byte \(good.utf8.count + 1)) is not valid JSON")) {

@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 import HeraldCore
 
 /// AWS End User Messaging event records (SMS, MMS, voice, RCS), as an event
@@ -6,32 +7,27 @@ import HeraldCore
 /// Firehose to S3 many records per object, one per line or concatenated with no
 /// separator, often gzip-compressed.
 public enum AWSEventRecords {
-    /// Every record in a Firehose/S3 object (plain or gzip). `record` gets each event;
-    /// a record that is not valid JSON or not an event stops the read with an error
-    /// naming its position.
+    /// Every record in a Firehose/S3 object held in memory (plain or gzip).
     public static func read(_ data: [UInt8], _ record: (DeliveryEvent) throws -> Void) throws {
-        let plain = isGzip(data) ? try Gzip.inflate(data) : data
-        try plain.withUnsafeBufferPointer { bytes in
-            var index = 0
-            var number = 0
-            while true {
-                while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
-                    index += 1
-                }
-                guard index < bytes.count else { return }
-                number += 1
-                guard let (tree, end) = JSONTree.parseNext(bytes, from: index) else {
-                    throw ReceiptParseError("record \(number) (byte \(index)) is not valid JSON")
-                }
-                let raw = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
-                do {
-                    try record(try event(tree, raw: raw))
-                } catch let error as ReceiptParseError {
-                    throw ReceiptParseError("record \(number): \(error.description)")
-                }
-                index = end
-            }
+        var stream = RecordStream(gzip: isGzip(data))
+        try stream.feed(data[...], record)
+        try stream.finish(record)
+    }
+
+    /// Every record in a file, read in 1 MiB chunks (and inflated as it goes), so memory
+    /// stays flat whatever the file's size. `record` gets each event; a record that is
+    /// not valid JSON or not an event stops the read with an error naming its position.
+    public static func read(file path: String, _ record: (DeliveryEvent) throws -> Void) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ReceiptParseError("cannot open the file") }
+        defer { try? handle.close() }
+        var stream: RecordStream?
+        while true {
+            let chunk = [UInt8](handle.readData(ofLength: 1 << 20))
+            if chunk.isEmpty { break }
+            if stream == nil { stream = RecordStream(gzip: isGzip(chunk)) }
+            try stream!.feed(chunk[...], record)
         }
+        try stream?.finish(record)
     }
 
     static func isGzip(_ data: [UInt8]) -> Bool { data.count >= 2 && data[0] == 0x1F && data[1] == 0x8B }
@@ -98,47 +94,111 @@ public enum AWSEventRecords {
     }
 }
 
-/// gzip through zlib (RFC 1952, several members allowed, as concatenated `.gz` files are).
-enum Gzip {
-    /// The inflated bytes; at most `limit` of them (a bomb is refused, not expanded).
-    static func inflate(_ input: [UInt8], limit: Int = 4 << 30) throws(ReceiptParseError) -> [UInt8] {
-        var stream = z_stream()
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ReceiptParseError("gzip: zlib failed to start")
+/// Records split out of bytes that arrive in chunks: each complete JSON object is
+/// handed on, an incomplete tail waits for the next chunk.
+struct RecordStream {
+    /// A record longer than this is refused rather than buffered without end.
+    static let maxRecord = 1 << 20
+    private var inflater: Inflater?
+    private var pending: [UInt8] = []
+    private var consumedBytes = 0
+    private var number = 0
+
+    init(gzip: Bool) { inflater = gzip ? Inflater() : nil }
+
+    mutating func feed(_ chunk: ArraySlice<UInt8>, _ record: (DeliveryEvent) throws -> Void) throws {
+        if let inflater {
+            try inflater.inflate(chunk) { pending.append(contentsOf: $0) }
+        } else {
+            pending.append(contentsOf: chunk)
         }
-        defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        output.reserveCapacity(min(input.count * 8, limit))
-        var chunk = [UInt8](repeating: 0, count: 1 << 18)
-        var consumed = 0
-        var status: Int32 = Z_OK
-        try input.withUnsafeBufferPointer { (source) throws(ReceiptParseError) in
+        try drain(final: false, record)
+    }
+
+    mutating func finish(_ record: (DeliveryEvent) throws -> Void) throws {
+        if let inflater, !inflater.ended { throw ReceiptParseError("gzip: the data is truncated") }
+        try drain(final: true, record)
+    }
+
+    private mutating func drain(final: Bool, _ record: (DeliveryEvent) throws -> Void) throws {
+        var index = 0
+        defer {
+            consumedBytes += index
+            pending.removeFirst(index)
+        }
+        try pending.withUnsafeBufferPointer { bytes in
             while true {
-                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress! + consumed)
-                stream.avail_in = UInt32(source.count - consumed)
-                repeat {
-                    status = chunk.withUnsafeMutableBufferPointer { buffer in
-                        stream.next_out = buffer.baseAddress
-                        stream.avail_out = UInt32(buffer.count)
-                        return CZlib.inflate(&stream, Z_NO_FLUSH)
-                    }
-                    guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                        throw ReceiptParseError("gzip: the data is corrupt (zlib \(status))")
-                    }
-                    output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
-                    guard output.count <= limit else { throw ReceiptParseError("gzip: inflates to more than \(limit) bytes") }
-                } while stream.avail_out == 0 && status != Z_STREAM_END
-                consumed = source.count - Int(stream.avail_in)
-                if status == Z_STREAM_END {
-                    // Another member follows (files joined with cat): start it.
-                    guard consumed < source.count else { return }
-                    guard inflateReset(&stream) == Z_OK else { throw ReceiptParseError("gzip: zlib failed to restart") }
-                    continue
+                while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+                    index += 1
                 }
-                guard status != Z_BUF_ERROR || stream.avail_in != 0 else { throw ReceiptParseError("gzip: the data is truncated") }
-                if stream.avail_in == 0 { throw ReceiptParseError("gzip: the data is truncated") }
+                guard index < bytes.count else { return }
+                let position = "record \(number + 1) (byte \(consumedBytes + index))"
+                guard bytes[index] == UInt8(ascii: "{") else { throw ReceiptParseError("\(position) is not a JSON object") }
+                guard let (tree, end) = JSONTree.parseNext(bytes, from: index) else {
+                    // Incomplete: wait for more, unless there is no more or it is too long.
+                    if final || bytes.count - index > Self.maxRecord { throw ReceiptParseError("\(position) is not valid JSON") }
+                    return
+                }
+                number += 1
+                let raw = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+                do {
+                    try record(try AWSEventRecords.event(tree, raw: raw))
+                } catch let error as ReceiptParseError {
+                    throw ReceiptParseError("record \(number): \(error.description)")
+                }
+                index = end
             }
         }
-        return output
+    }
+}
+
+/// gzip through zlib, a chunk at a time (RFC 1952; several members allowed, as
+/// concatenated `.gz` files are).
+final class Inflater {
+    private var stream = z_stream()
+    private var started = false
+    private(set) var ended = false
+    private var output = [UInt8](repeating: 0, count: 1 << 18)
+
+    deinit {
+        if started { inflateEnd(&stream) }
+    }
+
+    func inflate(_ input: ArraySlice<UInt8>, _ produced: (ArraySlice<UInt8>) -> Void) throws(ReceiptParseError) {
+        if !started {
+            guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                throw ReceiptParseError("gzip: zlib failed to start")
+            }
+            started = true
+        }
+        var input = Array(input)
+        var offset = 0
+        var full = false
+        // Until the input is used up and zlib holds no more output (a full buffer may hide more).
+        while offset < input.count || full {
+            if ended {
+                // Another member follows (files joined with cat): start it.
+                guard inflateReset(&stream) == Z_OK else { throw ReceiptParseError("gzip: zlib failed to restart") }
+                ended = false
+            }
+            let (status, used, made) = input.withUnsafeMutableBufferPointer { source in
+                output.withUnsafeMutableBufferPointer { target in
+                    stream.next_in = source.baseAddress! + offset
+                    stream.avail_in = UInt32(source.count - offset)
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = UInt32(target.count)
+                    let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    return (status, source.count - offset - Int(stream.avail_in), target.count - Int(stream.avail_out))
+                }
+            }
+            guard status == Z_OK || status == Z_STREAM_END || (status == Z_BUF_ERROR && made == 0 && used == 0) else {
+                throw ReceiptParseError("gzip: the data is corrupt (zlib \(status))")
+            }
+            if made > 0 { produced(output[0..<made]) }
+            offset += used
+            full = made == output.count
+            if status == Z_STREAM_END { ended = true }
+            if used == 0 && made == 0 { break }
+        }
     }
 }
