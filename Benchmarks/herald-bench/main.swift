@@ -21,6 +21,7 @@
 import Foundation
 import HeraldCSV
 import HeraldEngine
+import HeraldProviders
 import HeraldStore
 
 #if canImport(Glibc)
@@ -227,6 +228,13 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await receiptsHTTPBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {
     try await receiptsContentionBench(rows: rows)
+} else if arguments.count >= 3, arguments[1] == "receipts-parse" {
+    // Reading alone (inflate, split, parse), for comparing with the whole import.
+    let start = ContinuousClock.now
+    var count = 0
+    try AWSEventRecords.read(file: arguments[2]) { _ in count += 1 }
+    let elapsed = seconds(start.duration(to: .now))
+    emit(["figure": "receipts_parse_records_per_s", "records": count, "value": Int(Double(count) / elapsed), "seconds": elapsed])
 } else if arguments.count >= 3, arguments[1] == "receipts-import", let rows = Int(arguments[2]) {
     try await receiptsImportBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {

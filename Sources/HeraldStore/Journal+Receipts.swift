@@ -23,6 +23,15 @@ private struct Target {
     let spendMonth: Int?
     let attemptAt: Int64
     let doubt: String?
+    /// What the receipts said so far (nil before the first event).
+    let delivery: Delivered?
+}
+
+private struct Delivered {
+    let state: DeliveryState?
+    let read: Bool
+    let sentAt: Int64?
+    let code: String?
 }
 
 extension Journal {
@@ -217,7 +226,7 @@ private struct ReceiptRecorder {
     var campaigns: [String: Int64?] = [:]
     struct LedgerKey: Hashable { let cid: Int64; let month: Int }
 
-    let byRef: Statement, message: Statement, delivery: Statement, upsert: Statement, insertAudit: Statement,
+    let byRef: Statement, message: Statement, upsert: Statement, insertAudit: Statement,
         markSent: Statement, campaign: Statement
 
     init(journal: Journal, time: Int64) throws {
@@ -225,9 +234,12 @@ private struct ReceiptRecorder {
         self.time = time
         let db = journal.db
         byRef = try db.statement("SELECT cid, row FROM message INDEXED BY message_ref WHERE provider_ref = ?1 LIMIT 1")
+        // The row and its delivery state in one lookup.
         message = try db.statement(
-            "SELECT state, reason, cost, spend_month, updated_at, doubt FROM message WHERE cid = ?1 AND row = ?2")
-        delivery = try db.statement("SELECT state, read_at, sent_at, code FROM delivery WHERE cid = ?1 AND row = ?2")
+            """
+            SELECT m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, d.state, d.read_at, d.sent_at, d.code
+            FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row WHERE m.cid = ?1 AND m.row = ?2
+            """)
         upsert = try db.statement(
             """
             INSERT INTO delivery (cid, row, state, code, detail, sent_at, event_at, read_at, price)
@@ -278,8 +290,11 @@ private struct ReceiptRecorder {
         message.bind(1, cid).bind(2, row)
         defer { message.reset() }
         guard try message.step(), let state = MessageState(rawValue: message.int(0)) else { return nil }
+        let delivery = message.isNull(6) ? nil
+            : Delivered(state: message.string(6).flatMap(DeliveryState.init(rawValue:)), read: !message.isNull(7),
+                        sentAt: message.isNull(8) ? nil : message.int64(8), code: message.string(9))
         return Target(cid: cid, row: row, state: state, reason: message.string(1), cost: message.int64(2),
-                      spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5))
+                      spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5), delivery: delivery)
     }
 
     func audit(_ event: DeliveryEvent, target: Target?) throws {
@@ -296,12 +311,7 @@ private struct ReceiptRecorder {
 
     /// Moves the message's delivery state; returns whether the event settled the row.
     mutating func apply(_ event: DeliveryEvent, to target: Target) throws -> Bool {
-        delivery.bind(1, target.cid).bind(2, target.row)
-        let existing = try delivery.step()
-            ? (state: delivery.string(0).flatMap(DeliveryState.init(rawValue:)), read: !delivery.isNull(1),
-               sentAt: delivery.isNull(2) ? nil : delivery.int64(2), code: delivery.string(3))
-            : nil
-        delivery.reset()
+        let existing = target.delivery
         let old = existing?.state
         let new = event.merged(into: old)
         let at = event.at ?? time

@@ -126,35 +126,14 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Receipts.perform {
-                let journal = try Journal(path: journal.path)
-                var total = ReceiptBatchResult()
-                var records = 0
-                for file in files {
-                    guard FileManager.default.isReadableFile(atPath: file) else {
-                        throw ValidationError("\(file): cannot read the file")
-                    }
-                    var batch: [DeliveryEvent] = []
-                    func flush() throws {
-                        let result = try journal.recordReceipts(batch)
-                        total.matched += result.matched
-                        total.unmatched += result.unmatched
-                        total.settled += result.settled
-                        batch.removeAll(keepingCapacity: true)
-                    }
-                    do {
-                        try AWSEventRecords.read(file: file) { event in
-                            batch.append(event)
-                            records += 1
-                            if batch.count == 8192 { try flush() }
-                        }
-                        try flush()
-                    } catch let error as ReceiptParseError {
-                        // Batches already committed stay; the rest of this file is not read.
-                        throw ValidationError("\(file): \(error.description)")
-                    }
+                do {
+                    let result = try ReceiptImport.run(files: files, journalPath: journal.path)
+                    print("\(result.records) records: \(result.recorded.matched) matched, \(result.recorded.unmatched) unmatched, "
+                        + "\(result.recorded.settled) in-doubt rows settled")
+                } catch let failure as ReceiptImport.Failure {
+                    // Batches already committed stay; the rest of that file is not read.
+                    throw ValidationError(failure.description)
                 }
-                print("\(records) records: \(total.matched) matched, \(total.unmatched) unmatched, "
-                    + "\(total.settled) in-doubt rows settled")
             }
         }
     }

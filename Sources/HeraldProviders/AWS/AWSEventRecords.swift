@@ -108,7 +108,11 @@ struct RecordStream {
 
     mutating func feed(_ chunk: ArraySlice<UInt8>, _ record: (DeliveryEvent) throws -> Void) throws {
         if let inflater {
-            try inflater.inflate(chunk) { pending.append(contentsOf: $0) }
+            // Drained as it inflates: a 1 MiB gzip chunk can hold 100 MiB of records.
+            try inflater.inflate(chunk) { piece in
+                pending.append(contentsOf: piece)
+                if pending.count >= 1 << 20 { try drain(final: false, record) }
+            }
         } else {
             pending.append(contentsOf: chunk)
         }
@@ -164,7 +168,7 @@ final class Inflater {
         if started { inflateEnd(&stream) }
     }
 
-    func inflate(_ input: ArraySlice<UInt8>, _ produced: (ArraySlice<UInt8>) -> Void) throws(ReceiptParseError) {
+    func inflate(_ input: ArraySlice<UInt8>, _ produced: (ArraySlice<UInt8>) throws -> Void) throws {
         if !started {
             guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
                 throw ReceiptParseError("gzip: zlib failed to start")
@@ -194,7 +198,7 @@ final class Inflater {
             guard status == Z_OK || status == Z_STREAM_END || (status == Z_BUF_ERROR && made == 0 && used == 0) else {
                 throw ReceiptParseError("gzip: the data is corrupt (zlib \(status))")
             }
-            if made > 0 { produced(output[0..<made]) }
+            if made > 0 { try produced(output[0..<made]) }
             offset += used
             full = made == output.count
             if status == Z_STREAM_END { ended = true }

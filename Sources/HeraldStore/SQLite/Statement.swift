@@ -32,7 +32,15 @@ final class Statement {
 
     @discardableResult
     func bind(_ index: Int32, _ value: String?) -> Statement {
-        if let value { sqlite3_bind_text(raw, index, value, -1, SQLITE_TRANSIENT) } else { sqlite3_bind_null(raw, index) }
+        guard var value else {
+            sqlite3_bind_null(raw, index)
+            return self
+        }
+        // The string's own UTF-8 (SQLite copies it): no NUL-terminated copy made first.
+        value.withUTF8 { bytes in
+            sqlite3_bind_text(raw, index, UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                .assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT)
+        }
         return self
     }
 
