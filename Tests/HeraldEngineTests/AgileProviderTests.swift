@@ -40,7 +40,8 @@ import Testing
             $0.scheduledDate = try? Date("2025-10-01T09:00:00Z", strategy: .iso8601)
             $0.enableNotification = true
         }
-        #expect(outcome == .accepted(providerRef: "srv-1"))
+        // The reference kept is the messageId herald sent: Agile's callbacks name it.
+        #expect(outcome == .accepted(providerRef: AgileProvider.messageID(for: "spring/7")))
         #expect(request.method == "POST" && request.uri == "/api/message-server/rcs/send")
         #expect(request.header("X-Api-Key") == "test-key-not-a-secret" && request.header("Authorization") == nil)
         #expect(request.header("Content-Type") == "application/json")
@@ -111,7 +112,7 @@ import Testing
         (200, #"{"messageId":"x","results":{"rcs":{"accepted":false,"reasons":["NOT_RCS_CAPABLE"]},"sms":null}}"#, [],
          SendOutcome.permanent(reason: "not accepted: NOT_RCS_CAPABLE")),
         (200, #"{"messageId":"x","results":{"rcs":{"accepted":false,"reasons":["NOT_RCS_CAPABLE"]},"sms":{"accepted":true}}}"#, [],
-         .accepted(providerRef: "x (sms fallback)")),
+         .accepted(providerRef: AgileProvider.messageID(for: "spring/7"))),
         (400, #"{"message":"agentId is required"}"#, [], .permanent(reason: "HTTP 400: agentId is required")),
         (401, "", [], .campaignRefused(reason: "HTTP 401: no details")),
         (403, #"{"error":"IP not in whitelist"}"#, [], .campaignRefused(reason: "HTTP 403: IP not in whitelist")),
