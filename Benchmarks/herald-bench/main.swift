@@ -12,7 +12,7 @@
 //   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
 //   swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
 //   swift run -c release herald-bench receipts-http N # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections
-//   swift run -c release herald-bench receipts-contention N  # a simulator campaign of N rows, alone and under 20,000 callbacks/s
+//   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
 //   swift run -c release herald-bench receipts-import N  # `herald receipts import` of N AWS records (gzip)
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
@@ -227,7 +227,7 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
 } else if arguments.count >= 3, arguments[1] == "receipts-http", let rows = Int(arguments[2]) {
     try await receiptsHTTPBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {
-    try await receiptsContentionBench(rows: rows)
+    try await receiptsContentionBench(rows: rows, rate: arguments.count >= 4 ? Int(arguments[3]) : nil)
 } else if arguments.count >= 3, arguments[1] == "receipts-parse" {
     // Reading alone (inflate, split, parse), for comparing with the whole import.
     let start = ContinuousClock.now

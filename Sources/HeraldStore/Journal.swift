@@ -1,5 +1,8 @@
 import CSQLite
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The SQLite journal: the source of truth for every campaign, message and run.
 ///
@@ -39,7 +42,7 @@ public final class Journal {
         }
         do {
             db = try SQLiteDatabase(path: path, readOnly: readOnly)
-            sqlite3_busy_timeout(db.handle, 5000)
+            sqlite3_busy_handler(db.handle, Self.busyHandler, nil)
             // Reading the schema version first touches the file header: a file that is
             // not a database fails here, before anything could be written to it.
             let version = try db.statement("PRAGMA user_version")
@@ -69,6 +72,16 @@ public final class Journal {
         } catch {
             throw JournalError.from(error, path: path)
         }
+    }
+
+    /// Waits for another connection's write to finish (the receipts writer and a
+    /// sender share the journal): polls every 50 µs for the first 10 ms, then every
+    /// millisecond, up to about 5 s. SQLite's own busy timeout sleeps 1 to 100 ms
+    /// between tries, which stalls a sender for far longer than the writes it waits on.
+    private static let busyHandler: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { _, tries in
+        guard tries < 5200 else { return 0 }
+        usleep(tries < 200 ? 50 : 1000)
+        return 1
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens.
