@@ -155,6 +155,11 @@ public struct CampaignStatus: Codable, Sendable {
         }
     }
 
+    /// Receipt events that matched no message, by provider.
+    public static func unmatchedReceipts(journalPath: String) throws -> [String: Int] {
+        try Journal(path: journalPath, create: false).unmatchedReceipts()
+    }
+
     private static func delivery(_ journal: Journal, cid: Int64, sent: Int) throws -> Delivery {
         let summary = try journal.deliverySummary(cid: cid)
         return Delivery(

@@ -10,7 +10,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "Campaign id; all campaigns when omitted.")
     var campaign: String?
 
-    @Flag(help: "Print JSON: one object for a campaign id, else {\"campaigns\": [...]}.")
+    @Flag(help: "Print JSON: one object for a campaign id, else {\"campaigns\": [...], \"unmatched_receipts\": {...}}.")
     var json = false
 
     @OptionGroup var journal: JournalOptions
@@ -18,6 +18,8 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let statuses = try CampaignStatus.load(journalPath: journal.path, id: campaign)
+            // Receipts that named no message of this journal, by provider (all campaigns only).
+            let unmatched = campaign == nil ? try CampaignStatus.unmatchedReceipts(journalPath: journal.path) : [:]
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -25,7 +27,7 @@ struct StatusCommand: AsyncParsableCommand {
                 if campaign != nil {
                     data = try encoder.encode(statuses[0])
                 } else {
-                    data = try encoder.encode(["campaigns": statuses])
+                    data = try encoder.encode(AllStatuses(campaigns: statuses, unmatchedReceipts: unmatched))
                 }
                 print(String(decoding: data, as: UTF8.self))
             } else if statuses.isEmpty {
@@ -33,9 +35,23 @@ struct StatusCommand: AsyncParsableCommand {
             } else {
                 print(statuses.map(Output.status).joined(separator: "\n\n"))
             }
+            if !json, !unmatched.isEmpty {
+                print("\nreceipts matching no message: " + unmatched.sorted { $0.key < $1.key }
+                    .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
+            }
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(ExitStatus(for: error).rawValue)
         }
+    }
+}
+
+private struct AllStatuses: Encodable {
+    let campaigns: [CampaignStatus]
+    let unmatchedReceipts: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case campaigns
+        case unmatchedReceipts = "unmatched_receipts"
     }
 }

@@ -71,6 +71,11 @@ import Glibc
         #expect(delivery["delivered"] as? Int == 2 && delivery["undelivered"] as? Int == 1 && delivery["read"] as? Int == 1)
         #expect(delivery["undelivered_by_code"] as? [String: Int] == ["6": 1])
         #expect(delivery["waiting_for_receipt"] as? Int == 1)
+        let all = try HeraldProcess.run(["status", "--json", "--journal", "journal.sqlite"], in: fixture.folder)
+        let unmatched = (try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])?["unmatched_receipts"]
+        #expect(unmatched as? [String: Int] == ["agile": 2], "\(all.stdout)")
+        let text = try HeraldProcess.run(["status", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(text.stdout.contains("receipts matching no message: agile 2"), "\(text.stdout)")
         let doctor = try HeraldProcess.run(["doctor", "agile", "--journal", "journal.sqlite"], in: fixture.folder)
         #expect(doctor.status == 0, "\(doctor.stdout)")
         #expect(!stopped.stdout.contains(first) && !stopped.stderr.contains(server.token), "no ids or tokens in the output")
