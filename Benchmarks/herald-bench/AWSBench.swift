@@ -5,15 +5,18 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// An in-process HTTP sink on 127.0.0.1 answering every request like SendTextMessage.
+/// An in-process HTTP sink on 127.0.0.1 answering every request with `body` (by default
+/// as SendTextMessage does).
 final class SinkHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+    let body: String
+
+    init(body: String = #"{"MessageId":"bench"}"#) { self.body = body }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .end = unwrapInboundIn(data) else { return }
         var head = HTTPResponseHead(version: .http1_1, status: .ok)
-        let body = #"{"MessageId":"bench"}"#
         head.headers.add(name: "Content-Length", value: String(body.utf8.count))
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)

@@ -12,22 +12,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// An in-process Agile stub on 127.0.0.1: every send accepted.
-final class AgileSinkHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .end = unwrapInboundIn(data) else { return }
-        var head = HTTPResponseHead(version: .http1_1, status: .ok)
-        let body = #"{"messageId":"x","results":{"rcs":{"accepted":true,"reasons":[]},"sms":null}}"#
-        head.headers.add(name: "Content-Length", value: String(body.utf8.count))
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-    }
-}
-
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
 }
@@ -44,7 +28,9 @@ var heraldBinary: String {
 func sentAgileCampaign(folder: URL, rows: Int) async throws -> (journal: String, ids: [String]) {
     let stub = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .childChannelInitializer { channel in
-            channel.pipeline.configureHTTPServerPipeline().flatMap { channel.pipeline.addHandler(AgileSinkHandler()) }
+            channel.pipeline.configureHTTPServerPipeline().flatMap {
+                channel.pipeline.addHandler(SinkHandler(body: #"{"messageId":"x","results":{"rcs":{"accepted":true,"reasons":[]},"sms":null}}"#))
+            }
         }
         .bind(host: "127.0.0.1", port: 0).get()
     _ = try makeCampaign(in: folder, rows: rows, rcs: true)

@@ -19,25 +19,25 @@ import Glibc
             ids.withLock { $0[json["destination"] as? String ?? ""] = json["messageId"] as? String ?? "" }
             return .respond(status: 200, body: #"{"messageId":"x","results":{"rcs":{"accepted":true,"reasons":[]},"sms":null}}"#)
         }
-        let rows = CLIFixture.rows(count)
-        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        try writeRCSCampaign(fixture, id: "agile", rows: count,
+                             provider: "{kind: agile, endpoint: \"\(server.url)\", agent_id: 7, enable_notification: true}")
+        let result = try HeraldProcess.run(["run", "agile.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
+                                           environment: ["AGILE_API_KEY": "test-key-not-a-secret"])
+        try await server.shutdown()
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        return ids.withLock { $0 }
+    }
+
+    /// An RCS text campaign `ID.yaml` of `rows` recipients through `provider`.
+    func writeRCSCampaign(_ fixture: CLIFixture, id: String, rows: Int, provider: String) throws {
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(rows).map(\.line).joined(separator: "\n") + "\n")
         try fixture.write("template.yaml", """
             id: t
             channel: rcs
             variables: {name: {type: string, required: true}, code: {type: string, required: true}}
             rcs: {text: "Hi <name>, your code is <code>"}
             """)
-        try fixture.write("agile.yaml", """
-            id: agile
-            template: template.yaml
-            recipients: recipients.csv
-            provider: {kind: agile, endpoint: "\(server.url)", agent_id: 7, enable_notification: true}
-            """)
-        let result = try HeraldProcess.run(["run", "agile.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
-                                           environment: ["AGILE_API_KEY": "test-key-not-a-secret"])
-        try await server.shutdown()
-        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        return ids.withLock { $0 }
+        try fixture.write("\(id).yaml", "id: \(id)\ntemplate: template.yaml\nrecipients: recipients.csv\nprovider: \(provider)\n")
     }
 
     func delivery(_ fixture: CLIFixture, _ campaign: String) throws -> [String: Any] {
@@ -91,22 +91,10 @@ import Glibc
             return .respond(status: 200, body: #"{"data":{"results":[{"messageGUID":"\#(guid)","status":"success"}]}}"#)
         }
         let rows = CLIFixture.rows(3)
-        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
-        try fixture.write("template.yaml", """
-            id: t
-            channel: rcs
-            variables: {name: {type: string, required: true}, code: {type: string, required: true}}
-            rcs: {text: "Hi <name>"}
-            """)
-        try fixture.write("v5.yaml", """
-            id: v5c
-            template: template.yaml
-            recipients: recipients.csv
-            provider: {kind: v5, endpoint: "\(api.url)", source: herald}
-            """)
+        try writeRCSCampaign(fixture, id: "v5c", rows: 3, provider: "{kind: v5, endpoint: \"\(api.url)\", source: herald}")
         // The callback URL comes from the journal's base URL and token.
         let server = try ReceiptServerProcess(fixture)
-        let run = try HeraldProcess.run(["run", "v5.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
+        let run = try HeraldProcess.run(["run", "v5c.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
                                         environment: ["V5_USERNAME": "u", "V5_PASSWORD": "p"])
         try await api.shutdown()
         #expect(run.status == 0 && run.stdout.contains("3 sent"), "\(run.stdout)\n\(run.stderr)")
