@@ -8,6 +8,10 @@ extension Journal {
     /// token and base URL (`receipt_setting`), and an index on provider references
     /// for providers whose events name only their own message id.
     func migrateToV5() throws {
+        // The simulator's references (and dry runs') name nothing a receipt could need:
+        // cleared, so the new index holds only real providers' message ids.
+        try db.execute(
+            "UPDATE message SET provider_ref = NULL WHERE provider_ref LIKE 'sim-%' OR provider_ref = 'dry-run'")
         try db.execute(
             """
             CREATE TABLE delivery (

@@ -41,6 +41,17 @@ import Testing
         let counts = try journal.counts(cid: aws.cid)
         #expect(counts[.inDoubt] == 7 && counts[.sent] == 13 && counts[.pending] == 21)
         #expect(counts.inDoubtByReason == [.lostAnswer: 7], "v3's `indeterminate` is now lost_answer")
+        // v5: the simulator's references are cleared; AWS message ids stay, indexed for receipts.
+        let refs = try journal.db.statement(
+            "SELECT count(*) FILTER (WHERE provider_ref LIKE 'sim-%'), count(*) FILTER (WHERE provider_ref IS NOT NULL) FROM message")
+        _ = try refs.step()
+        #expect(refs.int(0) == 0 && refs.int(1) >= 13, "AWS rows keep their MessageId")
+        refs.reset()
+        let aws2 = try #require(try journal.campaign(id: "v3-aws"))
+        let matched = try journal.recordReceipts([DeliveryEvent(
+            source: .aws, type: "TEXT_DELIVERED", match: .row(campaign: "v3-aws", row: 2, reference: nil), state: .delivered, raw: "{}")])
+        let delivered = try journal.deliverySummary(cid: aws2.cid)[.delivered]
+        #expect(matched.matched == 1 && delivered == 1)
         let simulation = try #require(try journal.campaign(id: "v3-aws", mode: .simulation))
         #expect(simulation.ledgerScope == .simulated)
         let dryRun = try #require(try journal.campaign(id: "v3", mode: .dryRun))
