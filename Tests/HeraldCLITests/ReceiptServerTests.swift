@@ -136,6 +136,14 @@ import Glibc
         #expect(server.post("agile", valid, token: String(server.token.dropLast()))?.status == 404)
         #expect(server.post("twilio", valid)?.status == 404)
         #expect(server.post("agile", String(repeating: " ", count: 300 * 1024) + valid)?.status == 413)
+        // Chunked, with no length announced: cut off at 256 KiB all the same.
+        let chunked = RawHTTP.connect(port: server.port)
+        let chunk = String(repeating: " ", count: 64 * 1024)
+        var upload = "POST /receipts/agile/\(server.token) HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        for _ in 0..<5 { upload += String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n" }
+        RawHTTP.write(chunked, Array((upload + "0\r\n\r\n").utf8))
+        #expect(RawHTTP.readAll(chunked).flatMap(RawHTTP.parse)?.status == 413)
+        close(chunked)
         #expect(server.post("agile", #"{"eventType":"DELIVERY","messageId":"m","statusCode":3"#)?.status == 400)
         #expect(server.post("agile", "[{\"eventType\":\"DELIVERY\",\"messageId\":\"m\"},7]")?.status == 400)
         #expect(server.post("sns", valid)?.status == 400)
