@@ -9,6 +9,8 @@ public struct ReceiptBatchResult: Sendable, Equatable {
     public var unmatched = 0
     /// In-doubt (or waiting) rows an event proved accepted, now `sent`.
     public var settled = 0
+    /// Replies from recipients (kept; stop and start keywords acted on).
+    public var replies = 0
 
     public init() {}
 }
@@ -53,7 +55,7 @@ extension Journal {
     /// spend. `resolve` names the row for a reference the index does not know (the
     /// engine derives Agile's message ids for rows still unsettled).
     @discardableResult
-    public func recordReceipts(_ events: [DeliveryEvent], receivedAt: Int64? = nil,
+    public func recordReceipts(_ events: [DeliveryEvent], receivedAt: Int64? = nil, keywords: ReplyKeywords = ReplyKeywords(),
                                resolve: ((String) -> (cid: Int64, row: Int)?)? = nil) throws(JournalError) -> ReceiptBatchResult {
         let time = receivedAt ?? now()
         return try write {
@@ -62,6 +64,13 @@ extension Journal {
             for event in events {
                 let target = try recorder.locate(event.match, resolve: resolve)
                 try recorder.audit(event, target: target)
+                if let reply = event.reply {
+                    // A recipient's reply: kept, counted, and acted on when it says stop or start.
+                    result.replies += 1
+                    recorder.replies[event.source.rawValue, default: 0] += 1
+                    try recorder.answer(reply, keywords: keywords)
+                    continue
+                }
                 guard let target else {
                     result.unmatched += 1
                     recorder.unmatched[event.source.rawValue, default: 0] += 1
@@ -223,6 +232,10 @@ private struct ReceiptRecorder {
     var tally: [Int64: TallyChanges] = [:]
     var ledger: [LedgerKey: (reserved: Int64, spent: Int64)] = [:]
     var unmatched: [String: Int] = [:]
+    var replies: [String: Int] = [:]
+    var suppressionChanged = false
+    /// Whether a campaign suppresses numbers a receipt calls invalid, by cid.
+    var suppressesUndeliverable: [Int64: Bool] = [:]
     var campaigns: [String: Int64?] = [:]
     struct LedgerKey: Hashable { let cid: Int64; let month: Int }
 
@@ -335,6 +348,9 @@ private struct ReceiptRecorder {
             }
         }
         if newlyRead { changes.add(target.cid, "read", nil) }
+        if changesState, new == .undelivered, event.invalidNumber, try suppressesInvalid(target.cid) {
+            try suppressRow(target, reason: "invalid number (receipt \(event.type))")
+        }
         return try settle(target)
     }
 
@@ -362,8 +378,62 @@ private struct ReceiptRecorder {
         return true
     }
 
+    /// A stop reply puts the number on the list for every sender; a start reply takes
+    /// off what replies and provider opt-outs put there (never what a person added).
+    mutating func answer(_ reply: DeliveryEvent.Reply, keywords: ReplyKeywords) throws {
+        guard let intent = keywords.intent(of: reply.text),
+            let number = try? PhoneNumber.parse(Array(reply.from.utf8))
+        else { return }
+        let destination = Int64(bitPattern: number.digits)
+        let db = journal.db
+        switch intent {
+        case .stop:
+            let insert = try db.statement(
+                """
+                INSERT OR IGNORE INTO suppression (dest, scope, reason, source, added_at)
+                VALUES (?1, '', ?2, '\(SuppressionSource.reply.rawValue)', ?3)
+                """)
+            insert.bind(1, destination).bind(2, "replied \(reply.text.prefix(40))").bind(3, time)
+            try insert.run()
+            suppressionChanged = suppressionChanged || db.changes > 0
+        case .start:
+            let delete = try db.statement(
+                """
+                DELETE FROM suppression WHERE dest = ?1
+                    AND source IN ('\(SuppressionSource.reply.rawValue)', '\(SuppressionSource.optedOut.rawValue)')
+                """)
+            delete.bind(1, destination)
+            try delete.run()
+            suppressionChanged = suppressionChanged || db.changes > 0
+        }
+    }
+
+    private mutating func suppressesInvalid(_ cid: Int64) throws -> Bool {
+        if let known = suppressesUndeliverable[cid] { return known }
+        let statement = try journal.db.statement("SELECT suppress_undeliverable FROM campaign WHERE cid = ?1")
+        statement.bind(1, cid)
+        let on = try statement.step() && statement.int(0) != 0
+        statement.reset()
+        suppressesUndeliverable[cid] = on
+        return on
+    }
+
+    private mutating func suppressRow(_ target: Target, reason: String) throws {
+        let insert = try journal.db.statement(
+            """
+            INSERT OR IGNORE INTO suppression (dest, scope, reason, source, added_at)
+            SELECT dest, '', ?3, '\(SuppressionSource.undeliverable.rawValue)', ?4
+            FROM message WHERE cid = ?1 AND row = ?2 AND dest IS NOT NULL
+            """)
+        insert.bind(1, target.cid).bind(2, target.row).bind(3, reason).bind(4, time)
+        try insert.run()
+        suppressionChanged = suppressionChanged || journal.db.changes > 0
+    }
+
     mutating func flush() throws {
         for (provider, count) in unmatched { changes.add(0, "unmatched", provider, count) }
+        for (provider, count) in replies { changes.add(0, "reply", provider, count) }
+        if suppressionChanged { try journal.db.execute("UPDATE journal_meta SET value = value + 1 WHERE key = 'suppression_version'") }
         try journal.applyDelivery(changes)
         for (cid, change) in tally { try journal.apply(change, cid: cid) }
         var channels: [Int64: Channel] = [:]
@@ -376,6 +446,8 @@ private struct ReceiptRecorder {
         tally = [:]
         ledger = [:]
         unmatched = [:]
+        replies = [:]
+        suppressionChanged = false
     }
 }
 
@@ -397,6 +469,28 @@ extension Journal {
                 statement.reset()
             }
             return rows
+        }
+    }
+}
+
+extension Journal {
+    /// `suppress_undeliverable` of a campaign: numbers a receipt calls invalid join the list.
+    public func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError) {
+        try write {
+            let statement = try db.statement("UPDATE campaign SET suppress_undeliverable = ?2 WHERE cid = ?1")
+            statement.bind(1, cid).bind(2, on ? 1 : 0)
+            try statement.run()
+        }
+    }
+
+    /// Replies from recipients, by provider.
+    public func replyCounts() throws(JournalError) -> [String: Int] {
+        try read {
+            let statement = try db.statement("SELECT code, n FROM delivery_tally WHERE cid = 0 AND state = 'reply' AND n != 0")
+            var counts: [String: Int] = [:]
+            while try statement.step() { counts[statement.string(0) ?? "", default: 0] += statement.int(1) }
+            statement.reset()
+            return counts
         }
     }
 }

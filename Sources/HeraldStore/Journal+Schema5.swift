@@ -51,6 +51,7 @@ extension Journal {
             ) WITHOUT ROWID;
             CREATE TABLE receipt_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
             CREATE INDEX message_ref ON message (provider_ref) WHERE provider_ref IS NOT NULL;
+            ALTER TABLE campaign ADD COLUMN suppress_undeliverable INTEGER NOT NULL DEFAULT 0;
             """)
     }
 }

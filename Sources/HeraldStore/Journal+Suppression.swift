@@ -10,6 +10,10 @@ public enum SuppressionSource: String, Sendable, Codable {
     case optedOut = "opted_out"
     /// `herald suppress sync` from the provider's opt-out list.
     case sync
+    /// The recipient replied with a stop keyword (the receipts server).
+    case reply
+    /// A receipt said the number is invalid, in a campaign with `suppress_undeliverable`.
+    case undeliverable
 }
 
 /// One number on the suppression list.

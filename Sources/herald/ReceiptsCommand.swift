@@ -27,11 +27,27 @@ struct ReceiptsCommand: AsyncParsableCommand {
         var readTimeout: Int = 10
         @Option(help: "Hours after which a sent message with no final event counts as unknown.")
         var receiptTimeoutHours: Int = 72
+        @Option(help: "Reply keywords that put the number on the suppression list, comma-separated (replaces the default list).")
+        var stopWords: String?
+        @Option(help: "Reply keywords that take it off again, comma-separated (replaces the default list).")
+        var startWords: String?
+
+        var keywords: ReplyKeywords {
+            func words(_ text: String?, _ fallback: Set<String>) -> Set<String> {
+                guard let text else { return fallback }
+                return Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            }
+            return ReplyKeywords(stop: words(stopWords, ReplyKeywords.defaultStop), start: words(startWords, ReplyKeywords.defaultStart))
+        }
 
         func validate() throws {
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
             guard readTimeout > 0 else { throw ValidationError("--read-timeout must be at least 1 second") }
             guard receiptTimeoutHours > 0 else { throw ValidationError("--receipt-timeout-hours must be at least 1") }
+            let keywords = self.keywords
+            guard keywords.stop.isDisjoint(with: keywords.start) else {
+                throw ValidationError("--stop-words and --start-words share \(keywords.stop.intersection(keywords.start).sorted().joined(separator: ", "))")
+            }
         }
 
         func options(listen: String) throws -> ReceiptServerOptions {
@@ -52,7 +68,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         /// Serves until SIGTERM/SIGINT; prints the address once listening.
         func serve(listen: String, journal: String) async throws {
-            let writer = try ReceiptWriter(journalPath: journal)
+            let writer = try ReceiptWriter(journalPath: journal, keywords: keywords)
             defer { writer.close() }
             let transport = AsyncHTTPClientTransport(maxConnections: 4)
             let server = try ReceiptServer(journalPath: journal, options: try options(listen: listen), writer: writer,
@@ -63,7 +79,8 @@ struct ReceiptsCommand: AsyncParsableCommand {
             }
             await transport.shutdown()
             let totals = writer.recorded
-            print("receipts: \(totals.matched) matched, \(totals.unmatched) unmatched, \(totals.settled) in-doubt rows settled")
+            print("receipts: \(totals.matched) matched, \(totals.unmatched) unmatched, \(totals.settled) in-doubt rows settled, "
+                + "\(totals.replies) replies")
         }
     }
 

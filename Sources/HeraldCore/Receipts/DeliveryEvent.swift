@@ -1,3 +1,5 @@
+import Foundation
+
 /// What became of a sent message after the provider accepted it: a second dimension
 /// beside its send state. `pending` is the only state a later event may change;
 /// the others are final and never regress (`DeliveryState.merge`).
@@ -59,9 +61,27 @@ public struct DeliveryEvent: Sendable, Equatable {
     public var price: Money?
     /// The event as received, for the audit table.
     public var raw: String
+    /// A reply from a recipient (Agile `INBOUND`, an AWS two-way message): who sent it
+    /// and what it said, for stop and start keywords.
+    public var reply: Reply?
+    /// The provider says the number itself is invalid (AWS `*_INVALID`, v5
+    /// `invalid_number`): with `suppress_undeliverable`, the number joins the list.
+    public var invalidNumber = false
+
+    public struct Reply: Sendable, Equatable {
+        /// The recipient's number as the provider wrote it.
+        public var from: String
+        public var text: String
+
+        public init(from: String, text: String) {
+            self.from = from
+            self.text = text
+        }
+    }
 
     public init(source: ReceiptSource, type: String, match: Match, state: DeliveryState?, read: Bool = false,
-                code: String? = nil, detail: String? = nil, at: Int64? = nil, price: Money? = nil, raw: String) {
+                code: String? = nil, detail: String? = nil, at: Int64? = nil, price: Money? = nil, raw: String,
+                reply: Reply? = nil) {
         self.source = source
         self.type = type
         self.match = match
@@ -72,6 +92,7 @@ public struct DeliveryEvent: Sendable, Equatable {
         self.at = at
         self.price = price
         self.raw = raw
+        self.reply = reply
     }
 
     /// The state a message takes when this event meets it in `current`: a final state
@@ -80,6 +101,37 @@ public struct DeliveryEvent: Sendable, Equatable {
         if let current, current.isFinal { return current }
         if read { return .delivered }
         return state ?? current
+    }
+}
+
+/// What a reply asks for: its first word against the stop and start keywords.
+public struct ReplyKeywords: Sendable, Equatable {
+    /// Opt out: the number joins the suppression list.
+    public var stop: Set<String>
+    /// Opt back in: the entries replies (and provider opt-outs) made are removed.
+    public var start: Set<String>
+
+    public static let defaultStop: Set<String> = [
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT-OUT", "REVOKE",
+        "ARRET", "ARRÊT", "STOPP", "BAJA", "ALTO", "PARAR", "CANCELAR", "ANNULLA", "DISISCRIVI", "AFMELDEN", "ABMELDEN",
+    ]
+    public static let defaultStart: Set<String> = ["START", "UNSTOP", "YES", "SUBSCRIBE", "ALTA", "INIZIA", "DEMARRER"]
+
+    public init(stop: Set<String> = Self.defaultStop, start: Set<String> = Self.defaultStart) {
+        self.stop = Set(stop.map { $0.uppercased() })
+        self.start = Set(start.map { $0.uppercased() })
+    }
+
+    public enum Intent: Equatable { case stop, start }
+
+    /// The first word of `text`, upper-cased, without surrounding punctuation.
+    public func intent(of text: String) -> Intent? {
+        let word = text.split(whereSeparator: { $0.isWhitespace }).first.map {
+            String($0).trimmingCharacters(in: .punctuationCharacters).uppercased()
+        } ?? ""
+        if stop.contains(word) { return .stop }
+        if start.contains(word) { return .start }
+        return nil
     }
 }
 

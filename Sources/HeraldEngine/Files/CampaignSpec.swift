@@ -33,6 +33,8 @@ public struct CampaignSpec: Sendable {
     public var retentionDays: Int?
     /// At most this many messages to one number in a window, across the journal's campaigns.
     public var frequencyCap: FrequencyCap?
+    /// A receipt saying a number is invalid puts it on the suppression list.
+    public var suppressUndeliverable = false
     public var schedule = Schedule()
 
     /// When to start and when recipients may be messaged.
@@ -84,7 +86,7 @@ public struct CampaignSpec: Sendable {
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
         let top = try YAMLMap.load(file: file, text: text)
         try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
-                          "budget", "provider", "rate", "retry", "schedule", "retention_days", "frequency_cap"])
+                          "budget", "provider", "rate", "retry", "schedule", "retention_days", "frequency_cap", "suppress_undeliverable"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -127,6 +129,7 @@ public struct CampaignSpec: Sendable {
             }
         }
         spec.retentionDays = try top.int("retention_days", in: 1...36_500)
+        spec.suppressUndeliverable = try top.bool("suppress_undeliverable") ?? false
         if let cap = try top.map("frequency_cap") {
             try cap.onlyKeys(["messages", "days"])
             guard let messages = try cap.int("messages", in: 1...10_000), let days = try cap.int("days", in: 1...3_650) else {

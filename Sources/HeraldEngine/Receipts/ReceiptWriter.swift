@@ -33,9 +33,13 @@ public final class ReceiptWriter: Sendable {
         init(_ journal: Journal) { self.journal = journal }
     }
 
+    /// What replies with stop and start keywords do.
+    private let keywords: ReplyKeywords
+
     /// Opens its own connection to the journal at `path` (created or migrated if need be).
-    public init(journalPath: String) throws(JournalError) {
+    public init(journalPath: String, keywords: ReplyKeywords = ReplyKeywords()) throws(JournalError) {
         path = journalPath
+        self.keywords = keywords
         let connection = Connection(try Journal(path: journalPath))
         let worker = Thread { [self] in self.loop(connection.journal) }
         worker.name = "herald-receipts"
@@ -112,7 +116,7 @@ public final class ReceiptWriter: Sendable {
         let events = batch.flatMap(\.events)
         let outcome: Result<ReceiptBatchResult, JournalError>
         do {
-            outcome = .success(try journal.recordReceipts(events) { reference in self.resolve(reference, journal) })
+            outcome = .success(try journal.recordReceipts(events, keywords: keywords) { reference in self.resolve(reference, journal) })
         } catch {
             outcome = .failure(error)
         }
@@ -121,6 +125,7 @@ public final class ReceiptWriter: Sendable {
                 $0.matched += result.matched
                 $0.unmatched += result.unmatched
                 $0.settled += result.settled
+                $0.replies += result.replies
             }
         }
         for waiting in batch { waiting.done(outcome) }

@@ -113,6 +113,8 @@ public struct CampaignRunner: Sendable {
             if let cap = plan.spec.frequencyCap {
                 try await journal.run { try $0.prepareFrequencyCap(cid: cid, cap: cap) }
             }
+            let suppressUndeliverable = plan.spec.suppressUndeliverable
+            try await journal.run { try $0.setSuppressUndeliverable(cid: cid, suppressUndeliverable) }
             try await journal.run { try $0.setState(cid: cid, .running) }
             if let early = try await waitForStart(cid: cid, owner: owner, journal: journal) {
                 outcome = (0, early)

@@ -34,6 +34,12 @@ public enum AWSEventRecords {
 
     /// One event record.
     public static func event(_ tree: JSONTree, raw: String) throws(ReceiptParseError) -> DeliveryEvent {
+        // A two-way message (a recipient's reply, as AWS publishes it to SNS).
+        if tree["eventType"] == nil, let from = tree["originationNumber"]?.string, let body = tree["messageBody"]?.string {
+            return DeliveryEvent(source: .aws, type: "INBOUND", match: .none, state: nil,
+                                 at: tree["inboundMessageTimestamp"]?.milliseconds, raw: raw,
+                                 reply: DeliveryEvent.Reply(from: from, text: body))
+        }
         guard case .object = tree, let type = tree["eventType"]?.string else {
             throw ReceiptParseError("the record has no \"eventType\"")
         }
@@ -57,6 +63,8 @@ public enum AWSEventRecords {
         case .read: event.read = true
         case .state(let state): event.state = state
         }
+        // TEXT_INVALID, MEDIA_INVALID, VOICE_INVALID: the number itself is not valid.
+        event.invalidNumber = final && type.hasSuffix("_INVALID")
         if let price = tree["totalMessagePrice"]?.number.flatMap(Money.init(dollars:)) {
             event.price = price + (tree["totalCarrierFee"]?.number.flatMap(Money.init(dollars:)) ?? .zero)
         }

@@ -20,7 +20,9 @@ public enum AgileReceipts {
         let kind = type.uppercased()
         let at = (tree["eventDate"] ?? tree["receivedDate"])?.milliseconds
         if kind == "INBOUND" {
-            return DeliveryEvent(source: .agile, type: kind, match: .none, state: nil, at: at, raw: raw)
+            // `source` is the recipient who replied; a click on a suggestion has no text.
+            let reply = tree["source"]?.string.map { DeliveryEvent.Reply(from: $0, text: tree["text"]?.string ?? "") }
+            return DeliveryEvent(source: .agile, type: kind, match: .none, state: nil, at: at, raw: raw, reply: reply)
         }
         guard let id = tree.text("messageId"), !id.isEmpty else {
             throw ReceiptParseError("a \(kind) event has no \"messageId\"")

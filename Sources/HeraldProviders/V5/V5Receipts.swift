@@ -31,6 +31,7 @@ public enum V5Receipts {
                 raw: whole ?? tree.json)
             let mapped = state(status: status)
             if mapped == nil { event.read = true } else { event.state = mapped }
+            event.invalidNumber = ["invalid_number", "invalid_destination"].contains(status.lowercased())
             events.append(event)
         }
         return events
@@ -42,7 +43,8 @@ public enum V5Receipts {
         switch status.lowercased() {
         case "delivered", "delivered_to_handset": .delivered
         case "read", "seen", "displayed": nil
-        case "undelivered", "undeliverable", "failed", "rejected", "error", "blocked": .undelivered
+        case "undelivered", "undeliverable", "failed", "rejected", "error", "blocked", "invalid_number", "invalid_destination":
+            .undelivered
         case "expired", "ttl_expired": .expired
         case "fallback", "failover", "sms_failover", "mms_failover", "fallen_back_to_sms": .fallback
         case "unknown": .unknown
