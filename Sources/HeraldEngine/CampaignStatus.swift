@@ -160,6 +160,11 @@ public struct CampaignStatus: Codable, Sendable {
         try Journal(path: journalPath, create: false).unmatchedReceipts()
     }
 
+    /// Replies from recipients the receipts brought, by provider.
+    public static func replies(journalPath: String) throws -> [String: Int] {
+        try Journal(path: journalPath, create: false).replyCounts()
+    }
+
     private static func delivery(_ journal: Journal, cid: Int64, sent: Int) throws -> Delivery {
         let summary = try journal.deliverySummary(cid: cid)
         return Delivery(

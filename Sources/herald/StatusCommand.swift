@@ -20,6 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
             let statuses = try CampaignStatus.load(journalPath: journal.path, id: campaign)
             // Receipts that named no message of this journal, by provider (all campaigns only).
             let unmatched = campaign == nil ? try CampaignStatus.unmatchedReceipts(journalPath: journal.path) : [:]
+            let replies = campaign == nil ? try CampaignStatus.replies(journalPath: journal.path) : [:]
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -27,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
                 if campaign != nil {
                     data = try encoder.encode(statuses[0])
                 } else {
-                    data = try encoder.encode(AllStatuses(campaigns: statuses, unmatchedReceipts: unmatched))
+                    data = try encoder.encode(AllStatuses(campaigns: statuses, unmatchedReceipts: unmatched, replies: replies))
                 }
                 print(String(decoding: data, as: UTF8.self))
             } else if statuses.isEmpty {
@@ -35,9 +36,12 @@ struct StatusCommand: AsyncParsableCommand {
             } else {
                 print(statuses.map(Output.status).joined(separator: "\n\n"))
             }
-            if !json, !unmatched.isEmpty {
-                print("\nreceipts matching no message: " + unmatched.sorted { $0.key < $1.key }
-                    .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
+            if !json {
+                for (label, counts) in [("receipts matching no message", unmatched), ("replies from recipients", replies)]
+                where !counts.isEmpty {
+                    print("\n\(label): " + counts.sorted { $0.key < $1.key }
+                        .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
+                }
             }
         } catch {
             Terminal.error("\(error)")
@@ -49,9 +53,10 @@ struct StatusCommand: AsyncParsableCommand {
 private struct AllStatuses: Encodable {
     let campaigns: [CampaignStatus]
     let unmatchedReceipts: [String: Int]
+    let replies: [String: Int]
 
     enum CodingKeys: String, CodingKey {
-        case campaigns
+        case campaigns, replies
         case unmatchedReceipts = "unmatched_receipts"
     }
 }

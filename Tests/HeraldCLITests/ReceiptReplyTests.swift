@@ -37,6 +37,8 @@ import Testing
         #expect(try check(fixture, phones[2]).contains("manual"), "a start reply leaves a manual entry")
         let stopped = server.stop()
         #expect(stopped.stdout.contains("5 replies"), "\(stopped.stdout)")
+        let status = try HeraldProcess.run(["status", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(status.stdout.contains("replies from recipients: agile 5"), "\(status.stdout)")
         #expect(!stopped.stdout.contains(phones[0]) && !stopped.stderr.contains(phones[0]), "numbers are not logged")
     }
 
