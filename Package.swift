@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Default traits off: swift-configuration support is not used.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
@@ -64,6 +65,11 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
+        // Campaign reports: aggregates as values, HTML (mustache + inline SVG), CSV, JSON.
+        .target(
+            name: "HeraldReport",
+            dependencies: ["HeraldStore", "HeraldCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         // The receipts server (and later the dashboard): one Hummingbird application.
         .target(
             name: "HeraldServer",
@@ -83,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldEngine", "HeraldStore", "HeraldServer", "HeraldProviders",
+                "HeraldEngine", "HeraldStore", "HeraldServer", "HeraldProviders", "HeraldReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

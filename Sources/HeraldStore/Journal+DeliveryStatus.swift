@@ -7,7 +7,7 @@ public struct DeliverySummary: Sendable, Equatable, Codable {
     public var undeliveredByCode: [String: Int] = [:]
     public var read = 0
     /// Send-to-delivery time histogram: upper bound of a bucket (ms) → messages.
-    var latency: [(upper: Int64, count: Int)] = []
+    public internal(set) var latency: [(upper: Int64, count: Int)] = []
     /// The provider's reported cost, where it reports one (AWS).
     public var reportedCost: Money?
 

@@ -6,6 +6,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     public let region: String
 
     public var e164: String { "+\(digits)" }
+
+    /// The calling code and the last four digits, the rest as stars: `+1******0101`.
+    public var masked: String {
+        let all = String(digits)
+        let code = CallingCodes.codeByRegion[region].map(String.init) ?? String(all.prefix(1))
+        guard all.hasPrefix(code), all.count > code.count + 4 else { return "+" + String(repeating: "*", count: all.count) }
+        return "+" + code + String(repeating: "*", count: all.count - code.count - 4) + String(all.suffix(4))
+    }
     public var description: String { e164 }
 
     public init(digits: UInt64, region: String) {

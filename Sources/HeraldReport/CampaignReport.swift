@@ -1,0 +1,137 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// What `herald report` shows, as values: the HTML page, the JSON and (later) the live
+/// dashboard all render this. Aggregates only: its size does not grow with the rows.
+public struct CampaignReport: Codable, Sendable {
+    public struct Header: Codable, Sendable {
+        public var campaign: String
+        public var provider: String
+        public var channel: String
+        public var state: String
+        public var startedAt: String?
+        public var endedAt: String?
+    }
+
+    public struct Step: Codable, Sendable {
+        public var label: String
+        public var count: Int
+    }
+
+    public struct Bucket: Codable, Sendable {
+        public var at: String
+        public var sent: Int
+        public var delivered: Int
+    }
+
+    public struct Latency: Codable, Sendable {
+        /// Upper bound of each bucket in milliseconds, and its messages.
+        public var buckets: [Step]
+        public var p50Ms: Int64?
+        public var p90Ms: Int64?
+        public var p99Ms: Int64?
+    }
+
+    public struct Country: Codable, Sendable {
+        public var country: String
+        public var sent: Int
+        public var delivered: Int
+        public var deliveryRate: Double?
+        public var estimated: Money
+        public var spent: Money
+        public var providerReported: Money?
+    }
+
+    public struct Spend: Codable, Sendable {
+        public var estimated: Money
+        public var reserved: Money
+        public var spent: Money
+        public var providerReported: Money?
+    }
+
+    public struct ReasonCount: Codable, Sendable {
+        public var state: String
+        public var reason: String
+        public var count: Int
+        /// A few CSV line numbers.
+        public var examples: [Int]
+    }
+
+    public struct Doubt: Codable, Sendable {
+        public var row: Int
+        public var reason: String
+        public var detail: String?
+    }
+
+    public var header: Header
+    public var funnel: [Step]
+    /// Per minute, or per hour when sending spanned more than six hours.
+    public var timeline: [Bucket]
+    public var bucket: String
+    public var latency: Latency
+    public var spend: Spend
+    public var countries: [Country]
+    public var reasons: [ReasonCount]
+    public var inDoubt: [Doubt]
+    public var counts: [String: Int]
+    public var delivery: [String: Int]
+    public var deliveryRate: Double?
+
+    /// Reads everything from the journal (counters, the ledger, one pass over the rows).
+    public static func load(journal: Journal, record: CampaignRecord, provider: String) throws -> CampaignReport {
+        let cid = record.cid
+        let counts = try journal.counts(cid: cid)
+        let summary = try journal.deliverySummary(cid: cid)
+        let aggregates = try journal.reportAggregates(cid: cid)
+        let ledger = try journal.ledger(cid: cid)
+        let span = try journal.runSpan(cid: cid)
+        let sent = counts[.sent]
+        let rowProblems: Set<Reason> = [.malformedRow, .invalidUTF8, .badNumber, .missingValue, .invalidValue, .duplicate,
+                                        .tooLong, .noPrice, .badTimezone, .noTimezone, .invalidContent]
+        let invalid = counts.byReason.filter { rowProblems.contains($0.key) }.values.reduce(0, +)
+        let funnel = [
+            Step(label: "rows", count: counts.total), Step(label: "valid", count: counts.total - invalid),
+            Step(label: "sent", count: sent), Step(label: "delivered", count: summary[.delivered] + summary[.fallback]),
+            Step(label: "read", count: summary.read),
+        ]
+        let times = Set(aggregates.sends.keys).union(aggregates.deliveries.keys).sorted()
+        let timeline = times.map { Bucket(at: iso($0), sent: aggregates.sends[$0] ?? 0, delivered: aggregates.deliveries[$0] ?? 0) }
+        var reasons: [ReasonCount] = []
+        for (state, byReason) in [("skipped or failed", counts.byReason), ("in doubt", counts.inDoubtByReason),
+                                  ("waiting", counts.waitingByReason)] {
+            for (reason, count) in byReason.sorted(by: { $0.value == $1.value ? $0.key.rawValue < $1.key.rawValue : $0.value > $1.value }) {
+                reasons.append(ReasonCount(state: state, reason: reason.rawValue, count: count,
+                                           examples: aggregates.examples[reason.rawValue] ?? []))
+            }
+        }
+        let reported = aggregates.countries.compactMap(\.reported)
+        return CampaignReport(
+            header: Header(campaign: record.name, provider: provider, channel: record.channel.rawValue, state: record.state.rawValue,
+                           startedAt: span.start.map(iso), endedAt: span.end.map(iso)),
+            funnel: funnel, timeline: timeline, bucket: aggregates.bucketMilliseconds == 60_000 ? "minute" : "hour",
+            latency: Latency(buckets: summary.latency.map { Step(label: String($0.upper), count: $0.count) },
+                             p50Ms: summary.latencyPercentile(0.5), p90Ms: summary.latencyPercentile(0.9),
+                             p99Ms: summary.latencyPercentile(0.99)),
+            spend: Spend(estimated: Money(nanos: aggregates.estimated), reserved: ledger.reduce(.zero) { $0 + $1.reserved },
+                         spent: ledger.reduce(.zero) { $0 + $1.spent },
+                         providerReported: reported.isEmpty ? nil : Money(nanos: reported.reduce(0, +))),
+            countries: aggregates.countries.map {
+                Country(country: $0.region, sent: $0.sent, delivered: $0.delivered,
+                        deliveryRate: $0.sent == 0 ? nil : Double($0.delivered) / Double($0.sent),
+                        estimated: Money(nanos: $0.estimated), spent: Money(nanos: $0.spent),
+                        providerReported: $0.reported.map { Money(nanos: $0) })
+            },
+            reasons: reasons,
+            inDoubt: try journal.rows(cid: cid, in: .inDoubt, limit: 100).map {
+                Doubt(row: $0.row, reason: $0.reason?.rawValue ?? "interrupted", detail: $0.detail)
+            },
+            counts: Dictionary(uniqueKeysWithValues: MessageState.allCases.map { ($0.name, counts[$0]) }),
+            delivery: Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0.rawValue, summary[$0]) } + [("read", summary.read)]),
+            deliveryRate: summary.deliveryRate(sent: sent))
+    }
+
+    static func iso(_ milliseconds: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// `herald report --csv`: one line per recipient, in file order, streamed (memory stays
+/// flat at any row count). Numbers are masked (`+1******0101`) unless asked otherwise.
+public enum RecipientCSV {
+    public static let header = "line,phone,country,state,reason,detail,parts,cost,sent_at,delivery,delivered_at,read_at,provider_ref\n"
+
+    /// Writes every row of campaign `cid` to `path`; returns how many.
+    @discardableResult
+    public static func write(journal: Journal, cid: Int64, to path: String, unmasked: Bool = false) throws -> Int {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { try? handle.close() }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        buffer.append(contentsOf: header.utf8)
+        var rows = 0
+        var numbers: [UInt64: String] = [:]
+        try journal.forEachRecipient(cid: cid) { line in
+            rows += 1
+            appendInteger(line.row, to: &buffer)
+            buffer.append(UInt8(ascii: ","))
+            if let destination = line.destination {
+                if unmasked {
+                    buffer.append(UInt8(ascii: "+"))
+                    appendInteger(Int(destination), to: &buffer)
+                } else {
+                    // Masking parses the number for its calling code: remembered per number.
+                    let masked = numbers[destination] ?? (PhoneNumber(storedDigits: destination)?.masked ?? "+***")
+                    if numbers.count < 100_000 { numbers[destination] = masked }
+                    buffer.append(contentsOf: masked.utf8)
+                }
+            }
+            buffer.append(UInt8(ascii: ","))
+            appendField(line.region, to: &buffer)
+            buffer.append(contentsOf: line.state.name.utf8)
+            buffer.append(UInt8(ascii: ","))
+            appendField(line.reason, to: &buffer)
+            appendField(line.detail, to: &buffer)
+            appendInteger(line.parts, to: &buffer)
+            buffer.append(UInt8(ascii: ","))
+            buffer.append(contentsOf: Money(nanos: line.cost).description.utf8)
+            buffer.append(UInt8(ascii: ","))
+            if line.state == .sent { appendTime(line.updatedAt, to: &buffer) }
+            buffer.append(UInt8(ascii: ","))
+            appendField(line.delivery, to: &buffer)
+            if let at = line.deliveredAt { appendTime(at, to: &buffer) }
+            buffer.append(UInt8(ascii: ","))
+            if let at = line.readAt { appendTime(at, to: &buffer) }
+            buffer.append(UInt8(ascii: ","))
+            if let reference = line.providerRef { appendQuoted(reference, to: &buffer) }
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 20 {
+                handle.write(Data(buffer))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        handle.write(Data(buffer))
+        return rows
+    }
+
+    /// A field and its comma; quoted when it holds a comma, quote or line break.
+    static func appendField(_ text: String?, to buffer: inout [UInt8]) {
+        if let text { appendQuoted(text, to: &buffer) }
+        buffer.append(UInt8(ascii: ","))
+    }
+
+    static func appendQuoted(_ text: String, to buffer: inout [UInt8]) {
+        let bytes = text.utf8
+        guard bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else {
+            buffer.append(contentsOf: bytes)
+            return
+        }
+        buffer.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { buffer.append(byte) }
+            buffer.append(byte)
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    static func appendInteger(_ value: Int, to buffer: inout [UInt8]) {
+        var value = value
+        if value < 0 {
+            buffer.append(UInt8(ascii: "-"))
+            value = -value
+        }
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(value % 10))
+            value /= 10
+        } while value > 0
+        buffer.append(contentsOf: digits.reversed())
+    }
+
+    /// Milliseconds since 1970 as `2026-11-30T09:41:07Z` (UTC), without a formatter.
+    static func appendTime(_ milliseconds: Int64, to buffer: inout [UInt8]) {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        var days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = Int(seconds - days * 86400)
+        // Civil date from days (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthPrime = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
+        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        func two(_ value: Int) {
+            buffer.append(UInt8(ascii: "0") + UInt8(value / 10))
+            buffer.append(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        appendInteger(year, to: &buffer)
+        buffer.append(UInt8(ascii: "-")); two(month)
+        buffer.append(UInt8(ascii: "-")); two(day)
+        buffer.append(UInt8(ascii: "T")); two(secondOfDay / 3600)
+        buffer.append(UInt8(ascii: ":")); two(secondOfDay / 60 % 60)
+        buffer.append(UInt8(ascii: ":")); two(secondOfDay % 60)
+        buffer.append(UInt8(ascii: "Z"))
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldReport
+import HeraldStore
+
+/// `herald report`: what happened to a campaign, as a page to forward, a CSV per
+/// recipient, or JSON for scripts.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a campaign's report: a self-contained HTML page, a CSV line per recipient, or JSON.")
+
+    @Argument(help: "Campaign id (ID@simulation, ID@dry-run for rehearsals).")
+    var campaign: String
+
+    @Option(help: ArgumentHelp("Write the report page (one HTML file, charts inline, nothing fetched).", valueName: "file"))
+    var html: String?
+
+    @Option(help: ArgumentHelp("Write one line per recipient (numbers masked unless --unmasked).", valueName: "file"))
+    var csv: String?
+
+    @Flag(help: "Print the report's aggregates as JSON on stdout.")
+    var json = false
+
+    @Flag(help: "Write full phone numbers in the CSV.")
+    var unmasked = false
+
+    @OptionGroup var journal: JournalOptions
+
+    func validate() throws {
+        guard html != nil || csv != nil || json else { throw ValidationError("name at least one of --html FILE, --csv FILE, --json") }
+    }
+
+    func run() async throws {
+        do {
+            let store = try Journal(path: journal.path, create: false)
+            let key = CampaignKey(parsing: campaign)
+            guard let record = try store.campaign(id: key.id, mode: key.mode) else {
+                throw JournalError.unknownCampaign(campaign, path: journal.path)
+            }
+            let report = try CampaignReport.load(journal: store, record: record, provider: Self.provider(of: record))
+            if let html {
+                try ReportPage.html(report).write(toFile: html, atomically: true, encoding: .utf8)
+                Terminal.note("report: \(html)")
+            }
+            if let csv {
+                let rows = try RecipientCSV.write(journal: store, cid: record.cid, to: csv, unmasked: unmasked)
+                Terminal.note("recipients: \(csv) (\(rows) rows)")
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            }
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+
+    /// The provider the campaign file names (the simulator for a `--simulate` run).
+    static func provider(of record: CampaignRecord) -> String {
+        if record.mode == .simulation { return "simulator" }
+        guard let plan = try? CampaignPlan.load(campaignPath: record.campaignPath) else { return "unknown (campaign file not found)" }
+        return plan.spec.provider.target.rawValue
+    }
+}
