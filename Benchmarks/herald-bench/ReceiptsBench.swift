@@ -269,3 +269,43 @@ func receiptsImportBench(rows: Int) async throws {
           "target": ">= 200000"])
     emit(["figure": "receipts_import_peak_rss_mb", "records": rows, "value": Double(usage.ru_maxrss) / 1024, "target": "<= 100"])
 }
+
+/// Runs the `herald` binary with `arguments`; returns the seconds it took and its peak RSS (MB).
+func timedHerald(_ arguments: [String]) -> (seconds: Double, rssMB: Double) {
+    let start = ContinuousClock.now
+    var pid: pid_t = 0
+    let words: [String] = [heraldBinary] + arguments
+    let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    precondition(posix_spawn(&pid, heraldBinary, nil, nil, argv, environ) == 0)
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    precondition(status == 0, "herald \(arguments.joined(separator: " ")) failed")
+    return (seconds(start.duration(to: .now)), Double(usage.ru_maxrss) / 1024)
+}
+
+/// `herald report` of a finished campaign of `rows` rows sent through the simulator with
+/// receipts (every message gets one): the HTML page and JSON, then the per-recipient CSV.
+func reportBench(rows: Int) async throws {
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let campaign = try makeCampaign(in: folder, rows: rows)
+    let text = try String(contentsOfFile: campaign, encoding: .utf8).replacingOccurrences(
+        of: "provider: {kind: simulator}",
+        with: "provider: {kind: simulator, receipts: {delivered: 0.95, undelivered: 0.03, read: 0.3, latency_ms: \"1-20\"}}")
+    try text.write(toFile: campaign, atomically: true, encoding: .utf8)
+    let journal = folder.appendingPathComponent("journal.sqlite").path
+    let plan = try CampaignPlan.load(campaignPath: campaign)
+    let summary = try await CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal()).run()
+    precondition(summary.counts[.sent] == rows)
+    let html = folder.appendingPathComponent("report.html").path
+    let page = timedHerald(["report", "bench", "--html", html, "--journal", journal])
+    let size = (try FileManager.default.attributesOfItem(atPath: html)[.size] as? Int) ?? -1
+    let csv = timedHerald(["report", "bench", "--csv", folder.appendingPathComponent("r.csv").path, "--journal", journal])
+    emit(["figure": "report_html_seconds", "rows": rows, "value": page.seconds, "html_bytes": size, "target": "<= 3 s at 1M"])
+    emit(["figure": "report_html_peak_rss_mb", "rows": rows, "value": page.rssMB, "target": "<= 100"])
+    emit(["figure": "report_csv_rows_per_s", "rows": rows, "value": Int(Double(rows) / csv.seconds), "seconds": csv.seconds,
+          "target": ">= 500000"])
+    emit(["figure": "report_csv_peak_rss_mb", "rows": rows, "value": csv.rssMB])
+}

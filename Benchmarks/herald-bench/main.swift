@@ -14,6 +14,7 @@
 //   swift run -c release herald-bench receipts-http N # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections
 //   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
 //   swift run -c release herald-bench receipts-import N  # `herald receipts import` of N AWS records (gzip)
+//   swift run -c release herald-bench report N        # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
@@ -228,6 +229,8 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await receiptsHTTPBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {
     try await receiptsContentionBench(rows: rows, rate: arguments.count >= 4 ? Int(arguments[3]) : nil)
+} else if arguments.count >= 3, arguments[1] == "report", let rows = Int(arguments[2]) {
+    try await reportBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "receipts-parse" {
     // Reading alone (inflate, split, parse), for comparing with the whole import.
     let start = ContinuousClock.now
@@ -242,7 +245,7 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
 } else {
     let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("e2e-suppressed", 1_000_000), ("estimate", 1_000_000),
                 ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000),
-                ("receipts-http", 200_000), ("receipts-contention", 1_000_000), ("receipts-import", 1_000_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
+                ("receipts-http", 200_000), ("receipts-contention", 1_000_000), ("receipts-import", 1_000_000), ("report", 1_000_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])

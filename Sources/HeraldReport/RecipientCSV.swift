@@ -19,7 +19,6 @@ public enum RecipientCSV {
         buffer.reserveCapacity(1 << 20)
         buffer.append(contentsOf: header.utf8)
         var rows = 0
-        var numbers: [UInt64: String] = [:]
         try journal.forEachRecipient(cid: cid) { line in
             rows += 1
             appendInteger(line.row, to: &buffer)
@@ -29,10 +28,7 @@ public enum RecipientCSV {
                     buffer.append(UInt8(ascii: "+"))
                     appendInteger(Int(destination), to: &buffer)
                 } else {
-                    // Masking parses the number for its calling code: remembered per number.
-                    let masked = numbers[destination] ?? (PhoneNumber(storedDigits: destination)?.masked ?? "+***")
-                    if numbers.count < 100_000 { numbers[destination] = masked }
-                    buffer.append(contentsOf: masked.utf8)
+                    PhoneNumber.appendMasked(digits: destination, region: line.region ?? "", to: &buffer)
                 }
             }
             buffer.append(UInt8(ascii: ","))
@@ -43,7 +39,7 @@ public enum RecipientCSV {
             appendField(line.detail, to: &buffer)
             appendInteger(line.parts, to: &buffer)
             buffer.append(UInt8(ascii: ","))
-            buffer.append(contentsOf: Money(nanos: line.cost).description.utf8)
+            appendMoney(line.cost, to: &buffer)
             buffer.append(UInt8(ascii: ","))
             if line.state == .sent { appendTime(line.updatedAt, to: &buffer) }
             buffer.append(UInt8(ascii: ","))
@@ -83,18 +79,46 @@ public enum RecipientCSV {
         buffer.append(UInt8(ascii: "\""))
     }
 
+    /// Nano-dollars as a decimal (`0.00581`), as `Money` writes them.
+    static func appendMoney(_ nanos: Int64, to buffer: inout [UInt8]) {
+        var value = nanos
+        if value < 0 {
+            buffer.append(UInt8(ascii: "-"))
+            value = -value
+        }
+        appendInteger(Int(value / 1_000_000_000), to: &buffer)
+        var fraction = value % 1_000_000_000
+        guard fraction != 0 else { return }
+        var width = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            width -= 1
+        }
+        buffer.append(UInt8(ascii: "."))
+        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+        for index in stride(from: width - 1, through: 0, by: -1) {
+            digits[index] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            fraction /= 10
+        }
+        buffer.append(contentsOf: digits)
+    }
+
     static func appendInteger(_ value: Int, to buffer: inout [UInt8]) {
         var value = value
         if value < 0 {
             buffer.append(UInt8(ascii: "-"))
             value = -value
         }
-        var digits: [UInt8] = []
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(value % 10))
-            value /= 10
-        } while value > 0
-        buffer.append(contentsOf: digits.reversed())
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 24 digits, no allocation
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { bytes in
+            repeat {
+                bytes[count] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+                count += 1
+            } while value > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(bytes[index]) }
+        }
     }
 
     /// Milliseconds since 1970 as `2026-11-30T09:41:07Z` (UTC), without a formatter.

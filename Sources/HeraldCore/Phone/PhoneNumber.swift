@@ -9,10 +9,31 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// The calling code and the last four digits, the rest as stars: `+1******0101`.
     public var masked: String {
-        let all = String(digits)
-        let code = CallingCodes.codeByRegion[region].map(String.init) ?? String(all.prefix(1))
-        guard all.hasPrefix(code), all.count > code.count + 4 else { return "+" + String(repeating: "*", count: all.count) }
-        return "+" + code + String(repeating: "*", count: all.count - code.count - 4) + String(all.suffix(4))
+        var bytes: [UInt8] = []
+        Self.appendMasked(digits: digits, region: region, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `masked` written into `output`, for exports of millions of rows (no parse, no string).
+    public static func appendMasked(digits: UInt64, region: String, to output: inout [UInt8]) {
+        var reversed: [UInt8] = []
+        var rest = digits
+        repeat {
+            reversed.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        let count = reversed.count
+        var codeLength = 1
+        if let code = CallingCodes.codeByRegion[region] { codeLength = code >= 100 ? 3 : code >= 10 ? 2 : 1 }
+        output.append(UInt8(ascii: "+"))
+        guard count > codeLength + 4 else {
+            output.append(contentsOf: repeatElement(UInt8(ascii: "*"), count: count))
+            return
+        }
+        for index in 0..<count {
+            let position = count - 1 - index
+            output.append(index < codeLength || index >= count - 4 ? reversed[position] : UInt8(ascii: "*"))
+        }
     }
     public var description: String { e164 }
 
