@@ -41,8 +41,12 @@ import Glibc
                     }
                 }
             }
-            usleep(UInt32.random(in: 300_000...700_000))
-            let before = acknowledged.withLock { $0.count }
+            // Mid-flood: once the clients see answers (however busy the machine), a little later.
+            let start = acknowledged.withLock { $0.count }
+            let deadline = Date().addingTimeInterval(20)
+            while acknowledged.withLock({ $0.count }) < start + 100, Date() < deadline { usleep(10_000) }
+            usleep(UInt32.random(in: 0...300_000))
+            let before = acknowledged.withLock { $0.count } - start
             server.process.signal(SIGKILL)
             let result = server.process.wait()
             stop.store(true, ordering: .relaxed)
