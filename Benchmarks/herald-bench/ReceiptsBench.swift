@@ -251,23 +251,12 @@ func receiptsImportBench(rows: Int) async throws {
     try gzip.run()
     gzip.waitUntilExit()
     // The import in its own process, timed, with its peak RSS from wait4.
-    let start = ContinuousClock.now
-    var pid: pid_t = 0
-    let gzipped: String = file.path + ".gz"
-    let words: [String] = [heraldBinary, "receipts", "import", gzipped, "--journal", journal]
-    let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    precondition(posix_spawn(&pid, heraldBinary, nil, nil, argv, environ) == 0)
-    var status: Int32 = 0
-    var usage = rusage()
-    wait4(pid, &status, 0, &usage)
-    let elapsed = seconds(start.duration(to: .now))
-    precondition(status == 0, "import failed")
+    let (elapsed, rss) = timedHerald(["receipts", "import", file.path + ".gz", "--journal", journal])
     let summary = try Journal(path: journal).deliverySummary(cid: 1)
     precondition(summary[.delivered] == rows, "every record matched: \(summary[.delivered])")
     emit(["figure": "receipts_import_records_per_s", "records": rows, "value": Int(Double(rows) / elapsed), "seconds": elapsed,
           "target": ">= 200000"])
-    emit(["figure": "receipts_import_peak_rss_mb", "records": rows, "value": Double(usage.ru_maxrss) / 1024, "target": "<= 100"])
+    emit(["figure": "receipts_import_peak_rss_mb", "records": rows, "value": rss, "target": "<= 100"])
 }
 
 /// Runs the `herald` binary with `arguments`; returns the seconds it took and its peak RSS (MB).
