@@ -20,7 +20,7 @@ public enum ReceiptImport {
         public var description: String { "\(file): \(reason)" }
     }
 
-    static let batchSize = 8192
+    static let batchSize = 4096
 
     public static func run(files: [String], journalPath: String) throws -> Result {
         let journal = try Journal(path: journalPath)
