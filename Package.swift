@@ -74,8 +74,9 @@ let package = Package(
         .target(
             name: "HeraldServer",
             dependencies: [
-                "HeraldEngine", "HeraldProviders", "HeraldStore",
+                "HeraldEngine", "HeraldProviders", "HeraldStore", "HeraldReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -28,6 +28,13 @@ public struct ReceiptServerOptions: Sendable {
     public var maxBody = 256 * 1024
     /// Sent messages with no final event after this long become `unknown`.
     public var receiptTimeout: Duration = .seconds(72 * 3600)
+    /// Serve the dashboard too (`herald serve`).
+    public var dashboard = false
+    /// Needed by dashboard actions, and by every dashboard page when set.
+    public var authToken: String?
+
+    /// Whether `host` is a loopback address (anything else needs `authToken`).
+    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
 
     public init() {}
 }
@@ -68,6 +75,9 @@ public struct ReceiptServer: Sendable {
         router.get("/healthz") { _, _ in "ok\n" }
         router.post("/receipts/:provider/:token") { request, context in
             try await self.receive(request, context)
+        }
+        if options.dashboard {
+            Dashboard(journalPath: journalPath, authToken: options.authToken).register(on: router)
         }
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestDeadline(limit: options.readTimeout)], idleTimeout: options.readTimeout * 6)

@@ -466,3 +466,23 @@ extension Journal {
         }
     }
 }
+
+extension Journal {
+    /// The dashboard's Resume: a paused campaign nobody is sending is handed to `herald
+    /// worker` (scheduled now, sender worker), as `herald schedule` would. Returns false
+    /// when the campaign is not paused or someone holds it.
+    public func resumeForWorker(id: String, mode: RunMode = .real) throws(JournalError) -> Bool {
+        try write {
+            let statement = try db.statement(
+                """
+                UPDATE campaign SET control = NULL, state = \(CampaignState.scheduled.sql), scheduled_at = ?3, updated_at = ?3,
+                    sender = '\(Sender.worker.rawValue)', stop_reason = NULL, stop_kind = NULL
+                WHERE id = ?1 AND mode = ?2 AND lease_token IS NULL
+                    AND (state = \(CampaignState.paused.sql) OR control = '\(CampaignControl.pause.rawValue)')
+                """)
+            statement.bind(1, id).bind(2, mode.rawValue).bind(3, now())
+            try statement.run()
+            return db.changes == 1
+        }
+    }
+}

@@ -63,11 +63,13 @@ public final class Journal {
             }
             // Larger pages for a new journal: fewer B-tree pages to split and write per row.
             if found == 0 { try db.execute("PRAGMA page_size=8192") }
-            try db.execute("PRAGMA journal_mode=WAL")
+            // Switching a new file to WAL needs it to itself: another process creating the
+            // same journal at the same moment answers busy without waiting. Tried again.
+            try Self.retryingBusy { try db.execute("PRAGMA journal_mode=WAL") }
             try db.execute("PRAGMA synchronous=FULL")
             try db.execute("PRAGMA cache_size=-\(Self.cacheKiB)")
             // Before foreign keys are on: v4 rebuilds the campaign table others refer to.
-            if found < Self.schemaVersion { try migrate(from: found) }
+            if found < Self.schemaVersion { try Self.retryingBusy { try migrate(from: found) } }
             try db.execute("PRAGMA foreign_keys=ON")
         } catch {
             throw JournalError.from(error, path: path)
@@ -84,13 +86,33 @@ public final class Journal {
         return 1
     }
 
+    /// Runs `body` again while SQLite answers busy without waiting (up to about 5 s).
+    private static func retryingBusy(_ body: () throws -> Void) throws {
+        var tries = 0
+        while true {
+            do {
+                return try body()
+            } catch let error as SQLiteError where error.isBusy && tries < 500 {
+                tries += 1
+                usleep(10_000)
+            }
+        }
+    }
+
     /// Process-wide SQLite settings, applied once before the first connection opens.
     private static let configured: Bool = {
         herald_sqlite3_disable_memstatus() == SQLITE_OK
     }()
 
-    private func migrate(from version: Int) throws {
+    private func migrate(from found: Int) throws {
         try db.transaction {
+            // Read again under the write lock: another process opening the same new journal
+            // at the same moment (a sender and `herald serve`) may have migrated it already.
+            let current = try db.statement("PRAGMA user_version")
+            _ = try current.step()
+            let version = current.int(0)
+            current.reset()
+            guard version < Self.schemaVersion else { return }
             if version < 1 {
                 try db.execute(
                     """

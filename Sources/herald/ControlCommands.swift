@@ -109,11 +109,19 @@ struct WorkerCommand: AsyncParsableCommand {
         "Also serve delivery receipts on this address (as `herald receipts serve --listen`).", valueName: "host:port"))
     var receiptsListen: String?
 
+    @Option(help: ArgumentHelp(
+        "Also serve the dashboard and the receipts on this address (as `herald serve --listen`).", valueName: "host:port"))
+    var http: String?
+
+    @Option(help: "Token for the dashboard's actions (with --http). Default: $HERALD_AUTH_TOKEN.")
+    var authToken: String?
+
     @OptionGroup var receipts: ReceiptsCommand.ServeOptions
     @OptionGroup var journal: JournalOptions
 
     func validate() throws {
         guard poll >= 0.05, poll <= 3600 else { throw ValidationError("--poll must be between 0.05 and 3600 seconds") }
+        guard receiptsListen == nil || http == nil else { throw ValidationError("--http serves the receipts too: give one of the two") }
     }
 
     func run() async throws {
@@ -124,8 +132,14 @@ struct WorkerCommand: AsyncParsableCommand {
         worker.poll = .milliseconds(Int(poll * 1000))
         worker.onEvent = { Terminal.note($0) }
         Terminal.note("worker started on \(journal.path)")
-        let server = receiptsListen.map { [receipts, journal] listen in
-            Task { try await Receipts.perform { try await receipts.serve(listen: listen, journal: journal.path) } }
+        let dashboard = http != nil
+        let token = ServeCommand.token(authToken)
+        let server = (http ?? receiptsListen).map { [receipts, journal] listen in
+            Task {
+                try await Receipts.perform {
+                    try await receipts.serve(listen: listen, journal: journal.path, dashboard: dashboard, authToken: token)
+                }
+            }
         }
         do {
             try await worker.run()

@@ -66,13 +66,19 @@ struct ReceiptsCommand: AsyncParsableCommand {
             return options
         }
 
-        /// Serves until SIGTERM/SIGINT; prints the address once listening.
-        func serve(listen: String, journal: String) async throws {
+        /// Serves until SIGTERM/SIGINT; prints the address once listening. `dashboard`
+        /// adds the dashboard routes (`herald serve`), behind `authToken` when given.
+        func serve(listen: String, journal: String, dashboard: Bool = false, authToken: String? = nil) async throws {
+            var options = try options(listen: listen)
+            options.dashboard = dashboard
+            options.authToken = authToken
+            if dashboard, !options.isLoopback, authToken == nil {
+                throw ValidationError("--listen \(listen) is not loopback: the dashboard then needs --auth-token (or HERALD_AUTH_TOKEN)")
+            }
             let writer = try ReceiptWriter(journalPath: journal, keywords: keywords)
             defer { writer.close() }
             let transport = AsyncHTTPClientTransport(maxConnections: 4)
-            let server = try ReceiptServer(journalPath: journal, options: try options(listen: listen), writer: writer,
-                                           transport: transport)
+            let server = try ReceiptServer(journalPath: journal, options: options, writer: writer, transport: transport)
             try await server.run { address in
                 // Unbuffered: a supervisor (or a test) waits for this line.
                 FileHandle.standardOutput.write(Data("receipts: listening on \(address)\n".utf8))

@@ -13,8 +13,11 @@ struct ReceiptServerProcess {
     let token: String
 
     /// `worker`: the receipts server inside `herald worker --receipts-listen`.
-    init(_ fixture: CLIFixture, arguments: [String] = [], environment: [String: String] = [:], worker: Bool = false) throws {
-        let command = worker ? ["worker", "--poll", "0.1", "--receipts-listen"] : ["receipts", "serve", "--listen"]
+    /// `dashboard`: `herald serve` (dashboard, reports and receipts).
+    init(_ fixture: CLIFixture, arguments: [String] = [], environment: [String: String] = [:], worker: Bool = false,
+         dashboard: Bool = false) throws {
+        let command = worker ? ["worker", "--poll", "0.1", "--receipts-listen"]
+            : dashboard ? ["serve", "--listen"] : ["receipts", "serve", "--listen"]
         process = try HeraldProcess(command + ["127.0.0.1:0", "--journal", "journal.sqlite"] + arguments,
                                     in: fixture.folder, environment: environment)
         var port: Int?

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import Synchronization
 import Testing
 @testable import HeraldStore
 
@@ -96,5 +97,25 @@ import Testing
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(throws: JournalError.self) { try Journal(path: path) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+}
+
+/// Two processes (a sender and `herald serve`) opening the same new journal at once:
+/// the second finds it migrated under the write lock instead of failing.
+@Suite struct ConcurrentOpenTests {
+    @Test func twoConnectionsCreatingOneJournalAtOnceBothSucceed() throws {
+        for _ in 0..<20 {
+            let path = temporaryJournalPath()
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in
+                do {
+                    _ = try Journal(path: path)
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty)
+            #expect(try Journal(path: path).campaigns().isEmpty)
+        }
     }
 }

@@ -1,0 +1,218 @@
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldReport
+import HeraldStore
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+import Synchronization
+
+/// The live dashboard: `/` lists the campaigns (refreshed every 2 s by a small inline
+/// script from `/api/campaigns`), `/campaigns/ID` is the report, live; downloads of
+/// the report page and the recipient CSV; Pause, Resume and Cancel as POSTs that need
+/// the server's `--auth-token` in an `X-Herald-Token` header. Nothing shows a full
+/// phone number.
+final class Dashboard: Sendable {
+    let journalPath: String
+    /// Needed for actions always, and for every page when set.
+    let authToken: String?
+    private let samples = Mutex<[String: (at: ContinuousClock.Instant, sent: Int, rate: Double)]>([:])
+
+    init(journalPath: String, authToken: String?) {
+        self.journalPath = journalPath
+        self.authToken = authToken
+    }
+
+    /// One campaign as `/api/campaigns` gives it.
+    struct Row: Codable {
+        let campaign: String
+        let state: String
+        let total: Int
+        let sent: Int
+        let failed: Int
+        let skipped: Int
+        let inDoubt: Int
+        let open: Int
+        let delivered: Int
+        let progress: Double
+        /// Messages per second since the previous look (0 when idle).
+        let rate: Double
+        let etaSeconds: Int?
+        let spent: String
+        let reserved: String
+        let campaignLimit: String?
+        let monthlyLimit: String?
+        let monthSpent: String
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in try self.guarded(request) { try self.page() } }
+        router.get("/api/campaigns") { request, _ in try self.guarded(request) { try self.campaignsJSON() } }
+        router.get("/campaigns/:id") { request, context in
+            try self.guarded(request) { try self.report(context.parameters.get("id") ?? "", live: true) }
+        }
+        router.get("/campaigns/:id/report.html") { request, context in
+            try self.guarded(request) {
+                var response = try self.report(context.parameters.get("id") ?? "", live: false)
+                response.headers[.contentDisposition] = "attachment; filename=\"report.html\""
+                return response
+            }
+        }
+        router.get("/campaigns/:id/recipients.csv") { request, context in
+            try self.guarded(request) { try self.recipients(context.parameters.get("id") ?? "") }
+        }
+        for action in ["pause", "resume", "cancel"] {
+            router.post("/campaigns/:id/\(action)") { request, context in
+                try self.act(action, campaign: context.parameters.get("id") ?? "", request: request)
+            }
+        }
+    }
+
+    // MARK: Access
+
+    /// With a token, every page needs it: an `Authorization: Bearer` or `X-Herald-Token`
+    /// header, or the cookie a first visit with `?token=` sets.
+    private func guarded(_ request: Request, _ body: () throws -> Response) throws -> Response {
+        guard let authToken else { return try body() }
+        let query = request.uri.queryParameters.get("token")
+        let presented = Self.presentedToken(request) ?? query
+        guard let presented, ReceiptServer.constantTimeEqual(presented, authToken) else {
+            return ReceiptServer.text(.unauthorized, "this dashboard needs its token: open /?token=... once")
+        }
+        var response = try body()
+        if query != nil {
+            response.headers[.setCookie] = "herald_token=\(authToken); Path=/; HttpOnly; SameSite=Strict"
+        }
+        return response
+    }
+
+    private static func presentedToken(_ request: Request) -> String? {
+        if let header = request.headers[HTTPField.Name("X-Herald-Token")!] { return header }
+        if let bearer = request.headers[.authorization], bearer.hasPrefix("Bearer ") { return String(bearer.dropFirst(7)) }
+        for part in (request.headers[.cookie] ?? "").split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces)
+            if pair.hasPrefix("herald_token=") { return String(pair.dropFirst("herald_token=".count)) }
+        }
+        return nil
+    }
+
+    // MARK: Pages
+
+    private func page() throws -> Response {
+        let html = try MustacheTemplate(string: DashboardTemplate.page).render(["actions": authToken != nil])
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func rows() throws -> [Row] {
+        guard FileManager.default.fileExists(atPath: journalPath) else { return [] }
+        let statuses = try CampaignStatus.load(journalPath: journalPath, id: nil)
+        let now = ContinuousClock.now
+        return statuses.map { status in
+            let sent = status.counts["sent"] ?? 0
+            let open = (status.counts["pending"] ?? 0) + (status.counts["retry"] ?? 0) + (status.counts["sending"] ?? 0)
+            let rate = samples.withLock { samples -> Double in
+                guard let previous = samples[status.campaign] else {
+                    samples[status.campaign] = (now, sent, 0)
+                    return 0
+                }
+                let elapsed = previous.at.duration(to: now)
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                guard seconds >= 1 else { return previous.rate }
+                let rate = max(0, Double(sent - previous.sent) / seconds)
+                samples[status.campaign] = (now, sent, rate)
+                return rate
+            }
+            let done = status.total - open
+            return Row(
+                campaign: status.campaign, state: status.state, total: status.total, sent: sent,
+                failed: status.counts["failed"] ?? 0, skipped: status.counts["skipped"] ?? 0,
+                inDoubt: status.counts["in_doubt"] ?? 0, open: open, delivered: status.delivery.delivered,
+                progress: status.total == 0 ? 0 : Double(done) / Double(status.total), rate: (rate * 10).rounded() / 10,
+                etaSeconds: rate > 0 && open > 0 ? Int(Double(open) / rate) : nil,
+                spent: status.spend.spent.description, reserved: status.spend.reserved.description,
+                campaignLimit: status.spend.campaignLimit?.description, monthlyLimit: status.spend.monthlyLimit?.description,
+                monthSpent: status.spend.monthSpent.description)
+        }
+    }
+
+    private func campaignsJSON() throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(["campaigns": try rows()])
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private func record(_ name: String) throws -> (Journal, CampaignRecord)? {
+        guard FileManager.default.fileExists(atPath: journalPath) else { return nil }
+        let journal = try Journal(path: journalPath, create: false)
+        let key = CampaignKey(parsing: name)
+        return try journal.campaign(id: key.id, mode: key.mode).map { (journal, $0) }
+    }
+
+    private func report(_ name: String, live: Bool) throws -> Response {
+        guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
+        let report = try CampaignReport.load(journal: journal, record: record, provider: Self.provider(of: record))
+        var html = try ReportPage.html(report)
+        if live {
+            // The report, live: the page reloads itself every 2 s.
+            html = html.replacingOccurrences(of: "<meta charset=\"utf-8\">",
+                                             with: "<meta charset=\"utf-8\">\n<meta http-equiv=\"refresh\" content=\"2\">")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func provider(of record: CampaignRecord) -> String {
+        if record.mode == .simulation { return "simulator" }
+        return (try? CampaignPlan.load(campaignPath: record.campaignPath))?.spec.provider.target.rawValue ?? "unknown"
+    }
+
+    /// The CSV (masked) written to a temporary file, then sent from it in chunks.
+    private func recipients(_ name: String) throws -> Response {
+        guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
+        let path = NSTemporaryDirectory() + "herald-recipients-\(UUID().uuidString).csv"
+        try RecipientCSV.write(journal: journal, cid: record.cid, to: path)
+        let body = ResponseBody { writer in
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            guard let handle = FileHandle(forReadingAtPath: path) else { return }
+            defer { try? handle.close() }
+            while true {
+                let chunk = handle.readData(ofLength: 1 << 20)
+                if chunk.isEmpty { break }
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                               .contentDisposition: "attachment; filename=\"recipients.csv\""], body: body)
+    }
+
+    // MARK: Actions
+
+    private func act(_ action: String, campaign name: String, request: Request) throws -> Response {
+        guard let authToken else {
+            return ReceiptServer.text(.forbidden, "actions need the server's --auth-token")
+        }
+        guard let presented = request.headers[HTTPField.Name("X-Herald-Token")!],
+            ReceiptServer.constantTimeEqual(presented, authToken)
+        else { return ReceiptServer.text(.forbidden, "wrong or missing X-Herald-Token") }
+        let key = CampaignKey(parsing: name)
+        let journal = try Journal(path: journalPath, create: false)
+        let done: Bool
+        switch action {
+        case "pause": done = try journal.request(.pause, campaign: key.id, mode: key.mode)
+        case "cancel": done = try journal.request(.cancel, campaign: key.id, mode: key.mode)
+        default: done = try journal.resumeForWorker(id: key.id, mode: key.mode)
+        }
+        guard done else {
+            return ReceiptServer.text(action == "resume" ? .conflict : .notFound,
+                                      action == "resume" ? "only a paused campaign nobody is sending can be resumed" : "no such campaign")
+        }
+        return ReceiptServer.text(.ok, "\(action): \(name)")
+    }
+}

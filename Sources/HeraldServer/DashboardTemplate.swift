@@ -1,0 +1,106 @@
+/// The dashboard page (swift-mustache). The table is filled by a small inline script
+/// from `/api/campaigns` every 2 s; with `actions`, each row has Pause, Resume and
+/// Cancel buttons that POST with the token the user types once (kept in the tab's
+/// sessionStorage, sent as `X-Herald-Token`, never in a URL).
+enum DashboardTemplate {
+    static let page = #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Herald</title>
+<style>
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1b1b; margin: 0 auto; max-width: 1100px; padding: 24px; }
+h1 { font-size: 22px; margin: 0 0 12px; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eee; vertical-align: middle; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+progress { width: 160px; height: 14px; accent-color: #0072B2; }
+button { font: inherit; padding: 2px 10px; margin-right: 4px; }
+.state { font-weight: 600; } .muted { color: #666; } #updated { color: #666; font-size: 13px; }
+</style>
+</head>
+<body>
+<h1>Herald campaigns</h1>
+<p id="updated">loading…</p>
+{{#actions}}<p><label>Token for actions: <input id="token" type="password" autocomplete="off"></label></p>{{/actions}}
+<table id="campaigns">
+<thead><tr><th>campaign</th><th>state</th><th>progress</th><th class="num">sent</th><th class="num">delivered</th><th class="num">msg/s</th><th>ETA</th><th>spend</th><th></th></tr></thead>
+<tbody></tbody>
+</table>
+<script>
+const actions = {{#actions}}true{{/actions}}{{^actions}}false{{/actions}};
+const tokenField = document.getElementById("token");
+if (tokenField) {
+  tokenField.value = sessionStorage.getItem("heraldToken") || "";
+  tokenField.addEventListener("change", () => sessionStorage.setItem("heraldToken", tokenField.value));
+}
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  if (className) td.className = className;
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+function eta(seconds) {
+  if (seconds === undefined || seconds === null) return "–";
+  if (seconds < 90) return seconds + " s";
+  if (seconds < 5400) return Math.round(seconds / 60) + " min";
+  return (seconds / 3600).toFixed(1) + " h";
+}
+async function act(action, campaign) {
+  const response = await fetch("/campaigns/" + encodeURIComponent(campaign) + "/" + action,
+    { method: "POST", headers: { "X-Herald-Token": tokenField ? tokenField.value : "" } });
+  document.getElementById("updated").textContent = action + " " + campaign + ": " + (await response.text());
+  refresh();
+}
+async function refresh() {
+  try {
+    const response = await fetch("/api/campaigns", { cache: "no-store" });
+    const data = await response.json();
+    const body = document.querySelector("#campaigns tbody");
+    body.replaceChildren();
+    for (const c of data.campaigns) {
+      const row = document.createElement("tr");
+      row.dataset.campaign = c.campaign;
+      const name = cell(row, "");
+      const link = document.createElement("a");
+      link.href = "/campaigns/" + encodeURIComponent(c.campaign);
+      link.textContent = c.campaign;
+      name.appendChild(link);
+      cell(row, c.state, "state");
+      const bar = document.createElement("progress");
+      bar.max = 1; bar.value = c.progress;
+      bar.setAttribute("aria-label", c.campaign + " progress " + Math.round(c.progress * 100) + "%");
+      cell(row, "").appendChild(bar);
+      cell(row, c.sent.toLocaleString() + " / " + c.total.toLocaleString(), "num");
+      cell(row, c.delivered.toLocaleString(), "num");
+      cell(row, c.rate.toLocaleString(), "num");
+      cell(row, eta(c.eta_seconds));
+      let spend = "$" + c.spent + " + $" + c.reserved + " reserved";
+      if (c.campaign_limit) spend += " of $" + c.campaign_limit;
+      cell(row, spend, "muted");
+      const buttons = cell(row, "");
+      if (actions) {
+        for (const action of ["pause", "resume", "cancel"]) {
+          const button = document.createElement("button");
+          button.textContent = action[0].toUpperCase() + action.slice(1);
+          button.className = action;
+          button.addEventListener("click", () => act(action, c.campaign));
+          buttons.appendChild(button);
+        }
+      }
+      body.appendChild(row);
+    }
+    document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+  } catch (error) {
+    document.getElementById("updated").textContent = "cannot reach herald: " + error;
+  }
+}
+refresh();
+setInterval(refresh, 2000);
+</script>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HeraldTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `herald serve` against a campaign another `herald` process is sending: the JSON
+/// behind the dashboard, its page rendered by headless Chromium (script included),
+/// and Pause / Resume / Cancel as the page's buttons send them, guarded by the token.
+@Suite(.serialized) struct DashboardTests {
+    static let token = "test-token-0123456789"
+
+    func get(_ server: ReceiptServerProcess, _ path: String, token: String? = Self.token) -> RawHTTP.Response? {
+        RawHTTP.request(port: server.port, method: "GET", path: path, headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+    }
+
+    func post(_ server: ReceiptServerProcess, _ path: String, token: String? = Self.token) -> RawHTTP.Response? {
+        RawHTTP.request(port: server.port, path: path, headers: token.map { [("X-Herald-Token", $0)] } ?? [])
+    }
+
+    func campaigns(_ server: ReceiptServerProcess) throws -> [[String: Any]] {
+        let body = try #require(get(server, "/api/campaigns")?.body)
+        return (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["campaigns"] as? [[String: Any]] ?? []
+    }
+
+    @Test func theDashboardShowsARunningCampaignAndItsButtonsPauseResumeAndCancelIt() throws {
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(3000).map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("live", provider: "{kind: simulator, receipts: {delivered: 0.97, undelivered: 0.03, latency_ms: 5}}",
+                                        extra: "rate: {messages_per_second: 300, max_in_flight: 8}")
+        let sender = try HeraldProcess(["run", file, "--journal", "journal.sqlite"], in: fixture.folder)
+        let server = try ReceiptServerProcess(fixture, arguments: ["--auth-token", Self.token], dashboard: true)
+        defer { _ = server.stop() }
+        // Running: the JSON moves.
+        var rows: [[String: Any]] = []
+        for _ in 0..<200 {
+            rows = try campaigns(server)
+            if rows.first?["state"] as? String == "running", (rows.first?["sent"] as? Int ?? 0) > 50 { break }
+            usleep(50_000)
+        }
+        #expect(rows.first?["campaign"] as? String == "live" && rows.first?["state"] as? String == "running", "\(rows)")
+        #expect((rows.first?["progress"] as? Double ?? 0) > 0 && rows.first?["total"] as? Int == 3000)
+        // Every page needs the token; a first visit with ?token= sets a cookie.
+        #expect(get(server, "/", token: nil)?.status == 401 && get(server, "/api/campaigns", token: "wrong")?.status == 401)
+        #expect(get(server, "/?token=\(Self.token)", token: nil)?.status == 200)
+        // The page, as a browser runs it: its script fills the table from the JSON.
+        if let chromium = ReportTests.chromium {
+            let dom = try dumpDOM(chromium, "http://127.0.0.1:\(server.port)/?token=\(Self.token)")
+            #expect(dom.contains("<tr data-campaign=\"live\">") && dom.contains("<progress"), "the campaign row is rendered")
+            for button in ["pause", "resume", "cancel"] { #expect(dom.contains("class=\"\(button)\""), "a \(button) button") }
+        } else {
+            Issue.record("headless Chromium is needed for this test (.ci/run installs Debian's chromium)")
+        }
+        // Pause as the button does: without the token refused, with it the sender stops (exit 8).
+        #expect(post(server, "/campaigns/live/pause", token: nil)?.status == 403)
+        #expect(post(server, "/campaigns/live/pause", token: "wrong-token-0000000")?.status == 403)
+        #expect(post(server, "/campaigns/live/pause")?.status == 200)
+        let paused = sender.wait(timeout: 30)
+        #expect(paused.status == 8, "the sender stops paused: \(paused.stdout)\n\(paused.stderr)")
+        #expect(try campaigns(server).first?["state"] as? String == "paused")
+        // Resume hands it to a worker; cancel ends it.
+        #expect(post(server, "/campaigns/live/resume")?.status == 200)
+        #expect(try campaigns(server).first?["state"] as? String == "scheduled")
+        #expect(post(server, "/campaigns/live/cancel")?.status == 200)
+        #expect(try campaigns(server).first?["state"] as? String == "cancelled")
+        #expect(post(server, "/campaigns/nobody/pause")?.status == 404)
+        // Downloads: the report page and the recipients, masked.
+        let report = try #require(get(server, "/campaigns/live/report.html"))
+        #expect(report.status == 200 && report.body.contains("id=\"funnel-title\""))
+        let live = try #require(get(server, "/campaigns/live"))
+        #expect(live.body.contains("http-equiv=\"refresh\""), "the live report reloads itself")
+        let csv = try #require(get(server, "/campaigns/live/recipients.csv"))
+        #expect(csv.status == 200 && csv.body.contains("2,+1******0100,US,") && !csv.body.contains("2015550100"))
+    }
+
+    @Test func aNonLoopbackDashboardNeedsAToken() throws {
+        let fixture = try CLIFixture()
+        let result = try HeraldProcess.run(["serve", "--listen", "0.0.0.0:0", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(result.status == 3 && result.stderr.contains("--auth-token"), "\(result.stderr)")
+        let actions = try ReceiptServerProcess(fixture, dashboard: true)
+        defer { _ = actions.stop() }
+        #expect(post(actions, "/campaigns/x/pause")?.status == 403, "no token configured: no actions")
+        #expect(get(actions, "/", token: nil)?.status == 200, "loopback without a token: pages are open")
+    }
+
+    func dumpDOM(_ chromium: String, _ url: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom", url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return dom
+    }
+}
