@@ -156,7 +156,7 @@ final class Dashboard: Sendable {
 
     private func report(_ name: String, live: Bool) throws -> Response {
         guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
-        let report = try CampaignReport.load(journal: journal, record: record, provider: Self.provider(of: record))
+        let report = try CampaignReport.load(journal: journal, record: record, provider: record.providerName)
         var html = try ReportPage.html(report)
         if live {
             // The report, live: the page reloads itself every 2 s.
@@ -165,11 +165,6 @@ final class Dashboard: Sendable {
         }
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    static func provider(of record: CampaignRecord) -> String {
-        if record.mode == .simulation { return "simulator" }
-        return (try? CampaignPlan.load(campaignPath: record.campaignPath))?.spec.provider.target.rawValue ?? "unknown"
     }
 
     /// The CSV (masked) written to a temporary file, then sent from it in chunks.

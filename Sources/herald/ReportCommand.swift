@@ -40,7 +40,7 @@ struct ReportCommand: AsyncParsableCommand {
             guard let record = try store.campaign(id: key.id, mode: key.mode) else {
                 throw JournalError.unknownCampaign(campaign, path: journal.path)
             }
-            let report = try CampaignReport.load(journal: store, record: record, provider: Self.provider(of: record))
+            let report = try CampaignReport.load(journal: store, record: record, provider: record.providerName)
             if let html {
                 try ReportPage.html(report).write(toFile: html, atomically: true, encoding: .utf8)
                 Terminal.note("report: \(html)")
@@ -59,12 +59,5 @@ struct ReportCommand: AsyncParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(ExitStatus(for: error).rawValue)
         }
-    }
-
-    /// The provider the campaign file names (the simulator for a `--simulate` run).
-    static func provider(of record: CampaignRecord) -> String {
-        if record.mode == .simulation { return "simulator" }
-        guard let plan = try? CampaignPlan.load(campaignPath: record.campaignPath) else { return "unknown (campaign file not found)" }
-        return plan.spec.provider.target.rawValue
     }
 }

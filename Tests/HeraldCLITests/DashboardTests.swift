@@ -47,7 +47,7 @@ import Glibc
         #expect(get(server, "/?token=\(Self.token)", token: nil)?.status == 200)
         // The page, as a browser runs it: its script fills the table from the JSON.
         if let chromium = ReportTests.chromium {
-            let dom = try dumpDOM(chromium, "http://127.0.0.1:\(server.port)/?token=\(Self.token)")
+            let dom = try ReportTests.dumpDOM(chromium, "http://127.0.0.1:\(server.port)/?token=\(Self.token)")
             #expect(dom.contains("<tr data-campaign=\"live\">") && dom.contains("<progress"), "the campaign row is rendered")
             for button in ["pause", "resume", "cancel"] { #expect(dom.contains("class=\"\(button)\""), "a \(button) button") }
         } else {
@@ -83,18 +83,5 @@ import Glibc
         defer { _ = actions.stop() }
         #expect(post(actions, "/campaigns/x/pause")?.status == 403, "no token configured: no actions")
         #expect(get(actions, "/", token: nil)?.status == 200, "loopback without a token: pages are open")
-    }
-
-    func dumpDOM(_ chromium: String, _ url: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom", url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return dom
     }
 }

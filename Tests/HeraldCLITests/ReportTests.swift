@@ -9,6 +9,20 @@ import Testing
     static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// The DOM after the page's scripts ran (up to 5 s of virtual time), as Chromium serialises it.
+    static func dumpDOM(_ chromium: String, _ url: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom", url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return dom
+    }
+
     func sentCampaign(_ fixture: CLIFixture) throws {
         let rows = CLIFixture.rows(300)
         var lines = rows.map(\.line)
@@ -58,15 +72,7 @@ import Testing
             Issue.record("headless Chromium is needed for this test (.ci/run installs Debian's chromium)")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + fixture.path("report.html")]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let dom = try Self.dumpDOM(chromium, "file://" + fixture.path("report.html"))
         for chart in ["funnel", "timeline", "latency", "rates"] {
             #expect(dom.contains("id=\"\(chart)-title\""), "chart \(chart) is in the rendered page")
         }
