@@ -20,9 +20,12 @@ final class Dashboard: Sendable {
     let authToken: String?
     private let samples = Mutex<[String: (at: ContinuousClock.Instant, sent: Int, rate: Double)]>([:])
 
-    init(journalPath: String, authToken: String?) {
+    let metrics: MetricsEndpoint
+
+    init(journalPath: String, authToken: String?, metrics: MetricsEndpoint) {
         self.journalPath = journalPath
         self.authToken = authToken
+        self.metrics = metrics
     }
 
     /// One campaign as `/api/campaigns` gives it.
@@ -45,11 +48,15 @@ final class Dashboard: Sendable {
         let campaignLimit: String?
         let monthlyLimit: String?
         let monthSpent: String
+        /// Every message state's count, and rows waiting because the provider throttled.
+        let counts: [String: Int]
+        let throttled: Int
     }
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in try self.guarded(request) { try self.page() } }
         router.get("/api/campaigns") { request, _ in try self.guarded(request) { try self.campaignsJSON() } }
+        router.get("/metrics") { request, _ in try self.guarded(request) { try self.metrics.scrape(dashboard: self) } }
         router.get("/campaigns/:id") { request, context in
             try self.guarded(request) { try self.report(context.parameters.get("id") ?? "", live: true) }
         }
@@ -134,7 +141,8 @@ final class Dashboard: Sendable {
                 etaSeconds: rate > 0 && open > 0 ? Int(Double(open) / rate) : nil,
                 spent: status.spend.spent.description, reserved: status.spend.reserved.description,
                 campaignLimit: status.spend.campaignLimit?.description, monthlyLimit: status.spend.monthlyLimit?.description,
-                monthSpent: status.spend.monthSpent.description)
+                monthSpent: status.spend.monthSpent.description, counts: status.counts,
+                throttled: status.waiting["throttled"] ?? 0)
         }
     }
 

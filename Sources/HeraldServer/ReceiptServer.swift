@@ -50,6 +50,7 @@ public struct ReceiptServer: Sendable {
     let token: String
     let verifier: SNSVerifier
     let logger: Logger
+    let metrics = MetricsEndpoint()
 
     public init(journalPath: String, options: ReceiptServerOptions, writer: ReceiptWriter,
                 transport: any HTTPTransport, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -72,12 +73,13 @@ public struct ReceiptServer: Sendable {
     /// `running` is called with the bound address (the port is chosen when 0).
     public func run(running: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         let router = Router()
+        router.add(middleware: MetricsMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         router.post("/receipts/:provider/:token") { request, context in
             try await self.receive(request, context)
         }
         if options.dashboard {
-            Dashboard(journalPath: journalPath, authToken: options.authToken).register(on: router)
+            Dashboard(journalPath: journalPath, authToken: options.authToken, metrics: metrics).register(on: router)
         }
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestDeadline(limit: options.readTimeout)], idleTimeout: options.readTimeout * 6)
@@ -138,6 +140,7 @@ public struct ReceiptServer: Sendable {
         }
         do {
             _ = try await writer.record(events)
+            metrics.received(provider: provider, types: events.map(\.type))
         } catch {
             logger.error("receipts not recorded", metadata: ["error": "\(error)"])
             return Self.text(.serviceUnavailable, "not recorded; send again")

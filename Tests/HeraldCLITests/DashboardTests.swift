@@ -73,6 +73,14 @@ import Glibc
         #expect(live.body.contains("http-equiv=\"refresh\""), "the live report reloads itself")
         let csv = try #require(get(server, "/campaigns/live/recipients.csv"))
         #expect(csv.status == 200 && csv.body.contains("2,+1******0100,US,") && !csv.body.contains("2015550100"))
+        // Prometheus: counters read from the journal, receipts taken, HTTP durations; token-guarded.
+        #expect(server.post("agile", #"{"eventType":"DELIVERY","messageId":"m-1","statusCode":3}"#)?.status == 204)
+        #expect(get(server, "/metrics", token: nil)?.status == 401)
+        let metrics = try #require(get(server, "/metrics")?.body)
+        #expect(metrics.contains("herald_messages{campaign=\"live\",state=\"sent\"}"), "\(metrics.prefix(500))")
+        #expect(metrics.contains("herald_receipts_total{provider=\"agile\",type=\"DELIVERY\"} 1"))
+        #expect(metrics.contains("herald_spent_usd{campaign=\"live\"}") && metrics.contains("herald_send_rate_messages_per_second"))
+        #expect(metrics.contains("http_server_request_duration_bucket") && !metrics.contains(server.token), "no token in labels")
     }
 
     @Test func aNonLoopbackDashboardNeedsAToken() throws {

@@ -1,0 +1,52 @@
+import CoreMetrics
+import Foundation
+import HeraldEngine
+import Hummingbird
+import NIOCore
+import Prometheus
+import Synchronization
+
+/// `/metrics` in the Prometheus text format (swift-metrics with swift-prometheus):
+/// messages by campaign and state, spend, send rate, in flight, throttled rows (read
+/// from the journal's counters at each scrape), receipts taken by provider and type
+/// (counted as they are committed), and HTTP request durations (Hummingbird's
+/// `MetricsMiddleware`).
+final class MetricsEndpoint: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    /// swift-metrics' backend is process-wide and set once: the first server sets it.
+    private static let bootstrapped = Mutex(false)
+
+    init() {
+        let first = Self.bootstrapped.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+    }
+
+    /// Receipts just committed.
+    func received(provider: String, types: [String]) {
+        for type in types {
+            registry.makeCounter(name: "herald_receipts_total", labels: [("provider", provider), ("type", type)]).increment()
+        }
+    }
+
+    /// Reads the counters now and writes every metric.
+    func scrape(dashboard: Dashboard) throws -> Response {
+        for row in try dashboard.rows() {
+            let campaign = [("campaign", row.campaign)]
+            for (state, count) in row.counts {
+                registry.makeGauge(name: "herald_messages", labels: campaign + [("state", state)]).set(Double(count))
+            }
+            registry.makeGauge(name: "herald_spent_usd", labels: campaign).set(Double(row.spent) ?? 0)
+            registry.makeGauge(name: "herald_reserved_usd", labels: campaign).set(Double(row.reserved) ?? 0)
+            registry.makeGauge(name: "herald_send_rate_messages_per_second", labels: campaign).set(row.rate)
+            registry.makeGauge(name: "herald_in_flight_messages", labels: campaign).set(Double(row.counts["sending"] ?? 0))
+            registry.makeGauge(name: "herald_throttled_messages", labels: campaign).set(Double(row.throttled))
+            registry.makeGauge(name: "herald_delivered_messages", labels: campaign).set(Double(row.delivered))
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+}
