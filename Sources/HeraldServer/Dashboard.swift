@@ -53,7 +53,7 @@ final class Dashboard: Sendable {
         let throttled: Int
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: some RouterMethods<BasicRequestContext>) {
         router.get("/") { request, _ in try self.guarded(request) { try self.page() } }
         router.get("/api/campaigns") { request, _ in try self.guarded(request) { try self.campaignsJSON() } }
         router.get("/metrics") { request, _ in try self.guarded(request) { try self.metrics.scrape(dashboard: self) } }
