@@ -23,6 +23,7 @@ button { font: inherit; padding: 2px 10px; margin-right: 4px; }
 <body>
 <h1>Herald campaigns</h1>
 <p id="updated">loading…</p>
+<p id="action" role="status"></p>
 {{#actions}}<p><label>Token for actions: <input id="token" type="password" autocomplete="off"></label></p>{{/actions}}
 <table id="campaigns">
 <thead><tr><th>campaign</th><th>state</th><th>progress</th><th class="num">sent</th><th class="num">delivered</th><th class="num">msg/s</th><th>ETA</th><th>spend</th><th></th></tr></thead>
@@ -51,7 +52,7 @@ function eta(seconds) {
 async function act(action, campaign) {
   const response = await fetch("/campaigns/" + encodeURIComponent(campaign) + "/" + action,
     { method: "POST", headers: { "X-Herald-Token": tokenField ? tokenField.value : "" } });
-  document.getElementById("updated").textContent = action + " " + campaign + ": " + (await response.text());
+  document.getElementById("action").textContent = action + " " + campaign + ": " + (await response.text());
   refresh();
 }
 async function refresh() {

@@ -53,10 +53,21 @@ import Glibc
         } else {
             Issue.record("headless Chromium is needed for this test (.ci/run installs Debian's chromium)")
         }
-        // Pause as the button does: without the token refused, with it the sender stops (exit 8).
+        // Without the token, or with a wrong one, actions are refused.
         #expect(post(server, "/campaigns/live/pause", token: nil)?.status == 403)
         #expect(post(server, "/campaigns/live/pause", token: "wrong-token-0000000")?.status == 403)
-        #expect(post(server, "/campaigns/live/pause")?.status == 200)
+        // A person's pause: in headless Chromium, type the token and click the row's Pause.
+        let chromium = try #require(ReportTests.chromium, "headless Chromium is needed (.ci/run installs it)")
+        let browser = try HeadlessBrowser(chromium: chromium)
+        try browser.open("http://127.0.0.1:\(server.port)/?token=\(Self.token)")
+        #expect(try browser.waitUntil("document.querySelector('tr[data-campaign=\"live\"] button.pause') !== null"))
+        _ = try browser.evaluate("""
+            (() => { const field = document.getElementById('token'); field.value = '\(Self.token)';
+              field.dispatchEvent(new Event('change'));
+              document.querySelector('tr[data-campaign="live"] button.pause').click(); return true; })()
+            """)
+        #expect(try browser.waitUntil("document.getElementById('action').textContent.startsWith('pause live: pause')"),
+                "the page reports the pause")
         let paused = sender.wait(timeout: 30)
         #expect(paused.status == 8, "the sender stops paused: \(paused.stdout)\n\(paused.stderr)")
         #expect(try campaigns(server).first?["state"] as? String == "paused")
