@@ -123,19 +123,8 @@ public enum RecipientCSV {
 
     /// Milliseconds since 1970 as `2026-11-30T09:41:07Z` (UTC), without a formatter.
     static func appendTime(_ milliseconds: Int64, to buffer: inout [UInt8]) {
-        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
-        var days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondOfDay = Int(seconds - days * 86400)
-        // Civil date from days (Howard Hinnant's algorithm).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
-        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
-        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        let date = CivilDate(milliseconds: milliseconds)
+        let (year, month, day, secondOfDay) = (date.year, date.month, date.day, date.secondOfDay)
         func two(_ value: Int) {
             buffer.append(UInt8(ascii: "0") + UInt8(value / 10))
             buffer.append(UInt8(ascii: "0") + UInt8(value % 10))

@@ -84,13 +84,14 @@ extension Journal {
         }
     }
 
-    /// The provider-reported cost of a campaign's messages (AWS `totalMessagePrice`).
+    /// The provider-reported cost of a campaign's messages (AWS `totalMessagePrice`), from
+    /// its counter.
     public func reportedCost(cid: Int64) throws(JournalError) -> Money? {
         try read {
-            let statement = try db.statement("SELECT sum(price) FROM delivery WHERE cid = ?1 AND price IS NOT NULL")
+            let statement = try db.statement("SELECT n FROM delivery_tally WHERE cid = ?1 AND state = 'price' AND code = ''")
             statement.bind(1, cid)
             defer { statement.reset() }
-            guard try statement.step(), !statement.isNull(0) else { return nil }
+            guard try statement.step(), statement.int64(0) != 0 else { return nil }
             return Money(nanos: statement.int64(0))
         }
     }

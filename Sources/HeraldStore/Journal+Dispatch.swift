@@ -240,7 +240,9 @@ extension Journal {
                 }
             }
             if state == .pending { putBack = min(putBack ?? item.row, item.row) }
-            if item.reason == .optedOut { try suppressOptedOut(cid: cid, row: item.row, time: time) }
+            if item.reason == .optedOut {
+                try suppressRecipient(cid: cid, row: item.row, reason: "opted out (provider answer)", source: .optedOut, time: time)
+            }
             // In doubt: the reservation stays, the message may have been delivered.
             guard item.cost != 0, state != .inDoubt else { continue }
             // Accepted: the reservation becomes spend. Anything else that settles

@@ -34,6 +34,8 @@ private struct Delivered {
     let read: Bool
     let sentAt: Int64?
     let code: String?
+    /// What the provider reported it charged (nano-dollars).
+    let price: Int64?
 }
 
 extension Journal {
@@ -250,7 +252,7 @@ private struct ReceiptRecorder {
         // The row and its delivery state in one lookup.
         message = try db.statement(
             """
-            SELECT m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, d.state, d.read_at, d.sent_at, d.code
+            SELECT m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, d.state, d.read_at, d.sent_at, d.code, d.price
             FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row WHERE m.cid = ?1 AND m.row = ?2
             """)
         upsert = try db.statement(
@@ -305,7 +307,8 @@ private struct ReceiptRecorder {
         guard try message.step(), let state = MessageState(rawValue: message.int(0)) else { return nil }
         let delivery = message.isNull(6) ? nil
             : Delivered(state: message.string(6).flatMap(DeliveryState.init(rawValue:)), read: !message.isNull(7),
-                        sentAt: message.isNull(8) ? nil : message.int64(8), code: message.string(9))
+                        sentAt: message.isNull(8) ? nil : message.int64(8), code: message.string(9),
+                        price: message.isNull(10) ? nil : message.int64(10))
         return Target(cid: cid, row: row, state: state, reason: message.string(1), cost: message.int64(2),
                       spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5), delivery: delivery)
     }
@@ -348,8 +351,13 @@ private struct ReceiptRecorder {
             }
         }
         if newlyRead { changes.add(target.cid, "read", nil) }
+        // The provider-reported cost, summed in a counter (`status` never sums the rows).
+        if let price = event.price?.nanos, price != existing?.price ?? 0 {
+            changes.add(target.cid, "price", nil, Int(price - (existing?.price ?? 0)))
+        }
         if changesState, new == .undelivered, event.invalidNumber, try suppressesInvalid(target.cid) {
-            try suppressRow(target, reason: "invalid number (receipt \(event.type))")
+            try journal.suppressRecipient(cid: target.cid, row: target.row, reason: "invalid number (receipt \(event.type))",
+                                          source: .undeliverable, time: time)
         }
         return try settle(target)
     }
@@ -418,22 +426,10 @@ private struct ReceiptRecorder {
         return on
     }
 
-    private mutating func suppressRow(_ target: Target, reason: String) throws {
-        let insert = try journal.db.statement(
-            """
-            INSERT OR IGNORE INTO suppression (dest, scope, reason, source, added_at)
-            SELECT dest, '', ?3, '\(SuppressionSource.undeliverable.rawValue)', ?4
-            FROM message WHERE cid = ?1 AND row = ?2 AND dest IS NOT NULL
-            """)
-        insert.bind(1, target.cid).bind(2, target.row).bind(3, reason).bind(4, time)
-        try insert.run()
-        suppressionChanged = suppressionChanged || journal.db.changes > 0
-    }
-
     mutating func flush() throws {
         for (provider, count) in unmatched { changes.add(0, "unmatched", provider, count) }
         for (provider, count) in replies { changes.add(0, "reply", provider, count) }
-        if suppressionChanged { try journal.db.execute("UPDATE journal_meta SET value = value + 1 WHERE key = 'suppression_version'") }
+        if suppressionChanged { try journal.bumpSuppressionVersion() }
         try journal.applyDelivery(changes)
         for (cid, change) in tally { try journal.apply(change, cid: cid) }
         var channels: [Int64: Channel] = [:]

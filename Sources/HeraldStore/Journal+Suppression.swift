@@ -147,21 +147,24 @@ extension Journal {
                          source: SuppressionSource(rawValue: s.string(3) ?? "") ?? .manual, addedAt: s.int64(4))
     }
 
-    /// The provider said the row's recipient opted out: the number joins the list (for
-    /// every sender), in the transaction that records the answer.
-    func suppressOptedOut(cid: Int64, row: Int, time: Int64) throws {
+    /// A row's recipient joins the list (for every sender), in the transaction that
+    /// records why: the provider said they opted out, or a receipt called the number
+    /// invalid. Returns whether the list changed (its version is bumped then).
+    @discardableResult
+    func suppressRecipient(cid: Int64, row: Int, reason: String, source: SuppressionSource, time: Int64) throws -> Bool {
         let insert = try db.statement(
             """
             INSERT OR IGNORE INTO suppression (\(Self.suppressionColumns))
-            SELECT dest, '', 'opted out (provider answer)', '\(SuppressionSource.optedOut.rawValue)', ?3
-            FROM message WHERE cid = ?1 AND row = ?2 AND dest IS NOT NULL
+            SELECT dest, '', ?3, ?4, ?5 FROM message WHERE cid = ?1 AND row = ?2 AND dest IS NOT NULL
             """)
-        insert.bind(1, cid).bind(2, row).bind(3, time)
+        insert.bind(1, cid).bind(2, row).bind(3, reason).bind(4, source.rawValue).bind(5, time)
         try insert.run()
-        if db.changes > 0 { try bumpSuppressionVersion() }
+        guard db.changes > 0 else { return false }
+        try bumpSuppressionVersion()
+        return true
     }
 
-    private func bumpSuppressionVersion() throws {
+    func bumpSuppressionVersion() throws {
         try db.execute("UPDATE journal_meta SET value = value + 1 WHERE key = 'suppression_version'")
     }
 

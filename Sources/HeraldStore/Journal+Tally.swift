@@ -248,6 +248,7 @@ extension Journal {
             SELECT state, CASE WHEN state = '\(DeliveryState.undelivered.rawValue)' THEN coalesce(code, '') ELSE '' END, count(*)
             FROM delivery WHERE cid = ?1 GROUP BY 1, 2
             UNION ALL SELECT 'read', '', count(*) FROM delivery WHERE cid = ?1 AND read_at IS NOT NULL
+            UNION ALL SELECT 'price', '', coalesce(sum(price), 0) FROM delivery WHERE cid = ?1
             """)
         statement.bind(1, cid)
         var counts: [DeliveryTallyChanges.Key: Int] = [:]

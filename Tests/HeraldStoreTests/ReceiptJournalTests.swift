@@ -67,6 +67,17 @@ import Testing
         #expect(try journal.checkCounters(cid: cid).isEmpty)
     }
 
+    @Test func providerPricesAreCountedOncePerMessage() throws {
+        let (journal, cid) = try sentCampaign()
+        var priced = event(.reference("ref-2"), .delivered)
+        priced.price = Money("0.006")
+        try journal.recordReceipts([priced, priced])  // a repeated event: counted once
+        priced.match = .reference("ref-3")
+        try journal.recordReceipts([priced])
+        #expect(try journal.reportedCost(cid: cid) == Money("0.012"))
+        #expect(try journal.checkCounters(cid: cid).isEmpty, "the price counter equals the delivery rows")
+    }
+
     @Test func eventsForUnknownMessagesAreCountedNotErrors() throws {
         let (journal, cid) = try sentCampaign()
         let result = try journal.recordReceipts([

@@ -2,16 +2,32 @@
 public enum BillingMonth {
     /// The month containing `milliseconds` since 1970 (UTC).
     public static func of(milliseconds: Int64) -> Int {
-        // Days to civil date (Howard Hinnant's algorithm), valid for any Int64 day count we meet.
-        let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
+        let date = CivilDate(milliseconds: milliseconds)
+        return date.year * 100 + date.month
+    }
+}
+
+/// A UTC calendar date from milliseconds since 1970 (Howard Hinnant's days-to-civil
+/// algorithm), without a formatter: for code that meets millions of timestamps.
+public struct CivilDate: Equatable, Sendable {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+    /// Seconds into the day (0..<86400).
+    public let secondOfDay: Int
+
+    public init(milliseconds: Int64) {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        secondOfDay = Int(seconds - days * 86400)
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
         let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
         let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
         let monthPrime = (5 * dayOfYear + 2) / 153
-        let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return Int(year * 100 + month)
+        day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
+        month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
+        year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
     }
 }

@@ -91,7 +91,7 @@ public final class SimulatorProvider: MessageProvider {
             state.delivered.insert(message.idempotencyKey)
         }
         state.deliveries += 1
-        receipts.withLock { $0 }?.accepted(row: message.row)
+        if configuration.receipts != nil { receipts.withLock { $0 }?.accepted(row: message.row) }
         if configuration.lostAnswerRate > 0, state.random.unit() < configuration.lostAnswerRate {
             return .indeterminate(reason: "simulated lost answer: connection closed after the request was delivered")
         }
