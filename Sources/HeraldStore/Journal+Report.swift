@@ -136,9 +136,4 @@ extension Journal {
             return (statement.isNull(0) ? nil : statement.int64(0), statement.isNull(1) ? nil : statement.int64(1))
         }
     }
-
-    /// The send-to-delivery histogram: (upper bound in ms, messages), ascending.
-    public func latencyHistogram(cid: Int64) throws(JournalError) -> [(upper: Int64, count: Int)] {
-        try deliverySummary(cid: cid).latency
-    }
 }
