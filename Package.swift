@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Default traits off: swift-configuration support is not used.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
@@ -41,6 +42,19 @@ let package = Package(
         .target(
             name: "HeraldStore",
             dependencies: ["CSQLite", "HeraldCore"],
+            swiftSettings: fast
+        ),
+        // The PostgreSQL journal: the same journal protocol, for several senders on several machines.
+        .target(
+            name: "HeraldPostgres",
+            dependencies: [
+                "HeraldStore", "HeraldCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: fast
         ),
         .target(
@@ -60,7 +74,7 @@ let package = Package(
         .target(
             name: "HeraldEngine",
             dependencies: [
-                "HeraldCore", "HeraldCSV", "HeraldStore", "HeraldProviders",
+                "HeraldCore", "HeraldCSV", "HeraldStore", "HeraldPostgres", "HeraldProviders",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -117,7 +117,7 @@ public struct CampaignStatus: Codable, Sendable {
     /// Statuses of one campaign (by id) or of every campaign in the journal.
     /// Reads only counters and indexes: it costs the same at ten million rows as at ten.
     public static func load(journalPath: String, id: String?) throws -> [CampaignStatus] {
-        let journal = try Journal(path: journalPath, create: false)
+        let journal = try JournalOpener.open(journalPath, create: false)
         let records: [CampaignRecord]
         if let id {
             let key = CampaignKey(parsing: id)
@@ -137,7 +137,7 @@ public struct CampaignStatus: Codable, Sendable {
                 Lease(pid: $0, host: record.leaseHost ?? "", heartbeat: iso(record.leaseHeartbeat ?? 0))
             }
             let ledger = try journal.ledger(cid: record.cid)
-            let month = BillingMonth.of(milliseconds: journal.now())
+            let month = BillingMonth.of(milliseconds: journal.currentTime())
             let spend = Spend(
                 spent: ledger.reduce(.zero) { $0 + $1.spent }, reserved: ledger.reduce(.zero) { $0 + $1.reserved },
                 maxPrice: record.limits.maxPrice, campaignLimit: record.limits.campaignLimit,
@@ -157,15 +157,23 @@ public struct CampaignStatus: Codable, Sendable {
 
     /// Receipt events that matched no message, by provider.
     public static func unmatchedReceipts(journalPath: String) throws -> [String: Int] {
-        try Journal(path: journalPath, create: false).unmatchedReceipts()
+        guard case .sqlite = try JournalLocation(parsing: journalPath) else { return [:] }
+        return try Journal(path: journalPath, create: false).unmatchedReceipts()
     }
 
     /// Replies from recipients the receipts brought, by provider.
     public static func replies(journalPath: String) throws -> [String: Int] {
-        try Journal(path: journalPath, create: false).replyCounts()
+        guard case .sqlite = try JournalLocation(parsing: journalPath) else { return [:] }
+        return try Journal(path: journalPath, create: false).replyCounts()
     }
 
-    private static func delivery(_ journal: Journal, cid: Int64, sent: Int) throws -> Delivery {
+    /// Receipts are kept by the SQLite journal only so far: on PostgreSQL every sent message waits for one.
+    private static func delivery(_ store: any CampaignJournal, cid: Int64, sent: Int) throws -> Delivery {
+        guard let journal = store as? Journal else {
+            return Delivery(delivered: 0, undelivered: 0, undeliveredByCode: [:], expired: 0, fallback: 0, unknown: 0, read: 0,
+                            waitingForReceipt: sent, deliveryRate: nil, medianMs: nil, p90Ms: nil, inDoubtWithinGrace: 0,
+                            providerReportedCost: nil)
+        }
         let summary = try journal.deliverySummary(cid: cid)
         return Delivery(
             delivered: summary[.delivered], undelivered: summary[.undelivered], undeliveredByCode: summary.undeliveredByCode,

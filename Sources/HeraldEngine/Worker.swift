@@ -76,7 +76,9 @@ public struct Worker: Sendable {
     /// numbers and bodies (overwritten in place, WAL emptied; no VACUUM, which would wait
     /// on the campaigns being sent: `herald purge` does that). Returns their names.
     public func purgeExpired(now: Int64? = nil) throws -> [String] {
-        guard FileManager.default.fileExists(atPath: journalPath) else { return [] }
+        // Retention needs the SQLite journal's purge; a PostgreSQL journal keeps its rows.
+        guard case .sqlite = try JournalLocation(parsing: journalPath),
+              FileManager.default.fileExists(atPath: journalPath) else { return [] }
         let journal = try Journal(path: journalPath)
         let now = now ?? journal.now()
         var purged: [String] = []
@@ -94,17 +96,18 @@ public struct Worker: Sendable {
     /// crashed sender's lease, or a worker stopped by a signal), not paused or cancelled.
     /// A foreground run someone stopped with Ctrl-C is theirs to resume.
     func dueCampaigns() throws -> [CampaignRecord] {
-        guard FileManager.default.fileExists(atPath: journalPath) else { return [] }
-        let journal = try Journal(path: journalPath)
-        let now = journal.now()
+        guard JournalOpener.exists(journalPath) else { return [] }
+        let journal = try JournalOpener.open(journalPath)
+        let now = journal.currentTime()
         return try journal.campaigns().filter { record in
             guard record.control == nil, record.mode != .dryRun else { return false }
             switch record.state {
             case .scheduled: return (record.scheduledAt ?? 0) <= now
-            case .running: return try !journal.isLeased(record)
+            // On a shared journal every worker joins a running campaign.
+            case .running: return try journal.sharesCampaigns || !journal.isLeased(record)
             case .stopped:
                 guard record.sender == .worker, record.stopKind == .signal else { return false }
-                return try !journal.isLeased(record)
+                return try journal.sharesCampaigns || !journal.isLeased(record)
             default: return false
             }
         }

@@ -15,6 +15,9 @@ public struct CampaignInputs: Sendable {
     public var limits: BudgetLimits
     /// Who takes the lease: a foreground run or a worker.
     public var sender: Sender
+    /// The provider dedupes by idempotency key: on a shared journal, the rows of a sender
+    /// that died are sent again rather than left in doubt.
+    public var providerDedupes = false
 
     public init(id: String, mode: RunMode = .real, campaignPath: String, templateSHA: String, recipientsSHA: String,
                 channel: Channel, ledgerScope: LedgerScope = .real, limits: BudgetLimits = BudgetLimits(),
@@ -56,6 +59,34 @@ public struct CampaignRecord: Sendable {
     public let stopKind: StopKind?
     /// When `herald purge` removed its numbers and bodies (ms since 1970).
     public let purgedAt: Int64?
+
+    public init(cid: Int64, id: String, mode: RunMode, campaignPath: String, templateSHA: String, recipientsSHA: String,
+                channel: Channel, state: CampaignState, totalRows: Int, createdAt: Int64, updatedAt: Int64, leasePID: Int?,
+                leaseHost: String?, leaseHeartbeat: Int64?, ledgerScope: LedgerScope, limits: BudgetLimits, stopReason: String?,
+                control: CampaignControl?, scheduledAt: Int64?, sender: Sender, stopKind: StopKind?, purgedAt: Int64?) {
+        self.cid = cid
+        self.id = id
+        self.mode = mode
+        self.campaignPath = campaignPath
+        self.templateSHA = templateSHA
+        self.recipientsSHA = recipientsSHA
+        self.channel = channel
+        self.state = state
+        self.totalRows = totalRows
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.leasePID = leasePID
+        self.leaseHost = leaseHost
+        self.leaseHeartbeat = leaseHeartbeat
+        self.ledgerScope = ledgerScope
+        self.limits = limits
+        self.stopReason = stopReason
+        self.control = control
+        self.scheduledAt = scheduledAt
+        self.sender = sender
+        self.stopKind = stopKind
+        self.purgedAt = purgedAt
+    }
 
     /// The campaign as commands name it: `welcome`, `welcome@simulation`.
     public var name: String { CampaignKey(id: id, mode: mode).description }

@@ -12,6 +12,20 @@ public struct ClaimedMessage: Sendable {
     /// Cost reserved for it (nano-dollars) and the month it was reserved in.
     public let cost: Int64
     public let month: Int
+    /// Not sent before this instant: its slot in a rate shared through the journal.
+    public var due: ContinuousClock.Instant?
+
+    public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
+                due: ContinuousClock.Instant? = nil) {
+        self.row = row
+        self.destination = destination
+        self.body = body
+        self.attempts = attempts
+        self.parts = parts
+        self.cost = cost
+        self.month = month
+        self.due = due
+    }
 }
 
 /// What became of one claimed message.

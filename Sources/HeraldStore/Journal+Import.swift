@@ -130,6 +130,7 @@ public final class ImportWriter {
     /// flagged one: no sort, and no read at all when no number repeats.
     /// Returns the number of duplicates.
     public func finish() throws(JournalError) -> Int {
+        defer { journal.endImport() }
         try journal.read {
             if inBatch > 0 {
                 try writeCounters()
@@ -169,6 +170,7 @@ public final class ImportWriter {
 
     /// Abandons an unfinished batch (the campaign stays `importing`).
     public func abandon() {
+        defer { journal.endImport() }
         if inBatch > 0 { try? journal.db.execute("ROLLBACK") }
         inBatch = 0
         pendingInBatch = 0

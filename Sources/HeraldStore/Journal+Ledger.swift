@@ -19,6 +19,13 @@ public struct LedgerEntry: Sendable, Codable {
     public let reserved: Money
     /// Settled by messages the provider accepted.
     public let spent: Money
+
+    public init(month: Int, channel: String, reserved: Money, spent: Money) {
+        self.month = month
+        self.channel = channel
+        self.reserved = reserved
+        self.spent = spent
+    }
 }
 
 extension Journal {

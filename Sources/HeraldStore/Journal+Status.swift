@@ -6,6 +6,13 @@ public struct RowNote: Sendable {
     public let state: MessageState
     public let reason: Reason?
     public let detail: String?
+
+    public init(row: Int, state: MessageState, reason: Reason?, detail: String?) {
+        self.row = row
+        self.state = state
+        self.reason = reason
+        self.detail = detail
+    }
 }
 
 /// What an estimate needs from the journal to leave out rows already dealt with,

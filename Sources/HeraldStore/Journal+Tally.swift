@@ -16,7 +16,7 @@ public struct CampaignCounts: Sendable, Equatable {
 
     public init() {}
 
-    mutating func add(state: MessageState, reason code: String, count: Int) {
+    public mutating func add(state: MessageState, reason code: String, count: Int) {
         guard count != 0 else { return }
         byState[state, default: 0] += count
         guard let reason = Reason(rawValue: code) else { return }

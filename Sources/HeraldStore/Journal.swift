@@ -30,6 +30,13 @@ public final class Journal {
     /// migrated or written (for offline commands such as `estimate`).
     public init(path: String, create: Bool = true, readOnly: Bool = false) throws(JournalError) {
         _ = Self.configured
+        // A URL is never taken for a file path (it would quietly make a file named after it).
+        if JournalLocation.scheme(of: path) != nil {
+            switch try JournalLocation(parsing: path) {
+            case .postgres(let target): throw JournalError.unsupported("this command", path: target.description)
+            case .sqlite: break
+            }
+        }
         self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
         if readOnly, !exists { throw JournalError(.missing, path: path) }

@@ -15,6 +15,12 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case unknownCampaign(String)
         case controlled(campaign: String, control: String)
         case sqlite(SQLiteError)
+        /// `--journal` names something herald cannot open (an unknown scheme, a bad URL).
+        case badLocation(String)
+        /// The PostgreSQL server refused, failed or could not be reached.
+        case server(String)
+        /// The command needs what only the SQLite journal has so far.
+        case unsupported(String)
     }
 
     let kind: Kind
@@ -26,6 +32,26 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     }
 
     public static func closed(path: String) -> JournalError { JournalError(.closed, path: path) }
+
+    public static func server(_ message: String, path: String) -> JournalError { JournalError(.server(message), path: path) }
+
+    public static func unsupported(_ what: String, path: String) -> JournalError { JournalError(.unsupported(what), path: path) }
+
+    public static func newerSchema(found: Int, supported: Int, path: String) -> JournalError {
+        JournalError(.newerSchema(found: found, supported: supported), path: path)
+    }
+
+    public static func leased(campaign: String, pid: Int, host: String, path: String) -> JournalError {
+        JournalError(.leased(campaign: campaign, pid: pid, host: host), path: path)
+    }
+
+    public static func inputsChanged(campaign: String, file: String, changed: String, path: String) -> JournalError {
+        JournalError(.inputsChanged(campaign: campaign, file: file, path: changed), path: path)
+    }
+
+    public static func controlled(campaign: String, control: String, path: String) -> JournalError {
+        JournalError(.controlled(campaign: campaign, control: control), path: path)
+    }
 
     public static func unknownCampaign(_ id: String, path: String) -> JournalError {
         JournalError(.unknownCampaign(id), path: path)
@@ -102,6 +128,12 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             return "\(path): no campaign \(id.quoted) in this journal."
         case .sqlite(let error):
             return "\(path): \(error)"
+        case .badLocation(let why):
+            return "--journal \(path): \(why)"
+        case .server(let message):
+            return "\(path): \(message)"
+        case .unsupported(let what):
+            return "\(path): \(what) needs a SQLite journal for now; on PostgreSQL herald runs, resumes, schedules, pauses, cancels and reports status (see \"Running on several machines\" in the README)."
         }
     }
 }

@@ -7,7 +7,17 @@ import HeraldStore
 enum CampaignLocator {
     static func file(for argument: String, journalPath: String) throws -> String {
         if FileManager.default.fileExists(atPath: argument) { return argument }
-        return try record(argument, journalPath: journalPath).1.campaignPath
+        return try campaign(argument, journalPath: journalPath).1.campaignPath
+    }
+
+    /// The journal (SQLite or PostgreSQL) and the campaign a command names.
+    static func campaign(_ argument: String, journalPath: String) throws -> (any CampaignJournal, CampaignRecord) {
+        let journal = try JournalOpener.open(journalPath, create: false)
+        let key = CampaignKey(parsing: argument)
+        guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
+            throw JournalError.unknownCampaign(argument, path: journal.location)
+        }
+        return (journal, record)
     }
 }
 

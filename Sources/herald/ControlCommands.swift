@@ -43,7 +43,7 @@ enum Control {
     /// False (with a note) when the campaign has already ended.
     static func request(_ control: CampaignControl, campaign: String, journalPath: String) throws -> Bool {
         do {
-            let (journal, record) = try CampaignLocator.record(campaign, journalPath: journalPath)
+            let (journal, record) = try CampaignLocator.campaign(campaign, journalPath: journalPath)
             if record.state == .completed || record.state == .cancelled {
                 print("\(campaign): already \(record.state.rawValue); nothing to \(control.rawValue)")
                 return false
@@ -131,7 +131,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var worker = Worker(journalPath: journal.path, stop: stop)
         worker.poll = .milliseconds(Int(poll * 1000))
         worker.onEvent = { Terminal.note($0) }
-        Terminal.note("worker started on \(journal.path)")
+        Terminal.note("worker started on \(journal.shown)")
         let dashboard = http != nil
         let token = ServeCommand.token(authToken)
         let server = (http ?? receiptsListen).map { [receipts, journal] listen in

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import HeraldStore
 
 /// `--journal`, shared by every command that reads or writes the journal.
 struct JournalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Journal file (SQLite). Default: $HERALD_JOURNAL, else .herald/journal.sqlite.", valueName: "path"))
+        "Journal: a SQLite file, or postgres://user@host:5432/db (password from the URL, $PGPASSWORD or ~/.pgpass; ?sslmode=, ?lease_timeout=). Default: $HERALD_JOURNAL, else .herald/journal.sqlite.",
+        valueName: "path-or-url"))
     var journal: String?
 
     var path: String {
@@ -14,4 +16,7 @@ struct JournalOptions: ParsableArguments {
         }
         return ".herald/journal.sqlite"
     }
+
+    /// The journal as messages show it: never a password.
+    var shown: String { (try? JournalLocation(parsing: path))?.description ?? path }
 }

@@ -32,7 +32,7 @@ struct StatusCommand: AsyncParsableCommand {
                 }
                 print(String(decoding: data, as: UTF8.self))
             } else if statuses.isEmpty {
-                print("no campaigns in \(journal.path)")
+                print("no campaigns in \(journal.shown)")
             } else {
                 print(statuses.map(Output.status).joined(separator: "\n\n"))
             }

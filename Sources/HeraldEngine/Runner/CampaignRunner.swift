@@ -57,7 +57,13 @@ public struct CampaignRunner: Sendable {
         inputs.ledgerScope = options.ledgerScope(for: plan.spec)
         inputs.limits = limits
         inputs.sender = options.byWorker ? .worker : .run
-        let journal = JournalQueue(try Journal(path: journalPath))
+        inputs.providerDedupes = ready?.capabilities.honoursIdempotencyKeys ?? false
+        let location = try JournalLocation(parsing: journalPath)
+        if location.isPostgres, case .simulator(let configuration) = plan.spec.provider, configuration.receipts != nil,
+           key.mode != .dryRun {
+            throw JournalError.unsupported("provider.receipts (simulated delivery receipts)", path: location.description)
+        }
+        let journal = JournalQueue(try JournalOpener.open(journalPath))
         if options.dryRun { try await journal.run { try $0.discardCampaign(id: key.id, mode: key.mode) } }
         if options.mustExist, try await journal.run({ try $0.campaign(id: key.id, mode: key.mode) }) == nil {
             throw JournalError.unknownCampaign(key.description, path: journalPath)
@@ -140,6 +146,9 @@ public struct CampaignRunner: Sendable {
                 state = .paused
             } else if finalCounts.open == 0 {
                 state = .completed
+            } else if outcome.stop == nil, journal.sharesCampaigns {
+                // Nothing left to claim here; other senders still hold rows.
+                state = .running
             } else if case .budget = outcome.stop {
                 state = .budgetExhausted
             } else {
@@ -238,8 +247,9 @@ public struct CampaignRunner: Sendable {
 
     /// The journal's callback URL for `provider` once `herald receipts url --base` set a base.
     private func receiptsURL(provider: String) throws -> String? {
-        guard FileManager.default.fileExists(atPath: journalPath) else { return nil }
-        let journal = try Journal(path: journalPath)
+        guard case .sqlite(let path) = try JournalLocation(parsing: journalPath),
+              FileManager.default.fileExists(atPath: path) else { return nil }
+        let journal = try Journal(path: path)
         guard let base = try journal.receiptSetting("base_url") else { return nil }
         return "\(base)/receipts/\(provider)/\(try journal.receiptToken())"
     }
@@ -263,8 +273,7 @@ public struct CampaignRunner: Sendable {
                 scanner.checkContent(from: scanned, into: channel)
             }
             return try await journal.run { journal in
-                let writer = journal.importWriter(cid: cid)
-                defer { journal.endImport() }
+                let writer = try journal.makeImporter(cid: cid)
                 var lastReport = ContinuousClock.now
                 do {
                     while let batch = try channel.take() {
@@ -294,8 +303,11 @@ public struct CampaignRunner: Sendable {
                     writer.abandon()
                     throw error
                 }
-                if writer.rows == 0 { throw InputError(file: plan.spec.recipientsPath, "no recipient rows after the header") }
-                _ = try writer.finish()
+                if writer.rows == 0 {
+                    writer.abandon()
+                    throw InputError(file: plan.spec.recipientsPath, "no recipient rows after the header")
+                }
+                try writer.finish()
                 return writer.rows
             }
         } catch {

@@ -53,7 +53,12 @@ struct Dispatcher: Sendable {
             return Settlement(row: claimed.row, state: .failed, reason: .invalidContent,
                               detail: "the stored \(channel.rawValue) content is not readable JSON").settling(claimed)
         }
-        await limiter?.acquire(channel == .sms ? message.parts : 1)
+        if let due = claimed.due {
+            // Its slot in the campaign's rate, handed out by a shared journal.
+            try? await Task.sleep(until: due, clock: .continuous)
+        } else {
+            await limiter?.acquire(channel == .sms ? message.parts : 1)
+        }
         let outcome = await provider.send(message)
         if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
         var random = SystemRandomNumberGenerator()

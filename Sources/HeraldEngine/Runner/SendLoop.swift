@@ -16,17 +16,23 @@ extension CampaignRunner {
         let spec = plan.spec
         let pipelined = provider.capabilities.honoursIdempotencyKeys
         var batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
+        let shared = journal.sharesCampaigns
         if let rate = spec.messagesPerSecond {
-            // About a second's worth of sends claimed at a time, so few rows sit claimed.
-            batchSize = min(batchSize, max(spec.maxInFlight, Int(rate.rounded(.up))))
+            // About a second's worth of sends claimed at a time, so few rows sit claimed; a
+            // quarter of a second's when the journal hands out the slots of a shared rate.
+            let horizon = shared ? (rate / 4).rounded(.up) : rate.rounded(.up)
+            batchSize = min(batchSize, max(shared ? 1 : spec.maxInFlight, Int(horizon)))
         }
+        let sharedRate = shared ? spec.messagesPerSecond.map {
+            SharedRate(messagesPerSecond: $0, burst: spec.burst, countsParts: plan.template.channel == .sms)
+        } : nil
         let dispatcher = Dispatcher(campaign: key.description, provider: provider, maxInFlight: spec.maxInFlight,
                                     dryRun: options.dryRun,
                                     policy: RetryPolicy(maxAttempts: spec.maxAttempts,
                                                         baseDelay: Int64(spec.initialBackoffMilliseconds),
                                                         maxDelay: Int64(spec.maxBackoffMilliseconds),
                                                         resendsUnanswered: pipelined),
-                                    limiter: spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
+                                    limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
                                     channel: plan.template.channel)
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
@@ -59,7 +65,7 @@ extension CampaignRunner {
                     var local = start
                     let result = try journal.step(cid: cid, owner: owner, settle: batch, claim: claim,
                                                   cursor: &local, budget: budget, gate: gate?.value.sendGate,
-                                                  sender: sender)
+                                                  sender: sender, rate: sharedRate)
                     return (result, local)
                 }
                 cursor = moved
@@ -105,13 +111,19 @@ extension CampaignRunner {
             unsettled.append(contentsOf: results)
         }
 
-        // Pause and cancel requests reach a sender mid-batch: watched twice a second.
+        // Pause and cancel requests reach a sender mid-batch: watched twice a second. The
+        // lease is kept fresh here too, however long a batch takes to send.
         let control = StopSignal()
         let watcher = Task {
+            var beat = ContinuousClock.now
             while !Task.isCancelled, control.requested == nil {
                 try? await Task.sleep(for: .milliseconds(500))
                 if let request = try? await journal.run({ try $0.control(cid: cid) }) {
                     control.request(request == .pause ? .paused : .cancelled)
+                }
+                if beat.duration(to: .now) >= .seconds(2) {
+                    beat = .now
+                    _ = try? await journal.run { try $0.heartbeat(cid: cid, owner: owner) }
                 }
             }
         }
@@ -129,7 +141,15 @@ extension CampaignRunner {
                 if stopReason == nil, let requested = stop.requested { stopReason = requested }
                 if stopReason == nil, let limit = options.limit, claimedTotal >= limit { stopReason = .limit }
                 if stopReason != nil { break }
-                guard let due = try await journal.run({ try $0.nextRetry(cid: cid) }) else { break }
+                guard let due = try await journal.run({ try $0.nextRetry(cid: cid) }) else {
+                    // Rows another sender holds may still come back (its retries, or its
+                    // rows after it dies): a shared campaign's sender waits for them.
+                    if shared, try await othersHoldRows(cid: cid, journal: journal, meter: &meter) {
+                        current = try await step(claim: claimAllowance())
+                        continue
+                    }
+                    break
+                }
                 if let control = try await waitForRetry(due: due, cid: cid, owner: owner, journal: journal, meter: &meter) {
                     stopReason = control == .pause ? .paused : .cancelled
                     continue
@@ -165,6 +185,18 @@ extension CampaignRunner {
         case .budget(.provider, _), .providerRefused: return true
         default: return false
         }
+    }
+
+    /// On a shared journal, once nothing is left to claim here: while rows are still pending
+    /// or held by other senders (whose rows come back if they die), waits a quarter of a
+    /// second and says to step again; each step takes over the rows of expired leases.
+    private func othersHoldRows(cid: Int64, journal: JournalQueue, meter: inout ProgressMeter) async throws -> Bool {
+        guard stop.requested == nil else { return false }
+        let counts = try await journal.run { try $0.counts(cid: cid) }
+        guard counts[.sending] + counts[.pending] > 0 else { return false }
+        meter.waiting()
+        try? await Task.sleep(for: .milliseconds(250))
+        return true
     }
 
     /// Sleeps until the next retry falls due, waking early for a stop request or a

@@ -1,0 +1,162 @@
+import HeraldCore
+import HeraldStore
+import NIOCore
+import PostgresNIO
+
+/// Imports a campaign's rows with `COPY ... FROM STDIN` in chunks, while this process
+/// holds the campaign's import lock (other senders wait on it). The campaign stays
+/// `importing` until `finish`; an import cut short is redone from scratch, so a chunk
+/// needs no transaction of its own with the counters: they are written by `finish`.
+final class PostgresImporter: RowImporter {
+    private let journal: PostgresJournal
+    private let cid: Int64
+    private let chunkRows: Int
+    private var buffer: ByteBuffer
+    private var inChunk = 0
+    private let time: Int64
+    private(set) var rows = 0
+    private var pending = 0
+    private var skipped: [Reason: Int] = [:]
+    /// Numbers that may repeat an earlier row's (the scanner's filter flagged them).
+    private var suspects: [Int64] = []
+
+    static let columns = ["cid", "row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "updated_at"]
+
+    init(journal: PostgresJournal, cid: Int64, chunkRows: Int = 32_768) {
+        self.journal = journal
+        self.cid = cid
+        self.chunkRows = chunkRows
+        buffer = ByteBufferAllocator().buffer(capacity: chunkRows * 128)
+        time = journal.currentTime()
+    }
+
+    func add(_ row: ImportedRow) throws(JournalError) {
+        let tab: UInt8 = 9
+        buffer.writeDecimal(cid); buffer.writeInteger(tab)
+        buffer.writeDecimal(Int64(row.row)); buffer.writeInteger(tab)
+        if let destination = row.destination { buffer.writeDecimal(Int64(bitPattern: destination)) } else { buffer.writeNull() }
+        buffer.writeInteger(tab)
+        buffer.writeText(row.region); buffer.writeInteger(tab)
+        if row.skipReason == nil { buffer.writeEscaped(row.body) } else { buffer.writeNull() }
+        buffer.writeInteger(tab)
+        buffer.writeDecimal(Int64(row.parts)); buffer.writeInteger(tab)
+        buffer.writeDecimal(row.cost); buffer.writeInteger(tab)
+        buffer.writeText(row.timeZones); buffer.writeInteger(tab)
+        if let reason = row.skipReason {
+            buffer.writeDecimal(Int64(MessageState.skipped.rawValue)); buffer.writeInteger(tab)
+            buffer.writeText(reason.rawValue); buffer.writeInteger(tab)
+            buffer.writeText(row.skipDetail); buffer.writeInteger(tab)
+            skipped[reason, default: 0] += 1
+        } else {
+            buffer.writeDecimal(Int64(MessageState.pending.rawValue)); buffer.writeInteger(tab)
+            buffer.writeNull(); buffer.writeInteger(tab)
+            buffer.writeNull(); buffer.writeInteger(tab)
+            pending += 1
+            if let destination = row.destination, row.maybeRepeat ?? true { suspects.append(Int64(bitPattern: destination)) }
+        }
+        buffer.writeDecimal(time)
+        buffer.writeInteger(UInt8(10))
+        rows += 1
+        inChunk += 1
+        if inChunk >= chunkRows { try flush() }
+    }
+
+    private func flush() throws(JournalError) {
+        guard inChunk > 0 else { return }
+        let data = buffer
+        // A COPY that may have reached the table is not sent twice: rows are keyed by line.
+        try journal.attempt { try journal.session.copy(into: "message", columns: Self.columns, data: data) }
+        buffer.clear()
+        inChunk = 0
+    }
+
+    @discardableResult
+    func finish() throws(JournalError) -> Int {
+        try flush()
+        let count = try journal.attempt {
+            try journal.session.transaction {
+                var duplicates = 0
+                if !suspects.isEmpty {
+                    duplicates = try journal.session.query(
+                        """
+                        UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.duplicate.rawValue)',
+                            detail = 'same number as line ' || f.first
+                        FROM (SELECT row AS r, first_value(row) OVER (PARTITION BY dest ORDER BY row) AS first FROM message
+                              WHERE cid = $1 AND state = \(MessageState.pending.rawValue) AND dest = ANY($2)) f
+                        WHERE m.cid = $1 AND m.row = f.r AND f.r != f.first
+                        RETURNING 1
+                        """, binds { $0.append(cid); $0.append(suspects) }).count
+                }
+                var tally = Tally()
+                tally.add(.pending, nil, pending - duplicates)
+                for (reason, n) in skipped { tally.add(.skipped, reason.rawValue, n) }
+                tally.add(.skipped, Reason.duplicate.rawValue, duplicates)
+                try tally.write(cid: cid, journal.session)
+                try journal.session.query("UPDATE campaign SET state = 'ready', total_rows = $2, updated_at = $3 WHERE cid = $1",
+                                          binds { $0.append(cid); $0.append(rows); $0.append(journal.currentTime()) })
+                return duplicates
+            }
+        }
+        suspects = []
+        journal.endImport(cid: cid)
+        return count
+    }
+
+    func abandon() {
+        buffer.clear()
+        inChunk = 0
+    }
+}
+
+extension PostgresJournal {
+    public func makeImporter(cid: Int64) throws(JournalError) -> any RowImporter { PostgresImporter(journal: self, cid: cid) }
+}
+
+extension ByteBuffer {
+    /// `COPY` text format: `\N` is NULL.
+    mutating func writeNull() {
+        writeInteger(UInt8(ascii: "\\"))
+        writeInteger(UInt8(ascii: "N"))
+    }
+
+    mutating func writeDecimal(_ value: Int64) {
+        if value < 0 { writeInteger(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            repeat {
+                scratch[19 - count] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            writeBytes(UnsafeRawBufferPointer(rebasing: scratch[(20 - count)..<20]))
+        }
+    }
+
+    mutating func writeText(_ text: String?) {
+        guard var text else { return writeNull() }
+        text.withUTF8 { writeEscaped($0) }
+    }
+
+    /// Bytes with COPY's escapes for backslash, tab, newline and carriage return.
+    mutating func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var start = 0
+        for index in bytes.indices {
+            let byte = bytes[index]
+            let escaped: UInt8
+            switch byte {
+            case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
+            case 9: escaped = UInt8(ascii: "t")
+            case 10: escaped = UInt8(ascii: "n")
+            case 13: escaped = UInt8(ascii: "r")
+            default: continue
+            }
+            writeBytes(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            writeInteger(UInt8(ascii: "\\"))
+            writeInteger(escaped)
+            start = index + 1
+        }
+        writeBytes(UnsafeBufferPointer(rebasing: bytes[start...]))
+    }
+}

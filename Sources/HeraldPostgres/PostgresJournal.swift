@@ -1,0 +1,334 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import PostgresNIO
+
+/// The PostgreSQL journal: the journal protocol for any number of senders, on any
+/// machines, sending one campaign at once.
+///
+/// - Each sender holds a lease row with a heartbeat (by the database's clock). Rows it
+///   claims carry its lease; a sender silent for `lease_timeout` loses them to the
+///   others: sent again when the provider dedupes, `in_doubt` otherwise.
+/// - A claim locks the campaign row (which holds its spend) and the month's ledger row,
+///   then takes pending rows with `FOR UPDATE SKIP LOCKED`: reservations never pass a
+///   limit, whatever the number of senders.
+/// - The campaign's rate is one token bucket in the database: each claim takes send
+///   slots, so the senders' combined rate holds (`ClaimedMessage.due`).
+/// - One sender imports the CSV (`COPY`) under an advisory lock; the others wait, then join.
+///
+/// Not `Sendable`: one thread at a time, as the engine's journal queue guarantees.
+public final class PostgresJournal: CampaignJournal {
+    let session: PostgresSession
+    let target: PostgresTarget
+    /// This process's lease per campaign, and the step it last committed.
+    var leases: [Int64: (lid: Int64, seq: Int64)] = [:]
+    /// Per campaign: whether a dead sender's rows are sent again (the provider dedupes).
+    var resendsTakenOver: [Int64: Bool] = [:]
+    /// When each campaign's expired leases were last looked for.
+    var lastTakeover: [Int64: ContinuousClock.Instant] = [:]
+    /// Campaigns whose import this process holds the advisory lock for.
+    var importing: Set<Int64> = []
+
+    public var location: String { target.description }
+    public var sharesCampaigns: Bool { true }
+    public func currentTime() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    public init(target: PostgresTarget) throws(JournalError) {
+        self.target = target
+        session = try PostgresSession(target: target)
+        try attempt { try PostgresSchema.prepare(session) }
+    }
+
+    /// Runs `work`; when the connection drops (a restarted server, a network cut), connects
+    /// again with backoff and runs it again, for up to the lease timeout. `work` must be
+    /// safe to run again: each is one transaction, or reads.
+    func attempt<T>(_ work: () throws -> T) throws(JournalError) -> T {
+        let deadline = ContinuousClock.now + .milliseconds(Int(target.leaseTimeoutSeconds * 1000))
+        var pause = 0.05
+        while true {
+            do {
+                return try work()
+            } catch let error as JournalError {
+                throw error
+            } catch {
+                guard PostgresSession.isTransient(error), ContinuousClock.now < deadline else {
+                    throw JournalError.server(PostgresSession.describe(error), path: location)
+                }
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 1)
+                try? session.connect()
+            }
+        }
+    }
+
+    static let campaignColumns = """
+        c.cid, c.id, c.campaign_path, c.template_sha, c.recipients_sha, c.channel, c.state, c.total_rows, c.created_at,
+        c.updated_at, l.pid, l.host, (extract(epoch from l.heartbeat) * 1000)::bigint, c.ledger_scope, c.max_price,
+        c.campaign_limit, c.monthly_limit, c.stop_reason, c.control, c.scheduled_at, c.mode, c.sender, c.stop_kind
+        """
+    /// The freshest live lease of each campaign, for `status`.
+    var campaignFrom: String {
+        """
+        campaign c LEFT JOIN LATERAL (SELECT pid, host, heartbeat FROM lease WHERE lease.cid = c.cid
+            AND heartbeat > clock_timestamp() - make_interval(secs => \(target.leaseTimeoutSeconds))
+            ORDER BY heartbeat DESC LIMIT 1) l ON true
+        """
+    }
+
+    static func record(_ row: PostgresRow) throws -> CampaignRecord {
+        let c = row.cells
+        func money(_ i: Int) throws -> Money? { try c.optionalInt64(i).map { Money(nanos: $0) } }
+        return CampaignRecord(
+            cid: try c.int64(0), id: try c.string(1) ?? "", mode: RunMode(rawValue: try c.string(20) ?? "") ?? .real,
+            campaignPath: try c.string(2) ?? "", templateSHA: try c.string(3) ?? "", recipientsSHA: try c.string(4) ?? "",
+            channel: HeraldCore.Channel(rawValue: try c.string(5) ?? "") ?? .sms,
+            state: CampaignState(rawValue: try c.string(6) ?? "") ?? .stopped, totalRows: try c.int(7),
+            createdAt: try c.int64(8), updatedAt: try c.int64(9), leasePID: try c[10].decode(Int?.self),
+            leaseHost: try c.string(11), leaseHeartbeat: try c.optionalInt64(12),
+            ledgerScope: LedgerScope(rawValue: try c.string(13) ?? "") ?? .real,
+            limits: BudgetLimits(maxPrice: try money(14), campaignLimit: try money(15), monthlyLimit: try money(16)),
+            stopReason: try c.string(17), control: try c.string(18).flatMap(CampaignControl.init),
+            scheduledAt: try c.optionalInt64(19), sender: Sender(rawValue: try c.string(21) ?? "") ?? .run,
+            stopKind: try c.string(22).flatMap(StopKind.init), purgedAt: nil)
+    }
+
+    public func campaign(id: String, mode: RunMode) throws(JournalError) -> CampaignRecord? {
+        try attempt {
+            try session.query("SELECT \(Self.campaignColumns) FROM \(campaignFrom) WHERE c.id = $1 AND c.mode = $2",
+                              binds { $0.append(id); $0.append(mode.rawValue) }).first.map(Self.record)
+        }
+    }
+
+    public func campaigns() throws(JournalError) -> [CampaignRecord] {
+        try attempt {
+            try session.query("SELECT \(Self.campaignColumns) FROM \(campaignFrom) ORDER BY c.created_at, c.cid").map(Self.record)
+        }
+    }
+
+    // MARK: Counters, ledger, rows
+
+    public func counts(cid: Int64) throws(JournalError) -> CampaignCounts {
+        try attempt {
+            var counts = CampaignCounts()
+            for row in try session.query("SELECT state, reason, n FROM tally WHERE cid = $1 AND n != 0", binds { $0.append(cid) }) {
+                let c = row.cells
+                guard let state = MessageState(rawValue: try c.int(0)) else { continue }
+                counts.add(state: state, reason: try c.string(1) ?? "", count: try c.int(2))
+            }
+            return counts
+        }
+    }
+
+    public func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry] {
+        try attempt {
+            try session.query("SELECT month, channel, reserved, spent FROM ledger WHERE cid = $1 ORDER BY month, channel",
+                              binds { $0.append(cid) }).map { row in
+                let c = row.cells
+                return LedgerEntry(month: try c.int(0), channel: try c.string(1) ?? "", reserved: Money(nanos: try c.int64(2)),
+                                   spent: Money(nanos: try c.int64(3)))
+            }
+        }
+    }
+
+    public func monthSpend(month: Int, channel: HeraldCore.Channel, scope: LedgerScope) throws(JournalError) -> Money {
+        try attempt {
+            let rows = try session.query(
+                "SELECT reserved + spent FROM month_ledger WHERE scope = $1 AND channel = $2 AND month = $3",
+                binds { $0.append(scope.rawValue); $0.append(channel.rawValue); $0.append(month) })
+            return Money(nanos: try rows.first?.cells.int64(0) ?? 0)
+        }
+    }
+
+    public func rows(cid: Int64, in state: MessageState, limit: Int) throws(JournalError) -> [RowNote] {
+        try attempt {
+            try session.query("SELECT row, reason, detail FROM message WHERE cid = $1 AND state = $2 ORDER BY row LIMIT $3",
+                              binds { $0.append(cid); $0.append(state.rawValue); $0.append(limit) }).map { row in
+                let c = row.cells
+                return RowNote(row: try c.int(0), state: state, reason: try c.string(1).flatMap(Reason.init), detail: try c.string(2))
+            }
+        }
+    }
+
+    public func nextRetry(cid: Int64) throws(JournalError) -> Int64? {
+        try attempt {
+            try session.query("SELECT min(not_before) FROM message WHERE cid = $1 AND state = $2",
+                              binds { $0.append(cid); $0.append(MessageState.retry.rawValue) }).first?.cells.optionalInt64(0)
+        }
+    }
+
+    // MARK: Campaign state
+
+    public func control(cid: Int64) throws(JournalError) -> CampaignControl? {
+        try attempt {
+            try session.query("SELECT control FROM campaign WHERE cid = $1", binds { $0.append(cid) })
+                .first?.cells.string(0).flatMap(CampaignControl.init)
+        }
+    }
+
+    public func setState(cid: Int64, _ state: CampaignState) throws(JournalError) {
+        try update("UPDATE campaign SET state = $2, updated_at = $3 WHERE cid = $1") {
+            $0.append(cid); $0.append(state.rawValue); $0.append(currentTime())
+        }
+    }
+
+    public func setStop(cid: Int64, kind: StopKind?, description: String?) throws(JournalError) {
+        try update("UPDATE campaign SET stop_reason = $2, stop_kind = $3 WHERE cid = $1") {
+            $0.append(cid); $0.append(description); $0.append(kind?.rawValue)
+        }
+    }
+
+    public func schedule(cid: Int64, at time: Int64) throws(JournalError) {
+        try update("UPDATE campaign SET scheduled_at = $2, updated_at = $3, sender = '\(Sender.worker.rawValue)' WHERE cid = $1") {
+            $0.append(cid); $0.append(time); $0.append(currentTime())
+        }
+    }
+
+    public func startRun(cid: Int64, mode: RunMode, owner: LeaseOwner) throws(JournalError) -> Int64 {
+        try attempt {
+            try session.query(
+                "INSERT INTO run (cid, mode, pid, host, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING rid",
+                binds { $0.append(cid); $0.append(mode.rawValue); $0.append(owner.pid); $0.append(owner.host); $0.append(currentTime()) }
+            ).first!.cells.int64(0)
+        }
+    }
+
+    public func endRun(rid: Int64, outcome: String, sent: Int) throws(JournalError) {
+        try update("UPDATE run SET ended_at = $2, outcome = $3, sent = $4 WHERE rid = $1") {
+            $0.append(rid); $0.append(currentTime()); $0.append(outcome); $0.append(sent)
+        }
+    }
+
+    func update(_ sql: String, _ build: (inout PostgresBindings) -> Void) throws(JournalError) {
+        let bindings = binds(build)
+        try attempt { try session.query(sql, bindings) }
+    }
+
+    public func prepareFrequencyCap(cid: Int64, cap: FrequencyCap) throws(JournalError) {
+        throw JournalError.unsupported("frequency_cap", path: location)
+    }
+
+    public func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError) {
+        if on { throw JournalError.unsupported("suppress_undeliverable (delivery receipts)", path: location) }
+    }
+
+    /// Asks every sender of the campaign to pause or cancel: each sees it at its next claim
+    /// or control check (within half a second). Cancelling skips every row not yet sent.
+    @discardableResult
+    public func request(_ control: CampaignControl, campaign id: String, mode: RunMode) throws(JournalError) -> Bool {
+        try attempt {
+            try session.transaction {
+                guard let cid = try session.query(
+                    "SELECT cid FROM campaign WHERE id = $1 AND mode = $2 FOR UPDATE", binds { $0.append(id); $0.append(mode.rawValue) }
+                ).first?.cells.int64(0) else { return false }
+                let changed = try session.query(
+                    """
+                    UPDATE campaign SET control = $2, updated_at = $3 WHERE cid = $1 AND state NOT IN ('completed', 'cancelled')
+                    RETURNING cid
+                    """, binds { $0.append(cid); $0.append(control.rawValue); $0.append(currentTime()) })
+                if changed.isEmpty { return true }
+                if control == .cancel { try skipUnsent(cid: cid) }
+                // Nobody is sending it: the campaign takes the new state now.
+                try session.query(
+                    """
+                    UPDATE campaign SET state = $2 WHERE cid = $1 AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = $1
+                        AND heartbeat > clock_timestamp() - make_interval(secs => $3))
+                    """, binds { $0.append(cid); $0.append((control == .cancel ? CampaignState.cancelled : .paused).rawValue)
+                        $0.append(target.leaseTimeoutSeconds) })
+                return true
+            }
+        }
+    }
+
+    /// Cancelling: every row still to send (pending or waiting) is skipped, counters moved.
+    private func skipUnsent(cid: Int64) throws {
+        let moved = try session.query(
+            """
+            WITH old AS (SELECT row, state, coalesce(reason, '') AS reason FROM message
+                         WHERE cid = $1 AND state IN (\(MessageState.pending.rawValue), \(MessageState.retry.rawValue)) FOR UPDATE),
+                 moved AS (UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.cancelled.rawValue)',
+                               not_before = NULL, updated_at = $2
+                           FROM old WHERE m.cid = $1 AND m.row = old.row RETURNING old.state, old.reason)
+            SELECT state, reason, count(*) FROM moved GROUP BY 1, 2
+            """, binds { $0.append(cid); $0.append(currentTime()) })
+        var changes = Tally()
+        for row in moved {
+            let c = row.cells
+            let state = MessageState(rawValue: try c.int(0)) ?? .pending
+            changes.move(from: (state, try c.string(1)), to: (.skipped, Reason.cancelled.rawValue), try c.int(2))
+        }
+        try changes.write(cid: cid, session)
+    }
+
+    public func discardCampaign(id: String, mode: RunMode) throws(JournalError) {
+        try attempt {
+            try session.transaction {
+                let cids = try session.query("DELETE FROM campaign WHERE id = $1 AND mode = $2 RETURNING cid, ledger_scope, channel",
+                                             binds { $0.append(id); $0.append(mode.rawValue) })
+                for row in cids {
+                    let cid = try row.cells.int64(0)
+                    // Its reservations and spend leave the month's ledger with it.
+                    try session.query(
+                        """
+                        UPDATE month_ledger m SET reserved = m.reserved - l.reserved, spent = m.spent - l.spent
+                        FROM ledger l WHERE l.cid = $1 AND m.scope = $2 AND m.channel = l.channel AND m.month = l.month
+                        """, binds { $0.append(cid); $0.append(try row.cells.string(1) ?? ""); })
+                    for table in ["message", "ledger", "run", "tally", "lease", "rate_bucket"] {
+                        try session.query("DELETE FROM \(table) WHERE cid = $1", binds { $0.append(cid) })
+                    }
+                }
+            }
+        }
+    }
+
+    public func discardImport(cid: Int64) throws(JournalError) {
+        try attempt {
+            try session.transaction {
+                try session.query("DELETE FROM message WHERE cid = $1", binds { $0.append(cid) })
+                try session.query("DELETE FROM tally WHERE cid = $1", binds { $0.append(cid) })
+                try session.query("DELETE FROM lease WHERE cid = $1", binds { $0.append(cid) })
+                try session.query("DELETE FROM campaign WHERE cid = $1 AND state = 'importing'", binds { $0.append(cid) })
+            }
+        }
+        endImport(cid: cid)
+    }
+
+    /// Lets the senders waiting on this process's import in.
+    func endImport(cid: Int64) {
+        guard importing.remove(cid) != nil else { return }
+        _ = try? session.query("SELECT pg_advisory_unlock($1, $2)", binds { $0.append(PostgresSchema.lockSpace); $0.append(Int32(truncatingIfNeeded: cid)) })
+    }
+}
+
+/// Counter changes of one transaction, by (state, reason code), written before it commits.
+struct Tally {
+    private(set) var deltas: [String: (state: MessageState, reason: String, n: Int)] = [:]
+
+    mutating func add(_ state: MessageState, _ reason: String?, _ count: Int) {
+        guard count != 0 else { return }
+        let code = Self.countsReasons(state) ? (reason ?? "") : ""
+        let key = "\(state.rawValue)|\(code)"
+        deltas[key, default: (state, code, 0)].n += count
+    }
+
+    mutating func move(from: (MessageState, String?), to: (MessageState, String?), _ count: Int = 1) {
+        add(from.0, from.1, -count)
+        add(to.0, to.1, count)
+    }
+
+    static func countsReasons(_ state: MessageState) -> Bool {
+        state == .retry || state == .failed || state == .skipped || state == .inDoubt
+    }
+
+    func write(cid: Int64, _ session: PostgresSession) throws {
+        let changed = deltas.values.filter { $0.n != 0 }
+        guard !changed.isEmpty else { return }
+        try session.query(
+            """
+            INSERT INTO tally (cid, state, reason, n) SELECT $1, s, r, n FROM unnest($2::int2[], $3::text[], $4::int8[]) AS v(s, r, n)
+            ON CONFLICT (cid, state, reason) DO UPDATE SET n = tally.n + excluded.n
+            """, binds {
+                $0.append(cid); $0.append(changed.map { Int16($0.state.rawValue) }); $0.append(changed.map(\.reason))
+                $0.append(changed.map { Int64($0.n) })
+            })
+    }
+}

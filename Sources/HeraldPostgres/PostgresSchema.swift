@@ -1,0 +1,81 @@
+import HeraldStore
+
+/// The PostgreSQL journal's tables, in schema `herald`. Versioned like the SQLite
+/// journal: created or migrated on open under an advisory lock (so that processes
+/// starting together do it once); a newer version is refused, untouched.
+enum PostgresSchema {
+    static let version = 1
+    /// Advisory lock keys (first key: herald's, second: what it guards).
+    static let lockSpace: Int32 = 0x4845_5241  // "HERA"
+    static let migrationLock: Int32 = 1
+
+    static let tables: [String] = [
+        """
+        CREATE TABLE campaign (
+            cid bigserial PRIMARY KEY, id text NOT NULL, mode text NOT NULL, campaign_path text NOT NULL,
+            template_sha text NOT NULL, recipients_sha text NOT NULL, channel text NOT NULL, state text NOT NULL,
+            total_rows int NOT NULL DEFAULT 0, created_at bigint NOT NULL, updated_at bigint NOT NULL,
+            ledger_scope text NOT NULL, max_price bigint, campaign_limit bigint, monthly_limit bigint,
+            reserved bigint NOT NULL DEFAULT 0, spent bigint NOT NULL DEFAULT 0,
+            stop_reason text, stop_kind text, control text, scheduled_at bigint, sender text NOT NULL,
+            UNIQUE (id, mode))
+        """,
+        // One row per recipient message; `owner` is the lease of the sender holding it while `sending`.
+        """
+        CREATE TABLE message (
+            cid bigint NOT NULL, row int NOT NULL, dest bigint, region text, body text, parts int NOT NULL DEFAULT 1,
+            cost bigint NOT NULL DEFAULT 0, tz text, state smallint NOT NULL, reason text, detail text, doubt text,
+            attempts int NOT NULL DEFAULT 0, not_before bigint, provider_ref text, spend_month int,
+            owner bigint, claim_seq bigint, updated_at bigint NOT NULL,
+            PRIMARY KEY (cid, row))
+        """,
+        "CREATE INDEX message_pending ON message (cid, row) WHERE state = 0",
+        "CREATE INDEX message_sending ON message (cid, owner) WHERE state = 1",
+        "CREATE INDEX message_retry ON message (cid, not_before) WHERE state = 5",
+        "CREATE INDEX message_in_doubt ON message (cid, row) WHERE state = 6",
+        "CREATE INDEX message_failed ON message (cid, row) WHERE state = 3",
+        "CREATE TABLE tally (cid bigint NOT NULL, state smallint NOT NULL, reason text NOT NULL, n bigint NOT NULL, PRIMARY KEY (cid, state, reason))",
+        """
+        CREATE TABLE ledger (cid bigint NOT NULL, month int NOT NULL, channel text NOT NULL,
+            reserved bigint NOT NULL DEFAULT 0, spent bigint NOT NULL DEFAULT 0, PRIMARY KEY (cid, month, channel))
+        """,
+        // The monthly limit's row: locked by every claim that reserves against it.
+        """
+        CREATE TABLE month_ledger (scope text NOT NULL, channel text NOT NULL, month int NOT NULL,
+            reserved bigint NOT NULL DEFAULT 0, spent bigint NOT NULL DEFAULT 0, PRIMARY KEY (scope, channel, month))
+        """,
+        // One row per sending process; heartbeats by the database's clock.
+        """
+        CREATE TABLE lease (lid bigserial PRIMARY KEY, cid bigint NOT NULL, token text NOT NULL, pid int NOT NULL,
+            host text NOT NULL, heartbeat timestamptz NOT NULL, step_seq bigint NOT NULL DEFAULT 0)
+        """,
+        "CREATE INDEX lease_campaign ON lease (cid)",
+        // A campaign's token bucket (GCRA): the next free send slot, by the database's clock.
+        "CREATE TABLE rate_bucket (cid bigint PRIMARY KEY, next_slot timestamptz NOT NULL)",
+        """
+        CREATE TABLE run (rid bigserial PRIMARY KEY, cid bigint NOT NULL, mode text NOT NULL, pid int NOT NULL,
+            host text NOT NULL, started_at bigint NOT NULL, ended_at bigint, outcome text, sent int)
+        """,
+    ]
+
+    /// Creates the schema, or checks its version. Nothing is written to a newer one.
+    static func prepare(_ session: PostgresSession) throws {
+        try session.transaction {
+            try session.query("SELECT pg_advisory_xact_lock($1, $2)", binds { $0.append(lockSpace); $0.append(migrationLock) })
+            let found = try session.query("SELECT to_regclass('herald.herald_meta') IS NOT NULL")
+            if try found.first?.cells.bool(0) == true {
+                let rows = try session.query("SELECT value FROM herald.herald_meta WHERE key = 'schema_version'")
+                let existing = try rows.first.flatMap { try $0.cells.string(0) }.flatMap(Int.init) ?? 0
+                if existing > version {
+                    throw JournalError.newerSchema(found: existing, supported: version, path: session.target.description)
+                }
+                if existing == version { return }
+            }
+            try session.query("CREATE SCHEMA IF NOT EXISTS herald")
+            try session.query("SET LOCAL search_path TO herald")
+            try session.query("CREATE TABLE herald_meta (key text PRIMARY KEY, value text NOT NULL)")
+            for statement in tables { try session.query(statement) }
+            try session.query("INSERT INTO herald_meta (key, value) VALUES ('schema_version', $1)", binds { $0.append(String(version)) })
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Dispatch
+import Foundation
+import HeraldStore
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// One connection to PostgreSQL, used from one thread at a time (the engine's journal
+/// queue), with blocking calls: the journal protocol is synchronous, as SQLite's is.
+/// A lost connection is made again on the next call.
+final class PostgresSession {
+    let target: PostgresTarget
+    private var connection: PostgresConnection?
+    private var logger: Logger = {
+        var logger = Logger(label: "herald.postgres")
+        logger.logLevel = .critical  // postgres-nio logs queries at debug; never bound values
+        return logger
+    }()
+    private static let ids = Atomic<Int>(0)
+
+    init(target: PostgresTarget) throws(JournalError) {
+        self.target = target
+        try connect()
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Connects (again). The error names host and database, never the password.
+    func connect() throws(JournalError) {
+        close()
+        var configuration = PostgresConnection.Configuration(
+            host: target.host, port: target.port, username: target.user, password: target.password,
+            database: target.database, tls: try tls())
+        configuration.options.connectTimeout = .seconds(10)
+        let id = Self.ids.wrappingAdd(1, ordering: .relaxed).newValue
+        do {
+            let made = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id, logger: logger
+            ).wait()
+            connection = made
+            _ = try made.query("SET search_path TO herald, public", logger: logger).wait()
+        } catch {
+            throw JournalError.server(
+                "cannot connect to PostgreSQL at \(target.host):\(target.port), database \"\(target.database)\", "
+                    + "user \"\(target.user)\": \(Self.describe(error))", path: target.description)
+        }
+    }
+
+    private func tls() throws(JournalError) -> PostgresConnection.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch target.tls {
+        case .disable: return .disable
+        case .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let roots = target.rootCertificatePath { configuration.trustRoots = .file(roots) }
+        do {
+            let context = try NIOSSLContext(configuration: configuration)
+            return target.tls == .prefer ? .prefer(context) : .require(context)
+        } catch {
+            throw JournalError.server("TLS setup failed (sslrootcert?): \(error)", path: target.description)
+        }
+    }
+
+    func close() {
+        if let connection { try? (connection.close() as EventLoopFuture<Void>).wait() }
+        connection = nil
+    }
+
+    /// Runs one statement and returns all its rows.
+    @discardableResult
+    func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PostgresRow] {
+        guard let connection else { throw PostgresSessionLost() }
+        return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try query("BEGIN")
+        do {
+            let result = try body()
+            try query("COMMIT")
+            return result
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// `COPY table (columns) FROM STDIN` with `data` in text format.
+    func copy(into table: String, columns: [String], data: ByteBuffer) throws {
+        guard let connection else { throw PostgresSessionLost() }
+        let logger = self.logger
+        try Self.blocking {
+            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                try await writer.write(data)
+            }
+        }
+    }
+
+    /// Waits on this (non-pool) thread for async work.
+    private static func blocking(_ work: @escaping @Sendable () async throws -> Void) throws {
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await work()
+                outcome.withLock { $0 = .success(()) }
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+            }
+            done.signal()
+        }
+        done.wait()
+        try outcome.withLock { $0! }.get()
+    }
+
+    /// Whether the error says the connection (or the server) went away, so that the
+    /// work may be tried again on a new connection; or a transaction lost a race that
+    /// PostgreSQL resolved by aborting it.
+    static func isTransient(_ error: any Error) -> Bool {
+        if error is PostgresSessionLost { return true }
+        guard let error = error as? PSQLError else { return error is ChannelError || error is IOError }
+        switch error.code {
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // 08: connection exceptions; 57P0x: server shutting down; 40001/40P01: serialization, deadlock.
+            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "40001" || state == "40P01"
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
+        default: return false
+        }
+    }
+
+    /// What went wrong, from the server's message where there is one (never bound values).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+            }
+            if let underlying = error.underlying { return "\(underlying)" }
+            return "\(error.code)"
+        }
+        if error is PostgresSessionLost { return "the connection was lost" }
+        return "\(error)"
+    }
+}
+
+/// The session has no connection (it was lost and not yet made again).
+struct PostgresSessionLost: Error {}
+
+extension PostgresRow {
+    /// The row's cells by position.
+    var cells: PostgresRandomAccessRow { makeRandomAccess() }
+}
+
+extension PostgresRandomAccessRow {
+    func int(_ index: Int) throws -> Int { try self[index].decode(Int.self) }
+    func int64(_ index: Int) throws -> Int64 { try self[index].decode(Int64.self) }
+    func optionalInt64(_ index: Int) throws -> Int64? { try self[index].decode(Int64?.self) }
+    func string(_ index: Int) throws -> String? { try self[index].decode(String?.self) }
+    func double(_ index: Int) throws -> Double { try self[index].decode(Double.self) }
+    func bool(_ index: Int) throws -> Bool { try self[index].decode(Bool.self) }
+}
+
+/// Bindings built from a list, for `$1, $2...` in order.
+func binds(_ build: (inout PostgresBindings) throws -> Void) rethrows -> PostgresBindings {
+    var bindings = PostgresBindings()
+    try build(&bindings)
+    return bindings
+}

@@ -1,0 +1,95 @@
+import HeraldCore
+
+/// What a sender needs of a journal. The SQLite `Journal` (one machine) and the
+/// PostgreSQL journal (several senders on several machines) implement it; the engine
+/// talks to this protocol only. Calls come from one thread at a time (the engine's
+/// journal queue), and every method that changes rows commits before it returns.
+public protocol CampaignJournal: AnyObject {
+    /// How messages name the journal: a file path, or a URL without its password.
+    var location: String { get }
+    /// True when several processes may send one campaign at once, each claiming its own
+    /// rows, with the rate paced in the journal (`ClaimedMessage.due`).
+    var sharesCampaigns: Bool { get }
+    /// Milliseconds since 1970 by the journal's clock.
+    func currentTime() -> Int64
+
+    func campaign(id: String, mode: RunMode) throws(JournalError) -> CampaignRecord?
+    func campaigns() throws(JournalError) -> [CampaignRecord]
+    /// Takes (or, on a shared journal, joins) the campaign, creating it if new.
+    func open(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String,
+              unpause: Bool) throws(JournalError) -> CampaignOpening
+    func makeImporter(cid: Int64) throws(JournalError) -> any RowImporter
+    func discardImport(cid: Int64) throws(JournalError)
+    func discardCampaign(id: String, mode: RunMode) throws(JournalError)
+
+    func step(cid: Int64, owner: LeaseOwner, settle: [Settlement], claim: Int, cursor: inout ClaimCursor,
+              budget: BudgetContext?, gate: SendGate?, sender: String, rate: SharedRate?) throws(JournalError) -> StepResult
+    func nextRetry(cid: Int64) throws(JournalError) -> Int64?
+    @discardableResult
+    func resendInDoubt(cid: Int64, providerDedupes: Bool, attemptedBefore: Int64?) throws(JournalError) -> Int
+
+    func counts(cid: Int64) throws(JournalError) -> CampaignCounts
+    func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry]
+    /// Spent and reserved in `month` on `channel` by every campaign of `scope`.
+    func monthSpend(month: Int, channel: Channel, scope: LedgerScope) throws(JournalError) -> Money
+    func rows(cid: Int64, in state: MessageState, limit: Int) throws(JournalError) -> [RowNote]
+
+    func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError)
+    func release(cid: Int64, owner: LeaseOwner, state: CampaignState) throws(JournalError)
+    func isLeased(_ record: CampaignRecord) throws(JournalError) -> Bool
+    func schedule(cid: Int64, at time: Int64) throws(JournalError)
+    func setState(cid: Int64, _ state: CampaignState) throws(JournalError)
+    func setStop(cid: Int64, kind: StopKind?, description: String?) throws(JournalError)
+    func startRun(cid: Int64, mode: RunMode, owner: LeaseOwner) throws(JournalError) -> Int64
+    func endRun(rid: Int64, outcome: String, sent: Int) throws(JournalError)
+    @discardableResult
+    func request(_ control: CampaignControl, campaign id: String, mode: RunMode) throws(JournalError) -> Bool
+    func control(cid: Int64) throws(JournalError) -> CampaignControl?
+
+    func prepareFrequencyCap(cid: Int64, cap: FrequencyCap) throws(JournalError)
+    func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError)
+}
+
+/// Writes a campaign's rows while it is `importing`; `finish` makes it ready.
+public protocol RowImporter: AnyObject {
+    var rows: Int { get }
+    func add(_ row: ImportedRow) throws(JournalError)
+    /// Commits what is left, marks repeated numbers as duplicates and makes the campaign
+    /// ready. Returns the number of duplicates.
+    @discardableResult
+    func finish() throws(JournalError) -> Int
+    /// Gives up an unfinished import (the campaign stays `importing`, to be redone).
+    func abandon()
+}
+
+/// A campaign's rate, paced in the journal when several processes share it: each claim
+/// takes send slots from one token bucket, so their combined rate holds.
+public struct SharedRate: Sendable, Equatable {
+    public var messagesPerSecond: Double
+    /// Units that may go at once on top of the rate (as the in-memory bucket's).
+    public var burst: Double
+    /// SMS counts parts against the rate; other channels count messages.
+    public var countsParts: Bool
+
+    public init(messagesPerSecond: Double, burst: Double, countsParts: Bool) {
+        self.messagesPerSecond = messagesPerSecond
+        self.burst = burst
+        self.countsParts = countsParts
+    }
+}
+
+extension Journal: CampaignJournal {
+    public var location: String { path }
+    /// One sender per campaign (a lease), its rate paced in memory.
+    public var sharesCampaigns: Bool { false }
+    public func currentTime() -> Int64 { now() }
+
+    public func step(cid: Int64, owner: LeaseOwner, settle: [Settlement], claim: Int, cursor: inout ClaimCursor,
+                     budget: BudgetContext?, gate: SendGate?, sender: String, rate: SharedRate?) throws(JournalError) -> StepResult {
+        try step(cid: cid, owner: owner, settle: settle, claim: claim, cursor: &cursor, budget: budget, gate: gate, sender: sender)
+    }
+
+    public func makeImporter(cid: Int64) throws(JournalError) -> any RowImporter { importWriter(cid: cid) }
+}
+
+extension ImportWriter: RowImporter {}
