@@ -129,6 +129,8 @@ let package = Package(
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
+        // The journal protocol's contract, run against SQLite and PostgreSQL alike.
+        .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldStore", "HeraldPostgres", "HeraldCore", "HeraldTestSupport"]),
         // Loopback HTTP servers for provider tests, in-process and against the real binary.
         .target(
             name: "HeraldTestSupport",
@@ -136,6 +138,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support"
         ),

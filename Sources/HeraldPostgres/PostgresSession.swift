@@ -104,11 +104,12 @@ final class PostgresSession {
         }
     }
 
-    /// Waits on this (non-pool) thread for async work.
+    /// Waits for async work on the calling thread. The work runs on an executor of its
+    /// own, never on the cooperative pool, whose threads may all be waiting like this one.
     private static func blocking(_ work: @escaping @Sendable () async throws -> Void) throws {
         let outcome = Mutex<Result<Void, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: QueueExecutor.shared) {
             do {
                 try await work()
                 outcome.withLock { $0 = .success(()) }
@@ -148,6 +149,17 @@ final class PostgresSession {
         }
         if error is PostgresSessionLost { return "the connection was lost" }
         return "\(error)"
+    }
+}
+
+/// Runs tasks' jobs on a dispatch queue of its own (see `PostgresSession.blocking`).
+final class QueueExecutor: TaskExecutor, @unchecked Sendable {  // a serial queue is its only state
+    static let shared = QueueExecutor()
+    private let queue = DispatchQueue(label: "herald.postgres.async")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
 

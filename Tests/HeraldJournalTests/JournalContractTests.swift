@@ -1,0 +1,257 @@
+import Foundation
+import HeraldCore
+import HeraldPostgres
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// The journal protocol's contract: every test runs against the SQLite journal and the
+/// PostgreSQL one (a database of its own on `HERALD_TEST_POSTGRES_URL`; without it the
+/// PostgreSQL half is skipped with a note, except in CI, where it fails).
+enum Store: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+    var description: String { rawValue }
+}
+
+/// Where one test's journal lives; `open()` makes another connection to it (another "process").
+struct Fixture {
+    let store: Store
+    let location: String
+
+    init?(_ store: Store, leaseTimeout: Int = 30) throws {
+        self.store = store
+        switch store {
+        case .sqlite:
+            location = FileManager.default.temporaryDirectory
+                .appendingPathComponent("herald-contract-\(UUID().uuidString)/journal.sqlite").path
+        case .postgres:
+            guard TestPostgres.baseURL != nil else {
+                if TestPostgres.required { Issue.record("\(TestPostgres.skipNote); CI must run them") } else { print(TestPostgres.skipNote) }
+                return nil
+            }
+            location = try TestPostgres.freshDatabase() + "?sslmode=disable&lease_timeout=\(leaseTimeout)"
+        }
+    }
+
+    func open() throws -> any CampaignJournal {
+        switch try JournalLocation(parsing: location) {
+        case .sqlite(let path): return try Journal(path: path)
+        case .postgres(let target): return try PostgresJournal(target: target)
+        }
+    }
+}
+
+let campaignInputs = CampaignInputs(id: "spring", campaignPath: "/c.yaml", templateSHA: "t1", recipientsSHA: "r1", channel: .sms)
+
+/// A sender that exists on no host: the SQLite journal takes its lease over at once.
+func deadOwner() -> LeaseOwner { LeaseOwner(token: UUID().uuidString, pid: 999_999_99, host: LeaseOwner().host) }
+
+func cid(of opening: CampaignOpening) -> Int64 {
+    switch opening {
+    case .needsImport(let cid), .ready(let cid, _): return cid
+    }
+}
+
+@discardableResult
+func openCampaign(_ journal: any CampaignJournal, owner: LeaseOwner = LeaseOwner(), _ inputs: CampaignInputs = campaignInputs)
+    throws -> CampaignOpening
+{
+    try journal.open(inputs, owner: owner, recipientsPath: "r.csv", templatePath: "t.yaml", unpause: true)
+}
+
+/// Imports rows 2...count+1 (CSV lines), each costing `cost` nano-dollars; nil numbers are skipped rows.
+@discardableResult
+func importRows(_ journal: any CampaignJournal, cid: Int64, numbers: [UInt64?], cost: Int64 = 0) throws -> Int {
+    let writer = try journal.makeImporter(cid: cid)
+    var body = Array("hello\tworld\\n".utf8)
+    try body.withUnsafeMutableBufferPointer { buffer in
+        for (index, number) in numbers.enumerated() {
+            var row = ImportedRow(row: index + 2, destination: number, region: "GB", body: UnsafeBufferPointer(buffer),
+                                  skipReason: number == nil ? .badNumber : nil, skipDetail: number == nil ? "not a number" : nil)
+            row.cost = cost
+            try writer.add(row)
+        }
+    }
+    return try writer.finish()
+}
+
+func numbers(_ count: Int) -> [UInt64?] { (1...count).map { 447_700_900_000 + UInt64($0) } }
+
+func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle: [Settlement] = [], claim: Int,
+          budget: BudgetContext? = nil) throws -> StepResult {
+    var cursor = ClaimCursor()
+    return try journal.step(cid: cid, owner: owner, settle: settle, claim: claim, cursor: &cursor, budget: budget, gate: nil,
+                            sender: "", rate: nil)
+}
+
+@Suite struct JournalContractTests {
+    @Test(arguments: Store.allCases)
+    func importCountsRowsAndDuplicates(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        guard case .needsImport(let cid) = try openCampaign(journal, owner: owner) else {
+            Issue.record("a new campaign needs its rows")
+            return
+        }
+        let duplicates = try importRows(journal, cid: cid, numbers: [447700900001, nil, 447700900002, 447700900001, 447700900003])
+        #expect(duplicates == 1)
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.pending] == 3 && counts[.skipped] == 2)
+        #expect(counts.byReason == [.badNumber: 1, .duplicate: 1])
+        #expect(try journal.campaign(id: "spring", mode: .real)?.totalRows == 5)
+        try journal.release(cid: cid, owner: owner, state: .ready)
+        guard case .ready(_, let inDoubt) = try openCampaign(try fixture.open()) else {
+            Issue.record("an imported campaign opens ready")
+            return
+        }
+        #expect(inDoubt == 0)
+    }
+
+    @Test(arguments: Store.allCases)
+    func claimsSettleAndDueRetriesComeFirst(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(10))
+        let batch = try step(journal, cid: cid, owner: owner, claim: 4).claimed
+        #expect(batch.map(\.row) == [2, 3, 4, 5])
+        #expect(batch[0].destination == 447700900001)
+        #expect(batch[0].body == "hello\tworld\\n", "bodies come back byte for byte")
+        let settled = [
+            Settlement(row: 2, state: .sent, providerRef: "m-2"),
+            Settlement(row: 3, state: .failed, reason: .rejected, detail: "opted out"),
+            Settlement(row: 4, state: .retry, reason: .throttled, notBefore: 0, countsAttempt: false),
+        ]
+        let next = try step(journal, cid: cid, owner: owner, settle: settled, claim: 2).claimed
+        #expect(next.map(\.row) == [4, 6], "a due retry comes before pending rows")
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.sent] == 1 && counts[.failed] == 1 && counts[.sending] == 3 && counts[.pending] == 5)
+        #expect(counts.byReason == [.rejected: 1])
+        #expect(try journal.rows(cid: cid, in: .failed, limit: 10).map(\.detail) == ["opted out"])
+        // An outcome for a row this sender does not hold changes nothing.
+        _ = try step(journal, cid: cid, owner: owner, settle: [Settlement(row: 9, state: .sent)], claim: 0)
+        #expect(try journal.counts(cid: cid)[.sent] == 1)
+    }
+
+    @Test(arguments: Store.allCases)
+    func rowsOfASenderThatDiedComeBackInDoubtAndResendOnRequest(_ store: Store) throws {
+        guard let fixture = try Fixture(store, leaseTimeout: 1) else { return }
+        let first = deadOwner()
+        let journal = try fixture.open()
+        let cid = cid(of: try openCampaign(journal, owner: first))
+        try importRows(journal, cid: cid, numbers: numbers(6), cost: 5_000_000)
+        #expect(try step(journal, cid: cid, owner: first, claim: 3).claimed.count == 3)
+        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }  // its heartbeat goes stale
+        let other = try fixture.open()
+        guard case .ready(_, let inDoubt) = try openCampaign(other) else {
+            Issue.record("an imported campaign opens ready")
+            return
+        }
+        #expect(inDoubt == 3)
+        let counts = try other.counts(cid: cid)
+        #expect(counts[.inDoubt] == 3 && counts[.sending] == 0)
+        #expect(counts.inDoubtByReason == [.interrupted: 3])
+        #expect(try other.ledger(cid: cid).map(\.reserved) == [Money(nanos: 15_000_000)], "in doubt keeps its reservation")
+        // Late answers from the dead sender settle nothing.
+        _ = try step(journal, cid: cid, owner: first, settle: [Settlement(row: 2, state: .sent)], claim: 0)
+        #expect(try other.counts(cid: cid)[.inDoubt] == 3)
+        #expect(try other.resendInDoubt(cid: cid, providerDedupes: false, attemptedBefore: nil) == 3)
+        let ledger = try other.ledger(cid: cid)
+        #expect(ledger.map(\.reserved) == [.zero] && ledger.map(\.spent) == [Money(nanos: 15_000_000)],
+                "without dedupe the first attempt counts as spent")
+        let resent = try step(other, cid: cid, owner: LeaseOwner(), claim: 10).claimed
+        #expect(resent.map(\.row) == [2, 3, 4, 5, 6, 7])
+    }
+
+    @Test(arguments: Store.allCases)
+    func aFailureThatProvesNothingLeavesTheRowInDoubt(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(2), cost: 1_000)
+        _ = try step(journal, cid: cid, owner: owner, claim: 2)
+        let lost = [Settlement(row: 2, state: .inDoubt, reason: .lostAnswer, detail: "timed out"),
+                    Settlement(row: 3, state: .failed, reason: .transient, detail: "503")]
+        _ = try step(journal, cid: cid, owner: owner, settle: lost, claim: 0)
+        #expect(try journal.counts(cid: cid)[.inDoubt] == 1)
+        try journal.resendInDoubt(cid: cid, providerDedupes: true, attemptedBefore: nil)
+        #expect(try step(journal, cid: cid, owner: owner, claim: 5).claimed.map(\.row) == [2])
+        _ = try step(journal, cid: cid, owner: owner, settle: [Settlement(row: 2, state: .failed, reason: .transient, detail: "503")],
+                     claim: 0)
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.inDoubt] == 1 && counts[.failed] == 1)
+        #expect(counts.inDoubtByReason == [.lostAnswer: 1])
+        let note = try journal.rows(cid: cid, in: .inDoubt, limit: 5).first
+        #expect(note?.detail?.hasPrefix("an earlier attempt may have been delivered (lost_answer)") == true)
+    }
+
+    @Test(arguments: Store.allCases)
+    func claimsStopAtTheCampaignLimitAndSkipOverMaxPrice(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(10), cost: 1_000_000_000)
+        let limits = BudgetLimits(maxPrice: nil, campaignLimit: Money(nanos: 3_500_000_000), monthlyLimit: nil)
+        let budget = BudgetContext(limits: limits, channel: .sms)
+        let first = try step(journal, cid: cid, owner: owner, claim: 10, budget: budget)
+        #expect(first.claimed.count == 3)
+        #expect(first.exhausted == .campaign)
+        let sent = first.claimed.map { Settlement(row: $0.row, state: .sent).settling($0) }
+        let second = try step(journal, cid: cid, owner: owner, settle: sent, claim: 10, budget: budget)
+        #expect(second.claimed.isEmpty && second.exhausted == .campaign)
+        let ledger = try journal.ledger(cid: cid)
+        #expect(ledger.map(\.spent) == [Money(nanos: 3_000_000_000)] && ledger.map(\.reserved) == [.zero])
+        let month = BillingMonth.of(milliseconds: journal.currentTime())
+        #expect(try journal.monthSpend(month: month, channel: .sms, scope: .real) == Money(nanos: 3_000_000_000))
+        let cheap = BudgetContext(limits: BudgetLimits(maxPrice: Money(nanos: 500_000_000)), channel: .sms)
+        let skipped = try step(journal, cid: cid, owner: owner, claim: 10, budget: cheap)
+        #expect(skipped.claimed.isEmpty && skipped.overMaxPrice == 7)
+        #expect(try journal.counts(cid: cid).byReason == [.maxPrice: 7])
+        #expect(try journal.rows(cid: cid, in: .skipped, limit: 1).first?.detail == "costs 1.000000000 USD, more than max_price")
+    }
+
+    @Test(arguments: Store.allCases)
+    func pauseStopsClaimsAndCancelSkipsWhatIsLeft(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(8))
+        _ = try step(journal, cid: cid, owner: owner, claim: 2)
+        #expect(try fixture.open().request(.pause, campaign: "spring", mode: .real))
+        let paused = try step(journal, cid: cid, owner: owner, claim: 2)
+        #expect(paused.control == .pause && paused.claimed.isEmpty)
+        #expect(try journal.control(cid: cid) == .pause)
+        #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real))
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.skipped] == 6 && counts[.pending] == 0 && counts[.sending] == 2)
+        #expect(counts.byReason == [.cancelled: 6])
+        try journal.release(cid: cid, owner: owner, state: .cancelled)
+        #expect(try journal.campaign(id: "spring", mode: .real)?.state == .cancelled)
+        #expect(throws: JournalError.self) { try openCampaign(try fixture.open()) }
+        #expect(try !fixture.open().request(.pause, campaign: "nope", mode: .real))
+    }
+
+    @Test(arguments: Store.allCases)
+    func changedInputsAreRefusedOnceSendingStarted(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(3))
+        _ = try step(journal, cid: cid, owner: owner, claim: 1)
+        try journal.release(cid: cid, owner: owner, state: .stopped)
+        var changed = campaignInputs
+        changed.recipientsSHA = "r2"
+        do {
+            try openCampaign(try fixture.open(), changed)
+            Issue.record("a changed CSV must be refused once rows were sent")
+        } catch {
+            #expect((error as? JournalError)?.isInputChange == true)
+        }
+    }
+}
