@@ -15,6 +15,8 @@
 //   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
 //   swift run -c release herald-bench receipts-import N  # `herald receipts import` of N AWS records (gzip)
 //   swift run -c release herald-bench report N        # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts
+//   swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
+//   swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
 //
 // Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
@@ -240,6 +242,12 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     emit(["figure": "receipts_parse_records_per_s", "records": count, "value": Int(Double(count) / elapsed), "seconds": elapsed])
 } else if arguments.count >= 3, arguments[1] == "receipts-import", let rows = Int(arguments[2]) {
     try await receiptsImportBench(rows: rows)
+} else if arguments.count >= 4, arguments[1] == "pg-e2e", let rows = Int(arguments[2]) {
+    try await postgresEndToEnd(rows: rows, url: arguments[3])
+} else if arguments.count >= 4, arguments[1] == "pg-pair", let rows = Int(arguments[2]) {
+    try await postgresPair(rows: rows, url: arguments[3])
+} else if arguments.count >= 4, arguments[1] == "pg-join" {
+    try await postgresJoin(campaign: arguments[2], url: arguments[3])
 } else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {
     try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
 } else {

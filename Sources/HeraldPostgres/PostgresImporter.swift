@@ -22,7 +22,7 @@ final class PostgresImporter: RowImporter {
 
     static let columns = ["cid", "row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "updated_at"]
 
-    init(journal: PostgresJournal, cid: Int64, chunkRows: Int = 32_768) {
+    init(journal: PostgresJournal, cid: Int64, chunkRows: Int = 16_384) {
         self.journal = journal
         self.cid = cid
         self.chunkRows = chunkRows
@@ -77,15 +77,35 @@ final class PostgresImporter: RowImporter {
             try journal.session.transaction {
                 var duplicates = 0
                 if !suspects.isEmpty {
-                    duplicates = try journal.session.query(
+                    // The rows whose number was flagged, read in one scan (a hashed set of the
+                    // flagged numbers); the first row of each number is the one sent.
+                    let flagged = try journal.session.query(
                         """
-                        UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.duplicate.rawValue)',
-                            detail = 'same number as line ' || f.first
-                        FROM (SELECT row AS r, first_value(row) OVER (PARTITION BY dest ORDER BY row) AS first FROM message
-                              WHERE cid = $1 AND state = \(MessageState.pending.rawValue) AND dest = ANY($2)) f
-                        WHERE m.cid = $1 AND m.row = f.r AND f.r != f.first
-                        RETURNING 1
-                        """, binds { $0.append(cid); $0.append(suspects) }).count
+                        SELECT row, dest FROM message WHERE cid = $1 AND state = \(MessageState.pending.rawValue)
+                            AND dest IN (SELECT unnest($2::int8[])) ORDER BY row
+                        """, binds { $0.append(cid); $0.append(suspects) })
+                    var first: [Int64: Int32] = [:]
+                    var repeats: [Int32] = []
+                    var firsts: [Int32] = []
+                    for row in flagged {
+                        let line = Int32(try row.cells.int(0))
+                        let dest = try row.cells.int64(1)
+                        if let earlier = first[dest] {
+                            repeats.append(line)
+                            firsts.append(earlier)
+                        } else {
+                            first[dest] = line
+                        }
+                    }
+                    if !repeats.isEmpty {
+                        try journal.session.query(
+                            """
+                            UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.duplicate.rawValue)',
+                                detail = 'same number as line ' || v.first
+                            FROM unnest($2::int4[], $3::int4[]) AS v(row, first) WHERE m.cid = $1 AND m.row = v.row
+                            """, binds { $0.append(cid); $0.append(repeats); $0.append(firsts) })
+                    }
+                    duplicates = repeats.count
                 }
                 var tally = Tally()
                 tally.add(.pending, nil, pending - duplicates)
@@ -98,6 +118,9 @@ final class PostgresImporter: RowImporter {
             }
         }
         suspects = []
+        // Fresh statistics, so that claims are planned for the rows just loaded (autovacuum
+        // would get there, after a while of slow plans).
+        _ = try? journal.session.query("ANALYZE message")
         journal.endImport(cid: cid)
         return count
     }

@@ -17,6 +17,11 @@ extension PostgresJournal {
                      rate: SharedRate?) throws(JournalError) -> StepResult
     {
         let seq = (leases[cid]?.seq ?? 0) + 1
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = started.duration(to: .now)
+            StepTimings.shared.record(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
         var tried = false
         let result = try attempt { () throws -> Stepped in
             if tried, let committed = try committedStep(cid: cid, seq: seq) { return committed }
