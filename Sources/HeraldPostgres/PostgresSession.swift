@@ -69,15 +69,29 @@ final class PostgresSession {
     }
 
     func close() {
-        if let connection { try? (connection.close() as EventLoopFuture<Void>).wait() }
+        if let connection { _ = try? Self.bounded(connection.close() as EventLoopFuture<Void>) }
         connection = nil
     }
 
     /// Runs one statement and returns all its rows.
     @discardableResult
     func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PostgresRow] {
-        guard let connection else { throw PostgresSessionLost() }
-        return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait().rows
+        // A connection the server closed (a restart) is made again rather than written to.
+        guard let connection, !connection.isClosed else { throw PostgresSessionLost() }
+        return try Self.bounded(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)).rows
+    }
+
+    /// The longest a statement may take before its connection is given up for lost.
+    static let statementTimeout: TimeAmount = .seconds(120)
+
+    /// Waits for `future`, failing with `PostgresSessionLost` after `statementTimeout`
+    /// (a connection that died without saying so never answers).
+    static func bounded<T>(_ future: EventLoopFuture<T>) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        future.cascade(to: promise)
+        let timer = future.eventLoop.scheduleTask(in: statementTimeout) { promise.fail(PostgresSessionLost()) }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return try promise.futureResult.wait()
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
@@ -95,7 +109,7 @@ final class PostgresSession {
 
     /// `COPY table (columns) FROM STDIN` with `data` in text format.
     func copy(into table: String, columns: [String], data: ByteBuffer) throws {
-        guard let connection else { throw PostgresSessionLost() }
+        guard let connection, !connection.isClosed else { throw PostgresSessionLost() }
         let logger = self.logger
         try Self.blocking {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in

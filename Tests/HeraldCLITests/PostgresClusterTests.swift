@@ -1,0 +1,188 @@
+import Foundation
+import HeraldTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Several real `herald` processes sending one campaign on a PostgreSQL journal (a database
+/// of its own per test on `HERALD_TEST_POSTGRES_URL`, which `.ci/with-postgres` provides).
+@Suite(.serialized) struct PostgresClusterTests {
+    /// A fresh database's URL with a short lease timeout, or nil (noted; a failure in CI).
+    static func database(leaseTimeout: Int = 2) throws -> String? {
+        guard TestPostgres.baseURL != nil else {
+            if TestPostgres.required { Issue.record("\(TestPostgres.skipNote); CI must run them") } else { print(TestPostgres.skipNote) }
+            return nil
+        }
+        return try TestPostgres.freshDatabase("herald_cli") + "?sslmode=disable&lease_timeout=\(leaseTimeout)"
+    }
+
+    /// An Agile-like loopback provider: delivers each messageId once, notes when each request came.
+    struct DedupingProvider {
+        final class Log: Sendable {
+            let delivered = DeliveryLog()
+            let arrivals = Mutex<[Double]>([])
+            let requestsPerID = Mutex<[String: Int]>([:])
+        }
+
+        let log: Log
+        let server: LoopbackServer
+        var delivered: DeliveryLog { log.delivered }
+
+        static func start() async throws -> DedupingProvider {
+            let log = Log()
+            let server = try await LoopbackServer { request in
+                let json = request.json
+                let id = json["messageId"] as? String ?? ""
+                log.arrivals.withLock { $0.append(Date().timeIntervalSince1970) }
+                log.requestsPerID.withLock { $0[id, default: 0] += 1 }
+                _ = log.delivered.record(id: id, destination: json["destination"] as? String ?? "")
+                return .respond(status: 200, body: #"{"messageId":"x","results":{"rcs":{"accepted":true,"reasons":[]},"sms":null}}"#)
+            }
+            return DedupingProvider(log: log, server: server)
+        }
+    }
+
+    /// An RCS campaign of `rows` recipients through the Agile adapter to `provider`.
+    static func agileCampaign(_ fixture: CLIFixture, rows: Int, provider: DedupingProvider, rate: String) throws -> [String] {
+        let list = CLIFixture.rows(rows)
+        try fixture.write("recipients.csv", "phone,name,code\n" + list.map(\.line).joined(separator: "\n") + "\n")
+        try fixture.write("template.yaml", """
+            id: t
+            channel: rcs
+            variables: {name: {type: string, required: true}, code: {type: string, required: true}}
+            rcs:
+              text: "Hi <name>, your code is <code>"
+            """)
+        try fixture.write("agile.yaml", """
+            id: agile
+            template: template.yaml
+            recipients: recipients.csv
+            provider: {kind: agile, endpoint: "\(provider.server.url)", agent_id: 7}
+            rate: \(rate)
+            """)
+        return list.map(\.phone)
+    }
+
+    static func status(_ fixture: CLIFixture, _ id: String, _ environment: [String: String]) throws -> [String: Any] {
+        let result = try HeraldProcess.run(["status", id, "--json"], in: fixture.folder, environment: environment)
+        return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    @Test func threeSendersOneKilledTwiceDeliverEveryRecipientExactlyOnce() async throws {
+        guard let url = try Self.database() else { return }
+        let provider = try await DedupingProvider.start()
+        let fixture = try CLIFixture()
+        let phones = try Self.agileCampaign(fixture, rows: 30_000, provider: provider, rate: "{max_in_flight: 16}")
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
+        let steady = [try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment),
+                      try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)]
+        var kills = 0
+        for _ in 0..<2 {
+            let victim = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
+            // Killed once it is sending (some rows of its own in flight).
+            let deadline = Date().addingTimeInterval(60)
+            let before = provider.delivered.destinations.count
+            while provider.delivered.destinations.count < before + 3000, Date() < deadline { usleep(20_000) }
+            victim.signal(SIGKILL)
+            if victim.wait().status == 128 + SIGKILL { kills += 1 }
+        }
+        #expect(kills == 2)
+        let restarted = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
+        var outcomes = steady.map { $0.wait(timeout: 300) }
+        outcomes.append(restarted.wait(timeout: 300))
+        for outcome in outcomes { #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)") }
+        let destinations = provider.delivered.destinations
+        #expect(destinations.count == phones.count, "every recipient once")
+        #expect(Set(destinations) == Set(phones) ? true : false, "the recipients are the campaign's")
+        let status = try Self.status(fixture, "agile", environment)
+        let counts = status["counts"] as? [String: Int] ?? [:]
+        #expect(counts["sent"] == 30_000 && counts["in_doubt"] == 0 && counts["sending"] == 0, "\(status)")
+        #expect(status["state"] as? String == "completed")
+        try await provider.server.shutdown()
+    }
+
+    @Test func fourSendersSpendExactlyTheCampaignLimit() throws {
+        guard let url = try Self.database() else { return }
+        let fixture = try CLIFixture()
+        let rows = CLIFixture.rows(1200)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        try fixture.write("prices.csv", "country,channel,price\n*,sms,0.01\n")
+        let file = try fixture.campaign("budget", provider: "{kind: simulator, latency_ms: \"1-4\"}", extra: """
+            prices: prices.csv
+            budget: {campaign_limit: 5.00}
+            rate: {max_in_flight: 4}
+            """)
+        let environment = ["HERALD_JOURNAL": url]
+        let senders = try (0..<4).map { _ in try HeraldProcess(["run", file], in: fixture.folder, environment: environment) }
+        for outcome in senders.map({ $0.wait(timeout: 300) }) {
+            #expect([0, 7].contains(outcome.status), "\(outcome.stdout)\n\(outcome.stderr)")
+        }
+        let status = try Self.status(fixture, "budget", environment)
+        let spend = status["spend"] as? [String: Any] ?? [:]
+        #expect(spend["spent"] as? String == "5.00", "\(spend)")
+        #expect((status["counts"] as? [String: Int])?["sent"] == 500, "\(status)")
+        #expect(status["state"] as? String == "budget_exhausted")
+    }
+
+    @Test func threeSendersKeepTheCombinedRate() async throws {
+        guard let url = try Self.database() else { return }
+        let provider = try await DedupingProvider.start()
+        let fixture = try CLIFixture()
+        let rate = 300.0, burst = 10.0
+        let phones = try Self.agileCampaign(fixture, rows: 3600, provider: provider,
+                                            rate: "{messages_per_second: \(Int(rate)), burst: \(Int(burst)), max_in_flight: 16}")
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
+        let senders = try (0..<3).map { _ in try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment) }
+        for outcome in senders.map({ $0.wait(timeout: 300) }) { #expect(outcome.status == 0, "\(outcome.stderr)") }
+        #expect(provider.delivered.destinations.count == phones.count)
+        let times = provider.log.arrivals.withLock { $0 }.sorted()
+        let span = times.last! - times.first!
+        // The first `burst` go at once; the rest at the rate.
+        let measured = Double(times.count - 1 - Int(burst)) / span
+        #expect(abs(measured - rate) / rate <= 0.01, "combined rate \(measured) msg/s")
+        var worst = 0
+        var end = 0
+        for start in times.indices {
+            while end < times.count, times[end] < times[start] + 1 { end += 1 }
+            worst = max(worst, end - start)
+        }
+        #expect(Double(worst) <= rate + burst, "a one-second window held \(worst) requests")
+        print("combined rate \(measured) msg/s, busiest second \(worst) requests, over \(span) s")
+        try await provider.server.shutdown()
+    }
+
+    @Test func aDatabaseRestartMidRunLosesNothingAndSendsNothingTwice() async throws {
+        guard let url = try Self.database(leaseTimeout: 30) else { return }
+        guard let restart = ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_RESTART"] else {
+            if TestPostgres.required { Issue.record("HERALD_TEST_POSTGRES_RESTART is not set (.ci/with-postgres sets it)") }
+            return
+        }
+        let provider = try await DedupingProvider.start()
+        let fixture = try CLIFixture()
+        let phones = try Self.agileCampaign(fixture, rows: 3000, provider: provider, rate: "{messages_per_second: 600, max_in_flight: 8}")
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
+        let sender = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
+        let deadline = Date().addingTimeInterval(60)
+        while provider.delivered.destinations.count < 600, Date() < deadline { usleep(20_000) }
+        let restarting = Process()
+        restarting.executableURL = URL(fileURLWithPath: restart)
+        restarting.standardOutput = FileHandle.nullDevice
+        try restarting.run()
+        restarting.waitUntilExit()
+        #expect(restarting.terminationStatus == 0)
+        let sentBeforeEnd = provider.delivered.destinations.count
+        let outcome = sender.wait(timeout: 300)
+        #expect(sentBeforeEnd < phones.count, "the restart came mid-run")
+        #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+        #expect(provider.delivered.destinations.count == phones.count)
+        #expect(Set(provider.delivered.destinations) == Set(phones) ? true : false, "the recipients are the campaign's")
+        let repeated = provider.log.requestsPerID.withLock { $0.values.filter { $0 > 1 }.count }
+        #expect(repeated == 0, "no message was requested twice")
+        let counts = try Self.status(fixture, "agile", environment)["counts"] as? [String: Int] ?? [:]
+        #expect(counts["sent"] == 3000 && counts["in_doubt"] == 0)
+        try await provider.server.shutdown()
+    }
+}
