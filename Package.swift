@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldEngine", "HeraldStore", "HeraldServer", "HeraldProviders", "HeraldReport",
+                "HeraldEngine", "HeraldStore", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

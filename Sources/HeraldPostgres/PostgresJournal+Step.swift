@@ -28,7 +28,7 @@ extension PostgresJournal {
             tried = true
             return try session.transaction {
                 try stepOnce(cid: cid, owner: owner, seq: seq, settlements: settlements, limit: limit, budget: budget,
-                             gate: gate, rate: rate)
+                             gate: gate, rate: rate, sender: sender)
             }
         }
         leases[cid]?.seq = seq
@@ -89,7 +89,7 @@ extension PostgresJournal {
     }
 
     private func stepOnce(cid: Int64, owner: LeaseOwner, seq: Int64, settlements: [Settlement], limit: Int,
-                          budget: BudgetContext?, gate: SendGate?, rate: SharedRate?) throws -> Stepped
+                          budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, sender: String) throws -> Stepped
     {
         let time = currentTime()
         let campaign = try session.query("SELECT control, ledger_scope, channel FROM campaign WHERE cid = $1 FOR UPDATE",
@@ -109,7 +109,7 @@ extension PostgresJournal {
         let wanted = control == nil ? limit : 0
         if wanted > 0 {
             try claim(cid: cid, lid: lid, seq: seq, wanted: wanted, time: time, scope: scope, channel: channel, budget: budget,
-                      gate: gate, rate: rate, tally: &tally, into: &stepped)
+                      gate: gate, rate: rate, sender: sender, tally: &tally, into: &stepped)
         }
         try tally.write(cid: cid, session)
         return stepped
@@ -176,9 +176,10 @@ extension PostgresJournal {
     /// Claims within the budget (the campaign row is locked; the month's row is locked
     /// here), the send windows and the shared rate.
     private func claim(cid: Int64, lid: Int64, seq: Int64, wanted: Int, time: Int64, scope: String, channel: String,
-                       budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, tally: inout Tally,
+                       budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, sender: String, tally: inout Tally,
                        into stepped: inout Stepped) throws
     {
+        let listed = try session.query("SELECT EXISTS (SELECT 1 FROM suppression)").first!.cells.bool(0)
         let month = BillingMonth.of(milliseconds: time)
         var campaignSpent: Int64 = 0
         var monthSpent: Int64 = 0
@@ -194,9 +195,15 @@ extension PostgresJournal {
         }
         var claimed: [Candidate] = []
         var overPrice: [Candidate] = []
+        var suppressed: [Candidate] = []
+        var onList: Set<Int64> = []
         var deferred: [(Candidate, Int64)] = []
         var reserved: Int64 = 0
         func consider(_ candidate: Candidate) -> Bool {
+            if onList.contains(candidate.dest) {
+                suppressed.append(candidate)
+                return true
+            }
             if let gate, let opens = gate(candidate.timeZones, time) {
                 deferred.append((candidate, opens))
                 return true
@@ -220,15 +227,26 @@ extension PostgresJournal {
             }
             return true
         }
+        /// Numbers on the suppression list (for every sender, or this campaign's), checked
+        /// when claimed, so that a number listed while the campaign runs is honoured.
+        func checkList(_ candidates: [Candidate]) throws {
+            guard listed, !candidates.isEmpty else { return }
+            onList = Set(try session.query(
+                "SELECT dest FROM suppression WHERE dest = ANY($1) AND scope IN ('', $2)",
+                binds { $0.append(candidates.map(\.dest)); $0.append(sender) }).map { try $0.cells.int64(0) })
+        }
         let columns = "row, dest, body, attempts, parts, cost, tz"
-        for row in try session.query(
+        let retries = try session.query(
             """
             SELECT \(columns), coalesce(reason, '') FROM message WHERE cid = $1 AND state = \(MessageState.retry.rawValue)
                 AND not_before <= $2 ORDER BY not_before, row LIMIT $3 FOR UPDATE SKIP LOCKED
-            """, binds { $0.append(cid); $0.append(time); $0.append(wanted) })
-        {
-            var candidate = try Candidate(row)
-            candidate.from = (.retry, try row.cells.string(7))
+            """, binds { $0.append(cid); $0.append(time); $0.append(wanted) }).map { row in
+                var candidate = try Candidate(row)
+                candidate.from = (.retry, try row.cells.string(7))
+                return candidate
+            }
+        try checkList(retries)
+        for candidate in retries {
             if !consider(candidate) { break }
         }
         if claimed.count < wanted, stepped.step.exhausted == nil {
@@ -237,9 +255,10 @@ extension PostgresJournal {
                 """
                 SELECT \(columns) FROM message WHERE cid = $1 AND state = \(MessageState.pending.rawValue)
                 ORDER BY row LIMIT $2 FOR UPDATE SKIP LOCKED
-                """, binds { $0.append(cid); $0.append(asked) })
-            for row in pending {
-                guard consider(try Candidate(row)) else { break }
+                """, binds { $0.append(cid); $0.append(asked) }).map(Candidate.init)
+            try checkList(pending)
+            for candidate in pending {
+                guard consider(candidate) else { break }
             }
             stepped.pendingExhausted = pending.count < asked && stepped.step.exhausted == nil
         }
@@ -264,6 +283,16 @@ extension PostgresJournal {
                 """, binds { $0.append(cid); $0.append(time); $0.append(overPrice.map { Int32($0.row) }) })
             for candidate in overPrice { tally.move(from: candidate.from, to: (.skipped, Reason.maxPrice.rawValue)) }
             stepped.step.overMaxPrice = overPrice.count
+        }
+        if !suppressed.isEmpty {
+            try session.query(
+                """
+                UPDATE message SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.suppressed.rawValue)', not_before = NULL,
+                    detail = 'the number is on the suppression list', updated_at = $2
+                WHERE cid = $1 AND row = ANY($3)
+                """, binds { $0.append(cid); $0.append(time); $0.append(suppressed.map { Int32($0.row) }) })
+            for candidate in suppressed { tally.move(from: candidate.from, to: (.skipped, Reason.suppressed.rawValue)) }
+            stepped.step.suppressed = suppressed.count
         }
         if !deferred.isEmpty {
             try session.query(

@@ -52,6 +52,21 @@ enum PostgresSchema {
         "CREATE INDEX lease_campaign ON lease (cid)",
         // A campaign's token bucket (GCRA): the next free send slot, by the database's clock.
         "CREATE TABLE rate_bucket (cid bigint PRIMARY KEY, next_slot timestamptz NOT NULL)",
+        // Delivery receipts and the suppression list, as `herald journal copy` brings them from SQLite.
+        """
+        CREATE TABLE delivery (cid bigint NOT NULL, row int NOT NULL, state text NOT NULL, code text, detail text,
+            sent_at bigint, event_at bigint, read_at bigint, price bigint, PRIMARY KEY (cid, row))
+        """,
+        """
+        CREATE TABLE receipt (eid bigserial PRIMARY KEY, received_at bigint NOT NULL, provider text NOT NULL, type text NOT NULL,
+            ref text, cid bigint, row int, raw text)
+        """,
+        "CREATE TABLE delivery_tally (cid bigint NOT NULL, state text NOT NULL, code text NOT NULL DEFAULT '', n bigint NOT NULL, PRIMARY KEY (cid, state, code))",
+        "CREATE TABLE delivery_latency (cid bigint NOT NULL, bucket bigint NOT NULL, n bigint NOT NULL, PRIMARY KEY (cid, bucket))",
+        """
+        CREATE TABLE suppression (dest bigint NOT NULL, scope text NOT NULL DEFAULT '', reason text, source text NOT NULL,
+            added_at bigint NOT NULL, PRIMARY KEY (dest, scope))
+        """,
         """
         CREATE TABLE run (rid bigserial PRIMARY KEY, cid bigint NOT NULL, mode text NOT NULL, pid int NOT NULL,
             host text NOT NULL, started_at bigint NOT NULL, ended_at bigint, outcome text, sent int)

@@ -12,6 +12,7 @@ struct Herald: AsyncParsableCommand {
             ValidateCommand.self, EstimateCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self,
             ScheduleCommand.self, WorkerCommand.self, PauseCommand.self, CancelCommand.self, LimitsCommand.self,
             DoctorCommand.self, SuppressCommand.self, PurgeCommand.self, ReceiptsCommand.self, ReportCommand.self, ServeCommand.self,
+            JournalCommand.self,
         ]
     )
 }

@@ -1,0 +1,98 @@
+import HeraldCore
+import HeraldStore
+import NIOCore
+import PostgresNIO
+
+extension PostgresJournal {
+    /// Copies one campaign from a SQLite journal, with its rows and their progress, its
+    /// counters, ledger, runs and delivery receipts (and, with `suppression`, the SQLite
+    /// journal's suppression list), in one transaction: all of it or nothing. Returns false,
+    /// copying nothing, when the campaign is already here. A campaign in flight is refused.
+    public func copyCampaign(_ record: CampaignRecord, from source: Journal, suppression: Bool) throws(JournalError) -> Bool {
+        if try campaign(id: record.id, mode: record.mode) != nil { return false }
+        do {
+            try session.transaction {
+                let cid = try session.query(
+                    """
+                    INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at,
+                        updated_at, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, stop_kind, control,
+                        scheduled_at, sender)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING cid
+                    """, binds {
+                        $0.append(record.id); $0.append(record.mode.rawValue); $0.append(record.campaignPath)
+                        $0.append(record.templateSHA); $0.append(record.recipientsSHA); $0.append(record.channel.rawValue)
+                        $0.append(record.state.rawValue); $0.append(record.totalRows); $0.append(record.createdAt)
+                        $0.append(record.updatedAt); $0.append(record.ledgerScope.rawValue); $0.append(record.limits.maxPrice?.nanos)
+                        $0.append(record.limits.campaignLimit?.nanos); $0.append(record.limits.monthlyLimit?.nanos)
+                        $0.append(record.stopReason); $0.append(record.stopKind?.rawValue); $0.append(record.control?.rawValue)
+                        $0.append(record.scheduledAt); $0.append(record.sender.rawValue)
+                    }).first!.cells.int64(0)
+                var copier = TableCopier(session: session, cid: cid)
+                try source.export(record, tables: ExportedTable.campaignTables, suppression: suppression) { table, values in
+                    try copier.add(table, values)
+                }
+                try copier.flush()
+                // The month's ledger and the campaign's running total take its spend.
+                try session.query(
+                    """
+                    INSERT INTO month_ledger (scope, channel, month, reserved, spent)
+                    SELECT $2, channel, month, reserved, spent FROM ledger WHERE cid = $1
+                    ON CONFLICT (scope, channel, month) DO UPDATE
+                        SET reserved = month_ledger.reserved + excluded.reserved, spent = month_ledger.spent + excluded.spent
+                    """, binds { $0.append(cid); $0.append(record.ledgerScope.rawValue) })
+                try session.query(
+                    """
+                    UPDATE campaign SET reserved = coalesce(l.reserved, 0), spent = coalesce(l.spent, 0)
+                    FROM (SELECT sum(reserved)::bigint AS reserved, sum(spent)::bigint AS spent FROM ledger WHERE cid = $1) l
+                    WHERE cid = $1
+                    """, binds { $0.append(cid) })
+            }
+            return true
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError.server(PostgresSession.describe(error), path: location)
+        }
+    }
+}
+
+/// Streams exported rows into `COPY` per table, the campaign's id put first; the
+/// suppression list goes through a temporary table, so numbers already listed stay as they are.
+struct TableCopier {
+    let session: PostgresSession
+    let cid: Int64
+    private var table: ExportedTable?
+    private var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
+
+    init(session: PostgresSession, cid: Int64) {
+        self.session = session
+        self.cid = cid
+    }
+
+    mutating func add(_ next: ExportedTable, _ values: [String?]) throws {
+        if table?.name != next.name || buffer.readableBytes > 4 << 20 { try flush() }
+        table = next
+        if next.name != ExportedTable.suppression.name {
+            buffer.writeDecimal(cid)
+            buffer.writeInteger(UInt8(9))
+        }
+        for (index, value) in values.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(9)) }
+            buffer.writeText(value)
+        }
+        buffer.writeInteger(UInt8(10))
+    }
+
+    mutating func flush() throws {
+        guard let table, buffer.readableBytes > 0 else { return }
+        if table.name == ExportedTable.suppression.name {
+            try session.query("CREATE TEMP TABLE IF NOT EXISTS copied_suppression (LIKE suppression) ON COMMIT DROP")
+            try session.copy(into: "copied_suppression", columns: table.columns, data: buffer)
+            try session.query("INSERT INTO suppression SELECT * FROM copied_suppression ON CONFLICT DO NOTHING")
+            try session.query("DELETE FROM copied_suppression")
+        } else {
+            try session.copy(into: table.name, columns: ["cid"] + table.columns, data: buffer)
+        }
+        buffer.clear()
+    }
+}
