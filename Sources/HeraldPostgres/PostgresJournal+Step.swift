@@ -88,39 +88,74 @@ extension PostgresJournal {
         }
     }
 
+    /// The heavy work (settling this sender's rows, taking pending rows with SKIP LOCKED)
+    /// runs beside other senders' steps; the campaign row is locked only for what must be
+    /// serial: reserving within a budget (from the claim on, when the campaign has limits),
+    /// and the ledger, counters, takeover and rate slots at the end of every step.
     private func stepOnce(cid: Int64, owner: LeaseOwner, seq: Int64, settlements: [Settlement], limit: Int,
                           budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, sender: String) throws -> Stepped
     {
         let time = currentTime()
-        let campaign = try session.query("SELECT control, ledger_scope, channel FROM campaign WHERE cid = $1 FOR UPDATE",
-                                         binds { $0.append(cid) })
+        let campaign = try session.query("SELECT control, ledger_scope, channel FROM campaign WHERE cid = $1", binds { $0.append(cid) })
         guard let head = campaign.first?.cells else { throw JournalError.unknownCampaign("#\(cid)", path: location) }
         let control = try head.string(0).flatMap(CampaignControl.init)
         let scope = try head.string(1) ?? LedgerScope.real.rawValue
         let channel = try head.string(2) ?? HeraldCore.Channel.sms.rawValue
         let lid = try ensureLease(cid: cid, owner: owner, seq: seq)
         var tally = Tally()
-        try settle(cid: cid, lid: lid, settlements, time: time, tally: &tally, rate: rate)
-        if lastTakeover[cid].map({ $0.duration(to: .now) >= .seconds(1) }) ?? true {
-            try takeOver(cid: cid, resend: resendsTakenOver[cid] ?? false)
+        let settled = try settle(cid: cid, lid: lid, settlements, time: time, tally: &tally)
+        var locked = false
+        func lock() throws {
+            guard !locked else { return }
+            locked = true
+            try session.query("SELECT 1 FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
+            for (month, delta) in settled.deltas {
+                try adjustLedger(cid: cid, month: month, reserved: delta.reserved, spent: delta.spent)
+            }
         }
         var stepped = Stepped()
         stepped.step.control = control
         let wanted = control == nil ? limit : 0
+        var claimed = Claimed()
         if wanted > 0 {
-            try claim(cid: cid, lid: lid, seq: seq, wanted: wanted, time: time, scope: scope, channel: channel, budget: budget,
-                      gate: gate, rate: rate, sender: sender, tally: &tally, into: &stepped)
+            if let budget, !budget.limits.isEmpty { try lock() }
+            claimed = try claim(cid: cid, lid: lid, seq: seq, wanted: wanted, time: time, scope: scope, channel: channel,
+                                budget: budget, gate: gate, sender: sender, tally: &tally, into: &stepped)
         }
+        try lock()
+        if lastTakeover[cid].map({ $0.duration(to: .now) >= .seconds(1) }) ?? true {
+            try takeOver(cid: cid, resend: resendsTakenOver[cid] ?? false)
+        }
+        if claimed.reserved != 0 { try adjustLedger(cid: cid, month: claimed.month, reserved: claimed.reserved, spent: 0) }
+        // The provider said to slow down: every sender's next slot moves back.
+        if rate != nil, let until = settled.throttledUntil, until > time {
+            try session.query(
+                "UPDATE rate_bucket SET next_slot = greatest(next_slot, clock_timestamp() + make_interval(secs => $2)) WHERE cid = $1",
+                binds { $0.append(cid); $0.append(Double(until - time) / 1000) })
+        }
+        stepped.step.claimed = try schedule(claimed.rows, cid: cid, month: claimed.month, rate: rate)
         try tally.write(cid: cid, session)
         return stepped
+    }
+
+    /// What settling changed that other senders share: ledger deltas by month, and a throttle.
+    struct Settled {
+        var deltas: [Int: (reserved: Int64, spent: Int64)] = [:]
+        var throttledUntil: Int64?
+    }
+
+    /// What a claim took: rows in claim order, their reservation and its month.
+    struct Claimed {
+        var rows: [Candidate] = []
+        var reserved: Int64 = 0
+        var month = 0
     }
 
     /// Records each outcome of rows this sender holds (others' are left alone: a row whose
     /// lease was taken over is no longer this sender's to settle). A failure that proves
     /// nothing leaves a row with an earlier doubt `in_doubt`, its reservation kept.
-    private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout Tally,
-                        rate: SharedRate?) throws {
-        guard !settlements.isEmpty else { return }
+    private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout Tally) throws -> Settled {
+        guard !settlements.isEmpty else { return Settled() }
         let inDoubt = MessageState.inDoubt.rawValue
         let newState = "CASE WHEN v.weak AND m.doubt IS NOT NULL THEN \(inDoubt) ELSE v.state END"
         let updated = try session.query(
@@ -164,20 +199,15 @@ extension PostgresJournal {
             if state == .sent { delta.spent += item.cost }
             deltas[item.month] = delta
         }
-        for (month, delta) in deltas { try adjustLedger(cid: cid, month: month, reserved: delta.reserved, spent: delta.spent) }
-        // The provider said to slow down: every sender's next slot moves back.
-        if rate != nil, let until = settlements.filter({ $0.reason == .throttled }).compactMap(\.notBefore).max(), until > time {
-            try session.query(
-                "UPDATE rate_bucket SET next_slot = greatest(next_slot, clock_timestamp() + make_interval(secs => $2)) WHERE cid = $1",
-                binds { $0.append(cid); $0.append(Double(until - time) / 1000) })
-        }
+        return Settled(deltas: deltas,
+                       throttledUntil: settlements.filter { $0.reason == .throttled }.compactMap(\.notBefore).max())
     }
 
-    /// Claims within the budget (the campaign row is locked; the month's row is locked
-    /// here), the send windows and the shared rate.
+    /// Claims within the budget (with limits, the campaign row is locked; the month's row
+    /// is locked here) and the send windows. Touches only the rows it takes.
     private func claim(cid: Int64, lid: Int64, seq: Int64, wanted: Int, time: Int64, scope: String, channel: String,
-                       budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, sender: String, tally: inout Tally,
-                       into stepped: inout Stepped) throws
+                       budget: BudgetContext?, gate: SendGate?, sender: String, tally: inout Tally,
+                       into stepped: inout Stepped) throws -> Claimed
     {
         let listed = try session.query("SELECT EXISTS (SELECT 1 FROM suppression)").first!.cells.bool(0)
         let month = BillingMonth.of(milliseconds: time)
@@ -272,7 +302,6 @@ extension PostgresJournal {
                     $0.append(claimed.map { Int32($0.row) })
                 })
             for candidate in claimed { tally.move(from: candidate.from, to: (.sending, nil)) }
-            try adjustLedger(cid: cid, month: month, reserved: reserved, spent: 0)
         }
         if !overPrice.isEmpty {
             try session.query(
@@ -304,7 +333,7 @@ extension PostgresJournal {
             for (candidate, _) in deferred { tally.move(from: candidate.from, to: (.retry, Reason.window.rawValue)) }
             stepped.step.deferred = deferred.count
         }
-        stepped.step.claimed = try schedule(claimed, cid: cid, month: month, rate: rate)
+        return Claimed(rows: claimed, reserved: reserved, month: month)
     }
 
     /// Takes send slots for the claimed rows from the campaign's token bucket (GCRA, by the

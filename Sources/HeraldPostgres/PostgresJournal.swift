@@ -320,7 +320,8 @@ struct Tally {
     }
 
     func write(cid: Int64, _ session: PostgresSession) throws {
-        let changed = deltas.values.filter { $0.n != 0 }
+        // In one order, whoever writes them.
+        let changed = deltas.values.filter { $0.n != 0 }.sorted { ($0.state.rawValue, $0.reason) < ($1.state.rawValue, $1.reason) }
         guard !changed.isEmpty else { return }
         try session.query(
             """
