@@ -86,3 +86,26 @@ import Glibc
         #expect(there.stdout.contains("no campaigns"), "nothing was copied: \(there.stdout)")
     }
 }
+
+/// `--journal` through the binary: a URL never becomes a file; a server that cannot be
+/// reached is exit 4, named by host and database, never with its password.
+@Suite struct JournalURLTests {
+    @Test func aPostgresURLIsNeverAFileAndAnUnreachableServerIsExit4() throws {
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(3).map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("c")
+        let url = "postgres://herald:s3cret@127.0.0.1:1/sends?sslmode=disable"
+        let run = try HeraldProcess.run(["run", file, "--journal", url], in: fixture.folder)
+        #expect(run.status == 4, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stderr.contains("127.0.0.1:1") && run.stderr.contains("\"sends\""), "\(run.stderr)")
+        #expect(!(run.stdout + run.stderr).contains("s3cret"))
+        let status = try HeraldProcess.run(["status"], in: fixture.folder, environment: ["HERALD_JOURNAL": url])
+        #expect(status.status == 4 && !status.stderr.contains("s3cret"))
+        let unknown = try HeraldProcess.run(["run", file, "--journal", "mysql://u@h/d"], in: fixture.folder)
+        #expect(unknown.status == 4 && unknown.stderr.contains("unknown journal scheme"), "\(unknown.stderr)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.folder.path)
+        #expect(!leftovers.contains { $0.hasPrefix("postgres") || $0.hasPrefix("mysql") }, "\(leftovers)")
+        let report = try HeraldProcess.run(["report", "c", "--json", "--journal", url], in: fixture.folder)
+        #expect(report.status == 4 && report.stderr.contains("needs a SQLite journal"), "\(report.stderr)")
+    }
+}
