@@ -154,6 +154,42 @@ import Glibc
         try await provider.server.shutdown()
     }
 
+    @Test func twoWorkersJoinAScheduledCampaignAndBothStopWithinASecondOfAPause() async throws {
+        guard let url = try Self.database() else { return }
+        let provider = try await DedupingProvider.start()
+        let fixture = try CLIFixture()
+        let phones = try Self.agileCampaign(fixture, rows: 2000, provider: provider, rate: "{messages_per_second: 200, max_in_flight: 8}")
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
+        let scheduled = try HeraldProcess.run(["schedule", "agile.yaml"], in: fixture.folder, environment: environment)
+        #expect(scheduled.status == 0, "\(scheduled.stderr)")
+        let workers = try (0..<2).map { _ in try HeraldProcess(["worker", "--poll", "0.2"], in: fixture.folder, environment: environment) }
+        defer {
+            for worker in workers { worker.signal(SIGKILL); _ = worker.wait() }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while provider.delivered.destinations.count < 400, Date() < deadline { usleep(20_000) }
+        let status = try Self.status(fixture, "agile", environment)
+        #expect(status["state"] as? String == "running")
+        let pause = try HeraldProcess.run(["pause", "agile"], in: fixture.folder, environment: environment)
+        #expect(pause.status == 0, "\(pause.stderr)")
+        usleep(1_000_000)
+        let afterASecond = provider.delivered.destinations.count
+        usleep(1_500_000)
+        #expect(provider.delivered.destinations.count == afterASecond, "nothing is sent a second after the pause")
+        #expect(afterASecond < phones.count)
+        let paused = try Self.status(fixture, "agile", environment)
+        #expect(paused["state"] as? String == "paused", "\(paused)")
+        // Both workers were sending it: each recorded a run.
+        let database = String(url.prefix { $0 != "?" })
+        #expect(try TestPostgres.query(database, "SELECT count(DISTINCT pid)::text FROM herald.run WHERE sent > 0") == ["2"])
+        let resumed = try HeraldProcess.run(["resume", "agile"], in: fixture.folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(provider.delivered.destinations.count == phones.count)
+        let repeated = provider.log.requestsPerID.withLock { $0.values.filter { $0 > 1 }.count }
+        #expect(repeated == 0)
+        try await provider.server.shutdown()
+    }
+
     @Test func aDatabaseRestartMidRunLosesNothingAndSendsNothingTwice() async throws {
         guard let url = try Self.database(leaseTimeout: 30) else { return }
         guard let restart = ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_RESTART"] else {
