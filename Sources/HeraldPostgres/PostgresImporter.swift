@@ -107,10 +107,10 @@ final class PostgresImporter: RowImporter {
                     }
                     duplicates = repeats.count
                 }
-                var tally = Tally()
-                tally.add(.pending, nil, pending - duplicates)
-                for (reason, n) in skipped { tally.add(.skipped, reason.rawValue, n) }
-                tally.add(.skipped, Reason.duplicate.rawValue, duplicates)
+                var tally = TallyChanges()
+                tally.add(TallyKey(.pending), pending - duplicates)
+                for (reason, n) in skipped { tally.add(TallyKey(.skipped, reason), n) }
+                tally.add(TallyKey(.skipped, .duplicate), duplicates)
                 try tally.write(cid: cid, journal.session)
                 try journal.session.query("UPDATE campaign SET state = 'ready', total_rows = $2, updated_at = $3 WHERE cid = $1",
                                           binds { $0.append(cid); $0.append(rows); $0.append(journal.currentTime()) })

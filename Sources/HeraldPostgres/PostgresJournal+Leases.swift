@@ -175,8 +175,8 @@ extension PostgresJournal {
             FROM old WHERE m.cid = $1 AND m.row = old.row
             RETURNING old.spend_month, old.cost
             """, binds { $0.append(cid); $0.append(dead); $0.append(resend); $0.append(currentTime()) })
-        var tally = Tally()
-        tally.move(from: (.sending, nil), to: (resend ? .retry : .inDoubt, interrupted), moved.count)
+        var tally = TallyChanges()
+        tally.move(from: TallyKey(.sending), to: TallyKey(resend ? .retry : .inDoubt, .interrupted), moved.count)
         try tally.write(cid: cid, session)
         if resend {
             var released: [Int: Int64] = [:]
@@ -237,12 +237,12 @@ extension PostgresJournal {
                     FROM old WHERE m.cid = $1 AND m.row = old.row
                     RETURNING old.spend_month, old.cost, old.reason
                     """, binds { $0.append(cid); $0.append(cutoff); $0.append(currentTime()) })
-                var tally = Tally()
+                var tally = TallyChanges()
                 var byMonth: [Int: Int64] = [:]
                 for row in moved {
                     let c = row.cells
                     let reason = try c.string(2)
-                    tally.move(from: (.inDoubt, reason), to: (.retry, reason))
+                    tally.move(from: TallyKey(.inDoubt, code: reason), to: TallyKey(.retry, code: reason))
                     if let month = try c[0].decode(Int?.self) { byMonth[month, default: 0] += try c.int64(1) }
                 }
                 try tally.write(cid: cid, session)

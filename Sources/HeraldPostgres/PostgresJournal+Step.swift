@@ -69,7 +69,7 @@ extension PostgresJournal {
         let cost: Int64
         let timeZones: String?
         /// Where its counter is: pending, or retry with its reason.
-        var from: (MessageState, String?) = (.pending, nil)
+        var from = TallyKey(.pending)
 
         init(_ row: PostgresRow) throws {
             let c = row.cells
@@ -102,7 +102,7 @@ extension PostgresJournal {
         let scope = try head.string(1) ?? LedgerScope.real.rawValue
         let channel = try head.string(2) ?? HeraldCore.Channel.sms.rawValue
         let lid = try ensureLease(cid: cid, owner: owner, seq: seq)
-        var tally = Tally()
+        var tally = TallyChanges()
         let settled = try settle(cid: cid, lid: lid, settlements, time: time, tally: &tally)
         var locked = false
         func lock() throws {
@@ -154,7 +154,7 @@ extension PostgresJournal {
     /// Records each outcome of rows this sender holds (others' are left alone: a row whose
     /// lease was taken over is no longer this sender's to settle). A failure that proves
     /// nothing leaves a row with an earlier doubt `in_doubt`, its reservation kept.
-    private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout Tally) throws -> Settled {
+    private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout TallyChanges) throws -> Settled {
         guard !settlements.isEmpty else { return Settled() }
         let inDoubt = MessageState.inDoubt.rawValue
         let newState = "CASE WHEN v.weak AND m.doubt IS NOT NULL THEN \(inDoubt) ELSE v.state END"
@@ -191,7 +191,7 @@ extension PostgresJournal {
         for row in updated {
             let c = row.cells
             guard let item = byRow[try c.int(0)], let state = MessageState(rawValue: try c.int(1)) else { continue }
-            tally.move(from: (.sending, nil), to: (state, try c.string(2)))
+            tally.move(from: TallyKey(.sending), to: TallyKey(state, code: try c.string(2)))
             // In doubt: the reservation stays. Accepted: it becomes spend. Anything else releases it.
             guard item.cost != 0, state != .inDoubt else { continue }
             var delta = deltas[item.month] ?? (0, 0)
@@ -206,7 +206,7 @@ extension PostgresJournal {
     /// Claims within the budget (with limits, the campaign row is locked; the month's row
     /// is locked here) and the send windows. Touches only the rows it takes.
     private func claim(cid: Int64, lid: Int64, seq: Int64, wanted: Int, time: Int64, scope: String, channel: String,
-                       budget: BudgetContext?, gate: SendGate?, sender: String, tally: inout Tally,
+                       budget: BudgetContext?, gate: SendGate?, sender: String, tally: inout TallyChanges,
                        into stepped: inout Stepped) throws -> Claimed
     {
         let listed = try session.query("SELECT EXISTS (SELECT 1 FROM suppression)").first!.cells.bool(0)
@@ -272,7 +272,7 @@ extension PostgresJournal {
                 AND not_before <= $2 ORDER BY not_before, row LIMIT $3 FOR UPDATE SKIP LOCKED
             """, binds { $0.append(cid); $0.append(time); $0.append(wanted) }).map { row in
                 var candidate = try Candidate(row)
-                candidate.from = (.retry, try row.cells.string(7))
+                candidate.from = TallyKey(.retry, code: try row.cells.string(7))
                 return candidate
             }
         try checkList(retries)
@@ -301,7 +301,7 @@ extension PostgresJournal {
                     $0.append(cid); $0.append(lid); $0.append(seq); $0.append(month); $0.append(time)
                     $0.append(claimed.map { Int32($0.row) })
                 })
-            for candidate in claimed { tally.move(from: candidate.from, to: (.sending, nil)) }
+            for candidate in claimed { tally.move(from: candidate.from, to: TallyKey(.sending)) }
         }
         if !overPrice.isEmpty {
             try session.query(
@@ -310,7 +310,7 @@ extension PostgresJournal {
                     detail = 'costs ' || to_char(cost / 1e9, 'FM999999990.000000000') || ' USD, more than max_price', updated_at = $2
                 WHERE cid = $1 AND row = ANY($3)
                 """, binds { $0.append(cid); $0.append(time); $0.append(overPrice.map { Int32($0.row) }) })
-            for candidate in overPrice { tally.move(from: candidate.from, to: (.skipped, Reason.maxPrice.rawValue)) }
+            for candidate in overPrice { tally.move(from: candidate.from, to: TallyKey(.skipped, .maxPrice)) }
             stepped.step.overMaxPrice = overPrice.count
         }
         if !suppressed.isEmpty {
@@ -320,7 +320,7 @@ extension PostgresJournal {
                     detail = 'the number is on the suppression list', updated_at = $2
                 WHERE cid = $1 AND row = ANY($3)
                 """, binds { $0.append(cid); $0.append(time); $0.append(suppressed.map { Int32($0.row) }) })
-            for candidate in suppressed { tally.move(from: candidate.from, to: (.skipped, Reason.suppressed.rawValue)) }
+            for candidate in suppressed { tally.move(from: candidate.from, to: TallyKey(.skipped, .suppressed)) }
             stepped.step.suppressed = suppressed.count
         }
         if !deferred.isEmpty {
@@ -330,11 +330,14 @@ extension PostgresJournal {
                     not_before = v.opens, updated_at = $2
                 FROM unnest($3::int4[], $4::int8[]) AS v(row, opens) WHERE m.cid = $1 AND m.row = v.row
                 """, binds { $0.append(cid); $0.append(time); $0.append(deferred.map { Int32($0.0.row) }); $0.append(deferred.map(\.1)) })
-            for (candidate, _) in deferred { tally.move(from: candidate.from, to: (.retry, Reason.window.rawValue)) }
+            for (candidate, _) in deferred { tally.move(from: candidate.from, to: TallyKey(.retry, .window)) }
             stepped.step.deferred = deferred.count
         }
         return Claimed(rows: claimed, reserved: reserved, month: month)
     }
+
+    static let rateMargin = 0.995
+    static let jitterAllowance = 0.01
 
     /// Takes send slots for the claimed rows from the campaign's token bucket (GCRA, by the
     /// database's clock): in any window of T seconds, all senders together get at most
@@ -346,8 +349,12 @@ extension PostgresJournal {
         let units = claimed.reduce(0) { $0 + (rate.countsParts ? max(1, $1.parts) : 1) }
         try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES ($1, clock_timestamp()) ON CONFLICT DO NOTHING",
                           binds { $0.append(cid) })
-        let tolerance = max(0, rate.burst) / rate.messagesPerSecond
-        let span = Double(units) / rate.messagesPerSecond
+        // Aimed 0.5% under the rate, with 10 ms of the burst held back: the provider sees
+        // arrivals, which network and scheduling jitter move by some milliseconds, and its
+        // one-second windows must stay within rate + burst all the same.
+        let paced = rate.messagesPerSecond * Self.rateMargin
+        let tolerance = max(0, rate.burst - rate.messagesPerSecond * Self.jitterAllowance) / paced
+        let span = Double(units) / paced
         let start = try session.query(
             """
             UPDATE rate_bucket SET next_slot = greatest(next_slot, clock_timestamp() - make_interval(secs => $2))
@@ -358,7 +365,7 @@ extension PostgresJournal {
         let base = ContinuousClock.now + .nanoseconds(Int64(start * 1e9))
         var used = 0
         return claimed.map { candidate in
-            let due = base + .nanoseconds(Int64(Double(used) / rate.messagesPerSecond * 1e9))
+            let due = base + .nanoseconds(Int64(Double(used) / paced * 1e9))
             used += rate.countsParts ? max(1, candidate.parts) : 1
             return candidate.claimed(month: month, due: due)
         }

@@ -250,11 +250,11 @@ public final class PostgresJournal: CampaignJournal {
                            FROM old WHERE m.cid = $1 AND m.row = old.row RETURNING old.state, old.reason)
             SELECT state, reason, count(*) FROM moved GROUP BY 1, 2
             """, binds { $0.append(cid); $0.append(currentTime()) })
-        var changes = Tally()
+        var changes = TallyChanges()
         for row in moved {
             let c = row.cells
             let state = MessageState(rawValue: try c.int(0)) ?? .pending
-            changes.move(from: (state, try c.string(1)), to: (.skipped, Reason.cancelled.rawValue), try c.int(2))
+            changes.move(from: TallyKey(state, code: try c.string(1)), to: TallyKey(.skipped, .cancelled), try c.int(2))
         }
         try changes.write(cid: cid, session)
     }
@@ -299,37 +299,18 @@ public final class PostgresJournal: CampaignJournal {
     }
 }
 
-/// Counter changes of one transaction, by (state, reason code), written before it commits.
-struct Tally {
-    private(set) var deltas: [String: (state: MessageState, reason: String, n: Int)] = [:]
-
-    mutating func add(_ state: MessageState, _ reason: String?, _ count: Int) {
-        guard count != 0 else { return }
-        let code = Self.countsReasons(state) ? (reason ?? "") : ""
-        let key = "\(state.rawValue)|\(code)"
-        deltas[key, default: (state, code, 0)].n += count
-    }
-
-    mutating func move(from: (MessageState, String?), to: (MessageState, String?), _ count: Int = 1) {
-        add(from.0, from.1, -count)
-        add(to.0, to.1, count)
-    }
-
-    static func countsReasons(_ state: MessageState) -> Bool {
-        state == .retry || state == .failed || state == .skipped || state == .inDoubt
-    }
-
+extension TallyChanges {
+    /// Adds these changes to the campaign's counters (in one order, whoever writes them).
     func write(cid: Int64, _ session: PostgresSession) throws {
-        // In one order, whoever writes them.
-        let changed = deltas.values.filter { $0.n != 0 }.sorted { ($0.state.rawValue, $0.reason) < ($1.state.rawValue, $1.reason) }
+        let changed = deltas.filter { $0.value != 0 }.sorted { ($0.key.state.rawValue, $0.key.reason) < ($1.key.state.rawValue, $1.key.reason) }
         guard !changed.isEmpty else { return }
         try session.query(
             """
             INSERT INTO tally (cid, state, reason, n) SELECT $1, s, r, n FROM unnest($2::int2[], $3::text[], $4::int8[]) AS v(s, r, n)
             ON CONFLICT (cid, state, reason) DO UPDATE SET n = tally.n + excluded.n
             """, binds {
-                $0.append(cid); $0.append(changed.map { Int16($0.state.rawValue) }); $0.append(changed.map(\.reason))
-                $0.append(changed.map { Int64($0.n) })
+                $0.append(cid); $0.append(changed.map { Int16($0.key.state.rawValue) }); $0.append(changed.map(\.key.reason))
+                $0.append(changed.map { Int64($0.value) })
             })
     }
 }

@@ -40,15 +40,15 @@ public struct CampaignCounts: Sendable, Equatable {
 }
 
 /// A counter: a state, and for the states counted per reason, the reason's code.
-struct TallyKey: Hashable {
-    let state: MessageState
-    let reason: String
+public struct TallyKey: Hashable, Sendable {
+    public let state: MessageState
+    public let reason: String
 
-    init(_ state: MessageState, _ reason: Reason? = nil) {
+    public init(_ state: MessageState, _ reason: Reason? = nil) {
         self.init(state, code: reason?.rawValue)
     }
 
-    init(_ state: MessageState, code: String?) {
+    public init(_ state: MessageState, code: String?) {
         self.state = state
         self.reason = state.countsReasons ? (code ?? "") : ""
     }
@@ -56,20 +56,22 @@ struct TallyKey: Hashable {
 
 /// The counter changes one transaction makes, written just before it commits, so
 /// counters and rows change together or not at all.
-struct TallyChanges {
-    private(set) var deltas: [TallyKey: Int] = [:]
+public struct TallyChanges: Sendable {
+    public private(set) var deltas: [TallyKey: Int] = [:]
 
-    mutating func add(_ key: TallyKey, _ count: Int = 1) {
+    public init() {}
+
+    public mutating func add(_ key: TallyKey, _ count: Int = 1) {
         deltas[key, default: 0] += count
     }
 
-    mutating func move(from: TallyKey, to: TallyKey, _ count: Int = 1) {
+    public mutating func move(from: TallyKey, to: TallyKey, _ count: Int = 1) {
         guard from != to, count != 0 else { return }
         add(from, -count)
         add(to, count)
     }
 
-    var isEmpty: Bool { deltas.values.allSatisfy { $0 == 0 } }
+    public var isEmpty: Bool { deltas.values.allSatisfy { $0 == 0 } }
 }
 
 /// Where the counters disagree with the rows (`herald doctor`).

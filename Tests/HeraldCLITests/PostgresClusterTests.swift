@@ -140,7 +140,7 @@ import Glibc
         #expect(provider.delivered.destinations.count == phones.count)
         let times = provider.log.arrivals.withLock { $0 }.sorted()
         let span = times.last! - times.first!
-        // The first `burst` go at once; the rest at the rate.
+        // The first few go at once (the burst); the rest at the rate.
         let measured = Double(times.count - 1 - Int(burst)) / span
         #expect(abs(measured - rate) / rate <= 0.01, "combined rate \(measured) msg/s")
         var worst = 0
