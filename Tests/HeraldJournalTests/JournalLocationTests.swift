@@ -1,5 +1,5 @@
 import Foundation
-import HeraldPostgres
+@testable import HeraldPostgres
 import HeraldStore
 import HeraldTestSupport
 import Testing
@@ -81,5 +81,31 @@ import Testing
         }
         #expect(try TestPostgres.query(url, "SELECT value FROM herald.herald_meta WHERE key = 'schema_version'") == ["99"])
         #expect(try TestPostgres.query(url, "SELECT count(*)::text FROM herald.future_table") == ["0"])
+    }
+}
+
+/// `sslmode` against a real server with TLS (`.ci/with-postgres` gives it a certificate of its own).
+@Suite struct PostgresTLSTests {
+    /// Whether the journal's own connection is encrypted, as the server sees it.
+    func encrypted(_ url: String) throws -> Bool {
+        guard case .postgres(let target) = try JournalLocation(parsing: url) else { return false }
+        let journal = try PostgresJournal(target: target)
+        return try journal.session.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.cells.bool(0) ?? false
+    }
+
+    @Test func sslmodeIsHonoured() throws {
+        guard let base = TestPostgres.baseURL, let ca = ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_CA"] else {
+            if TestPostgres.required { Issue.record("HERALD_TEST_POSTGRES_URL and _CA are set by .ci/with-postgres") }
+            return
+        }
+        #expect(try encrypted(base + "?sslmode=require"))
+        #expect(try encrypted(base + "?sslmode=verify-full&sslrootcert=\(ca)"))
+        #expect(try encrypted(base + "?sslmode=verify-ca&sslrootcert=\(ca)"))
+        #expect(try !encrypted(base + "?sslmode=disable"))
+        // Its certificate is not signed by any root the system trusts: verification refuses it.
+        #expect(throws: JournalError.self) { try encrypted(base + "?sslmode=verify-full") }
+        // The certificate names localhost too: verify-full checks the name the URL gives.
+        let other = base.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+        #expect(try encrypted(other + "?sslmode=verify-full&sslrootcert=\(ca)"))
     }
 }
