@@ -11,16 +11,6 @@ public enum JournalOpener {
         }
     }
 
-    /// The SQLite journal at `location`, or a clear error naming `what` for a PostgreSQL one.
-    public static func sqlite(_ location: String, for what: String, create: Bool = true, readOnly: Bool = false)
-        throws(JournalError) -> Journal
-    {
-        switch try JournalLocation(parsing: location) {
-        case .sqlite(let path): return try Journal(path: path, create: create, readOnly: readOnly)
-        case .postgres(let target): throw JournalError.unsupported(what, path: target.description)
-        }
-    }
-
     /// Whether a journal exists at `location` (a PostgreSQL database always may).
     public static func exists(_ location: String) -> Bool {
         switch try? JournalLocation(parsing: location) {

@@ -26,10 +26,13 @@ public struct Worker: Sendable {
     public func run() async throws {
         let ledger = Ledger()
         var nextPurge = ContinuousClock.now
+        // One connection for polling, kept between polls (a PostgreSQL journal's would
+        // otherwise be made, and its schema checked, every second).
+        var poller: (any CampaignJournal)?
         await withTaskGroup(of: Void.self) { group in
             while stop.requested == nil {
                 do {
-                    for record in try dueCampaigns() {
+                    for record in try dueCampaigns(using: &poller) {
                         let id = record.name
                         let fresh = ledger.active.withLock { active in
                             ledger.failed.withLock { !$0.contains(id) } && active.insert(id).inserted
@@ -95,9 +98,12 @@ public struct Worker: Sendable {
     /// Scheduled campaigns whose time has come, and campaigns interrupted mid-run (a
     /// crashed sender's lease, or a worker stopped by a signal), not paused or cancelled.
     /// A foreground run someone stopped with Ctrl-C is theirs to resume.
-    func dueCampaigns() throws -> [CampaignRecord] {
-        guard JournalOpener.exists(journalPath) else { return [] }
-        let journal = try JournalOpener.open(journalPath)
+    func dueCampaigns(using poller: inout (any CampaignJournal)?) throws -> [CampaignRecord] {
+        if poller == nil {
+            guard JournalOpener.exists(journalPath) else { return [] }
+            poller = try JournalOpener.open(journalPath)
+        }
+        guard let journal = poller else { return [] }
         let now = journal.currentTime()
         return try journal.campaigns().filter { record in
             guard record.control == nil, record.mode != .dryRun else { return false }

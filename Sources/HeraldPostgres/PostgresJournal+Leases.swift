@@ -19,7 +19,7 @@ extension PostgresJournal {
             switch outcome {
             case .opened(let opening):
                 if case .needsImport(let cid) = opening { importing.insert(cid) }
-                resendsTakenOver[cid(of: opening)] = inputs.providerDedupes
+                resendsTakenOver[opening.cid] = inputs.providerDedupes
                 return opening
             case .waitForImport(let cid):
                 // Another sender imports it: wait for its lock, then look again.
@@ -28,12 +28,6 @@ extension PostgresJournal {
                     try session.query("SELECT pg_advisory_unlock($1, $2)", importLock(cid))
                 }
             }
-        }
-    }
-
-    private func cid(of opening: CampaignOpening) -> Int64 {
-        switch opening {
-        case .needsImport(let cid), .ready(let cid, _): cid
         }
     }
 

@@ -98,6 +98,12 @@ public enum CampaignOpening: Sendable {
     case needsImport(cid: Int64)
     /// Imported; `recoveredInDoubt` rows were `sending` under a process that died.
     case ready(cid: Int64, recoveredInDoubt: Int)
+
+    public var cid: Int64 {
+        switch self {
+        case .needsImport(let cid), .ready(let cid, _): cid
+        }
+    }
 }
 
 extension Journal {

@@ -46,11 +46,7 @@ let campaignInputs = CampaignInputs(id: "spring", campaignPath: "/c.yaml", templ
 /// A sender that exists on no host: the SQLite journal takes its lease over at once.
 func deadOwner() -> LeaseOwner { LeaseOwner(token: UUID().uuidString, pid: 999_999_99, host: LeaseOwner().host) }
 
-func cid(of opening: CampaignOpening) -> Int64 {
-    switch opening {
-    case .needsImport(let cid), .ready(let cid, _): return cid
-    }
-}
+func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
 
 @discardableResult
 func openCampaign(_ journal: any CampaignJournal, owner: LeaseOwner = LeaseOwner(), _ inputs: CampaignInputs = campaignInputs)

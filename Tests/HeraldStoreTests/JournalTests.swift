@@ -28,11 +28,7 @@ func open(_ journal: Journal, owner: LeaseOwner = LeaseOwner(), _ campaign: Camp
     try journal.open(campaign, owner: owner, recipientsPath: "r.csv", templatePath: "t.yaml")
 }
 
-func cid(of opening: CampaignOpening) -> Int64 {
-    switch opening {
-    case .needsImport(let cid), .ready(let cid, _): return cid
-    }
-}
+func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
 
 @Suite struct JournalTests {
     @Test func newCampaignNeedsImportThenIsReady() throws {
