@@ -39,16 +39,18 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "HeraldCore", swiftSettings: fast),
         .target(name: "HeraldCSV", dependencies: ["CLibCSV", "HeraldCore"], swiftSettings: fast),
+        // The journal's contract and its rules as values: no storage, no I/O.
+        .target(name: "HeraldJournal", dependencies: ["HeraldCore"], swiftSettings: fast),
         .target(
             name: "HeraldStore",
-            dependencies: ["CSQLite", "HeraldCore"],
+            dependencies: ["CSQLite", "HeraldCore", "HeraldJournal"],
             swiftSettings: fast
         ),
         // The PostgreSQL journal: the same journal protocol, for several senders on several machines.
         .target(
             name: "HeraldPostgres",
             dependencies: [
-                "HeraldStore", "HeraldCore",
+                "HeraldJournal", "HeraldCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "HeraldEngine",
             dependencies: [
-                "HeraldCore", "HeraldCSV", "HeraldStore", "HeraldPostgres", "HeraldProviders",
+                "HeraldCore", "HeraldCSV", "HeraldJournal", "HeraldStore", "HeraldPostgres", "HeraldProviders",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -84,13 +86,13 @@ let package = Package(
         // Campaign reports: aggregates as values, HTML (mustache + inline SVG), CSV, JSON.
         .target(
             name: "HeraldReport",
-            dependencies: ["HeraldStore", "HeraldCore", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["HeraldJournal", "HeraldStore", "HeraldCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
         // The receipts server (and later the dashboard): one Hummingbird application.
         .target(
             name: "HeraldServer",
             dependencies: [
-                "HeraldEngine", "HeraldProviders", "HeraldStore", "HeraldReport",
+                "HeraldEngine", "HeraldProviders", "HeraldJournal", "HeraldStore", "HeraldReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldEngine", "HeraldStore", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
+                "HeraldEngine", "HeraldJournal", "HeraldStore", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -116,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "herald-bench",
             dependencies: [
-                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldStore", "HeraldPostgres",
+                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldJournal", "HeraldStore", "HeraldPostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -128,9 +130,14 @@ let package = Package(
             dependencies: ["HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
-        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore"]),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldJournal"]),
+        // The journal's rules without a database: tables and property tests.
+        .testTarget(
+            name: "HeraldJournalRulesTests",
+            dependencies: ["HeraldJournal", "HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // The journal protocol's contract, run against SQLite and PostgreSQL alike.
-        .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldStore", "HeraldPostgres", "HeraldCore", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal", "HeraldStore", "HeraldPostgres", "HeraldCore", "HeraldTestSupport"]),
         // Loopback HTTP servers for provider tests, in-process and against the real binary.
         .target(
             name: "HeraldTestSupport",
@@ -146,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEngineTests",
             dependencies: [
-                "HeraldEngine", "HeraldProviders", "HeraldTestSupport",
+                "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"]  // read from the source tree by path
@@ -154,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCLITests",
             dependencies: [
-                "herald", "HeraldEngine", "HeraldStore", "HeraldTestSupport",
+                "herald", "HeraldEngine", "HeraldJournal", "HeraldStore", "HeraldTestSupport",
                 // A test CA and SNS signing certificates, made in the tests.
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

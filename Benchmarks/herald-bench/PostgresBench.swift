@@ -1,6 +1,7 @@
 import Foundation
 import HeraldEngine
 import HeraldPostgres
+import HeraldJournal
 import HeraldStore
 
 // The PostgreSQL journal, on a database given by URL (each run makes a campaign of its own id):

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldEngine
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 import NIOCore
 import NIOHTTP1

@@ -25,6 +25,7 @@ import Foundation
 import HeraldCSV
 import HeraldEngine
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import HeraldJournal
 import HeraldStore
 
 extension CampaignRecord {

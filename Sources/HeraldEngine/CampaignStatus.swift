@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 
 /// A campaign's standing as `herald status` shows it (and prints with `--json`).

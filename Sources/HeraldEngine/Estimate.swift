@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 
 /// What `herald estimate` reports: computed offline from the files (and, when the

@@ -1,3 +1,4 @@
+import HeraldJournal
 import HeraldStore
 
 /// Process exit codes, as documented in the README.

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldPostgres
+import HeraldJournal
 import HeraldStore
 
 /// Opens the journal `--journal` names: a SQLite file, or a PostgreSQL URL.

@@ -1,5 +1,6 @@
 import HeraldCore
-import HeraldStore
+import HeraldJournal
+
 import NIOCore
 import PostgresNIO
 

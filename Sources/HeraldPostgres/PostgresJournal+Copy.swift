@@ -1,5 +1,6 @@
 import HeraldCore
-import HeraldStore
+import HeraldJournal
+
 import NIOCore
 import PostgresNIO
 
@@ -8,7 +9,7 @@ extension PostgresJournal {
     /// counters, ledger, runs and delivery receipts (and, with `suppression`, the SQLite
     /// journal's suppression list), in one transaction: all of it or nothing. Returns false,
     /// copying nothing, when the campaign is already here. A campaign in flight is refused.
-    public func copyCampaign(_ record: CampaignRecord, from source: Journal, suppression: Bool) throws(JournalError) -> Bool {
+    public func copyCampaign(_ record: CampaignRecord, from source: any CampaignExporting, suppression: Bool) throws(JournalError) -> Bool {
         if try campaign(id: record.id, mode: record.mode) != nil { return false }
         do {
             try session.transaction {

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldJournal
+
 import PostgresNIO
 
 extension PostgresJournal {
@@ -79,7 +80,8 @@ extension PostgresJournal {
             : try row.string(4) != inputs.recipientsSHA ? ("recipient CSV", recipientsPath) : nil
         if let changed, !reimport {
             let started = try session.query(
-                "SELECT EXISTS (SELECT 1 FROM tally WHERE cid = $1 AND n > 0 AND state NOT IN (0, 4))", binds { $0.append(cid) })
+                "SELECT EXISTS (SELECT 1 FROM tally WHERE cid = $1 AND n > 0 AND state = ANY($2))",
+                binds { $0.append(cid); $0.append(BulkRule.startedStates.map { Int16($0.rawValue) }) })
             if try started.first!.cells.bool(0) {
                 throw JournalError.inputsChanged(campaign: name, file: changed.file, changed: changed.path, path: location)
             }
@@ -157,29 +159,24 @@ extension PostgresJournal {
         let dead = try session.query("DELETE FROM lease WHERE cid = $1 AND NOT (\(liveLease)) RETURNING lid", binds { $0.append(cid) })
             .map { try $0.cells.int64(0) }
         guard !dead.isEmpty else { return 0 }
-        let interrupted = Reason.interrupted.rawValue
+        let rule = BulkRule.Interruption(resend: resend, cause: .leaseExpired)
         let moved = try session.query(
             """
             WITH old AS (SELECT row, spend_month, cost FROM message WHERE cid = $1 AND state = \(MessageState.sending.rawValue)
                          AND owner = ANY($2) FOR UPDATE)
-            UPDATE message m SET state = CASE WHEN $3 THEN \(MessageState.retry.rawValue) ELSE \(MessageState.inDoubt.rawValue) END,
-                reason = '\(interrupted)', doubt = '\(interrupted)', owner = NULL, updated_at = $4,
-                not_before = CASE WHEN $3 THEN 0 END, spend_month = CASE WHEN $3 THEN NULL ELSE m.spend_month END,
-                detail = 'was being sent when its process stopped heartbeating without recording the answer'
+            UPDATE message m SET state = $3, reason = $4, doubt = $5, owner = NULL, updated_at = $6, not_before = $7,
+                spend_month = CASE WHEN $8 THEN m.spend_month END, detail = $9
             FROM old WHERE m.cid = $1 AND m.row = old.row
             RETURNING old.spend_month, old.cost
-            """, binds { $0.append(cid); $0.append(dead); $0.append(resend); $0.append(currentTime()) })
-        var tally = TallyChanges()
-        tally.move(from: TallyKey(.sending), to: TallyKey(resend ? .retry : .inDoubt, .interrupted), moved.count)
-        try tally.write(cid: cid, session)
-        if resend {
-            var released: [Int: Int64] = [:]
-            for row in moved {
-                guard let month = try row.cells[0].decode(Int?.self) else { continue }
-                released[month, default: 0] += try row.cells.int64(1)
-            }
-            for (month, cost) in released { try adjustLedger(cid: cid, month: month, reserved: -cost, spent: 0) }
-        }
+            """, binds {
+                $0.append(cid); $0.append(dead); $0.append(Int16(rule.state.rawValue)); $0.append(rule.reason.rawValue)
+                $0.append(rule.doubt.rawValue); $0.append(currentTime()); $0.append(rule.notBefore)
+                $0.append(rule.keepsReservation); $0.append(rule.detail)
+            })
+        try rule.move(moved.count).write(cid: cid, session)
+        var ledger = LedgerDeltas()
+        for row in moved { ledger.add(rule.ledger(cost: try row.cells.int64(1), month: try row.cells[0].decode(Int?.self))) }
+        for delta in ledger.deltas { try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent) }
         return resend ? 0 : moved.count
     }
 
@@ -223,25 +220,28 @@ extension PostgresJournal {
         return try attempt {
             try session.transaction {
                 try session.query("SELECT 1 FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
+                let rule = BulkRule.ResendInDoubt(providerDedupes: providerDedupes)
                 let moved = try session.query(
                     """
                     WITH old AS (SELECT row, spend_month, cost, coalesce(reason, '') AS reason FROM message
                                  WHERE cid = $1 AND state = \(MessageState.inDoubt.rawValue) AND updated_at < $2 FOR UPDATE)
-                    UPDATE message m SET state = \(MessageState.retry.rawValue), not_before = 0, spend_month = NULL, updated_at = $3
+                    UPDATE message m SET state = $4, not_before = $5, spend_month = NULL, updated_at = $3
                     FROM old WHERE m.cid = $1 AND m.row = old.row
                     RETURNING old.spend_month, old.cost, old.reason
-                    """, binds { $0.append(cid); $0.append(cutoff); $0.append(currentTime()) })
+                    """, binds {
+                        $0.append(cid); $0.append(cutoff); $0.append(currentTime()); $0.append(Int16(rule.state.rawValue))
+                        $0.append(rule.notBefore)
+                    })
                 var tally = TallyChanges()
-                var byMonth: [Int: Int64] = [:]
+                var ledger = LedgerDeltas()
                 for row in moved {
                     let c = row.cells
-                    let reason = try c.string(2)
-                    tally.move(from: TallyKey(.inDoubt, code: reason), to: TallyKey(.retry, code: reason))
-                    if let month = try c[0].decode(Int?.self) { byMonth[month, default: 0] += try c.int64(1) }
+                    tally.merge(rule.move(reason: try c.string(2), 1))
+                    ledger.add(rule.ledger(cost: try c.int64(1), month: try c[0].decode(Int?.self)))
                 }
                 try tally.write(cid: cid, session)
-                for (month, cost) in byMonth {
-                    try adjustLedger(cid: cid, month: month, reserved: -cost, spent: providerDedupes ? 0 : cost)
+                for delta in ledger.deltas {
+                    try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent)
                 }
                 return moved.count
             }

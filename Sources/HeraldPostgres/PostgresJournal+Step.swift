@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldJournal
+
 import PostgresNIO
 
 extension PostgresJournal {
@@ -53,39 +54,17 @@ extension PostgresJournal {
             WHERE cid = $1 AND state = \(MessageState.sending.rawValue) AND owner = $2 AND claim_seq = $3 ORDER BY row
             """, binds { $0.append(cid); $0.append(lid); $0.append(seq) })
         {
-            let candidate = try Candidate(row)
-            stepped.step.claimed.append(candidate.claimed(month: try row.cells.int(7), due: nil))
+            stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: try row.cells.int(7)))
         }
         return stepped
     }
 
-    /// A row that may be claimed.
-    struct Candidate {
-        let row: Int
-        let dest: Int64
-        let body: String
-        let attempts: Int
-        let parts: Int
-        let cost: Int64
-        let timeZones: String?
-        /// Where its counter is: pending, or retry with its reason.
-        var from = TallyKey(.pending)
-
-        init(_ row: PostgresRow) throws {
-            let c = row.cells
-            self.row = try c.int(0)
-            dest = try c.optionalInt64(1) ?? 0
-            body = try c.string(2) ?? ""
-            attempts = try c.int(3)
-            parts = try c.int(4)
-            cost = try c.int64(5)
-            timeZones = try c.string(6)
-        }
-
-        func claimed(month: Int, due: ContinuousClock.Instant?) -> ClaimedMessage {
-            ClaimedMessage(row: row, destination: UInt64(bitPattern: dest), body: body, attempts: attempts, parts: parts,
-                           cost: cost, month: month, due: due)
-        }
+    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz.
+    static func candidate(_ row: PostgresRow, from: TallyKey) throws -> ClaimCandidate {
+        let c = row.cells
+        return ClaimCandidate(row: try c.int(0), destination: UInt64(bitPattern: try c.optionalInt64(1) ?? 0),
+                              body: try c.string(2) ?? "", attempts: try c.int(3), parts: try c.int(4), cost: try c.int64(5),
+                              timeZones: try c.string(6), from: from)
     }
 
     /// The heavy work (settling this sender's rows, taking pending rows with SKIP LOCKED)
@@ -109,8 +88,8 @@ extension PostgresJournal {
             guard !locked else { return }
             locked = true
             try session.query("SELECT 1 FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
-            for (month, delta) in settled.deltas {
-                try adjustLedger(cid: cid, month: month, reserved: delta.reserved, spent: delta.spent)
+            for delta in settled.ledger.deltas {
+                try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent)
             }
         }
         var stepped = Stepped()
@@ -138,132 +117,127 @@ extension PostgresJournal {
         return stepped
     }
 
-    /// What settling changed that other senders share: ledger deltas by month, and a throttle.
+    /// What settling changed that other senders share: ledger changes, and a throttle.
     struct Settled {
-        var deltas: [Int: (reserved: Int64, spent: Int64)] = [:]
+        var ledger = LedgerDeltas()
         var throttledUntil: Int64?
     }
 
     /// What a claim took: rows in claim order, their reservation and its month.
     struct Claimed {
-        var rows: [Candidate] = []
+        var rows: [ClaimCandidate] = []
         var reserved: Int64 = 0
         var month = 0
     }
 
-    /// Records each outcome of rows this sender holds (others' are left alone: a row whose
-    /// lease was taken over is no longer this sender's to settle). A failure that proves
-    /// nothing leaves a row with an earlier doubt `in_doubt`, its reservation kept.
+    /// Records each outcome, as the settlement rule says, for rows this sender holds
+    /// (others' are left alone: a row whose lease was taken over is no longer this
+    /// sender's to settle), with the rule's counters, ledger and suppressions.
     private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout TallyChanges) throws -> Settled {
         guard !settlements.isEmpty else { return Settled() }
-        let inDoubt = MessageState.inDoubt.rawValue
-        let newState = "CASE WHEN v.weak AND m.doubt IS NOT NULL THEN \(inDoubt) ELSE v.state END"
+        let doubts = try earlierDoubts(cid: cid, lid: lid, rows: settlements.filter(\.needsDoubt).map(\.row))
+        let changes = settlements.map { $0.change(doubt: doubts[$0.row]) }
         let updated = try session.query(
             """
-            UPDATE message m SET state = \(newState),
-                reason = CASE WHEN v.weak AND m.doubt IS NOT NULL THEN m.doubt ELSE nullif(v.reason, '') END,
-                detail = CASE WHEN v.weak AND m.doubt IS NOT NULL
-                    THEN 'an earlier attempt may have been delivered (' || m.doubt || '); then ' || coalesce(nullif(v.detail, ''), v.reason)
-                    ELSE nullif(v.detail, '') END,
+            UPDATE message m SET state = v.state, reason = nullif(v.reason, ''), detail = nullif(v.detail, ''),
                 provider_ref = coalesce(nullif(v.ref, ''), m.provider_ref), not_before = nullif(v.not_before, -1),
-                attempts = m.attempts + v.counts, updated_at = $3, owner = NULL,
-                doubt = CASE WHEN v.doubt THEN v.reason ELSE m.doubt END,
-                spend_month = CASE WHEN \(newState) IN (\(MessageState.sent.rawValue), \(inDoubt)) THEN m.spend_month END
-            FROM unnest($4::int4[], $5::int2[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int4[], $11::bool[], $12::bool[])
-                AS v(row, state, reason, detail, ref, not_before, counts, weak, doubt)
+                attempts = m.attempts + v.counts, updated_at = $3, owner = NULL, doubt = coalesce(nullif(v.doubt, ''), m.doubt),
+                spend_month = CASE WHEN v.keeps THEN m.spend_month END
+            FROM unnest($4::int4[], $5::int2[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int4[], $11::text[], $12::bool[])
+                AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps)
             WHERE m.cid = $1 AND m.row = v.row AND m.state = \(MessageState.sending.rawValue) AND m.owner = $2
-            RETURNING m.row, m.state, coalesce(m.reason, '')
+            RETURNING m.row
             """, binds {
                 $0.append(cid); $0.append(lid); $0.append(time)
-                $0.append(settlements.map { Int32($0.row) })
-                $0.append(settlements.map { Int16($0.state.rawValue) })
-                $0.append(settlements.map { $0.reason?.rawValue ?? "" })
-                $0.append(settlements.map { $0.detail ?? "" })
-                $0.append(settlements.map { $0.providerRef ?? "" })
-                $0.append(settlements.map { $0.notBefore ?? -1 })
-                $0.append(settlements.map { Int32($0.countsAttempt ? 1 : 0) })
-                $0.append(settlements.map { $0.state == .failed && !($0.reason?.provesNotDelivered ?? true) })
-                $0.append(settlements.map { $0.reason?.isDoubt == true })
+                $0.append(changes.map { Int32($0.row) })
+                $0.append(changes.map { Int16($0.state.rawValue) })
+                $0.append(changes.map { $0.reason ?? "" })
+                $0.append(changes.map { $0.detail ?? "" })
+                $0.append(changes.map { $0.providerRef ?? "" })
+                $0.append(changes.map { $0.notBefore ?? -1 })
+                $0.append(changes.map { Int32($0.attempts) })
+                $0.append(changes.map { $0.doubt ?? "" })
+                $0.append(changes.map(\.keepsReservation))
             })
-        var byRow: [Int: Settlement] = [:]
-        for item in settlements { byRow[item.row] = item }
-        var deltas: [Int: (reserved: Int64, spent: Int64)] = [:]
+        var byRow: [Int: RowChange] = [:]
+        for change in changes { byRow[change.row] = change }
+        var settled = Settled()
+        var listed: [SuppressionRequest: [Int32]] = [:]
         for row in updated {
-            let c = row.cells
-            guard let item = byRow[try c.int(0)], let state = MessageState(rawValue: try c.int(1)) else { continue }
-            tally.move(from: TallyKey(.sending), to: TallyKey(state, code: try c.string(2)))
-            // In doubt: the reservation stays. Accepted: it becomes spend. Anything else releases it.
-            guard item.cost != 0, state != .inDoubt else { continue }
-            var delta = deltas[item.month] ?? (0, 0)
-            delta.reserved -= item.cost
-            if state == .sent { delta.spent += item.cost }
-            deltas[item.month] = delta
+            guard let change = byRow[try row.cells.int(0)] else { continue }
+            tally.move(from: change.from, to: change.to)
+            settled.ledger.add(change.ledger)
+            if let request = change.suppression { listed[request, default: []].append(Int32(change.row)) }
         }
-        return Settled(deltas: deltas,
-                       throttledUntil: settlements.filter { $0.reason == .throttled }.compactMap(\.notBefore).max())
+        for (request, rows) in listed {
+            try session.query(
+                """
+                INSERT INTO suppression (dest, scope, reason, source, added_at)
+                SELECT dest, '', $3, $4, $5 FROM message WHERE cid = $1 AND row = ANY($2) AND dest IS NOT NULL
+                ON CONFLICT DO NOTHING
+                """, binds { $0.append(cid); $0.append(rows); $0.append(request.reason); $0.append(request.source.rawValue); $0.append(time) })
+        }
+        settled.throttledUntil = settlements.filter { $0.reason == .throttled }.compactMap(\.notBefore).max()
+        return settled
     }
 
-    /// Claims within the budget (with limits, the campaign row is locked; the month's row
-    /// is locked here) and the send windows. Touches only the rows it takes.
+    /// The fact the settlement rule needs for failures that prove nothing: why an earlier
+    /// attempt of each row may have got through.
+    private func earlierDoubts(cid: Int64, lid: Int64, rows: [Int]) throws -> [Int: String] {
+        guard !rows.isEmpty else { return [:] }
+        var doubts: [Int: String] = [:]
+        for row in try session.query(
+            """
+            SELECT row, doubt FROM message
+            WHERE cid = $1 AND row = ANY($2) AND state = \(MessageState.sending.rawValue) AND owner = $3 AND doubt IS NOT NULL
+            """, binds { $0.append(cid); $0.append(rows.map { Int32($0) }); $0.append(lid) })
+        {
+            doubts[try row.cells.int(0)] = try row.cells.string(1)
+        }
+        return doubts
+    }
+
+    /// Claims as the claim rule decides (`ClaimPlan`), within the budget (with limits, the
+    /// campaign row is locked; the month's row is locked here) and the send windows.
+    /// Touches only the rows it takes.
     private func claim(cid: Int64, lid: Int64, seq: Int64, wanted: Int, time: Int64, scope: String, channel: String,
                        budget: BudgetContext?, gate: SendGate?, sender: String, tally: inout TallyChanges,
                        into stepped: inout Stepped) throws -> Claimed
     {
-        let listed = try session.query("SELECT EXISTS (SELECT 1 FROM suppression)").first!.cells.bool(0)
+        let listed = try session.query("SELECT EXISTS (SELECT 1 FROM suppression)").first?.cells.bool(0) ?? false
         let month = BillingMonth.of(milliseconds: time)
         var campaignSpent: Int64 = 0
         var monthSpent: Int64 = 0
-        if let budget, !budget.limits.isEmpty {
+        if ClaimPlan.needsSpend(budget) {
             campaignSpent = try session.query("SELECT reserved + spent FROM campaign WHERE cid = $1", binds { $0.append(cid) })
-                .first!.cells.int64(0)
+                .first?.cells.int64(0) ?? 0
             try session.query(
                 "INSERT INTO month_ledger (scope, channel, month) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 binds { $0.append(scope); $0.append(channel); $0.append(month) })
             monthSpent = try session.query(
                 "SELECT reserved + spent FROM month_ledger WHERE scope = $1 AND channel = $2 AND month = $3 FOR UPDATE",
-                binds { $0.append(scope); $0.append(channel); $0.append(month) }).first!.cells.int64(0)
+                binds { $0.append(scope); $0.append(channel); $0.append(month) }).first?.cells.int64(0) ?? 0
         }
-        var claimed: [Candidate] = []
-        var overPrice: [Candidate] = []
-        var suppressed: [Candidate] = []
-        var onList: Set<Int64> = []
-        var deferred: [(Candidate, Int64)] = []
-        var reserved: Int64 = 0
-        func consider(_ candidate: Candidate) -> Bool {
-            if onList.contains(candidate.dest) {
-                suppressed.append(candidate)
-                return true
+        var plan = ClaimPlan(budget: budget, campaignSpent: campaignSpent, monthSpent: monthSpent, time: time, gate: gate)
+        /// Offers candidates to the plan; false once the budget stops the claim. Numbers on
+        /// the suppression list (for every sender, or this campaign's) are read per batch,
+        /// so a number listed while the campaign runs is honoured at the next claim.
+        func offer(_ candidates: [ClaimCandidate]) throws -> Bool {
+            var onList: Set<Int64> = []
+            if listed, !candidates.isEmpty {
+                onList = Set(try session.query(
+                    "SELECT dest FROM suppression WHERE dest = ANY($1) AND scope IN ('', $2)",
+                    binds { $0.append(candidates.map { Int64(bitPattern: $0.destination) }); $0.append(sender) })
+                    .map { try $0.cells.int64(0) })
             }
-            if let gate, let opens = gate(candidate.timeZones, time) {
-                deferred.append((candidate, opens))
-                return true
-            }
-            guard let budget else {
-                reserved += candidate.cost
-                claimed.append(candidate)
-                return true
-            }
-            switch budget.limits.decide(cost: Money(nanos: candidate.cost), campaignSpent: Money(nanos: campaignSpent),
-                                        monthSpent: Money(nanos: monthSpent)) {
-            case .admit:
-                campaignSpent += candidate.cost
-                monthSpent += candidate.cost
-                reserved += candidate.cost
-                claimed.append(candidate)
-            case .overMaxPrice: overPrice.append(candidate)
-            case .exhausted(let kind):
-                stepped.step.exhausted = kind
-                return false
+            for candidate in candidates {
+                // No frequency caps here yet: a campaign with one is refused on this journal.
+                if case .stop = plan.consider(candidate, suppressed: onList.contains(Int64(bitPattern: candidate.destination)),
+                                              capped: false) {
+                    return false
+                }
             }
             return true
-        }
-        /// Numbers on the suppression list (for every sender, or this campaign's), checked
-        /// when claimed, so that a number listed while the campaign runs is honoured.
-        func checkList(_ candidates: [Candidate]) throws {
-            guard listed, !candidates.isEmpty else { return }
-            onList = Set(try session.query(
-                "SELECT dest FROM suppression WHERE dest = ANY($1) AND scope IN ('', $2)",
-                binds { $0.append(candidates.map(\.dest)); $0.append(sender) }).map { try $0.cells.int64(0) })
         }
         let columns = "row, dest, body, attempts, parts, cost, tz"
         let retries = try session.query(
@@ -271,27 +245,18 @@ extension PostgresJournal {
             SELECT \(columns), coalesce(reason, '') FROM message WHERE cid = $1 AND state = \(MessageState.retry.rawValue)
                 AND not_before <= $2 ORDER BY not_before, row LIMIT $3 FOR UPDATE SKIP LOCKED
             """, binds { $0.append(cid); $0.append(time); $0.append(wanted) }).map { row in
-                var candidate = try Candidate(row)
-                candidate.from = TallyKey(.retry, code: try row.cells.string(7))
-                return candidate
+                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(7)))
             }
-        try checkList(retries)
-        for candidate in retries {
-            if !consider(candidate) { break }
-        }
-        if claimed.count < wanted, stepped.step.exhausted == nil {
-            let asked = wanted - claimed.count
+        if try offer(retries), plan.claimed.count < wanted {
+            let asked = wanted - plan.claimed.count
             let pending = try session.query(
                 """
                 SELECT \(columns) FROM message WHERE cid = $1 AND state = \(MessageState.pending.rawValue)
                 ORDER BY row LIMIT $2 FOR UPDATE SKIP LOCKED
-                """, binds { $0.append(cid); $0.append(asked) }).map(Candidate.init)
-            try checkList(pending)
-            for candidate in pending {
-                guard consider(candidate) else { break }
-            }
-            stepped.pendingExhausted = pending.count < asked && stepped.step.exhausted == nil
+                """, binds { $0.append(cid); $0.append(asked) }).map { try Self.candidate($0, from: TallyKey(.pending)) }
+            stepped.pendingExhausted = try offer(pending) && pending.count < asked
         }
+        let claimed = plan.takeClaimed()
         if !claimed.isEmpty {
             try session.query(
                 """
@@ -301,27 +266,18 @@ extension PostgresJournal {
                     $0.append(cid); $0.append(lid); $0.append(seq); $0.append(month); $0.append(time)
                     $0.append(claimed.map { Int32($0.row) })
                 })
-            for candidate in claimed { tally.move(from: candidate.from, to: TallyKey(.sending)) }
         }
-        if !overPrice.isEmpty {
+        let (skipped, deferred) = plan.takeSkipsAndDeferrals()
+        if !skipped.isEmpty {
             try session.query(
                 """
-                UPDATE message SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.maxPrice.rawValue)', not_before = NULL,
-                    detail = 'costs ' || to_char(cost / 1e9, 'FM999999990.000000000') || ' USD, more than max_price', updated_at = $2
-                WHERE cid = $1 AND row = ANY($3)
-                """, binds { $0.append(cid); $0.append(time); $0.append(overPrice.map { Int32($0.row) }) })
-            for candidate in overPrice { tally.move(from: candidate.from, to: TallyKey(.skipped, .maxPrice)) }
-            stepped.step.overMaxPrice = overPrice.count
-        }
-        if !suppressed.isEmpty {
-            try session.query(
-                """
-                UPDATE message SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.suppressed.rawValue)', not_before = NULL,
-                    detail = 'the number is on the suppression list', updated_at = $2
-                WHERE cid = $1 AND row = ANY($3)
-                """, binds { $0.append(cid); $0.append(time); $0.append(suppressed.map { Int32($0.row) }) })
-            for candidate in suppressed { tally.move(from: candidate.from, to: TallyKey(.skipped, .suppressed)) }
-            stepped.step.suppressed = suppressed.count
+                UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = v.reason, detail = v.detail, not_before = NULL,
+                    updated_at = $2
+                FROM unnest($3::int4[], $4::text[], $5::text[]) AS v(row, reason, detail) WHERE m.cid = $1 AND m.row = v.row
+                """, binds {
+                    $0.append(cid); $0.append(time); $0.append(skipped.map { Int32($0.row) })
+                    $0.append(skipped.map(\.reason.rawValue)); $0.append(skipped.map(\.detail))
+                })
         }
         if !deferred.isEmpty {
             try session.query(
@@ -329,11 +285,11 @@ extension PostgresJournal {
                 UPDATE message m SET state = \(MessageState.retry.rawValue), reason = '\(Reason.window.rawValue)', detail = NULL,
                     not_before = v.opens, updated_at = $2
                 FROM unnest($3::int4[], $4::int8[]) AS v(row, opens) WHERE m.cid = $1 AND m.row = v.row
-                """, binds { $0.append(cid); $0.append(time); $0.append(deferred.map { Int32($0.0.row) }); $0.append(deferred.map(\.1)) })
-            for (candidate, _) in deferred { tally.move(from: candidate.from, to: TallyKey(.retry, .window)) }
-            stepped.step.deferred = deferred.count
+                """, binds { $0.append(cid); $0.append(time); $0.append(deferred.map { Int32($0.row) }); $0.append(deferred.map(\.opens)) })
         }
-        return Claimed(rows: claimed, reserved: reserved, month: month)
+        plan.record(into: &stepped.step)
+        tally.merge(plan.tally)
+        return Claimed(rows: claimed, reserved: plan.reserved, month: month)
     }
 
     static let rateMargin = 0.995
@@ -342,7 +298,7 @@ extension PostgresJournal {
     /// Takes send slots for the claimed rows from the campaign's token bucket (GCRA, by the
     /// database's clock): in any window of T seconds, all senders together get at most
     /// rate × T + burst slots. Each row's slot becomes an instant on this process's clock.
-    private func schedule(_ claimed: [Candidate], cid: Int64, month: Int, rate: SharedRate?) throws -> [ClaimedMessage] {
+    private func schedule(_ claimed: [ClaimCandidate], cid: Int64, month: Int, rate: SharedRate?) throws -> [ClaimedMessage] {
         guard let rate, rate.messagesPerSecond > 0, !claimed.isEmpty else {
             return claimed.map { $0.claimed(month: month, due: nil) }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldJournal
+
 import PostgresNIO
 
 /// The PostgreSQL journal: the journal protocol for any number of senders, on any
@@ -222,7 +223,7 @@ public final class PostgresJournal: CampaignJournal {
                 ).first?.cells.int64(0) else { return false }
                 let changed = try session.query(
                     """
-                    UPDATE campaign SET control = $2, updated_at = $3 WHERE cid = $1 AND state NOT IN ('completed', 'cancelled')
+                    UPDATE campaign SET control = $2, updated_at = $3 WHERE cid = $1 AND state NOT IN ('\(CampaignState.completed.rawValue)', '\(CampaignState.cancelled.rawValue)')
                     RETURNING cid
                     """, binds { $0.append(cid); $0.append(control.rawValue); $0.append(currentTime()) })
                 if changed.isEmpty { return true }
@@ -241,20 +242,23 @@ public final class PostgresJournal: CampaignJournal {
 
     /// Cancelling: every row still to send (pending or waiting) is skipped, counters moved.
     private func skipUnsent(cid: Int64) throws {
+        let rule = BulkRule.Cancellation.self
         let moved = try session.query(
             """
             WITH old AS (SELECT row, state, coalesce(reason, '') AS reason FROM message
-                         WHERE cid = $1 AND state IN (\(MessageState.pending.rawValue), \(MessageState.retry.rawValue)) FOR UPDATE),
-                 moved AS (UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.cancelled.rawValue)',
-                               not_before = NULL, updated_at = $2
+                         WHERE cid = $1 AND state = ANY($3) FOR UPDATE),
+                 moved AS (UPDATE message m SET state = $4, reason = $5, not_before = NULL, updated_at = $2
                            FROM old WHERE m.cid = $1 AND m.row = old.row RETURNING old.state, old.reason)
             SELECT state, reason, count(*) FROM moved GROUP BY 1, 2
-            """, binds { $0.append(cid); $0.append(currentTime()) })
+            """, binds {
+                $0.append(cid); $0.append(currentTime()); $0.append(rule.states.map { Int16($0.rawValue) })
+                $0.append(Int16(rule.state.rawValue)); $0.append(rule.reason.rawValue)
+            })
         var changes = TallyChanges()
         for row in moved {
             let c = row.cells
-            let state = MessageState(rawValue: try c.int(0)) ?? .pending
-            changes.move(from: TallyKey(state, code: try c.string(1)), to: TallyKey(.skipped, .cancelled), try c.int(2))
+            guard let state = MessageState(rawValue: try c.int(0)) else { continue }
+            changes.merge(rule.move(from: TallyKey(state, code: try c.string(1)), try c.int(2)))
         }
         try changes.write(cid: cid, session)
     }

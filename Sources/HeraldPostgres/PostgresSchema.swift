@@ -1,4 +1,4 @@
-import HeraldStore
+import HeraldJournal
 
 /// The PostgreSQL journal's tables, in schema `herald`. Versioned like the SQLite
 /// journal: created or migrated on open under an advisory lock (so that processes
@@ -29,11 +29,11 @@ enum PostgresSchema {
             owner bigint, claim_seq bigint, updated_at bigint NOT NULL,
             PRIMARY KEY (cid, row))
         """,
-        "CREATE INDEX message_pending ON message (cid, row) WHERE state = 0",
-        "CREATE INDEX message_sending ON message (cid, owner) WHERE state = 1",
-        "CREATE INDEX message_retry ON message (cid, not_before) WHERE state = 5",
-        "CREATE INDEX message_in_doubt ON message (cid, row) WHERE state = 6",
-        "CREATE INDEX message_failed ON message (cid, row) WHERE state = 3",
+        "CREATE INDEX message_pending ON message (cid, row) WHERE state = \(MessageState.pending.rawValue)",
+        "CREATE INDEX message_sending ON message (cid, owner) WHERE state = \(MessageState.sending.rawValue)",
+        "CREATE INDEX message_retry ON message (cid, not_before) WHERE state = \(MessageState.retry.rawValue)",
+        "CREATE INDEX message_in_doubt ON message (cid, row) WHERE state = \(MessageState.inDoubt.rawValue)",
+        "CREATE INDEX message_failed ON message (cid, row) WHERE state = \(MessageState.failed.rawValue)",
         "CREATE TABLE tally (cid bigint NOT NULL, state smallint NOT NULL, reason text NOT NULL, n bigint NOT NULL, PRIMARY KEY (cid, state, reason))",
         """
         CREATE TABLE ledger (cid bigint NOT NULL, month int NOT NULL, channel text NOT NULL,

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
-import HeraldStore
+import HeraldJournal
+
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 
 /// What `herald report` shows, as values: the HTML page, the JSON and (later) the live

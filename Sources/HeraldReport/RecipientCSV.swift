@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 
 /// `herald report --csv`: one line per recipient, in file order, streamed (memory stays

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldEngine
 import HeraldReport
+import HeraldJournal
 import HeraldStore
 import HTTPTypes
 import Hummingbird

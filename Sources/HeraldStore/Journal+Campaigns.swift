@@ -1,110 +1,6 @@
 import Foundation
 import HeraldCore
-
-/// What a campaign is sent from: identity of its inputs, checked on every start.
-public struct CampaignInputs: Sendable {
-    public var id: String
-    /// Real sends, a simulation or a dry run: each keeps its own progress.
-    public var mode: RunMode
-    public var campaignPath: String
-    public var templateSHA: String
-    public var recipientsSHA: String
-    public var channel: Channel
-    /// Campaigns share a monthly ledger only within one scope.
-    public var ledgerScope: LedgerScope
-    public var limits: BudgetLimits
-    /// Who takes the lease: a foreground run or a worker.
-    public var sender: Sender
-    /// The provider dedupes by idempotency key: on a shared journal, the rows of a sender
-    /// that died are sent again rather than left in doubt.
-    public var providerDedupes = false
-
-    public init(id: String, mode: RunMode = .real, campaignPath: String, templateSHA: String, recipientsSHA: String,
-                channel: Channel, ledgerScope: LedgerScope = .real, limits: BudgetLimits = BudgetLimits(),
-                sender: Sender = .run) {
-        self.id = id
-        self.mode = mode
-        self.campaignPath = campaignPath
-        self.templateSHA = templateSHA
-        self.recipientsSHA = recipientsSHA
-        self.channel = channel
-        self.ledgerScope = ledgerScope
-        self.limits = limits
-        self.sender = sender
-    }
-}
-
-/// A campaign as the journal holds it.
-public struct CampaignRecord: Sendable {
-    public let cid: Int64
-    public let id: String
-    public let mode: RunMode
-    public let campaignPath: String
-    public let templateSHA: String
-    public let recipientsSHA: String
-    public let channel: Channel
-    public let state: CampaignState
-    public let totalRows: Int
-    public let createdAt: Int64
-    public let updatedAt: Int64
-    public let leasePID: Int?
-    public let leaseHost: String?
-    public let leaseHeartbeat: Int64?
-    public let ledgerScope: LedgerScope
-    public let limits: BudgetLimits
-    public let stopReason: String?
-    public let control: CampaignControl?
-    public let scheduledAt: Int64?
-    public let sender: Sender
-    public let stopKind: StopKind?
-    /// When `herald purge` removed its numbers and bodies (ms since 1970).
-    public let purgedAt: Int64?
-
-    public init(cid: Int64, id: String, mode: RunMode, campaignPath: String, templateSHA: String, recipientsSHA: String,
-                channel: Channel, state: CampaignState, totalRows: Int, createdAt: Int64, updatedAt: Int64, leasePID: Int?,
-                leaseHost: String?, leaseHeartbeat: Int64?, ledgerScope: LedgerScope, limits: BudgetLimits, stopReason: String?,
-                control: CampaignControl?, scheduledAt: Int64?, sender: Sender, stopKind: StopKind?, purgedAt: Int64?) {
-        self.cid = cid
-        self.id = id
-        self.mode = mode
-        self.campaignPath = campaignPath
-        self.templateSHA = templateSHA
-        self.recipientsSHA = recipientsSHA
-        self.channel = channel
-        self.state = state
-        self.totalRows = totalRows
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-        self.leasePID = leasePID
-        self.leaseHost = leaseHost
-        self.leaseHeartbeat = leaseHeartbeat
-        self.ledgerScope = ledgerScope
-        self.limits = limits
-        self.stopReason = stopReason
-        self.control = control
-        self.scheduledAt = scheduledAt
-        self.sender = sender
-        self.stopKind = stopKind
-        self.purgedAt = purgedAt
-    }
-
-    /// The campaign as commands name it: `welcome`, `welcome@simulation`.
-    public var name: String { CampaignKey(id: id, mode: mode).description }
-}
-
-/// The outcome of taking a campaign's lease.
-public enum CampaignOpening: Sendable {
-    /// New, or an import that never finished: rows must be imported (none are there).
-    case needsImport(cid: Int64)
-    /// Imported; `recoveredInDoubt` rows were `sending` under a process that died.
-    case ready(cid: Int64, recoveredInDoubt: Int)
-
-    public var cid: Int64 {
-        switch self {
-        case .needsImport(let cid), .ready(let cid, _): cid
-        }
-    }
-}
+import HeraldJournal
 
 extension Journal {
     static let campaignColumns = """
@@ -227,21 +123,20 @@ extension Journal {
     }
 
     /// Rows still `sending` were in flight when their process died: each may have been
-    /// delivered, so each becomes `in_doubt` with reason `interrupted`.
+    /// delivered, so each becomes `in_doubt` with reason `interrupted` (the journal's
+    /// interruption rule; this journal's senders resend in-doubt rows only when asked).
     private func recoverInterrupted(cid: Int64, time: Int64) throws -> Int {
+        let rule = BulkRule.Interruption(resend: false, cause: .processDied)
         let doubt = try db.statement(
             """
-            UPDATE \(MessageState.sending.table) SET state = \(MessageState.inDoubt.sql), reason = '\(Reason.interrupted.rawValue)',
-                doubt = '\(Reason.interrupted.rawValue)',
-                detail = 'was being sent when its process stopped without recording the answer', updated_at = ?2
+            UPDATE \(MessageState.sending.table) SET state = ?3, reason = ?4, doubt = ?5, detail = ?6, updated_at = ?2
             WHERE cid = ?1 AND state = \(MessageState.sending.sql)
             """)
-        doubt.bind(1, cid).bind(2, time)
+        doubt.bind(1, cid).bind(2, time).bind(3, rule.state.rawValue).bind(4, rule.reason.rawValue)
+            .bind(5, rule.doubt.rawValue).bind(6, rule.detail)
         try doubt.run()
         let count = db.changes
-        var changes = TallyChanges()
-        changes.move(from: TallyKey(.sending), to: TallyKey(.inDoubt, .interrupted), count)
-        try apply(changes, cid: cid)
+        try apply(rule.move(count), cid: cid)
         return count - (try settleReceipted(cid: cid, time: time))
     }
 
@@ -275,24 +170,23 @@ extension Journal {
     /// Cancelling: every row still to send (pending or waiting) is skipped.
     private func skipUnsent(cid: Int64) throws {
         var changes = TallyChanges()
-        let cancelled = TallyKey(.skipped, .cancelled)
-        for (code, count) in try tally(cid: cid, state: .retry) {
-            changes.move(from: TallyKey(.retry, code: code), to: cancelled, count)
+        for state in BulkRule.Cancellation.states {
+            for (code, count) in try tally(cid: cid, state: state) {
+                changes.merge(BulkRule.Cancellation.move(from: TallyKey(state, code: code), count))
+            }
         }
-        for (code, count) in try tally(cid: cid, state: .pending) {
-            changes.move(from: TallyKey(.pending, code: code), to: cancelled, count)
-        }
-        let set = "SET state = \(MessageState.skipped.sql), reason = '\(Reason.cancelled.rawValue)', not_before = NULL, updated_at = ?2"
+        let set = "SET state = ?3, reason = ?4, not_before = NULL, updated_at = ?2"
         let retries = try db.statement("UPDATE \(MessageState.retry.table) \(set) WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
-        retries.bind(1, cid).bind(2, now())
-        try retries.run()
         let pending = try db.statement(
             """
             UPDATE message \(set)
             WHERE cid = ?1 AND row > (SELECT pending_after FROM campaign WHERE cid = ?1) AND state = \(MessageState.pending.sql)
             """)
-        pending.bind(1, cid).bind(2, now())
-        try pending.run()
+        for statement in [retries, pending] {
+            statement.bind(1, cid).bind(2, now()).bind(3, BulkRule.Cancellation.state.rawValue)
+                .bind(4, BulkRule.Cancellation.reason.rawValue)
+            try statement.run()
+        }
         try apply(changes, cid: cid)
     }
 
@@ -364,7 +258,7 @@ extension Journal {
         let statement = try db.statement(
             """
             SELECT EXISTS (SELECT 1 FROM tally WHERE cid = ?1 AND n > 0
-                AND state NOT IN (\(MessageState.pending.sql), \(MessageState.skipped.sql)))
+                AND state IN (\(BulkRule.startedStates.map(\.sql).joined(separator: ", "))))
             """)
         statement.bind(1, cid)
         _ = try statement.step()
@@ -428,12 +322,11 @@ extension Journal {
                 GROUP BY spend_month
                 """)
             sums.bind(1, cid).bind(2, cutoff)
-            var byMonth: [(Int, Int64)] = []
-            while try sums.step() { byMonth.append((sums.int(0), sums.int64(1))) }
+            let rule = BulkRule.ResendInDoubt(providerDedupes: providerDedupes)
+            var ledger = LedgerDeltas()
+            while try sums.step() { ledger.add(rule.ledger(cost: sums.int64(1), month: sums.int(0))) }
             sums.reset()
-            for (month, cost) in byMonth {
-                try adjustLedger(cid: cid, month: month, channel: channel, reserved: -cost, spent: providerDedupes ? 0 : cost)
-            }
+            try adjustLedger(cid: cid, channel: channel, ledger)
             var changes = TallyChanges()
             let reasons = try db.statement(
                 """
@@ -441,18 +334,14 @@ extension Journal {
                 WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND updated_at < ?2 GROUP BY reason
                 """)
             reasons.bind(1, cid).bind(2, cutoff)
-            while try reasons.step() {
-                let code = reasons.string(0)
-                changes.move(from: TallyKey(.inDoubt, code: code), to: TallyKey(.retry, code: code), reasons.int(1))
-            }
+            while try reasons.step() { changes.merge(rule.move(reason: reasons.string(0), reasons.int(1))) }
             reasons.reset()
             let statement = try db.statement(
                 """
-                UPDATE \(MessageState.inDoubt.table) SET state = \(MessageState.retry.sql), not_before = 0, spend_month = NULL,
-                    updated_at = ?2
+                UPDATE \(MessageState.inDoubt.table) SET state = ?4, not_before = ?5, spend_month = NULL, updated_at = ?2
                 WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND updated_at < ?3
                 """)
-            statement.bind(1, cid).bind(2, now()).bind(3, cutoff)
+            statement.bind(1, cid).bind(2, now()).bind(3, cutoff).bind(4, rule.state.rawValue).bind(5, rule.notBefore)
             try statement.run()
             let count = db.changes
             try apply(changes, cid: cid)

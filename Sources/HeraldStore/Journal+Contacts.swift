@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 
 /// A capped campaign's view of who was messaged: a Bloom filter of the numbers with a
 /// send in the window, so that most rows cost no look-up.

@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 
 /// What the receipts say about a campaign, from counters (no row scan).
 public struct DeliverySummary: Sendable, Equatable, Codable {

@@ -1,107 +1,13 @@
 import HeraldCore
-
-/// A message claimed for sending: marked `sending` in a committed transaction,
-/// its cost reserved in the ledger.
-public struct ClaimedMessage: Sendable {
-    public let row: Int
-    public let destination: UInt64
-    public let body: String
-    /// Provider answers already counted for this row.
-    public let attempts: Int
-    public let parts: Int
-    /// Cost reserved for it (nano-dollars) and the month it was reserved in.
-    public let cost: Int64
-    public let month: Int
-    /// Not sent before this instant: its slot in a rate shared through the journal.
-    public var due: ContinuousClock.Instant?
-
-    public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
-                due: ContinuousClock.Instant? = nil) {
-        self.row = row
-        self.destination = destination
-        self.body = body
-        self.attempts = attempts
-        self.parts = parts
-        self.cost = cost
-        self.month = month
-        self.due = due
-    }
-}
-
-/// What became of one claimed message.
-public struct Settlement: Sendable {
-    public var row: Int
-    public var state: MessageState
-    public var reason: Reason?
-    public var detail: String?
-    public var providerRef: String?
-    /// For `retry`: not sent again before this time (ms since 1970).
-    public var notBefore: Int64?
-    /// Whether this answer counts as an attempt (throttling does not).
-    public var countsAttempt: Bool
-    /// The reservation to settle: copied from the claim.
-    public var cost: Int64 = 0
-    public var month: Int = 0
-
-    public init(row: Int, state: MessageState, reason: Reason? = nil, detail: String? = nil,
-                providerRef: String? = nil, notBefore: Int64? = nil, countsAttempt: Bool = true) {
-        self.row = row
-        self.state = state
-        self.reason = reason
-        self.detail = detail
-        // An empty reference (the simulator's: its receipts name the row) is not stored.
-        self.providerRef = providerRef?.isEmpty == true ? nil : providerRef
-        self.notBefore = notBefore
-        self.countsAttempt = countsAttempt
-    }
-
-    /// The same outcome, carrying the claim's reservation.
-    public func settling(_ claim: ClaimedMessage) -> Settlement {
-        var copy = self
-        copy.cost = claim.cost
-        copy.month = claim.month
-        return copy
-    }
-}
-
-/// A cursor over a campaign's pending rows, kept by the sender between steps.
-public struct ClaimCursor: Sendable {
-    /// Pending rows are looked for after this line; nil until the first step reads
-    /// where the journal says they start.
-    public var afterRow: Int?
-    public var pendingExhausted = false
-    public init() {}
-}
-
-/// Decides whether a row may be sent now given its time zone(s): nil when its send
-/// window is open, else when it opens (ms since 1970). Called on the journal's thread.
-public typealias SendGate = (_ timeZones: String?, _ now: Int64) -> Int64?
-
-/// What one step claimed, and whether the budget stopped it from claiming more.
-public struct StepResult: Sendable {
-    public var claimed: [ClaimedMessage] = []
-    /// Set when the next message would pass this limit.
-    public var exhausted: BudgetLimitKind?
-    /// Rows skipped in this step because they cost more than MaxPrice.
-    public var overMaxPrice = 0
-    /// Rows skipped in this step because their number is on the suppression list.
-    public var suppressed = 0
-    /// Rows skipped in this step because their recipient reached the frequency cap.
-    public var capped = 0
-    /// Rows put off until their send window opens.
-    public var deferred = 0
-    /// A pause or cancel request from another process.
-    public var control: CampaignControl?
-
-    public init() {}
-}
+import HeraldJournal
 
 extension Journal {
     /// One committed step of a run: settles the previous batch's outcomes, claims up
     /// to `limit` rows (due retries first, then pending rows in file order) within
     /// the budget, and refreshes the lease, all in one transaction, counters included.
     /// Because the transaction holds the write lock, no other process can reserve the
-    /// same budget.
+    /// same budget. What happens to each row is decided by the journal's rules
+    /// (`Settlement.change`, `ClaimPlan`); this only reads facts and applies changes.
     public func step(
         cid: Int64, owner: LeaseOwner, settle settlements: [Settlement], claim limit: Int,
         cursor: inout ClaimCursor, budget: BudgetContext? = nil, gate: SendGate? = nil, sender: String = ""
@@ -111,165 +17,85 @@ extension Journal {
         let result = try write {
             let channel = try budget?.channel ?? channel(cid: cid)
             var changes = TallyChanges()
-            if let putBack = try settle(cid: cid, settlements, channel: channel, time: time, changes: &changes) {
+            var ledger = LedgerDeltas()
+            if let putBack = try settle(cid: cid, settlements, time: time, changes: &changes, ledger: &ledger) {
                 localCursor.afterRow = min(localCursor.afterRow ?? putBack, putBack)
                 localCursor.pendingExhausted = false
             }
+            // Settled first: what it released may be claimed again in this step.
+            try adjustLedger(cid: cid, channel: channel, ledger)
             if localCursor.afterRow == nil { localCursor.afterRow = try pendingAfter(cid: cid) }
-            var claim = try Claim(journal: self, cid: cid, budget: budget, channel: channel, time: time)
-            claim.gate = gate
-            claim.sender = sender
-            claim.suppression = try currentSuppression()
-            claim.contacts = contactCheck
+            var plan = try claimPlan(cid: cid, budget: budget, channel: channel, time: time, gate: gate)
+            let facts = ClaimFacts(cid: cid, sender: sender, suppression: try currentSuppression(), contacts: contactCheck)
+            var result = StepResult()
             // Nothing new is claimed once a pause or cancel has been asked for.
-            claim.result.control = try controlNow(cid: cid)
-            let limit = claim.result.control == nil ? limit : 0
-            if limit > 0 { try claimRetries(&claim, limit: limit) }
-            if claim.result.claimed.count < limit, claim.result.exhausted == nil, !localCursor.pendingExhausted {
-                try claimPending(&claim, limit: limit - claim.result.claimed.count, cursor: &localCursor)
+            result.control = try controlNow(cid: cid)
+            let limit = result.control == nil ? limit : 0
+            if limit > 0 { result.claimed += try claimRetries(&plan, facts, limit: limit) }
+            if result.claimed.count < limit, plan.exhausted == nil, !localCursor.pendingExhausted {
+                result.claimed += try claimPending(&plan, facts, limit: limit - result.claimed.count, cursor: &localCursor)
             }
-            try deferClosed(&claim)
-            try adjustLedger(cid: cid, month: claim.month, channel: channel, reserved: claim.reserved, spent: 0)
-            changes.merge(claim.changes)
+            plan.record(into: &result)
+            try adjustLedger(cid: cid, month: plan.month, channel: channel, reserved: plan.reserved, spent: 0)
+            changes.merge(plan.tally)
             try apply(changes, cid: cid)
             try touchLease(cid: cid, owner: owner)
-            return claim.result
+            return result
         }
         cursor = localCursor
         return result
     }
 
-    /// The running state of one step's claims: budget totals and counter changes so far.
-    struct Claim {
+    /// What a claim checks each candidate against, besides the plan's budget and windows.
+    struct ClaimFacts {
         let cid: Int64
-        let budget: BudgetContext?
-        let time: Int64
-        let month: Int
-        var campaignSpent: Int64 = 0
-        var monthSpent: Int64 = 0
-        var reserved: Int64 = 0
-        var result = StepResult()
-        var gate: SendGate?
         /// The campaign's sender, for suppressions scoped to one sender.
-        var sender = ""
-        var suppression: SuppressionCheck?
+        let sender: String
+        let suppression: SuppressionCheck?
         /// Set for a campaign with a frequency cap.
-        var contacts: ContactCheck?
-        var changes = TallyChanges()
-        /// Rows whose window is closed, with when it opens and the counter they leave.
-        var deferred: [(row: Int, opens: Int64, from: TallyKey)] = []
-
-        /// Whether the row's window is open now; if not, notes it for deferral.
-        mutating func windowOpen(row: Int, timeZones: String?, from: TallyKey) -> Bool {
-            guard let gate, let opens = gate(timeZones, time) else { return true }
-            deferred.append((row, opens, from))
-            return false
-        }
-
-        init(journal: Journal, cid: Int64, budget: BudgetContext?, channel: Channel, time: Int64) throws {
-            self.cid = cid
-            self.budget = budget
-            self.time = time
-            month = BillingMonth.of(milliseconds: time)
-            if let budget, !budget.limits.isEmpty {
-                campaignSpent = try journal.campaignSpent(cid: cid)
-                monthSpent = try journal.monthSpent(month: month, channel: channel, scope: try journal.ledgerScope(cid: cid))
-            }
-        }
-
-        /// Budget decision for the next row; admits it into the running totals.
-        mutating func decide(cost: Int64) -> BudgetDecision {
-            guard let budget else {
-                // No limits to apply; the reservation is still recorded, as every claim's is.
-                reserved += cost
-                return .admit
-            }
-            let decision = budget.limits.decide(
-                cost: Money(nanos: cost), campaignSpent: Money(nanos: campaignSpent), monthSpent: Money(nanos: monthSpent))
-            if decision == .admit {
-                campaignSpent += cost
-                monthSpent += cost
-                reserved += cost
-            }
-            return decision
-        }
+        let contacts: ContactCheck?
     }
 
-    /// Records each outcome. A failure that does not prove the message undelivered
-    /// leaves a row whose earlier attempt may have got through `in_doubt` (with its
-    /// reservation) instead of `failed`. Returns the line before the first row put
-    /// back to `pending`, if any was.
-    private func settle(cid: Int64, _ settlements: [Settlement], channel: Channel, time: Int64,
-                        changes: inout TallyChanges) throws -> Int? {
+    /// The claim rule with this step's facts: the spend so far, read only with limits.
+    private func claimPlan(cid: Int64, budget: BudgetContext?, channel: Channel, time: Int64, gate: SendGate?) throws -> ClaimPlan {
+        guard ClaimPlan.needsSpend(budget) else { return ClaimPlan(budget: budget, time: time, gate: gate) }
+        let month = BillingMonth.of(milliseconds: time)
+        return ClaimPlan(budget: budget, campaignSpent: try campaignSpent(cid: cid),
+                         monthSpent: try monthSpent(month: month, channel: channel, scope: try ledgerScope(cid: cid)),
+                         time: time, gate: gate)
+    }
+
+    /// Records each outcome as the settlement rule says, for rows still `sending`.
+    /// Returns the line before the first row put back to `pending`, if any was.
+    private func settle(cid: Int64, _ settlements: [Settlement], time: Int64, changes: inout TallyChanges,
+                        ledger: inout LedgerDeltas) throws -> Int? {
         guard !settlements.isEmpty else { return nil }
-        let sending = MessageState.sending.sql, inDoubt = MessageState.inDoubt.sql
-        // Most answers settle the row as they say (?10 marks one that is itself a lost answer).
-        let plain = try db.statement(
+        let doubts = try earlierDoubts(cid: cid, rows: settlements.filter(\.needsDoubt).map(\.row))
+        let update = try db.statement(
             """
             UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = coalesce(?6, provider_ref), not_before = ?7,
-                attempts = attempts + ?8, updated_at = ?9, doubt = CASE WHEN ?10 THEN ?4 ELSE doubt END,
-                spend_month = CASE WHEN ?3 IN (\(MessageState.sent.sql), \(inDoubt)) THEN spend_month ELSE NULL END
-            WHERE cid = ?1 AND row = ?2 AND state = \(sending)
+                attempts = attempts + ?8, updated_at = ?9, doubt = coalesce(?10, doubt),
+                spend_month = CASE WHEN ?11 THEN spend_month ELSE NULL END
+            WHERE cid = ?1 AND row = ?2 AND state = \(MessageState.sending.sql)
             """)
-        // A failure that proves nothing: an earlier doubt stands, with its reservation.
-        let weak = try db.statement(
-            """
-            UPDATE message SET
-                state = CASE WHEN doubt IS NOT NULL THEN \(inDoubt) ELSE ?3 END,
-                reason = coalesce(doubt, ?4),
-                detail = CASE WHEN doubt IS NOT NULL
-                    THEN 'an earlier attempt may have been delivered (' || doubt || '); then ' || coalesce(?5, ?4) ELSE ?5 END,
-                provider_ref = coalesce(?6, provider_ref), not_before = ?7, attempts = attempts + ?8, updated_at = ?9,
-                spend_month = CASE WHEN doubt IS NOT NULL THEN spend_month ELSE NULL END
-            WHERE cid = ?1 AND row = ?2 AND state = \(sending)
-            RETURNING state, reason
-            """)
-        var deltas: [Int: (reserved: Int64, spent: Int64)] = [:]
         var putBack: Int?
         var sent = 0
         for item in settlements {
-            var state = item.state
-            if item.state == .failed, !(item.reason?.provesNotDelivered ?? true) {
-                weak.bind(1, cid).bind(2, item.row).bind(3, item.state.rawValue).bind(4, item.reason?.rawValue)
-                    .bind(5, item.detail).bind(6, item.providerRef).bind(7, item.notBefore)
-                    .bind(8, item.countsAttempt ? 1 : 0).bind(9, time)
-                guard try weak.step() else {
-                    weak.reset()
-                    continue  // not a claimed row: nothing was changed
-                }
-                state = MessageState(rawValue: weak.int(0)) ?? item.state
-                changes.move(from: TallyKey(.sending), to: TallyKey(state, code: weak.string(1)))
-                while try weak.step() {}
-                weak.reset()
-            } else {
-                plain.bind(1, cid).bind(2, item.row).bind(3, item.state.rawValue).bind(4, item.reason?.rawValue)
-                    .bind(5, item.detail).bind(6, item.providerRef).bind(7, item.notBefore)
-                    .bind(8, item.countsAttempt ? 1 : 0).bind(9, time).bind(10, item.reason?.isDoubt == true ? 1 : 0)
-                try plain.run()
-                guard db.changes == 1 else { continue }
-                if state == .sent {
-                    sent += 1
-                } else {
-                    changes.move(from: TallyKey(.sending), to: TallyKey(state, item.reason))
-                }
+            let change = item.change(doubt: doubts[item.row])
+            update.bind(1, cid).bind(2, change.row).bind(3, change.state.rawValue).bind(4, change.reason)
+                .bind(5, change.detail).bind(6, change.providerRef).bind(7, change.notBefore)
+                .bind(8, change.attempts).bind(9, time).bind(10, change.doubt).bind(11, change.keepsReservation ? 1 : 0)
+            try update.run()
+            guard db.changes == 1 else { continue }  // not a claimed row: nothing was changed
+            // Accepted answers are counted in one move below.
+            if change.state == .sent { sent += 1 } else { changes.move(from: change.from, to: change.to) }
+            if change.putsBack { putBack = min(putBack ?? change.row, change.row) }
+            if let request = change.suppression {
+                _ = try suppressRecipient(cid: cid, row: change.row, reason: request.reason, source: request.source, time: time)
             }
-            if state == .pending { putBack = min(putBack ?? item.row, item.row) }
-            if item.reason == .optedOut {
-                try suppressRecipient(cid: cid, row: item.row, reason: "opted out (provider answer)", source: .optedOut, time: time)
-            }
-            // In doubt: the reservation stays, the message may have been delivered.
-            guard item.cost != 0, state != .inDoubt else { continue }
-            // Accepted: the reservation becomes spend. Anything else that settles
-            // (failed, retry, back to pending) releases it.
-            var delta = deltas[item.month] ?? (0, 0)
-            delta.reserved -= item.cost
-            if state == .sent { delta.spent += item.cost }
-            deltas[item.month] = delta
+            ledger.add(change.ledger)
         }
         changes.move(from: TallyKey(.sending), to: TallyKey(.sent), sent)
-        for (month, delta) in deltas {
-            try adjustLedger(cid: cid, month: month, channel: channel, reserved: delta.reserved, spent: delta.spent)
-        }
         guard let putBack else { return nil }
         let lower = try db.statement("UPDATE campaign SET pending_after = min(pending_after, ?2) WHERE cid = ?1")
         lower.bind(1, cid).bind(2, putBack - 1)
@@ -277,190 +103,135 @@ extension Journal {
         return putBack - 1
     }
 
-    private func claimPending(_ claim: inout Claim, limit: Int, cursor: inout ClaimCursor) throws {
+    /// The fact the settlement rule needs for a failure that proves nothing: why an
+    /// earlier attempt of the row may have got through, by row.
+    private func earlierDoubts(cid: Int64, rows: [Int]) throws -> [Int: String] {
+        guard !rows.isEmpty else { return [:] }
+        let select = try db.statement(
+            "SELECT doubt FROM message WHERE cid = ?1 AND row = ?2 AND state = \(MessageState.sending.sql) AND doubt IS NOT NULL")
+        var doubts: [Int: String] = [:]
+        for row in rows {
+            select.bind(1, cid).bind(2, row)
+            if try select.step(), let doubt = select.string(0) { doubts[row] = doubt }
+            select.reset()
+        }
+        return doubts
+    }
+
+    private func claimPending(_ plan: inout ClaimPlan, _ facts: ClaimFacts, limit: Int,
+                              cursor: inout ClaimCursor) throws -> [ClaimedMessage] {
         let select = try db.statement(
             """
             SELECT row, dest, body, attempts, parts, cost, tz FROM message
             WHERE cid = ?1 AND row > ?2 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT ?3
             """)
         var after = cursor.afterRow ?? 0
-        select.bind(1, claim.cid).bind(2, after).bind(3, limit)
+        select.bind(1, facts.cid).bind(2, after).bind(3, limit)
         var examined = 0
-        var firstClaimed: Int?
-        var lastClaimed: Int?
-        var overPrice: [(Int, TallyKey)] = []
-        var suppressed: [(Int, TallyKey)] = []
-        var capped: [(Int, TallyKey)] = []
-        let pending = TallyKey(.pending)
-        while try select.step() {
+        let pending = TallyKey(.pending), time = plan.time
+        considering: while try select.step() {
             examined += 1
-            let row = select.int(0)
-            if try isSuppressed(select, claim) {
-                suppressed.append((row, pending))
-                after = row
-                continue
+            let candidate = Self.candidate(select, from: pending)
+            switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
+                                     capped: try isCapped(candidate, facts, time: time)) {
+            case .stop: break considering
+            case .claim, .skip, .deferUntil: after = candidate.row
             }
-            if try isCapped(select, claim) {
-                capped.append((row, pending))
-                after = row
-                continue
-            }
-            if !claim.windowOpen(row: row, timeZones: select.string(6), from: pending) {
-                after = row
-                continue
-            }
-            switch claim.decide(cost: select.int64(5)) {
-            case .admit:
-                claim.result.claimed.append(Self.claimed(select, month: claim.month))
-                if firstClaimed == nil { firstClaimed = row }
-                lastClaimed = row
-                after = row
-            case .overMaxPrice:
-                overPrice.append((row, pending))
-                after = row
-            case .exhausted(let kind):
-                claim.result.exhausted = kind
-            }
-            if claim.result.exhausted != nil { break }
         }
         select.reset()
         cursor.afterRow = after
-        if examined == 0 || (claim.result.exhausted == nil && examined < limit) { cursor.pendingExhausted = true }
-        try skipOverMaxPrice(&claim, rows: overPrice)
-        try skipSuppressed(&claim, rows: suppressed)
-        try skipCapped(&claim, rows: capped)
-        // Deferred rows leave `pending` first, so the range below marks only claimed ones.
-        try deferClosed(&claim)
-        if let firstClaimed, let lastClaimed {
+        if examined == 0 || (plan.exhausted == nil && examined < limit) { cursor.pendingExhausted = true }
+        // Skipped and deferred rows leave `pending` first, so the range below marks only claimed ones.
+        try applySkipsAndDeferrals(&plan, cid: facts.cid)
+        let claimed = plan.takeClaimed()
+        if let first = claimed.first?.row, let last = claimed.last?.row {
             let mark = try db.statement(
                 """
                 UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?5, updated_at = ?4
                 WHERE cid = ?1 AND row BETWEEN ?2 AND ?3 AND state = \(MessageState.pending.sql)
                 """)
-            mark.bind(1, claim.cid).bind(2, firstClaimed).bind(3, lastClaimed).bind(4, claim.time).bind(5, claim.month)
+            mark.bind(1, facts.cid).bind(2, first).bind(3, last).bind(4, plan.time).bind(5, plan.month)
             try mark.run()
-            claim.changes.move(from: pending, to: TallyKey(.sending), db.changes)
         }
         // Every row up to here has left `pending`: the next run starts after it.
         let mark = try db.statement("UPDATE campaign SET pending_after = ?2 WHERE cid = ?1")
-        mark.bind(1, claim.cid).bind(2, after)
+        mark.bind(1, facts.cid).bind(2, after)
         try mark.run()
+        return claimed.map { $0.claimed(month: plan.month) }
     }
 
-    private func claimRetries(_ claim: inout Claim, limit: Int) throws {
+    private func claimRetries(_ plan: inout ClaimPlan, _ facts: ClaimFacts, limit: Int) throws -> [ClaimedMessage] {
         let select = try db.statement(
             """
             SELECT row, dest, body, attempts, parts, cost, tz, reason FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
-        select.bind(1, claim.cid).bind(2, claim.time).bind(3, limit)
-        var rows: [ClaimedMessage] = []
-        var overPrice: [(Int, TallyKey)] = []
-        var suppressed: [(Int, TallyKey)] = []
-        var capped: [(Int, TallyKey)] = []
-        while try select.step() {
-            let from = TallyKey(.retry, code: select.string(7))
-            if try isSuppressed(select, claim) {
-                suppressed.append((select.int(0), from))
-                continue
+        let time = plan.time
+        select.bind(1, facts.cid).bind(2, time).bind(3, limit)
+        considering: while try select.step() {
+            let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(7)))
+            if case .stop = try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
+                                              capped: try isCapped(candidate, facts, time: time)) {
+                break considering
             }
-            if try isCapped(select, claim) {
-                capped.append((select.int(0), from))
-                continue
-            }
-            if !claim.windowOpen(row: select.int(0), timeZones: select.string(6), from: from) { continue }
-            switch claim.decide(cost: select.int64(5)) {
-            case .admit:
-                rows.append(Self.claimed(select, month: claim.month))
-                claim.changes.move(from: from, to: TallyKey(.sending))
-            case .overMaxPrice: overPrice.append((select.int(0), from))
-            case .exhausted(let kind): claim.result.exhausted = kind
-            }
-            if claim.result.exhausted != nil { break }
         }
         select.reset()
-        try skipOverMaxPrice(&claim, rows: overPrice)
-        try skipSuppressed(&claim, rows: suppressed)
-        try skipCapped(&claim, rows: capped)
+        try applySkipsAndDeferrals(&plan, cid: facts.cid)
+        let claimed = plan.takeClaimed()
         let mark = try db.statement(
             "UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
-        for row in rows {
-            mark.bind(1, claim.cid).bind(2, row.row).bind(3, claim.time).bind(4, claim.month)
+        for row in claimed {
+            mark.bind(1, facts.cid).bind(2, row.row).bind(3, plan.time).bind(4, plan.month)
             try mark.run()
         }
-        claim.result.claimed.append(contentsOf: rows)
+        return claimed.map { $0.claimed(month: plan.month) }
     }
 
-    /// Rows outside their send window wait (as `retry`, reason `window`) until it opens.
-    private func deferClosed(_ claim: inout Claim) throws {
-        guard !claim.deferred.isEmpty else { return }
-        let wait = try db.statement(
-            """
-            UPDATE message SET state = \(MessageState.retry.sql), reason = '\(Reason.window.rawValue)', detail = NULL,
-                not_before = ?3, updated_at = ?4
-            WHERE cid = ?1 AND row = ?2
-            """)
-        let window = TallyKey(.retry, .window)
-        for item in claim.deferred {
-            wait.bind(1, claim.cid).bind(2, item.row).bind(3, item.opens).bind(4, claim.time)
-            try wait.run()
-            claim.changes.move(from: item.from, to: window)
+    /// Writes the plan's skips (`skipped` with the rule's reason and detail) and
+    /// deferrals (`retry`, reason `window`, until the window opens).
+    private func applySkipsAndDeferrals(_ plan: inout ClaimPlan, cid: Int64) throws {
+        let (skipped, deferred) = plan.takeSkipsAndDeferrals()
+        if !skipped.isEmpty {
+            let skip = try db.statement(
+                """
+                UPDATE message SET state = \(MessageState.skipped.sql), reason = ?3, not_before = NULL, detail = ?4, updated_at = ?5
+                WHERE cid = ?1 AND row = ?2
+                """)
+            for item in skipped {
+                skip.bind(1, cid).bind(2, item.row).bind(3, item.reason.rawValue).bind(4, item.detail).bind(5, plan.time)
+                try skip.run()
+            }
         }
-        claim.result.deferred += claim.deferred.count
-        claim.deferred = []
-    }
-
-    /// Rows whose message costs more than MaxPrice: skipped, the run goes on.
-    private func skipOverMaxPrice(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
-        try skip(&claim, rows: rows, reason: .maxPrice, detail: "'costs ' || printf('%.9f', cost / 1e9) || ' USD, more than max_price'")
-        claim.result.overMaxPrice += rows.count
-    }
-
-    /// Rows whose number is on the suppression list: skipped when claimed, so a number
-    /// listed while the campaign runs is honoured from the next claim on.
-    private func skipSuppressed(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
-        try skip(&claim, rows: rows, reason: .suppressed, detail: "'the number is on the suppression list'")
-        claim.result.suppressed += rows.count
-    }
-
-    /// Rows whose recipient already got the campaign's frequency cap of messages.
-    private func skipCapped(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)]) throws {
-        try skip(&claim, rows: rows, reason: .frequencyCap, detail: "'the recipient reached the frequency cap'")
-        claim.result.capped += rows.count
-    }
-
-    /// Whether the row under `select` (column 1: its number) reached the frequency cap.
-    private func isCapped(_ select: Statement, _ claim: Claim) throws -> Bool {
-        guard let check = claim.contacts else { return false }
-        return try isCapped(UInt64(bitPattern: select.int64(1)), check: check, now: claim.time)
-    }
-
-    /// Whether the row under `select` (column 1: its number) is suppressed.
-    private func isSuppressed(_ select: Statement, _ claim: Claim) throws -> Bool {
-        guard let check = claim.suppression else { return false }
-        return try isSuppressed(UInt64(bitPattern: select.int64(1)), scope: claim.sender, check: check)
-    }
-
-    /// Skips rows for a reason decided at claim time; `detail` is an SQL expression.
-    private func skip(_ claim: inout Claim, rows: [(row: Int, from: TallyKey)], reason: Reason, detail: String) throws {
-        guard !rows.isEmpty else { return }
-        let skip = try db.statement(
-            """
-            UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(reason.rawValue)', not_before = NULL,
-                detail = \(detail), updated_at = ?3
-            WHERE cid = ?1 AND row = ?2
-            """)
-        let skipped = TallyKey(.skipped, reason)
-        for item in rows {
-            skip.bind(1, claim.cid).bind(2, item.row).bind(3, claim.time)
-            try skip.run()
-            claim.changes.move(from: item.from, to: skipped)
+        if !deferred.isEmpty {
+            let wait = try db.statement(
+                """
+                UPDATE message SET state = \(MessageState.retry.sql), reason = '\(Reason.window.rawValue)', detail = NULL,
+                    not_before = ?3, updated_at = ?4
+                WHERE cid = ?1 AND row = ?2
+                """)
+            for item in deferred {
+                wait.bind(1, cid).bind(2, item.row).bind(3, item.opens).bind(4, plan.time)
+                try wait.run()
+            }
         }
     }
 
-    private static func claimed(_ select: Statement, month: Int) -> ClaimedMessage {
-        ClaimedMessage(row: select.int(0), destination: UInt64(select.int64(1)), body: select.string(2) ?? "",
-                       attempts: select.int(3), parts: select.int(4), cost: select.int64(5), month: month)
+    /// Whether the candidate's recipient reached the frequency cap.
+    private func isCapped(_ candidate: ClaimCandidate, _ facts: ClaimFacts, time: Int64) throws -> Bool {
+        guard let check = facts.contacts else { return false }
+        return try isCapped(candidate.destination, check: check, now: time)
+    }
+
+    /// Whether the candidate's number is suppressed.
+    private func isSuppressed(_ candidate: ClaimCandidate, _ facts: ClaimFacts) throws -> Bool {
+        guard let check = facts.suppression else { return false }
+        return try isSuppressed(candidate.destination, scope: facts.sender, check: check)
+    }
+
+    private static func candidate(_ select: Statement, from: TallyKey) -> ClaimCandidate {
+        ClaimCandidate(row: select.int(0), destination: UInt64(bitPattern: select.int64(1)), body: select.string(2) ?? "",
+                       attempts: select.int(3), parts: select.int(4), cost: select.int64(5), timeZones: select.string(6),
+                       from: from)
     }
 
     /// When the earliest waiting retry falls due (ms since 1970), or nil when none waits.

@@ -1,34 +1,7 @@
 import HeraldCore
+import HeraldJournal
 
-/// A table of a campaign as `herald journal copy` moves it: its name and the columns
-/// both journals share (the campaign's id column, `cid`, is implied).
-public struct ExportedTable: Sendable {
-    public let name: String
-    public let columns: [String]
-
-    public init(_ name: String, _ columns: [String]) {
-        self.name = name
-        self.columns = columns
-    }
-
-    /// Every table that holds a campaign's progress, spend and receipts.
-    public static let campaignTables: [ExportedTable] = [
-        ExportedTable("message", ["row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "doubt",
-                                  "attempts", "not_before", "provider_ref", "spend_month", "updated_at"]),
-        ExportedTable("tally", ["state", "reason", "n"]),
-        ExportedTable("ledger", ["month", "channel", "reserved", "spent"]),
-        ExportedTable("run", ["mode", "pid", "host", "started_at", "ended_at", "outcome", "sent"]),
-        ExportedTable("delivery", ["row", "state", "code", "detail", "sent_at", "event_at", "read_at", "price"]),
-        ExportedTable("delivery_tally", ["state", "code", "n"]),
-        ExportedTable("delivery_latency", ["bucket", "n"]),
-        ExportedTable("receipt", ["received_at", "provider", "type", "ref", "row", "raw"]),
-    ]
-
-    /// The suppression list (the journal's, not a campaign's).
-    public static let suppression = ExportedTable("suppression", ["dest", "scope", "reason", "source", "added_at"])
-}
-
-extension Journal {
+extension Journal: CampaignExporting {
     /// Reads one campaign's rows of every table (and the suppression list) in one
     /// transaction that holds the write lock, so nothing changes while they are read.
     /// Each value is given as SQLite renders it in text, nil for NULL. Refuses a campaign

@@ -1,32 +1,5 @@
 import HeraldCore
-
-/// What a step needs to apply the budget guard while claiming.
-public struct BudgetContext: Sendable {
-    public var limits: BudgetLimits
-    public var channel: Channel
-
-    public init(limits: BudgetLimits, channel: Channel) {
-        self.limits = limits
-        self.channel = channel
-    }
-}
-
-/// Spend of one campaign in one month and channel.
-public struct LedgerEntry: Sendable, Codable {
-    public let month: Int
-    public let channel: String
-    /// Reserved by messages in flight or in doubt.
-    public let reserved: Money
-    /// Settled by messages the provider accepted.
-    public let spent: Money
-
-    public init(month: Int, channel: String, reserved: Money, spent: Money) {
-        self.month = month
-        self.channel = channel
-        self.reserved = reserved
-        self.spent = spent
-    }
-}
+import HeraldJournal
 
 extension Journal {
     /// Reserved plus spent, all months, for one campaign.
@@ -57,6 +30,13 @@ extension Journal {
     }
 
     /// Adds deltas to one ledger row, creating it when new.
+    /// Applies a transaction's ledger changes, month by month.
+    func adjustLedger(cid: Int64, channel: Channel, _ deltas: LedgerDeltas) throws {
+        for delta in deltas.deltas {
+            try adjustLedger(cid: cid, month: delta.month, channel: channel, reserved: delta.reserved, spent: delta.spent)
+        }
+    }
+
     func adjustLedger(cid: Int64, month: Int, channel: Channel, reserved: Int64, spent: Int64) throws {
         guard reserved != 0 || spent != 0 else { return }
         let statement = try db.statement(

@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 
 extension Journal {
     /// Removes the numbers, bodies, time zones and provider ids of a finished (completed

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 
 /// What one batch of events did.
 public struct ReceiptBatchResult: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 
 /// Aggregates for `herald report`: one pass over the campaign's rows (plus its
 /// delivery rows), whatever the row count; the result is small.

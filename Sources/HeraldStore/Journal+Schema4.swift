@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 /// Schema v4: run modes, senders and stop kinds as columns; counters kept per state
 /// and reason; why a row is in doubt; where pending rows start; the suppression list.
 extension Journal {

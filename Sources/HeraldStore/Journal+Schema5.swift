@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 
 extension Journal {
     /// v5: delivery receipts. What became of each sent message (`delivery`, one row per

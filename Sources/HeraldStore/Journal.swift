@@ -1,3 +1,6 @@
+import HeraldCore
+import HeraldJournal
+
 import CSQLite
 import Foundation
 #if canImport(Glibc)

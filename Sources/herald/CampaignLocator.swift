@@ -1,5 +1,6 @@
 import Foundation
 import HeraldEngine
+import HeraldJournal
 import HeraldStore
 
 /// `resume` takes a campaign id or a file: an existing file is used as is,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldEngine
+import HeraldJournal
 import HeraldStore
 
 /// `herald pause ID` and `herald cancel ID`: a request the sending process (a `run`

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldEngine
+import HeraldJournal
 import HeraldStore
 
 /// `herald doctor ID`: recounts a campaign's rows and compares them with the counters

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeraldEngine
 import HeraldPostgres
+import HeraldJournal
 import HeraldStore
 
 /// `herald journal copy`: moving up from a SQLite journal to a PostgreSQL one.

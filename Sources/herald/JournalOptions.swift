@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldJournal
 import HeraldStore
 
 /// `--journal`, shared by every command that reads or writes the journal.

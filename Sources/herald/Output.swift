@@ -1,4 +1,5 @@
 import HeraldEngine
+import HeraldJournal
 import HeraldStore
 
 /// Short human summaries for stdout.

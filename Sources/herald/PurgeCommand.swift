@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldEngine
+import HeraldJournal
 import HeraldStore
 
 /// `herald purge ID`: data retention. A finished campaign's phone numbers and message

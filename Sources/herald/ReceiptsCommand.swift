@@ -4,6 +4,7 @@ import HeraldCore
 import HeraldEngine
 import HeraldProviders
 import HeraldServer
+import HeraldJournal
 import HeraldStore
 import NIOCore
 

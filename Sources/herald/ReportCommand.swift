@@ -3,6 +3,7 @@ import Foundation
 import HeraldCore
 import HeraldEngine
 import HeraldReport
+import HeraldJournal
 import HeraldStore
 
 /// `herald report`: what happened to a campaign, as a page to forward, a CSV per

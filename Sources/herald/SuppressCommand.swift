@@ -3,6 +3,7 @@ import Foundation
 import HeraldEngine
 import HeraldCore
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 
 /// `herald suppress`: the journal's list of numbers never to message (opted out, or

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJournal
 import HeraldStore
 
 /// Files for a CLI test in a fresh temporary folder. Numbers are fictional

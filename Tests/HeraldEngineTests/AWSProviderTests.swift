@@ -6,6 +6,7 @@ import Glibc
 #endif
 import HeraldCore
 @testable import HeraldProviders
+import HeraldJournal
 import HeraldStore
 import Testing
 @testable import HeraldEngine

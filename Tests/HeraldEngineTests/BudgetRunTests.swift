@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 import Testing
 @testable import HeraldEngine

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJournal
 import HeraldStore
 import Testing
 @testable import HeraldEngine

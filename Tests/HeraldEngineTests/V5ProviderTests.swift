@@ -2,6 +2,7 @@ import Foundation
 import HeraldTestSupport
 import HeraldCore
 @testable import HeraldProviders
+import HeraldJournal
 import HeraldStore
 import Testing
 @testable import HeraldEngine

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldPostgres
+import HeraldJournal
 import HeraldStore
 import HeraldTestSupport
 import Testing

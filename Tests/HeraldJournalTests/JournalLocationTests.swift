@@ -1,5 +1,6 @@
 import Foundation
 @testable import HeraldPostgres
+import HeraldJournal
 import HeraldStore
 import HeraldTestSupport
 import Testing

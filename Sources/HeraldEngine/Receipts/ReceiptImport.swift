@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 
 /// `herald receipts import`: AWS event records from Firehose/S3 files into the

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 import Synchronization
 

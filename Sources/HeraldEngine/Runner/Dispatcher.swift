@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 
 /// Sends one claimed batch with at most `maxInFlight` requests outstanding and

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 
 /// Rows scanned from the CSV, handed from the scanning thread to the journal

@@ -1,4 +1,5 @@
 import Dispatch
+import HeraldJournal
 import HeraldStore
 
 /// Confines the journal to one serial queue: journal work (SQLite's fsyncs, PostgreSQL's

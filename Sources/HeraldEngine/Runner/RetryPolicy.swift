@@ -1,4 +1,5 @@
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 
 /// Turns a provider's answer into what the journal records: transient failures

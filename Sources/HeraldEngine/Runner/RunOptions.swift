@@ -1,3 +1,4 @@
+import HeraldJournal
 import HeraldStore
 
 /// How `herald run` / `herald resume` should behave.

@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 
 /// Progress of a run, for the progress line.

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 
 extension CampaignRunner {

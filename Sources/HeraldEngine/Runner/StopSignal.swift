@@ -1,3 +1,4 @@
+import HeraldJournal
 import HeraldStore
 import HeraldCore
 import Synchronization

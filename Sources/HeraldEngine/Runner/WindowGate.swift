@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldJournal
 import HeraldStore
 
 /// Answers "may this recipient be messaged now?" for the journal's claims: each

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCSV
 import HeraldCore
 import HeraldProviders
+import HeraldJournal
 import HeraldStore
 
 /// What the `herald suppress` commands read and write: numbers normalised to E.164

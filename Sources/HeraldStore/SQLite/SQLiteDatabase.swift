@@ -1,3 +1,6 @@
+import HeraldCore
+import HeraldJournal
+
 import CSQLite
 
 /// One SQLite connection with a cache of prepared statements. Not thread-safe:

@@ -1,3 +1,6 @@
+import HeraldCore
+import HeraldJournal
+
 import CSQLite
 
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

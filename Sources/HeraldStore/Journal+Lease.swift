@@ -1,18 +1,7 @@
 import Foundation
+import HeraldJournal
 
-/// Who holds a campaign: one process at a time sends it.
-public struct LeaseOwner: Sendable {
-    public let token: String
-    public let pid: Int
-    public let host: String
-
-    public init(token: String = UUID().uuidString, pid: Int = Int(ProcessInfo.processInfo.processIdentifier),
-                host: String = ProcessInfo.processInfo.hostName) {
-        self.token = token
-        self.pid = pid
-        self.host = host
-    }
-
+extension LeaseOwner {
     /// A lease held by someone else stays live while its heartbeat is fresh and,
     /// on this host, while its process exists. A killed process's lease is taken
     /// over at once; one on another host after `staleAfter` without a heartbeat.

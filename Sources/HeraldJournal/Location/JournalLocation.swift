@@ -23,7 +23,7 @@ public enum JournalLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `scheme` when the text starts with `scheme://`.
-    static func scheme(of text: String) -> String? {
+    package static func scheme(of text: String) -> String? {
         guard let range = text.range(of: "://") else { return nil }
         let scheme = text[..<range.lowerBound]
         guard let first = scheme.first, first.isLetter,

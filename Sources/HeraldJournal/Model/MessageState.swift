@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
-/// Where one recipient's message stands. Stored as its integer code; SQL takes the
-/// code from here (`\(MessageState.sent.sql)`), never from a literal.
+/// Where one recipient's message stands. Stored as its integer code; Stores take the
+/// code from here, never from a literal.
 public enum MessageState: Int, Sendable, CaseIterable, Codable {
     /// Imported, not yet claimed.
     case pending = 0
@@ -31,30 +31,8 @@ public enum MessageState: Int, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// The code as SQL text, for statements built from the enum.
-    var sql: String { String(rawValue) }
-
-    /// `message INDEXED BY` the partial index that holds only rows in this state, for
-    /// the states that have one (they hold few rows); the planner would otherwise walk
-    /// the campaign's rows in key order.
-    var table: String {
-        switch self {
-        case .sending: "message INDEXED BY message_sending"
-        case .inDoubt: "message INDEXED BY message_in_doubt"
-        case .failed: "message INDEXED BY message_failed"
-        case .retry: "message INDEXED BY message_retry"
-        case .pending, .sent, .skipped: "message"
-        }
-    }
-
-    /// `table` with an alias, which SQLite wants before `INDEXED BY`.
-    func table(as alias: String) -> String {
-        table.replacingOccurrences(of: "message INDEXED BY", with: "message AS \(alias) INDEXED BY", options: .anchored)
-            + (table == "message" ? " AS \(alias)" : "")
-    }
-
     /// The states whose counters are kept per reason (the others count as one).
-    var countsReasons: Bool { self == .retry || self == .failed || self == .skipped || self == .inDoubt }
+    public var countsReasons: Bool { self == .retry || self == .failed || self == .skipped || self == .inDoubt }
 }
 
 /// How a campaign's rows are sent: for real, through the simulator in place of the
@@ -112,11 +90,6 @@ public enum CampaignState: String, Sendable, Codable {
     case paused
     /// Stopped for good by `herald cancel`; rows not sent were skipped (`cancelled`).
     case cancelled
-}
-
-extension CampaignState {
-    /// The state as an SQL string literal, for statements built from the enum.
-    var sql: String { "'\(rawValue)'" }
 }
 
 /// A request to a campaign from another process, read by whoever is sending it.

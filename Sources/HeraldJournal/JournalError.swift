@@ -2,7 +2,7 @@ import HeraldCore
 
 /// Why the journal cannot be used. The description says what to do.
 public struct JournalError: Error, Sendable, CustomStringConvertible {
-    enum Kind: Sendable {
+    package enum Kind: Sendable {
         case notADatabase
         case newerSchema(found: Int, supported: Int)
         case olderSchema(found: Int)
@@ -23,10 +23,10 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case unsupported(String)
     }
 
-    let kind: Kind
+    package let kind: Kind
     public let path: String
 
-    init(_ kind: Kind, path: String) {
+    package init(_ kind: Kind, path: String) {
         self.kind = kind
         self.path = path
     }
@@ -55,21 +55,6 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
 
     public static func unknownCampaign(_ id: String, path: String) -> JournalError {
         JournalError(.unknownCampaign(id), path: path)
-    }
-
-    /// Any error met while using the journal, as a journal error.
-    static func from(_ error: any Error, path: String) -> JournalError {
-        switch error {
-        case let error as JournalError: return error
-        case let error as SQLiteError: return wrap(error, path: path)
-        default: return JournalError(.sqlite(SQLiteError(code: -1, message: "\(error)", sql: nil)), path: path)
-        }
-    }
-
-    static func wrap(_ error: SQLiteError, path: String) -> JournalError {
-        if error.isNotADatabase { return JournalError(.notADatabase, path: path) }
-        if error.isBusy { return JournalError(.busy, path: path) }
-        return JournalError(.sqlite(error), path: path)
     }
 
     /// True when another process holds the campaign (as opposed to a broken journal).

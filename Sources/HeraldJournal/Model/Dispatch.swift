@@ -1,0 +1,97 @@
+import HeraldCore
+
+/// A message claimed for sending: marked `sending` in a committed transaction,
+/// its cost reserved in the ledger.
+public struct ClaimedMessage: Sendable {
+    public let row: Int
+    public let destination: UInt64
+    public let body: String
+    /// Provider answers already counted for this row.
+    public let attempts: Int
+    public let parts: Int
+    /// Cost reserved for it (nano-dollars) and the month it was reserved in.
+    public let cost: Int64
+    public let month: Int
+    /// Not sent before this instant: its slot in a rate shared through the journal.
+    public var due: ContinuousClock.Instant?
+
+    public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
+                due: ContinuousClock.Instant? = nil) {
+        self.row = row
+        self.destination = destination
+        self.body = body
+        self.attempts = attempts
+        self.parts = parts
+        self.cost = cost
+        self.month = month
+        self.due = due
+    }
+}
+
+/// What became of one claimed message.
+public struct Settlement: Sendable {
+    public var row: Int
+    public var state: MessageState
+    public var reason: Reason?
+    public var detail: String?
+    public var providerRef: String?
+    /// For `retry`: not sent again before this time (ms since 1970).
+    public var notBefore: Int64?
+    /// Whether this answer counts as an attempt (throttling does not).
+    public var countsAttempt: Bool
+    /// The reservation to settle: copied from the claim.
+    public var cost: Int64 = 0
+    public var month: Int = 0
+
+    public init(row: Int, state: MessageState, reason: Reason? = nil, detail: String? = nil,
+                providerRef: String? = nil, notBefore: Int64? = nil, countsAttempt: Bool = true) {
+        self.row = row
+        self.state = state
+        self.reason = reason
+        self.detail = detail
+        // An empty reference (the simulator's: its receipts name the row) is not stored.
+        self.providerRef = providerRef?.isEmpty == true ? nil : providerRef
+        self.notBefore = notBefore
+        self.countsAttempt = countsAttempt
+    }
+
+    /// The same outcome, carrying the claim's reservation.
+    public func settling(_ claim: ClaimedMessage) -> Settlement {
+        var copy = self
+        copy.cost = claim.cost
+        copy.month = claim.month
+        return copy
+    }
+}
+
+/// A cursor over a campaign's pending rows, kept by the sender between steps.
+public struct ClaimCursor: Sendable {
+    /// Pending rows are looked for after this line; nil until the first step reads
+    /// where the journal says they start.
+    public var afterRow: Int?
+    public var pendingExhausted = false
+    public init() {}
+}
+
+/// Decides whether a row may be sent now given its time zone(s): nil when its send
+/// window is open, else when it opens (ms since 1970). Called on the journal's thread.
+public typealias SendGate = (_ timeZones: String?, _ now: Int64) -> Int64?
+
+/// What one step claimed, and whether the budget stopped it from claiming more.
+public struct StepResult: Sendable {
+    public var claimed: [ClaimedMessage] = []
+    /// Set when the next message would pass this limit.
+    public var exhausted: BudgetLimitKind?
+    /// Rows skipped in this step because they cost more than MaxPrice.
+    public var overMaxPrice = 0
+    /// Rows skipped in this step because their number is on the suppression list.
+    public var suppressed = 0
+    /// Rows skipped in this step because their recipient reached the frequency cap.
+    public var capped = 0
+    /// Rows put off until their send window opens.
+    public var deferred = 0
+    /// A pause or cancel request from another process.
+    public var control: CampaignControl?
+
+    public init() {}
+}

@@ -1,0 +1,270 @@
+import HeraldCore
+
+/// A row a store offers for claiming, with where its counter is.
+public struct ClaimCandidate: Sendable {
+    public let row: Int
+    public let destination: UInt64
+    public let body: String
+    public let attempts: Int
+    public let parts: Int
+    public let cost: Int64
+    public let timeZones: String?
+    /// `pending`, or `retry` with its reason.
+    public let from: TallyKey
+
+    public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, timeZones: String?,
+                from: TallyKey) {
+        self.row = row
+        self.destination = destination
+        self.body = body
+        self.attempts = attempts
+        self.parts = parts
+        self.cost = cost
+        self.timeZones = timeZones
+        self.from = from
+    }
+
+    public func claimed(month: Int, due: ContinuousClock.Instant? = nil) -> ClaimedMessage {
+        ClaimedMessage(row: row, destination: destination, body: body, attempts: attempts, parts: parts, cost: cost,
+                       month: month, due: due)
+    }
+}
+
+/// The claim rule, as a value a store feeds candidates to, in its order (due retries,
+/// then pending rows in file order). Each candidate is, in this order: skipped when its
+/// number is suppressed, skipped when its recipient reached the frequency cap, deferred
+/// to when its send window opens, skipped when it costs more than MaxPrice, claimed
+/// when the campaign and monthly limits admit it, or it ends the claim (exhausted).
+/// The store then applies what the plan holds in one transaction.
+public struct ClaimPlan {
+    public enum Verdict: Sendable, Equatable {
+        case claim
+        case skip(Reason)
+        case deferUntil(Int64)
+        /// The budget admits nothing more: claiming stops here.
+        case stop(BudgetLimitKind)
+    }
+
+    /// A row skipped at claim time, with the counter it leaves.
+    public struct Skip: Sendable, Equatable {
+        public let row: Int
+        public let from: TallyKey
+        public let reason: Reason
+        public let detail: String
+    }
+
+    /// A row whose window is closed: it waits (`retry`, reason `window`) until `opens`.
+    public struct Deferral: Sendable, Equatable {
+        public let row: Int
+        public let from: TallyKey
+        public let opens: Int64
+    }
+
+    public let time: Int64
+    /// The billing month the claims reserve in.
+    public let month: Int
+    private let limits: BudgetLimits?
+    private let gate: SendGate?
+    private var campaignSpent: Int64
+    private var monthSpent: Int64
+    /// What was reserved for the claimed rows.
+    public private(set) var reserved: Int64 = 0
+    public private(set) var exhausted: BudgetLimitKind?
+    public private(set) var claimed: [ClaimCandidate] = []
+    public private(set) var skipped: [Skip] = []
+    public private(set) var deferred: [Deferral] = []
+    /// Counter moves of skips and deferrals; claims are counted in runs (`claimRun`),
+    /// which keeps the per-row cost of a long run of claims to a comparison.
+    private var moves = TallyChanges()
+    private var claimRun: (from: TallyKey, count: Int)?
+    /// Counter moves for every decision so far.
+    public var tally: TallyChanges {
+        var all = moves
+        if let claimRun { all.move(from: claimRun.from, to: TallyKey(.sending), claimRun.count) }
+        return all
+    }
+    public private(set) var counts = Counts()
+
+    public struct Counts: Sendable, Equatable {
+        public var overMaxPrice = 0
+        public var suppressed = 0
+        public var capped = 0
+        public var deferred = 0
+    }
+
+    /// `campaignSpent` and `monthSpent` (reserved plus spent) matter only with limits.
+    public init(budget: BudgetContext?, campaignSpent: Int64 = 0, monthSpent: Int64 = 0, time: Int64, gate: SendGate? = nil) {
+        self.time = time
+        month = BillingMonth.of(milliseconds: time)
+        limits = budget.flatMap { $0.limits.isEmpty ? nil : $0.limits }
+        self.gate = gate
+        self.campaignSpent = campaignSpent
+        self.monthSpent = monthSpent
+    }
+
+    /// Whether the budget needs the spend so far: a store reads it only then.
+    public static func needsSpend(_ budget: BudgetContext?) -> Bool { budget.map { !$0.limits.isEmpty } ?? false }
+
+    /// Decides one candidate and records the decision. `capped` is asked only when the
+    /// number is not suppressed.
+    @discardableResult
+    public mutating func consider(_ candidate: ClaimCandidate, suppressed: Bool,
+                                  capped: @autoclosure () throws -> Bool = false) rethrows -> Verdict {
+        if suppressed {
+            skip(candidate, .suppressed, "the number is on the suppression list")
+            counts.suppressed += 1
+            return .skip(.suppressed)
+        }
+        if try capped() {
+            skip(candidate, .frequencyCap, "the recipient reached the frequency cap")
+            counts.capped += 1
+            return .skip(.frequencyCap)
+        }
+        if let gate, let opens = gate(candidate.timeZones, time) {
+            deferred.append(Deferral(row: candidate.row, from: candidate.from, opens: opens))
+            moves.move(from: candidate.from, to: TallyKey(.retry, .window))
+            counts.deferred += 1
+            return .deferUntil(opens)
+        }
+        let decision = limits.map {
+            $0.decide(cost: Money(nanos: candidate.cost), campaignSpent: Money(nanos: campaignSpent),
+                      monthSpent: Money(nanos: monthSpent))
+        } ?? .admit
+        switch decision {
+        case .admit:
+            campaignSpent += candidate.cost
+            monthSpent += candidate.cost
+            reserved += candidate.cost
+            claimed.append(candidate)
+            if let run = claimRun, run.from == candidate.from {
+                claimRun = (run.from, run.count + 1)
+            } else {
+                if let run = claimRun { moves.move(from: run.from, to: TallyKey(.sending), run.count) }
+                claimRun = (candidate.from, 1)
+            }
+            return .claim
+        case .overMaxPrice:
+            skip(candidate, .maxPrice, "costs \(Self.dollars(candidate.cost)) USD, more than max_price")
+            counts.overMaxPrice += 1
+            return .skip(.maxPrice)
+        case .exhausted(let kind):
+            exhausted = kind
+            return .stop(kind)
+        }
+    }
+
+    private mutating func skip(_ candidate: ClaimCandidate, _ reason: Reason, _ detail: String) {
+        skipped.append(Skip(row: candidate.row, from: candidate.from, reason: reason, detail: detail))
+        moves.move(from: candidate.from, to: TallyKey(.skipped, reason))
+    }
+
+    /// Hands over the skips and deferrals decided since the last call, for a store that
+    /// applies them phase by phase.
+    public mutating func takeSkipsAndDeferrals() -> (skipped: [Skip], deferred: [Deferral]) {
+        defer {
+            skipped = []
+            deferred = []
+        }
+        return (skipped, deferred)
+    }
+
+    /// Hands over the rows claimed since the last call.
+    public mutating func takeClaimed() -> [ClaimCandidate] {
+        defer { claimed = [] }
+        return claimed
+    }
+
+    /// The step's result fields this plan decides.
+    public func record(into result: inout StepResult) {
+        result.exhausted = exhausted ?? result.exhausted
+        result.overMaxPrice += counts.overMaxPrice
+        result.suppressed += counts.suppressed
+        result.capped += counts.capped
+        result.deferred += counts.deferred
+    }
+
+    /// Nano-dollars as dollars with nine decimals (`0.060000000`).
+    static func dollars(_ nanos: Int64) -> String {
+        let magnitude = nanos.magnitude
+        let fraction = String(magnitude % 1_000_000_000)
+        return (nanos < 0 ? "-" : "") + "\(magnitude / 1_000_000_000)." + String(repeating: "0", count: 9 - fraction.count) + fraction
+    }
+}
+
+/// What the rules do to rows in bulk: a store applies each with one set-based statement.
+public enum BulkRule {
+    /// Rows still `sending` whose sender is gone. With a provider that dedupes by
+    /// idempotency key they are sent again (retry now, reservation released); otherwise
+    /// they may have been delivered and become `in_doubt` (`interrupted`), reservation kept.
+    public struct Interruption: Sendable, Equatable {
+        public enum Cause: Sendable { case processDied, leaseExpired }
+        public let resend: Bool
+        public let cause: Cause
+
+        public init(resend: Bool, cause: Cause) {
+            self.resend = resend
+            self.cause = cause
+        }
+
+        public var state: MessageState { resend ? .retry : .inDoubt }
+        public var reason: Reason { .interrupted }
+        /// The row remembers why it was in doubt, so later failures that prove nothing keep it.
+        public var doubt: Reason { .interrupted }
+        public var notBefore: Int64? { resend ? 0 : nil }
+        public var keepsReservation: Bool { !resend }
+        public var detail: String {
+            switch cause {
+            case .processDied: "was being sent when its process stopped without recording the answer"
+            case .leaseExpired: "was being sent when its process stopped heartbeating without recording the answer"
+            }
+        }
+        public func move(_ count: Int) -> TallyChanges {
+            var tally = TallyChanges()
+            tally.move(from: TallyKey(.sending), to: TallyKey(state, reason), count)
+            return tally
+        }
+        /// For each interrupted row's reservation.
+        public func ledger(cost: Int64, month: Int?) -> LedgerDelta? {
+            guard resend, let month, cost != 0 else { return nil }
+            return LedgerDelta(month: month, reserved: -cost, spent: 0)
+        }
+    }
+
+    /// `resume --resend-in-doubt`: in-doubt rows are due again (retry, now), keeping their
+    /// reason. Their reservation is released when the provider dedupes (a resend costs
+    /// nothing if the first got through); otherwise it is counted as spent, since the
+    /// first request may have been delivered and the resend reserves again.
+    public struct ResendInDoubt: Sendable, Equatable {
+        public let providerDedupes: Bool
+
+        public init(providerDedupes: Bool) { self.providerDedupes = providerDedupes }
+
+        public var state: MessageState { .retry }
+        public var notBefore: Int64 { 0 }
+        public func move(reason: String?, _ count: Int) -> TallyChanges {
+            var tally = TallyChanges()
+            tally.move(from: TallyKey(.inDoubt, code: reason), to: TallyKey(.retry, code: reason), count)
+            return tally
+        }
+        public func ledger(cost: Int64, month: Int?) -> LedgerDelta? {
+            guard let month, cost != 0 else { return nil }
+            return LedgerDelta(month: month, reserved: -cost, spent: providerDedupes ? 0 : cost)
+        }
+    }
+
+    /// `herald cancel`: rows not yet sent (pending, waiting retries) are skipped, `cancelled`.
+    public enum Cancellation {
+        public static let states: [MessageState] = [.pending, .retry]
+        public static let state = MessageState.skipped
+        public static let reason = Reason.cancelled
+        public static func move(from: TallyKey, _ count: Int) -> TallyChanges {
+            var tally = TallyChanges()
+            tally.move(from: from, to: TallyKey(state, reason), count)
+            return tally
+        }
+    }
+
+    /// The states a row may be in once a campaign has started sending: anything but
+    /// pending and skipped (changed inputs are refused from then on).
+    public static let startedStates: [MessageState] = MessageState.allCases.filter { $0 != .pending && $0 != .skipped }
+}

@@ -1,0 +1,103 @@
+import HeraldCore
+import HeraldJournal
+import Testing
+
+/// The settlement rule, case by case, without a database.
+@Suite struct SettlementRuleTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let settlement: Settlement
+        let doubt: String?
+        let state: MessageState
+        let reason: String?
+        let ledger: LedgerDelta?
+        let keepsReservation: Bool
+        let suppressed: Bool
+        var testDescription: String { name }
+    }
+
+    static func outcome(_ state: MessageState, _ reason: Reason? = nil, detail: String? = nil, cost: Int64 = 10) -> Settlement {
+        var settlement = Settlement(row: 7, state: state, reason: reason, detail: detail)
+        settlement.cost = cost
+        settlement.month = 202612
+        return settlement
+    }
+
+    static let cases: [Case] = [
+        Case(name: "accepted: reservation becomes spend", settlement: outcome(.sent), doubt: nil, state: .sent, reason: nil,
+             ledger: LedgerDelta(month: 202612, reserved: -10, spent: 10), keepsReservation: true, suppressed: false),
+        Case(name: "rejected: released", settlement: outcome(.failed, .rejected), doubt: nil, state: .failed, reason: "rejected",
+             ledger: LedgerDelta(month: 202612, reserved: -10, spent: 0), keepsReservation: false, suppressed: false),
+        Case(name: "rejected after a doubt: proof wins", settlement: outcome(.failed, .rejected), doubt: "interrupted",
+             state: .failed, reason: "rejected", ledger: LedgerDelta(month: 202612, reserved: -10, spent: 0),
+             keepsReservation: false, suppressed: false),
+        Case(name: "transient out of attempts, no doubt: failed", settlement: outcome(.failed, .transient), doubt: nil,
+             state: .failed, reason: "transient", ledger: LedgerDelta(month: 202612, reserved: -10, spent: 0),
+             keepsReservation: false, suppressed: false),
+        Case(name: "transient after a lost answer: stays in doubt, reservation kept", settlement: outcome(.failed, .transient),
+             doubt: "lost_answer", state: .inDoubt, reason: "lost_answer", ledger: nil, keepsReservation: true, suppressed: false),
+        Case(name: "lost answer: in doubt, kept", settlement: outcome(.inDoubt, .lostAnswer), doubt: nil, state: .inDoubt,
+             reason: "lost_answer", ledger: nil, keepsReservation: true, suppressed: false),
+        Case(name: "throttled: retry, released", settlement: outcome(.retry, .throttled), doubt: nil, state: .retry,
+             reason: "throttled", ledger: LedgerDelta(month: 202612, reserved: -10, spent: 0), keepsReservation: false,
+             suppressed: false),
+        Case(name: "spend limit: back to pending, released", settlement: outcome(.pending, .spendLimit), doubt: nil,
+             state: .pending, reason: "spend_limit", ledger: LedgerDelta(month: 202612, reserved: -10, spent: 0),
+             keepsReservation: false, suppressed: false),
+        Case(name: "opted out: failed and listed", settlement: outcome(.failed, .optedOut), doubt: nil, state: .failed,
+             reason: "opted_out", ledger: LedgerDelta(month: 202612, reserved: -10, spent: 0), keepsReservation: false,
+             suppressed: true),
+        Case(name: "opted out after a doubt: still listed", settlement: outcome(.failed, .optedOut), doubt: "interrupted",
+             state: .failed, reason: "opted_out", ledger: LedgerDelta(month: 202612, reserved: -10, spent: 0),
+             keepsReservation: false, suppressed: true),
+        Case(name: "free message: no ledger change", settlement: outcome(.sent, cost: 0), doubt: nil, state: .sent, reason: nil,
+             ledger: nil, keepsReservation: true, suppressed: false),
+    ]
+
+    @Test(arguments: cases)
+    func transition(_ item: Case) {
+        let change = item.settlement.change(doubt: item.needsDoubtFact ? item.doubt : nil)
+        #expect(change.state == item.state)
+        #expect(change.reason == item.reason)
+        #expect(change.ledger == item.ledger)
+        #expect(change.keepsReservation == item.keepsReservation)
+        #expect((change.suppression == .optedOut) == item.suppressed)
+        #expect(change.from == TallyKey(.sending))
+        #expect(change.to == TallyKey(item.state, code: item.reason))
+        #expect(change.putsBack == (item.state == .pending))
+    }
+
+    @Test func doubtIsReadOnlyForFailuresThatProveNothing() {
+        #expect(Self.outcome(.failed, .transient).needsDoubt)
+        #expect(Self.outcome(.failed, .throttled).needsDoubt)
+        #expect(!Self.outcome(.failed, .rejected).needsDoubt)
+        #expect(!Self.outcome(.failed, .optedOut).needsDoubt)
+        #expect(!Self.outcome(.sent).needsDoubt)
+        #expect(!Self.outcome(.retry, .transient).needsDoubt)
+    }
+
+    @Test func keptDoubtExplainsItself() {
+        let change = Self.outcome(.failed, .transient, detail: "503").change(doubt: "interrupted")
+        #expect(change.detail == "an earlier attempt may have been delivered (interrupted); then 503")
+        let bare = Self.outcome(.failed, .transient).change(doubt: "lost_answer")
+        #expect(bare.detail == "an earlier attempt may have been delivered (lost_answer); then transient")
+    }
+
+    @Test func aLostAnswerIsRememberedAsTheRowsDoubt() {
+        #expect(Self.outcome(.inDoubt, .lostAnswer).change().doubt == "lost_answer")
+        #expect(Self.outcome(.retry, .lostAnswer).change().doubt == "lost_answer")
+        #expect(Self.outcome(.retry, .transient).change().doubt == nil)
+        #expect(Self.outcome(.sent).change().doubt == nil)
+    }
+
+    @Test func attemptsCountUnlessTheAnswerSaysNot() {
+        #expect(Self.outcome(.sent).change().attempts == 1)
+        let throttled = Settlement(row: 1, state: .retry, reason: .throttled, notBefore: 5, countsAttempt: false)
+        #expect(throttled.change().attempts == 0)
+        #expect(throttled.change().notBefore == 5)
+    }
+}
+
+extension SettlementRuleTests.Case {
+    var needsDoubtFact: Bool { settlement.needsDoubt }
+}
