@@ -232,8 +232,7 @@ extension PostgresJournal {
             }
             for candidate in candidates {
                 // No frequency caps here yet: a campaign with one is refused on this journal.
-                if case .stop = plan.consider(candidate, suppressed: onList.contains(Int64(bitPattern: candidate.destination)),
-                                              capped: false) {
+                if case .stop = plan.consider(candidate, suppressed: onList.contains(Int64(bitPattern: candidate.destination))) {
                     return false
                 }
             }

@@ -2,6 +2,7 @@ import Foundation
 import HeraldTestSupport
 import Synchronization
 import Testing
+@testable import HeraldJournal
 @testable import HeraldStore
 
 #if canImport(Glibc)

@@ -251,4 +251,39 @@ func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle:
             #expect((error as? JournalError)?.isInputChange == true)
         }
     }
+
+    /// The drift this rule once had: on PostgreSQL an opted-out answer failed the row but
+    /// never listed the number. On both stores it is listed in the same transaction, so
+    /// the next campaign skips it without asking the provider.
+    @Test(arguments: Store.allCases)
+    func anOptedOutAnswerListsTheNumberForTheNextCampaign(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(3), cost: 10_000_000)
+        let batch = try step(journal, cid: cid, owner: owner, claim: 3).claimed
+        #expect(batch.map(\.row) == [2, 3, 4])
+        let answers = [Settlement(row: 2, state: .failed, reason: .optedOut, detail: "ConflictException").settling(batch[0]),
+                       Settlement(row: 3, state: .sent).settling(batch[1]),
+                       Settlement(row: 4, state: .sent).settling(batch[2])]
+        _ = try step(journal, cid: cid, owner: owner, settle: answers, claim: 0)
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.failed] == 1 && counts.byReason == [.optedOut: 1] && counts[.sent] == 2)
+        #expect(try journal.ledger(cid: cid).map(\.spent) == [Money(nanos: 20_000_000)], "the opted-out message costs nothing")
+        #expect(try journal.ledger(cid: cid).map(\.reserved) == [.zero])
+        try journal.release(cid: cid, owner: owner, state: .completed)
+
+        var next = campaignInputs
+        next.id = "autumn"
+        let later = LeaseOwner()
+        let second = try openCampaign(try fixture.open(), owner: later, next).cid
+        let other = try fixture.open()
+        try importRows(other, cid: second, numbers: numbers(3))
+        let claimed = try step(other, cid: second, owner: later, claim: 3)
+        #expect(claimed.claimed.map(\.row) == [3, 4], "the opted-out number is not asked again")
+        #expect(claimed.suppressed == 1)
+        let skipped = try other.rows(cid: second, in: .skipped, limit: 5)
+        #expect(skipped.map(\.row) == [2] && skipped.first?.reason == .suppressed)
+    }
 }

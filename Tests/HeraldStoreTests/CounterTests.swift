@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import Testing
+@testable import HeraldJournal
 @testable import HeraldStore
 
 /// Counters are kept in the transactions that change rows: after every kind of

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import Testing
+@testable import HeraldJournal
 @testable import HeraldStore
 
 /// Frequency caps count sends across campaigns of a journal, in a window that ends

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import Testing
+@testable import HeraldJournal
 @testable import HeraldStore
 
 func temporaryJournalPath() -> String {

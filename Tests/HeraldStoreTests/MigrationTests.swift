@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import Synchronization
 import Testing
+@testable import HeraldJournal
 @testable import HeraldStore
 
 /// A v3 journal written by the v3 release (Tests/HeraldCLITests/Fixtures/journal-v3)

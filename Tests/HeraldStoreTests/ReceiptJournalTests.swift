@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import Testing
+@testable import HeraldJournal
 @testable import HeraldStore
 
 /// The delivery model on a real journal: events move a sent message's delivery state,

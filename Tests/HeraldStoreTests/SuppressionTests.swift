@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import Testing
+@testable import HeraldJournal
 @testable import HeraldStore
 
 /// The suppression list is checked when rows are claimed: a number listed while a

@@ -58,6 +58,12 @@ public struct ClaimPlan {
         public let row: Int
         public let from: TallyKey
         public let opens: Int64
+
+        public init(row: Int, from: TallyKey, opens: Int64) {
+            self.row = row
+            self.from = from
+            self.opens = opens
+        }
     }
 
     public let time: Int64
@@ -109,7 +115,7 @@ public struct ClaimPlan {
     /// number is not suppressed.
     @discardableResult
     public mutating func consider(_ candidate: ClaimCandidate, suppressed: Bool,
-                                  capped: @autoclosure () throws -> Bool = false) rethrows -> Verdict {
+                                  capped: @autoclosure () throws -> Bool) rethrows -> Verdict {
         if suppressed {
             skip(candidate, .suppressed, "the number is on the suppression list")
             counts.suppressed += 1
@@ -151,6 +157,12 @@ public struct ClaimPlan {
             exhausted = kind
             return .stop(kind)
         }
+    }
+
+    /// Decides one candidate of a campaign without a frequency cap.
+    @discardableResult
+    public mutating func consider(_ candidate: ClaimCandidate, suppressed: Bool) -> Verdict {
+        consider(candidate, suppressed: suppressed, capped: false)
     }
 
     private mutating func skip(_ candidate: ClaimCandidate, _ reason: Reason, _ detail: String) {
