@@ -1,0 +1,48 @@
+import Foundation
+import HeraldTestSupport
+import Synchronization
+import Testing
+
+/// Recipient care through the binary on a PostgreSQL journal: an AWS-style provider's
+/// opted-out answer lists the number in the same transaction that fails the row, so the
+/// next campaign in the journal skips it without asking the provider again.
+@Suite struct PostgresOptOutTests {
+    @Test func anOptedOutAnswerOnPostgreSQLListsTheNumberForTheNextCampaign() async throws {
+        guard let url = try PostgresClusterTests.database(leaseTimeout: 30) else { return }
+        let rows = CLIFixture.rows(5)
+        let optedOut = rows[1].phone
+        let asked = Mutex<[String: Int]>([:])
+        let server = try await LoopbackServer { request in
+            guard request.header("X-Amz-Target") == "PinpointSMSVoiceV2.SendTextMessage" else {
+                return .respond(status: 200, body: #"{"SpendLimits":[]}"#)
+            }
+            let destination = request.json["DestinationPhoneNumber"] as? String ?? ""
+            asked.withLock { $0[destination, default: 0] += 1 }
+            return destination == optedOut
+                ? .respond(status: 400, body: #"{"__type":"ConflictException","Reason":"DESTINATION_PHONE_NUMBER_OPTED_OUT","Message":"opted out"}"#)
+                : .respond(status: 200, body: #"{"MessageId":"m"}"#)
+        }
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        let provider = "{kind: aws, region: us-east-1, endpoint: \"\(server.url)\", origination_identity: \"+12025550100\"}"
+        let first = try fixture.campaign("first", provider: provider)
+        let second = try fixture.campaign("second", provider: provider)
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "HERALD_JOURNAL": url]
+
+        let one = try HeraldProcess.run(["run", first], in: fixture.folder, environment: environment)
+        #expect(one.status == 0, "\(one.stdout)\n\(one.stderr)")
+        let firstStatus = try PostgresClusterTests.status(fixture, "first", environment)
+        #expect((firstStatus["counts"] as? [String: Int])?["sent"] == 4)
+        #expect((firstStatus["counts"] as? [String: Int])?["failed"] == 1)
+
+        let two = try HeraldProcess.run(["run", second], in: fixture.folder, environment: environment)
+        #expect(two.status == 0, "\(two.stdout)\n\(two.stderr)")
+        let secondStatus = try PostgresClusterTests.status(fixture, "second", environment)
+        let counts = secondStatus["counts"] as? [String: Int] ?? [:]
+        #expect(counts["sent"] == 4 && counts["skipped"] == 1, "\(secondStatus)")
+        #expect((secondStatus["reasons"] as? [String: Int])?["suppressed"] == 1, "\(secondStatus)")
+        #expect(asked.withLock { $0[optedOut] } == 1, "asked once, never again")
+        #expect(asked.withLock { $0.values.reduce(0, +) } == 9)
+        try await server.shutdown()
+    }
+}
