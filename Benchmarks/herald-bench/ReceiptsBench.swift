@@ -160,7 +160,7 @@ func receiptsHTTPBench(rows: Int) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
     let (journal, ids) = try await sentAgileCampaign(folder: folder, rows: rows)
-    let token = try Journal(path: journal).receiptToken()
+    let token = try JournalOpener.sqlite(journal, for: "herald-bench").receiptToken()
     var bodies: [String] = []
     for (index, id) in ids.enumerated() {
         bodies.append(#"{"channel":"RCS","eventType":"DELIVERY","messageId":"\#(id)","destination":"+12025550100","statusCode":3,"description":"delivered","eventDate":"2026-11-30T10:42:18Z"}"#)
@@ -174,7 +174,7 @@ func receiptsHTTPBench(rows: Int) async throws {
     server.terminate()
     server.waitUntilExit()
     precondition(result.failed == 0 && result.ok == bodies.count, "every callback acknowledged: \(result)")
-    let summary = try Journal(path: journal).deliverySummary(cid: 1)
+    let summary = try JournalOpener.sqlite(journal, for: "herald-bench").deliverySummary(cid: 1)
     precondition(summary[.delivered] == rows && summary.read == bodies.count - rows, "every event recorded and matched")
     emit(["figure": "receipts_http_events_per_s", "events": bodies.count, "connections": 64,
           "value": Int(Double(bodies.count) / result.seconds), "seconds": result.seconds, "target": ">= 20000"])
@@ -188,7 +188,7 @@ func receiptsContentionBench(rows: Int, rate: Int?) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
     let (journal, ids) = try await sentAgileCampaign(folder: folder.appendingPathComponent("agile"), rows: 200_000)
-    let token = try Journal(path: journal).receiptToken()
+    let token = try JournalOpener.sqlite(journal, for: "herald-bench").receiptToken()
     func simulatorRun(_ id: String) async throws -> Double {
         let campaign = try makeCampaign(in: folder.appendingPathComponent(id), rows: rows)
         var text = try String(contentsOfFile: campaign, encoding: .utf8).replacingOccurrences(of: "id: bench\ntemplate", with: "id: \(id)\ntemplate")
@@ -253,7 +253,7 @@ func receiptsImportBench(rows: Int) async throws {
     gzip.waitUntilExit()
     // The import in its own process, timed, with its peak RSS from wait4.
     let (elapsed, rss) = timedHerald(["receipts", "import", file.path + ".gz", "--journal", journal])
-    let summary = try Journal(path: journal).deliverySummary(cid: 1)
+    let summary = try JournalOpener.sqlite(journal, for: "herald-bench").deliverySummary(cid: 1)
     precondition(summary[.delivered] == rows, "every record matched: \(summary[.delivered])")
     emit(["figure": "receipts_import_records_per_s", "records": rows, "value": Int(Double(rows) / elapsed), "seconds": elapsed,
           "target": ">= 200000"])

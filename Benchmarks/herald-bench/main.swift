@@ -192,7 +192,7 @@ func estimate(rows: Int) async throws {
 /// A suppression list of `count` fictional NPA-555 numbers in the journal at `path`: the
 /// first `own` are the bench campaign's (every thousandth recipient), the rest of other area codes.
 func makeSuppression(path: String, count: Int, own: Int) throws {
-    let store = try Journal(path: path)
+    let store = try JournalOpener.sqlite(path, for: "herald-bench")
     var entries: [SuppressionEntry] = []
     for index in 0..<count {
         let mine = index < own

@@ -159,13 +159,13 @@ public struct CampaignStatus: Codable, Sendable {
     /// Receipt events that matched no message, by provider.
     public static func unmatchedReceipts(journalPath: String) throws -> [String: Int] {
         guard case .sqlite = try JournalLocation(parsing: journalPath) else { return [:] }
-        return try Journal(path: journalPath, create: false).unmatchedReceipts()
+        return try JournalOpener.sqlite(journalPath, for: "receipt counts", create: false).unmatchedReceipts()
     }
 
     /// Replies from recipients the receipts brought, by provider.
     public static func replies(journalPath: String) throws -> [String: Int] {
         guard case .sqlite = try JournalLocation(parsing: journalPath) else { return [:] }
-        return try Journal(path: journalPath, create: false).replyCounts()
+        return try JournalOpener.sqlite(journalPath, for: "receipt counts", create: false).replyCounts()
     }
 
     /// Receipts are kept by the SQLite journal only so far: on PostgreSQL every sent message waits for one.

@@ -101,12 +101,12 @@ extension CampaignPlan {
         var nextWaiting = 0
         var campaignSpent = Money.zero
         var monthSpent = Money.zero
-        if let journalPath, FileManager.default.fileExists(atPath: journalPath) {
-            let journal = try Journal(path: journalPath, readOnly: true)
+        let journal = try journalPath.flatMap { path throws(JournalError) in try JournalOpener.planning(path) }
+        if let journal {
             let scope = RunOptions().ledgerScope(for: spec)
-            monthSpent = try journal.monthSpend(month: BillingMonth.of(milliseconds: journal.now()),
+            monthSpent = try journal.monthSpend(month: BillingMonth.of(milliseconds: journal.currentTime()),
                                                 channel: template.channel, scope: scope)
-            if let record = try journal.campaign(id: spec.id), record.state != .importing {
+            if let record = try journal.campaign(id: spec.id, mode: .real), record.state != .importing {
                 let progress = try journal.progress(cid: record.cid)
                 handledThrough = progress.handledThrough
                 waiting = progress.waitingLines
@@ -122,7 +122,7 @@ extension CampaignPlan {
         }
         var writer = try perRecipient.map { try RecipientReport(path: $0) }
         var seen = DestinationSet()
-        let suppressed = try suppressionChecker(journalPath: journalPath)
+        let suppressed = try suppressionChecker(journal)
         let capped = try frequencyChecker(journalPath: journalPath)
         var countries: [String: Int] = [:]
         var lastRegion = ""

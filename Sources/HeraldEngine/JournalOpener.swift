@@ -3,12 +3,38 @@ import HeraldPostgres
 import HeraldJournal
 import HeraldStore
 
-/// Opens the journal `--journal` names: a SQLite file, or a PostgreSQL URL.
+/// Opens the journal `--journal` names: a SQLite file, or a PostgreSQL URL. Every command
+/// gets its journal here, as the capability it needs: sending and planning from either
+/// store; what only the SQLite journal has so far (receipts, reports, suppression
+/// commands, maintenance) from `sqlite(_:for:)`, which names the command when handed a
+/// PostgreSQL URL. No command opens a store itself.
 public enum JournalOpener {
+    /// The journal a sender uses (run, resume, worker, status, control commands).
     public static func open(_ location: String, create: Bool = true) throws(JournalError) -> any CampaignJournal {
         switch try JournalLocation(parsing: location) {
         case .sqlite(let path): return try Journal(path: path, create: create)
         case .postgres(let target): return try PostgresJournal(target: target)
+        }
+    }
+
+    /// The journal `validate` and `estimate` read, or nil when there is none yet (no
+    /// SQLite file). A SQLite journal is opened read-only.
+    public static func planning(_ location: String) throws(JournalError) -> (any PlanningJournal)? {
+        switch try JournalLocation(parsing: location) {
+        case .sqlite(let path):
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            return try Journal(path: path, readOnly: true)
+        case .postgres(let target): return try PostgresJournal(target: target)
+        }
+    }
+
+    /// The SQLite journal, for what only it has so far; a PostgreSQL URL is refused with
+    /// `what` named (exit 4).
+    public static func sqlite(_ location: String, for what: String, create: Bool = true,
+                              readOnly: Bool = false) throws(JournalError) -> Journal {
+        switch try JournalLocation(parsing: location) {
+        case .sqlite(let path): return try Journal(path: path, create: create, readOnly: readOnly)
+        case .postgres(let target): throw JournalError.unsupported(what, path: target.description)
         }
     }
 

@@ -63,9 +63,13 @@ extension CampaignPlan {
     /// The journal's suppression list for this campaign's sender, read-only; nil when
     /// there is no journal or nothing is listed.
     func suppressionChecker(journalPath: String?) throws -> ((UInt64) -> Bool)? {
-        guard let journalPath, FileManager.default.fileExists(atPath: journalPath) else { return nil }
+        guard let journalPath else { return nil }
+        return try suppressionChecker(try JournalOpener.planning(journalPath))
+    }
+
+    func suppressionChecker(_ journal: (any PlanningJournal)?) throws -> ((UInt64) -> Bool)? {
         do {
-            return try Journal(path: journalPath, readOnly: true).suppressionChecker(scope: spec.provider.sender)
+            return try journal?.suppressionChecker(scope: spec.provider.sender)
         } catch where error.isOlderSchema {
             return nil  // a v3 journal has no suppression list
         }
@@ -75,9 +79,9 @@ extension CampaignPlan {
 extension CampaignPlan {
     /// Who already reached the campaign's frequency cap, read-only; nil without a cap or journal.
     func frequencyChecker(journalPath: String?) throws -> ((UInt64) -> Bool)? {
-        guard let cap = spec.frequencyCap, let journalPath, FileManager.default.fileExists(atPath: journalPath) else { return nil }
+        guard let cap = spec.frequencyCap, let journalPath, JournalOpener.exists(journalPath) else { return nil }
         do {
-            return try Journal(path: journalPath, readOnly: true)
+            return try JournalOpener.sqlite(journalPath, for: "frequency_cap", readOnly: true)
                 .frequencyChecker(campaign: spec.id, scope: RunOptions().ledgerScope(for: spec), cap: cap)
         } catch where error.isOlderSchema {
             return nil

@@ -83,7 +83,7 @@ public struct Worker: Sendable {
         // Retention needs the SQLite journal's purge; a PostgreSQL journal keeps its rows.
         guard case .sqlite = try JournalLocation(parsing: journalPath),
               FileManager.default.fileExists(atPath: journalPath) else { return [] }
-        let journal = try Journal(path: journalPath)
+        let journal = try JournalOpener.sqlite(journalPath, for: "retention_days")
         let now = now ?? journal.now()
         var purged: [String] = []
         for record in try journal.campaigns()

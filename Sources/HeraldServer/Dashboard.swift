@@ -158,7 +158,7 @@ final class Dashboard: Sendable {
 
     private func record(_ name: String) throws -> (Journal, CampaignRecord)? {
         guard FileManager.default.fileExists(atPath: journalPath) else { return nil }
-        let journal = try Journal(path: journalPath, create: false)
+        let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
         let key = CampaignKey(parsing: name)
         return try journal.campaign(id: key.id, mode: key.mode).map { (journal, $0) }
     }
@@ -211,7 +211,7 @@ final class Dashboard: Sendable {
             ReceiptServer.constantTimeEqual(presented, authToken)
         else { return ReceiptServer.text(.forbidden, "wrong or missing X-Herald-Token") }
         let key = CampaignKey(parsing: name)
-        let journal = try Journal(path: journalPath, create: false)
+        let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
         let done: Bool
         switch action {
         case "pause": done = try journal.request(.pause, campaign: key.id, mode: key.mode)

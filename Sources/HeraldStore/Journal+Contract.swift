@@ -16,3 +16,5 @@ extension Journal: CampaignJournal {
 }
 
 extension ImportWriter: RowImporter {}
+
+extension Journal: PlanningJournal {}

@@ -25,7 +25,7 @@ enum CampaignLocator {
 extension CampaignLocator {
     /// The journal and the campaign a command names (`ID`, `ID@simulation`, `ID@dry-run`).
     static func record(_ argument: String, journalPath: String) throws -> (Journal, CampaignRecord) {
-        let journal = try Journal(path: journalPath, create: false)
+        let journal = try JournalOpener.sqlite(journalPath, for: "this command", create: false)
         let key = CampaignKey(parsing: argument)
         guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
             throw JournalError.unknownCampaign(argument, path: journalPath)

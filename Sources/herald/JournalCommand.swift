@@ -38,7 +38,7 @@ struct JournalCommand: ParsableCommand {
                 guard case .postgres(let target) = try JournalLocation(parsing: to) else {
                     throw ValidationError("--to must be a PostgreSQL URL (postgres://user@host:5432/db)")
                 }
-                let source = try Journal(path: path, create: false)
+                let source = try JournalOpener.sqlite(path, for: "the source of herald journal copy", create: false)
                 let destination = try PostgresJournal(target: target)
                 let wanted = Set(campaigns.map { CampaignKey(parsing: $0) })
                 let records = try source.campaigns().filter { wanted.isEmpty || wanted.contains($0.key) }

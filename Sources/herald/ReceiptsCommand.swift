@@ -113,7 +113,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Receipts.perform {
-                let journal = try Journal(path: journal.path)
+                let journal = try JournalOpener.sqlite(journal.path, for: "herald receipts")
                 if let base {
                     guard let url = URLComponents(string: base), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                         throw ValidationError("--base: \(base.quoted) is not an http(s) URL")
@@ -136,7 +136,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Receipts.perform {
-                _ = try Journal(path: journal.path).rotateReceiptToken()
+                _ = try JournalOpener.sqlite(journal.path, for: "herald receipts").rotateReceiptToken()
                 print("token replaced; run `herald receipts url` and update each provider's callback URL")
             }
         }
@@ -172,7 +172,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Receipts.perform {
-                let journal = try Journal(path: journal.path)
+                let journal = try JournalOpener.sqlite(journal.path, for: "herald receipts")
                 let pruned = try journal.pruneReceipts(before: journal.now() - Int64(days) * 86_400_000)
                 print("\(pruned) raw bodies dropped")
             }

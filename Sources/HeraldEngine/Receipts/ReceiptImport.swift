@@ -24,7 +24,7 @@ public enum ReceiptImport {
     static let batchSize = 4096
 
     public static func run(files: [String], journalPath: String) throws -> Result {
-        let journal = try Journal(path: journalPath)
+        let journal = try JournalOpener.sqlite(journalPath, for: "herald receipts import")
         var result = Result()
         for file in files {
             guard FileManager.default.isReadableFile(atPath: file) else { throw Failure(file: file, reason: "cannot read the file") }

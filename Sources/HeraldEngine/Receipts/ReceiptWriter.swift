@@ -41,7 +41,7 @@ public final class ReceiptWriter: Sendable {
     public init(journalPath: String, keywords: ReplyKeywords = ReplyKeywords()) throws(JournalError) {
         path = journalPath
         self.keywords = keywords
-        let connection = Connection(try Journal(path: journalPath))
+        let connection = Connection(try JournalOpener.sqlite(journalPath, for: "delivery receipts"))
         let worker = Thread { [self] in self.loop(connection.journal) }
         worker.name = "herald-receipts"
         worker.stackSize = 1 << 20

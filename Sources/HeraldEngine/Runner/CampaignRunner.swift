@@ -250,7 +250,7 @@ public struct CampaignRunner: Sendable {
     private func receiptsURL(provider: String) throws -> String? {
         guard case .sqlite(let path) = try JournalLocation(parsing: journalPath),
               FileManager.default.fileExists(atPath: path) else { return nil }
-        let journal = try Journal(path: path)
+        let journal = try JournalOpener.sqlite(path, for: "receipt callback URLs")
         guard let base = try journal.receiptSetting("base_url") else { return nil }
         return "\(base)/receipts/\(provider)/\(try journal.receiptToken())"
     }

@@ -177,7 +177,7 @@ extension SuppressionList {
             entries.append(SuppressionEntry(destination: number.digits, reason: "AWS opt-out list \(list)", source: .sync,
                                             addedAt: Int64(item.optedOutAt * 1000)))
         }
-        let added = try Journal(path: journalPath).suppress(entries)
+        let added = try JournalOpener.sqlite(journalPath, for: "herald suppress").suppress(entries)
         return (listed.count, added)
     }
 }
