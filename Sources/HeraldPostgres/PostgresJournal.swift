@@ -62,10 +62,12 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
+    /// The columns a campaign record is decoded from, under the names it reads (no purge here yet).
     static let campaignColumns = """
-        c.cid, c.id, c.campaign_path, c.template_sha, c.recipients_sha, c.channel, c.state, c.total_rows, c.created_at,
-        c.updated_at, l.pid, l.host, (extract(epoch from l.heartbeat) * 1000)::bigint, c.ledger_scope, c.max_price,
-        c.campaign_limit, c.monthly_limit, c.stop_reason, c.control, c.scheduled_at, c.mode, c.sender, c.stop_kind
+        c.cid, c.id, c.mode, c.campaign_path, c.template_sha, c.recipients_sha, c.channel, c.state, c.total_rows, c.created_at,
+        c.updated_at, l.pid AS lease_pid, l.host AS lease_host,
+        (extract(epoch from l.heartbeat) * 1000)::bigint AS lease_heartbeat, c.ledger_scope, c.max_price, c.campaign_limit,
+        c.monthly_limit, c.stop_reason, c.control, c.scheduled_at, c.sender, c.stop_kind
         """
     /// The freshest live lease of each campaign, for `status`.
     var campaignFrom: String {
@@ -77,20 +79,7 @@ public final class PostgresJournal: CampaignJournal {
     }
 
     static func record(_ row: PostgresRow) throws -> CampaignRecord {
-        let c = row.cells
-        func money(_ i: Int) throws -> Money? { try c.optionalInt64(i).map { Money(nanos: $0) } }
-        return CampaignRecord(
-            cid: try c.int64(0), id: try c.string(1) ?? "", mode: RunMode(rawValue: try c.string(20) ?? "") ?? .real,
-            campaignPath: try c.string(2) ?? "", templateSHA: try c.string(3) ?? "", recipientsSHA: try c.string(4) ?? "",
-            channel: HeraldCore.Channel(rawValue: try c.string(5) ?? "") ?? .sms,
-            state: CampaignState(rawValue: try c.string(6) ?? "") ?? .stopped, totalRows: try c.int(7),
-            createdAt: try c.int64(8), updatedAt: try c.int64(9), leasePID: try c[10].decode(Int?.self),
-            leaseHost: try c.string(11), leaseHeartbeat: try c.optionalInt64(12),
-            ledgerScope: LedgerScope(rawValue: try c.string(13) ?? "") ?? .real,
-            limits: BudgetLimits(maxPrice: try money(14), campaignLimit: try money(15), monthlyLimit: try money(16)),
-            stopReason: try c.string(17), control: try c.string(18).flatMap(CampaignControl.init),
-            scheduledAt: try c.optionalInt64(19), sender: Sender(rawValue: try c.string(21) ?? "") ?? .run,
-            stopKind: try c.string(22).flatMap(StopKind.init), purgedAt: nil)
+        try CampaignRecord(row: NamedRow(row))
     }
 
     public func campaign(id: String, mode: RunMode) throws(JournalError) -> CampaignRecord? {

@@ -4,7 +4,13 @@ import HeraldJournal
 /// journal: created or migrated on open under an advisory lock (so that processes
 /// starting together do it once); a newer version is refused, untouched.
 enum PostgresSchema {
-    static let version = 1
+    /// The schema, step by step (`herald_meta.schema_version` is the last applied).
+    static let migrations: [Migration<PostgresSession>] = [
+        Migration(1, "campaigns, messages, leases, ledger, rate buckets, receipts and the suppression list") { session in
+            for statement in tables { try session.query(statement) }
+        },
+    ]
+    static let version = migrations.schemaVersion()
     /// Advisory lock keys (first key: herald's, second: what it guards).
     static let lockSpace: Int32 = 0x4845_5241  // "HERA"
     static let migrationLock: Int32 = 1
@@ -77,10 +83,11 @@ enum PostgresSchema {
     static func prepare(_ session: PostgresSession) throws {
         try session.transaction {
             try session.query("SELECT pg_advisory_xact_lock($1, $2)", binds { $0.append(lockSpace); $0.append(migrationLock) })
+            var existing = 0
             let found = try session.query("SELECT to_regclass('herald.herald_meta') IS NOT NULL")
             if try found.first?.cells.bool(0) == true {
                 let rows = try session.query("SELECT value FROM herald.herald_meta WHERE key = 'schema_version'")
-                let existing = try rows.first.flatMap { try $0.cells.string(0) }.flatMap(Int.init) ?? 0
+                existing = try rows.first.flatMap { try $0.cells.string(0) }.flatMap(Int.init) ?? 0
                 if existing > version {
                     throw JournalError.newerSchema(found: existing, supported: version, path: session.target.description)
                 }
@@ -88,9 +95,24 @@ enum PostgresSchema {
             }
             try session.query("CREATE SCHEMA IF NOT EXISTS herald")
             try session.query("SET LOCAL search_path TO herald")
-            try session.query("CREATE TABLE herald_meta (key text PRIMARY KEY, value text NOT NULL)")
-            for statement in tables { try session.query(statement) }
-            try session.query("INSERT INTO herald_meta (key, value) VALUES ('schema_version', $1)", binds { $0.append(String(version)) })
+            try session.query("CREATE TABLE IF NOT EXISTS herald_meta (key text PRIMARY KEY, value text NOT NULL)")
+            for migration in migrations.after(existing) { try migration.apply(session) }
+            try session.query(
+                """
+                INSERT INTO herald_meta (key, value) VALUES ('schema_version', $1)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, binds { $0.append(String(version)) })
+        }
+    }
+}
+
+extension PostgresJournal {
+    /// The columns `table` has, for the tests that check the schema holds what the rules read.
+    package func columns(of table: String) throws(JournalError) -> Set<String> {
+        try attempt {
+            Set(try session.query(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'herald' AND table_name = $1",
+                binds { $0.append(table) }).compactMap { try $0.cells.string(0) })
         }
     }
 }

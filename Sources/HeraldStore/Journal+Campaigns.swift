@@ -3,17 +3,14 @@ import HeraldCore
 import HeraldJournal
 
 extension Journal {
-    static let campaignColumns = """
-        cid, id, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at, updated_at, \
-        lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, \
-        control, scheduled_at, mode, sender, stop_kind, purged_at
-        """
+    /// The columns a campaign record is decoded from (by name; `lease_token` comes after them).
+    static let campaignColumns = CampaignRecord.columns.joined(separator: ", ")
 
     public func campaign(id: String, mode: RunMode = .real) throws(JournalError) -> CampaignRecord? {
         try read {
             let statement = try db.statement("SELECT \(Self.campaignColumns) FROM campaign WHERE id = ?1 AND mode = ?2")
             statement.bind(1, id).bind(2, mode.rawValue)
-            return try statement.step() ? Self.campaignRecord(statement) : nil
+            return try statement.step() ? try Self.campaignRecord(statement) : nil
         }
     }
 
@@ -21,27 +18,13 @@ extension Journal {
         try read {
             let statement = try db.statement("SELECT \(Self.campaignColumns) FROM campaign ORDER BY created_at, cid")
             var records: [CampaignRecord] = []
-            while try statement.step() { records.append(Self.campaignRecord(statement)) }
+            while try statement.step() { records.append(try Self.campaignRecord(statement)) }
             return records
         }
     }
 
-    static func campaignRecord(_ s: Statement) -> CampaignRecord {
-        CampaignRecord(
-            cid: s.int64(0), id: s.string(1) ?? "", mode: RunMode(rawValue: s.string(20) ?? "") ?? .real,
-            campaignPath: s.string(2) ?? "", templateSHA: s.string(3) ?? "",
-            recipientsSHA: s.string(4) ?? "", channel: Channel(rawValue: s.string(5) ?? "") ?? .sms,
-            state: CampaignState(rawValue: s.string(6) ?? "") ?? .stopped, totalRows: s.int(7),
-            createdAt: s.int64(8), updatedAt: s.int64(9), leasePID: s.optionalInt(10), leaseHost: s.string(11),
-            leaseHeartbeat: s.isNull(12) ? nil : s.int64(12), ledgerScope: LedgerScope(rawValue: s.string(13) ?? "") ?? .real,
-            limits: BudgetLimits(maxPrice: money(s, 14), campaignLimit: money(s, 15), monthlyLimit: money(s, 16)),
-            stopReason: s.string(17), control: s.string(18).flatMap(CampaignControl.init),
-            scheduledAt: s.isNull(19) ? nil : s.int64(19), sender: Sender(rawValue: s.string(21) ?? "") ?? .run,
-            stopKind: s.string(22).flatMap(StopKind.init), purgedAt: s.isNull(23) ? nil : s.int64(23))
-    }
-
-    private static func money(_ s: Statement, _ column: Int32) -> Money? {
-        s.isNull(column) ? nil : Money(nanos: s.int64(column))
+    static func campaignRecord(_ s: Statement) throws -> CampaignRecord {
+        try CampaignRecord(row: StatementRow(s))
     }
 
     /// Takes the campaign's lease in one transaction, creating the campaign if it is
@@ -76,7 +59,7 @@ extension Journal {
                 try insert.run()
                 return .needsImport(cid: db.lastInsertRowID)
             }
-            let record = Self.campaignRecord(existing)
+            let record = try Self.campaignRecord(existing)
             let token = existing.string(24)
             existing.reset()
             if owner.considersLive(token: token, pid: record.leasePID, host: record.leaseHost,

@@ -13,7 +13,7 @@ import Glibc
 /// serial queue). WAL mode with `synchronous=FULL`: a claim that has committed
 /// survives a power cut, so a row marked `sending` is never silently sent again.
 public final class Journal {
-    public static let schemaVersion = 5
+    public static let schemaVersion = migrations.schemaVersion()
     /// Page cache sizes (KiB): while sending, and while importing.
     static let cacheKiB = 12288
     static let importCacheKiB = 4096
@@ -123,89 +123,7 @@ public final class Journal {
             let version = current.int(0)
             current.reset()
             guard version < Self.schemaVersion else { return }
-            if version < 1 {
-                try db.execute(
-                    """
-                    CREATE TABLE campaign (
-                        cid INTEGER PRIMARY KEY,
-                        id TEXT NOT NULL UNIQUE,
-                        campaign_path TEXT NOT NULL,
-                        template_sha TEXT NOT NULL,
-                        recipients_sha TEXT NOT NULL,
-                        channel TEXT NOT NULL,
-                        state TEXT NOT NULL,
-                        total_rows INTEGER NOT NULL DEFAULT 0,
-                        created_at INTEGER NOT NULL,
-                        updated_at INTEGER NOT NULL,
-                        lease_token TEXT,
-                        lease_pid INTEGER,
-                        lease_host TEXT,
-                        lease_heartbeat INTEGER
-                    );
-                    CREATE TABLE run (
-                        rid INTEGER PRIMARY KEY,
-                        cid INTEGER NOT NULL REFERENCES campaign(cid),
-                        mode TEXT NOT NULL,
-                        pid INTEGER NOT NULL,
-                        host TEXT NOT NULL,
-                        started_at INTEGER NOT NULL,
-                        ended_at INTEGER,
-                        outcome TEXT,
-                        sent INTEGER NOT NULL DEFAULT 0
-                    );
-                    CREATE TABLE message (
-                        cid INTEGER NOT NULL,
-                        row INTEGER NOT NULL,
-                        state INTEGER NOT NULL,
-                        dest INTEGER,
-                        region TEXT,
-                        body TEXT,
-                        reason TEXT,
-                        detail TEXT,
-                        attempts INTEGER NOT NULL DEFAULT 0,
-                        not_before INTEGER,
-                        provider_ref TEXT,
-                        updated_at INTEGER NOT NULL,
-                        PRIMARY KEY (cid, row)
-                    ) WITHOUT ROWID;
-                    CREATE INDEX message_retry ON message (cid, not_before) WHERE state = \(MessageState.retry.sql);
-                    """)
-            }
-            if version < 2 {
-                // Budget: per-message parts and cost, the month a reservation was made in,
-                // per-campaign limits, and the spend ledger.
-                try db.execute(
-                    """
-                    ALTER TABLE message ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
-                    ALTER TABLE message ADD COLUMN cost INTEGER NOT NULL DEFAULT 0;
-                    ALTER TABLE message ADD COLUMN spend_month INTEGER;
-                    ALTER TABLE campaign ADD COLUMN ledger_scope TEXT NOT NULL DEFAULT 'real';
-                    ALTER TABLE campaign ADD COLUMN max_price INTEGER;
-                    ALTER TABLE campaign ADD COLUMN campaign_limit INTEGER;
-                    ALTER TABLE campaign ADD COLUMN monthly_limit INTEGER;
-                    ALTER TABLE campaign ADD COLUMN stop_reason TEXT;
-                    CREATE TABLE ledger (
-                        cid INTEGER NOT NULL REFERENCES campaign(cid),
-                        month INTEGER NOT NULL,
-                        channel TEXT NOT NULL,
-                        reserved INTEGER NOT NULL DEFAULT 0,
-                        spent INTEGER NOT NULL DEFAULT 0,
-                        PRIMARY KEY (cid, month, channel)
-                    ) WITHOUT ROWID;
-                    """)
-            }
-            if version < 3 {
-                // Schedules: the time zone(s) a recipient's send window is read in; pause and
-                // cancel requests from other processes; when a worker is to start a campaign.
-                try db.execute(
-                    """
-                    ALTER TABLE message ADD COLUMN tz TEXT;
-                    ALTER TABLE campaign ADD COLUMN control TEXT;
-                    ALTER TABLE campaign ADD COLUMN scheduled_at INTEGER;
-                    """)
-            }
-            if version < 4 { try migrateToV4() }
-            if version < 5 { try migrateToV5() }
+            for migration in Self.migrations.after(version) { try migration.apply(self) }
             try db.execute("PRAGMA user_version=\(Self.schemaVersion)")
         }
     }

@@ -286,4 +286,26 @@ func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle:
         let skipped = try other.rows(cid: second, in: .skipped, limit: 5)
         #expect(skipped.map(\.row) == [2] && skipped.first?.reason == .suppressed)
     }
+
+    /// Both stores' migrations end in a schema that holds every column the rules read and
+    /// write, and campaign records decode by name from either.
+    @Test(arguments: Store.allCases)
+    func bothSchemasHoldEveryColumnTheRulesRead(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let columns: (String) throws -> Set<String> = { table in
+            switch journal {
+            case let sqlite as Journal: try sqlite.columns(of: table)
+            case let postgres as PostgresJournal: try postgres.columns(of: table)
+            default: []
+            }
+        }
+        #expect(Set(RuleColumns.message).subtracting(try columns("message")).isEmpty)
+        #expect(Set(RuleColumns.campaign).subtracting(try columns("campaign")).isEmpty)
+        #expect(!(try columns("message")).isEmpty)
+        let cid = try openCampaign(journal).cid
+        let record = try #require(try journal.campaign(id: "spring", mode: .real))
+        #expect(record.cid == cid && record.id == "spring" && record.channel == .sms && record.state == .importing)
+        #expect(record.templateSHA == "t1" && record.recipientsSHA == "r1" && record.campaignPath == "/c.yaml")
+    }
 }

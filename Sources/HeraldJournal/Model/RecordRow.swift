@@ -1,0 +1,41 @@
+import HeraldCore
+
+/// A row a store read, by column name: each record is decoded once, here, for both
+/// stores (as GRDB's `FetchableRecord.init(row:)` does). A column the row lacks reads
+/// as NULL.
+public protocol RecordRow {
+    func int64(_ column: String) throws -> Int64?
+    func string(_ column: String) throws -> String?
+}
+
+extension CampaignRecord {
+    /// The columns `init(row:)` reads; a store selects them under these names.
+    public static let columns = [
+        "cid", "id", "mode", "campaign_path", "template_sha", "recipients_sha", "channel", "state", "total_rows", "created_at",
+        "updated_at", "lease_pid", "lease_host", "lease_heartbeat", "ledger_scope", "max_price", "campaign_limit",
+        "monthly_limit", "stop_reason", "control", "scheduled_at", "sender", "stop_kind", "purged_at",
+    ]
+
+    /// Decodes a campaign by column name. Unknown enum values read as the safe default (a
+    /// journal written by a newer herald still opens) and numbers out of `Int`'s range never trap.
+    public init(row: some RecordRow) throws {
+        func money(_ column: String) throws -> Money? { try row.int64(column).map { Money(nanos: $0) } }
+        func int(_ column: String) throws -> Int? { try row.int64(column).flatMap { Int(exactly: $0) } }
+        self.init(
+            cid: try row.int64("cid") ?? 0, id: try row.string("id") ?? "",
+            mode: RunMode(rawValue: try row.string("mode") ?? "") ?? .real,
+            campaignPath: try row.string("campaign_path") ?? "", templateSHA: try row.string("template_sha") ?? "",
+            recipientsSHA: try row.string("recipients_sha") ?? "",
+            channel: Channel(rawValue: try row.string("channel") ?? "") ?? .sms,
+            state: CampaignState(rawValue: try row.string("state") ?? "") ?? .stopped,
+            totalRows: try int("total_rows") ?? 0, createdAt: try row.int64("created_at") ?? 0,
+            updatedAt: try row.int64("updated_at") ?? 0, leasePID: try int("lease_pid"), leaseHost: try row.string("lease_host"),
+            leaseHeartbeat: try row.int64("lease_heartbeat"),
+            ledgerScope: LedgerScope(rawValue: try row.string("ledger_scope") ?? "") ?? .real,
+            limits: BudgetLimits(maxPrice: try money("max_price"), campaignLimit: try money("campaign_limit"),
+                                 monthlyLimit: try money("monthly_limit")),
+            stopReason: try row.string("stop_reason"), control: try row.string("control").flatMap(CampaignControl.init),
+            scheduledAt: try row.int64("scheduled_at"), sender: Sender(rawValue: try row.string("sender") ?? "") ?? .run,
+            stopKind: try row.string("stop_kind").flatMap(StopKind.init), purgedAt: try row.int64("purged_at"))
+    }
+}

@@ -1,0 +1,104 @@
+import HeraldJournal
+
+extension Journal {
+    /// The SQLite journal's schema, step by step (`PRAGMA user_version` is the last applied).
+    static let migrations: [Migration<Journal>] = [
+        Migration(1, "campaigns, runs and messages") { journal in
+            try journal.db.execute(
+            """
+            CREATE TABLE campaign (
+                cid INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                campaign_path TEXT NOT NULL,
+                template_sha TEXT NOT NULL,
+                recipients_sha TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                state TEXT NOT NULL,
+                total_rows INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                lease_token TEXT,
+                lease_pid INTEGER,
+                lease_host TEXT,
+                lease_heartbeat INTEGER
+            );
+            CREATE TABLE run (
+                rid INTEGER PRIMARY KEY,
+                cid INTEGER NOT NULL REFERENCES campaign(cid),
+                mode TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                host TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                ended_at INTEGER,
+                outcome TEXT,
+                sent INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE TABLE message (
+                cid INTEGER NOT NULL,
+                row INTEGER NOT NULL,
+                state INTEGER NOT NULL,
+                dest INTEGER,
+                region TEXT,
+                body TEXT,
+                reason TEXT,
+                detail TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                not_before INTEGER,
+                provider_ref TEXT,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (cid, row)
+            ) WITHOUT ROWID;
+            CREATE INDEX message_retry ON message (cid, not_before) WHERE state = \(MessageState.retry.sql);
+            """)
+        },
+        // Budget: per-message parts and cost, the month a reservation was made in,
+        // per-campaign limits, and the spend ledger.
+        Migration(2, "budget: costs, limits and the spend ledger") { journal in
+            try journal.db.execute(
+            """
+            ALTER TABLE message ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE message ADD COLUMN cost INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE message ADD COLUMN spend_month INTEGER;
+            ALTER TABLE campaign ADD COLUMN ledger_scope TEXT NOT NULL DEFAULT 'real';
+            ALTER TABLE campaign ADD COLUMN max_price INTEGER;
+            ALTER TABLE campaign ADD COLUMN campaign_limit INTEGER;
+            ALTER TABLE campaign ADD COLUMN monthly_limit INTEGER;
+            ALTER TABLE campaign ADD COLUMN stop_reason TEXT;
+            CREATE TABLE ledger (
+                cid INTEGER NOT NULL REFERENCES campaign(cid),
+                month INTEGER NOT NULL,
+                channel TEXT NOT NULL,
+                reserved INTEGER NOT NULL DEFAULT 0,
+                spent INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (cid, month, channel)
+            ) WITHOUT ROWID;
+            """)
+        },
+        // Schedules: the time zone(s) a recipient's send window is read in; pause and
+        // cancel requests from other processes; when a worker is to start a campaign.
+        Migration(3, "schedules, windows and control requests") { journal in
+            try journal.db.execute(
+            """
+            ALTER TABLE message ADD COLUMN tz TEXT;
+            ALTER TABLE campaign ADD COLUMN control TEXT;
+            ALTER TABLE campaign ADD COLUMN scheduled_at INTEGER;
+            """)
+        },
+        Migration(4, "modes, counters, doubt, suppression and contacts") { try $0.migrateToV4() },
+        Migration(5, "delivery receipts") { try $0.migrateToV5() },
+    ]
+}
+
+extension Journal {
+    /// The columns `table` has, for the tests that check the schema holds what the rules read.
+    package func columns(of table: String) throws(JournalError) -> Set<String> {
+        try read {
+            let statement = try db.statement("SELECT name FROM pragma_table_info(?1)")
+            statement.bind(1, table)
+            var names: Set<String> = []
+            while try statement.step() { if let name = statement.string(0) { names.insert(name) } }
+            statement.reset()
+            return names
+        }
+    }
+}
