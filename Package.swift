@@ -42,7 +42,7 @@ let package = Package(
         // The journal's contract and its rules as values: no storage, no I/O.
         .target(name: "HeraldJournal", dependencies: ["HeraldCore"], swiftSettings: fast),
         .target(
-            name: "HeraldStore",
+            name: "HeraldSQLite",
             dependencies: ["CSQLite", "HeraldCore", "HeraldJournal"],
             swiftSettings: fast
         ),
@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "HeraldEngine",
             dependencies: [
-                "HeraldCore", "HeraldCSV", "HeraldJournal", "HeraldStore", "HeraldPostgres", "HeraldProviders",
+                "HeraldCore", "HeraldCSV", "HeraldJournal", "HeraldSQLite", "HeraldPostgres", "HeraldProviders",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -86,13 +86,13 @@ let package = Package(
         // Campaign reports: aggregates as values, HTML (mustache + inline SVG), CSV, JSON.
         .target(
             name: "HeraldReport",
-            dependencies: ["HeraldJournal", "HeraldStore", "HeraldCore", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["HeraldJournal", "HeraldSQLite", "HeraldCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
         // The receipts server (and later the dashboard): one Hummingbird application.
         .target(
             name: "HeraldServer",
             dependencies: [
-                "HeraldEngine", "HeraldProviders", "HeraldJournal", "HeraldStore", "HeraldReport",
+                "HeraldEngine", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldEngine", "HeraldJournal", "HeraldStore", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
+                "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "herald-bench",
             dependencies: [
-                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldJournal", "HeraldStore", "HeraldPostgres",
+                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldPostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -130,14 +130,14 @@ let package = Package(
             dependencies: ["HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
-        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldJournal"]),
+        .testTarget(name: "HeraldSQLiteTests", dependencies: ["HeraldSQLite", "HeraldJournal"]),
         // The journal's rules without a database: tables and property tests.
         .testTarget(
             name: "HeraldJournalRulesTests",
             dependencies: ["HeraldJournal", "HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // The journal protocol's contract, run against SQLite and PostgreSQL alike.
-        .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal", "HeraldStore", "HeraldPostgres", "HeraldCore", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldJournalTests", dependencies: ["HeraldJournal", "HeraldSQLite", "HeraldPostgres", "HeraldCore", "HeraldTestSupport"]),
         // Loopback HTTP servers for provider tests, in-process and against the real binary.
         .target(
             name: "HeraldTestSupport",
@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCLITests",
             dependencies: [
-                "herald", "HeraldEngine", "HeraldJournal", "HeraldStore", "HeraldTestSupport",
+                "herald", "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldTestSupport",
                 // A test CA and SNS signing certificates, made in the tests.
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

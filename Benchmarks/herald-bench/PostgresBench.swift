@@ -2,7 +2,7 @@ import Foundation
 import HeraldEngine
 import HeraldPostgres
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 // The PostgreSQL journal, on a database given by URL (each run makes a campaign of its own id):
 //   herald-bench pg-e2e N URL      one process: COPY import, then send (simulator, zero latency)

@@ -3,7 +3,7 @@ import HeraldCore
 import HeraldEngine
 import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import NIOCore
 import NIOHTTP1
 import NIOPosix

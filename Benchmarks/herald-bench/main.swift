@@ -26,7 +26,7 @@ import HeraldCSV
 import HeraldEngine
 import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// Everything needed to validate, import or send a campaign, loaded and checked
 /// before the journal is touched: campaign file, compiled template and the

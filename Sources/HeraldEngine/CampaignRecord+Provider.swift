@@ -1,5 +1,5 @@
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 extension CampaignRecord {
     /// The provider the campaign file names (the simulator for a `--simulate` run), as

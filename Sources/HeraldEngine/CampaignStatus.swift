@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// A campaign's standing as `herald status` shows it (and prints with `--json`).
 public struct CampaignStatus: Codable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// What `herald estimate` reports: computed offline from the files (and, when the
 /// campaign is already in the journal, what it has sent), never sending or writing.

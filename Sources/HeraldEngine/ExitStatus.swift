@@ -1,5 +1,5 @@
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// Process exit codes, as documented in the README.
 public enum ExitStatus: Int32, Sendable {

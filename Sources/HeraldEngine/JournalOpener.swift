@@ -1,7 +1,7 @@
 import Foundation
 import HeraldPostgres
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// Opens the journal `--journal` names: a SQLite file, or a PostgreSQL URL. Every command
 /// gets its journal here, as the capability it needs: sending and planning from either

@@ -1,6 +1,6 @@
 import Foundation
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import HeraldCore
 
 /// What `herald validate` found: every row checked, problems listed up to a cap.

@@ -1,6 +1,6 @@
 import Foundation
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import Synchronization
 
 /// `herald worker`: a long-running process that starts scheduled campaigns when they

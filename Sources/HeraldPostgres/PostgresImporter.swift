@@ -101,19 +101,22 @@ final class PostgresImporter: RowImporter {
                     if !repeats.isEmpty {
                         try journal.session.query(
                             """
-                            UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = '\(Reason.duplicate.rawValue)',
-                                detail = 'same number as line ' || v.first
+                            UPDATE message m SET state = $4, reason = $5, detail = $6 || v.first
                             FROM unnest($2::int4[], $3::int4[]) AS v(row, first) WHERE m.cid = $1 AND m.row = v.row
-                            """, binds { $0.append(cid); $0.append(repeats); $0.append(firsts) })
+                            """, binds {
+                                $0.append(cid); $0.append(repeats); $0.append(firsts)
+                                $0.append(Int16(BulkRule.Duplicate.state.rawValue)); $0.append(BulkRule.Duplicate.reason.rawValue)
+                                $0.append(BulkRule.Duplicate.detailPrefix)
+                            })
                     }
                     duplicates = repeats.count
                 }
                 var tally = TallyChanges()
-                tally.add(TallyKey(.pending), pending - duplicates)
+                tally.add(TallyKey(.pending), pending)
                 for (reason, n) in skipped { tally.add(TallyKey(.skipped, reason), n) }
-                tally.add(TallyKey(.skipped, .duplicate), duplicates)
+                tally.merge(BulkRule.Duplicate.move(duplicates))
                 try tally.write(cid: cid, journal.session)
-                try journal.session.query("UPDATE campaign SET state = 'ready', total_rows = $2, updated_at = $3 WHERE cid = $1",
+                try journal.session.query("UPDATE campaign SET state = '\(CampaignState.ready.rawValue)', total_rows = $2, updated_at = $3 WHERE cid = $1",
                                           binds { $0.append(cid); $0.append(rows); $0.append(journal.currentTime()) })
                 return duplicates
             }

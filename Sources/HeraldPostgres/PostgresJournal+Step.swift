@@ -219,6 +219,7 @@ extension PostgresJournal {
                 binds { $0.append(scope); $0.append(channel); $0.append(month) }).first?.cells.int64(0) ?? 0
         }
         var plan = ClaimPlan(budget: budget, campaignSpent: campaignSpent, monthSpent: monthSpent, time: time, gate: gate)
+        var claimed: [ClaimCandidate] = []
         /// Offers candidates to the plan; false once the budget stops the claim. Numbers on
         /// the suppression list (for every sender, or this campaign's) are read per batch,
         /// so a number listed while the campaign runs is honoured at the next claim.
@@ -232,8 +233,10 @@ extension PostgresJournal {
             }
             for candidate in candidates {
                 // No frequency caps here yet: a campaign with one is refused on this journal.
-                if case .stop = plan.consider(candidate, suppressed: onList.contains(Int64(bitPattern: candidate.destination))) {
-                    return false
+                switch plan.consider(candidate, suppressed: onList.contains(Int64(bitPattern: candidate.destination))) {
+                case .stop: return false
+                case .claim: claimed.append(candidate)
+                case .skip, .deferUntil: break
                 }
             }
             return true
@@ -246,8 +249,8 @@ extension PostgresJournal {
             """, binds { $0.append(cid); $0.append(time); $0.append(wanted) }).map { row in
                 try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(7)))
             }
-        if try offer(retries), plan.claimed.count < wanted {
-            let asked = wanted - plan.claimed.count
+        if try offer(retries), claimed.count < wanted {
+            let asked = wanted - claimed.count
             let pending = try session.query(
                 """
                 SELECT \(columns) FROM message WHERE cid = $1 AND state = \(MessageState.pending.rawValue)
@@ -255,7 +258,6 @@ extension PostgresJournal {
                 """, binds { $0.append(cid); $0.append(asked) }).map { try Self.candidate($0, from: TallyKey(.pending)) }
             stepped.pendingExhausted = try offer(pending) && pending.count < asked
         }
-        let claimed = plan.takeClaimed()
         if !claimed.isEmpty {
             try session.query(
                 """

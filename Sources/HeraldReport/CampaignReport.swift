@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// What `herald report` shows, as values: the HTML page, the JSON and (later) the live
 /// dashboard all render this. Aggregates only: its size does not grow with the rows.

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// `herald report --csv`: one line per recipient, in file order, streamed (memory stays
 /// flat at any row count). Numbers are masked (`+1******0101`) unless asked otherwise.

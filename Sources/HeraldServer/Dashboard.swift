@@ -3,7 +3,7 @@ import HeraldCore
 import HeraldEngine
 import HeraldReport
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import HTTPTypes
 import Hummingbird
 import Mustache

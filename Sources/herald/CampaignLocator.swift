@@ -1,7 +1,7 @@
 import Foundation
 import HeraldEngine
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// `resume` takes a campaign id or a file: an existing file is used as is,
 /// otherwise the id is looked up in the journal for the file it was run from.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import HeraldEngine
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// `herald doctor ID`: recounts a campaign's rows and compares them with the counters
 /// that `status`, `resume` and the worker read, so drift never goes unnoticed.

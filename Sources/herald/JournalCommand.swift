@@ -3,7 +3,7 @@ import Foundation
 import HeraldEngine
 import HeraldPostgres
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// `herald journal copy`: moving up from a SQLite journal to a PostgreSQL one.
 struct JournalCommand: ParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// `--journal`, shared by every command that reads or writes the journal.
 struct JournalOptions: ParsableArguments {

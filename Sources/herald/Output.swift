@@ -1,6 +1,6 @@
 import HeraldEngine
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// Short human summaries for stdout.
 enum Output {

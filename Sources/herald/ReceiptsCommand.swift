@@ -5,7 +5,7 @@ import HeraldEngine
 import HeraldProviders
 import HeraldServer
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import NIOCore
 
 /// `herald receipts`: delivery receipts in, by HTTP callbacks or from AWS event files.

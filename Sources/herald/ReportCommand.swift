@@ -4,7 +4,7 @@ import HeraldCore
 import HeraldEngine
 import HeraldReport
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// `herald report`: what happened to a campaign, as a page to forward, a CSV per
 /// recipient, or JSON for scripts.

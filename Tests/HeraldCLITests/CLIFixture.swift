@@ -1,6 +1,6 @@
 import Foundation
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// Files for a CLI test in a fresh temporary folder. Numbers are fictional
 /// (+44 7700 900xxx and +1 NPA 555 01xx).

@@ -1,6 +1,6 @@
 import Foundation
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import HeraldTestSupport
 import Testing
 

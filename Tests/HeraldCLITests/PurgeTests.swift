@@ -1,6 +1,6 @@
 import Foundation
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import Testing
 
 /// `herald purge`: a finished campaign's numbers and bodies are gone from the journal

@@ -3,7 +3,7 @@ import HeraldTestSupport
 import Synchronization
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 #if canImport(Glibc)
 import Glibc

@@ -7,7 +7,7 @@ import Glibc
 import HeraldCore
 @testable import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import Testing
 @testable import HeraldEngine
 

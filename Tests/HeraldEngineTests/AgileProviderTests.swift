@@ -3,7 +3,7 @@ import HeraldTestSupport
 import HeraldCore
 @testable import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import Testing
 @testable import HeraldEngine
 

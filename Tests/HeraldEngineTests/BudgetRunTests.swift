@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import Testing
 @testable import HeraldEngine
 

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import HeraldTestSupport
 import Testing
 @testable import HeraldEngine

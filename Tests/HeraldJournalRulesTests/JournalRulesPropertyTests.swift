@@ -47,7 +47,11 @@ struct RuleModel {
             let row = rows[index]
             let candidate = ClaimCandidate(row: row.row, destination: row.destination, body: "", attempts: 0, parts: 1,
                                            cost: row.cost, timeZones: nil, from: TallyKey(row.state, code: row.reason))
-            if case .stop = plan.consider(candidate, suppressed: listed.contains(row.destination)) { break offering }
+            switch plan.consider(candidate, suppressed: listed.contains(row.destination)) {
+            case .stop: break offering
+            case .claim: taken.append(candidate.claimed(month: plan.month))
+            case .skip, .deferUntil: break
+            }
         }
         let (skipped, _) = plan.takeSkipsAndDeferrals()
         for skip in skipped {
@@ -55,11 +59,9 @@ struct RuleModel {
             rows[index].state = .skipped
             rows[index].reason = skip.reason.rawValue
         }
-        for candidate in plan.takeClaimed() {
-            let index = candidate.row - 2
-            rows[index].state = .sending
-            rows[index].month = plan.month
-            taken.append(candidate.claimed(month: plan.month))
+        for claimed in taken {
+            rows[claimed.row - 2].state = .sending
+            rows[claimed.row - 2].month = plan.month
         }
         tally.merge(plan.tally)
         ledger.add(LedgerDelta(month: plan.month, reserved: plan.reserved, spent: 0))

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldPostgres
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import HeraldTestSupport
 import Testing
 

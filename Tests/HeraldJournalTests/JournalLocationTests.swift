@@ -1,7 +1,7 @@
 import Foundation
 @testable import HeraldPostgres
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import HeraldTestSupport
 import Testing
 

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// `herald receipts import`: AWS event records from Firehose/S3 files into the
 /// journal. Reading (inflate, split, parse) runs on its own thread, writing on the

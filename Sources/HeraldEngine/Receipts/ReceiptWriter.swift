@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import Synchronization
 
 /// Writes receipt events to the journal with group commit: callers hand in events

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// Rows scanned from the CSV, handed from the scanning thread to the journal
 /// thread in one piece: bodies side by side in one buffer.

@@ -1,5 +1,5 @@
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// How `herald run` / `herald resume` should behave.
 public struct RunOptions: Sendable {

@@ -1,6 +1,6 @@
 import HeraldCore
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// Progress of a run, for the progress line.
 public struct RunProgress: Sendable {

@@ -1,5 +1,5 @@
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 import HeraldCore
 import Synchronization
 

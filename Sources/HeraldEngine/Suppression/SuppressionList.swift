@@ -3,7 +3,7 @@ import HeraldCSV
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldStore
+import HeraldSQLite
 
 /// What the `herald suppress` commands read and write: numbers normalised to E.164
 /// exactly as recipients are, checked all together before the list changes.

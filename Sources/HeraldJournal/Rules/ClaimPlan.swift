@@ -35,7 +35,8 @@ public struct ClaimCandidate: Sendable {
 /// number is suppressed, skipped when its recipient reached the frequency cap, deferred
 /// to when its send window opens, skipped when it costs more than MaxPrice, claimed
 /// when the campaign and monthly limits admit it, or it ends the claim (exhausted).
-/// The store then applies what the plan holds in one transaction.
+/// The store marks the rows it is told to claim as it goes (it keeps them: the plan
+/// counts them) and applies the skips and deferrals the plan holds, in one transaction.
 public struct ClaimPlan {
     public enum Verdict: Sendable, Equatable {
         case claim
@@ -76,7 +77,8 @@ public struct ClaimPlan {
     /// What was reserved for the claimed rows.
     public private(set) var reserved: Int64 = 0
     public private(set) var exhausted: BudgetLimitKind?
-    public private(set) var claimed: [ClaimCandidate] = []
+    /// Rows claimed so far.
+    public private(set) var claimedCount = 0
     public private(set) var skipped: [Skip] = []
     public private(set) var deferred: [Deferral] = []
     /// Counter moves of skips and deferrals; claims are counted in runs (`claimRun`),
@@ -141,7 +143,7 @@ public struct ClaimPlan {
             campaignSpent += candidate.cost
             monthSpent += candidate.cost
             reserved += candidate.cost
-            claimed.append(candidate)
+            claimedCount += 1
             if let run = claimRun, run.from == candidate.from {
                 claimRun = (run.from, run.count + 1)
             } else {
@@ -178,12 +180,6 @@ public struct ClaimPlan {
             deferred = []
         }
         return (skipped, deferred)
-    }
-
-    /// Hands over the rows claimed since the last call.
-    public mutating func takeClaimed() -> [ClaimCandidate] {
-        defer { claimed = [] }
-        return claimed
     }
 
     /// The step's result fields this plan decides.
@@ -272,6 +268,21 @@ public enum BulkRule {
         public static func move(from: TallyKey, _ count: Int) -> TallyChanges {
             var tally = TallyChanges()
             tally.move(from: from, to: TallyKey(state, reason), count)
+            return tally
+        }
+    }
+
+    /// A row whose number an earlier row of the CSV already has: skipped, `duplicate`,
+    /// naming that line. The first valid row of a number is the one sent.
+    public enum Duplicate {
+        public static let state = MessageState.skipped
+        public static let reason = Reason.duplicate
+        /// The detail's text before the first line's number (a store appends it).
+        public static let detailPrefix = "same number as line "
+        public static func detail(firstLine: Int) -> String { detailPrefix + String(firstLine) }
+        public static func move(_ count: Int) -> TallyChanges {
+            var tally = TallyChanges()
+            tally.move(from: TallyKey(.pending), to: TallyKey(state, reason), count)
             return tally
         }
     }

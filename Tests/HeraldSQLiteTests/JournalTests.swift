@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 func temporaryJournalPath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("herald-journal-\(UUID().uuidString)/journal.sqlite").path

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 /// The budget guard as the journal applies it while claiming.
 @Suite struct BudgetJournalTests {

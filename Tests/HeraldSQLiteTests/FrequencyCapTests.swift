@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 /// Frequency caps count sends across campaigns of a journal, in a window that ends
 /// at the moment of each claim (a clock the test sets).

@@ -31,9 +31,9 @@ extension Journal {
             // Nothing new is claimed once a pause or cancel has been asked for.
             result.control = try controlNow(cid: cid)
             let limit = result.control == nil ? limit : 0
-            if limit > 0 { result.claimed += try claimRetries(&plan, facts, limit: limit) }
+            if limit > 0 { try claimRetries(&plan, facts, limit: limit, into: &result.claimed) }
             if result.claimed.count < limit, plan.exhausted == nil, !localCursor.pendingExhausted {
-                result.claimed += try claimPending(&plan, facts, limit: limit - result.claimed.count, cursor: &localCursor)
+                try claimPending(&plan, facts, limit: limit - result.claimed.count, cursor: &localCursor, into: &result.claimed)
             }
             plan.record(into: &result)
             try adjustLedger(cid: cid, month: plan.month, channel: channel, reserved: plan.reserved, spent: 0)
@@ -81,7 +81,7 @@ extension Journal {
         var putBack: Int?
         var sent = 0
         for item in settlements {
-            let change = item.change(doubt: doubts[item.row])
+            let change = item.change(doubt: doubts.isEmpty ? nil : doubts[item.row])
             update.bind(1, cid).bind(2, change.row).bind(3, change.state.rawValue).bind(4, change.reason)
                 .bind(5, change.detail).bind(6, change.providerRef).bind(7, change.notBefore)
                 .bind(8, change.attempts).bind(9, time).bind(10, change.doubt).bind(11, change.keepsReservation ? 1 : 0)
@@ -118,8 +118,8 @@ extension Journal {
         return doubts
     }
 
-    private func claimPending(_ plan: inout ClaimPlan, _ facts: ClaimFacts, limit: Int,
-                              cursor: inout ClaimCursor) throws -> [ClaimedMessage] {
+    private func claimPending(_ plan: inout ClaimPlan, _ facts: ClaimFacts, limit: Int, cursor: inout ClaimCursor,
+                              into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
             SELECT row, dest, body, attempts, parts, cost, tz FROM message
@@ -128,23 +128,27 @@ extension Journal {
         var after = cursor.afterRow ?? 0
         select.bind(1, facts.cid).bind(2, after).bind(3, limit)
         var examined = 0
-        let pending = TallyKey(.pending), time = plan.time
+        var first: Int?
+        let pending = TallyKey(.pending), time = plan.time, month = plan.month
         considering: while try select.step() {
             examined += 1
             let candidate = Self.candidate(select, from: pending)
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop: break considering
-            case .claim, .skip, .deferUntil: after = candidate.row
+            case .claim:
+                claimed.append(candidate.claimed(month: month))
+                if first == nil { first = candidate.row }
+            case .skip, .deferUntil: break
             }
+            after = candidate.row
         }
         select.reset()
         cursor.afterRow = after
         if examined == 0 || (plan.exhausted == nil && examined < limit) { cursor.pendingExhausted = true }
         // Skipped and deferred rows leave `pending` first, so the range below marks only claimed ones.
         try applySkipsAndDeferrals(&plan, cid: facts.cid)
-        let claimed = plan.takeClaimed()
-        if let first = claimed.first?.row, let last = claimed.last?.row {
+        if let first, let last = claimed.last?.row {
             let mark = try db.statement(
                 """
                 UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?5, updated_at = ?4
@@ -157,34 +161,36 @@ extension Journal {
         let mark = try db.statement("UPDATE campaign SET pending_after = ?2 WHERE cid = ?1")
         mark.bind(1, facts.cid).bind(2, after)
         try mark.run()
-        return claimed.map { $0.claimed(month: plan.month) }
     }
 
-    private func claimRetries(_ plan: inout ClaimPlan, _ facts: ClaimFacts, limit: Int) throws -> [ClaimedMessage] {
+    private func claimRetries(_ plan: inout ClaimPlan, _ facts: ClaimFacts, limit: Int,
+                              into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
             SELECT row, dest, body, attempts, parts, cost, tz, reason FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
-        let time = plan.time
+        let time = plan.time, month = plan.month
         select.bind(1, facts.cid).bind(2, time).bind(3, limit)
+        var retries: [ClaimedMessage] = []
         considering: while try select.step() {
             let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(7)))
-            if case .stop = try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
-                                              capped: try isCapped(candidate, facts, time: time)) {
-                break considering
+            switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
+                                     capped: try isCapped(candidate, facts, time: time)) {
+            case .stop: break considering
+            case .claim: retries.append(candidate.claimed(month: month))
+            case .skip, .deferUntil: break
             }
         }
         select.reset()
         try applySkipsAndDeferrals(&plan, cid: facts.cid)
-        let claimed = plan.takeClaimed()
         let mark = try db.statement(
             "UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
-        for row in claimed {
-            mark.bind(1, facts.cid).bind(2, row.row).bind(3, plan.time).bind(4, plan.month)
+        for row in retries {
+            mark.bind(1, facts.cid).bind(2, row.row).bind(3, time).bind(4, month)
             try mark.run()
         }
-        return claimed.map { $0.claimed(month: plan.month) }
+        claimed += retries
     }
 
     /// Writes the plan's skips (`skipped` with the rule's reason and detail) and

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 /// The suppression list is checked when rows are claimed: a number listed while a
 /// campaign runs is skipped from the next claim on, for every sender or for one.

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 /// Counters are kept in the transactions that change rows: after every kind of
 /// change, `checkCounters` (a full recount) finds them equal to the rows.

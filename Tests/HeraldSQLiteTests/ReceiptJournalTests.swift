@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 /// The delivery model on a real journal: events move a sent message's delivery state,
 /// final states never regress, every event is kept, counters equal the rows, and an

@@ -3,7 +3,7 @@ import HeraldCore
 import Synchronization
 import Testing
 @testable import HeraldJournal
-@testable import HeraldStore
+@testable import HeraldSQLite
 
 /// A v3 journal written by the v3 release (Tests/HeraldCLITests/Fixtures/journal-v3)
 /// opens, migrates to v4 in place and keeps every row, reason and amount.

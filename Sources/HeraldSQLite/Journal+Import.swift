@@ -114,22 +114,20 @@ public final class ImportWriter {
                 // Only rows whose number was flagged are sorted; the first row of a number is sent.
                 let duplicates = try journal.db.statement(
                     """
-                    UPDATE message SET state = \(MessageState.skipped.sql), reason = '\(Reason.duplicate.rawValue)',
-                        detail = 'same number as line ' || first
+                    UPDATE message SET state = ?3, reason = ?4, detail = ?5 || first
                     FROM (SELECT row AS r, first_value(row) OVER (PARTITION BY dest ORDER BY row) AS first
                           FROM message WHERE cid = ?1 AND row <= ?2 AND state = \(MessageState.pending.sql)
                               AND dest IN (SELECT dest FROM temp.import_suspect))
                     WHERE cid = ?1 AND row = r AND r != first
                     """)
-                duplicates.bind(1, cid).bind(2, lastSuspect)
+                duplicates.bind(1, cid).bind(2, lastSuspect).bind(3, BulkRule.Duplicate.state.rawValue)
+                    .bind(4, BulkRule.Duplicate.reason.rawValue).bind(5, BulkRule.Duplicate.detailPrefix)
                 try duplicates.run()
                 count = journal.db.changes
                 try journal.db.execute("DELETE FROM temp.import_suspect")
                 suspect = nil
             }
-            var changes = TallyChanges()
-            changes.move(from: TallyKey(.pending), to: TallyKey(.skipped, .duplicate), count)
-            try journal.apply(changes, cid: cid)
+            try journal.apply(BulkRule.Duplicate.move(count), cid: cid)
             let ready = try journal.db.statement(
                 "UPDATE campaign SET state = \(CampaignState.ready.sql), total_rows = ?2, updated_at = ?3 WHERE cid = ?1")
             ready.bind(1, cid).bind(2, rows).bind(3, journal.now())
