@@ -9,12 +9,24 @@ import HeraldSQLite
 /// commands, maintenance) from `sqlite(_:for:)`, which names the command when handed a
 /// PostgreSQL URL. No command opens a store itself.
 public enum JournalOpener {
-    /// The journal a sender uses (run, resume, worker, status, control commands).
-    public static func open(_ location: String, create: Bool = true) throws(JournalError) -> any CampaignJournal {
+    /// What both stores are.
+    private typealias EitherStore = CampaignJournal & PlanningJournal & SuppressionJournal
+
+    private static func store(_ location: String, create: Bool) throws(JournalError) -> any EitherStore {
         switch try JournalLocation(parsing: location) {
         case .sqlite(let path): return try Journal(path: path, create: create)
         case .postgres(let target): return try PostgresJournal(target: target)
         }
+    }
+
+    /// The journal a sender uses (run, resume, worker, status, control commands).
+    public static func open(_ location: String, create: Bool = true) throws(JournalError) -> any CampaignJournal {
+        try store(location, create: create)
+    }
+
+    /// The journal `herald suppress` edits.
+    public static func suppression(_ location: String, create: Bool = true) throws(JournalError) -> any SuppressionJournal {
+        try store(location, create: create)
     }
 
     /// The journal `validate` and `estimate` read, or nil when there is none yet (no

@@ -18,3 +18,5 @@ extension Journal: CampaignJournal {
 extension ImportWriter: RowImporter {}
 
 extension Journal: PlanningJournal {}
+
+extension Journal: SuppressionJournal {}

@@ -15,17 +15,7 @@ final class SuppressionCheck {
 }
 
 extension Journal {
-    static let suppressionColumns = "dest, scope, reason, source, added_at"
-
-    /// Adds numbers (each with its scope); a number already listed for that scope keeps
-    /// its first entry. Returns how many were new.
-    @discardableResult
-    public func suppress(_ entries: [SuppressionEntry]) throws(JournalError) -> Int {
-        try suppressAll { add in
-            for entry in entries { try add(entry) }
-            return true
-        } ?? 0
-    }
+    static let suppressionColumns = SuppressionEntry.columns.joined(separator: ", ")
 
     /// Adds the entries `produce` hands over, in one transaction, without holding them in
     /// memory; `produce` returns false to abandon (nothing is kept). Returns how many
@@ -56,7 +46,7 @@ extension Journal {
 
     /// Removes numbers from one scope ("" for the list that applies to every sender).
     @discardableResult
-    public func unsuppress(_ destinations: [UInt64], scope: String = "") throws(JournalError) -> Int {
+    public func unsuppress(_ destinations: [UInt64], scope: String) throws(JournalError) -> Int {
         try write {
             let delete = try db.statement("DELETE FROM suppression WHERE dest = ?1 AND scope = ?2")
             var removed = 0
@@ -76,14 +66,14 @@ extension Journal {
             let select = try db.statement("SELECT \(Self.suppressionColumns) FROM suppression WHERE dest = ?1 ORDER BY scope")
             select.bind(1, Int64(bitPattern: destination))
             var entries: [SuppressionEntry] = []
-            while try select.step() { entries.append(Self.suppressionEntry(select)) }
+            while try select.step() { entries.append(try Self.suppressionEntry(select)) }
             select.reset()
             return entries
         }
     }
 
     /// Entries in number order, a page at a time: those after `after` (number, scope).
-    public func suppressions(after: (UInt64, String)? = nil, limit: Int) throws(JournalError) -> [SuppressionEntry] {
+    public func suppressions(after: (UInt64, String)?, limit: Int) throws(JournalError) -> [SuppressionEntry] {
         try read {
             let select = try db.statement(
                 """
@@ -92,7 +82,7 @@ extension Journal {
                 """)
             select.bind(1, after.map { Int64(bitPattern: $0.0) } ?? Int64.min).bind(2, after?.1 ?? "").bind(3, limit)
             var entries: [SuppressionEntry] = []
-            while try select.step() { entries.append(Self.suppressionEntry(select)) }
+            while try select.step() { entries.append(try Self.suppressionEntry(select)) }
             select.reset()
             return entries
         }
@@ -107,9 +97,8 @@ extension Journal {
         }
     }
 
-    private static func suppressionEntry(_ s: Statement) -> SuppressionEntry {
-        SuppressionEntry(destination: UInt64(bitPattern: s.int64(0)), scope: s.string(1) ?? "", reason: s.string(2),
-                         source: SuppressionSource(rawValue: s.string(3) ?? "") ?? .manual, addedAt: s.int64(4))
+    private static func suppressionEntry(_ s: Statement) throws -> SuppressionEntry {
+        try SuppressionEntry(row: StatementRow(s))
     }
 
     /// A row's recipient joins the list (for every sender), in the transaction that

@@ -44,8 +44,8 @@ struct SuppressCommand: AsyncParsableCommand {
         func run() async throws {
             try Suppress.perform {
                 let digits = try SuppressionList.numbers(numbers, defaultCountry: options.country)
-                let journal = try JournalOpener.sqlite(journal.path, for: "herald suppress")
-                let now = journal.now()
+                let journal = try JournalOpener.suppression(journal.path)
+                let now = journal.currentTime()
                 let added = try journal.suppress(digits.map {
                     SuppressionEntry(destination: $0, scope: options.scope, reason: reason, source: .manual, addedAt: now)
                 })
@@ -63,7 +63,7 @@ struct SuppressCommand: AsyncParsableCommand {
         func run() async throws {
             try Suppress.perform {
                 let digits = try SuppressionList.numbers(numbers, defaultCountry: options.country)
-                let removed = try JournalOpener.sqlite(journal.path, for: "herald suppress", create: false).unsuppress(digits, scope: options.scope)
+                let removed = try JournalOpener.suppression(journal.path, create: false).unsuppress(digits, scope: options.scope)
                 print("\(removed) removed, \(digits.count - removed) were not listed")
             }
         }
@@ -86,7 +86,7 @@ struct SuppressCommand: AsyncParsableCommand {
                 columns.reason = reasonColumn
                 columns.date = dateColumn
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
-                let (rows, added) = try SuppressionList.importCSV(file, into: try JournalOpener.sqlite(journal.path, for: "herald suppress"), columns: columns,
+                let (rows, added) = try SuppressionList.importCSV(file, into: try JournalOpener.suppression(journal.path), columns: columns,
                                                                   scope: options.scope, defaultCountry: options.country, now: now)
                 print("\(file): \(rows) rows, \(added) added, \(rows - added) already listed")
             }
@@ -100,7 +100,7 @@ struct SuppressCommand: AsyncParsableCommand {
 
         func run() async throws {
             try Suppress.perform {
-                let count = try SuppressionList.export(try JournalOpener.sqlite(journal.path, for: "herald suppress", create: false), to: file)
+                let count = try SuppressionList.export(try JournalOpener.suppression(journal.path, create: false), to: file)
                 print("\(file): \(count) numbers")
             }
         }
@@ -113,9 +113,9 @@ struct SuppressCommand: AsyncParsableCommand {
 
         func run() async throws {
             try Suppress.perform {
-                let journal = try JournalOpener.sqlite(journal.path, for: "herald suppress", create: false)
+                let journal = try JournalOpener.suppression(journal.path, create: false)
                 let total = try journal.suppressionCount()
-                for entry in try journal.suppressions(limit: max(0, limit)) { print(Suppress.line(entry)) }
+                for entry in try journal.suppressions(after: nil, limit: max(0, limit)) { print(Suppress.line(entry)) }
                 print("\(total) numbers on the list" + (total > limit ? " (first \(limit) shown; `export` writes all)" : ""))
             }
         }
@@ -131,7 +131,7 @@ struct SuppressCommand: AsyncParsableCommand {
         func run() async throws {
             try Suppress.perform {
                 let digits = try SuppressionList.numbers([number], defaultCountry: options.country)[0]
-                let entries = try JournalOpener.sqlite(journal.path, for: "herald suppress", create: false).suppression(of: digits)
+                let entries = try JournalOpener.suppression(journal.path, create: false).suppression(of: digits)
                 print(entries.isEmpty ? "+\(digits): not listed" : entries.map(Suppress.line).joined(separator: "\n"))
             }
         }

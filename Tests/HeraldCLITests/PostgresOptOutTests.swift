@@ -45,4 +45,40 @@ import Testing
         #expect(asked.withLock { $0.values.reduce(0, +) } == 9)
         try await server.shutdown()
     }
+
+    /// `herald suppress` edits a PostgreSQL journal's list, and `estimate` and `validate`
+    /// read it (with the campaign's progress) instead of skipping the journal.
+    @Test func suppressEstimateAndValidateWorkOnPostgreSQL() throws {
+        guard let url = try PostgresClusterTests.database(leaseTimeout: 30) else { return }
+        let rows = CLIFixture.rows(6)
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("listed")
+        let environment = ["HERALD_JOURNAL": url]
+        func herald(_ arguments: [String]) throws -> HeraldProcess.Result {
+            try HeraldProcess.run(arguments, in: fixture.folder, environment: environment)
+        }
+        let added = try herald(["suppress", "add", rows[0].phone, rows[3].phone, "--reason", "asked"])
+        #expect(added.status == 0 && added.stdout.contains("2 added"), "\(added.stdout)\n\(added.stderr)")
+        #expect(try herald(["suppress", "add", rows[0].phone]).stdout.contains("0 added, 1 already listed"))
+        let check = try herald(["suppress", "check", rows[3].phone])
+        #expect(check.status == 0 && check.stdout.contains("asked"), "\(check.stdout)")
+        #expect(try herald(["suppress", "list"]).stdout.contains("2 numbers on the list"))
+        #expect(try herald(["suppress", "remove", rows[3].phone]).stdout.contains("1 removed"))
+
+        let estimate = try herald(["estimate", file, "--json"])
+        #expect(estimate.status == 0, "\(estimate.stderr)")
+        let figures = try JSONSerialization.jsonObject(with: Data(estimate.stdout.utf8)) as? [String: Any] ?? [:]
+        #expect(figures["suppressed"] as? Int == 1, "\(figures)")
+        let validate = try herald(["validate", file])
+        #expect(validate.status == 0 && validate.stdout.contains("1 on the suppression list"), "\(validate.stdout)\n\(validate.stderr)")
+
+        let run = try herald(["run", file])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let status = try PostgresClusterTests.status(fixture, "listed", environment)
+        #expect((status["counts"] as? [String: Int])?["sent"] == 5, "\(status)")
+        #expect((status["reasons"] as? [String: Int])?["suppressed"] == 1, "\(status)")
+        let after = try JSONSerialization.jsonObject(with: Data(try herald(["estimate", file, "--json"]).stdout.utf8)) as? [String: Any]
+        #expect(after?["already_sent"] as? Int == 5, "estimate reads the PostgreSQL journal's progress: \(after ?? [:])")
+    }
 }

@@ -38,7 +38,7 @@ public enum SuppressionList {
     /// present) in one transaction, reading the file as a stream. Any bad row is an error
     /// naming file, line and column (the first 20 are listed), and then nothing is added.
     /// Returns (rows read, numbers new to the list).
-    public static func importCSV(_ path: String, into journal: Journal, columns: Columns = Columns(), scope: String,
+    public static func importCSV(_ path: String, into journal: any SuppressionJournal, columns: Columns = Columns(), scope: String,
                                  defaultCountry: String?, now: Int64) throws -> (rows: Int, added: Int) {
         let reader: CSVReader
         do {
@@ -98,7 +98,7 @@ public enum SuppressionList {
     }
 
     /// Writes every entry as `phone,scope,reason,source,added_at`; returns how many.
-    public static func export(_ journal: Journal, to path: String) throws -> Int {
+    public static func export(_ journal: any SuppressionJournal, to path: String) throws -> Int {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw InputError(file: path, "cannot create the file")
         }
@@ -177,7 +177,7 @@ extension SuppressionList {
             entries.append(SuppressionEntry(destination: number.digits, reason: "AWS opt-out list \(list)", source: .sync,
                                             addedAt: Int64(item.optedOutAt * 1000)))
         }
-        let added = try JournalOpener.sqlite(journalPath, for: "herald suppress").suppress(entries)
+        let added = try JournalOpener.suppression(journalPath).suppress(entries)
         return (listed.count, added)
     }
 }
