@@ -44,11 +44,15 @@ extension Journal {
     /// apart), so medians and p90s come from counters, not from sorting rows.
     static func latencyBucket(milliseconds: Int64) -> Int {
         guard milliseconds > 1 else { return 0 }
-        return Int((log2(Double(milliseconds)) * 8).rounded(.down))
+        return min(Int((log2(Double(milliseconds)) * 8).rounded(.down)), maxLatencyBucket)
     }
 
+    /// The last bucket: 2^62 ms. A bucket read back from a journal is clamped to the
+    /// buckets there are, so a stored value from anywhere never traps a reader.
+    static let maxLatencyBucket = 8 * 62 - 1
+
     static func latencyUpperBound(bucket: Int) -> Int64 {
-        Int64(exp2(Double(bucket + 1) / 8).rounded(.up))
+        Int64(exp2(Double(min(max(bucket, 0), maxLatencyBucket) + 1) / 8).rounded(.up))
     }
 
     /// Records `events` in one transaction: each is appended to `receipt` (the audit
@@ -347,7 +351,7 @@ private struct ReceiptRecorder {
             // Counted under the code the row keeps (this event's, else an earlier one's).
             changes.add(target.cid, new ?? .pending, event.code ?? existing?.code)
             if new == .delivered || new == .fallback {
-                let bucket = Journal.latencyBucket(milliseconds: max(0, at - sentAt))
+                let bucket = Journal.latencyBucket(milliseconds: max(0, at.subtractingReportingOverflow(sentAt).partialValue))
                 changes.latency[.init(cid: target.cid, bucket: bucket), default: 0] += 1
             }
         }

@@ -188,4 +188,41 @@ import Testing
     func onlySNSHostsAreTrustedForCertificates(url: String, allowed: Bool) {
         #expect(SNSMessage.isSNSURL(url) == allowed)
     }
+
+    /// Times outside 2000-2100 (or not numbers at all) are refused where they are parsed,
+    /// for every provider: such an event is never recorded, so no reader meets it later.
+    @Test(arguments: [
+        #"{"messageGUID":"g","status":"DELIVERED","timestamp":9e18}"#,
+        #"{"messageGUID":"g","status":"DELIVERED","timestamp":-9.2e18}"#,
+        #"{"messageGUID":"g","status":"DELIVERED","eventDate":"1969-12-31T23:59:59Z"}"#,
+        #"{"messageGUID":"g","status":"DELIVERED","timestamp":1e999}"#,
+    ])
+    func v5TimesOutOfRangeAreRefused(_ body: String) {
+        #expect(throws: ReceiptParseError.self) { try V5Receipts.events(body: Array(body.utf8), campaign: nil, row: nil) }
+    }
+
+    @Test(arguments: [
+        #"{"eventType":"DELIVERY","messageId":"a","statusCode":3,"eventDate":9223372036854775807}"#,
+        #"{"eventType":"DELIVERY","messageId":"a","statusCode":3,"eventDate":1e999}"#,
+        #"{"eventType":"READ","messageId":"a","receivedDate":"2300-01-01T00:00:00Z"}"#,
+    ])
+    func agileTimesOutOfRangeAreRefused(_ body: String) {
+        #expect(throws: ReceiptParseError.self) { try AgileReceipts.events(body: Array(body.utf8)) }
+    }
+
+    @Test(arguments: [
+        #"{"eventType":"TEXT_DELIVERED","messageId":"m","eventTimestamp":-9223372036854775808}"#,
+        #"{"eventType":"TEXT_DELIVERED","messageId":"m","eventTimestamp":9e18}"#,
+    ])
+    func awsTimesOutOfRangeAreRefused(_ body: String) {
+        #expect(throws: (any Error).self) { try AWSEventRecords.read(Array(body.utf8)) { _ in } }
+    }
+
+    @Test func timesInRangeAreReadAndUnreadableStringsLeaveTheArrivalTime() throws {
+        let v5 = try V5Receipts.events(body: Array(#"{"messageGUID":"g","status":"DELIVERED","timestamp":1764496800000}"#.utf8), campaign: nil, row: nil)
+        #expect(v5.first?.at == 1_764_496_800_000)
+        let odd = try AgileReceipts.events(body: Array(#"{"eventType":"READ","messageId":"a","eventDate":"yesterday"}"#.utf8))
+        #expect(odd.first?.at == nil)
+        #expect(JSONTree.eventTimes.contains(946_684_800_000) && !JSONTree.eventTimes.contains(4_102_444_800_001))
+    }
 }

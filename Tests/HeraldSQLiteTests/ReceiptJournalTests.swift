@@ -135,4 +135,22 @@ import Testing
         #expect(try journal.pruneReceipts(before: journal.now() + 1) == 5)
         #expect(try count(journal, "SELECT count(*) FROM receipt WHERE raw IS NOT NULL") == 0)
     }
+
+    /// Values a journal may hold from an older herald (a receipt time stored as it came):
+    /// the delivery summary reads them without trapping.
+    @Test func extremeStoredTimesAndBucketsNeverTrapAReader() throws {
+        let (journal, cid) = try sentCampaign()
+        let sentAt = try count(journal, "SELECT updated_at FROM message WHERE row = 2")
+        try journal.recordReceipts([event(.row(campaign: "spring", row: 2, reference: nil), .delivered, at: Int64(sentAt) + 500)])
+        try journal.recordReceipts([event(.row(campaign: "spring", row: 3, reference: nil), .delivered, at: Int64.max)])
+        try journal.recordReceipts([event(.row(campaign: "spring", row: 4, reference: nil), .delivered, at: Int64.min)])
+        try journal.db.execute("INSERT INTO delivery_latency (cid, bucket, n) VALUES (\(cid), 503, 1), (\(cid), -7, 1), (\(cid), 9223372036854775807, 1)")
+        try journal.db.execute("UPDATE delivery SET event_at = 9000000000000000000, read_at = -9223372036854775808 WHERE row = 5")
+        let summary = try journal.deliverySummary(cid: cid)
+        #expect(summary[.delivered] == 3)
+        let p90 = try #require(summary.latencyPercentile(0.9))
+        #expect(p90 > 0 && p90 <= Int64(exp2(62.0)))
+        _ = try journal.reportAggregates(cid: cid)
+        try journal.forEachRecipient(cid: cid) { _ in }
+    }
 }

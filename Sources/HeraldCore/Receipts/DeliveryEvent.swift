@@ -156,13 +156,30 @@ extension JSONTree {
         }
     }
 
-    /// Milliseconds since 1970 from an ISO 8601 string or a number of milliseconds.
-    public var milliseconds: Int64? {
-        switch self {
-        case .number(let value): return Int64(value)
-        case .string(let text): return ISO8601.parse(text).map { Int64(($0 * 1000).rounded()) }
+    /// Event times herald accepts from a provider: 2000-01-01 to 2100-01-01 (milliseconds
+    /// since 1970). Anything outside is refused where it is parsed, so no stored time can
+    /// overflow the arithmetic of a report, a latency or a dashboard later.
+    public static let eventTimes: ClosedRange<Int64> = 946_684_800_000...4_102_444_800_000
+
+    /// The event time in the first of `keys` the object has: milliseconds since 1970 from
+    /// a number of milliseconds or an ISO 8601 string. Nil when none is there (or a string
+    /// is not a time: the receipt's arrival stands in); a number or time outside
+    /// `eventTimes` is an error naming the member, and the event is refused.
+    public func eventTime(_ keys: String...) throws(ReceiptParseError) -> Int64? {
+        guard let key = keys.first(where: { self[$0] != nil }), let value = self[key] else { return nil }
+        let milliseconds: Double
+        switch value {
+        case .number(let number): milliseconds = number
+        case .string(let text):
+            guard let seconds = ISO8601.parse(text) else { return nil }
+            milliseconds = seconds * 1000
         default: return nil
         }
+        let range = Self.eventTimes
+        guard milliseconds.isFinite, milliseconds >= Double(range.lowerBound), milliseconds <= Double(range.upperBound) else {
+            throw ReceiptParseError("\"\(key)\" is not a time between 2000 and 2100")
+        }
+        return Int64(milliseconds.rounded())
     }
 
     /// A member as text, whether the provider sent it as a string or a number.

@@ -37,7 +37,7 @@ public enum AWSEventRecords {
         // A two-way message (a recipient's reply, as AWS publishes it to SNS).
         if tree["eventType"] == nil, let from = tree["originationNumber"]?.string, let body = tree["messageBody"]?.string {
             return DeliveryEvent(source: .aws, type: "INBOUND", match: .none, state: nil,
-                                 at: tree["inboundMessageTimestamp"]?.milliseconds, raw: raw,
+                                 at: try tree.eventTime("inboundMessageTimestamp"), raw: raw,
                                  reply: DeliveryEvent.Reply(from: from, text: body))
         }
         guard case .object = tree, let type = tree["eventType"]?.string else {
@@ -57,7 +57,7 @@ public enum AWSEventRecords {
         var event = DeliveryEvent(
             source: .aws, type: type, match: match, state: nil,
             code: tree["messageStatus"]?.string, detail: tree["messageStatusDescription"]?.string,
-            at: tree["eventTimestamp"]?.milliseconds, raw: raw)
+            at: try tree.eventTime("eventTimestamp"), raw: raw)
         let final = tree["isFinal"]?.bool ?? true
         switch state(eventType: type, messageStatus: event.code, isFinal: final) {
         case .read: event.read = true

@@ -18,7 +18,7 @@ public enum AgileReceipts {
     static func event(_ tree: JSONTree, raw: String) throws(ReceiptParseError) -> DeliveryEvent {
         guard let type = tree["eventType"]?.string else { throw ReceiptParseError("an event has no \"eventType\"") }
         let kind = type.uppercased()
-        let at = (tree["eventDate"] ?? tree["receivedDate"])?.milliseconds
+        let at = try tree.eventTime("eventDate", "receivedDate")
         if kind == "INBOUND" {
             // `source` is the recipient who replied; a click on a suggestion has no text.
             let reply = tree["source"]?.string.map { DeliveryEvent.Reply(from: $0, text: tree["text"]?.string ?? "") }

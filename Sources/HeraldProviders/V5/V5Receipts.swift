@@ -27,7 +27,7 @@ public enum V5Receipts {
                 source: .v5, type: status, match: match, state: nil,
                 code: tree.text("errorCode") ?? tree.text("code"),
                 detail: tree["description"]?.string ?? tree["reason"]?.string,
-                at: (tree["timestamp"] ?? tree["eventDate"] ?? tree["date"])?.milliseconds,
+                at: try tree.eventTime("timestamp", "eventDate", "date"),
                 raw: whole ?? tree.json)
             let mapped = state(status: status)
             if mapped == nil { event.read = true } else { event.state = mapped }
