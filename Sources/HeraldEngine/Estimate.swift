@@ -279,7 +279,7 @@ struct RecipientReport {
 
     init(path: String) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        guard let handle = try? PrivateFiles.create(path) else {
             throw InputError(file: path, "cannot create the per-recipient report")
         }
         self.handle = handle

@@ -11,10 +11,7 @@ public enum RecipientCSV {
     /// Writes every row of campaign `cid` to `path`; returns how many.
     @discardableResult
     public static func write(journal: Journal, cid: Int64, to path: String, unmasked: Bool = false) throws -> Int {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
+        let handle = try PrivateFiles.create(path)
         defer { try? handle.close() }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)

@@ -45,10 +45,9 @@ public final class Journal {
         if readOnly, !exists { throw JournalError(.missing, path: path) }
         if !exists {
             guard create else { throw JournalError(.missing, path: path) }
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty {
-                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            }
+            // Made here, 0600 in a 0700 folder: SQLite gives the WAL and shared-memory files
+            // the journal's own mode.
+            if let fd = try? PrivateFiles.open(path, truncate: false) { close(fd) }
         }
         do {
             db = try SQLiteDatabase(path: path, readOnly: readOnly)
@@ -107,6 +106,14 @@ public final class Journal {
                 usleep(10_000)
             }
         }
+    }
+
+    /// The journal's folder and files (WAL and shared memory when there), whose modes
+    /// `herald doctor` checks.
+    public var privateFiles: [String] {
+        let folder = (path as NSString).deletingLastPathComponent
+        return ([folder.isEmpty ? "." : folder, path, path + "-wal", path + "-shm"])
+            .filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens.

@@ -10,7 +10,10 @@ struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Check a campaign's counters against its rows (a full scan); --repair rebuilds them.",
-        discussion: "Exit 0 when counters and rows agree (or were repaired), 10 when they disagree.")
+        discussion: """
+            Exit 0 when counters and rows agree (or were repaired), 10 when they disagree. Also reports a journal \
+            folder or file other users can read (it holds full numbers); --repair makes them 0700 and 0600.
+            """)
 
     @Argument(help: "Campaign id (ID@simulation or ID@dry-run for a rehearsal's progress).")
     var campaign: String
@@ -23,6 +26,7 @@ struct DoctorCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let (journal, record) = try CampaignLocator.record(campaign, journalPath: journal.path)
+            checkModes(journal)
             let drift = try journal.checkCounters(cid: record.cid)
             if drift.isEmpty {
                 let counts = try journal.counts(cid: record.cid)
@@ -46,6 +50,18 @@ struct DoctorCommand: AsyncParsableCommand {
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+
+    /// Loose modes on the journal's folder and files: reported, tightened with --repair.
+    private func checkModes(_ journal: Journal) {
+        for file in journal.privateFiles where PrivateFiles.isLoose(file) {
+            let mode = PrivateFiles.mode(file)
+            if repair, PrivateFiles.tighten(file) {
+                print("\(file): was readable by other users (\(mode)); now \(PrivateFiles.mode(file))")
+            } else {
+                print("\(file): readable by other users (\(mode)); `herald doctor \(campaign) --repair` makes it private")
+            }
         }
     }
 }

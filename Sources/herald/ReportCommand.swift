@@ -43,7 +43,9 @@ struct ReportCommand: AsyncParsableCommand {
             }
             let report = try CampaignReport.load(journal: store, record: record, provider: record.providerName)
             if let html {
-                try ReportPage.html(report).write(toFile: html, atomically: true, encoding: .utf8)
+                let file = try PrivateFiles.create(html)
+                try file.write(contentsOf: Data(ReportPage.html(report).utf8))
+                try file.close()
                 Terminal.note("report: \(html)")
             }
             if let csv {

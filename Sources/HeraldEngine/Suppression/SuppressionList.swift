@@ -99,7 +99,7 @@ public enum SuppressionList {
 
     /// Writes every entry as `phone,scope,reason,source,added_at`; returns how many.
     public static func export(_ journal: any SuppressionJournal, to path: String) throws -> Int {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        guard let handle = try? PrivateFiles.create(path) else {
             throw InputError(file: path, "cannot create the file")
         }
         defer { try? handle.close() }
