@@ -1,6 +1,5 @@
 import HeraldCore
 import HeraldJournal
-import HeraldSQLite
 
 /// Everything needed to validate, import or send a campaign, loaded and checked
 /// before the journal is touched: campaign file, compiled template and the

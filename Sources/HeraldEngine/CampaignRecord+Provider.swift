@@ -1,5 +1,4 @@
 import HeraldJournal
-import HeraldSQLite
 
 extension CampaignRecord {
     /// The provider the campaign file names (the simulator for a `--simulate` run), as

@@ -1,5 +1,4 @@
 import HeraldJournal
-import HeraldSQLite
 
 /// Process exit codes, as documented in the README.
 public enum ExitStatus: Int32, Sendable {

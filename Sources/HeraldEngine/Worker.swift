@@ -1,6 +1,5 @@
 import Foundation
 import HeraldJournal
-import HeraldSQLite
 import Synchronization
 
 /// `herald worker`: a long-running process that starts scheduled campaigns when they

@@ -3,7 +3,6 @@ import HeraldCore
 import HeraldEngine
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HeraldEngine
 import HeraldJournal
-import HeraldSQLite
 
 /// `herald pause ID` and `herald cancel ID`: a request the sending process (a `run`
 /// or a worker) acts on within a second; recorded for later if none is sending.

@@ -3,7 +3,6 @@ import Foundation
 import HeraldEngine
 import HeraldPostgres
 import HeraldJournal
-import HeraldSQLite
 
 /// `herald journal copy`: moving up from a SQLite journal to a PostgreSQL one.
 struct JournalCommand: ParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HeraldJournal
-import HeraldSQLite
 
 /// `--journal`, shared by every command that reads or writes the journal.
 struct JournalOptions: ParsableArguments {

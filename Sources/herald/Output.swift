@@ -1,6 +1,5 @@
 import HeraldEngine
 import HeraldJournal
-import HeraldSQLite
 
 /// Short human summaries for stdout.
 enum Output {

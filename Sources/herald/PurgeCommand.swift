@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HeraldEngine
 import HeraldJournal
-import HeraldSQLite
 
 /// `herald purge ID`: data retention. A finished campaign's phone numbers and message
 /// bodies are removed for good; its counts, reasons and spend stay for `status`.

@@ -5,7 +5,6 @@ import HeraldEngine
 import HeraldProviders
 import HeraldServer
 import HeraldJournal
-import HeraldSQLite
 import NIOCore
 
 /// `herald receipts`: delivery receipts in, by HTTP callbacks or from AWS event files.

@@ -4,7 +4,6 @@ import HeraldEngine
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 
 /// `herald suppress`: the journal's list of numbers never to message (opted out, or
 /// added by hand); checked when each row is claimed, so changes reach running campaigns.

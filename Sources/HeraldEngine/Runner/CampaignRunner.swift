@@ -2,7 +2,6 @@ import Foundation
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 import Logging
 
 /// Runs one campaign: imports it on first sight, then claims, sends and settles

@@ -2,7 +2,6 @@ import Foundation
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 
 /// Sends one claimed batch with at most `maxInFlight` requests outstanding and
 /// returns a settlement per message, in completion order.

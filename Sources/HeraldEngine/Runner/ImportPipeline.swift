@@ -1,7 +1,6 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldSQLite
 
 /// Rows scanned from the CSV, handed from the scanning thread to the journal
 /// thread in one piece: bodies side by side in one buffer.

@@ -1,6 +1,5 @@
 import Dispatch
 import HeraldJournal
-import HeraldSQLite
 
 /// Confines the journal to one serial queue: journal work (SQLite's fsyncs, PostgreSQL's
 /// round trips) runs off the cooperative thread pool, so sends keep going while a batch commits.

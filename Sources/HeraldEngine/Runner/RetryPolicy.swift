@@ -1,6 +1,5 @@
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 
 /// Turns a provider's answer into what the journal records: transient failures
 /// retry with capped exponential backoff and full jitter until `maxAttempts`

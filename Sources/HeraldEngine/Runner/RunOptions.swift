@@ -1,5 +1,4 @@
 import HeraldJournal
-import HeraldSQLite
 
 /// How `herald run` / `herald resume` should behave.
 public struct RunOptions: Sendable {

@@ -1,6 +1,5 @@
 import HeraldCore
 import HeraldJournal
-import HeraldSQLite
 
 /// Progress of a run, for the progress line.
 public struct RunProgress: Sendable {

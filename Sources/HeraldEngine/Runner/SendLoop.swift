@@ -1,7 +1,6 @@
 import Foundation
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 
 extension CampaignRunner {
     /// Claims, sends and settles until nothing is left to claim, a stop is

@@ -1,5 +1,4 @@
 import HeraldJournal
-import HeraldSQLite
 import HeraldCore
 import Synchronization
 

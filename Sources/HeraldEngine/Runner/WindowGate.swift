@@ -1,7 +1,6 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldSQLite
 
 /// Answers "may this recipient be messaged now?" for the journal's claims: each
 /// distinct zone list's window state is computed once and reused until it changes.
