@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCLITests",
             dependencies: [
-                "herald", "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldTestSupport",
+                "herald", "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldServer", "HeraldTestSupport",
                 // A test CA and SNS signing certificates, made in the tests.
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

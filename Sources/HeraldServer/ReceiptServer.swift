@@ -34,7 +34,7 @@ public struct ReceiptServerOptions: Sendable {
     public var authToken: String?
 
     /// Whether `host` is a loopback address (anything else needs `authToken`).
-    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+    public var isLoopback: Bool { Loopback.contains(host) }
 
     public init() {}
 }

@@ -113,8 +113,8 @@ struct WorkerCommand: AsyncParsableCommand {
         "Also serve the dashboard and the receipts on this address (as `herald serve --listen`).", valueName: "host:port"))
     var http: String?
 
-    @Option(help: "Token for the dashboard's actions (with --http). Default: $HERALD_AUTH_TOKEN.")
-    var authToken: String?
+    /// The dashboard's token (with --http).
+    @OptionGroup var token: TokenOptions
 
     @OptionGroup var receipts: ReceiptsCommand.ServeOptions
     @OptionGroup var journal: JournalOptions
@@ -125,6 +125,8 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Checked before anything starts: a worker never runs on without the server it was asked for.
+        let token = try http.flatMap { try self.token.token(listen: $0) }
         let stop = StopSignal()
         let trap = SignalTrap(stop: stop)
         defer { trap.cancel() }
@@ -133,7 +135,6 @@ struct WorkerCommand: AsyncParsableCommand {
         worker.onEvent = { Terminal.note($0) }
         Terminal.note("worker started on \(journal.shown)")
         let dashboard = http != nil
-        let token = ServeCommand.token(authToken)
         let server = (http ?? receiptsListen).map { [receipts, journal] listen in
             Task {
                 try await Receipts.perform {

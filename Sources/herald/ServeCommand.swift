@@ -7,29 +7,19 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the live dashboard (/), reports (/campaigns/ID) and the receipt callbacks until SIGTERM.")
 
-    @Option(help: "Address to listen on (HOST:PORT; port 0 picks one). Loopback by default; any other address needs --auth-token.")
+    @Option(help: "Address to listen on (HOST:PORT; port 0 picks one). Loopback by default; any other address needs a token of 128 bits.")
     var listen = "127.0.0.1:8787"
 
-    @Option(help: "Token for the dashboard's Pause/Resume/Cancel (and for every page when set). Default: $HERALD_AUTH_TOKEN.")
-    var authToken: String?
+    /// The token for the dashboard's Pause/Resume/Cancel (and for every page when set).
+    @OptionGroup var token: TokenOptions
 
     @OptionGroup var serve: ReceiptsCommand.ServeOptions
     @OptionGroup var journal: JournalOptions
 
-    static func token(_ option: String?) -> String? {
-        let token = option ?? ProcessInfo.processInfo.environment["HERALD_AUTH_TOKEN"]
-        return token?.isEmpty == false ? token : nil
-    }
-
-    func validate() throws {
-        if let token = Self.token(authToken), token.count < 16 {
-            throw ValidationError("--auth-token must be at least 16 characters")
-        }
-    }
-
     func run() async throws {
+        let authToken = try token.token(listen: listen)
         try await Receipts.perform {
-            try await serve.serve(listen: listen, journal: journal.path, dashboard: true, authToken: Self.token(authToken))
+            try await serve.serve(listen: listen, journal: journal.path, dashboard: true, authToken: authToken)
         }
     }
 }
