@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import HeraldEngine
 import HeraldJournal
 
@@ -135,10 +136,21 @@ struct WorkerCommand: AsyncParsableCommand {
         worker.onEvent = { Terminal.note($0) }
         Terminal.note("worker started on \(journal.shown)")
         let dashboard = http != nil
+        // A server that fails on its own (its port taken, its certificate unreadable) stops the
+        // worker as a signal would (campaigns stop cleanly, resumable), and its exit code is the worker's.
+        let failed = ServerFailure()
         let server = (http ?? receiptsListen).map { [receipts, journal] listen in
             Task {
-                try await Receipts.perform {
-                    try await receipts.serve(listen: listen, journal: journal.path, dashboard: dashboard, authToken: token)
+                do {
+                    try await Receipts.perform {
+                        try await receipts.serve(listen: listen, journal: journal.path, dashboard: dashboard, authToken: token)
+                    }
+                } catch {
+                    if stop.requested == nil {
+                        failed.happened.store(true, ordering: .relaxed)
+                        stop.request(.signal(SIGTERM))
+                    }
+                    throw error
                 }
             }
         }
@@ -149,7 +161,13 @@ struct WorkerCommand: AsyncParsableCommand {
             throw error
         }
         server?.cancel()
-        _ = await server?.result
+        let ended = await server?.result
+        if failed.happened.load(ordering: .relaxed), case .failure(let error)? = ended { throw error }
         Terminal.note("worker stopped")
     }
+}
+
+/// Whether the worker's server failed on its own (not stopped by the worker's shutdown).
+private final class ServerFailure: Sendable {
+    let happened = Atomic<Bool>(false)
 }

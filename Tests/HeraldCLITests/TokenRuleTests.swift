@@ -1,5 +1,6 @@
 import Foundation
 import HeraldServer
+import HeraldTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -52,5 +53,17 @@ import Glibc
         let missing = try HeraldProcess(["serve", "--auth-token-file", "nothing-here", "--journal", "journal.sqlite"],
                                         in: fixture.folder).wait(timeout: 20)
         #expect(missing.status == 3 && missing.stderr.contains("cannot read the file"), "\(missing.stderr)")
+    }
+
+    /// A worker asked to serve that cannot (its port is taken) stops instead of running on
+    /// without the server.
+    @Test func aWorkerWhoseServerCannotStartStops() async throws {
+        let taken = try await LoopbackServer { _ in .respond(status: 200, body: "") }
+        let fixture = try CLIFixture()
+        let result = try HeraldProcess(["worker", "--receipts-listen", "127.0.0.1:\(taken.port)", "--journal", "journal.sqlite"],
+                                       in: fixture.folder).wait(timeout: 30)
+        try await taken.shutdown()
+        #expect(result.status != 0 && result.status != 128 + SIGKILL, "exits by itself: \(result.status)\n\(result.stderr)")
+        #expect(!result.stdout.contains("listening"))
     }
 }
