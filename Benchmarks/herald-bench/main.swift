@@ -1,24 +1,6 @@
 // herald-bench: figures for Herald's speed and memory targets, one JSON line each.
+// `herald-bench --help` lists the modes (the `usage` text below).
 //
-//   swift run -c release herald-bench                 # the standard set, each in its own process
-//   swift run -c release herald-bench e2e 250000      # end to end, one size
-//   swift run -c release herald-bench e2e-budget N    # the same with prices and a budget (guard on)
-//   swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list and a frequency cap
-//   swift run -c release herald-bench estimate N      # herald estimate
-//   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
-//   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
-//   swift run -c release herald-bench e2e-rcs N       # end to end with an RCS rich-card template
-//   swift run -c release herald-bench resume N        # import N, send half, time a resume's first send and status
-//   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
-//   swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
-//   swift run -c release herald-bench receipts-http N # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections
-//   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
-//   swift run -c release herald-bench receipts-import N  # `herald receipts import` of N AWS records (gzip)
-//   swift run -c release herald-bench report N        # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts
-//   swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
-//   swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
-//
-// Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
 // exchange not assigned to subscribers, sent only to the in-process simulator.
 import Foundation
@@ -207,7 +189,46 @@ func makeSuppression(path: String, count: Int, own: Int) throws {
     }
 }
 
+let usage = """
+herald-bench: figures for Herald's speed and memory targets, one JSON line each.
+
+usage:
+
+  swift run -c release herald-bench                 # the standard set, each in its own process
+  swift run -c release herald-bench e2e 250000      # end to end, one size
+  swift run -c release herald-bench e2e-budget N    # the same with prices and a budget (guard on)
+  swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list and a frequency cap
+  swift run -c release herald-bench estimate N      # herald estimate
+  swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
+  swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
+  swift run -c release herald-bench e2e-rcs N       # end to end with an RCS rich-card template
+  swift run -c release herald-bench resume N        # import N, send half, time a resume's first send and status
+  swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
+  swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
+  swift run -c release herald-bench receipts-http N # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections
+  swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
+  swift run -c release herald-bench receipts-import N  # `herald receipts import` of N AWS records (gzip)
+  swift run -c release herald-bench report N        # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts
+  swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
+  swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
+
+Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
+Exit status: 0 done, 2 unknown mode or bad argument, otherwise the failing run's.
+
+"""
+
 let arguments = CommandLine.arguments
+let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws",
+                  "aws-rcs", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
+                  "pg-pair", "pg-join", "rate", "throttle"]
+if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
+    print(usage, terminator: "")
+    exit(0)
+}
+if arguments.count >= 2, !modes.contains(arguments[1]) {
+    FileHandle.standardError.write(Data("herald-bench: unknown mode '\(arguments[1])'\n\n\(usage)".utf8))
+    exit(2)
+}
 if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arguments[3]), let own = Int(arguments[4]) {
     try makeSuppression(path: arguments[2], count: count, own: own)
 } else if arguments.count >= 3, arguments[1] == "csv" {
@@ -251,6 +272,9 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await postgresJoin(campaign: arguments[2], url: arguments[3])
 } else if arguments.count >= 3, arguments[1] == "rate" || arguments[1] == "throttle", let rate = Int(arguments[2]) {
     try await rateBench(rate: rate, throttle: arguments[1] == "throttle")
+} else if arguments.count >= 2 {
+    FileHandle.standardError.write(Data("herald-bench: \(arguments[1]): missing or bad arguments\n\n\(usage)".utf8))
+    exit(2)
 } else {
     let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("e2e-suppressed", 1_000_000), ("estimate", 1_000_000),
                 ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000),

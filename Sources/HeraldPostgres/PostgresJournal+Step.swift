@@ -21,7 +21,7 @@ extension PostgresJournal {
         let started = ContinuousClock.now
         defer {
             let elapsed = started.duration(to: .now)
-            StepTimings.shared.record(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            StepTimings.shared.record(elapsed.seconds)
         }
         var tried = false
         let result = try attempt { () throws -> Stepped in
@@ -293,12 +293,11 @@ extension PostgresJournal {
         return Claimed(rows: claimed, reserved: plan.reserved, month: month)
     }
 
-    static let rateMargin = 0.995
-    static let jitterAllowance = 0.01
-
     /// Takes send slots for the claimed rows from the campaign's token bucket (GCRA, by the
     /// database's clock): in any window of T seconds, all senders together get at most
-    /// rate × T + burst slots. Each row's slot becomes an instant on this process's clock.
+    /// `Pacing.margin` × rate × T + burst slots. Each row's slot becomes an instant on this
+    /// process's clock, never before now; a sender that misses one by more than
+    /// `Pacing.lateness` forfeits it (the dispatcher puts the row back).
     private func schedule(_ claimed: [ClaimCandidate], cid: Int64, month: Int, rate: SharedRate?) throws -> [ClaimedMessage] {
         guard let rate, rate.messagesPerSecond > 0, !claimed.isEmpty else {
             return claimed.map { $0.claimed(month: month, due: nil) }
@@ -306,11 +305,9 @@ extension PostgresJournal {
         let units = claimed.reduce(0) { $0 + (rate.countsParts ? max(1, $1.parts) : 1) }
         try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES ($1, clock_timestamp()) ON CONFLICT DO NOTHING",
                           binds { $0.append(cid) })
-        // Aimed 0.5% under the rate, with 10 ms of the burst held back: the provider sees
-        // arrivals, which network and scheduling jitter move by some milliseconds, and its
-        // one-second windows must stay within rate + burst all the same.
-        let paced = rate.messagesPerSecond * Self.rateMargin
-        let tolerance = max(0, rate.burst - rate.messagesPerSecond * Self.jitterAllowance) / paced
+        let pacing = Pacing(rate: rate.messagesPerSecond, burst: rate.burst)
+        let paced = pacing.pacedRate
+        let tolerance = pacing.burst / paced
         let span = Double(units) / paced
         let start = try session.query(
             """
@@ -318,11 +315,13 @@ extension PostgresJournal {
                 + make_interval(secs => $3)
             WHERE cid = $1
             RETURNING extract(epoch from (next_slot - make_interval(secs => $3) - clock_timestamp()))::float8
-            """, binds { $0.append(cid); $0.append(tolerance); $0.append(span) }).first!.cells.double(0)
-        let base = ContinuousClock.now + .nanoseconds(Int64(start * 1e9))
+            """, binds { $0.append(cid); $0.append(tolerance); $0.append(span) }).first?.cells.double(0) ?? 0
+        let now = ContinuousClock.now
+        // A day ahead at most: a bucket row far in the future (a clock jump) never traps here.
+        let base = now + .seconds(start.isFinite ? min(max(start, -86_400), 86_400) : 0)
         var used = 0
         return claimed.map { candidate in
-            let due = base + .nanoseconds(Int64(Double(used) / paced * 1e9))
+            let due = max(now, base + .seconds(Double(used) / paced))
             used += rate.countsParts ? max(1, candidate.parts) : 1
             return candidate.claimed(month: month, due: due)
         }

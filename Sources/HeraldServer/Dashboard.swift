@@ -127,7 +127,7 @@ final class Dashboard: Sendable {
                     return 0
                 }
                 let elapsed = previous.at.duration(to: now)
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                let seconds = elapsed.seconds
                 guard seconds >= 1 else { return previous.rate }
                 let rate = max(0, Double(sent - previous.sent) / seconds)
                 samples[status.campaign] = (now, sent, rate)

@@ -32,7 +32,7 @@ struct HeraldProcess {
     private let outPath: String
     private let errPath: String
 
-    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:], binary: String = Self.binary) throws {
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("herald-out-\(UUID().uuidString)")
         outPath = capture.path + ".stdout"
         errPath = capture.path + ".stderr"
@@ -47,7 +47,7 @@ struct HeraldProcess {
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // The shell changes folder then execs herald in its place: same pid.
-        let command = ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", folder.path, Self.binary] + arguments
+        let command = ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", folder.path, binary] + arguments
         let argv = command.map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -93,7 +93,8 @@ struct HeraldProcess {
     }
 
     /// Runs to completion.
-    static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Result {
-        try HeraldProcess(arguments, in: folder, environment: environment).wait()
+    static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
+                    binary: String = Self.binary, timeout: Double = 120) throws -> Result {
+        try HeraldProcess(arguments, in: folder, environment: environment, binary: binary).wait(timeout: timeout)
     }
 }

@@ -87,4 +87,17 @@ struct TestClock: Clock {
         bucket.throttled(at: zero, retryAfter: .seconds(2))
         #expect(bucket.reserve(1, at: at(10)) >= at(2_000))
     }
+
+    /// The slots after a pause are spaced at the rate; before, every send reserved during the
+    /// pause fell on its last instant at once (issue 21, finding 11).
+    @Test func theSlotsAfterAPauseKeepTheRate() {
+        var bucket = TokenBucket<TestClock>(rate: 100, burst: 10, now: zero)
+        bucket.throttled(at: zero, retryAfter: .seconds(2))
+        let starts = (0..<50).map { _ in bucket.reserve(1, at: at(10)) }
+        #expect(starts.allSatisfy { $0 >= at(2_000) })
+        let paced = bucket.rate
+        for (earlier, later) in zip(starts, starts.dropFirst()) {
+            #expect(abs(earlier.duration(to: later).seconds - 1 / paced) < 1e-9)
+        }
+    }
 }

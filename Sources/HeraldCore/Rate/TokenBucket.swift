@@ -4,7 +4,9 @@
 /// `rate + burst` units.
 ///
 /// Slots are reserved, not polled: `reserve` takes the units at once and says when
-/// the send may go, so concurrent senders queue in order. Throttling answers slow
+/// the send may go, so concurrent senders queue in order. A provider's Retry-After
+/// becomes a debt of tokens, so the slots after the pause are spaced at the rate instead
+/// of all falling on its end. Throttling answers slow
 /// the bucket down (multiplicative decrease, to 70%) and it recovers gradually (additive
 /// increase) up to the configured rate. Generic over `Clock`, so tests drive it
 /// with a manual clock instead of sleeping.
@@ -16,8 +18,6 @@ public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
     /// Units available now; negative when slots are reserved ahead.
     private var tokens: Double
     private var last: C.Instant
-    /// No slot before this instant (a provider's Retry-After).
-    private var pausedUntil: C.Instant?
     /// Multiplicative decrease on throttling (0.7, as botocore's adaptive retry mode).
     public var decrease = 0.85
     /// Additive recovery: this share of the configured rate comes back per second.
@@ -42,16 +42,12 @@ public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
     public mutating func reserve(_ units: Int, at now: C.Instant) -> C.Instant {
         refill(to: now)
         tokens -= Double(units)
-        var start = now
-        if tokens < 0 {
-            start = now.advanced(by: .seconds(-tokens / rate))
-        }
-        if let pausedUntil, pausedUntil > start { start = pausedUntil }
-        return start
+        guard tokens < 0 else { return now }
+        return now.advanced(by: .seconds(-tokens / rate))
     }
 
     /// A throttling answer: cut the rate by `decrease` (not below the floor, at most once per
-    /// `decreaseSpacing`), start over with an empty bucket, and pause for
+    /// `decreaseSpacing`), start over with an empty bucket, and hand out no new slot before
     /// `retryAfter` when the provider said so.
     public mutating func throttled(at now: C.Instant, retryAfter: Duration? = nil) {
         refill(to: now)
@@ -60,16 +56,15 @@ public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
             tokens = min(tokens, 0)
             lastDecrease = now
         }
-        if let retryAfter {
-            let until = now.advanced(by: retryAfter)
-            if pausedUntil.map({ until > $0 }) ?? true { pausedUntil = until }
+        if let retryAfter, retryAfter > .zero {
+            tokens = min(tokens, -retryAfter.seconds * rate)
         }
     }
 
     private mutating func refill(to now: C.Instant) {
         guard now > last else { return }
         let elapsed = last.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.seconds
         // Recovery first, at the rate of the time that passed.
         if rate < configuredRate {
             rate = min(configuredRate, rate + configuredRate * recoveryPerSecond * seconds)

@@ -54,8 +54,13 @@ struct Dispatcher: Sendable {
                               detail: "the stored \(channel.rawValue) content is not readable JSON").settling(claimed)
         }
         if let due = claimed.due {
-            // Its slot in the campaign's rate, handed out by a shared journal.
+            // Its slot in the campaign's rate, handed out by a shared journal. Missed (a stall,
+            // a slow batch ahead of it): the slot is forfeited and the row goes back unsent, to
+            // be claimed with a new one; sending it now would crowd the provider's second.
             try? await Task.sleep(until: due, clock: .continuous)
+            guard Pacing.onTime(due.duration(to: .now)) else {
+                return Settlement(row: claimed.row, state: .pending, countsAttempt: false).settling(claimed)
+            }
         } else {
             await limiter?.acquire(channel == .sms ? message.parts : 1)
         }

@@ -64,7 +64,7 @@ public final class SimulatorProvider: MessageProvider {
         if let rate = configuration.throttleMessagesPerSecond {
             let now = ContinuousClock.now
             let elapsed = state.lastRefill.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.seconds
             // A tenth of a second of burst, as providers count their limits per second.
             state.tokens = min(max(rate / 10, 1), state.tokens + seconds * rate)
             state.lastRefill = now

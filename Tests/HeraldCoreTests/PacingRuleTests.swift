@@ -1,0 +1,98 @@
+import Testing
+@testable import HeraldCore
+
+/// The pacing rule without a clock that moves by itself: the bound's arithmetic, and the
+/// in-memory limiter's hard stop under stalls (issue 21, finding 11).
+@Suite struct PacingRuleTests {
+    func at(_ milliseconds: Int) -> TestClock.Instant { TestClock.Instant(offset: .milliseconds(milliseconds)) }
+
+    @Test func lateSendsAndJitterStayInsideTheMargin() {
+        // margin × rate × (1 + lateness + jitter) ≤ rate: the provider's second holds rate + burst at most.
+        let stretch = Pacing.margin * (1 + Pacing.lateness.seconds + Pacing.jitter.seconds)
+        #expect(stretch <= 1)
+        #expect(Pacing.onTime(.milliseconds(6)) && !Pacing.onTime(.milliseconds(7)))
+        #expect(Pacing(rate: 200, burst: 1).pacedRate == 198)
+        #expect(Pacing(rate: 200, burst: -3).burst == 0)
+        #expect(abs(Pacing(rate: 200, burst: 1).windowLimit - 200.2) < 1e-9)
+        #expect(Pacing(rate: 0.1, burst: 0).windowLimit == 1, "at least one unit a second")
+    }
+
+    @Test func theLogHoldsBackWhatTheLastSecondAlreadySent() {
+        var log = SendLog<TestClock>(limit: 3)
+        log.record(1, at: at(0))
+        log.record(1, at: at(100))
+        log.record(1, at: at(200))
+        #expect(log.earliest(1, at: at(300)) == at(1_000), "the first send leaves the window at 1 s")
+        #expect(log.earliest(2, at: at(300)) == at(1_100))
+        #expect(log.earliest(1, at: at(1_000)) == at(1_000))
+        #expect(log.earliest(5, at: at(300)) == at(1_200), "bigger than the limit: once the window is empty")
+        var empty = SendLog<TestClock>(limit: 3)
+        #expect(empty.earliest(5, at: at(0)) == at(0))
+    }
+
+    /// The limiter's rule played on a test clock: 16 sends in flight, each reserving a slot
+    /// when the one 16 before it left, with random freezes (a send whose slot falls in one
+    /// leaves when it ends, with every other due one). With the forfeit and the log as the
+    /// hard stop, no window holds more than the limit, and the sends still keep the rate.
+    @Test func noWindowPassesTheLimitWhateverTheStalls() {
+        var random = SplitMix(seed: 21)
+        for rate in [50.0, 200, 5000] {
+            let pacing = Pacing(rate: rate, burst: (rate / 40).rounded())
+            var bucket = TokenBucket<TestClock>(rate: pacing.pacedRate, burst: pacing.burst, now: at(0))
+            var log = SendLog<TestClock>(limit: pacing.windowLimit)
+            var stalls: [(start: Int, end: Int)] = []
+            var clock = 0
+            while clock < 60_000 {
+                clock += 300 + Int(random.next() % 2000)
+                let length = 5 + Int(random.next() % 800)
+                stalls.append((clock, clock + length))
+                clock += length
+            }
+            func thawed(_ instant: TestClock.Instant) -> TestClock.Instant {
+                let milliseconds = Int(instant.offset.components.seconds * 1000)
+                    + Int(instant.offset.components.attoseconds / 1_000_000_000_000_000)
+                guard let stall = stalls.first(where: { $0.start <= milliseconds && milliseconds < $0.end }) else { return instant }
+                return at(stall.end)
+            }
+            var sent: [TestClock.Instant] = []
+            for index in 0..<Int(rate * 8) {
+                let now = max(index >= 16 ? sent[index - 16] : at(0), sent.last ?? at(0))
+                var slot = bucket.reserve(1, at: now)
+                var leave = thawed(max(slot, now))
+                if !Pacing.onTime(slot.duration(to: leave)) {
+                    slot = bucket.reserve(1, at: leave)
+                    leave = thawed(max(slot, leave))
+                }
+                leave = max(leave, sent.last ?? at(0))
+                while true {
+                    let earliest = log.earliest(1, at: leave)
+                    if earliest <= leave { break }
+                    leave = thawed(earliest)
+                }
+                log.record(1, at: leave)
+                sent.append(leave)
+            }
+            var worst = 0
+            var low = 0
+            for high in sent.indices {
+                while sent[low].duration(to: sent[high]) >= .seconds(1) { low += 1 }
+                worst = max(worst, high - low + 1)
+            }
+            #expect(Double(worst) <= pacing.windowLimit, "rate \(rate): a window held \(worst)")
+            #expect(worst >= Int(pacing.pacedRate * 0.95), "rate \(rate): the busiest window held only \(worst)")
+        }
+    }
+}
+
+/// A small deterministic generator for the property tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
