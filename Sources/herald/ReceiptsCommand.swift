@@ -152,7 +152,16 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 do {
                     let result = try ReceiptImport.run(files: files, journalPath: journal.path)
                     print("\(result.records) records: \(result.recorded.matched) matched, \(result.recorded.unmatched) unmatched, "
-                        + "\(result.recorded.settled) in-doubt rows settled")
+                        + "\(result.recorded.settled) in-doubt rows settled"
+                        + (result.rejected > 0 ? ", \(result.rejected) rejected" : ""))
+                    if result.rejected > 0 {
+                        // The good records are recorded; each bad one is named (the first few).
+                        for rejection in result.rejections { Terminal.error(rejection) }
+                        if result.rejected > result.rejections.count {
+                            Terminal.error("... and \(result.rejected - result.rejections.count) more rejected records")
+                        }
+                        throw ExitCode(ExitStatus.invalidInput.rawValue)
+                    }
                 } catch let failure as ReceiptImport.Failure {
                     // Batches already committed stay; the rest of that file is not read.
                     throw ValidationError(failure.description)

@@ -131,6 +131,39 @@ import Testing
         }
     }
 
+    /// Issue 21, finding 2: with a place to put rejections, a bad record is passed over
+    /// (named, with its reason) and the good ones around it are read.
+    @Test func badRecordsArePassedOverWithTheirReasons() throws {
+        let bad = [
+            #"{"eventType":"TEXT_DELIVERED","messageId":"m","eventTimestamp":9e18}"#,
+            #"{"eventType":"TEXT_DELIVERED","messageId":"m","eventTimestamp":1e999}"#,
+            #"{"eventType":"TEXT_DELIVERED","messageId":"m","eventTimestamp":-9223372036854775808}"#,
+            #"{"eventType":"TEXT_DELIVERED","messageId":"m","eventTimestamp":"9999-01-01T00:00:00Z"}"#,
+            "not json at all",
+            #"{"eventType": "TEXT_DELIVERED", "messageId": "#,
+            "{}",
+        ]
+        var lines: [String] = []
+        for (index, line) in bad.enumerated() {
+            lines.append(Self.record("m-\(index)", row: index + 2))
+            lines.append(line)
+        }
+        lines.append(Self.record("m-last", row: 99))
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        for data in [bytes, try gzip(bytes)] {
+            var rows: [Int] = []
+            var rejected: [AWSEventRecords.Rejection] = []
+            try AWSEventRecords.read(data, rejected: { rejected.append($0) }) { event in
+                if case .row(_, let row, _) = event.match { rows.append(row) }
+            }
+            #expect(rows == [2, 3, 4, 5, 6, 7, 8, 99])
+            #expect(rejected.count == bad.count, "\(rejected)")
+            #expect(rejected.first?.position == "record 2 (byte \(Self.record("m-0", row: 2).utf8.count + 1))")
+            #expect(rejected.prefix(4).allSatisfy { $0.reason.contains("eventTimestamp") }, "\(rejected)")
+            #expect(rejected.map(\.reason).suffix(3) == ["not a JSON object", "not valid JSON", "the record has no \"eventType\""])
+        }
+    }
+
     @Test func brokenFilesNameWhereTheyBreak() throws {
         let good = Self.record("m-1", row: 2)
         #expect(throws: ReceiptParseError("record 2 (byte \(good.utf8.count + 1)) is not valid JSON")) {

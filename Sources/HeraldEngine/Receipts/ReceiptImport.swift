@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldProviders
 import HeraldJournal
 import HeraldSQLite
+import Synchronization
 
 /// `herald receipts import`: AWS event records from Firehose/S3 files into the
 /// journal. Reading (inflate, split, parse) runs on its own thread, writing on the
@@ -10,9 +11,17 @@ import HeraldSQLite
 /// few batches whatever the files' size.
 public enum ReceiptImport {
     public struct Result: Sendable {
+        /// Records read, rejected ones included.
         public var records = 0
         public var recorded = ReceiptBatchResult()
+        /// Records passed over (not JSON, not an event, a field out of range): nothing of
+        /// them is recorded, and the import goes on.
+        public var rejected = 0
+        /// The first `shownRejections` of them: "FILE: record N (byte B): reason".
+        public var rejections: [String] = []
     }
+
+    static let shownRejections = 20
 
     /// A file that stopped the import, and why; batches before it stay recorded.
     public struct Failure: Error, CustomStringConvertible {
@@ -29,10 +38,18 @@ public enum ReceiptImport {
         for file in files {
             guard FileManager.default.isReadableFile(atPath: file) else { throw Failure(file: file, reason: "cannot read the file") }
             let batches = HandOff<[DeliveryEvent]>(capacity: 2)
+            // Filled on the reading thread, read once it is done.
+            let rejections = Mutex<(count: Int, shown: [String])>((0, []))
             batches.startProducer { handOff in
                 var batch: [DeliveryEvent] = []
                 batch.reserveCapacity(batchSize)
-                try AWSEventRecords.read(file: file) { event in
+                let rejected: AWSEventRecords.Rejected = { rejection in
+                    rejections.withLock { list in
+                        list.count += 1
+                        if list.shown.count < shownRejections { list.shown.append("\(file): \(rejection)") }
+                    }
+                }
+                try AWSEventRecords.read(file: file, rejected: rejected) { event in
                     batch.append(event)
                     if batch.count == batchSize {
                         guard handOff.put(batch) else { throw ProducerCancelled() }
@@ -48,6 +65,11 @@ public enum ReceiptImport {
                     result.recorded.matched += recorded.matched
                     result.recorded.unmatched += recorded.unmatched
                     result.recorded.settled += recorded.settled
+                }
+                rejections.withLock { list in
+                    result.rejected += list.count
+                    result.records += list.count
+                    result.rejections += list.shown.prefix(max(0, shownRejections - result.rejections.count))
                 }
             } catch let error as ReceiptParseError {
                 throw Failure(file: file, reason: error.description)

@@ -7,24 +7,39 @@ import HeraldCore
 /// Firehose to S3 many records per object, one per line or concatenated with no
 /// separator, often gzip-compressed.
 public enum AWSEventRecords {
-    /// Every record in a Firehose/S3 object held in memory (plain or gzip).
-    public static func read(_ data: [UInt8], _ record: (DeliveryEvent) throws -> Void) throws {
-        var stream = RecordStream(gzip: isGzip(data))
+    /// A record passed over: where it is and why. The read goes on after it.
+    public struct Rejection: Sendable, Equatable, CustomStringConvertible {
+        /// "record N (byte B)"
+        public let position: String
+        public let reason: String
+        public var description: String { "\(position): \(reason)" }
+    }
+
+    /// What a read does with a record that is not an event.
+    public typealias Rejected = (Rejection) -> Void
+
+    /// Every record in a Firehose/S3 object held in memory (plain or gzip). Without
+    /// `rejected`, the first bad record stops the read with an error naming its position.
+    public static func read(_ data: [UInt8], rejected: Rejected? = nil, _ record: (DeliveryEvent) throws -> Void) throws {
+        var stream = RecordStream(gzip: isGzip(data), rejected: rejected)
         try stream.feed(data[...], record)
         try stream.finish(record)
     }
 
     /// Every record in a file, read in 1 MiB chunks (and inflated as it goes), so memory
-    /// stays flat whatever the file's size. `record` gets each event; a record that is
-    /// not valid JSON or not an event stops the read with an error naming its position.
-    public static func read(file path: String, _ record: (DeliveryEvent) throws -> Void) throws {
+    /// stays flat whatever the file's size. `record` gets each event. A record that is not
+    /// an event (a field out of range, none of the fields an event needs) goes to `rejected`
+    /// and the read goes on; so does one that is not valid JSON, the read resuming at the
+    /// next line. Without `rejected`, the first bad record stops the read with an error
+    /// naming its position. Broken gzip always stops it.
+    public static func read(file path: String, rejected: Rejected? = nil, _ record: (DeliveryEvent) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ReceiptParseError("cannot open the file") }
         defer { try? handle.close() }
         var stream: RecordStream?
         while true {
             let chunk = [UInt8](handle.readData(ofLength: 1 << 20))
             if chunk.isEmpty { break }
-            if stream == nil { stream = RecordStream(gzip: isGzip(chunk)) }
+            if stream == nil { stream = RecordStream(gzip: isGzip(chunk), rejected: rejected) }
             try stream!.feed(chunk[...], record)
         }
         try stream?.finish(record)
@@ -111,8 +126,14 @@ struct RecordStream {
     private var pending: [UInt8] = []
     private var consumedBytes = 0
     private var number = 0
+    private let rejected: AWSEventRecords.Rejected?
+    /// After a record that is not JSON: passing over bytes up to the next line.
+    private var skipping = false
 
-    init(gzip: Bool) { inflater = gzip ? Inflater() : nil }
+    init(gzip: Bool, rejected: AWSEventRecords.Rejected? = nil) {
+        inflater = gzip ? Inflater() : nil
+        self.rejected = rejected
+    }
 
     mutating func feed(_ chunk: ArraySlice<UInt8>, _ record: (DeliveryEvent) throws -> Void) throws {
         if let inflater {
@@ -140,24 +161,52 @@ struct RecordStream {
         }
         try pending.withUnsafeBufferPointer { bytes in
             while true {
+                if skipping {
+                    guard let newline = bytes[index...].firstIndex(of: 0x0A) else {
+                        index = bytes.count
+                        return
+                    }
+                    index = newline + 1
+                    skipping = false
+                }
                 while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
                     index += 1
                 }
                 guard index < bytes.count else { return }
                 let position = "record \(number + 1) (byte \(consumedBytes + index))"
-                guard bytes[index] == UInt8(ascii: "{") else { throw ReceiptParseError("\(position) is not a JSON object") }
-                guard let (tree, end) = JSONTree.parseNext(bytes, from: index) else {
-                    // Incomplete: wait for more, unless there is no more or it is too long.
-                    if final || bytes.count - index > Self.maxRecord { throw ReceiptParseError("\(position) is not valid JSON") }
-                    return
+                // Not JSON: reported (or the read stops), and the bytes up to the next line passed over.
+                var broken: String?
+                var parsed: (JSONTree, Int)?
+                if bytes[index] != UInt8(ascii: "{") {
+                    broken = "not a JSON object"
+                } else if let next = JSONTree.parseNext(bytes, from: index) {
+                    parsed = next
+                } else if final || bytes.count - index > Self.maxRecord {
+                    broken = "not valid JSON"
+                } else {
+                    return  // Incomplete: wait for more.
                 }
+                if let broken {
+                    guard let rejected else { throw ReceiptParseError("\(position) is \(broken)") }
+                    number += 1
+                    rejected(AWSEventRecords.Rejection(position: position, reason: broken))
+                    skipping = true
+                    continue
+                }
+                guard let (tree, end) = parsed else { return }
                 number += 1
                 let raw = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+                let event: DeliveryEvent
                 do {
-                    try record(try AWSEventRecords.event(tree, raw: raw))
-                } catch let error as ReceiptParseError {
-                    throw ReceiptParseError("record \(number): \(error.description)")
+                    event = try AWSEventRecords.event(tree, raw: raw)
+                } catch {
+                    let reason = (error as? ReceiptParseError)?.description ?? "\(error)"
+                    guard let rejected else { throw ReceiptParseError("record \(number): \(reason)") }
+                    rejected(AWSEventRecords.Rejection(position: position, reason: reason))
+                    index = end
+                    continue
                 }
+                try record(event)
                 index = end
             }
         }

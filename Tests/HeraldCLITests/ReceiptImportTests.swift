@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// Issue 21, finding 2, through the binary: `herald receipts import` of a file that mixes good
+/// records with every overflowing timestamp records the good ones, names each bad one with its
+/// reason, exits 3, and leaves a journal every reader can still read.
+@Suite(.serialized) struct ReceiptImportTests {
+    @Test func goodRecordsAreImportedAndEachBadOneIsNamed() throws {
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(3).map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("mixed")
+        let run = try HeraldProcess.run(["run", file], in: fixture.folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        func event(_ row: Int, at time: String = "1764496800000") -> String {
+            #"{"eventType":"TEXT_DELIVERED","eventTimestamp":\#(time),"isFinal":true,"messageId":"m-\#(row)","messageStatus":"DELIVERED","context":{"campaign":"mixed","herald_row":"\#(row)"}}"#
+        }
+        let overflowing = ["9e18", "1e999", "-9223372036854775808", "9223372036854775807", "-1e308", "1e300"]
+        var lines = [event(2)]
+        lines += overflowing.map { event(3, at: $0) }
+        lines += [event(3), "\u{1B}[31mnot json", event(4)]
+        try fixture.write("events.json", lines.joined(separator: "\n") + "\n")
+        let imported = try HeraldProcess.run(["receipts", "import", "events.json"], in: fixture.folder)
+        #expect(imported.status == 3, "\(imported.stdout)\n\(imported.stderr)")
+        #expect(imported.stdout.contains("10 records: 3 matched") && imported.stdout.contains("7 rejected"), "\(imported.stdout)")
+        #expect(imported.stderr.contains("events.json: record 2 (byte \(event(2).utf8.count + 1)): "), "\(imported.stderr)")
+        #expect(imported.stderr.components(separatedBy: "\n").filter { $0.contains("events.json: record") }.count == 7)
+        let status = try HeraldProcess.run(["status", "mixed", "--json"], in: fixture.folder)
+        #expect(status.status == 0, "\(status.stderr)")
+        let report = try HeraldProcess.run(["report", "mixed", "--csv", "report.csv"], in: fixture.folder)
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try HeraldProcess.run(["report", "mixed", "--json"], in: fixture.folder)
+        #expect(json.status == 0, "\(json.stderr)")
+        // The funnel's "delivered" step: the three good receipts, nothing of the bad ones.
+        let funnel = json.stdout.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\n", with: "")
+        #expect(funnel.contains(#""count":3,"label":"delivered""#) || funnel.contains(#""label":"delivered","count":3"#),
+                "\(json.stdout)")
+    }
+}
