@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import HeraldProviders
 import HeraldEngine
 import Hummingbird
 import NIOCore
@@ -26,9 +27,18 @@ final class MetricsEndpoint: Sendable {
     }
 
     /// Receipts just committed.
+    /// Counts receipts by provider and type. Types are labels only when herald knows them,
+    /// else `other`: a sender of made-up types cannot grow `/metrics` without bound.
     func received(provider: String, types: [String]) {
+        let label: (String) -> String
+        switch provider {
+        case "agile": label = AgileReceipts.metricLabel
+        case "v5": label = V5Receipts.metricLabel
+        case "sns": label = AWSEventRecords.metricLabel
+        default: return
+        }
         for type in types {
-            registry.makeCounter(name: "herald_receipts_total", labels: [("provider", provider), ("type", type)]).increment()
+            registry.makeCounter(name: "herald_receipts_total", labels: [("provider", provider), ("type", label(type))]).increment()
         }
     }
 

@@ -122,6 +122,7 @@ public struct ReceiptServer: Sendable {
         }
         let body = Array(buffer: buffer)
         let events: [DeliveryEvent]
+        var snsMessage: SNSMessage?
         do {
             switch provider {
             case "agile":
@@ -132,26 +133,29 @@ public struct ReceiptServer: Sendable {
                     body: body, campaign: query.get("herald_campaign"), row: query.get("herald_row").flatMap { Int($0) })
             default:
                 guard let sns = try await snsEvents(body, request) else { return Response(status: .ok) }
-                events = sns
+                if verifier.wasTaken(sns.message) { return Self.text(.ok, "already taken") }
+                snsMessage = sns.message
+                events = sns.events
             }
         } catch let error as ReceiptParseError {
             return Self.text(.badRequest, error.description)
         } catch let error as SNSVerifier.Failure {
-            logger.notice("SNS message refused", metadata: ["reason": "\(error)"])
+            logger.notice("SNS message refused", metadata: ["reason": "\(error.description.printable)"])
             return Self.text(.forbidden, error.description)
         }
         do {
             _ = try await writer.record(events)
+            if let snsMessage { verifier.taken(snsMessage) }
             metrics.received(provider: provider, types: events.map(\.type))
         } catch {
-            logger.error("receipts not recorded", metadata: ["error": "\(error)"])
+            logger.error("receipts not recorded", metadata: ["error": "\("\(error)".printable)"])
             return Self.text(.serviceUnavailable, "not recorded; send again")
         }
         return Response(status: .noContent)
     }
 
     /// The events of one SNS message, or nil for a confirmation (handled here).
-    private func snsEvents(_ body: [UInt8], _ request: Request) async throws -> [DeliveryEvent]? {
+    private func snsEvents(_ body: [UInt8], _ request: Request) async throws -> (message: SNSMessage, events: [DeliveryEvent])? {
         let message = try SNSMessage(body: body)
         if let type = request.headers[HTTPField.Name("x-amz-sns-message-type")!], type != message.kind.rawValue {
             throw ReceiptParseError("x-amz-sns-message-type \(type) does not match Type \(message.kind.rawValue)")
@@ -162,13 +166,13 @@ public struct ReceiptServer: Sendable {
             guard let tree = JSONTree.parse(Array(message.message.utf8)) else {
                 throw ReceiptParseError("the SNS Message is not a JSON event record")
             }
-            return [try AWSEventRecords.event(tree, raw: message.message)]
+            return (message, [try AWSEventRecords.event(tree, raw: message.message)])
         case .subscriptionConfirmation:
             try await verifier.confirm(message)
-            logger.notice("SNS subscription confirmed", metadata: ["topic": "\(message.topicARN)"])
+            logger.notice("SNS subscription confirmed", metadata: ["topic": "\(message.topicARN.printable)"])
             return nil
         case .unsubscribeConfirmation:
-            logger.notice("SNS subscription ended", metadata: ["topic": "\(message.topicARN)"])
+            logger.notice("SNS subscription ended", metadata: ["topic": "\(message.topicARN.printable)"])
             return nil
         }
     }

@@ -1,3 +1,4 @@
+import HeraldCore
 import HeraldEngine
 import HeraldJournal
 
@@ -25,7 +26,7 @@ enum Output {
                 + "\(Terminal.format(counts[.sent])) would be sent, \(Terminal.format(counts[.failed])) refused by the provider, "
                 + "\(Terminal.format(counts[.skipped])) skipped; would-be cost $\(summary.spent)")
             for row in summary.failedRows {
-                lines.append("  line \(row.row): \(row.reason?.rawValue ?? "failed"): \(row.detail ?? "")")
+                lines.append("  line \(row.row): \(row.reason?.rawValue ?? "failed"): \((row.detail ?? "").printable)")
             }
             if counts[.failed] > summary.failedRows.count {
                 lines.append("  ... and \(Terminal.format(counts[.failed] - summary.failedRows.count)) more: `herald status \(summary.campaign)`")
@@ -58,10 +59,10 @@ enum Output {
         case .cancelled:
             lines.append("cancelled by `herald cancel`: rows not sent were skipped (reason cancelled)")
         case .providerRefused(let detail):
-            lines.append("the provider refused the campaign (\(detail)); nothing more was sent. Fix it, then "
+            lines.append("the provider refused the campaign (\(detail.printable)); nothing more was sent. Fix it, then "
                 + "`herald resume \(summary.campaign)`")
         case .budget(.provider, let detail):
-            lines.append("the provider's spend limit is reached (\(detail ?? "no detail")); resume once it is raised")
+            lines.append("the provider's spend limit is reached (\((detail ?? "no detail").printable)); resume once it is raised")
         case .budget(let kind, _):
             lines.append("budget: the next message would pass \(kind.rawValue); raise it in the campaign file and "
                 + "`herald resume \(summary.campaign)`")
@@ -90,7 +91,7 @@ enum Output {
             lines.append("  in doubt: " + status.inDoubtReasons.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
             for doubt in status.inDoubt.prefix(10) {
-                lines.append("    line \(doubt.row): \(doubt.reason)" + (doubt.detail.map { ": \($0)" } ?? ""))
+                lines.append("    line \(doubt.row): \(doubt.reason)" + (doubt.detail.map { ": \($0.printable)" } ?? ""))
             }
             if status.inDoubt.count > 10 {
                 lines.append("    CSV lines: " + status.inDoubtRows.dropFirst(10).map(String.init).joined(separator: ", ")
@@ -106,7 +107,7 @@ enum Output {
         if let maxPrice = spend.maxPrice { money += "; max_price $\(maxPrice)" }
         lines.append(money)
         lines += delivery(status.delivery, sent: status.counts["sent"] ?? 0)
-        if let reason = status.stopReason { lines.append("  last run stopped: \(reason)") }
+        if let reason = status.stopReason { lines.append("  last run stopped: \(reason.printable)") }
         if let next = status.nextSendAt { lines.append("  next send: \(next) (retries, or recipients outside their send window)") }
         if let lease = status.lease {
             lines.append("  being sent by pid \(lease.pid) on \(lease.host), last heartbeat \(lease.heartbeat)")
@@ -124,7 +125,7 @@ enum Output {
         if let rate = delivery.deliveryRate { line += String(format: " (%.1f%% of sent)", rate * 100) }
         line += ", undelivered \(f(delivery.undelivered))"
         if !delivery.undeliveredByCode.isEmpty {
-            line += " (" + delivery.undeliveredByCode.sorted { $0.key < $1.key }.map { "\($0.key) \(f($0.value))" }
+            line += " (" + delivery.undeliveredByCode.sorted { $0.key < $1.key }.map { "\($0.key.printable) \(f($0.value))" }
                 .joined(separator: ", ") + ")"
         }
         line += ", expired \(f(delivery.expired)), fallback \(f(delivery.fallback)), unknown \(f(delivery.unknown))"

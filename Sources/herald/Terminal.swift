@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldEngine
 
 #if canImport(Glibc)
@@ -13,12 +14,12 @@ enum Terminal {
 
     static func error(_ message: String) {
         clearProgress()
-        FileHandle.standardError.write(Data("herald: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("herald: error: \(message.printableLines)\n".utf8))
     }
 
     static func note(_ message: String) {
         clearProgress()
-        FileHandle.standardError.write(Data("herald: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("herald: \(message.printableLines)\n".utf8))
     }
 
     /// Rewrites the progress line in place; only when stderr is a terminal.

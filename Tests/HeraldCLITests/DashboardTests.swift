@@ -90,6 +90,15 @@ import Glibc
         let metrics = try #require(get(server, "/metrics")?.body)
         #expect(metrics.contains("herald_messages{campaign=\"live\",state=\"sent\"}"), "\(metrics.prefix(500))")
         #expect(metrics.contains("herald_receipts_total{provider=\"agile\",type=\"DELIVERY\"} 1"))
+        // Made-up types are counted as `other`: /metrics does not grow with them (finding 6).
+        for index in 0..<20 {
+            #expect(server.post("v5", #"{"messageGUID":"g-\#(index)","status":"made-up-\#(index)"}"#)?.status == 204)
+        }
+        #expect(server.post("agile", #"{"eventType":"\u001b[2J","messageId":"m-1"}"#)?.status == 204)
+        let bounded = try #require(get(server, "/metrics")?.body)
+        #expect(bounded.contains("herald_receipts_total{provider=\"v5\",type=\"other\"} 20"), "\(bounded.prefix(2000))")
+        #expect(bounded.contains("herald_receipts_total{provider=\"agile\",type=\"other\"} 1"))
+        #expect(!bounded.contains("made-up") && !bounded.contains("\u{1B}"))
         #expect(metrics.contains("herald_spent_usd{campaign=\"live\"}") && metrics.contains("herald_send_rate_messages_per_second"))
         #expect(metrics.contains("http_server_request_duration_bucket") && !metrics.contains(server.token), "no token in labels")
     }

@@ -43,10 +43,12 @@ import _CryptoExtras
         /// An SNS message body with its signature (version 1: SHA1, 2: SHA256).
         func message(type: String, topic: String, message: String, version: String = "2",
                      certURL: String = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
-                     tamper: Bool = false) throws -> String {
+                     tamper: Bool = false, sent: Date = Date()) throws -> String {
+            let timestamp = ISO8601DateFormatter()
+            timestamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             var fields: [String: String] = [
                 "Type": type, "MessageId": UUID().uuidString, "TopicArn": topic, "Message": message,
-                "Timestamp": "2026-11-30T10:00:00.000Z", "SignatureVersion": version, "SigningCertURL": certURL,
+                "Timestamp": timestamp.string(from: sent), "SignatureVersion": version, "SigningCertURL": certURL,
             ]
             var order = ["Message", "MessageId"]
             if type == "Notification" {
@@ -116,12 +118,26 @@ import _CryptoExtras
                      type: "Notification") == 403)
         #expect(post(try authority.message(type: "Notification", topic: Self.topic, message: record(row: 4)),
                      type: "SubscriptionConfirmation") == 400, "the header must name the same type")
+        // Issue 21, finding 7: a signed message more than an hour old (or ahead) is refused, and
+        // one taken already is not taken again (its MessageId is remembered for the hour).
+        for sent in [Date() - 3700, Date() + 3700] {
+            #expect(post(try authority.message(type: "Notification", topic: Self.topic, message: record(row: 4), sent: sent),
+                         type: "Notification") == 403)
+        }
+        let once = try authority.message(type: "Notification", topic: Self.topic, message: record(row: 4))
+        #expect(post(once, type: "Notification") == 204)
+        #expect(post(once, type: "Notification") == 200, "the same message again: ignored")
+        // Finding 6: a topic with a newline (and an escape sequence) cannot forge a log line.
+        #expect(post(try authority.message(type: "Notification", topic: Self.topic + "\nherald forged: \u{1B}[31m",
+                                           message: record(row: 4)), type: "Notification") == 403)
         let stopped = server.stop()
-        #expect(stopped.stdout.contains("2 matched, 0 unmatched"), "\(stopped.stdout)\n\(stopped.stderr)")
+        #expect(!stopped.stderr.contains("\nherald forged") && !stopped.stderr.contains("\u{1B}[31m"), "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("herald forged"), "the refusal is logged, escaped: \(stopped.stderr)")
+        #expect(stopped.stdout.contains("3 matched, 0 unmatched"), "\(stopped.stdout)\n\(stopped.stderr)")
         let status = try HeraldProcess.run(["status", "agile", "--json", "--journal", "journal.sqlite"], in: fixture.folder)
         let delivery = (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["delivery"] as? [String: Any]
-        #expect(delivery?["delivered"] as? Int == 1 && delivery?["undelivered_by_code"] as? [String: Int] == ["BLOCKED": 1],
+        #expect(delivery?["delivered"] as? Int == 2 && delivery?["undelivered_by_code"] as? [String: Int] == ["BLOCKED": 1],
                 "\(String(describing: delivery))")
-        #expect(delivery?["provider_reported_cost"] as? String == "0.012", "AWS's price and carrier fee, for both")
+        #expect(delivery?["provider_reported_cost"] as? String == "0.018", "AWS's price and carrier fee, for all three")
     }
 }

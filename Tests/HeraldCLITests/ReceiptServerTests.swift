@@ -110,10 +110,17 @@ import Glibc
         #expect(server.post("v5", #"{"status":"DELIVERED"}"#)?.status == 400)
         // A time no provider sends (it once made every later report trap): refused, nothing recorded.
         #expect(server.post("v5", #"{"messageGUID":"guid-\#(digits[1])","status":"DELIVERED","timestamp":9e18}"#)?.status == 400)
+        // A code that would clear the terminal and forge a line of `herald status` (finding 6).
+        #expect(server.post("v5", #"{"messageGUID":"guid-\#(digits[2])","status":"failed","errorCode":"\u001b[2J\nforged: all delivered"}"#)?
+            .status == 204)
         _ = server.stop()
         let delivery = try delivery(fixture, "v5c")
-        #expect(delivery["delivered"] as? Int == 1 && delivery["undelivered"] as? Int == 1)
-        #expect(delivery["undelivered_by_code"] as? [String: Int] == ["E42": 1] && delivery["waiting_for_receipt"] as? Int == 1)
+        #expect(delivery["delivered"] as? Int == 1 && delivery["undelivered"] as? Int == 2)
+        #expect(delivery["undelivered_by_code"] as? [String: Int] == ["E42": 1, "\u{1B}[2J\nforged: all delivered": 1]
+                && delivery["waiting_for_receipt"] as? Int == 0, "\(delivery)")
+        let human = try HeraldProcess.run(["status", "v5c", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(human.status == 0 && !human.stdout.contains("\u{1B}") && !human.stdout.contains("\nforged"), "\(human.stdout)")
+        #expect(human.stdout.contains("\\u001b[2J\\u000aforged: all delivered 1"), "shown escaped: \(human.stdout)")
     }
 
     @Test func theWorkerServesReceiptsToo() async throws {

@@ -92,20 +92,14 @@ public enum AWSEventRecords {
     /// channel (`TEXT_`, `MEDIA_`, `VOICE_`, `RCS_`); the rest decides.
     public static func state(eventType: String, messageStatus: String?, isFinal: Bool) -> Reported {
         let kind = eventType.split(separator: "_", maxSplits: 1).last.map(String.init) ?? eventType
-        switch kind {
-        case "READ": return .read
-        case "QUEUED", "PENDING", "SENT", "INITIATED", "RINGING", "ANSWERED": return .state(.pending)
-        default: break
+        switch kinds[kind] {
+        case .read: return .read
+        case .inFlight: return .state(.pending)
+        case nil, .some: break
         }
         if !isFinal { return .state(.pending) }
-        switch kind {
-        case "SUCCESSFUL", "DELIVERED", "COMPLETED": return .state(.delivered)
-        case "TTL_EXPIRED": return .state(.expired)
-        case "FALLEN_BACK_TO_SMS", "FALLEN_BACK_TO_MMS": return .state(.fallback)
-        case "UNKNOWN": return .state(.unknown)
-        case "INVALID", "INVALID_MESSAGE", "UNREACHABLE", "CARRIER_UNREACHABLE", "BLOCKED", "CARRIER_BLOCKED", "SPAM",
-            "PROTECT_BLOCKED", "FAILED", "BUSY", "NO_ANSWER":
-            return .state(.undelivered)
+        switch kinds[kind] {
+        case .final(let state): return .state(state)
         default:
             // A type this table does not know yet: the record's status decides.
             switch messageStatus?.uppercased() {
@@ -114,6 +108,32 @@ public enum AWSEventRecords {
             default: return .state(.undelivered)
             }
         }
+    }
+
+    private enum Kind { case read, inFlight, final(DeliveryState) }
+
+    /// What each event type (after its channel prefix) means.
+    private static let kinds: [String: Kind] = {
+        var table: [String: Kind] = ["READ": .read]
+        for kind in ["QUEUED", "PENDING", "SENT", "INITIATED", "RINGING", "ANSWERED"] { table[kind] = .inFlight }
+        for kind in ["SUCCESSFUL", "DELIVERED", "COMPLETED"] { table[kind] = .final(.delivered) }
+        table["TTL_EXPIRED"] = .final(.expired)
+        for kind in ["FALLEN_BACK_TO_SMS", "FALLEN_BACK_TO_MMS"] { table[kind] = .final(.fallback) }
+        table["UNKNOWN"] = .final(.unknown)
+        for kind in ["INVALID", "INVALID_MESSAGE", "UNREACHABLE", "CARRIER_UNREACHABLE", "BLOCKED", "CARRIER_BLOCKED", "SPAM",
+                     "PROTECT_BLOCKED", "FAILED", "BUSY", "NO_ANSWER"] {
+            table[kind] = .final(.undelivered)
+        }
+        return table
+    }()
+
+    /// An event type as a metric label: a channel prefix and a type herald knows, else
+    /// `other` (`/metrics` stays bounded whatever a sender of records makes up).
+    public static func metricLabel(_ eventType: String) -> String {
+        if eventType == "INBOUND" { return eventType }
+        let parts = eventType.split(separator: "_", maxSplits: 1).map(String.init)
+        guard parts.count == 2, ["TEXT", "MEDIA", "VOICE", "RCS"].contains(parts[0]), kinds[parts[1]] != nil else { return "other" }
+        return eventType
     }
 }
 

@@ -19,10 +19,12 @@ public final class SNSVerifier: Sendable {
         case certificateURL(String)
         case certificate(String)
         case signature(String)
+        case stale(String)
 
         public var description: String {
             switch self {
-            case .topicNotAllowed(let topic): "topic \(topic) is not allowed (--sns-topic)"
+            case .topicNotAllowed(let topic): "topic \(topic.quoted) is not allowed (--sns-topic)"
+            case .stale(let timestamp): "Timestamp \(timestamp.quoted) is not within an hour of now (a replay, or a clock far off)"
             case .certificateURL(let url): "SigningCertURL \(url) is not an https URL on sns.<region>.amazonaws.com"
             case .certificate(let detail): "signing certificate: \(detail)"
             case .signature(let detail): "signature: \(detail)"
@@ -37,6 +39,11 @@ public final class SNSVerifier: Sendable {
     /// the place of the SNS host when fetching (after the URL was checked).
     private let fetchVia: String?
     private let cache = Mutex<[String: Certificate]>([:])
+    /// Messages taken within the last `maximumAge`: a signed message sent again is ignored.
+    private let taken = Mutex(RecentMessages())
+
+    /// How far a message's `Timestamp` may be from now, either way.
+    public static let maximumAge: Double = 3600
 
     /// `trustedCAFiles`: PEM files of CAs signing certificates must chain to.
     public init(allowedTopics: Set<String>, trustedCAFiles: [String], transport: any HTTPTransport, fetchVia: String?) throws {
@@ -53,8 +60,12 @@ public final class SNSVerifier: Sendable {
         return try documents.map { try Certificate(pemDocument: $0) }
     }
 
-    public func verify(_ message: SNSMessage) async throws(Failure) {
+    public func verify(_ message: SNSMessage, now: Date = Date()) async throws(Failure) {
         guard allowedTopics.contains(message.topicARN) else { throw .topicNotAllowed(message.topicARN) }
+        // Signed once, valid for ever: without this, an old message could be posted again.
+        guard let sent = ISO8601.parse(message.timestamp), abs(now.timeIntervalSince1970 - sent) <= Self.maximumAge else {
+            throw .stale(message.timestamp)
+        }
         guard SNSMessage.isSNSURL(message.signingCertURL) else { throw .certificateURL(message.signingCertURL) }
         let algorithm: Certificate.SignatureAlgorithm
         switch message.signatureVersion {
@@ -67,6 +78,18 @@ public final class SNSVerifier: Sendable {
         guard certificate.publicKey.isValidSignature(signature, for: Array(message.stringToSign.utf8), signatureAlgorithm: algorithm) else {
             throw .signature("does not match the message")
         }
+    }
+
+    /// Whether this message was already taken (its `MessageId`, within the last hour). Ask
+    /// after `verify`; `taken(_:)` once what it carried is committed, so a message whose
+    /// first delivery failed is still taken when SNS tries it again.
+    public func wasTaken(_ message: SNSMessage) -> Bool {
+        taken.withLock { $0.contains(message.messageID) }
+    }
+
+    /// Remembers a message as taken, for an hour.
+    public func taken(_ message: SNSMessage, now: Date = Date()) {
+        taken.withLock { $0.insert(message.messageID, at: now.timeIntervalSince1970, keeping: Self.maximumAge) }
     }
 
     /// Confirms a subscription by fetching its `SubscribeURL` (which must be on an SNS
@@ -125,5 +148,29 @@ public final class SNSVerifier: Sendable {
         let now = Date()
         guard certificate.notValidBefore <= now, now <= certificate.notValidAfter else { throw .certificate("expired or not yet valid") }
         return certificate
+    }
+}
+
+/// Message ids seen recently, oldest first, forgotten after the age they are kept for and
+/// never more than `limit` of them (the oldest go first: past that, a replay is still
+/// harmless, because recording an event twice changes nothing).
+struct RecentMessages: Sendable {
+    static let limit = 100_000
+    private var ids: Set<String> = []
+    private var order: [(id: String, at: Double)] = []
+    private var head = 0
+
+    func contains(_ id: String) -> Bool { ids.contains(id) }
+
+    mutating func insert(_ id: String, at time: Double, keeping age: Double) {
+        while head < order.count, order[head].at < time - age || ids.count >= Self.limit {
+            ids.remove(order[head].id)
+            head += 1
+        }
+        if head > 4096, head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+        if ids.insert(id).inserted { order.append((id, time)) }
     }
 }

@@ -15,6 +15,12 @@ public enum AgileReceipts {
         return events
     }
 
+    /// An event type as a metric label: one herald knows, else `other` (`/metrics` stays bounded
+    /// whatever a sender of callbacks makes up).
+    public static func metricLabel(_ type: String) -> String {
+        ["DELIVERY", "READ", "INBOUND"].contains(type) ? type : "other"
+    }
+
     static func event(_ tree: JSONTree, raw: String) throws(ReceiptParseError) -> DeliveryEvent {
         guard let type = tree["eventType"]?.string else { throw ReceiptParseError("an event has no \"eventType\"") }
         let kind = type.uppercased()

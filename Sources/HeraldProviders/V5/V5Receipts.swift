@@ -40,15 +40,29 @@ public enum V5Receipts {
     /// `status` (any case) to delivery state; nil means read. Unknown statuses are kept
     /// raw as not final.
     public static func state(status: String) -> DeliveryState? {
-        switch status.lowercased() {
-        case "delivered", "delivered_to_handset": .delivered
-        case "read", "seen", "displayed": nil
-        case "undelivered", "undeliverable", "failed", "rejected", "error", "blocked", "invalid_number", "invalid_destination":
-            .undelivered
-        case "expired", "ttl_expired": .expired
-        case "fallback", "failover", "sms_failover", "mms_failover", "fallen_back_to_sms": .fallback
-        case "unknown": .unknown
-        default: .pending
+        statuses[status.lowercased()] ?? .pending
+    }
+
+    /// The statuses herald knows, and the state each means (nil: read).
+    static let statuses: [String: DeliveryState?] = {
+        var table: [String: DeliveryState?] = [:]
+        for status in ["delivered", "delivered_to_handset"] { table[status] = .delivered }
+        for status in ["read", "seen", "displayed"] { table[status] = .some(nil) }
+        for status in ["undelivered", "undeliverable", "failed", "rejected", "error", "blocked", "invalid_number", "invalid_destination"] {
+            table[status] = .undelivered
         }
+        for status in ["expired", "ttl_expired"] { table[status] = .expired }
+        for status in ["fallback", "failover", "sms_failover", "mms_failover", "fallen_back_to_sms"] { table[status] = .fallback }
+        for status in ["unknown", "pending", "queued", "sent", "accepted", "sending"] {
+            table[status] = status == "unknown" ? .unknown : .pending
+        }
+        return table
+    }()
+
+    /// A status as a metric label: one herald knows (lower case), else `other`, so a sender of
+    /// made-up statuses cannot grow `/metrics` without bound.
+    public static func metricLabel(_ status: String) -> String {
+        let lowered = status.lowercased()
+        return statuses.index(forKey: lowered) == nil ? "other" : lowered
     }
 }
