@@ -22,11 +22,14 @@ final class Dashboard: Sendable {
     private let samples = Mutex<[String: (at: ContinuousClock.Instant, sent: Int, rate: Double)]>([:])
 
     let metrics: MetricsEndpoint
+    /// The session cookie is `Secure` when the server speaks TLS.
+    let secureCookie: Bool
 
-    init(journalPath: String, authToken: String?, metrics: MetricsEndpoint) {
+    init(journalPath: String, authToken: String?, metrics: MetricsEndpoint, secureCookie: Bool = false) {
         self.journalPath = journalPath
         self.authToken = authToken
         self.metrics = metrics
+        self.secureCookie = secureCookie
     }
 
     /// One campaign as `/api/campaigns` gives it.
@@ -54,7 +57,9 @@ final class Dashboard: Sendable {
         let throttled: Int
     }
 
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<HeraldRequestContext>) {
+        router.get("/login") { _, _ in Self.login(status: .ok) }
+        router.post("/login") { request, _ in try await self.logIn(request) }
         router.get("/") { request, _ in try self.guarded(request) { try self.page() } }
         router.get("/api/campaigns") { request, _ in try self.guarded(request) { try self.campaignsJSON() } }
         router.get("/metrics") { request, _ in try self.guarded(request) { try self.metrics.scrape(dashboard: self) } }
@@ -81,19 +86,48 @@ final class Dashboard: Sendable {
     // MARK: Access
 
     /// With a token, every page needs it: an `Authorization: Bearer` or `X-Herald-Token`
-    /// header, or the cookie a first visit with `?token=` sets.
+    /// header, or the cookie `/login` sets. Never in a URL (`?token=` ends up in histories,
+    /// proxies' logs and Referer headers): only provider callbacks carry theirs in the path,
+    /// because providers cannot send headers. A page asked for without it gets the login form.
     private func guarded(_ request: Request, _ body: () throws -> Response) throws -> Response {
         guard let authToken else { return try body() }
-        let query = request.uri.queryParameters.get("token")
-        let presented = Self.presentedToken(request) ?? query
-        guard let presented, ReceiptServer.constantTimeEqual(presented, authToken) else {
-            return ReceiptServer.text(.unauthorized, "this dashboard needs its token: open /?token=... once")
+        guard let presented = Self.presentedToken(request), ReceiptServer.constantTimeEqual(presented, authToken) else {
+            let path = request.uri.path
+            if path == "/" || (path.hasPrefix("/campaigns/") && !path.hasSuffix(".csv")) { return Self.login(status: .unauthorized) }
+            return ReceiptServer.text(.unauthorized, "this dashboard needs its token: log in at /login, or send it as a Bearer token")
         }
-        var response = try body()
-        if query != nil {
-            response.headers[.setCookie] = "herald_token=\(authToken); Path=/; HttpOnly; SameSite=Strict"
-        }
-        return response
+        return try body()
+    }
+
+    /// `POST /login` with the token as a form field: sets the session cookie and goes to `/`.
+    private func logIn(_ request: Request) async throws -> Response {
+        guard let authToken else { return Response(status: .seeOther, headers: [.location: "/"]) }
+        let body = try await request.body.collect(upTo: 4096)
+        let form = String(buffer: body)
+        let token = form.split(separator: "&").lazy.compactMap { pair -> String? in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "token" else { return nil }
+            return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }.first
+        guard let token, ReceiptServer.constantTimeEqual(token, authToken) else { return Self.login(status: .unauthorized) }
+        let cookie = "herald_token=\(authToken); Path=/; HttpOnly; SameSite=Strict" + (secureCookie ? "; Secure" : "")
+        return Response(status: .seeOther, headers: [.location: "/", .setCookie: cookie])
+    }
+
+    /// The login form: one field, posted to `/login`.
+    static func login(status: HTTPResponse.Status) -> Response {
+        let html = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Herald: log in</title>
+            <style>body{font:16px system-ui,sans-serif;margin:3rem auto;max-width:28rem}input{font:inherit;padding:.3rem}</style>
+            </head><body><h1>Herald</h1>
+            \(status == .unauthorized ? "<p>This dashboard needs its token.</p>" : "")
+            <form method="post" action="/login"><label>Token <input id="login-token" name="token" type="password" autocomplete="current-password" required></label>
+            <button type="submit">Log in</button></form></body></html>
+            """
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
     private static func presentedToken(_ request: Request) -> String? {
@@ -108,10 +142,20 @@ final class Dashboard: Sendable {
 
     // MARK: Pages
 
+    /// The page, its one inline script allowed by a nonce made for this answer.
     private func page() throws -> Response {
-        let html = try MustacheTemplate(string: DashboardTemplate.page).render(["actions": authToken != nil])
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+        let nonce = Self.nonce()
+        let html = try MustacheTemplate(string: DashboardTemplate.page).render(["actions": authToken != nil, "nonce": nonce])
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8",
+                                               .contentSecurityPolicy: DashboardGuard.policy(script: nonce)],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// 128 random bits, base64.
+    static func nonce() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString()
     }
 
     func rows() throws -> [Row] {
@@ -181,17 +225,21 @@ final class Dashboard: Sendable {
                         body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// The CSV (masked) written to a temporary file, then sent from it in chunks.
+    /// The CSV (masked) written to a temporary file, then sent from it in 64 KiB chunks, each
+    /// waiting until the client took the previous one (memory stays flat however slowly it
+    /// reads). The file's name is removed as soon as it is open: nothing is left behind when
+    /// the client goes away, the server is killed, or the answer is never sent.
     private func recipients(_ name: String) throws -> Response {
         guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
         let path = NSTemporaryDirectory() + "herald-recipients-\(UUID().uuidString).csv"
         try RecipientCSV.write(journal: journal, cid: record.cid, to: path)
+        let opened = FileHandle(forReadingAtPath: path)
+        try? FileManager.default.removeItem(atPath: path)
+        guard let handle = opened else { return ReceiptServer.text(.internalServerError, "the export could not be read back") }
         let body = ResponseBody { writer in
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            guard let handle = FileHandle(forReadingAtPath: path) else { return }
             defer { try? handle.close() }
             while true {
-                let chunk = handle.readData(ofLength: 1 << 20)
+                let chunk = handle.readData(ofLength: 1 << 16)
                 if chunk.isEmpty { break }
                 try await writer.write(ByteBuffer(bytes: chunk))
             }

@@ -29,7 +29,7 @@ button { font: inherit; padding: 2px 10px; margin-right: 4px; }
 <thead><tr><th>campaign</th><th>state</th><th>progress</th><th class="num">sent</th><th class="num">delivered</th><th class="num">msg/s</th><th>ETA</th><th>spend</th><th></th></tr></thead>
 <tbody></tbody>
 </table>
-<script>
+<script nonce="{{nonce}}">
 const actions = {{#actions}}true{{/actions}}{{^actions}}false{{/actions}};
 const tokenField = document.getElementById("token");
 if (tokenField) {

@@ -11,6 +11,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// How `herald receipts serve` (and `herald worker --receipts-listen`) listens.
 public struct ReceiptServerOptions: Sendable {
@@ -32,6 +33,8 @@ public struct ReceiptServerOptions: Sendable {
     public var dashboard = false
     /// Needed by dashboard actions, and by every dashboard page when set.
     public var authToken: String?
+    /// Names the dashboard answers to besides IP literals and `localhost` (`--public-host`).
+    public var publicHosts: [String] = []
 
     /// Whether `host` is a loopback address (anything else needs `authToken`).
     public var isLoopback: Bool { Loopback.contains(host) }
@@ -72,24 +75,32 @@ public struct ReceiptServer: Sendable {
     /// Serves until the task is cancelled or the process gets SIGTERM/SIGINT.
     /// `running` is called with the bound address (the port is chosen when 0).
     public func run(running: @escaping @Sendable (String) -> Void = { _ in }) async throws {
-        let router = Router()
+        let router = Router(context: HeraldRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
-        router.post("/receipts/:provider/:token") { request, context in
+        // One count of wrong tokens per client for the receipt routes and the dashboard alike.
+        let attempts = AttemptLog()
+        router.group().add(middleware: ReceiptGuard(attempts: attempts)).post("/receipts/:provider/:token") { request, context in
             try await self.receive(request, context)
         }
+        let tls = options.tlsCertificate != nil && options.tlsKey != nil
         if options.dashboard {
             // Request durations for the dashboard's routes; the receipt routes count their
             // events instead (a timer per callback cost a sixth of their throughput).
-            Dashboard(journalPath: journalPath, authToken: options.authToken, metrics: metrics)
-                .register(on: router.group().add(middleware: MetricsMiddleware()))
+            Dashboard(journalPath: journalPath, authToken: options.authToken, metrics: metrics, secureCookie: tls)
+                .register(on: router.group()
+                    .add(middleware: DashboardGuard(hosts: AllowedHosts(publicHosts: options.publicHosts), attempts: attempts, tls: tls))
+                    .add(middleware: MetricsMiddleware()))
         }
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestDeadline(limit: options.readTimeout)], idleTimeout: options.readTimeout * 6)
+            additionalChannelHandlers: [ConnectionClose.Installer(), RequestDeadline(limit: options.readTimeout)],
+            idleTimeout: options.readTimeout * 6)
         var server: HTTPServerBuilder = .http1(configuration: http1)
         if let cert = options.tlsCertificate, let key = options.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
-            let tls = TLSConfiguration.makeServerConfiguration(
+            var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            // TLS 1.0 and 1.1 are broken (RFC 8996).
+            tls.minimumTLSVersion = .tlsv12
             server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
         }
         var quiet = Logger(label: "herald.http")
@@ -106,7 +117,7 @@ public struct ReceiptServer: Sendable {
         try await app.runService()
     }
 
-    func receive(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func receive(_ request: Request, _ context: HeraldRequestContext) async throws -> Response {
         let provider = context.parameters.get("provider") ?? ""
         guard Self.constantTimeEqual(context.parameters.get("token") ?? "", token),
             ["agile", "v5", "sns"].contains(provider)
@@ -175,6 +186,13 @@ public struct ReceiptServer: Sendable {
             logger.notice("SNS subscription ended", metadata: ["topic": "\(message.topicARN.printable)"])
             return nil
         }
+    }
+
+    /// 429 for a client past its failed attempts.
+    static func tooManyAttempts(retryAfter seconds: Int) -> Response {
+        var response = text(.tooManyRequests, "too many wrong tokens from this address; try again in \(seconds) s")
+        response.headers[.retryAfter] = String(seconds)
+        return response
     }
 
     static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -40,6 +40,10 @@ struct ReceiptsCommand: AsyncParsableCommand {
             return ReplyKeywords(stop: words(stopWords, ReplyKeywords.defaultStop), start: words(startWords, ReplyKeywords.defaultStart))
         }
 
+        @Option(name: .customLong("public-host"),
+                help: "A DNS name the dashboard answers to, as browsers reach it (repeat for several). IP addresses and localhost always are; others get 421, so a rebinding page cannot read it.")
+        var publicHost: [String] = []
+
         func validate() throws {
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
             guard readTimeout > 0 else { throw ValidationError("--read-timeout must be at least 1 second") }
@@ -63,6 +67,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
             options.snsTrustedCAs = snsTrustCa
             options.readTimeout = .seconds(Int64(readTimeout))
             options.receiptTimeout = .seconds(receiptTimeoutHours * 3600)
+            options.publicHosts = publicHost
             return options
         }
 

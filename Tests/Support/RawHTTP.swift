@@ -11,6 +11,13 @@ public enum RawHTTP {
     public struct Response: Sendable {
         public let status: Int
         public let body: String
+        /// The header lines, as sent.
+        public var headers: [(name: String, value: String)] = []
+
+        /// The first value of the header `name` (any case).
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
     }
 
     /// Opens a TCP connection to 127.0.0.1:`port`; -1 on failure.
@@ -63,7 +70,8 @@ public enum RawHTTP {
         let fd = connect(port: port)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+        let host = headers.contains { $0.0.lowercased() == "host" } ? "" : "Host: 127.0.0.1\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\n\(host)Connection: close\r\nContent-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         guard write(fd, Array(head.utf8) + body), let answer = readAll(fd) else { return nil }
@@ -76,6 +84,10 @@ public enum RawHTTP {
         guard let statusLine = parts.first?.split(separator: "\r\n").first else { return nil }
         let fields = statusLine.split(separator: " ")
         guard fields.count >= 2, let status = Int(fields[1]) else { return nil }
-        return Response(status: status, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+        let headers = (parts.first ?? "").split(separator: "\r\n").dropFirst().compactMap { line -> (name: String, value: String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return Response(status: status, body: parts.dropFirst().joined(separator: "\r\n\r\n"), headers: headers)
     }
 }
