@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEngineTests",
             dependencies: [
-                "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldTestSupport",
+                "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldCSV", "HeraldTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"]  // read from the source tree by path

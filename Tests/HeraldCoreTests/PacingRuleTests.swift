@@ -2,7 +2,7 @@ import Testing
 @testable import HeraldCore
 
 /// The pacing rule without a clock that moves by itself: the bound's arithmetic, and the
-/// in-memory limiter's hard stop under stalls (issue 21, finding 11).
+/// in-memory limiter's two buckets under stalls (issue 21, finding 11).
 @Suite struct PacingRuleTests {
     func at(_ milliseconds: Int) -> TestClock.Instant { TestClock.Instant(offset: .milliseconds(milliseconds)) }
 
@@ -13,33 +13,30 @@ import Testing
         #expect(Pacing.onTime(.milliseconds(6)) && !Pacing.onTime(.milliseconds(7)))
         #expect(Pacing(rate: 200, burst: 1).pacedRate == 198)
         #expect(Pacing(rate: 200, burst: -3).burst == 0)
-        #expect(abs(Pacing(rate: 200, burst: 1).windowLimit - 200.2) < 1e-9)
-        #expect(Pacing(rate: 0.1, burst: 0).windowLimit == 1, "at least one unit a second")
     }
 
-    @Test func theLogHoldsBackWhatTheLastSecondAlreadySent() {
-        var log = SendLog<TestClock>(limit: 3)
-        log.record(1, at: at(0))
-        log.record(1, at: at(100))
-        log.record(1, at: at(200))
-        #expect(log.earliest(1, at: at(300)) == at(1_000), "the first send leaves the window at 1 s")
-        #expect(log.earliest(2, at: at(300)) == at(1_100))
-        #expect(log.earliest(1, at: at(1_000)) == at(1_000))
-        #expect(log.earliest(5, at: at(300)) == at(1_200), "bigger than the limit: once the window is empty")
-        var empty = SendLog<TestClock>(limit: 3)
-        #expect(empty.earliest(5, at: at(0)) == at(0))
+    @Test func takingNeverGoesIntoDebt() {
+        var bucket = TokenBucket<TestClock>(rate: 10, burst: 2, now: at(0))
+        #expect(bucket.take(1, at: at(0)) == nil && bucket.take(1, at: at(0)) == nil)
+        #expect(bucket.take(1, at: at(0)) == at(100), "empty: the next unit in a tenth of a second")
+        #expect(bucket.take(1, at: at(50)) == at(100), "asking again takes nothing")
+        #expect(bucket.take(1, at: at(100)) == nil)
+        // A long stall banks no more than the burst.
+        #expect(bucket.take(1, at: at(60_000)) == nil && bucket.take(1, at: at(60_000)) == nil)
+        #expect(bucket.take(1, at: at(60_000)) == at(60_100))
     }
 
     /// The limiter's rule played on a test clock: 16 sends in flight, each reserving a slot
     /// when the one 16 before it left, with random freezes (a send whose slot falls in one
-    /// leaves when it ends, with every other due one). With the forfeit and the log as the
-    /// hard stop, no window holds more than the limit, and the sends still keep the rate.
-    @Test func noWindowPassesTheLimitWhateverTheStalls() {
+    /// leaves when it ends, with every other due one), then asking the bucket of what really
+    /// left. No window holds more than the paced rate plus the burst, and the sends still keep
+    /// the rate between freezes.
+    @Test func noWindowPassesTheRatePlusBurstWhateverTheStalls() {
         var random = SplitMix(seed: 21)
         for rate in [50.0, 200, 5000] {
             let pacing = Pacing(rate: rate, burst: (rate / 40).rounded())
-            var bucket = TokenBucket<TestClock>(rate: pacing.pacedRate, burst: pacing.burst, now: at(0))
-            var log = SendLog<TestClock>(limit: pacing.windowLimit)
+            var schedule = TokenBucket<TestClock>(rate: pacing.pacedRate, burst: pacing.burst, now: at(0))
+            var left = schedule
             var stalls: [(start: Int, end: Int)] = []
             var clock = 0
             while clock < 60_000 {
@@ -57,19 +54,9 @@ import Testing
             var sent: [TestClock.Instant] = []
             for index in 0..<Int(rate * 8) {
                 let now = max(index >= 16 ? sent[index - 16] : at(0), sent.last ?? at(0))
-                var slot = bucket.reserve(1, at: now)
-                var leave = thawed(max(slot, now))
-                if !Pacing.onTime(slot.duration(to: leave)) {
-                    slot = bucket.reserve(1, at: leave)
-                    leave = thawed(max(slot, leave))
-                }
-                leave = max(leave, sent.last ?? at(0))
-                while true {
-                    let earliest = log.earliest(1, at: leave)
-                    if earliest <= leave { break }
-                    leave = thawed(earliest)
-                }
-                log.record(1, at: leave)
+                let slot = schedule.reserve(1, at: now)
+                var leave = max(thawed(max(slot, now)), sent.last ?? at(0))
+                while let later = left.take(1, at: leave) { leave = thawed(later) }
                 sent.append(leave)
             }
             var worst = 0
@@ -78,8 +65,8 @@ import Testing
                 while sent[low].duration(to: sent[high]) >= .seconds(1) { low += 1 }
                 worst = max(worst, high - low + 1)
             }
-            #expect(Double(worst) <= pacing.windowLimit, "rate \(rate): a window held \(worst)")
-            #expect(worst >= Int(pacing.pacedRate * 0.95), "rate \(rate): the busiest window held only \(worst)")
+            #expect(Double(worst) <= pacing.pacedRate + pacing.burst + 1, "rate \(rate): a window held \(worst)")
+            #expect(Double(worst) >= pacing.pacedRate * 0.95, "rate \(rate): the busiest window held only \(worst)")
         }
     }
 }

@@ -4,9 +4,11 @@
 /// The promise: no one-second window at the provider holds more than rate + burst units.
 /// A slot handed out is an instant; what reaches the provider moves from it by two things,
 /// the sender's own lateness (a stall, a slow commit, a busy core) and the network's jitter.
-/// Slots are therefore handed out `margin` under the rate, and a send may leave at most
-/// `lateness` after its slot: later, the slot is forfeited (the missed time is dropped, never
-/// caught up). Over a window of one second the provider then sees at most
+/// Slots are therefore handed out `margin` under the rate. In one process, what really
+/// leaves is counted by a second bucket at the moment of sending (`RateLimiter`), so lateness
+/// never adds up. Across processes (slots from a shared journal) a send may leave at most
+/// `lateness` after its slot: later, the slot is forfeited. Either way the missed time is
+/// dropped, never caught up, and over a window of one second the provider sees at most
 /// `margin × rate × (1 + lateness + jitter) + burst ≤ rate + burst` units.
 public struct Pacing: Sendable, Equatable {
     /// The configured rate, units a second.
@@ -32,11 +34,6 @@ public struct Pacing: Sendable, Equatable {
     /// Whether a send that is about to leave at `late` after its slot still may.
     public static func onTime(_ late: Duration) -> Bool { late <= lateness }
 
-    /// The most units one process lets leave in any one second: rate + burst, less what
-    /// the arrival jitter may add. The in-memory limiter's hard stop, whatever the bucket says.
-    public var windowLimit: Double {
-        max(1, rate + burst - rate * Self.jitter.seconds)
-    }
 }
 
 extension Duration {

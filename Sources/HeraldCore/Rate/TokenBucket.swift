@@ -46,6 +46,22 @@ public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
         return now.advanced(by: .seconds(-tokens / rate))
     }
 
+    /// Takes `units` if the bucket holds them now, and returns nil; else takes nothing and
+    /// returns when it will hold them. Never goes into debt: a crowd of senders late for
+    /// their slots (a stall) finds at most `burst` waiting for them, so the time they missed
+    /// is dropped instead of caught up.
+    public mutating func take(_ units: Int, at now: C.Instant) -> C.Instant? {
+        refill(to: now)
+        let wanted = Double(units)
+        // A hair of slack: a send exactly on its reserved slot finds the tokens refilled to
+        // within rounding.
+        if tokens >= wanted - 1e-9 {
+            tokens -= wanted
+            return nil
+        }
+        return now.advanced(by: .seconds((wanted - tokens) / rate))
+    }
+
     /// A throttling answer: cut the rate by `decrease` (not below the floor, at most once per
     /// `decreaseSpacing`), start over with an empty bucket, and hand out no new slot before
     /// `retryAfter` when the provider said so.

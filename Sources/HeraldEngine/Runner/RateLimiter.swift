@@ -1,41 +1,33 @@
 import HeraldCore
 
 /// The campaign's rate in one process, shared by every send in flight: each send waits
-/// for its slot; a throttling answer slows everyone down. The rule is `Pacing`'s: slots a
-/// little under the rate, a slot missed by more than `Pacing.lateness` forfeited (once per
-/// send, so a machine that is always late still sends), and the last second's sends as the
-/// hard stop.
+/// for its slot; a throttling answer slows everyone down. The rule is `Pacing`'s (slots a
+/// little under the rate), kept by two buckets of the same rate and burst: `schedule` hands
+/// out slots ahead, so waiting senders sleep until their own instant instead of all waking
+/// at once; `left`, the rule itself, counts what has really gone and is asked again at the
+/// moment of sending. A sender late for its slot (a stall, a busy core) finds `left` refilled
+/// to at most `burst`, so a crowd of late senders goes out at the rate, never all at once.
 actor RateLimiter {
-    private var bucket: TokenBucket<ContinuousClock>
-    private var log: SendLog<ContinuousClock>
+    private var schedule: TokenBucket<ContinuousClock>
+    private var left: TokenBucket<ContinuousClock>
 
     init(messagesPerSecond: Double, burst: Double) {
         let pacing = Pacing(rate: messagesPerSecond, burst: burst)
-        bucket = TokenBucket(rate: pacing.pacedRate, burst: pacing.burst, now: .now)
-        log = SendLog(limit: pacing.windowLimit)
+        schedule = TokenBucket(rate: pacing.pacedRate, burst: pacing.burst, now: .now)
+        left = schedule
     }
 
     /// Waits until `units` (SMS parts, or 1) may be sent.
     func acquire(_ units: Int) async {
-        var forfeited = false
-        while true {
-            let slot = bucket.reserve(units, at: .now)
-            if slot > .now { try? await Task.sleep(until: slot, clock: .continuous) }
-            if forfeited || Pacing.onTime(slot.duration(to: .now)) { break }
-            forfeited = true
-        }
-        while true {
-            let now = ContinuousClock.now
-            let earliest = log.earliest(units, at: now)
-            if earliest <= now {
-                log.record(units, at: now)
-                return
-            }
-            try? await Task.sleep(until: earliest, clock: .continuous)
+        let slot = schedule.reserve(units, at: .now)
+        if slot > .now { try? await Task.sleep(until: slot, clock: .continuous) }
+        while let later = left.take(units, at: .now) {
+            try? await Task.sleep(until: later, clock: .continuous)
         }
     }
 
     func throttled(retryAfter: Duration?) {
-        bucket.throttled(at: .now, retryAfter: retryAfter)
+        schedule.throttled(at: .now, retryAfter: retryAfter)
+        left.throttled(at: .now, retryAfter: retryAfter)
     }
 }
