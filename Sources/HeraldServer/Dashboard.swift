@@ -22,6 +22,8 @@ final class Dashboard: Sendable {
     private let samples = Mutex<[String: (at: ContinuousClock.Instant, sent: Int, rate: Double)]>([:])
 
     let metrics: MetricsEndpoint
+    /// Downloads made once for all who ask at about the same time.
+    private let exports = SharedExports()
     /// The session cookie is `Secure` when the server speaks TLS.
     let secureCookie: Bool
 
@@ -74,7 +76,8 @@ final class Dashboard: Sendable {
             }
         }
         router.get("/campaigns/:id/recipients.csv") { request, context in
-            try self.guarded(request) { try self.recipients(context.parameters.get("id") ?? "") }
+            guard self.allowed(request) else { return self.refused(request) }
+            return try await self.recipients(context.parameters.get("id") ?? "")
         }
         for action in ["pause", "resume", "cancel"] {
             router.post("/campaigns/:id/\(action)") { request, context in
@@ -90,13 +93,22 @@ final class Dashboard: Sendable {
     /// proxies' logs and Referer headers): only provider callbacks carry theirs in the path,
     /// because providers cannot send headers. A page asked for without it gets the login form.
     private func guarded(_ request: Request, _ body: () throws -> Response) throws -> Response {
-        guard let authToken else { return try body() }
-        guard let presented = Self.presentedToken(request), ReceiptServer.constantTimeEqual(presented, authToken) else {
-            let path = request.uri.path
-            if path == "/" || (path.hasPrefix("/campaigns/") && !path.hasSuffix(".csv")) { return Self.login(status: .unauthorized) }
-            return ReceiptServer.text(.unauthorized, "this dashboard needs its token: log in at /login, or send it as a Bearer token")
-        }
+        guard allowed(request) else { return refused(request) }
         return try body()
+    }
+
+    /// Whether the request may see the dashboard: no token is set, or it presents the token.
+    private func allowed(_ request: Request) -> Bool {
+        guard let authToken else { return true }
+        guard let presented = Self.presentedToken(request) else { return false }
+        return ReceiptServer.constantTimeEqual(presented, authToken)
+    }
+
+    /// 401: the login form for pages, a line of text for the rest.
+    private func refused(_ request: Request) -> Response {
+        let path = request.uri.path
+        if path == "/" || (path.hasPrefix("/campaigns/") && !path.hasSuffix(".csv")) { return Self.login(status: .unauthorized) }
+        return ReceiptServer.text(.unauthorized, "this dashboard needs its token: log in at /login, or send it as a Bearer token")
     }
 
     /// `POST /login` with the token as a form field: sets the session cookie and goes to `/`.
@@ -225,27 +237,29 @@ final class Dashboard: Sendable {
                         body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// The CSV (masked) written to a temporary file, then sent from it in 64 KiB chunks, each
-    /// waiting until the client took the previous one (memory stays flat however slowly it
-    /// reads). The file's name is removed as soon as it is open: nothing is left behind when
-    /// the client goes away, the server is killed, or the answer is never sent.
-    private func recipients(_ name: String) throws -> Response {
-        guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
-        let path = NSTemporaryDirectory() + "herald-recipients-\(UUID().uuidString).csv"
-        try RecipientCSV.write(journal: journal, cid: record.cid, to: path)
-        let opened = FileHandle(forReadingAtPath: path)
-        try? FileManager.default.removeItem(atPath: path)
-        guard let handle = opened else { return ReceiptServer.text(.internalServerError, "the export could not be read back") }
+    /// The CSV (masked), made once for all who ask within 10 s (`SharedExports`) into a file
+    /// whose name is removed as soon as it is written, then sent in 64 KiB chunks, each waiting
+    /// until the client took the previous one: memory stays flat however many clients read and
+    /// however slowly, and nothing is left on disk when a client goes away or the server dies.
+    private func recipients(_ name: String) async throws -> Response {
+        guard let (_, record) = try record(name) else { return Response(status: .notFound) }
+        let journalPath = journalPath
+        let cid = record.cid
+        let file = try await exports.file("recipients-\(cid)") { path in
+            let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
+            _ = try RecipientCSV.write(journal: journal, cid: cid, to: path)
+        }
         let body = ResponseBody { writer in
-            defer { try? handle.close() }
-            while true {
-                let chunk = handle.readData(ofLength: 1 << 16)
+            var offset = 0
+            while offset < file.size {
+                let chunk = file.read(at: offset, count: 1 << 16)
                 if chunk.isEmpty { break }
+                offset += chunk.count
                 try await writer.write(ByteBuffer(bytes: chunk))
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentLength: String(file.size),
                                                .contentDisposition: "attachment; filename=\"recipients.csv\""], body: body)
     }
 

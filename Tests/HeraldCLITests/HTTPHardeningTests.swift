@@ -110,3 +110,46 @@ import Glibc
         }
     }
 }
+
+/// Finding 9: the recipient export is made once for readers who ask together, sent as they
+/// take it, and leaves no file behind, whether they read it all or go away halfway.
+@Suite(.serialized) struct ExportTests {
+    @Test func slowAndVanishingReadersLeaveNothingBehind() throws {
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(20_000).map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("big")
+        #expect(try HeraldProcess.run(["run", file, "--journal", "journal.sqlite"], in: fixture.folder).status == 0)
+        let temporary = fixture.folder.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        let server = try ReceiptServerProcess(fixture, environment: ["TMPDIR": temporary.path + "/"], dashboard: true)
+        defer { _ = server.stop() }
+        let request = Array("GET /campaigns/big/recipients.csv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        // Ten readers that take 4 KiB and go away, and one that reads it all slowly.
+        var vanishing: [Int32] = []
+        for _ in 0..<10 {
+            let socket = RawHTTP.connect(port: server.port)
+            #expect(RawHTTP.write(socket, request))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            #expect(recv(socket, &buffer, buffer.count, 0) > 0)
+            vanishing.append(socket)
+        }
+        let slow = RawHTTP.connect(port: server.port)
+        #expect(RawHTTP.write(slow, Array("GET /campaigns/big/recipients.csv HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)))
+        for socket in vanishing { close(socket) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = recv(slow, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+            if received.count < 200_000 { usleep(2_000) }
+        }
+        close(slow)
+        let answer = try #require(RawHTTP.parse(received))
+        #expect(answer.status == 200)
+        #expect(answer.body.split(separator: "\n").count == 20_001, "a header and every recipient")
+        #expect(answer.body.contains("+1******") && !answer.body.contains("+120155501"), "masked")
+        let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path)
+        #expect(left.isEmpty, "nothing left in the temporary folder: \(left)")
+    }
+}

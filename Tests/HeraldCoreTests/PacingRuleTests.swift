@@ -24,6 +24,10 @@ import Testing
         // A long stall banks no more than the burst.
         #expect(bucket.take(1, at: at(60_000)) == nil && bucket.take(1, at: at(60_000)) == nil)
         #expect(bucket.take(1, at: at(60_000)) == at(60_100))
+        // No burst, or a send bigger than it: one send's units can still be banked.
+        var strict = TokenBucket<TestClock>(rate: 10, burst: 0, now: at(0))
+        #expect(strict.take(1, at: at(0)) == at(100) && strict.take(1, at: at(100)) == nil)
+        #expect(strict.take(3, at: at(100)) == at(400) && strict.take(3, at: at(400)) == nil)
     }
 
     /// The limiter's rule played on a test clock: 16 sends in flight, each reserving a slot

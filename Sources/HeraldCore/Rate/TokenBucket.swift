@@ -48,11 +48,12 @@ public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
 
     /// Takes `units` if the bucket holds them now, and returns nil; else takes nothing and
     /// returns when it will hold them. Never goes into debt: a crowd of senders late for
-    /// their slots (a stall) finds at most `burst` waiting for them, so the time they missed
-    /// is dropped instead of caught up.
+    /// their slots (a stall) finds at most `burst` waiting for them (or one send's units, when
+    /// the burst is smaller), so the time they missed is dropped instead of caught up.
     public mutating func take(_ units: Int, at now: C.Instant) -> C.Instant? {
-        refill(to: now)
         let wanted = Double(units)
+        // Room for one send at least, however small the burst (0, or under a long SMS's parts).
+        refill(to: now, capacity: max(burst, wanted))
         // A hair of slack: a send exactly on its reserved slot finds the tokens refilled to
         // within rounding.
         if tokens >= wanted - 1e-9 {
@@ -77,7 +78,7 @@ public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
-    private mutating func refill(to now: C.Instant) {
+    private mutating func refill(to now: C.Instant, capacity: Double? = nil) {
         guard now > last else { return }
         let elapsed = last.duration(to: now)
         let seconds = elapsed.seconds
@@ -85,7 +86,7 @@ public struct TokenBucket<C: Clock>: Sendable where C.Duration == Duration {
         if rate < configuredRate {
             rate = min(configuredRate, rate + configuredRate * recoveryPerSecond * seconds)
         }
-        tokens = min(burst, tokens + seconds * rate)
+        tokens = min(capacity ?? burst, tokens + seconds * rate)
         last = now
     }
 }
