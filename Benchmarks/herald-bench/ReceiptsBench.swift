@@ -53,10 +53,10 @@ func sentAgileCampaign(folder: URL, rows: Int) async throws -> (journal: String,
 }
 
 /// `herald receipts serve` (release binary) on the journal; returns the process and port.
-func startReceiptServer(journal: String) throws -> (Process, Int) {
+func startReceiptServer(journal: String, command: [String] = ["receipts", "serve"]) throws -> (Process, Int) {
     let server = Process()
     server.executableURL = URL(fileURLWithPath: heraldBinary)
-    server.arguments = ["receipts", "serve", "--listen", "127.0.0.1:0", "--journal", journal]
+    server.arguments = command + ["--listen", "127.0.0.1:0", "--journal", journal]
     let pipe = Pipe()
     server.standardOutput = pipe
     try server.run()
