@@ -9,14 +9,17 @@ import Glibc
 #endif
 
 /// Hummingbird's request context plus the client's address, which the failed-attempt limit
-/// counts by.
+/// counts by, and its connection.
 public struct HeraldRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The connection, for answers that must wait while the client is slow to take them.
+    let channel: any NIOCore.Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     /// The client's IP address as text ("?" when unknown).

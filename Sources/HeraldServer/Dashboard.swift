@@ -77,7 +77,7 @@ final class Dashboard: Sendable {
         }
         router.get("/campaigns/:id/recipients.csv") { request, context in
             guard self.allowed(request) else { return self.refused(request) }
-            return try await self.recipients(context.parameters.get("id") ?? "")
+            return try await self.recipients(context.parameters.get("id") ?? "", channel: context.channel)
         }
         for action in ["pause", "resume", "cancel"] {
             router.post("/campaigns/:id/\(action)") { request, context in
@@ -241,14 +241,26 @@ final class Dashboard: Sendable {
     /// whose name is removed as soon as it is written, then sent in 64 KiB chunks, each waiting
     /// until the client took the previous one: memory stays flat however many clients read and
     /// however slowly, and nothing is left on disk when a client goes away or the server dies.
-    private func recipients(_ name: String) async throws -> Response {
-        guard let (_, record) = try record(name) else { return Response(status: .notFound) }
+    private func recipients(_ name: String, channel: any NIOCore.Channel) async throws -> Response {
+        // The campaign is looked up inside the shared making too: 200 clients asking at once
+        // open the journal once, not 200 times on the threads that answer everyone else.
         let journalPath = journalPath
-        let cid = record.cid
-        let file = try await exports.file("recipients-\(cid)") { path in
-            let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
-            _ = try RecipientCSV.write(journal: journal, cid: cid, to: path)
+        let file: ExportFile
+        do {
+            file = try await exports.file("recipients-\(name)") { path in
+                guard FileManager.default.fileExists(atPath: journalPath) else { throw ExportError.noSuchCampaign }
+                let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
+                let key = CampaignKey(parsing: name)
+                guard let record = try journal.campaign(id: key.id, mode: key.mode) else { throw ExportError.noSuchCampaign }
+                _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path)
+            }
+        } catch ExportError.noSuchCampaign {
+            return Response(status: .notFound)
         }
+        // The kernel's send buffer grows to megabytes on a fast link: a few hundred downloads
+        // starting together would spend the event loops copying gigabytes into them while
+        // every other client waits. 256 KiB each is plenty to keep a reader busy.
+        try? await channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: 1 << 18)
         let body = ResponseBody { writer in
             var offset = 0
             while offset < file.size {
@@ -256,11 +268,28 @@ final class Dashboard: Sendable {
                 if chunk.isEmpty { break }
                 offset += chunk.count
                 try await writer.write(ByteBuffer(bytes: chunk))
+                try await Self.drained(channel)
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentLength: String(file.size),
                                                .contentDisposition: "attachment; filename=\"recipients.csv\""], body: body)
+    }
+
+    /// Waits until the connection has taken what was written to it. A write is handed to the
+    /// event loop and returns at once, so a fast producer could queue a whole file before the
+    /// channel says it is full: first let the loop take the write, then wait while the
+    /// channel is over its high-water mark (polled, from 5 ms up to 100 ms apart).
+    static func drained(_ channel: any NIOCore.Channel) async throws {
+        try await channel.eventLoop.submit {}.get()
+        var pause = 5
+        while !channel.isWritable, channel.isActive {
+            // The connection's own event loop keeps the timer: a few hundred slow readers
+            // are a few hundred entries in its heap, not dispatch timers.
+            try await channel.eventLoop.scheduleTask(in: .milliseconds(Int64(pause))) {}.futureResult.get()
+            pause = min(100, pause * 2)
+        }
+        guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
     }
 
     // MARK: Actions

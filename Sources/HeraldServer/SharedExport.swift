@@ -16,7 +16,7 @@ final class ExportFile: Sendable {
     init(takingOver path: String) throws {
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         unlink(path)
-        guard descriptor >= 0 else { throw ExportError("cannot read the export back: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw ExportError.unreadable(String(cString: strerror(errno))) }
         var info = stat()
         size = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
     }
@@ -31,9 +31,16 @@ final class ExportFile: Sendable {
     }
 }
 
-struct ExportError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+enum ExportError: Error, CustomStringConvertible {
+    case noSuchCampaign
+    case unreadable(String)
+
+    var description: String {
+        switch self {
+        case .noSuchCampaign: "no such campaign"
+        case .unreadable(let reason): "cannot read the export back: \(reason)"
+        }
+    }
 }
 
 /// Exports made once and shared: requests for the same export within `freshFor` of its making
