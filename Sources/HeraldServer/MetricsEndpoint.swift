@@ -27,18 +27,11 @@ final class MetricsEndpoint: Sendable {
     }
 
     /// Receipts just committed.
-    /// Counts receipts by provider and type. Types are labels only when herald knows them,
-    /// else `other`: a sender of made-up types cannot grow `/metrics` without bound.
-    func received(provider: String, types: [String]) {
-        let label: (String) -> String
-        switch provider {
-        case "agile": label = AgileReceipts.metricLabel
-        case "v5": label = V5Receipts.metricLabel
-        case "sns": label = AWSEventRecords.metricLabel
-        default: return
-        }
+    /// Counts receipts by route and type (`ReceiptRoute.metricLabel`: the known types, else `other`).
+    func received(route: ReceiptRoute, types: [String]) {
         for type in types {
-            registry.makeCounter(name: "herald_receipts_total", labels: [("provider", provider), ("type", label(type))]).increment()
+            registry.makeCounter(name: "herald_receipts_total", labels: [("provider", route.rawValue), ("type", route.metricLabel(type))])
+                .increment()
         }
     }
 

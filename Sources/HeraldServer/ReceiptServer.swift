@@ -118,9 +118,8 @@ public struct ReceiptServer: Sendable {
     }
 
     func receive(_ request: Request, _ context: HeraldRequestContext) async throws -> Response {
-        let provider = context.parameters.get("provider") ?? ""
         guard Self.constantTimeEqual(context.parameters.get("token") ?? "", token),
-            ["agile", "v5", "sns"].contains(provider)
+            let route = context.parameters.get("provider").flatMap(ReceiptRoute.init(rawValue:))
         else { return Response(status: .notFound) }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBody {
             return Response(status: .contentTooLarge)
@@ -135,14 +134,14 @@ public struct ReceiptServer: Sendable {
         let events: [DeliveryEvent]
         var snsMessage: SNSMessage?
         do {
-            switch provider {
-            case "agile":
+            switch route {
+            case .agile:
                 events = try AgileReceipts.events(body: body)
-            case "v5":
+            case .v5:
                 let query = request.uri.queryParameters
                 events = try V5Receipts.events(
                     body: body, campaign: query.get("herald_campaign"), row: query.get("herald_row").flatMap { Int($0) })
-            default:
+            case .sns:
                 guard let sns = try await snsEvents(body, request) else { return Response(status: .ok) }
                 if verifier.wasTaken(sns.message) { return Self.text(.ok, "already taken") }
                 snsMessage = sns.message
@@ -157,7 +156,7 @@ public struct ReceiptServer: Sendable {
         do {
             _ = try await writer.record(events)
             if let snsMessage { verifier.taken(snsMessage) }
-            metrics.received(provider: provider, types: events.map(\.type))
+            metrics.received(route: route, types: events.map(\.type))
         } catch {
             logger.error("receipts not recorded", metadata: ["error": "\("\(error)".printable)"])
             return Self.text(.serviceUnavailable, "not recorded; send again")
