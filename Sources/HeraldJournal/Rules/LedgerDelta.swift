@@ -36,5 +36,4 @@ public struct LedgerDeltas: Sendable, Equatable {
 
     /// In month order, so concurrent writers lock ledger rows in one order.
     public var deltas: [LedgerDelta] { byMonth.keys.sorted().compactMap { byMonth[$0] } }
-    public var isEmpty: Bool { byMonth.isEmpty }
 }
