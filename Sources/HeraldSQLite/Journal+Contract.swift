@@ -20,3 +20,5 @@ extension ImportWriter: RowImporter {}
 extension Journal: PlanningJournal {}
 
 extension Journal: SuppressionJournal {}
+
+extension Journal: MaintenanceJournal {}

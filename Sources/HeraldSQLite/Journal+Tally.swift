@@ -62,29 +62,13 @@ extension Journal {
         return tally
     }
 
-    /// Compares every counter with the rows: counts by state and reason, the ledger's
-    /// reservations, and where pending rows start. Empty when all agree.
+    /// Compares every counter with the rows: counts by state and reason and the ledger's
+    /// reservations (`CounterCheck`, as on PostgreSQL), then what only this store keeps: where
+    /// pending rows start, and the delivery counters. Empty when all agree.
     public func checkCounters(cid: Int64) throws(JournalError) -> [CounterDrift] {
         try read {
-            var drift: [CounterDrift] = []
-            let counted = try countsNow(cid: cid).normalised
             var fromRows = CampaignCounts()
             for (key, count) in try rowTally(cid: cid) { fromRows.add(state: key.state, reason: key.reason, count: count) }
-            fromRows = fromRows.normalised
-            for state in MessageState.allCases where counted[state] != fromRows[state] {
-                drift.append(CounterDrift(what: "rows \(state.name)", counted: Int64(counted[state]), fromRows: Int64(fromRows[state])))
-            }
-            let pairs: [(String, [Reason: Int], [Reason: Int])] = [
-                ("skipped or failed", counted.byReason, fromRows.byReason),
-                ("in doubt", counted.inDoubtByReason, fromRows.inDoubtByReason),
-                ("waiting", counted.waitingByReason, fromRows.waitingByReason),
-            ]
-            for (label, a, b) in pairs {
-                for reason in Set(a.keys).union(b.keys).sorted(by: { $0.rawValue < $1.rawValue }) where a[reason] != b[reason] {
-                    drift.append(CounterDrift(what: "\(label) for \(reason.rawValue)", counted: Int64(a[reason] ?? 0),
-                                              fromRows: Int64(b[reason] ?? 0)))
-                }
-            }
             let reserved = try db.statement("SELECT coalesce(sum(reserved), 0) FROM ledger WHERE cid = ?1")
             reserved.bind(1, cid)
             _ = try reserved.step()
@@ -99,9 +83,8 @@ extension Journal {
             _ = try held.step()
             let rowsReserved = held.int64(0)
             held.reset()
-            if ledgerReserved != rowsReserved {
-                drift.append(CounterDrift(what: "reserved nano-USD", counted: ledgerReserved, fromRows: rowsReserved))
-            }
+            var drift = CounterCheck.drift(.init(counted: try countsNow(cid: cid), fromRows: fromRows,
+                                                 ledgerReserved: ledgerReserved, rowsReserved: rowsReserved))
             let after = try pendingAfter(cid: cid)
             let early = try db.statement(
                 "SELECT count(*) FROM message WHERE cid = ?1 AND row <= ?2 AND state = \(MessageState.pending.sql)")

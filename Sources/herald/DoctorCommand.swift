@@ -5,7 +5,7 @@ import HeraldJournal
 import HeraldSQLite
 
 /// `herald doctor ID`: recounts a campaign's rows and compares them with the counters
-/// that `status`, `resume` and the worker read, so drift never goes unnoticed.
+/// that `status`, `resume` and the worker read, so drift never goes unnoticed. Both stores.
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
@@ -25,8 +25,13 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (journal, record) = try CampaignLocator.record(campaign, journalPath: journal.path)
-            checkModes(journal)
+            let journal = try JournalOpener.maintenance(self.journal.path)
+            let key = CampaignKey(parsing: campaign)
+            guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
+                throw JournalError.unknownCampaign(campaign, path: journal.location)
+            }
+            // Files and their modes: a SQLite journal's; a PostgreSQL server keeps its own.
+            if let file = journal as? Journal { checkModes(file) }
             let drift = try journal.checkCounters(cid: record.cid)
             if drift.isEmpty {
                 let counts = try journal.counts(cid: record.cid)

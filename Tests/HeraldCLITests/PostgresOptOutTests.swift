@@ -80,5 +80,15 @@ import Testing
         #expect((status["reasons"] as? [String: Int])?["suppressed"] == 1, "\(status)")
         let after = try JSONSerialization.jsonObject(with: Data(try herald(["estimate", file, "--json"]).stdout.utf8)) as? [String: Any]
         #expect(after?["already_sent"] as? Int == 5, "estimate reads the PostgreSQL journal's progress: \(after ?? [:])")
+
+        // `herald doctor` recounts a PostgreSQL campaign too: drift found (exit 10), then rebuilt.
+        let healthy = try herald(["doctor", "listed"])
+        #expect(healthy.status == 0 && healthy.stdout.contains("counters match the rows (6 rows)"), "\(healthy.stdout)\n\(healthy.stderr)")
+        _ = try TestPostgres.query(String(url.prefix { $0 != "?" }), "UPDATE tally SET n = n + 1 WHERE state = 4")  // skipped
+        let drifted = try herald(["doctor", "listed"])
+        #expect(drifted.status == 10 && drifted.stdout.contains("listed: rows skipped: counters say 2, the rows say 1"), "\(drifted.stdout)\n\(drifted.stderr)")
+        let repaired = try herald(["doctor", "listed", "--repair"])
+        #expect(repaired.status == 0 && repaired.stdout.contains("counters rebuilt from the rows"), "\(repaired.stdout)\n\(repaired.stderr)")
+        #expect(try herald(["doctor", "listed"]).status == 0)
     }
 }

@@ -1,0 +1,50 @@
+import HeraldCore
+import HeraldJournal
+import PostgresNIO
+
+/// `herald doctor` on PostgreSQL: the counters every sender moves, checked against the rows
+/// by the same comparison as SQLite (`CounterCheck`), and rebuilt while senders run.
+extension PostgresJournal: MaintenanceJournal {
+    public func checkCounters(cid: Int64) throws(JournalError) -> [CounterDrift] {
+        try attempt {
+            // One snapshot for the counters and the rows they count.
+            try session.transaction {
+                try session.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                let counted = try counts(cid: cid)
+                var fromRows = CampaignCounts()
+                for row in try session.query("SELECT state, reason, count(*) FROM message WHERE cid = $1 GROUP BY state, reason",
+                                             binds { $0.append(cid) }) {
+                    let c = row.cells
+                    guard let state = MessageState(rawValue: try c.int(0)) else { continue }
+                    let key = TallyKey(state, code: try c.string(1))
+                    fromRows.add(state: key.state, reason: key.reason, count: try c.int(2))
+                }
+                let ledgerReserved = try session.query("SELECT coalesce(sum(reserved), 0)::int8 FROM ledger WHERE cid = $1",
+                                                       binds { $0.append(cid) }).first?.cells.int64(0) ?? 0
+                let rowsReserved = try session.query(
+                    """
+                    SELECT coalesce(sum(cost), 0)::int8 FROM message
+                    WHERE cid = $1 AND state IN (\(MessageState.sending.rawValue), \(MessageState.inDoubt.rawValue)) AND spend_month IS NOT NULL
+                    """, binds { $0.append(cid) }).first?.cells.int64(0) ?? 0
+                return CounterCheck.drift(.init(counted: counted, fromRows: fromRows,
+                                                ledgerReserved: ledgerReserved, rowsReserved: rowsReserved))
+            }
+        }
+    }
+
+    /// Rebuilds the campaign's counters from its rows in one transaction. A sender that
+    /// changes rows meanwhile moves the counters after this commits (its upsert waits on the
+    /// rows this rewrites), so nothing is counted twice or lost.
+    public func repairCounters(cid: Int64) throws(JournalError) {
+        try attempt {
+            try session.transaction {
+                try session.query("DELETE FROM tally WHERE cid = $1", binds { $0.append(cid) })
+                try session.query(
+                    """
+                    INSERT INTO tally (cid, state, reason, n)
+                    SELECT cid, state, coalesce(reason, ''), count(*) FROM message WHERE cid = $1 GROUP BY cid, state, coalesce(reason, '')
+                    """, binds { $0.append(cid) })
+            }
+        }
+    }
+}
