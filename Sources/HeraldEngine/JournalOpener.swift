@@ -10,7 +10,7 @@ import HeraldSQLite
 /// PostgreSQL URL. No command opens a store itself.
 public enum JournalOpener {
     /// What both stores are.
-    private typealias EitherStore = CampaignJournal & PlanningJournal & SuppressionJournal & MaintenanceJournal
+    private typealias EitherStore = CampaignJournal & PlanningJournal & SuppressionJournal & MaintenanceJournal & RetentionJournal
 
     private static func store(_ location: String, create: Bool) throws(JournalError) -> any EitherStore {
         switch try JournalLocation(parsing: location) {
@@ -27,6 +27,11 @@ public enum JournalOpener {
     /// The journal `herald suppress` edits.
     public static func suppression(_ location: String, create: Bool = true) throws(JournalError) -> any SuppressionJournal {
         try store(location, create: create)
+    }
+
+    /// The journal `herald purge` and `retention_days` purge.
+    public static func retention(_ location: String) throws(JournalError) -> any RetentionJournal {
+        try store(location, create: false)
     }
 
     /// The journal `herald doctor` checks and repairs.

@@ -79,11 +79,9 @@ public struct Worker: Sendable {
     /// numbers and bodies (overwritten in place, WAL emptied; no VACUUM, which would wait
     /// on the campaigns being sent: `herald purge` does that). Returns their names.
     public func purgeExpired(now: Int64? = nil) throws -> [String] {
-        // Retention needs the SQLite journal's purge; a PostgreSQL journal keeps its rows.
-        guard case .sqlite = try JournalLocation(parsing: journalPath),
-              FileManager.default.fileExists(atPath: journalPath) else { return [] }
-        let journal = try JournalOpener.sqlite(journalPath, for: "retention_days")
-        let now = now ?? journal.now()
+        guard JournalOpener.exists(journalPath) else { return [] }
+        let journal = try JournalOpener.retention(journalPath)
+        let now = now ?? journal.currentTime()
         var purged: [String] = []
         for record in try journal.campaigns()
         where record.purgedAt == nil && (record.state == .completed || record.state == .cancelled) {

@@ -17,8 +17,8 @@ extension PostgresJournal {
                     """
                     INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at,
                         updated_at, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, stop_kind, control,
-                        scheduled_at, sender)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING cid
+                        scheduled_at, sender, purged_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING cid
                     """, binds {
                         $0.append(record.id); $0.append(record.mode.rawValue); $0.append(record.campaignPath)
                         $0.append(record.templateSHA); $0.append(record.recipientsSHA); $0.append(record.channel.rawValue)
@@ -26,7 +26,7 @@ extension PostgresJournal {
                         $0.append(record.updatedAt); $0.append(record.ledgerScope.rawValue); $0.append(record.limits.maxPrice?.nanos)
                         $0.append(record.limits.campaignLimit?.nanos); $0.append(record.limits.monthlyLimit?.nanos)
                         $0.append(record.stopReason); $0.append(record.stopKind?.rawValue); $0.append(record.control?.rawValue)
-                        $0.append(record.scheduledAt); $0.append(record.sender.rawValue)
+                        $0.append(record.scheduledAt); $0.append(record.sender.rawValue); $0.append(record.purgedAt)
                     }).first!.cells.int64(0)
                 var copier = TableCopier(session: session, cid: cid)
                 try source.export(record, tables: ExportedTable.campaignTables, suppression: suppression) { table, values in

@@ -49,7 +49,7 @@ extension PostgresJournal {
         // Opens of one campaign take turns.
         try session.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", binds { $0.append(PostgresSchema.lockSpace); $0.append(name) })
         let found = try session.query(
-            "SELECT cid, state, control, template_sha, recipients_sha FROM campaign WHERE id = $1 AND mode = $2 FOR UPDATE",
+            "SELECT cid, state, control, template_sha, recipients_sha, purged_at FROM campaign WHERE id = $1 AND mode = $2 FOR UPDATE",
             binds { $0.append(inputs.id); $0.append(inputs.mode.rawValue) })
         guard let row = found.first?.cells else {
             let cid = try session.query(
@@ -64,6 +64,8 @@ extension PostgresJournal {
         }
         let cid = try row.int64(0)
         let state = CampaignState(rawValue: try row.string(1) ?? "") ?? .stopped
+        // Its numbers are gone: it can never be sent again (as on SQLite).
+        if try row.optionalInt64(5) != nil { throw JournalError.controlled(campaign: name, control: "purged", path: location) }
         if let control = try row.string(2).flatMap(CampaignControl.init), control == .cancel || !unpause {
             throw JournalError.controlled(campaign: name, control: control.rawValue, path: location)
         }

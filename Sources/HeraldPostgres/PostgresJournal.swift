@@ -62,12 +62,12 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
-    /// The columns a campaign record is decoded from, under the names it reads (no purge here yet).
+    /// The columns a campaign record is decoded from, under the names it reads.
     static let campaignColumns = """
         c.cid, c.id, c.mode, c.campaign_path, c.template_sha, c.recipients_sha, c.channel, c.state, c.total_rows, c.created_at,
         c.updated_at, l.pid AS lease_pid, l.host AS lease_host,
         (extract(epoch from l.heartbeat) * 1000)::bigint AS lease_heartbeat, c.ledger_scope, c.max_price, c.campaign_limit,
-        c.monthly_limit, c.stop_reason, c.control, c.scheduled_at, c.sender, c.stop_kind
+        c.monthly_limit, c.stop_reason, c.control, c.scheduled_at, c.sender, c.stop_kind, c.purged_at
         """
     /// The freshest live lease of each campaign, for `status`.
     var campaignFrom: String {

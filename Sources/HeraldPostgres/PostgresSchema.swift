@@ -9,6 +9,9 @@ enum PostgresSchema {
         Migration(1, "campaigns, messages, leases, ledger, rate buckets, receipts and the suppression list") { session in
             for statement in tables { try session.query(statement) }
         },
+        Migration(2, "when a campaign's numbers and bodies were purged (retention)") { session in
+            try session.query("ALTER TABLE campaign ADD COLUMN purged_at bigint")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys (first key: herald's, second: what it guards).

@@ -22,3 +22,5 @@ extension Journal: PlanningJournal {}
 extension Journal: SuppressionJournal {}
 
 extension Journal: MaintenanceJournal {}
+
+extension Journal: RetentionJournal {}

@@ -3,7 +3,7 @@ import HeraldJournal
 
 extension Journal {
     /// Removes the numbers, bodies, time zones and provider ids of a finished (completed
-    /// or cancelled) campaign's rows; keeps every row's state, reason, parts, cost and
+    /// or cancelled) campaign's rows, and the raw bodies of its receipts; keeps every row's state, reason, parts, cost and
     /// country, the counters and the ledger, so `status` and its spend stay as they were.
     /// Cleared values are overwritten in the database pages (`secure_delete`); with
     /// `vacuum` the file is rewritten too, and the WAL emptied, so nothing of them is left
@@ -11,7 +11,7 @@ extension Journal {
     public func purge(cid: Int64, vacuum: Bool = true) throws(JournalError) -> Int? {
         let rows: Int? = try write {
             let state = try campaignValue("state", cid: cid) { CampaignState(rawValue: $0.string(0) ?? "") }
-            guard state == .completed || state == .cancelled else { return nil }
+            guard PurgeRule.allows(state) else { return nil }
             try db.execute("PRAGMA secure_delete=ON")
             defer { try? db.execute("PRAGMA secure_delete=OFF") }
             let clear = try db.statement(
@@ -23,6 +23,10 @@ extension Journal {
             let history = try db.statement("DELETE FROM contact WHERE cid = ?1")
             history.bind(1, cid)
             try history.run()
+            // Receipts keep their type and time; their raw bodies (which name the number) go.
+            let raw = try db.statement("UPDATE receipt SET raw = NULL WHERE cid = ?1 AND raw IS NOT NULL")
+            raw.bind(1, cid)
+            try raw.run()
             let mark = try db.statement("UPDATE campaign SET purged_at = ?2, updated_at = ?2 WHERE cid = ?1")
             mark.bind(1, cid).bind(2, now())
             try mark.run()

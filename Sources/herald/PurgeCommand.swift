@@ -9,8 +9,9 @@ struct PurgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge",
         abstract: "Remove a finished campaign's numbers and message bodies for good; keep its counts and spend.",
-        discussion: "Only a completed or cancelled campaign (exit 3 otherwise). The journal is then vacuumed, "
-            + "so the removed values are gone from the file.")
+        discussion: "Only a completed or cancelled campaign (exit 3 otherwise). Its receipts' raw bodies go too. "
+            + "A SQLite journal is then vacuumed, so the removed values are gone from the file; on PostgreSQL, VACUUM frees "
+            + "their space (the server's WAL and backups keep them as long as its own retention says).")
 
     @Argument(help: "Campaign id (ID@simulation or ID@dry-run for a rehearsal's rows).")
     var campaign: String
@@ -22,7 +23,11 @@ struct PurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (journal, record) = try CampaignLocator.record(campaign, journalPath: journal.path)
+            let journal = try JournalOpener.retention(self.journal.path)
+            let key = CampaignKey(parsing: campaign)
+            guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
+                throw JournalError.unknownCampaign(campaign, path: journal.location)
+            }
             guard let rows = try journal.purge(cid: record.cid, vacuum: !noVacuum) else {
                 Terminal.error("\(record.name) is \(record.state.rawValue): only a completed or cancelled campaign can be purged")
                 throw ExitCode(ExitStatus.invalidInput.rawValue)

@@ -54,3 +54,49 @@ import Testing
         #expect(counts[.pending] == 3 && counts[.failed] == 1 && counts[.sent] == 1 && counts[.sending] == 1)
     }
 }
+
+/// `herald purge` and `retention_days` on both stores: only a finished campaign, numbers and
+/// bodies gone, counts kept, and the campaign never opened for sending again.
+@Suite struct RetentionContractTests {
+    func retained(_ fixture: Fixture) throws -> any RetentionJournal {
+        switch try JournalLocation(parsing: fixture.location) {
+        case .sqlite(let path): try Journal(path: path)
+        case .postgres(let target): try PostgresJournal(target: target)
+        }
+    }
+
+    func stillHeld(_ fixture: Fixture, _ journal: any RetentionJournal, cid: Int64) throws -> Int {
+        let sql = "SELECT CAST(count(*) AS text) FROM message WHERE cid = \(cid) AND (dest IS NOT NULL OR body IS NOT NULL)"
+        if let file = journal as? Journal {
+            let statement = try file.db.statement(sql)
+            defer { statement.reset() }
+            _ = try statement.step()
+            return statement.int(0)
+        }
+        let answer = try TestPostgres.query(String(fixture.location.prefix { $0 != "?" }), sql)
+        return answer.first.flatMap { $0 }.flatMap { Int($0) } ?? -1
+    }
+
+    @Test(arguments: Store.allCases)
+    func onlyAFinishedCampaignIsPurgedAndItsCountsStay(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try retained(fixture)
+        let owner = LeaseOwner()
+        let cid = try openCampaign(journal, owner: owner).cid
+        _ = try importRows(journal, cid: cid, numbers: numbers(4))
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 4).claimed
+        #expect(try journal.purge(cid: cid, vacuum: true) == nil, "a running campaign is not purged")
+        _ = try step(journal, cid: cid, owner: owner,
+                     settle: claimed.map { Settlement(row: $0.row, state: .sent, providerRef: "m-\($0.row)").settling($0) }, claim: 0)
+        try journal.release(cid: cid, owner: owner, state: .completed)
+        #expect(try stillHeld(fixture, journal, cid: cid) == 4)
+
+        #expect(try journal.purge(cid: cid, vacuum: true) == 4)
+        #expect(try stillHeld(fixture, journal, cid: cid) == 0, "numbers and bodies are gone")
+        #expect(try journal.counts(cid: cid)[.sent] == 4, "the counts stay")
+        #expect(try journal.campaign(id: campaignInputs.id, mode: campaignInputs.mode)?.purgedAt != nil)
+        #expect(throws: JournalError.self, "a purged campaign is never opened for sending again") {
+            _ = try openCampaign(journal, owner: LeaseOwner())
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import HeraldCore
+import HeraldJournal
+import PostgresNIO
+
+/// `herald purge` and `retention_days` on PostgreSQL: the same promise as on SQLite, in one
+/// transaction that holds the campaign row (no sender can take it up meanwhile).
+extension PostgresJournal: RetentionJournal {
+    /// With `vacuum`, `VACUUM` then marks the old row versions' space free; their bytes stay
+    /// in the table's pages until reused, and in the server's WAL and backups for as long as
+    /// its own retention keeps them.
+    public func purge(cid: Int64, vacuum: Bool) throws(JournalError) -> Int? {
+        let time = currentTime()
+        let rows: Int? = try attempt {
+            try session.transaction {
+                let state = try session.query("SELECT state FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
+                    .first.flatMap { try $0.cells.string(0) }.flatMap(CampaignState.init(rawValue:))
+                guard PurgeRule.allows(state) else { return nil }
+                let cleared = try session.query(
+                    """
+                    WITH cleared AS (UPDATE message SET dest = NULL, body = NULL, tz = NULL, provider_ref = NULL WHERE cid = $1 RETURNING 1)
+                    SELECT count(*)::int8 FROM cleared
+                    """, binds { $0.append(cid) }).first?.cells.int(0) ?? 0
+                try session.query("UPDATE receipt SET raw = NULL WHERE cid = $1 AND raw IS NOT NULL", binds { $0.append(cid) })
+                try session.query("UPDATE campaign SET purged_at = $2, updated_at = $2 WHERE cid = $1",
+                                  binds { $0.append(cid); $0.append(time) })
+                return cleared
+            }
+        }
+        if rows != nil, vacuum {
+            try attempt {
+                try session.query("VACUUM message")
+                try session.query("VACUUM receipt")
+            }
+        }
+        return rows
+    }
+}
