@@ -90,5 +90,14 @@ import Testing
         let repaired = try herald(["doctor", "listed", "--repair"])
         #expect(repaired.status == 0 && repaired.stdout.contains("counters rebuilt from the rows"), "\(repaired.stdout)\n\(repaired.stderr)")
         #expect(try herald(["doctor", "listed"]).status == 0)
+
+        // `herald purge` of the finished campaign: numbers and bodies gone, counts kept, never sent again.
+        let purged = try herald(["purge", "listed"])
+        #expect(purged.status == 0 && purged.stdout.contains("of 6 rows removed"), "\(purged.stdout)\n\(purged.stderr)")
+        let database = String(url.prefix { $0 != "?" })
+        #expect(try TestPostgres.query(database, "SELECT count(*)::text FROM herald.message WHERE dest IS NOT NULL OR body IS NOT NULL") == ["0"])
+        #expect((try PostgresClusterTests.status(fixture, "listed", environment)["counts"] as? [String: Int])?["sent"] == 5)
+        let again = try herald(["run", file])
+        #expect(again.status != 0 && again.stderr.contains("was purged"), "\(again.stdout)\n\(again.stderr)")
     }
 }
