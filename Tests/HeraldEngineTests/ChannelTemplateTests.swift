@@ -39,6 +39,11 @@ import Testing
         #expect(variables == [["code": "AB12", "points": "7"], ["code": "CD34", "points": "0"]])
     }
 
+    /// The outbox line sent to `destination`.
+    static func line(to destination: String, in lines: [[String: Any]]) -> [String: Any]? {
+        lines.first { $0["destination"] as? String == destination }
+    }
+
     @Test func mmsAndVoiceTemplates() async throws {
         let mms = try await send("""
             id: m
@@ -47,7 +52,8 @@ import Testing
             body: "Hi <name>"
             media_urls: "s3://bucket/<name>.jpg"
             """)
-        let picture = try #require(mms.first?["content"] as? [String: Any])
+        // The sends go concurrently: the outbox holds them in the order they finished.
+        let picture = try #require(Self.line(to: "+447700900001", in: mms)?["content"] as? [String: Any])
         #expect(picture["body"] as? String == "Hi Ada" && picture["media_urls"] as? [String] == ["s3://bucket/Ada.jpg"])
         let voice = try await send("""
             id: v
@@ -56,7 +62,7 @@ import Testing
             body: '\\<speak>Hello <name>\\</speak>'   # SSML: a literal "<" is written \\<
             body_type: ssml
             """)
-        let content = try #require(voice.first?["content"] as? [String: Any])
+        let content = try #require(Self.line(to: "+447700900001", in: voice)?["content"] as? [String: Any])
         #expect(content["body"] as? String == "<speak>Hello Ada</speak>" && content["text_type"] as? String == "SSML")
     }
 
