@@ -128,7 +128,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                     throw ValidationError("no base URL yet: pass --base https://your-host")
                 }
                 let token = try journal.receiptToken()
-                for provider in ["agile", "v5", "sns"] { print("\(provider): \(root)/receipts/\(provider)/\(token)") }
+                for route in ReceiptRoute.allCases { print("\(route.rawValue): \(root)/receipts/\(route.rawValue)/\(token)") }
             }
         }
     }

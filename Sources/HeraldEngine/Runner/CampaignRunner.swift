@@ -235,7 +235,7 @@ public struct CampaignRunner: Sendable {
             case .agile(let configuration):
                 return try AgileProvider(configuration: configuration, transport: transport)
             case .v5(var configuration):
-                if configuration.callbackURL == nil { configuration.callbackURL = try receiptsURL(provider: "v5") }
+                if configuration.callbackURL == nil { configuration.callbackURL = try receiptsURL(.v5) }
                 return try V5Provider(configuration: configuration, transport: transport)
             case .simulator(let configuration):
                 return try SimulatorProvider(configuration: configuration)
@@ -246,12 +246,12 @@ public struct CampaignRunner: Sendable {
     }
 
     /// The journal's callback URL for `provider` once `herald receipts url --base` set a base.
-    private func receiptsURL(provider: String) throws -> String? {
+    private func receiptsURL(_ route: ReceiptRoute) throws -> String? {
         guard case .sqlite(let path) = try JournalLocation(parsing: journalPath),
               FileManager.default.fileExists(atPath: path) else { return nil }
         let journal = try JournalOpener.sqlite(path, for: "receipt callback URLs")
         guard let base = try journal.receiptSetting("base_url") else { return nil }
-        return "\(base)/receipts/\(provider)/\(try journal.receiptToken())"
+        return "\(base)/receipts/\(route.rawValue)/\(try journal.receiptToken())"
     }
 
     /// Imports every row; on failure the half-imported campaign is removed again.
