@@ -11,8 +11,9 @@ import _CryptoExtras
 /// `--tls-cert`/`--tls-key`: the receiver speaks HTTPS with the given certificate
 /// (here issued for 127.0.0.1 by a CA the client trusts), and plain HTTP gets nothing.
 @Suite struct ReceiptTLSTests {
-    @Test func servesHTTPSWithTheGivenCertificate() async throws {
-        let fixture = try CLIFixture()
+    /// A self-signed certificate for 127.0.0.1 and its key, written as `cert.pem` and `key.pem`;
+    /// returns the certificate's PEM for the client to trust.
+    static func writeLoopbackCertificate(_ fixture: CLIFixture) throws -> String {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let name = try DistinguishedName { CommonName("127.0.0.1") }
         let certificate = try Certificate(
@@ -25,6 +26,12 @@ import _CryptoExtras
         let pem = try certificate.serializeAsPEM().pemString
         try fixture.write("cert.pem", pem)
         try fixture.write("key.pem", key.pemRepresentation)
+        return pem
+    }
+
+    @Test func servesHTTPSWithTheGivenCertificate() async throws {
+        let fixture = try CLIFixture()
+        let pem = try Self.writeLoopbackCertificate(fixture)
         let server = try ReceiptServerProcess(fixture, arguments: ["--tls-cert", "cert.pem", "--tls-key", "key.pem"])
         defer { _ = server.stop() }
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -53,18 +60,7 @@ import _CryptoExtras
     /// Under TLS the dashboard's session cookie is `Secure`.
     @Test func theDashboardCookieIsSecureUnderTLS() async throws {
         let fixture = try CLIFixture()
-        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-        let name = try DistinguishedName { CommonName("127.0.0.1") }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: Date() - 3600,
-            notValidAfter: Date() + 86400, issuer: name, subject: name, signatureAlgorithm: .sha256WithRSAEncryption,
-            extensions: try Certificate.Extensions {
-                SubjectAlternativeNames([.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
-            },
-            issuerPrivateKey: .init(key))
-        let pem = try certificate.serializeAsPEM().pemString
-        try fixture.write("cert.pem", pem)
-        try fixture.write("key.pem", key.pemRepresentation)
+        let pem = try Self.writeLoopbackCertificate(fixture)
         let token = "tls-dashboard-token-0123456789ab"
         let server = try ReceiptServerProcess(fixture, arguments: ["--tls-cert", "cert.pem", "--tls-key", "key.pem", "--auth-token", token],
                                               dashboard: true)

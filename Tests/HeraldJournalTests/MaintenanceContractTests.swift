@@ -9,7 +9,7 @@ import Testing
 /// `herald doctor` on both stores: counters that drift from the rows are found by the same
 /// comparison (`CounterCheck`) and rebuilt from the rows.
 @Suite struct MaintenanceContractTests {
-    func maintained(_ fixture: Fixture) throws -> any MaintenanceJournal {
+    func maintained(_ fixture: Fixture) throws -> any MaintenanceJournal & RetentionJournal {
         switch try JournalLocation(parsing: fixture.location) {
         case .sqlite(let path): try Journal(path: path)
         case .postgres(let target): try PostgresJournal(target: target)
@@ -58,13 +58,6 @@ import Testing
 /// `herald purge` and `retention_days` on both stores: only a finished campaign, numbers and
 /// bodies gone, counts kept, and the campaign never opened for sending again.
 @Suite struct RetentionContractTests {
-    func retained(_ fixture: Fixture) throws -> any RetentionJournal {
-        switch try JournalLocation(parsing: fixture.location) {
-        case .sqlite(let path): try Journal(path: path)
-        case .postgres(let target): try PostgresJournal(target: target)
-        }
-    }
-
     func stillHeld(_ fixture: Fixture, _ journal: any RetentionJournal, cid: Int64) throws -> Int {
         let sql = "SELECT CAST(count(*) AS text) FROM message WHERE cid = \(cid) AND (dest IS NOT NULL OR body IS NOT NULL)"
         if let file = journal as? Journal {
@@ -80,7 +73,7 @@ import Testing
     @Test(arguments: Store.allCases)
     func onlyAFinishedCampaignIsPurgedAndItsCountsStay(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
-        let journal = try retained(fixture)
+        let journal = try MaintenanceContractTests().maintained(fixture)
         let owner = LeaseOwner()
         let cid = try openCampaign(journal, owner: owner).cid
         _ = try importRows(journal, cid: cid, numbers: numbers(4))
