@@ -86,7 +86,7 @@ let package = Package(
         // Campaign reports: aggregates as values, HTML (mustache + inline SVG), CSV, JSON.
         .target(
             name: "HeraldReport",
-            dependencies: ["HeraldJournal", "HeraldSQLite", "HeraldCore", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["HeraldJournal", "HeraldCore", .product(name: "Mustache", package: "swift-mustache")]
         ),
         // The receipts server (and later the dashboard): one Hummingbird application.
         .target(
@@ -121,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "herald-bench",
             dependencies: [
-                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldPostgres",
+                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldPostgres", "HeraldReport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

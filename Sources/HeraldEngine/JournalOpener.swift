@@ -11,6 +11,7 @@ import HeraldSQLite
 public enum JournalOpener {
     /// What both stores are.
     private typealias EitherStore = CampaignJournal & PlanningJournal & SuppressionJournal & MaintenanceJournal & RetentionJournal
+        & ReportingJournal
 
     private static func store(_ location: String, create: Bool) throws(JournalError) -> any EitherStore {
         switch try JournalLocation(parsing: location) {
@@ -31,6 +32,11 @@ public enum JournalOpener {
 
     /// The journal `herald purge` and `retention_days` purge.
     public static func retention(_ location: String) throws(JournalError) -> any RetentionJournal {
+        try store(location, create: false)
+    }
+
+    /// The journal `herald report` reads (an existing one only).
+    public static func reporting(_ location: String) throws(JournalError) -> any ReportingJournal {
         try store(location, create: false)
     }
 

@@ -18,6 +18,8 @@ final class PostgresImporter: RowImporter {
     private(set) var rows = 0
     private var pending = 0
     private var skipped: [Reason: Int] = [:]
+    /// What the rows add to the report's counters (their cost to the estimate).
+    private var report = ReportCounters()
     /// Numbers that may repeat an earlier row's (the scanner's filter flagged them).
     private var suspects: [Int64] = []
 
@@ -53,6 +55,7 @@ final class PostgresImporter: RowImporter {
             buffer.writeNull(); buffer.writeInteger(tab)
             buffer.writeNull(); buffer.writeInteger(tab)
             pending += 1
+            report.add(.pending, region: row.region, cost: row.cost, at: time)
             if let destination = row.destination, row.maybeRepeat ?? true { suspects.append(Int64(bitPattern: destination)) }
         }
         buffer.writeDecimal(time)
@@ -77,6 +80,8 @@ final class PostgresImporter: RowImporter {
         let count = try journal.attempt {
             try journal.session.transaction {
                 var duplicates = 0
+                // A copy: a transaction tried again starts from the rows' own counters.
+                var counters = report
                 if !suspects.isEmpty {
                     // The rows whose number was flagged, read in one scan (a hashed set of the
                     // flagged numbers); the first row of each number is the one sent.
@@ -99,15 +104,20 @@ final class PostgresImporter: RowImporter {
                         }
                     }
                     if !repeats.isEmpty {
-                        try journal.session.query(
+                        let moved = try journal.session.query(
                             """
                             UPDATE message m SET state = $4, reason = $5, detail = $6 || v.first
                             FROM unnest($2::int4[], $3::int4[]) AS v(row, first) WHERE m.cid = $1 AND m.row = v.row
+                            RETURNING m.region, m.cost
                             """, binds {
                                 $0.append(cid); $0.append(repeats); $0.append(firsts)
                                 $0.append(Int16(BulkRule.Duplicate.state.rawValue)); $0.append(BulkRule.Duplicate.reason.rawValue)
                                 $0.append(BulkRule.Duplicate.detailPrefix)
                             })
+                        for row in moved {
+                            counters.move(region: try row.cells.string(0), cost: try row.cells.int64(1), from: .pending, at: time,
+                                        to: BulkRule.Duplicate.state, at: time)
+                        }
                     }
                     duplicates = repeats.count
                 }
@@ -116,6 +126,7 @@ final class PostgresImporter: RowImporter {
                 for (reason, n) in skipped { tally.add(TallyKey(.skipped, reason), n) }
                 tally.merge(BulkRule.Duplicate.move(duplicates))
                 try tally.write(cid: cid, journal.session)
+                try counters.write(cid: cid, journal.session)
                 try journal.session.query("UPDATE campaign SET state = '\(CampaignState.ready.rawValue)', total_rows = $2, updated_at = $3 WHERE cid = $1",
                                           binds { $0.append(cid); $0.append(rows); $0.append(journal.currentTime()) })
                 return duplicates

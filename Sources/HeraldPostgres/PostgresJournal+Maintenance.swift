@@ -28,6 +28,8 @@ extension PostgresJournal: MaintenanceJournal {
                     """, binds { $0.append(cid) }).first?.cells.int64(0) ?? 0
                 return CounterCheck.drift(.init(counted: counted, fromRows: fromRows,
                                                 ledgerReserved: ledgerReserved, rowsReserved: rowsReserved))
+                    + ReportCounters.drift(counted: try Self.reportCounters(cid: cid, session),
+                                           fromRows: try Self.reportCountersFromRows(cid: cid, session))
             }
         }
     }
@@ -44,6 +46,7 @@ extension PostgresJournal: MaintenanceJournal {
                     INSERT INTO tally (cid, state, reason, n)
                     SELECT cid, state, coalesce(reason, ''), count(*) FROM message WHERE cid = $1 GROUP BY cid, state, coalesce(reason, '')
                     """, binds { $0.append(cid) })
+                try Self.rebuildReportCounters(cid: cid, session)
             }
         }
     }

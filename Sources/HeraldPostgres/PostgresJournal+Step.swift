@@ -50,21 +50,21 @@ extension PostgresJournal {
         var stepped = Stepped()
         for row in try session.query(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, spend_month FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region, spend_month FROM message
             WHERE cid = $1 AND state = \(MessageState.sending.rawValue) AND owner = $2 AND claim_seq = $3 ORDER BY row
             """, binds { $0.append(cid); $0.append(lid); $0.append(seq) })
         {
-            stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: try row.cells.int(7)))
+            stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: try row.cells.int(8)))
         }
         return stepped
     }
 
-    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz.
+    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz, region.
     static func candidate(_ row: PostgresRow, from: TallyKey) throws -> ClaimCandidate {
         let c = row.cells
         return ClaimCandidate(row: try c.int(0), destination: UInt64(bitPattern: try c.optionalInt64(1) ?? 0),
                               body: try c.string(2) ?? "", attempts: try c.int(3), parts: try c.int(4), cost: try c.int64(5),
-                              timeZones: try c.string(6), from: from)
+                              timeZones: try c.string(6), from: from, region: try c.string(7))
     }
 
     /// The heavy work (settling this sender's rows, taking pending rows with SKIP LOCKED)
@@ -82,7 +82,8 @@ extension PostgresJournal {
         let channel = try head.string(2) ?? HeraldCore.Channel.sms.rawValue
         let lid = try ensureLease(cid: cid, owner: owner, seq: seq)
         var tally = TallyChanges()
-        let settled = try settle(cid: cid, lid: lid, settlements, time: time, tally: &tally)
+        var report = ReportCounters()
+        let settled = try settle(cid: cid, lid: lid, settlements, time: time, tally: &tally, report: &report)
         var locked = false
         func lock() throws {
             guard !locked else { return }
@@ -99,7 +100,7 @@ extension PostgresJournal {
         if wanted > 0 {
             if let budget, !budget.limits.isEmpty { try lock() }
             claimed = try claim(cid: cid, lid: lid, seq: seq, wanted: wanted, time: time, scope: scope, channel: channel,
-                                budget: budget, gate: gate, sender: sender, tally: &tally, into: &stepped)
+                                budget: budget, gate: gate, sender: sender, tally: &tally, report: &report, into: &stepped)
         }
         try lock()
         if lastTakeover[cid].map({ $0.duration(to: .now) >= .seconds(1) }) ?? true {
@@ -114,6 +115,7 @@ extension PostgresJournal {
         }
         stepped.step.claimed = try schedule(claimed.rows, cid: cid, month: claimed.month, rate: rate)
         try tally.write(cid: cid, session)
+        try report.write(cid: cid, session)
         return stepped
     }
 
@@ -133,10 +135,11 @@ extension PostgresJournal {
     /// Records each outcome, as the settlement rule says, for rows this sender holds
     /// (others' are left alone: a row whose lease was taken over is no longer this
     /// sender's to settle), with the rule's counters, ledger and suppressions.
-    private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout TallyChanges) throws -> Settled {
+    private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout TallyChanges,
+                        report: inout ReportCounters) throws -> Settled {
         guard !settlements.isEmpty else { return Settled() }
         let doubts = try earlierDoubts(cid: cid, lid: lid, rows: settlements.filter(\.needsDoubt).map(\.row))
-        let changes = settlements.map { $0.change(doubt: doubts[$0.row]) }
+        let changes = settlements.map { $0.change(doubt: doubts[$0.row], at: time) }
         let updated = try session.query(
             """
             UPDATE message m SET state = v.state, reason = nullif(v.reason, ''), detail = nullif(v.detail, ''),
@@ -166,6 +169,7 @@ extension PostgresJournal {
         for row in updated {
             guard let change = byRow[try row.cells.int(0)] else { continue }
             tally.move(from: change.from, to: change.to)
+            if let move = change.report { report.apply(move) }
             settled.ledger.add(change.ledger)
             if let request = change.suppression { listed[request, default: []].append(Int32(change.row)) }
         }
@@ -202,7 +206,7 @@ extension PostgresJournal {
     /// Touches only the rows it takes.
     private func claim(cid: Int64, lid: Int64, seq: Int64, wanted: Int, time: Int64, scope: String, channel: String,
                        budget: BudgetContext?, gate: SendGate?, sender: String, tally: inout TallyChanges,
-                       into stepped: inout Stepped) throws -> Claimed
+                       report: inout ReportCounters, into stepped: inout Stepped) throws -> Claimed
     {
         let listed = try session.query("SELECT EXISTS (SELECT 1 FROM suppression)").first?.cells.bool(0) ?? false
         let month = BillingMonth.of(milliseconds: time)
@@ -241,13 +245,13 @@ extension PostgresJournal {
             }
             return true
         }
-        let columns = "row, dest, body, attempts, parts, cost, tz"
+        let columns = "row, dest, body, attempts, parts, cost, tz, region"
         let retries = try session.query(
             """
             SELECT \(columns), coalesce(reason, '') FROM message WHERE cid = $1 AND state = \(MessageState.retry.rawValue)
                 AND not_before <= $2 ORDER BY not_before, row LIMIT $3 FOR UPDATE SKIP LOCKED
             """, binds { $0.append(cid); $0.append(time); $0.append(wanted) }).map { row in
-                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(7)))
+                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(8)))
             }
         if try offer(retries), claimed.count < wanted {
             let asked = wanted - claimed.count
@@ -290,6 +294,7 @@ extension PostgresJournal {
         }
         plan.record(into: &stepped.step)
         tally.merge(plan.tally)
+        report.merge(plan.report)
         return Claimed(rows: claimed, reserved: plan.reserved, month: month)
     }
 

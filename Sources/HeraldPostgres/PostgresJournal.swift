@@ -237,19 +237,23 @@ public final class PostgresJournal: CampaignJournal {
             WITH old AS (SELECT row, state, coalesce(reason, '') AS reason FROM message
                          WHERE cid = $1 AND state = ANY($3) FOR UPDATE),
                  moved AS (UPDATE message m SET state = $4, reason = $5, not_before = NULL, updated_at = $2
-                           FROM old WHERE m.cid = $1 AND m.row = old.row RETURNING old.state, old.reason)
-            SELECT state, reason, count(*) FROM moved GROUP BY 1, 2
+                           FROM old WHERE m.cid = $1 AND m.row = old.row RETURNING old.state, old.reason, m.region, m.cost)
+            SELECT state, reason, region, count(*), coalesce(sum(cost), 0)::int8 FROM moved GROUP BY 1, 2, 3
             """, binds {
                 $0.append(cid); $0.append(currentTime()); $0.append(rule.states.map { Int16($0.rawValue) })
                 $0.append(Int16(rule.state.rawValue)); $0.append(rule.reason.rawValue)
             })
         var changes = TallyChanges()
+        var report = ReportCounters()
+        let time = currentTime()
         for row in moved {
             let c = row.cells
             guard let state = MessageState(rawValue: try c.int(0)) else { continue }
-            changes.merge(rule.move(from: TallyKey(state, code: try c.string(1)), try c.int(2)))
+            changes.merge(rule.move(from: TallyKey(state, code: try c.string(1)), try c.int(3)))
+            report.move(region: try c.string(2), cost: try c.int64(4), from: state, at: time, to: rule.state, at: time)
         }
         try changes.write(cid: cid, session)
+        try report.write(cid: cid, session)
     }
 
     public func discardCampaign(id: String, mode: RunMode) throws(JournalError) {
@@ -265,7 +269,7 @@ public final class PostgresJournal: CampaignJournal {
                         UPDATE month_ledger m SET reserved = m.reserved - l.reserved, spent = m.spent - l.spent
                         FROM ledger l WHERE l.cid = $1 AND m.scope = $2 AND m.channel = l.channel AND m.month = l.month
                         """, binds { $0.append(cid); $0.append(try row.cells.string(1) ?? ""); })
-                    for table in ["message", "ledger", "run", "tally", "lease", "rate_bucket"] {
+                    for table in ["message", "ledger", "run", "tally", "lease", "rate_bucket", "report_minute", "report_country"] {
                         try session.query("DELETE FROM \(table) WHERE cid = $1", binds { $0.append(cid) })
                     }
                 }
@@ -278,6 +282,8 @@ public final class PostgresJournal: CampaignJournal {
             try session.transaction {
                 try session.query("DELETE FROM message WHERE cid = $1", binds { $0.append(cid) })
                 try session.query("DELETE FROM tally WHERE cid = $1", binds { $0.append(cid) })
+                try session.query("DELETE FROM report_minute WHERE cid = $1", binds { $0.append(cid) })
+                try session.query("DELETE FROM report_country WHERE cid = $1", binds { $0.append(cid) })
                 try session.query("DELETE FROM lease WHERE cid = $1", binds { $0.append(cid) })
                 try session.query("DELETE FROM campaign WHERE cid = $1 AND state = 'importing'", binds { $0.append(cid) })
             }

@@ -12,6 +12,24 @@ enum PostgresSchema {
         Migration(2, "when a campaign's numbers and bodies were purged (retention)") { session in
             try session.query("ALTER TABLE campaign ADD COLUMN purged_at bigint")
         },
+        Migration(3, "report counters: per minute and per country; rows with a reason indexed") { session in
+            try session.query(
+                """
+                CREATE TABLE report_minute (cid bigint NOT NULL, minute bigint NOT NULL, sent bigint NOT NULL DEFAULT 0,
+                    delivered bigint NOT NULL DEFAULT 0, PRIMARY KEY (cid, minute))
+                """)
+            try session.query(
+                """
+                CREATE TABLE report_country (cid bigint NOT NULL, region text NOT NULL, sent bigint NOT NULL DEFAULT 0,
+                    delivered bigint NOT NULL DEFAULT 0, spent bigint NOT NULL DEFAULT 0, estimated bigint NOT NULL DEFAULT 0,
+                    reported bigint NOT NULL DEFAULT 0, priced bigint NOT NULL DEFAULT 0, PRIMARY KEY (cid, region))
+                """)
+            try session.query("CREATE INDEX message_reason ON message (cid, reason, row) WHERE reason IS NOT NULL")
+            // Campaigns already there are counted once, from their rows.
+            for row in try session.query("SELECT cid FROM campaign") {
+                try PostgresJournal.rebuildReportCounters(cid: try row.cells.int64(0), session)
+            }
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys (first key: herald's, second: what it guards).

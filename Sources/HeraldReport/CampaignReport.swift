@@ -1,7 +1,6 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldSQLite
 
 /// What `herald report` shows, as values: the HTML page, the JSON and (later) the live
 /// dashboard all render this. Aggregates only: its size does not grow with the rows.
@@ -80,11 +79,11 @@ public struct CampaignReport: Codable, Sendable {
     public var deliveryRate: Double?
 
     /// Reads everything from the journal (counters, the ledger, one pass over the rows).
-    public static func load(journal: Journal, record: CampaignRecord, provider: String) throws -> CampaignReport {
+    public static func load(journal: any ReportingJournal, record: CampaignRecord, provider: String) throws -> CampaignReport {
         let cid = record.cid
         let counts = try journal.counts(cid: cid)
         let summary = try journal.deliverySummary(cid: cid)
-        let aggregates = try journal.reportAggregates(cid: cid)
+        let aggregates = try journal.reportAggregates(cid: cid, examplesPerReason: 5)
         let ledger = try journal.ledger(cid: cid)
         let span = try journal.runSpan(cid: cid)
         let sent = counts[.sent]

@@ -1,7 +1,6 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldSQLite
 
 /// `herald report --csv`: one line per recipient, in file order, streamed (memory stays
 /// flat at any row count). Numbers are masked (`+1******0101`) unless asked otherwise.
@@ -10,7 +9,7 @@ public enum RecipientCSV {
 
     /// Writes every row of campaign `cid` to `path`; returns how many.
     @discardableResult
-    public static func write(journal: Journal, cid: Int64, to path: String, unmasked: Bool = false) throws -> Int {
+    public static func write(journal: any ReportingJournal, cid: Int64, to path: String, unmasked: Bool = false) throws -> Int {
         let handle = try PrivateFiles.create(path)
         defer { try? handle.close() }
         var buffer: [UInt8] = []

@@ -158,6 +158,23 @@ extension Journal {
                 changes.merge(BulkRule.Cancellation.move(from: TallyKey(state, code: code), count))
             }
         }
+        // What the skipped rows take from the report's estimate, per country, before they change.
+        var report = ReportCounters()
+        let costs = try db.statement(
+            """
+            SELECT region, sum(cost) FROM \(MessageState.retry.table) WHERE cid = ?1 AND state = \(MessageState.retry.sql) GROUP BY region
+            UNION ALL
+            SELECT region, sum(cost) FROM message
+            WHERE cid = ?1 AND row > (SELECT pending_after FROM campaign WHERE cid = ?1) AND state = \(MessageState.pending.sql)
+            GROUP BY region
+            """)
+        costs.bind(1, cid)
+        let time = now()
+        while try costs.step() {
+            report.move(region: costs.string(0), cost: costs.int64(1), from: .pending, at: time,
+                        to: BulkRule.Cancellation.state, at: time)
+        }
+        costs.reset()
         let set = "SET state = ?3, reason = ?4, not_before = NULL, updated_at = ?2"
         let retries = try db.statement("UPDATE \(MessageState.retry.table) \(set) WHERE cid = ?1 AND state = \(MessageState.retry.sql)")
         let pending = try db.statement(
@@ -171,6 +188,7 @@ extension Journal {
             try statement.run()
         }
         try apply(changes, cid: cid)
+        try apply(report, cid: cid)
     }
 
     /// The pending request for a campaign, if any (read by its sender).

@@ -24,3 +24,5 @@ extension Journal: SuppressionJournal {}
 extension Journal: MaintenanceJournal {}
 
 extension Journal: RetentionJournal {}
+
+extension Journal: ReportingJournal {}

@@ -18,7 +18,8 @@ extension Journal {
             let channel = try budget?.channel ?? channel(cid: cid)
             var changes = TallyChanges()
             var ledger = LedgerDeltas()
-            if let putBack = try settle(cid: cid, settlements, time: time, changes: &changes, ledger: &ledger) {
+            var report = ReportCounters()
+            if let putBack = try settle(cid: cid, settlements, time: time, changes: &changes, ledger: &ledger, report: &report) {
                 localCursor.afterRow = min(localCursor.afterRow ?? putBack, putBack)
                 localCursor.pendingExhausted = false
             }
@@ -39,6 +40,8 @@ extension Journal {
             try adjustLedger(cid: cid, month: plan.month, channel: channel, reserved: plan.reserved, spent: 0)
             changes.merge(plan.tally)
             try apply(changes, cid: cid)
+            report.merge(plan.report)
+            try apply(report, cid: cid)
             try touchLease(cid: cid, owner: owner)
             return result
         }
@@ -68,7 +71,7 @@ extension Journal {
     /// Records each outcome as the settlement rule says, for rows still `sending`.
     /// Returns the line before the first row put back to `pending`, if any was.
     private func settle(cid: Int64, _ settlements: [Settlement], time: Int64, changes: inout TallyChanges,
-                        ledger: inout LedgerDeltas) throws -> Int? {
+                        ledger: inout LedgerDeltas, report: inout ReportCounters) throws -> Int? {
         guard !settlements.isEmpty else { return nil }
         let doubts = try earlierDoubts(cid: cid, rows: settlements.filter(\.needsDoubt).map(\.row))
         let update = try db.statement(
@@ -81,7 +84,7 @@ extension Journal {
         var putBack: Int?
         var sent = 0
         for item in settlements {
-            let change = item.change(doubt: doubts.isEmpty ? nil : doubts[item.row])
+            let change = item.change(doubt: doubts.isEmpty ? nil : doubts[item.row], at: time)
             update.bind(1, cid).bind(2, change.row).bind(3, change.state.rawValue).bind(4, change.reason)
                 .bind(5, change.detail).bind(6, change.providerRef).bind(7, change.notBefore)
                 .bind(8, change.attempts).bind(9, time).bind(10, change.doubt).bind(11, change.keepsReservation ? 1 : 0)
@@ -94,6 +97,7 @@ extension Journal {
                 _ = try suppressRecipient(cid: cid, row: change.row, reason: request.reason, source: request.source, time: time)
             }
             ledger.add(change.ledger)
+            if let move = change.report { report.apply(move) }
         }
         changes.move(from: TallyKey(.sending), to: TallyKey(.sent), sent)
         guard let putBack else { return nil }
@@ -122,7 +126,7 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region FROM message
             WHERE cid = ?1 AND row > ?2 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT ?3
             """)
         var after = cursor.afterRow ?? 0
@@ -167,14 +171,14 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, reason FROM \(MessageState.retry.table)
+            SELECT row, dest, body, attempts, parts, cost, tz, region, reason FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
         let time = plan.time, month = plan.month
         select.bind(1, facts.cid).bind(2, time).bind(3, limit)
         var retries: [ClaimedMessage] = []
         considering: while try select.step() {
-            let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(7)))
+            let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(8)))
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop: break considering
@@ -237,7 +241,7 @@ extension Journal {
     private static func candidate(_ select: Statement, from: TallyKey) -> ClaimCandidate {
         ClaimCandidate(row: select.int(0), destination: UInt64(bitPattern: select.int64(1)), body: select.string(2) ?? "",
                        attempts: select.int(3), parts: select.int(4), cost: select.int64(5), timeZones: select.string(6),
-                       from: from)
+                       from: from, region: select.string(7))
     }
 
     /// When the earliest waiting retry falls due (ms since 1970), or nil when none waits.

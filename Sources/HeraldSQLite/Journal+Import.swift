@@ -19,6 +19,14 @@ public final class ImportWriter {
     /// Counters for the rows of the open batch, written in the batch's transaction.
     private var pendingInBatch = 0
     private var skippedInBatch: [Reason: Int] = [:]
+    private var reportInBatch = ReportCounters()
+    private var runRegion: String?
+    private var runCost: Int64 = 0
+
+    private func flushRegionRun() {
+        if runCost != 0 { reportInBatch.add(.pending, region: runRegion, cost: runCost, at: time) }
+        runCost = 0
+    }
 
     init(journal: Journal, cid: Int64, batchSize: Int) {
         self.journal = journal
@@ -41,6 +49,12 @@ public final class ImportWriter {
                 insert.bind(3, MessageState.pending.rawValue).bind(6, utf8: row.body).bind(7, nil as String?)
                     .bind(8, nil as String?)
                 pendingInBatch += 1
+                // Summed while the region repeats (CSVs come sorted by country more often than not).
+                if row.region != runRegion {
+                    flushRegionRun()
+                    runRegion = row.region
+                }
+                runCost &+= row.cost
                 if let destination = row.destination, row.maybeRepeat ?? filter.insert(destination) {
                     try noteSuspect(destination)
                     lastSuspect = row.row
@@ -77,6 +91,9 @@ public final class ImportWriter {
         changes.add(TallyKey(.pending), pendingInBatch)
         for (reason, count) in skippedInBatch { changes.add(TallyKey(.skipped, reason), count) }
         try journal.apply(changes, cid: cid)
+        flushRegionRun()
+        try journal.apply(reportInBatch, cid: cid)
+        reportInBatch = ReportCounters()
         pendingInBatch = 0
         skippedInBatch.removeAll(keepingCapacity: true)
     }
@@ -119,11 +136,18 @@ public final class ImportWriter {
                           FROM message WHERE cid = ?1 AND row <= ?2 AND state = \(MessageState.pending.sql)
                               AND dest IN (SELECT dest FROM temp.import_suspect))
                     WHERE cid = ?1 AND row = r AND r != first
+                    RETURNING region, cost
                     """)
                 duplicates.bind(1, cid).bind(2, lastSuspect).bind(3, BulkRule.Duplicate.state.rawValue)
                     .bind(4, BulkRule.Duplicate.reason.rawValue).bind(5, BulkRule.Duplicate.detailPrefix)
-                try duplicates.run()
-                count = journal.db.changes
+                var report = ReportCounters()
+                while try duplicates.step() {
+                    report.move(region: duplicates.string(0), cost: duplicates.int64(1), from: .pending, at: time,
+                                to: BulkRule.Duplicate.state, at: time)
+                    count += 1
+                }
+                duplicates.reset()
+                try journal.apply(report, cid: cid)
                 try journal.db.execute("DELETE FROM temp.import_suspect")
                 suspect = nil
             }

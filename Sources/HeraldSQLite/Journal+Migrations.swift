@@ -86,6 +86,7 @@ extension Journal {
         },
         Migration(4, "modes, counters, doubt, suppression and contacts") { try $0.migrateToV4() },
         Migration(5, "delivery receipts") { try $0.migrateToV5() },
+        Migration(6, "report counters") { try $0.migrateToV6() },
     ]
 }
 

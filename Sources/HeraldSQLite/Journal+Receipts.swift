@@ -26,6 +26,7 @@ private struct Target {
     let spendMonth: Int?
     let attemptAt: Int64
     let doubt: String?
+    let region: String?
     /// What the receipts said so far (nil before the first event).
     let delivery: Delivered?
 }
@@ -37,24 +38,11 @@ private struct Delivered {
     let code: String?
     /// What the provider reported it charged (nano-dollars).
     let price: Int64?
+    /// When its delivery state last changed.
+    let eventAt: Int64?
 }
 
 extension Journal {
-    /// Latency histogram buckets: eighths of a power of two of milliseconds (about 9%
-    /// apart), so medians and p90s come from counters, not from sorting rows.
-    static func latencyBucket(milliseconds: Int64) -> Int {
-        guard milliseconds > 1 else { return 0 }
-        return min(Int((log2(Double(milliseconds)) * 8).rounded(.down)), maxLatencyBucket)
-    }
-
-    /// The last bucket: 2^62 ms. A bucket read back from a journal is clamped to the
-    /// buckets there are, so a stored value from anywhere never traps a reader.
-    static let maxLatencyBucket = 8 * 62 - 1
-
-    static func latencyUpperBound(bucket: Int) -> Int64 {
-        Int64(exp2(Double(min(max(bucket, 0), maxLatencyBucket) + 1) / 8).rounded(.up))
-    }
-
     /// Records `events` in one transaction: each is appended to `receipt` (the audit
     /// copy), matched to its message, and moves the message's delivery state (final
     /// states never change). An event for a row `in_doubt` (or waiting to be retried)
@@ -237,6 +225,7 @@ private struct ReceiptRecorder {
     let time: Int64
     var changes = DeliveryTallyChanges()
     var tally: [Int64: TallyChanges] = [:]
+    var report: [Int64: ReportCounters] = [:]
     var ledger: [LedgerKey: (reserved: Int64, spent: Int64)] = [:]
     var unmatched: [String: Int] = [:]
     var replies: [String: Int] = [:]
@@ -257,7 +246,8 @@ private struct ReceiptRecorder {
         // The row and its delivery state in one lookup.
         message = try db.statement(
             """
-            SELECT m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, d.state, d.read_at, d.sent_at, d.code, d.price
+            SELECT m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, d.state, d.read_at, d.sent_at, d.code, d.price,
+                d.event_at, m.region
             FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row WHERE m.cid = ?1 AND m.row = ?2
             """)
         upsert = try db.statement(
@@ -313,9 +303,10 @@ private struct ReceiptRecorder {
         let delivery = message.isNull(6) ? nil
             : Delivered(state: message.string(6).flatMap(DeliveryState.init(rawValue:)), read: !message.isNull(7),
                         sentAt: message.isNull(8) ? nil : message.int64(8), code: message.string(9),
-                        price: message.isNull(10) ? nil : message.int64(10))
+                        price: message.isNull(10) ? nil : message.int64(10), eventAt: message.isNull(11) ? nil : message.int64(11))
         return Target(cid: cid, row: row, state: state, reason: message.string(1), cost: message.int64(2),
-                      spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5), delivery: delivery)
+                      spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5),
+                      region: message.string(12), delivery: delivery)
     }
 
     func audit(_ event: DeliveryEvent, target: Target?) throws {
@@ -351,11 +342,19 @@ private struct ReceiptRecorder {
             // Counted under the code the row keeps (this event's, else an earlier one's).
             changes.add(target.cid, new ?? .pending, event.code ?? existing?.code)
             if new == .delivered || new == .fallback {
-                let bucket = Journal.latencyBucket(milliseconds: max(0, at.subtractingReportingOverflow(sentAt).partialValue))
+                let bucket = DeliverySummary.latencyBucket(milliseconds: max(0, at.subtractingReportingOverflow(sentAt).partialValue))
                 changes.latency[.init(cid: target.cid, bucket: bucket), default: 0] += 1
             }
         }
         if newlyRead { changes.add(target.cid, "read", nil) }
+        if changesState || (event.price != nil && event.price?.nanos != existing?.price) {
+            // The report's counters: what the delivery adds now minus what it added before.
+            var moved = ReportCounters()
+            moved.addDelivery(old, at: existing?.eventAt, price: existing?.price, region: target.region, sign: -1)
+            moved.addDelivery(new, at: changesState ? at : existing?.eventAt, price: event.price?.nanos ?? existing?.price,
+                              region: target.region)
+            report[target.cid, default: ReportCounters()].merge(moved)
+        }
         // The provider-reported cost, summed in a counter (`status` never sums the rows).
         if let price = event.price?.nanos, price != existing?.price ?? 0 {
             changes.add(target.cid, "price", nil, Int(price - (existing?.price ?? 0)))
@@ -376,6 +375,9 @@ private struct ReceiptRecorder {
         guard journal.db.changes == 1 else { return false }
         tally[target.cid, default: TallyChanges()].move(
             from: TallyKey(target.state, code: target.reason), to: TallyKey(.sent))
+        // Counted as sent when it was sent (the attempt's time, which the row keeps).
+        report[target.cid, default: ReportCounters()].move(
+            region: target.region, cost: target.cost, from: target.state, at: target.attemptAt, to: .sent, at: target.attemptAt)
         if target.cost != 0 {
             var delta = ledger[LedgerKey(cid: target.cid, month: month)] ?? (0, 0)
             if target.state == .inDoubt, target.spendMonth != nil {
@@ -437,6 +439,7 @@ private struct ReceiptRecorder {
         if suppressionChanged { try journal.bumpSuppressionVersion() }
         try journal.applyDelivery(changes)
         for (cid, change) in tally { try journal.apply(change, cid: cid) }
+        for (cid, change) in report { try journal.apply(change, cid: cid) }
         var channels: [Int64: Channel] = [:]
         for (key, delta) in ledger {
             let channel = try channels[key.cid] ?? journal.channel(cid: key.cid)
@@ -445,6 +448,7 @@ private struct ReceiptRecorder {
         }
         changes = DeliveryTallyChanges()
         tally = [:]
+        report = [:]
         ledger = [:]
         unmatched = [:]
         replies = [:]

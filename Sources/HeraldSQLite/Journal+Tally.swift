@@ -100,6 +100,7 @@ extension Journal {
                 drift.append(CounterDrift(what: "delivery \(key.state)" + (key.code.isEmpty ? "" : " (\(key.code))"),
                                           counted: Int64(counters[key] ?? 0), fromRows: Int64(rows[key] ?? 0)))
             }
+            drift += ReportCounters.drift(counted: try reportCounters(cid: cid), fromRows: try reportCountersFromRows(cid: cid))
             return drift
         }
     }
@@ -129,6 +130,7 @@ extension Journal {
             var delivery = DeliveryTallyChanges()
             for (key, count) in rows { delivery.add(cid, key.state, key.code, count) }
             try applyDelivery(delivery)
+            try rebuildReportCounters(cid: cid)
         }
     }
 
@@ -169,6 +171,7 @@ extension Journal {
 
     /// Deletes a campaign's rows and their counters.
     func deleteRows(cid: Int64) throws {
+        try deleteReportCounters(cid: cid)
         for sql in ["DELETE FROM message WHERE cid = ?1", "DELETE FROM tally WHERE cid = ?1",
                     "UPDATE campaign SET pending_after = 0 WHERE cid = ?1"] {
             let statement = try db.statement(sql)

@@ -212,9 +212,9 @@ final class Dashboard: Sendable {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    private func record(_ name: String) throws -> (Journal, CampaignRecord)? {
-        guard FileManager.default.fileExists(atPath: journalPath) else { return nil }
-        let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
+    private func record(_ name: String) throws -> (any ReportingJournal, CampaignRecord)? {
+        guard JournalOpener.exists(journalPath) else { return nil }
+        let journal = try JournalOpener.reporting(journalPath)
         let key = CampaignKey(parsing: name)
         return try journal.campaign(id: key.id, mode: key.mode).map { (journal, $0) }
     }
@@ -248,8 +248,8 @@ final class Dashboard: Sendable {
         let file: ExportFile
         do {
             file = try await exports.file("recipients-\(name)") { path in
-                guard FileManager.default.fileExists(atPath: journalPath) else { throw ExportError.noSuchCampaign }
-                let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
+                guard JournalOpener.exists(journalPath) else { throw ExportError.noSuchCampaign }
+                let journal = try JournalOpener.reporting(journalPath)
                 let key = CampaignKey(parsing: name)
                 guard let record = try journal.campaign(id: key.id, mode: key.mode) else { throw ExportError.noSuchCampaign }
                 _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path)

@@ -36,7 +36,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let store = try JournalOpener.sqlite(journal.path, for: "herald report", create: false)
+            let store = try JournalOpener.reporting(journal.path)
             let key = CampaignKey(parsing: campaign)
             guard let record = try store.campaign(id: key.id, mode: key.mode) else {
                 throw JournalError.unknownCampaign(campaign, path: journal.path)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldJournal
 import HeraldEngine
 import HeraldServer
 import HeraldSQLite

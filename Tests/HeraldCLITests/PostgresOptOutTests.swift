@@ -81,6 +81,19 @@ import Testing
         let after = try JSONSerialization.jsonObject(with: Data(try herald(["estimate", file, "--json"]).stdout.utf8)) as? [String: Any]
         #expect(after?["already_sent"] as? Int == 5, "estimate reads the PostgreSQL journal's progress: \(after ?? [:])")
 
+        // `herald report` reads a PostgreSQL campaign's counters: JSON, the page and the CSV.
+        let report = try herald(["report", "listed", "--json", "--html", "report.html", "--csv", "recipients.csv.out"])
+        #expect(report.status == 0, "\(report.stdout)\n\(report.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any] ?? [:]
+        #expect((json["counts"] as? [String: Int])?["sent"] == 5, "\(json)")
+        let funnel = (json["funnel"] as? [[String: Any]] ?? []).map { "\($0["label"] ?? "")=\($0["count"] ?? "")" }
+        #expect(funnel.starts(with: ["rows=6", "valid=6", "sent=5"]), "\(funnel)")
+        let suppressed = (json["reasons"] as? [[String: Any]] ?? []).first { $0["reason"] as? String == "suppressed" }
+        #expect(suppressed?["count"] as? Int == 1 && suppressed?["examples"] as? [Int] == [2], "\(String(describing: suppressed))")
+        let csvLines = try String(contentsOf: fixture.folder.appendingPathComponent("recipients.csv.out"), encoding: .utf8).split(separator: "\n")
+        #expect(csvLines.count == 7, "a header and one line per recipient: \(csvLines)")
+        #expect(FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("report.html").path))
+
         // `herald doctor` recounts a PostgreSQL campaign too: drift found (exit 10), then rebuilt.
         let healthy = try herald(["doctor", "listed"])
         #expect(healthy.status == 0 && healthy.stdout.contains("counters match the rows (6 rows)"), "\(healthy.stdout)\n\(healthy.stderr)")

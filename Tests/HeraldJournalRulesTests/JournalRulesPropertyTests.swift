@@ -71,7 +71,7 @@ struct RuleModel {
     mutating func settle(_ settlement: Settlement) {
         let index = settlement.row - 2
         guard rows[index].state == .sending else { return }
-        let change = settlement.change(doubt: settlement.needsDoubt ? rows[index].doubt : nil)
+        let change = settlement.change(doubt: settlement.needsDoubt ? rows[index].doubt : nil, at: 0)
         rows[index].state = change.state
         rows[index].reason = change.reason
         if let doubt = change.doubt { rows[index].doubt = doubt }

@@ -56,7 +56,7 @@ import Testing
 
     @Test(arguments: cases)
     func transition(_ item: Case) {
-        let change = item.settlement.change(doubt: item.needsDoubtFact ? item.doubt : nil)
+        let change = item.settlement.change(doubt: item.needsDoubtFact ? item.doubt : nil, at: 0)
         #expect(change.state == item.state)
         #expect(change.reason == item.reason)
         #expect(change.ledger == item.ledger)
@@ -77,24 +77,24 @@ import Testing
     }
 
     @Test func keptDoubtExplainsItself() {
-        let change = Self.outcome(.failed, .transient, detail: "503").change(doubt: "interrupted")
+        let change = Self.outcome(.failed, .transient, detail: "503").change(doubt: "interrupted", at: 0)
         #expect(change.detail == "an earlier attempt may have been delivered (interrupted); then 503")
-        let bare = Self.outcome(.failed, .transient).change(doubt: "lost_answer")
+        let bare = Self.outcome(.failed, .transient).change(doubt: "lost_answer", at: 0)
         #expect(bare.detail == "an earlier attempt may have been delivered (lost_answer); then transient")
     }
 
     @Test func aLostAnswerIsRememberedAsTheRowsDoubt() {
-        #expect(Self.outcome(.inDoubt, .lostAnswer).change().doubt == "lost_answer")
-        #expect(Self.outcome(.retry, .lostAnswer).change().doubt == "lost_answer")
-        #expect(Self.outcome(.retry, .transient).change().doubt == nil)
-        #expect(Self.outcome(.sent).change().doubt == nil)
+        #expect(Self.outcome(.inDoubt, .lostAnswer).change(at: 0).doubt == "lost_answer")
+        #expect(Self.outcome(.retry, .lostAnswer).change(at: 0).doubt == "lost_answer")
+        #expect(Self.outcome(.retry, .transient).change(at: 0).doubt == nil)
+        #expect(Self.outcome(.sent).change(at: 0).doubt == nil)
     }
 
     @Test func attemptsCountUnlessTheAnswerSaysNot() {
-        #expect(Self.outcome(.sent).change().attempts == 1)
+        #expect(Self.outcome(.sent).change(at: 0).attempts == 1)
         let throttled = Settlement(row: 1, state: .retry, reason: .throttled, notBefore: 5, countsAttempt: false)
-        #expect(throttled.change().attempts == 0)
-        #expect(throttled.change().notBefore == 5)
+        #expect(throttled.change(at: 0).attempts == 0)
+        #expect(throttled.change(at: 0).notBefore == 5)
     }
 }
 

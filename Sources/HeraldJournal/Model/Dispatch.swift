@@ -14,9 +14,12 @@ public struct ClaimedMessage: Sendable {
     public let month: Int
     /// Not sent before this instant: its slot in a rate shared through the journal.
     public var due: ContinuousClock.Instant?
+    /// Where the number is (the report counts per country).
+    public let region: String?
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
-                due: ContinuousClock.Instant? = nil) {
+                due: ContinuousClock.Instant? = nil, region: String? = nil) {
+        self.region = region
         self.row = row
         self.destination = destination
         self.body = body
@@ -42,6 +45,8 @@ public struct Settlement: Sendable {
     /// The reservation to settle: copied from the claim.
     public var cost: Int64 = 0
     public var month: Int = 0
+    /// The claim's region, for the report's counters.
+    public var region: String?
 
     public init(row: Int, state: MessageState, reason: Reason? = nil, detail: String? = nil,
                 providerRef: String? = nil, notBefore: Int64? = nil, countsAttempt: Bool = true) {
@@ -60,6 +65,7 @@ public struct Settlement: Sendable {
         var copy = self
         copy.cost = claim.cost
         copy.month = claim.month
+        copy.region = claim.region
         return copy
     }
 }

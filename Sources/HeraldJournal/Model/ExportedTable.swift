@@ -22,6 +22,8 @@ public struct ExportedTable: Sendable {
         ExportedTable("delivery_tally", ["state", "code", "n"]),
         ExportedTable("delivery_latency", ["bucket", "n"]),
         ExportedTable("receipt", ["received_at", "provider", "type", "ref", "row", "raw"]),
+        ExportedTable("report_minute", ["minute", "sent", "delivered"]),
+        ExportedTable("report_country", ["region", "sent", "delivered", "spent", "estimated", "reported", "priced"]),
     ]
 
     /// The suppression list (the journal's, not a campaign's).

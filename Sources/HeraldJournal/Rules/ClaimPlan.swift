@@ -11,9 +11,12 @@ public struct ClaimCandidate: Sendable {
     public let timeZones: String?
     /// `pending`, or `retry` with its reason.
     public let from: TallyKey
+    /// Where the number is (the report counts per country).
+    public let region: String?
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, timeZones: String?,
-                from: TallyKey) {
+                from: TallyKey, region: String? = nil) {
+        self.region = region
         self.row = row
         self.destination = destination
         self.body = body
@@ -26,7 +29,7 @@ public struct ClaimCandidate: Sendable {
 
     public func claimed(month: Int, due: ContinuousClock.Instant? = nil) -> ClaimedMessage {
         ClaimedMessage(row: row, destination: destination, body: body, attempts: attempts, parts: parts, cost: cost,
-                       month: month, due: due)
+                       month: month, due: due, region: region)
     }
 }
 
@@ -85,6 +88,8 @@ public struct ClaimPlan {
     /// which keeps the per-row cost of a long run of claims to a comparison.
     private var moves = TallyChanges()
     private var claimRun: (from: TallyKey, count: Int)?
+    /// What the skips so far take from the report's counters (their cost leaves the estimate).
+    public private(set) var report = ReportCounters()
     /// Counter moves for every decision so far.
     public var tally: TallyChanges {
         var all = moves
@@ -170,6 +175,7 @@ public struct ClaimPlan {
     private mutating func skip(_ candidate: ClaimCandidate, _ reason: Reason, _ detail: String) {
         skipped.append(Skip(row: candidate.row, from: candidate.from, reason: reason, detail: detail))
         moves.move(from: candidate.from, to: TallyKey(.skipped, reason))
+        report.move(region: candidate.region, cost: candidate.cost, from: candidate.from.state, at: time, to: .skipped, at: time)
     }
 
     /// Hands over the skips and deferrals decided since the last call, for a store that

@@ -25,6 +25,8 @@ public struct RowChange: Sendable, Equatable {
     public var ledger: LedgerDelta?
     /// Put the row's number on the suppression list (for every sender).
     public var suppression: SuppressionRequest?
+    /// What the change moves in the report's counters, when it moves them.
+    public var report: ReportMove?
 
     /// The row went back to `pending`: the store's pending cursor must look at it again.
     public var putsBack: Bool { state == .pending }
@@ -53,7 +55,8 @@ extension Settlement {
     /// not prove the message undelivered leaves a row whose earlier attempt may have got
     /// through (`doubt`) `in_doubt`, with its reservation, instead of `failed`. An answer
     /// that is itself a lost answer records the doubt. An opted-out answer lists the number.
-    public func change(doubt earlier: String? = nil) -> RowChange {
+    /// `time` is when the store records it (a sent row counts in that minute).
+    public func change(doubt earlier: String? = nil, at time: Int64) -> RowChange {
         var state = self.state
         var reason = self.reason?.rawValue
         var detail = self.detail
@@ -62,12 +65,14 @@ extension Settlement {
             reason = earlier
             detail = "an earlier attempt may have been delivered (\(earlier)); then \(self.detail ?? self.reason?.rawValue ?? "")"
         }
+        let report = ReportCounters.moves(from: .sending, to: state)
+            ? ReportMove(region: region, cost: cost, from: .sending, at: time, to: state, at: time) : nil
         return RowChange(
             row: row, state: state, reason: reason, detail: detail, providerRef: providerRef, notBefore: notBefore,
             attempts: countsAttempt ? 1 : 0, doubt: self.reason?.isDoubt == true ? self.reason?.rawValue : nil,
             keepsReservation: state == .sent || state == .inDoubt,
             from: TallyKey(.sending), to: TallyKey(state, code: reason),
             ledger: LedgerDelta.settling(cost: cost, month: month, as: state),
-            suppression: self.reason == .optedOut ? .optedOut : nil)
+            suppression: self.reason == .optedOut ? .optedOut : nil, report: report)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJournal
 
 #if canImport(Glibc)
 import Glibc
