@@ -154,7 +154,10 @@ extension PostgresJournal {
     /// Inside a transaction that holds the campaign row: the rows of senders whose lease
     /// expired go back to pending work. With a provider that dedupes they are sent again
     /// (as retries, their reservation released); otherwise they are `in_doubt`
-    /// (`interrupted`), their reservation kept. Returns the rows left in doubt.
+    /// (`interrupted`), their reservation kept. Either way they keep the expired lease's
+    /// epoch (`owner`) until claimed again, so what that sender still reports about them
+    /// (an accepted answer, a row it never sent) counts (`Fencing`). Returns the rows left
+    /// in doubt.
     @discardableResult
     func takeOver(cid: Int64, resend: Bool) throws -> Int {
         lastTakeover[cid] = .now
@@ -166,7 +169,7 @@ extension PostgresJournal {
             """
             WITH old AS (SELECT row, spend_month, cost FROM message WHERE cid = $1 AND state = \(MessageState.sending.rawValue)
                          AND owner = ANY($2) FOR UPDATE)
-            UPDATE message m SET state = $3, reason = $4, doubt = $5, owner = NULL, updated_at = $6, not_before = $7,
+            UPDATE message m SET state = $3, reason = $4, doubt = $5, updated_at = $6, not_before = $7,
                 spend_month = CASE WHEN $8 THEN m.spend_month END, detail = $9
             FROM old WHERE m.cid = $1 AND m.row = old.row
             RETURNING old.spend_month, old.cost
@@ -182,10 +185,16 @@ extension PostgresJournal {
         return resend ? 0 : moved.count
     }
 
-    public func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError) {
-        guard let held = leases[cid] else { return }
-        try update("UPDATE lease SET heartbeat = clock_timestamp() WHERE lid = $1") { $0.append(held.lid) }
+    @discardableResult
+    public func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError) -> Bool {
+        guard let held = leases[cid] else { return false }
+        return try attempt {
+            !(try session.query("UPDATE lease SET heartbeat = clock_timestamp() WHERE lid = $1 RETURNING lid",
+                                binds { $0.append(held.lid) })).isEmpty
+        }
     }
+
+    public var leaseTimeout: Duration { .milliseconds(Int64(target.leaseTimeoutSeconds * 1000)) }
 
     /// Leaves the campaign. Its state is set unless other senders are still at it, or
     /// the state is one that holds for all (completed, paused, cancelled, budget).
@@ -227,7 +236,7 @@ extension PostgresJournal {
                     """
                     WITH old AS (SELECT row, spend_month, cost, coalesce(reason, '') AS reason FROM message
                                  WHERE cid = $1 AND state = \(MessageState.inDoubt.rawValue) AND updated_at < $2 FOR UPDATE)
-                    UPDATE message m SET state = $4, not_before = $5, spend_month = NULL, updated_at = $3
+                    UPDATE message m SET state = $4, not_before = $5, spend_month = NULL, updated_at = $3, owner = NULL
                     FROM old WHERE m.cid = $1 AND m.row = old.row
                     RETURNING old.spend_month, old.cost, old.reason
                     """, binds {

@@ -54,7 +54,7 @@ extension PostgresJournal {
             WHERE cid = $1 AND state = \(MessageState.sending.rawValue) AND owner = $2 AND claim_seq = $3 ORDER BY row
             """, binds { $0.append(cid); $0.append(lid); $0.append(seq) })
         {
-            stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: try row.cells.int(8)))
+            stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: try row.cells.int(8), epoch: lid))
         }
         return stepped
     }
@@ -113,7 +113,7 @@ extension PostgresJournal {
                 "UPDATE rate_bucket SET next_slot = greatest(next_slot, clock_timestamp() + make_interval(secs => $2)) WHERE cid = $1",
                 binds { $0.append(cid); $0.append(Double(until - time) / 1000) })
         }
-        stepped.step.claimed = try schedule(claimed.rows, cid: cid, month: claimed.month, rate: rate)
+        stepped.step.claimed = try schedule(claimed.rows, cid: cid, month: claimed.month, rate: rate, epoch: lid)
         try tally.write(cid: cid, session)
         try report.write(cid: cid, session)
         return stepped
@@ -132,26 +132,30 @@ extension PostgresJournal {
         var month = 0
     }
 
-    /// Records each outcome, as the settlement rule says, for rows this sender holds
-    /// (others' are left alone: a row whose lease was taken over is no longer this
-    /// sender's to settle), with the rule's counters, ledger and suppressions.
+    /// Records each outcome, as the settlement rule says, for rows its claim still holds:
+    /// the row is `sending` under the epoch (lease) the claim was made under. Rows taken
+    /// over since (their sender's lease expired) get what `Fencing` still allows: an
+    /// accepted answer settles them as `sent`, a row given back unsent leaves doubt. With
+    /// the rules' counters, ledger and suppressions.
     private func settle(cid: Int64, lid: Int64, _ settlements: [Settlement], time: Int64, tally: inout TallyChanges,
                         report: inout ReportCounters) throws -> Settled {
         guard !settlements.isEmpty else { return Settled() }
-        let doubts = try earlierDoubts(cid: cid, lid: lid, rows: settlements.filter(\.needsDoubt).map(\.row))
+        let epochs = settlements.map { $0.epoch ?? lid }
+        let doubts = try earlierDoubts(cid: cid, epochs: Array(Set(epochs)), rows: settlements.filter(\.needsDoubt).map(\.row))
         let changes = settlements.map { $0.change(doubt: doubts[$0.row], at: time) }
         let updated = try session.query(
             """
             UPDATE message m SET state = v.state, reason = nullif(v.reason, ''), detail = nullif(v.detail, ''),
                 provider_ref = coalesce(nullif(v.ref, ''), m.provider_ref), not_before = nullif(v.not_before, -1),
-                attempts = m.attempts + v.counts, updated_at = $3, owner = NULL, doubt = coalesce(nullif(v.doubt, ''), m.doubt),
+                attempts = m.attempts + v.counts, updated_at = $2, owner = NULL, doubt = coalesce(nullif(v.doubt, ''), m.doubt),
                 spend_month = CASE WHEN v.keeps THEN m.spend_month END
-            FROM unnest($4::int4[], $5::int2[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int4[], $11::text[], $12::bool[])
-                AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps)
-            WHERE m.cid = $1 AND m.row = v.row AND m.state = \(MessageState.sending.rawValue) AND m.owner = $2
+            FROM unnest($3::int4[], $4::int2[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::int4[], $10::text[], $11::bool[],
+                        $12::int8[])
+                AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps, epoch)
+            WHERE m.cid = $1 AND m.row = v.row AND m.state = \(MessageState.sending.rawValue) AND m.owner = v.epoch
             RETURNING m.row
             """, binds {
-                $0.append(cid); $0.append(lid); $0.append(time)
+                $0.append(cid); $0.append(time)
                 $0.append(changes.map { Int32($0.row) })
                 $0.append(changes.map { Int16($0.state.rawValue) })
                 $0.append(changes.map { $0.reason ?? "" })
@@ -161,13 +165,16 @@ extension PostgresJournal {
                 $0.append(changes.map { Int32($0.attempts) })
                 $0.append(changes.map { $0.doubt ?? "" })
                 $0.append(changes.map(\.keepsReservation))
+                $0.append(epochs)
             })
         var byRow: [Int: RowChange] = [:]
         for change in changes { byRow[change.row] = change }
         var settled = Settled()
         var listed: [SuppressionRequest: [Int32]] = [:]
+        var done: Set<Int> = []
         for row in updated {
             guard let change = byRow[try row.cells.int(0)] else { continue }
+            done.insert(change.row)
             tally.move(from: change.from, to: change.to)
             if let move = change.report { report.apply(move) }
             settled.ledger.add(change.ledger)
@@ -181,20 +188,64 @@ extension PostgresJournal {
                 ON CONFLICT DO NOTHING
                 """, binds { $0.append(cid); $0.append(rows); $0.append(request.reason); $0.append(request.source.rawValue); $0.append(time) })
         }
+        let late = zip(settlements, epochs).filter { settlement, _ in
+            !done.contains(settlement.row) && (settlement.state == .sent || (settlement.state == .pending && !settlement.countsAttempt))
+        }
+        if !late.isEmpty { try settleLate(cid: cid, late, time: time, tally: &tally, report: &report, ledger: &settled.ledger) }
         settled.throttledUntil = settlements.filter { $0.reason == .throttled }.compactMap(\.notBefore).max()
         return settled
     }
 
+    /// Outcomes whose claim was lost, as `Fencing` says: the rows' facts read (and locked),
+    /// each change applied only while the row is still as read.
+    private func settleLate(cid: Int64, _ late: [(Settlement, Int64)], time: Int64, tally: inout TallyChanges,
+                            report: inout ReportCounters, ledger: inout LedgerDeltas) throws {
+        var facts: [Int: Fencing.RowFacts] = [:]
+        for row in try session.query(
+            """
+            SELECT row, state, reason, owner, spend_month, cost, region, updated_at FROM message
+            WHERE cid = $1 AND row = ANY($2) AND owner IS NOT NULL ORDER BY row FOR UPDATE
+            """, binds { $0.append(cid); $0.append(late.map { Int32($0.0.row) }) })
+        {
+            let c = row.cells
+            guard let state = MessageState(rawValue: try c.int(1)) else { continue }
+            facts[try c.int(0)] = Fencing.RowFacts(
+                state: state, reason: try c.string(2), epoch: try c.optionalInt64(3), spendMonth: try c[4].decode(Int?.self),
+                cost: try c.int64(5), region: try c.string(6), updatedAt: try c.int64(7))
+        }
+        for (settlement, epoch) in late {
+            guard let row = facts[settlement.row],
+                  let change = Fencing.lateChange(settlement, epoch: epoch, row: row, time: time) else { continue }
+            let applied = try session.query(
+                """
+                UPDATE message SET state = $3, reason = $4, detail = $5, provider_ref = coalesce($6, provider_ref), not_before = NULL,
+                    attempts = attempts + $7, updated_at = $8, owner = NULL,
+                    spend_month = CASE WHEN $9 THEN coalesce(spend_month, $10) END
+                WHERE cid = $1 AND row = $2 AND state = $11 AND owner = $12
+                RETURNING row
+                """, binds {
+                    $0.append(cid); $0.append(Int32(change.row)); $0.append(Int16(change.state.rawValue)); $0.append(change.reason)
+                    $0.append(change.detail); $0.append(change.providerRef); $0.append(Int32(change.attempts)); $0.append(time)
+                    $0.append(change.keepsReservation); $0.append(change.ledger?.month); $0.append(Int16(row.state.rawValue))
+                    $0.append(epoch)
+                })
+            guard !applied.isEmpty else { continue }
+            tally.move(from: change.from, to: change.to)
+            if let move = change.report { report.apply(move) }
+            ledger.add(change.ledger)
+        }
+    }
+
     /// The fact the settlement rule needs for failures that prove nothing: why an earlier
     /// attempt of each row may have got through.
-    private func earlierDoubts(cid: Int64, lid: Int64, rows: [Int]) throws -> [Int: String] {
+    private func earlierDoubts(cid: Int64, epochs: [Int64], rows: [Int]) throws -> [Int: String] {
         guard !rows.isEmpty else { return [:] }
         var doubts: [Int: String] = [:]
         for row in try session.query(
             """
             SELECT row, doubt FROM message
-            WHERE cid = $1 AND row = ANY($2) AND state = \(MessageState.sending.rawValue) AND owner = $3 AND doubt IS NOT NULL
-            """, binds { $0.append(cid); $0.append(rows.map { Int32($0) }); $0.append(lid) })
+            WHERE cid = $1 AND row = ANY($2) AND state = \(MessageState.sending.rawValue) AND owner = ANY($3) AND doubt IS NOT NULL
+            """, binds { $0.append(cid); $0.append(rows.map { Int32($0) }); $0.append(epochs) })
         {
             doubts[try row.cells.int(0)] = try row.cells.string(1)
         }
@@ -303,9 +354,9 @@ extension PostgresJournal {
     /// `Pacing.margin` × rate × T + burst slots. Each row's slot becomes an instant on this
     /// process's clock, never before now; a sender that misses one by more than
     /// `Pacing.lateness` forfeits it (the dispatcher puts the row back).
-    private func schedule(_ claimed: [ClaimCandidate], cid: Int64, month: Int, rate: SharedRate?) throws -> [ClaimedMessage] {
+    private func schedule(_ claimed: [ClaimCandidate], cid: Int64, month: Int, rate: SharedRate?, epoch: Int64) throws -> [ClaimedMessage] {
         guard let rate, rate.messagesPerSecond > 0, !claimed.isEmpty else {
-            return claimed.map { $0.claimed(month: month, due: nil) }
+            return claimed.map { $0.claimed(month: month, due: nil, epoch: epoch) }
         }
         let units = claimed.reduce(0) { $0 + (rate.countsParts ? max(1, $1.parts) : 1) }
         try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES ($1, clock_timestamp()) ON CONFLICT DO NOTHING",
@@ -328,7 +379,7 @@ extension PostgresJournal {
         return claimed.map { candidate in
             let due = max(now, base + .seconds(Double(used) / paced))
             used += rate.countsParts ? max(1, candidate.parts) : 1
-            return candidate.claimed(month: month, due: due)
+            return candidate.claimed(month: month, due: due, epoch: epoch)
         }
     }
 }

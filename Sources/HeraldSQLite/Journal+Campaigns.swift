@@ -267,16 +267,22 @@ extension Journal {
         return statement.int(0) != 0
     }
 
-    /// Refreshes the lease's heartbeat.
-    public func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError) {
+    /// Refreshes the lease's heartbeat; false when another process holds the lease now.
+    @discardableResult
+    public func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError) -> Bool {
         try write { try touchLease(cid: cid, owner: owner) }
     }
 
-    func touchLease(cid: Int64, owner: LeaseOwner) throws {
+    /// A holder on another host is taken over 30 s after its last heartbeat.
+    public var leaseTimeout: Duration { .milliseconds(LeaseOwner.staleAfterMilliseconds) }
+
+    @discardableResult
+    func touchLease(cid: Int64, owner: LeaseOwner) throws -> Bool {
         let statement = try db.statement(
             "UPDATE campaign SET lease_heartbeat = ?3 WHERE cid = ?1 AND lease_token = ?2")
         statement.bind(1, cid).bind(2, owner.token).bind(3, now())
         try statement.run()
+        return db.changes == 1
     }
 
     /// Gives the lease up and records where the campaign stands.

@@ -15,6 +15,7 @@ extension Journal {
         let time = now()
         var localCursor = cursor
         let result = try write {
+            try checkHolder(cid: cid, owner: owner)
             let channel = try budget?.channel ?? channel(cid: cid)
             var changes = TallyChanges()
             var ledger = LedgerDeltas()
@@ -47,6 +48,18 @@ extension Journal {
         }
         cursor = localCursor
         return result
+    }
+
+    /// Fencing on this journal: one lease per campaign at a time, so a step from a process
+    /// whose lease another took over (a holder on another host, silent for 30 s) records
+    /// nothing, its outcomes included, and says who holds the campaign now (exit 5).
+    private func checkHolder(cid: Int64, owner: LeaseOwner) throws {
+        let statement = try db.statement("SELECT id, mode, lease_token, lease_pid, lease_host FROM campaign WHERE cid = ?1")
+        statement.bind(1, cid)
+        defer { statement.reset() }
+        guard try statement.step(), let token = statement.string(2), token != owner.token else { return }
+        let name = CampaignKey(id: statement.string(0) ?? "", mode: RunMode(rawValue: statement.string(1) ?? "") ?? .real)
+        throw JournalError(.leased(campaign: name.description, pid: statement.int(3), host: statement.string(4) ?? "?"), path: path)
     }
 
     /// What a claim checks each candidate against, besides the plan's budget and windows.

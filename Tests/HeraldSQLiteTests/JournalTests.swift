@@ -126,7 +126,29 @@ func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
         _ = try open(journal, owner: remote)
         #expect(throws: JournalError.self) { try open(journal, owner: LeaseOwner()) }
         clock += LeaseOwner.staleAfterMilliseconds
-        _ = try open(journal, owner: LeaseOwner())
+        let taker = LeaseOwner()
+        _ = try open(journal, owner: taker)
+        // Fencing: the remote holder wakes and steps; nothing it says is recorded.
+        var cursor = ClaimCursor()
+        let error = #expect(throws: JournalError.self) {
+            _ = try journal.step(cid: 1, owner: remote, settle: [Settlement(row: 2, state: .sent)], claim: 10, cursor: &cursor)
+        }
+        #expect(error?.isLeaseConflict == true && error?.description.contains("pid \(taker.pid)") == true, "\(String(describing: error))")
+        #expect(try journal.heartbeat(cid: 1, owner: remote) == false)
+        #expect(try journal.heartbeat(cid: 1, owner: taker))
+    }
+
+    /// On one host the holder's process says whether the lease is live: frozen (SIGSTOP,
+    /// a suspended container) for longer than any heartbeat timeout, it keeps it.
+    @Test func aFrozenHolderOnThisHostKeepsItsLease() throws {
+        let journal = try Journal(path: temporaryJournalPath())
+        var clock: Int64 = 1_000_000
+        journal.now = { clock }
+        let frozen = LeaseOwner(token: "frozen")  // this process: it exists
+        _ = try open(journal, owner: frozen)
+        clock += 10 * LeaseOwner.staleAfterMilliseconds
+        let error = #expect(throws: JournalError.self) { try open(journal, owner: LeaseOwner()) }
+        #expect(error?.isLeaseConflict == true)
     }
 
     @Test func changedInputsAreRefusedOnceSendingStarted() throws {

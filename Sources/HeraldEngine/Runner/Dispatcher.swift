@@ -15,15 +15,19 @@ struct Dispatcher: Sendable {
     let limiter: RateLimiter?
     /// SMS counts parts against the rate; other channels count messages.
     let channel: Channel
+    /// The sender's lease term, checked just before every request.
+    var lease: LeaseClock?
 
-    /// Once any of `halts` is set, no further message of the batch is sent: those left
-    /// go back to `pending` (their reservation released), in-flight ones finish.
+    /// Once any of `halts` is set, or the lease term is over, no further message of the
+    /// batch is sent: those left go back to `pending` (their reservation released, or, if
+    /// the rows were taken over meanwhile, their doubt lifted: `Fencing`), in-flight ones
+    /// finish.
     func send(_ batch: [ClaimedMessage], haltOn halts: [StopSignal] = []) async -> [Settlement] {
         await withTaskGroup(of: Settlement.self, returning: [Settlement].self) { group in
             var results: [Settlement] = []
             results.reserveCapacity(batch.count)
             var next = 0
-            func halted() -> Bool { halts.contains { $0.requested != nil } }
+            func halted() -> Bool { halts.contains { $0.requested != nil } || lease.map { !$0.allowsRequest } ?? false }
             func launch() {
                 let message = batch[next]
                 next += 1
@@ -63,6 +67,11 @@ struct Dispatcher: Sendable {
             }
         } else {
             await limiter?.acquire(channel == .sms ? message.parts : 1)
+        }
+        // The last check before the request leaves: a sender whose term is over (frozen, or
+        // cut off from the journal) no longer holds the row for sure, and sends nothing.
+        if let lease, !lease.allowsRequest {
+            return Settlement(row: claimed.row, state: .pending, countsAttempt: false).settling(claimed)
         }
         let outcome = await provider.send(message)
         if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }

@@ -9,10 +9,12 @@ final class JournalQueue: @unchecked Sendable {
     private let journal: any CampaignJournal
     private let queue = DispatchQueue(label: "herald.journal")
     let sharesCampaigns: Bool
+    let leaseTimeout: Duration
 
     init(_ journal: any CampaignJournal) {
         self.journal = journal
         sharesCampaigns = journal.sharesCampaigns
+        leaseTimeout = journal.leaseTimeout
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable (any CampaignJournal) throws -> T) async throws -> T {

@@ -23,6 +23,8 @@ extension CampaignRunner {
             let horizon = shared ? (rate / 4).rounded(.up) : rate.rounded(.up)
             batchSize = min(batchSize, max(shared ? 1 : spec.maxInFlight, Int(horizon)))
         }
+        // Renewed by every step and heartbeat that commits; checked before every request.
+        let lease = LeaseClock(timeout: journal.leaseTimeout)
         let sharedRate = shared ? spec.messagesPerSecond.map {
             SharedRate(messagesPerSecond: $0, burst: spec.burst, countsParts: plan.template.channel == .sms)
         } : nil
@@ -33,7 +35,7 @@ extension CampaignRunner {
                                                         maxDelay: Int64(spec.maxBackoffMilliseconds),
                                                         resendsUnanswered: pipelined),
                                     limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
-                                    channel: plan.template.channel)
+                                    channel: plan.template.channel, lease: lease)
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
                                   total: startCounts.total, report: onProgress)
@@ -61,12 +63,14 @@ extension CampaignRunner {
                 let start = cursor
                 let batch = settle
                 settle = []
-                let (stepped, moved) = try await journal.run { journal in
-                    var local = start
-                    let result = try journal.step(cid: cid, owner: owner, settle: batch, claim: claim,
-                                                  cursor: &local, budget: budget, gate: gate?.value.sendGate,
-                                                  sender: sender, rate: sharedRate)
-                    return (result, local)
+                let (stepped, moved) = try await lease.renewing {
+                    try await journal.run { journal in
+                        var local = start
+                        let result = try journal.step(cid: cid, owner: owner, settle: batch, claim: claim,
+                                                      cursor: &local, budget: budget, gate: gate?.value.sendGate,
+                                                      sender: sender, rate: sharedRate)
+                        return (result, local)
+                    }
                 }
                 cursor = moved
                 if let control = stepped.control, stopReason == nil {
@@ -123,7 +127,9 @@ extension CampaignRunner {
                 }
                 if beat.duration(to: .now) >= .seconds(2) {
                     beat = .now
-                    _ = try? await journal.run { try $0.heartbeat(cid: cid, owner: owner) }
+                    // A heartbeat that fails (the journal out of reach) renews nothing: the
+                    // term runs out and sending stops until a step gets through.
+                    _ = try? await lease.renewing({ $0 }) { try await journal.run { try $0.heartbeat(cid: cid, owner: owner) } }
                 }
             }
         }

@@ -34,7 +34,12 @@ public protocol CampaignJournal: AnyObject {
     func monthSpend(month: Int, channel: Channel, scope: LedgerScope) throws(JournalError) -> Money
     func rows(cid: Int64, in state: MessageState, limit: Int) throws(JournalError) -> [RowNote]
 
-    func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError)
+    /// Refreshes the lease; false when this sender no longer holds it (taken over).
+    @discardableResult
+    func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError) -> Bool
+    /// How long after its last heartbeat another sender may take a silent sender's lease
+    /// over (its rows go with it): the `LeaseTerm` a sender checks before every request.
+    var leaseTimeout: Duration { get }
     func release(cid: Int64, owner: LeaseOwner, state: CampaignState) throws(JournalError)
     func isLeased(_ record: CampaignRecord) throws(JournalError) -> Bool
     func schedule(cid: Int64, at time: Int64) throws(JournalError)

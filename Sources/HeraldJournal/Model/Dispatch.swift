@@ -16,10 +16,14 @@ public struct ClaimedMessage: Sendable {
     public var due: ContinuousClock.Instant?
     /// Where the number is (the report counts per country).
     public let region: String?
+    /// The epoch of the lease it was claimed under, where leases can be taken over
+    /// (PostgreSQL: the lease row's id); its outcome carries it (`Fencing`).
+    public let epoch: Int64?
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
-                due: ContinuousClock.Instant? = nil, region: String? = nil) {
+                due: ContinuousClock.Instant? = nil, region: String? = nil, epoch: Int64? = nil) {
         self.region = region
+        self.epoch = epoch
         self.row = row
         self.destination = destination
         self.body = body
@@ -47,6 +51,8 @@ public struct Settlement: Sendable {
     public var month: Int = 0
     /// The claim's region, for the report's counters.
     public var region: String?
+    /// The epoch the claim was made under.
+    public var epoch: Int64?
 
     public init(row: Int, state: MessageState, reason: Reason? = nil, detail: String? = nil,
                 providerRef: String? = nil, notBefore: Int64? = nil, countsAttempt: Bool = true) {
@@ -66,6 +72,7 @@ public struct Settlement: Sendable {
         copy.cost = claim.cost
         copy.month = claim.month
         copy.region = claim.region
+        copy.epoch = claim.epoch
         return copy
     }
 }

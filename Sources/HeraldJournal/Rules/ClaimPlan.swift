@@ -27,9 +27,9 @@ public struct ClaimCandidate: Sendable {
         self.from = from
     }
 
-    public func claimed(month: Int, due: ContinuousClock.Instant? = nil) -> ClaimedMessage {
+    public func claimed(month: Int, due: ContinuousClock.Instant? = nil, epoch: Int64? = nil) -> ClaimedMessage {
         ClaimedMessage(row: row, destination: destination, body: body, attempts: attempts, parts: parts, cost: cost,
-                       month: month, due: due, region: region)
+                       month: month, due: due, region: region, epoch: epoch)
     }
 }
 
