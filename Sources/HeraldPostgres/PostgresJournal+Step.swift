@@ -93,6 +93,14 @@ extension PostgresJournal {
                 try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent)
             }
         }
+        if !settled.late.isEmpty {
+            // Rows taken over are locked after the campaign row, as `resendInDoubt` and the
+            // takeover lock them: one order for all, so they never wait on each other in a circle.
+            try lock()
+            var ledger = LedgerDeltas()
+            try settleLate(cid: cid, settled.late, time: time, tally: &tally, report: &report, ledger: &ledger)
+            for delta in ledger.deltas { try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent) }
+        }
         var stepped = Stepped()
         stepped.step.control = control
         let wanted = control == nil ? limit : 0
@@ -119,10 +127,12 @@ extension PostgresJournal {
         return stepped
     }
 
-    /// What settling changed that other senders share: ledger changes, and a throttle.
+    /// What settling changed that other senders share: ledger changes, and a throttle; and
+    /// the outcomes whose claim was lost, with its epoch, for `settleLate`.
     struct Settled {
         var ledger = LedgerDeltas()
         var throttledUntil: Int64?
+        var late: [(Settlement, Int64)] = []
     }
 
     /// What a claim took: rows in claim order, their reservation and its month.
@@ -188,10 +198,9 @@ extension PostgresJournal {
                 ON CONFLICT DO NOTHING
                 """, binds { $0.append(cid); $0.append(rows); $0.append(request.reason); $0.append(request.source.rawValue); $0.append(time) })
         }
-        let late = zip(settlements, epochs).filter { settlement, _ in
+        settled.late = zip(settlements, epochs).filter { settlement, _ in
             !done.contains(settlement.row) && (settlement.state == .sent || (settlement.state == .pending && !settlement.countsAttempt))
         }
-        if !late.isEmpty { try settleLate(cid: cid, late, time: time, tally: &tally, report: &report, ledger: &settled.ledger) }
         settled.throttledUntil = settlements.filter { $0.reason == .throttled }.compactMap(\.notBefore).max()
         return settled
     }

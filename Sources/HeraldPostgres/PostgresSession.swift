@@ -45,6 +45,13 @@ final class PostgresSession {
             ).wait()
             connection = made
             _ = try made.query("SET search_path TO herald, public", logger: logger).wait()
+            // A sender frozen inside a transaction (SIGSTOP, a stalled VM) would hold its locks,
+            // the campaign row among them, and stall every other sender for as long as it is
+            // frozen: the server ends such a transaction once it has been idle for a lease
+            // timeout (the sender's lease is gone by then anyway), and the sender, when it
+            // wakes, finds its connection closed and makes its step again.
+            let idle = max(1000, Int(target.leaseTimeoutSeconds * 1000))
+            _ = try made.query(PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(idle)"), logger: logger).wait()
         } catch {
             throw JournalError.server(
                 "cannot connect to PostgreSQL at \(target.host):\(target.port), database \"\(target.database)\", "
@@ -146,8 +153,9 @@ final class PostgresSession {
         switch error.code {
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
-            // 08: connection exceptions; 57P0x: server shutting down; 40001/40P01: serialization, deadlock.
-            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "40001" || state == "40P01"
+            // 08: connection exceptions; 57P0x: server shutting down; 40001/40P01: serialization,
+            // deadlock; 25P03: a transaction left idle past the timeout (a frozen sender) was ended.
+            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "40001" || state == "40P01" || state == "25P03"
         case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
         default: return false
         }

@@ -1,0 +1,139 @@
+import Foundation
+import HeraldTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 27: a sender frozen (SIGSTOP: a stalled VM, a long pause) past its lease, whose rows
+/// other senders took over, sends none of them when it wakes, and what it did send before
+/// the freeze still counts. Real `herald` processes on a PostgreSQL journal, a loopback
+/// provider that records every request it accepts.
+@Suite(.serialized) struct FencingTests {
+    /// An AWS-like provider (no idempotency keys): every request is accepted and recorded.
+    struct Accepting {
+        final class Log: Sendable {
+            let arrivals = Mutex<[(destination: String, at: Double)]>([])
+        }
+
+        let log: Log
+        let server: LoopbackServer
+
+        static func start() async throws -> Accepting {
+            let log = Log()
+            let server = try await LoopbackServer { request in
+                guard request.header("X-Amz-Target") == "PinpointSMSVoiceV2.SendTextMessage" else {
+                    return .respond(status: 200, body: #"{"SpendLimits":[]}"#)
+                }
+                let destination = request.json["DestinationPhoneNumber"] as? String ?? ""
+                let count = log.arrivals.withLock {
+                    $0.append((destination, Date().timeIntervalSince1970))
+                    return $0.count
+                }
+                return .respond(status: 200, body: #"{"MessageId":"m-\#(count)"}"#)
+            }
+            return Accepting(log: log, server: server)
+        }
+
+        var count: Int { log.arrivals.withLock { $0.count } }
+    }
+
+    @Test func aFrozenSenderSendsNothingItNoLongerHoldsAndItsAcceptedAnswersCount() async throws {
+        let leaseTimeout = 2.0
+        guard let url = try PostgresClusterTests.database(leaseTimeout: Int(leaseTimeout)) else { return }
+        let provider = try await Accepting.start()
+        let fixture = try CLIFixture()
+        let rows = CLIFixture.rows(2400)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        let rate = 150, burst = 5
+        let file = try fixture.campaign(
+            "aws", provider: "{kind: aws, region: us-east-1, endpoint: \"\(provider.server.url)\", origination_identity: \"+12025550100\"}",
+            extra: "rate: {messages_per_second: \(rate), burst: \(burst), max_in_flight: 16}")
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "HERALD_JOURNAL": url]
+        let senders = try (0..<3).map { _ in try HeraldProcess(["run", file], in: fixture.folder, environment: environment) }
+        let deadline = Date().addingTimeInterval(60)
+        while provider.count < 450, Date() < deadline { usleep(10_000) }
+        // Frozen while it holds claimed rows (a quarter second of slots), for three lease timeouts.
+        let frozenAt = Date().timeIntervalSince1970
+        senders[0].signal(SIGSTOP)
+        usleep(useconds_t(leaseTimeout * 1.5 * 1e6))
+        // Its lease has expired and the others took its rows over (in doubt). A person resends
+        // them: even if the sender froze inside a transaction, the server ends it after a lease
+        // timeout, so its locks hold up neither the others nor this resume.
+        let resend = try HeraldProcess.run(["resume", "aws", "--resend-in-doubt", "--receipt-grace", "0"], in: fixture.folder,
+                                           environment: environment, timeout: 120)
+        #expect(resend.status == 0, "\(resend.stdout)\n\(resend.stderr)")
+        usleep(useconds_t(max(0, frozenAt + leaseTimeout * 3 - Date().timeIntervalSince1970) * 1e6))
+        let thawedAt = Date().timeIntervalSince1970
+        senders[0].signal(SIGCONT)
+        for outcome in senders.map({ $0.wait(timeout: 300) }) { #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)") }
+
+        let arrivals = provider.log.arrivals.withLock { $0 }
+        var byDestination: [String: [Double]] = [:]
+        for arrival in arrivals { byDestination[arrival.destination, default: []].append(arrival.at) }
+        #expect(Set(byDestination.keys) == Set(rows.map(\.phone)), "every recipient reached")
+        // A second request for a number is only the one that was on the wire when the sender
+        // froze (its answer came after the resend): never one the thawed sender made.
+        let repeated = byDestination.filter { $0.value.count > 1 }
+        for (destination, times) in repeated {
+            #expect(times.count == 2 && times.min()! < frozenAt + 0.05, "\(destination) requested at \(times), frozen at \(frozenAt)")
+        }
+        #expect(repeated.count <= 16, "at most the requests in flight at the freeze: \(repeated.count)")
+        let afterThaw = arrivals.filter { $0.at > thawedAt }.map(\.destination)
+        #expect(Set(afterThaw).isDisjoint(with: repeated.keys), "the thawed sender sent nothing twice")
+        let status = try PostgresClusterTests.status(fixture, "aws", environment)
+        let counts = status["counts"] as? [String: Int] ?? [:]
+        #expect(counts["sent"] == rows.count && counts["in_doubt"] == 0 && counts["sending"] == 0, "\(status)")
+        let worst = PacingTests.busiestSecond(arrivals.map(\.at).sorted())
+        #expect(worst <= rate + burst, "a one-second window held \(worst) requests")
+        print("frozen sender: \(arrivals.count) requests for \(rows.count) recipients, \(repeated.count) on the wire at the freeze, busiest second \(worst)")
+        try await provider.server.shutdown()
+    }
+
+    /// The same freeze with a provider that drops repeated message ids (Agile): the rows
+    /// taken over are sent again at once, and every recipient gets exactly one message.
+    @Test func withADedupingProviderEveryRecipientGetsExactlyOneMessage() async throws {
+        let leaseTimeout = 2.0
+        guard let url = try PostgresClusterTests.database(leaseTimeout: Int(leaseTimeout)) else { return }
+        let provider = try await PostgresClusterTests.DedupingProvider.start()
+        let fixture = try CLIFixture()
+        let phones = try PostgresClusterTests.agileCampaign(fixture, rows: 2400, provider: provider,
+                                                            rate: "{messages_per_second: 150, burst: 5, max_in_flight: 16}")
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
+        let senders = try (0..<3).map { _ in try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment) }
+        let deadline = Date().addingTimeInterval(60)
+        while provider.delivered.destinations.count < 450, Date() < deadline { usleep(10_000) }
+        senders[0].signal(SIGSTOP)
+        usleep(useconds_t(leaseTimeout * 3 * 1e6))
+        senders[0].signal(SIGCONT)
+        for outcome in senders.map({ $0.wait(timeout: 300) }) { #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)") }
+        #expect(provider.delivered.destinations.count == phones.count && Set(provider.delivered.destinations) == Set(phones))
+        let status = try PostgresClusterTests.status(fixture, "agile", environment)
+        let counts = status["counts"] as? [String: Int] ?? [:]
+        #expect(counts["sent"] == phones.count && counts["in_doubt"] == 0, "\(status)")
+        try await provider.server.shutdown()
+    }
+
+    /// On SQLite one process holds a campaign: frozen, it keeps it (another `herald run` is
+    /// refused, exit 5), and when it wakes it finishes the campaign.
+    @Test func onSQLiteAFrozenHolderKeepsItsLease() throws {
+        let fixture = try CLIFixture()
+        let rows = CLIFixture.rows(600)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("held", provider: "{kind: simulator, latency_ms: 1, outbox: outbox.jsonl}",
+                                        extra: "rate: {messages_per_second: 200, burst: 5}")
+        let holder = try HeraldProcess(["run", file], in: fixture.folder)
+        for _ in 0..<1000 where FileManager.default.contents(atPath: fixture.path("outbox.jsonl"))?.isEmpty ?? true { usleep(10_000) }
+        holder.signal(SIGSTOP)
+        usleep(1_000_000)
+        let other = try HeraldProcess.run(["run", file], in: fixture.folder, timeout: 60)
+        #expect(other.status == 5 && other.stderr.contains("being sent by another herald"), "\(other.stdout)\n\(other.stderr)")
+        holder.signal(SIGCONT)
+        let outcome = holder.wait(timeout: 120)
+        #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
+        let sent = (FileManager.default.contents(atPath: fixture.path("outbox.jsonl")) ?? Data()).split(separator: UInt8(ascii: "\n"))
+        #expect(sent.count == rows.count, "each recipient once")
+    }
+}
