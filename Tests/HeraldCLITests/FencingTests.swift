@@ -52,7 +52,13 @@ import Glibc
             "aws", provider: "{kind: aws, region: us-east-1, endpoint: \"\(provider.server.url)\", origination_identity: \"+12025550100\"}",
             extra: "rate: {messages_per_second: \(rate), burst: \(burst), max_in_flight: 16}")
         let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "HERALD_JOURNAL": url]
-        let senders = try (0..<3).map { _ in try HeraldProcess(["run", file], in: fixture.folder, environment: environment) }
+        // Three workers take the scheduled campaign and send it together.
+        let scheduled = try HeraldProcess.run(["schedule", file], in: fixture.folder, environment: environment)
+        #expect(scheduled.status == 0, "\(scheduled.stderr)")
+        let senders = try (0..<3).map { _ in try HeraldProcess(["worker", "--poll", "0.2"], in: fixture.folder, environment: environment) }
+        defer {
+            for sender in senders { sender.signal(SIGCONT); sender.signal(SIGKILL); _ = sender.wait() }
+        }
         let deadline = Date().addingTimeInterval(60)
         while provider.count < 450, Date() < deadline { usleep(10_000) }
         // Frozen while it holds claimed rows (a quarter second of slots), for three lease timeouts.
@@ -68,7 +74,13 @@ import Glibc
         usleep(useconds_t(max(0, frozenAt + leaseTimeout * 3 - Date().timeIntervalSince1970) * 1e6))
         let thawedAt = Date().timeIntervalSince1970
         senders[0].signal(SIGCONT)
-        for outcome in senders.map({ $0.wait(timeout: 300) }) { #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)") }
+        // Workers keep polling: wait until the campaign is done, then stop them as systemd would.
+        let done = Date().addingTimeInterval(120)
+        while Date() < done, (try PostgresClusterTests.status(fixture, "aws", environment)["state"] as? String) != "completed" {
+            usleep(200_000)
+        }
+        for sender in senders { sender.signal(SIGTERM) }
+        for outcome in senders.map({ $0.wait(timeout: 60) }) { #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)") }
 
         let arrivals = provider.log.arrivals.withLock { $0 }
         var byDestination: [String: [Double]] = [:]
