@@ -36,7 +36,7 @@ import Testing
     /// left. No window holds more than the paced rate plus the burst, and the sends still keep
     /// the rate between freezes.
     @Test func noWindowPassesTheRatePlusBurstWhateverTheStalls() {
-        var random = SplitMix(seed: 21)
+        var random = SplitMix64(seed: 21)
         for rate in [50.0, 200, 5000] {
             let pacing = Pacing(rate: rate, burst: (rate / 40).rounded())
             var schedule = TokenBucket<TestClock>(rate: pacing.pacedRate, burst: pacing.burst, now: at(0))
@@ -72,18 +72,5 @@ import Testing
             #expect(Double(worst) <= pacing.pacedRate + pacing.burst + 1, "rate \(rate): a window held \(worst)")
             #expect(Double(worst) >= pacing.pacedRate * 0.95, "rate \(rate): the busiest window held only \(worst)")
         }
-    }
-}
-
-/// A small deterministic generator for the property tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -89,7 +89,7 @@ import Testing
     /// when a person resent a row whose first request was already out.
     @Test(arguments: 1...200)
     func freezesNeverSendUnheldRowsAndLateEvidenceCounts(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         let timeout = Duration.seconds(5)
         var term = LeaseTerm(timeout: timeout)
         let start = ContinuousClock.now
@@ -129,17 +129,6 @@ import Testing
             #expect((times > 0) == (state[row] == .sent), "row \(row): accepted \(times)x, recorded \(String(describing: state[row]))")
             #expect(times <= 1 || (resentByHand.contains(row) && sentBefore.contains(row)), "row \(row) sent \(times)x")
             #expect(state[row] != .inDoubt, "row \(row): the sender's own evidence settles every doubt it caused")
-        }
-    }
-
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

@@ -34,7 +34,13 @@ struct Fixture {
         }
     }
 
-    func open() throws -> any CampaignJournal {
+    func open() throws -> any CampaignJournal { try openStore() }
+
+    /// Every capability both stores have, for the contract suites that test more than sending.
+    typealias Capabilities = CampaignJournal & PlanningJournal & SuppressionJournal & MaintenanceJournal & RetentionJournal
+        & ReportingJournal
+
+    func openStore() throws -> any Capabilities {
         switch try JournalLocation(parsing: location) {
         case .sqlite(let path): return try Journal(path: path)
         case .postgres(let target): return try PostgresJournal(target: target)

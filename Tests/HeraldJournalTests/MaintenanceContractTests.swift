@@ -9,13 +9,6 @@ import Testing
 /// `herald doctor` on both stores: counters that drift from the rows are found by the same
 /// comparison (`CounterCheck`) and rebuilt from the rows.
 @Suite struct MaintenanceContractTests {
-    func maintained(_ fixture: Fixture) throws -> any MaintenanceJournal & RetentionJournal {
-        switch try JournalLocation(parsing: fixture.location) {
-        case .sqlite(let path): try Journal(path: path)
-        case .postgres(let target): try PostgresJournal(target: target)
-        }
-    }
-
     /// Moves a counter behind the journal's back, as a bug or a hand edit would.
     func corrupt(_ fixture: Fixture, _ journal: any MaintenanceJournal, _ sql: String) throws {
         if let file = journal as? Journal {
@@ -28,7 +21,7 @@ import Testing
     @Test(arguments: Store.allCases)
     func driftIsFoundAndRepaired(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
-        let journal = try maintained(fixture)
+        let journal = try fixture.openStore()
         let owner = LeaseOwner()
         let cid = try openCampaign(journal, owner: owner).cid
         _ = try importRows(journal, cid: cid, numbers: numbers(6))
@@ -73,7 +66,7 @@ import Testing
     @Test(arguments: Store.allCases)
     func onlyAFinishedCampaignIsPurgedAndItsCountsStay(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
-        let journal = try MaintenanceContractTests().maintained(fixture)
+        let journal = try fixture.openStore()
         let owner = LeaseOwner()
         let cid = try openCampaign(journal, owner: owner).cid
         _ = try importRows(journal, cid: cid, numbers: numbers(4))

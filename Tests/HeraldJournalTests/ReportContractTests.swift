@@ -1,24 +1,12 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
-import HeraldPostgres
-@testable import HeraldSQLite
-import HeraldTestSupport
 import Testing
 
 /// `herald report` on both stores: the same script of imports, skips, answers and a cancel
 /// gives the same report counters, read in constant time, and `doctor` finds and repairs
 /// drift in them.
 @Suite struct ReportContractTests {
-    typealias Reported = ReportingJournal & MaintenanceJournal & SuppressionJournal
-
-    func reported(_ fixture: Fixture) throws -> any Reported {
-        switch try JournalLocation(parsing: fixture.location) {
-        case .sqlite(let path): try Journal(path: path)
-        case .postgres(let target): try PostgresJournal(target: target)
-        }
-    }
-
     /// Rows 2...21: even lines in GB, odd in US, line N costs N millidollars; line 5 is not a
     /// number, line 9 repeats line 3's number.
     func importScript(_ journal: any CampaignJournal, cid: Int64) throws {
@@ -40,7 +28,7 @@ import Testing
     @Test(arguments: Store.allCases)
     func theSameScriptGivesTheSameReport(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
-        let journal = try reported(fixture)
+        let journal = try fixture.openStore()
         let owner = LeaseOwner()
         let cid = try openCampaign(journal, owner: owner).cid
         try importScript(journal, cid: cid)
@@ -80,12 +68,7 @@ import Testing
         #expect(try journal.checkCounters(cid: cid).isEmpty)
 
         // Counters moved behind the journal's back are found, and rebuilt from the rows.
-        let corrupt = "UPDATE report_country SET sent = sent + 4 WHERE region = 'GB'"
-        if let file = journal as? Journal {
-            try file.db.execute(corrupt)
-        } else {
-            _ = try TestPostgres.query(String(fixture.location.prefix { $0 != "?" }), corrupt)
-        }
+        try MaintenanceContractTests().corrupt(fixture, journal, "UPDATE report_country SET sent = sent + 4 WHERE region = 'GB'")
         let drift = try journal.checkCounters(cid: cid)
         #expect(drift.map(\.what) == ["report GB sent"] && drift.first?.counted == 7 && drift.first?.fromRows == 3, "\(drift)")
         try journal.repairCounters(cid: cid)

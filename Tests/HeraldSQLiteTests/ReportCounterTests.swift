@@ -9,21 +9,10 @@ import Testing
 /// the counters equal what the rows say, and the report drawn from them equals a report
 /// computed the slow way, with SQL over every row.
 @Suite struct ReportCounterTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let regions: [String?] = ["GB", "US", "FR", nil]
 
     /// A campaign of `rows` rows: some invalid, some repeating an earlier number, four regions.
-    func campaign(_ journal: Journal, rows: Int, owner: LeaseOwner = LeaseOwner(), random: inout Generator) throws -> Int64 {
+    func campaign(_ journal: Journal, rows: Int, owner: LeaseOwner = LeaseOwner(), random: inout SplitMix64) throws -> Int64 {
         let cid = cid(of: try open(journal, owner: owner))
         let writer = journal.importWriter(cid: cid, batchSize: 7)
         defer { journal.endImport() }
@@ -105,7 +94,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 5])
     func countersFollowEveryChangeAndAgreeWithTheRows(seed: UInt64) throws {
-        var random = Generator(state: seed)
+        var random = SplitMix64(seed: seed)
         let journal = try Journal(path: temporaryJournalPath())
         let owner = LeaseOwner()
         let cid = try campaign(journal, rows: 400, owner: owner, random: &random)
@@ -165,7 +154,7 @@ import Testing
 
     /// The report's examples are the first lines of each reason, in file order.
     @Test func examplesAreTheFirstLinesOfEachReason() throws {
-        var random = Generator(state: 9)
+        var random = SplitMix64(seed: 9)
         let journal = try Journal(path: temporaryJournalPath())
         let cid = try campaign(journal, rows: 200, random: &random)
         let report = try journal.reportAggregates(cid: cid, examplesPerReason: 3)
