@@ -158,19 +158,19 @@ public struct CampaignStatus: Codable, Sendable {
 
     /// Receipt events that matched no message, by provider.
     public static func unmatchedReceipts(journalPath: String) throws -> [String: Int] {
-        guard case .sqlite = try JournalLocation(parsing: journalPath) else { return [:] }
-        return try JournalOpener.sqlite(journalPath, for: "receipt counts", create: false).unmatchedReceipts()
+        guard JournalOpener.exists(journalPath) else { return [:] }
+        return try JournalOpener.receipts(journalPath, create: false).unmatchedReceipts()
     }
 
     /// Replies from recipients the receipts brought, by provider.
     public static func replies(journalPath: String) throws -> [String: Int] {
-        guard case .sqlite = try JournalLocation(parsing: journalPath) else { return [:] }
-        return try JournalOpener.sqlite(journalPath, for: "receipt counts", create: false).replyCounts()
+        guard JournalOpener.exists(journalPath) else { return [:] }
+        return try JournalOpener.receipts(journalPath, create: false).replyCounts()
     }
 
-    /// Receipts are kept by the SQLite journal only so far: on PostgreSQL every sent message waits for one.
+    /// What the receipts say of the campaign (both journals keep them).
     private static func delivery(_ store: any CampaignJournal, cid: Int64, sent: Int) throws -> Delivery {
-        guard let journal = store as? Journal else {
+        guard let journal = store as? any ReceiptJournal else {
             return Delivery(delivered: 0, undelivered: 0, undeliveredByCode: [:], expired: 0, fallback: 0, unknown: 0, read: 0,
                             waitingForReceipt: sent, deliveryRate: nil, medianMs: nil, p90Ms: nil, inDoubtWithinGrace: 0,
                             providerReportedCost: nil)
@@ -181,7 +181,7 @@ public struct CampaignStatus: Codable, Sendable {
             expired: summary[.expired], fallback: summary[.fallback], unknown: summary[.unknown], read: summary.read,
             waitingForReceipt: summary.waiting(sent: sent), deliveryRate: summary.deliveryRate(sent: sent),
             medianMs: summary.latencyPercentile(0.5), p90Ms: summary.latencyPercentile(0.9),
-            inDoubtWithinGrace: try journal.inDoubtWithinGrace(cid: cid, since: journal.now() - 15 * 60_000),
+            inDoubtWithinGrace: try journal.inDoubtWithinGrace(cid: cid, since: journal.currentTime() - 15 * 60_000),
             providerReportedCost: try journal.reportedCost(cid: cid))
     }
 

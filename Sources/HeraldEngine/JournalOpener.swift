@@ -11,7 +11,7 @@ import HeraldSQLite
 public enum JournalOpener {
     /// What both stores are.
     private typealias EitherStore = CampaignJournal & PlanningJournal & SuppressionJournal & MaintenanceJournal & RetentionJournal
-        & ReportingJournal
+        & ReportingJournal & ReceiptJournal
 
     private static func store(_ location: String, create: Bool) throws(JournalError) -> any EitherStore {
         switch try JournalLocation(parsing: location) {
@@ -38,6 +38,12 @@ public enum JournalOpener {
     /// The journal `herald report` reads (an existing one only).
     public static func reporting(_ location: String) throws(JournalError) -> any ReportingJournal {
         try store(location, create: false)
+    }
+
+    /// The journal delivery receipts are recorded in (receivers, `receipts import`, the
+    /// simulator's receipts), and `status` reads them from.
+    public static func receipts(_ location: String, create: Bool = true) throws(JournalError) -> any ReceiptJournal {
+        try store(location, create: create)
     }
 
     /// The journal `herald doctor` checks and repairs.

@@ -182,7 +182,8 @@ extension PostgresJournal {
         var ledger = LedgerDeltas()
         for row in moved { ledger.add(rule.ledger(cost: try row.cells.int64(1), month: try row.cells[0].decode(Int?.self))) }
         for delta in ledger.deltas { try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent) }
-        return resend ? 0 : moved.count
+        // Rows a receipt already answered were accepted.
+        return resend ? 0 : moved.count - (try settleReceipted(cid: cid, time: currentTime()))
     }
 
     @discardableResult
@@ -224,13 +225,16 @@ extension PostgresJournal {
         }
     }
 
-    /// Makes in-doubt rows due again (see the SQLite journal's `resendInDoubt`).
+    /// Makes in-doubt rows due again (see the SQLite journal's `resendInDoubt`); rows a
+    /// delivery receipt answered become `sent` first.
     @discardableResult
     public func resendInDoubt(cid: Int64, providerDedupes: Bool, attemptedBefore: Int64?) throws(JournalError) -> Int {
         let cutoff = attemptedBefore ?? Int64.max
         return try attempt {
             try session.transaction {
                 try session.query("SELECT 1 FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
+                // Rows a receipt answered were accepted: `sent`, never resent.
+                _ = try settleReceipted(cid: cid, time: currentTime())
                 let rule = BulkRule.ResendInDoubt(providerDedupes: providerDedupes)
                 let moved = try session.query(
                     """

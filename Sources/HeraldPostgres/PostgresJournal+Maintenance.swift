@@ -30,6 +30,7 @@ extension PostgresJournal: MaintenanceJournal {
                                                 ledgerReserved: ledgerReserved, rowsReserved: rowsReserved))
                     + ReportCounters.drift(counted: try Self.reportCounters(cid: cid, session),
                                            fromRows: try Self.reportCountersFromRows(cid: cid, session))
+                    + DeliveryTallyChanges.drift(counted: try deliveryCounters(cid: cid), fromRows: try deliveryRowTally(cid: cid))
             }
         }
     }
@@ -47,7 +48,33 @@ extension PostgresJournal: MaintenanceJournal {
                     SELECT cid, state, coalesce(reason, ''), count(*) FROM message WHERE cid = $1 GROUP BY cid, state, coalesce(reason, '')
                     """, binds { $0.append(cid) })
                 try Self.rebuildReportCounters(cid: cid, session)
+                let rows = try deliveryRowTally(cid: cid)
+                try session.query("DELETE FROM delivery_tally WHERE cid = $1", binds { $0.append(cid) })
+                var delivery = DeliveryTallyChanges()
+                for (key, count) in rows { delivery.add(cid, key.state, key.code, count) }
+                try writeDeliveryCounters(delivery)
             }
         }
+    }
+
+    /// Delivery counters of a campaign, zeros left out.
+    private func deliveryCounters(cid: Int64) throws -> [DeliveryTallyChanges.Key: Int] {
+        var counts: [DeliveryTallyChanges.Key: Int] = [:]
+        for row in try session.query("SELECT state, code, n FROM delivery_tally WHERE cid = $1 AND n != 0", binds { $0.append(cid) }) {
+            counts[.init(cid: cid, state: try row.cells.string(0) ?? "", code: try row.cells.string(1) ?? "")] =
+                Int(clamping: try row.cells.int64(2))
+        }
+        return counts
+    }
+
+    /// The same counts recounted from the `delivery` rows.
+    private func deliveryRowTally(cid: Int64) throws -> [DeliveryTallyChanges.Key: Int] {
+        var counts: [DeliveryTallyChanges.Key: Int] = [:]
+        for row in try session.query(DeliveryTallyChanges.fromRowsSQL(cid: "$1::int8"), binds { $0.append(cid) }) {
+            let count = Int(clamping: try row.cells[2].decode(Int64.self))
+            guard count != 0 else { continue }
+            counts[.init(cid: cid, state: try row.cells.string(0) ?? "", code: try row.cells.string(1) ?? "")] = count
+        }
+        return counts
     }
 }

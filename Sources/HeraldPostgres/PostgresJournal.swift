@@ -197,10 +197,6 @@ public final class PostgresJournal: CampaignJournal {
         throw JournalError.unsupported("frequency_cap", path: location)
     }
 
-    public func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError) {
-        if on { throw JournalError.unsupported("suppress_undeliverable (delivery receipts)", path: location) }
-    }
-
     /// Asks every sender of the campaign to pause or cancel: each sees it at its next claim
     /// or control check (within half a second). Cancelling skips every row not yet sent.
     @discardableResult
@@ -226,6 +222,19 @@ public final class PostgresJournal: CampaignJournal {
                         $0.append(target.leaseTimeoutSeconds) })
                 return true
             }
+        }
+    }
+
+    public func resumeForWorker(id: String, mode: RunMode) throws(JournalError) -> Bool {
+        try attempt {
+            !(try session.query(
+                """
+                UPDATE campaign SET control = NULL, state = '\(CampaignState.scheduled.rawValue)', scheduled_at = $3, updated_at = $3,
+                    sender = '\(Sender.worker.rawValue)', stop_reason = NULL, stop_kind = NULL
+                WHERE id = $1 AND mode = $2 AND (state = '\(CampaignState.paused.rawValue)' OR control = '\(CampaignControl.pause.rawValue)')
+                    AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = campaign.cid AND \(liveLease))
+                RETURNING cid
+                """, binds { $0.append(id); $0.append(mode.rawValue); $0.append(currentTime()) })).isEmpty
         }
     }
 

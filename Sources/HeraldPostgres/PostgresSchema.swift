@@ -30,6 +30,13 @@ enum PostgresSchema {
                 try PostgresJournal.rebuildReportCounters(cid: try row.cells.int64(0), session)
             }
         },
+        Migration(4, "delivery receipts: the callback token and settings, messages by provider reference, suppress_undeliverable") {
+            session in
+            try session.query("CREATE TABLE receipt_setting (key text PRIMARY KEY, value text NOT NULL)")
+            try session.query("CREATE INDEX message_ref ON message (provider_ref) WHERE provider_ref IS NOT NULL")
+            try session.query("CREATE INDEX receipt_received ON receipt (received_at) WHERE raw IS NOT NULL")
+            try session.query("ALTER TABLE campaign ADD COLUMN suppress_undeliverable boolean NOT NULL DEFAULT false")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys (first key: herald's, second: what it guards).

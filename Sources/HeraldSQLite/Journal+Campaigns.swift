@@ -401,9 +401,6 @@ extension Journal {
 }
 
 extension Journal {
-    /// The dashboard's Resume: a paused campaign nobody is sending is handed to `herald
-    /// worker` (scheduled now, sender worker), as `herald schedule` would. Returns false
-    /// when the campaign is not paused or someone holds it.
     public func resumeForWorker(id: String, mode: RunMode = .real) throws(JournalError) -> Bool {
         try write {
             let statement = try db.statement(

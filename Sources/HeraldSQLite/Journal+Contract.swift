@@ -26,3 +26,4 @@ extension Journal: MaintenanceJournal {}
 extension Journal: RetentionJournal {}
 
 extension Journal: ReportingJournal {}
+extension Journal: ReceiptJournal {}

@@ -2,46 +2,6 @@ import Foundation
 import HeraldCore
 import HeraldJournal
 
-/// What one batch of events did.
-public struct ReceiptBatchResult: Sendable, Equatable {
-    /// Events that found their message.
-    public var matched = 0
-    /// Events that name no message of this journal (kept, counted, never an error).
-    public var unmatched = 0
-    /// In-doubt (or waiting) rows an event proved accepted, now `sent`.
-    public var settled = 0
-    /// Replies from recipients (kept; stop and start keywords acted on).
-    public var replies = 0
-
-    public init() {}
-}
-
-/// Where a message stands when an event meets it.
-private struct Target {
-    let cid: Int64
-    let row: Int
-    let state: MessageState
-    let reason: String?
-    let cost: Int64
-    let spendMonth: Int?
-    let attemptAt: Int64
-    let doubt: String?
-    let region: String?
-    /// What the receipts said so far (nil before the first event).
-    let delivery: Delivered?
-}
-
-private struct Delivered {
-    let state: DeliveryState?
-    let read: Bool
-    let sentAt: Int64?
-    let code: String?
-    /// What the provider reported it charged (nano-dollars).
-    let price: Int64?
-    /// When its delivery state last changed.
-    let eventAt: Int64?
-}
-
 extension Journal {
     /// Records `events` in one transaction: each is appended to `receipt` (the audit
     /// copy), matched to its message, and moves the message's delivery state (final
@@ -62,17 +22,17 @@ extension Journal {
                 if let reply = event.reply {
                     // A recipient's reply: kept, counted, and acted on when it says stop or start.
                     result.replies += 1
-                    recorder.replies[event.source.rawValue, default: 0] += 1
+                    recorder.changes.reply(from: event.source)
                     try recorder.answer(reply, keywords: keywords)
                     continue
                 }
-                guard let target else {
+                guard var target else {
                     result.unmatched += 1
-                    recorder.unmatched[event.source.rawValue, default: 0] += 1
+                    recorder.changes.unmatchedEvent(from: event.source)
                     continue
                 }
                 result.matched += 1
-                if try recorder.apply(event, to: target) { result.settled += 1 }
+                if try recorder.apply(event, to: &target) { result.settled += 1 }
             }
             try recorder.flush()
             return result
@@ -95,7 +55,7 @@ extension Journal {
         var recorder = try ReceiptRecorder(journal: self, time: time)
         var settled = 0
         for row in rows {
-            if let target = try recorder.target(cid: cid, row: row), try recorder.settle(target) { settled += 1 }
+            if var target = try recorder.target(cid: cid, row: row), try recorder.settle(&target) { settled += 1 }
         }
         try recorder.flush()
         return settled
@@ -112,10 +72,7 @@ extension Journal {
     /// Replaces the token: URLs with the old one answer 404 from now on.
     @discardableResult
     public func rotateReceiptToken() throws(JournalError) -> String {
-        var bytes = [UInt8](repeating: 0, count: 24)
-        var generator = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
-        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        let token = ReceiptToken.make()
         try setReceiptSetting("token", token)
         return token
     }
@@ -199,41 +156,17 @@ extension Journal {
     }
 }
 
-/// Delivery counter changes of one transaction (like `TallyChanges` for send states).
-struct DeliveryTallyChanges {
-    struct Key: Hashable { let cid: Int64; let state: String; let code: String }
-    struct LatencyKey: Hashable { let cid: Int64; let bucket: Int }
-    var deltas: [Key: Int] = [:]
-    var latency: [LatencyKey: Int] = [:]
-
-    /// `state` is a delivery state, `read`, or `unmatched` (cid 0, code = provider).
-    mutating func add(_ cid: Int64, _ state: String, _ code: String?, _ count: Int = 1) {
-        guard count != 0 else { return }
-        deltas[Key(cid: cid, state: state, code: code ?? ""), default: 0] += count
-    }
-
-    mutating func add(_ cid: Int64, _ state: DeliveryState, _ code: String?, _ count: Int = 1) {
-        // Codes are kept for undelivered messages only: the breakdown status shows.
-        add(cid, state.rawValue, state == .undelivered ? code : nil, count)
-    }
-}
-
 /// One transaction's worth of receipt work: statements prepared once, campaign ids
-/// resolved once, counters summed and written at the end.
+/// resolved once; what each event does is `ReceiptChanges`' rule, its counter moves
+/// summed there and written at the end.
 private struct ReceiptRecorder {
     let journal: Journal
     let time: Int64
-    var changes = DeliveryTallyChanges()
-    var tally: [Int64: TallyChanges] = [:]
-    var report: [Int64: ReportCounters] = [:]
-    var ledger: [LedgerKey: (reserved: Int64, spent: Int64)] = [:]
-    var unmatched: [String: Int] = [:]
-    var replies: [String: Int] = [:]
+    var changes = ReceiptChanges()
     var suppressionChanged = false
     /// Whether a campaign suppresses numbers a receipt calls invalid, by cid.
     var suppressesUndeliverable: [Int64: Bool] = [:]
     var campaigns: [String: Int64?] = [:]
-    struct LedgerKey: Hashable { let cid: Int64; let month: Int }
 
     let byRef: Statement, message: Statement, upsert: Statement, insertAudit: Statement,
         markSent: Statement, campaign: Statement
@@ -263,13 +196,13 @@ private struct ReceiptRecorder {
         markSent = try db.statement(
             """
             UPDATE message SET state = \(MessageState.sent.sql), reason = NULL, not_before = NULL,
-                detail = 'accepted: a delivery receipt arrived for it', spend_month = coalesce(spend_month, ?3)
+                detail = '\(ReceiptChanges.settledDetail)', spend_month = coalesce(spend_month, ?3)
             WHERE cid = ?1 AND row = ?2 AND state IN (\(MessageState.inDoubt.sql), \(MessageState.retry.sql))
             """)
         campaign = try db.statement("SELECT cid FROM campaign WHERE id = ?1 AND mode = '\(RunMode.real.rawValue)'")
     }
 
-    mutating func locate(_ match: DeliveryEvent.Match, resolve: ((String) -> (cid: Int64, row: Int)?)?) throws -> Target? {
+    mutating func locate(_ match: DeliveryEvent.Match, resolve: ((String) -> (cid: Int64, row: Int)?)?) throws -> ReceiptTarget? {
         switch match {
         case .none:
             return nil
@@ -296,131 +229,71 @@ private struct ReceiptRecorder {
         return cid
     }
 
-    func target(cid: Int64, row: Int) throws -> Target? {
+    func target(cid: Int64, row: Int) throws -> ReceiptTarget? {
         message.bind(1, cid).bind(2, row)
         defer { message.reset() }
         guard try message.step(), let state = MessageState(rawValue: message.int(0)) else { return nil }
         let delivery = message.isNull(6) ? nil
-            : Delivered(state: message.string(6).flatMap(DeliveryState.init(rawValue:)), read: !message.isNull(7),
-                        sentAt: message.isNull(8) ? nil : message.int64(8), code: message.string(9),
-                        price: message.isNull(10) ? nil : message.int64(10), eventAt: message.isNull(11) ? nil : message.int64(11))
-        return Target(cid: cid, row: row, state: state, reason: message.string(1), cost: message.int64(2),
-                      spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5),
-                      region: message.string(12), delivery: delivery)
+            : DeliveryFacts(state: message.string(6).flatMap(DeliveryState.init(rawValue:)), read: !message.isNull(7),
+                            sentAt: message.isNull(8) ? nil : message.int64(8), code: message.string(9),
+                            price: message.isNull(10) ? nil : message.int64(10), eventAt: message.isNull(11) ? nil : message.int64(11))
+        return ReceiptTarget(cid: cid, row: row, state: state, reason: message.string(1), cost: message.int64(2),
+                             spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5),
+                             region: message.string(12), delivery: delivery)
     }
 
-    func audit(_ event: DeliveryEvent, target: Target?) throws {
-        let reference: String?
-        switch event.match {
-        case .reference(let ref): reference = ref
-        case .row(_, _, let ref): reference = ref
-        case .journalRow, .none: reference = nil
-        }
-        insertAudit.bind(1, time).bind(2, event.source.rawValue).bind(3, event.type).bind(4, reference)
+    func audit(_ event: DeliveryEvent, target: ReceiptTarget?) throws {
+        insertAudit.bind(1, time).bind(2, event.source.rawValue).bind(3, event.type).bind(4, event.reference)
             .bind(5, target?.cid).bind(6, target?.row).bind(7, event.raw)
         try insertAudit.run()
     }
 
     /// Moves the message's delivery state; returns whether the event settled the row.
-    mutating func apply(_ event: DeliveryEvent, to target: Target) throws -> Bool {
-        let existing = target.delivery
-        let old = existing?.state
-        let new = event.merged(into: old)
-        let at = event.at ?? time
-        let sentAt = existing?.sentAt ?? target.attemptAt
-        let newlyRead = event.read && !(existing?.read ?? false)
-        let changesState = new != old
-        if changesState || newlyRead || event.price != nil || existing == nil {
-            upsert.bind(1, target.cid).bind(2, target.row).bind(3, (new ?? .pending).rawValue)
-                .bind(4, changesState ? event.code : nil).bind(5, changesState ? event.detail : nil)
-                .bind(6, sentAt).bind(7, changesState ? at : nil).bind(8, event.read ? at : nil)
-                .bind(9, event.price?.nanos)
+    mutating func apply(_ event: DeliveryEvent, to target: inout ReceiptTarget) throws -> Bool {
+        let (write, provesInvalid) = changes.deliver(event, to: &target, time: time)
+        if let write {
+            upsert.bind(1, write.cid).bind(2, write.row).bind(3, write.state.rawValue).bind(4, write.code).bind(5, write.detail)
+                .bind(6, write.sentAt).bind(7, write.eventAt).bind(8, write.readAt).bind(9, write.price)
             try upsert.run()
         }
-        if changesState || existing == nil {
-            if let old { changes.add(target.cid, old, nil, -1) }
-            // Counted under the code the row keeps (this event's, else an earlier one's).
-            changes.add(target.cid, new ?? .pending, event.code ?? existing?.code)
-            if new == .delivered || new == .fallback {
-                let bucket = DeliverySummary.latencyBucket(milliseconds: max(0, at.subtractingReportingOverflow(sentAt).partialValue))
-                changes.latency[.init(cid: target.cid, bucket: bucket), default: 0] += 1
-            }
-        }
-        if newlyRead { changes.add(target.cid, "read", nil) }
-        if changesState || (event.price != nil && event.price?.nanos != existing?.price) {
-            // The report's counters: what the delivery adds now minus what it added before.
-            var moved = ReportCounters()
-            moved.addDelivery(old, at: existing?.eventAt, price: existing?.price, region: target.region, sign: -1)
-            moved.addDelivery(new, at: changesState ? at : existing?.eventAt, price: event.price?.nanos ?? existing?.price,
-                              region: target.region)
-            report[target.cid, default: ReportCounters()].merge(moved)
-        }
-        // The provider-reported cost, summed in a counter (`status` never sums the rows).
-        if let price = event.price?.nanos, price != existing?.price ?? 0 {
-            changes.add(target.cid, "price", nil, Int(price - (existing?.price ?? 0)))
-        }
-        if changesState, new == .undelivered, event.invalidNumber, try suppressesInvalid(target.cid) {
+        if provesInvalid, try suppressesInvalid(target.cid) {
             try journal.suppressRecipient(cid: target.cid, row: target.row, reason: "invalid number (receipt \(event.type))",
                                           source: .undeliverable, time: time)
         }
-        return try settle(target)
+        return try settle(&target)
     }
 
     /// An in-doubt or waiting row that has an event was accepted: it becomes `sent`.
-    mutating func settle(_ target: Target) throws -> Bool {
-        guard target.state == .inDoubt || target.state == .retry else { return false }
-        let month = target.spendMonth ?? BillingMonth.of(milliseconds: time)
+    mutating func settle(_ target: inout ReceiptTarget) throws -> Bool {
+        guard let month = ReceiptChanges.settlementMonth(of: target, time: time) else { return false }
         markSent.bind(1, target.cid).bind(2, target.row).bind(3, month)
         try markSent.run()
         guard journal.db.changes == 1 else { return false }
-        tally[target.cid, default: TallyChanges()].move(
-            from: TallyKey(target.state, code: target.reason), to: TallyKey(.sent))
-        // Counted as sent when it was sent (the attempt's time, which the row keeps).
-        report[target.cid, default: ReportCounters()].move(
-            region: target.region, cost: target.cost, from: target.state, at: target.attemptAt, to: .sent, at: target.attemptAt)
-        if target.cost != 0 {
-            var delta = ledger[LedgerKey(cid: target.cid, month: month)] ?? (0, 0)
-            if target.state == .inDoubt, target.spendMonth != nil {
-                // Its reservation becomes spend.
-                delta.reserved -= target.cost
-                delta.spent += target.cost
-            } else if target.doubt == nil {
-                // Released when it was put back to wait: spent now.
-                delta.spent += target.cost
-            }
-            ledger[LedgerKey(cid: target.cid, month: month)] = delta
-        }
+        changes.settled(&target, month: month)
         return true
     }
 
     /// A stop reply puts the number on the list for every sender; a start reply takes
     /// off what replies and provider opt-outs put there (never what a person added).
     mutating func answer(_ reply: DeliveryEvent.Reply, keywords: ReplyKeywords) throws {
-        guard let intent = keywords.intent(of: reply.text),
-            let number = try? PhoneNumber.parse(Array(reply.from.utf8))
-        else { return }
-        let destination = Int64(bitPattern: number.digits)
+        guard let change = ReplyChange(reply, keywords: keywords) else { return }
         let db = journal.db
-        switch intent {
-        case .stop:
+        switch change {
+        case .suppress(let destination, let reason):
             let insert = try db.statement(
                 """
                 INSERT OR IGNORE INTO suppression (dest, scope, reason, source, added_at)
                 VALUES (?1, '', ?2, '\(SuppressionSource.reply.rawValue)', ?3)
                 """)
-            insert.bind(1, destination).bind(2, "replied \(reply.text.prefix(40))").bind(3, time)
+            insert.bind(1, destination).bind(2, reason).bind(3, time)
             try insert.run()
-            suppressionChanged = suppressionChanged || db.changes > 0
-        case .start:
+        case .release(let destination, let sources):
             let delete = try db.statement(
-                """
-                DELETE FROM suppression WHERE dest = ?1
-                    AND source IN ('\(SuppressionSource.reply.rawValue)', '\(SuppressionSource.optedOut.rawValue)')
-                """)
+                "DELETE FROM suppression WHERE dest = ?1 AND source IN (\(sources.map { "'\($0.rawValue)'" }.joined(separator: ", ")))")
             delete.bind(1, destination)
             try delete.run()
-            suppressionChanged = suppressionChanged || db.changes > 0
         }
+        suppressionChanged = suppressionChanged || db.changes > 0
     }
 
     private mutating func suppressesInvalid(_ cid: Int64) throws -> Bool {
@@ -434,24 +307,18 @@ private struct ReceiptRecorder {
     }
 
     mutating func flush() throws {
-        for (provider, count) in unmatched { changes.add(0, "unmatched", provider, count) }
-        for (provider, count) in replies { changes.add(0, "reply", provider, count) }
+        changes.finish()
         if suppressionChanged { try journal.bumpSuppressionVersion() }
-        try journal.applyDelivery(changes)
-        for (cid, change) in tally { try journal.apply(change, cid: cid) }
-        for (cid, change) in report { try journal.apply(change, cid: cid) }
-        var channels: [Int64: Channel] = [:]
-        for (key, delta) in ledger {
-            let channel = try channels[key.cid] ?? journal.channel(cid: key.cid)
-            channels[key.cid] = channel
-            try journal.adjustLedger(cid: key.cid, month: key.month, channel: channel, reserved: delta.reserved, spent: delta.spent)
+        try journal.applyDelivery(changes.delivery)
+        for (cid, change) in changes.tally { try journal.apply(change, cid: cid) }
+        for (cid, change) in changes.report { try journal.apply(change, cid: cid) }
+        for (cid, deltas) in changes.ledger {
+            let channel = try journal.channel(cid: cid)
+            for delta in deltas.deltas {
+                try journal.adjustLedger(cid: cid, month: delta.month, channel: channel, reserved: delta.reserved, spent: delta.spent)
+            }
         }
-        changes = DeliveryTallyChanges()
-        tally = [:]
-        report = [:]
-        ledger = [:]
-        unmatched = [:]
-        replies = [:]
+        changes = ReceiptChanges()
         suppressionChanged = false
     }
 }

@@ -95,11 +95,7 @@ extension Journal {
             if missed != 0 {
                 drift.append(CounterDrift(what: "pending rows before line \(after + 1) (where claims start)", counted: 0, fromRows: missed))
             }
-            let counters = try deliveryCounters(cid: cid), rows = try deliveryRowTally(cid: cid)
-            for key in Set(counters.keys).union(rows.keys).sorted(by: { "\($0)" < "\($1)" }) where counters[key] != rows[key] {
-                drift.append(CounterDrift(what: "delivery \(key.state)" + (key.code.isEmpty ? "" : " (\(key.code))"),
-                                          counted: Int64(counters[key] ?? 0), fromRows: Int64(rows[key] ?? 0)))
-            }
+            drift += DeliveryTallyChanges.drift(counted: try deliveryCounters(cid: cid), fromRows: try deliveryRowTally(cid: cid))
             drift += ReportCounters.drift(counted: try reportCounters(cid: cid), fromRows: try reportCountersFromRows(cid: cid))
             return drift
         }
@@ -149,12 +145,7 @@ extension Journal {
     /// The same counts recounted from the `delivery` rows.
     private func deliveryRowTally(cid: Int64) throws -> [DeliveryTallyChanges.Key: Int] {
         let statement = try db.statement(
-            """
-            SELECT state, CASE WHEN state = '\(DeliveryState.undelivered.rawValue)' THEN coalesce(code, '') ELSE '' END, count(*)
-            FROM delivery WHERE cid = ?1 GROUP BY 1, 2
-            UNION ALL SELECT 'read', '', count(*) FROM delivery WHERE cid = ?1 AND read_at IS NOT NULL
-            UNION ALL SELECT 'price', '', coalesce(sum(price), 0) FROM delivery WHERE cid = ?1
-            """)
+DeliveryTallyChanges.fromRowsSQL(cid: "?1"))
         statement.bind(1, cid)
         var counts: [DeliveryTallyChanges.Key: Int] = [:]
         while try statement.step() {

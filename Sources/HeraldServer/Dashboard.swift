@@ -302,7 +302,7 @@ final class Dashboard: Sendable {
             ReceiptServer.constantTimeEqual(presented, authToken)
         else { return ReceiptServer.text(.forbidden, "wrong or missing X-Herald-Token") }
         let key = CampaignKey(parsing: name)
-        let journal = try JournalOpener.sqlite(journalPath, for: "the dashboard", create: false)
+        let journal = try JournalOpener.open(journalPath, create: false)
         let done: Bool
         switch action {
         case "pause": done = try journal.request(.pause, campaign: key.id, mode: key.mode)

@@ -60,7 +60,7 @@ public struct ReceiptServer: Sendable {
         self.options = options
         self.journalPath = journalPath
         self.writer = writer
-        token = try JournalOpener.sqlite(journalPath, for: "delivery receipts").receiptToken()
+        token = try JournalOpener.receipts(journalPath).receiptToken()
         // Tests only: fetch SNS certificates and confirmations from a loopback server.
         let via = environment["HERALD_SNS_FETCH_VIA"].flatMap { value -> String? in
             guard let host = URLComponents(string: value)?.host, host == "127.0.0.1" || host == "localhost" else { return nil }
@@ -219,8 +219,8 @@ struct ExpirySweep: Service {
         // Stops at once on SIGTERM/SIGINT rather than finishing a ten-minute sleep.
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                if let journal = try? JournalOpener.sqlite(path, for: "delivery receipts") {
-                    let cutoff = journal.now() - Int64(timeout.components.seconds) * 1000
+                if let journal = try? JournalOpener.receipts(path) {
+                    let cutoff = journal.currentTime() - Int64(timeout.components.seconds) * 1000
                     for campaign in (try? journal.campaigns()) ?? [] where campaign.mode == .real {
                         _ = try? journal.expireDeliveries(cid: campaign.cid, sentBefore: cutoff)
                     }

@@ -117,7 +117,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Receipts.perform {
-                let journal = try JournalOpener.sqlite(journal.path, for: "herald receipts")
+                let journal = try JournalOpener.receipts(journal.path)
                 if let base {
                     guard let url = URLComponents(string: base), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                         throw ValidationError("--base: \(base.quoted) is not an http(s) URL")
@@ -140,7 +140,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Receipts.perform {
-                _ = try JournalOpener.sqlite(journal.path, for: "herald receipts").rotateReceiptToken()
+                _ = try JournalOpener.receipts(journal.path).rotateReceiptToken()
                 print("token replaced; run `herald receipts url` and update each provider's callback URL")
             }
         }
@@ -185,8 +185,8 @@ struct ReceiptsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Receipts.perform {
-                let journal = try JournalOpener.sqlite(journal.path, for: "herald receipts")
-                let pruned = try journal.pruneReceipts(before: journal.now() - Int64(days) * 86_400_000)
+                let journal = try JournalOpener.receipts(journal.path)
+                let pruned = try journal.pruneReceipts(before: journal.currentTime() - Int64(days) * 86_400_000)
                 print("\(pruned) raw bodies dropped")
             }
         }

@@ -95,6 +95,15 @@ public struct DeliveryEvent: Sendable, Equatable {
         self.reply = reply
     }
 
+    /// The provider's message id the event carries, if any.
+    public var reference: String? {
+        switch match {
+        case .reference(let reference): reference
+        case .row(_, _, let reference): reference
+        case .journalRow, .none: nil
+        }
+    }
+
     /// The state a message takes when this event meets it in `current`: a final state
     /// never changes, a read proves delivery, a non-final event only fills a gap.
     public func merged(into current: DeliveryState?) -> DeliveryState? {

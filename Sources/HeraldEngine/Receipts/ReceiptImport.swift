@@ -2,7 +2,6 @@ import Foundation
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 import Synchronization
 
 /// `herald receipts import`: AWS event records from Firehose/S3 files into the
@@ -33,7 +32,7 @@ public enum ReceiptImport {
     static let batchSize = 4096
 
     public static func run(files: [String], journalPath: String) throws -> Result {
-        let journal = try JournalOpener.sqlite(journalPath, for: "herald receipts import")
+        let journal = try JournalOpener.receipts(journalPath)
         var result = Result()
         for file in files {
             guard FileManager.default.isReadableFile(atPath: file) else { throw Failure(file: file, reason: "cannot read the file") }
@@ -62,9 +61,7 @@ public enum ReceiptImport {
                 while let batch = try batches.take() {
                     let recorded = try journal.recordReceipts(batch)
                     result.records += batch.count
-                    result.recorded.matched += recorded.matched
-                    result.recorded.unmatched += recorded.unmatched
-                    result.recorded.settled += recorded.settled
+                    result.recorded.add(recorded)
                 }
                 rejections.withLock { list in
                     result.rejected += list.count

@@ -2,7 +2,6 @@ import Foundation
 import HeraldCore
 import HeraldProviders
 import HeraldJournal
-import HeraldSQLite
 import Synchronization
 
 /// Writes receipt events to the journal with group commit: callers hand in events
@@ -30,18 +29,19 @@ public final class ReceiptWriter: Sendable {
 
     /// The connection, handed to the writer thread and used there only.
     private final class Connection: @unchecked Sendable {
-        let journal: Journal
-        init(_ journal: Journal) { self.journal = journal }
+        let journal: any ReceiptJournal
+        init(_ journal: any ReceiptJournal) { self.journal = journal }
     }
 
     /// What replies with stop and start keywords do.
     private let keywords: ReplyKeywords
 
-    /// Opens its own connection to the journal at `path` (created or migrated if need be).
+    /// Opens its own connection to the journal at `path` (a SQLite file, created or
+    /// migrated if need be, or a PostgreSQL URL: any number of writers may share one).
     public init(journalPath: String, keywords: ReplyKeywords = ReplyKeywords()) throws(JournalError) {
         path = journalPath
         self.keywords = keywords
-        let connection = Connection(try JournalOpener.sqlite(journalPath, for: "delivery receipts"))
+        let connection = Connection(try JournalOpener.receipts(journalPath))
         let worker = Thread { [self] in self.loop(connection.journal) }
         worker.name = "herald-receipts"
         worker.stackSize = 1 << 20
@@ -90,7 +90,7 @@ public final class ReceiptWriter: Sendable {
 
     /// Group commit without lingering: what arrived while the last transaction ran
     /// goes into the next (measured: waiting for more only adds latency).
-    private func loop(_ journal: Journal) {
+    private func loop(_ journal: any ReceiptJournal) {
         while true {
             signal.lock()
             var (batch, stopped) = queue.withLock { queue in
@@ -113,21 +113,16 @@ public final class ReceiptWriter: Sendable {
         }
     }
 
-    private func write(_ batch: [Waiting], _ journal: Journal) {
+    private func write(_ batch: [Waiting], _ journal: any ReceiptJournal) {
         let events = batch.flatMap(\.events)
         let outcome: Result<ReceiptBatchResult, JournalError>
         do {
-            outcome = .success(try journal.recordReceipts(events, keywords: keywords) { reference in self.resolve(reference, journal) })
+            outcome = .success(try journal.recordReceipts(events, receivedAt: nil, keywords: keywords) { reference in self.resolve(reference, journal) })
         } catch {
             outcome = .failure(error)
         }
         if case .success(let result) = outcome {
-            totals.withLock {
-                $0.matched += result.matched
-                $0.unmatched += result.unmatched
-                $0.settled += result.settled
-                $0.replies += result.replies
-            }
+            totals.withLock { $0.add(result) }
         }
         for waiting in batch { waiting.done(outcome) }
     }
@@ -135,12 +130,12 @@ public final class ReceiptWriter: Sendable {
     /// A reference the index does not hold may be Agile's id for a row whose answer
     /// never came back (or that was still being sent): those ids are derived from
     /// campaign and row, so they are derived here for every unsettled row.
-    private func resolve(_ reference: String, _ journal: Journal) -> (cid: Int64, row: Int)? {
+    private func resolve(_ reference: String, _ journal: any ReceiptJournal) -> (cid: Int64, row: Int)? {
         derived.withLock { derived in
             if let hit = derived.ids[reference] { return hit }
             if let built = derived.built, built.duration(to: .now) < .seconds(1) { return nil }
             var ids: [String: (Int64, Int)] = [:]
-            for row in (try? journal.unsettledRows()) ?? [] {
+            for row in (try? journal.unsettledRows(limit: 1_000_000)) ?? [] {
                 ids[AgileProvider.messageID(for: "\(row.campaign)/\(row.row)")] = (row.cid, row.row)
             }
             derived = (.now, ids)

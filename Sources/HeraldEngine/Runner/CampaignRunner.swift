@@ -58,11 +58,6 @@ public struct CampaignRunner: Sendable {
         inputs.limits = limits
         inputs.sender = options.byWorker ? .worker : .run
         inputs.providerDedupes = ready?.capabilities.honoursIdempotencyKeys ?? false
-        let location = try JournalLocation(parsing: journalPath)
-        if location.isPostgres, case .simulator(let configuration) = plan.spec.provider, configuration.receipts != nil,
-           key.mode != .dryRun {
-            throw JournalError.unsupported("provider.receipts (simulated delivery receipts)", path: location.description)
-        }
         let journal = JournalQueue(try JournalOpener.open(journalPath))
         if options.dryRun { try await journal.run { try $0.discardCampaign(id: key.id, mode: key.mode) } }
         if options.mustExist, try await journal.run({ try $0.campaign(id: key.id, mode: key.mode) }) == nil {
@@ -247,9 +242,8 @@ public struct CampaignRunner: Sendable {
 
     /// The journal's callback URL for `provider` once `herald receipts url --base` set a base.
     private func receiptsURL(_ route: ReceiptRoute) throws -> String? {
-        guard case .sqlite(let path) = try JournalLocation(parsing: journalPath),
-              FileManager.default.fileExists(atPath: path) else { return nil }
-        let journal = try JournalOpener.sqlite(path, for: "receipt callback URLs")
+        guard JournalOpener.exists(journalPath) else { return nil }
+        let journal = try JournalOpener.receipts(journalPath)
         guard let base = try journal.receiptSetting("base_url") else { return nil }
         return "\(base)/receipts/\(route.rawValue)/\(try journal.receiptToken())"
     }

@@ -50,6 +50,10 @@ public protocol CampaignJournal: AnyObject {
     @discardableResult
     func request(_ control: CampaignControl, campaign id: String, mode: RunMode) throws(JournalError) -> Bool
     func control(cid: Int64) throws(JournalError) -> CampaignControl?
+    /// The dashboard's Resume: a paused campaign nobody is sending is handed to `herald
+    /// worker` (scheduled now, sender worker), as `herald schedule` would. Returns false
+    /// when the campaign is not paused or someone holds it.
+    func resumeForWorker(id: String, mode: RunMode) throws(JournalError) -> Bool
 
     func prepareFrequencyCap(cid: Int64, cap: FrequencyCap) throws(JournalError)
     func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError)

@@ -1,5 +1,4 @@
 import Foundation
-import HeraldJournal
 
 #if canImport(Glibc)
 import Glibc

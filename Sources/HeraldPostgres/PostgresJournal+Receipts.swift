@@ -1,0 +1,422 @@
+import Foundation
+import HeraldCore
+import HeraldJournal
+
+import PostgresNIO
+
+/// Delivery receipts on PostgreSQL: what each event does is `ReceiptChanges`' rule, as on
+/// SQLite; this file fetches the facts (the messages the events name, locked) and writes
+/// what the rule returns, a batch per transaction. Any number of receivers may record
+/// into one journal at once: each locks its messages in (campaign, row) order, then the
+/// campaign rows, as a sender's step does (messages, then its campaign), so they queue
+/// rather than deadlock; a deadlock PostgreSQL still finds is retried as a whole.
+extension PostgresJournal: ReceiptJournal {
+    /// Sentinel for "no value" in the arrays bound to `unnest` (Int64 columns).
+    private static let none = Int64.min
+
+    public func recordReceipts(_ events: [DeliveryEvent], receivedAt: Int64?, keywords: ReplyKeywords,
+                               resolve: ((String) -> (cid: Int64, row: Int)?)?) throws(JournalError) -> ReceiptBatchResult {
+        let time = receivedAt ?? currentTime()
+        guard !events.isEmpty else { return ReceiptBatchResult() }
+        return try attempt {
+            try session.transaction { try recordOnce(events, time: time, keywords: keywords, resolve: resolve) }
+        }
+    }
+
+    private struct Key: Hashable, Comparable {
+        let cid: Int64
+        let row: Int
+        static func < (a: Key, b: Key) -> Bool { (a.cid, a.row) < (b.cid, b.row) }
+    }
+
+    private func recordOnce(_ events: [DeliveryEvent], time: Int64, keywords: ReplyKeywords,
+                            resolve: ((String) -> (cid: Int64, row: Int)?)?) throws -> ReceiptBatchResult {
+        // Campaign ids and provider references, looked up once for the batch.
+        var ids: Set<String> = []
+        var references: Set<String> = []
+        for event in events {
+            switch event.match {
+            case .row(let id, _, let reference):
+                ids.insert(id)
+                if let reference { references.insert(reference) }
+            case .reference(let reference): references.insert(reference)
+            case .journalRow, .none: break
+            }
+        }
+        var cids: [String: Int64] = [:]
+        if !ids.isEmpty {
+            for row in try session.query(
+                "SELECT id, cid FROM campaign WHERE id = ANY($1) AND mode = '\(RunMode.real.rawValue)'",
+                binds { $0.append(Array(ids)) })
+            {
+                cids[try row.cells.string(0) ?? ""] = try row.cells.int64(1)
+            }
+        }
+        var byReference: [String: Key] = [:]
+        if !references.isEmpty {
+            for row in try session.query(
+                "SELECT provider_ref, cid, row FROM message WHERE provider_ref = ANY($1)", binds { $0.append(Array(references)) })
+            {
+                byReference[try row.cells.string(0) ?? ""] = Key(cid: try row.cells.int64(1), row: try row.cells.int(2))
+            }
+        }
+        // Every message an event may name, then the facts of those that exist, locked.
+        func candidates(_ match: DeliveryEvent.Match) -> [Key] {
+            switch match {
+            case .none: return []
+            case .journalRow(let cid, let row): return [Key(cid: cid, row: row)]
+            case .row(let id, let row, let reference):
+                return (cids[id].map { [Key(cid: $0, row: row)] } ?? []) + (reference.map { candidates(.reference($0)) } ?? [])
+            case .reference(let reference):
+                if let key = byReference[reference] { return [key] }
+                if let found = resolve?(reference) { return [Key(cid: found.cid, row: found.row)] }
+                return []
+            }
+        }
+        let wanted = Set(events.flatMap { candidates($0.match) }).sorted()
+        var targets = try lockedTargets(wanted)
+        var changes = ReceiptChanges()
+        var result = ReceiptBatchResult()
+        var audits: [(event: DeliveryEvent, key: Key?)] = []
+        var writes: [Key: DeliveryWrite] = [:]
+        var settled: [Key: Int] = [:]
+        var invalid: [Key: String] = [:]
+        var replies: [ReplyChange] = []
+        for event in events {
+            let key = candidates(event.match).first { targets[$0] != nil }
+            audits.append((event, key))
+            if let reply = event.reply {
+                result.replies += 1
+                changes.reply(from: event.source)
+                if let change = ReplyChange(reply, keywords: keywords) { replies.append(change) }
+                continue
+            }
+            guard let key, var target = targets[key]?.target else {
+                result.unmatched += 1
+                changes.unmatchedEvent(from: event.source)
+                continue
+            }
+            result.matched += 1
+            let (write, provesInvalid) = changes.deliver(event, to: &target, time: time)
+            if let write { writes[key] = writes[key].map { $0.then(write) } ?? write }
+            if provesInvalid, targets[key]?.suppressesInvalid == true { invalid[key] = "invalid number (receipt \(event.type))" }
+            // The row is locked: as read, it is as it is.
+            if let month = ReceiptChanges.settlementMonth(of: target, time: time) {
+                changes.settled(&target, month: month)
+                settled[key] = month
+                result.settled += 1
+            }
+            targets[key]?.target = target
+        }
+        changes.finish()
+        try audit(audits, time: time)
+        try writeDeliveries(writes.keys.sorted().compactMap { writes[$0] })
+        try markSent(settled)
+        try suppressInvalid(invalid, time: time)
+        for change in replies { try answer(change, time: time) }
+        try writeCounters(changes)
+        return result
+    }
+
+    private struct Locked {
+        var target: ReceiptTarget
+        var suppressesInvalid: Bool
+    }
+
+    /// The messages' facts with their delivery rows, the messages locked in key order.
+    private func lockedTargets(_ keys: [Key]) throws -> [Key: Locked] {
+        guard !keys.isEmpty else { return [:] }
+        var found: [Key: Locked] = [:]
+        for row in try session.query(
+            """
+            SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region,
+                d.state, d.read_at, d.sent_at, d.code, d.price, d.event_at, d.cid IS NOT NULL, c.suppress_undeliverable
+            FROM unnest($1::int8[], $2::int4[]) AS k(cid, row)
+            JOIN message AS m ON m.cid = k.cid AND m.row = k.row
+            JOIN campaign AS c ON c.cid = m.cid
+            LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
+            ORDER BY m.cid, m.row FOR UPDATE OF m
+            """, binds { $0.append(keys.map(\.cid)); $0.append(keys.map { Int32($0.row) }) })
+        {
+            let c = row.cells
+            guard let state = MessageState(rawValue: try c.int(2)) else { continue }
+            let key = Key(cid: try c.int64(0), row: try c.int(1))
+            let delivery = try c.bool(15)
+                ? DeliveryFacts(state: try c.string(9).flatMap(DeliveryState.init(rawValue:)), read: try c.optionalInt64(10) != nil,
+                                sentAt: try c.optionalInt64(11), code: try c.string(12), price: try c.optionalInt64(13),
+                                eventAt: try c.optionalInt64(14))
+                : nil
+            let target = ReceiptTarget(cid: key.cid, row: key.row, state: state, reason: try c.string(3), cost: try c.int64(4),
+                                       spendMonth: try c[5].decode(Int?.self), attemptAt: try c.int64(6), doubt: try c.string(7),
+                                       region: try c.string(8), delivery: delivery)
+            found[key] = Locked(target: target, suppressesInvalid: try c.bool(16))
+        }
+        return found
+    }
+
+    /// The audit copy of every event, matched or not.
+    private func audit(_ audits: [(event: DeliveryEvent, key: Key?)], time: Int64) throws {
+        try session.query(
+            """
+            INSERT INTO receipt (received_at, provider, type, ref, cid, row, raw)
+            SELECT $1, p, t, nullif(r, ''), nullif(c, \(Self.none)), nullif(w, -1), x
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::int4[], $7::text[]) AS v(p, t, r, c, w, x)
+            """, binds {
+                $0.append(time)
+                $0.append(audits.map { $0.event.source.rawValue })
+                $0.append(audits.map(\.event.type))
+                $0.append(audits.map { $0.event.reference ?? "" })
+                $0.append(audits.map { $0.key?.cid ?? Self.none })
+                $0.append(audits.map { Int32(clamping: $0.key?.row ?? -1) })
+                $0.append(audits.map(\.event.raw))
+            })
+    }
+
+    private func writeDeliveries(_ writes: [DeliveryWrite]) throws {
+        guard !writes.isEmpty else { return }
+        try session.query(
+            """
+            INSERT INTO delivery AS d (cid, row, state, code, detail, sent_at, event_at, read_at, price)
+            SELECT c, w, s, nullif(code, ''), nullif(detail, ''), sent, nullif(ev, \(Self.none)), nullif(rd, \(Self.none)),
+                nullif(pr, \(Self.none))
+            FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::int8[])
+                AS v(c, w, s, code, detail, sent, ev, rd, pr)
+            ON CONFLICT (cid, row) DO UPDATE SET state = excluded.state, code = coalesce(excluded.code, d.code),
+                detail = coalesce(excluded.detail, d.detail), sent_at = coalesce(d.sent_at, excluded.sent_at),
+                event_at = coalesce(excluded.event_at, d.event_at), read_at = coalesce(d.read_at, excluded.read_at),
+                price = coalesce(excluded.price, d.price)
+            """, binds {
+                $0.append(writes.map(\.cid)); $0.append(writes.map { Int32(clamping: $0.row) })
+                $0.append(writes.map(\.state.rawValue)); $0.append(writes.map { $0.code ?? "" })
+                $0.append(writes.map { $0.detail ?? "" }); $0.append(writes.map(\.sentAt))
+                $0.append(writes.map { $0.eventAt ?? Self.none }); $0.append(writes.map { $0.readAt ?? Self.none })
+                $0.append(writes.map { $0.price ?? Self.none })
+            })
+    }
+
+    /// Rows the events proved accepted become `sent` (no longer in anyone's custody).
+    private func markSent(_ settled: [Key: Int]) throws {
+        guard !settled.isEmpty else { return }
+        let keys = settled.keys.sorted()
+        try session.query(
+            """
+            UPDATE message m SET state = \(MessageState.sent.rawValue), reason = NULL, not_before = NULL, owner = NULL,
+                detail = '\(ReceiptChanges.settledDetail)', spend_month = coalesce(m.spend_month, v.month)
+            FROM unnest($1::int8[], $2::int4[], $3::int4[]) AS v(cid, row, month)
+            WHERE m.cid = v.cid AND m.row = v.row AND m.state IN (\(MessageState.inDoubt.rawValue), \(MessageState.retry.rawValue))
+            """, binds {
+                $0.append(keys.map(\.cid)); $0.append(keys.map { Int32($0.row) }); $0.append(keys.map { Int32(settled[$0] ?? 0) })
+            })
+    }
+
+    private func suppressInvalid(_ rows: [Key: String], time: Int64) throws {
+        for key in rows.keys.sorted() {
+            try session.query(
+                """
+                INSERT INTO suppression (dest, scope, reason, source, added_at)
+                SELECT dest, '', $3, '\(SuppressionSource.undeliverable.rawValue)', $4 FROM message
+                WHERE cid = $1 AND row = $2 AND dest IS NOT NULL
+                ON CONFLICT DO NOTHING
+                """, binds { $0.append(key.cid); $0.append(Int32(key.row)); $0.append(rows[key]); $0.append(time) })
+        }
+    }
+
+    private func answer(_ change: ReplyChange, time: Int64) throws {
+        switch change {
+        case .suppress(let destination, let reason):
+            try session.query(
+                """
+                INSERT INTO suppression (dest, scope, reason, source, added_at)
+                VALUES ($1, '', $2, '\(SuppressionSource.reply.rawValue)', $3) ON CONFLICT DO NOTHING
+                """, binds { $0.append(destination); $0.append(reason); $0.append(time) })
+        case .release(let destination, let sources):
+            try session.query("DELETE FROM suppression WHERE dest = $1 AND source = ANY($2)",
+                              binds { $0.append(destination); $0.append(sources.map(\.rawValue)) })
+        }
+    }
+
+    /// The counters the batch moved, after the campaign rows are locked in cid order (a
+    /// sender's step writes its counters under its campaign row too).
+    private func writeCounters(_ changes: ReceiptChanges) throws {
+        let cids = Set(changes.tally.keys).union(changes.report.keys).union(changes.ledger.keys).sorted()
+        if !cids.isEmpty {
+            try session.query("SELECT 1 FROM campaign WHERE cid = ANY($1) ORDER BY cid FOR UPDATE", binds { $0.append(cids) })
+        }
+        for cid in cids {
+            for delta in changes.ledger[cid]?.deltas ?? [] {
+                try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent)
+            }
+            try changes.tally[cid]?.write(cid: cid, session)
+            try changes.report[cid]?.write(cid: cid, session)
+        }
+        try writeDeliveryCounters(changes.delivery)
+    }
+
+    func writeDeliveryCounters(_ changes: DeliveryTallyChanges) throws {
+        let deltas = changes.sorted
+        if !deltas.isEmpty {
+            try session.query(
+                """
+                INSERT INTO delivery_tally AS t (cid, state, code, n) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[])
+                ON CONFLICT (cid, state, code) DO UPDATE SET n = t.n + excluded.n
+                """, binds {
+                    $0.append(deltas.map(\.key.cid)); $0.append(deltas.map(\.key.state)); $0.append(deltas.map(\.key.code))
+                    $0.append(deltas.map { Int64($0.value) })
+                })
+        }
+        let latency = changes.sortedLatency
+        if !latency.isEmpty {
+            try session.query(
+                """
+                INSERT INTO delivery_latency AS l (cid, bucket, n) SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[])
+                ON CONFLICT (cid, bucket) DO UPDATE SET n = l.n + excluded.n
+                """, binds {
+                    $0.append(latency.map(\.key.cid)); $0.append(latency.map { Int64($0.key.bucket) })
+                    $0.append(latency.map { Int64($0.value) })
+                })
+        }
+    }
+
+    /// Inside a transaction that holds the campaign row: in-doubt rows that an event
+    /// already answered (it arrived while the row was `sending`, under a sender that then
+    /// died or lost its lease) become `sent`.
+    func settleReceipted(cid: Int64, time: Int64) throws -> Int {
+        var changes = ReceiptChanges()
+        var settled: [Key: Int] = [:]
+        for row in try session.query(
+            """
+            SELECT m.row, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region
+            FROM message AS m JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
+            WHERE m.cid = $1 AND m.state = \(MessageState.inDoubt.rawValue) ORDER BY m.row FOR UPDATE OF m
+            """, binds { $0.append(cid) })
+        {
+            let c = row.cells
+            var target = ReceiptTarget(cid: cid, row: try c.int(0), state: .inDoubt, reason: try c.string(1), cost: try c.int64(2),
+                                       spendMonth: try c[3].decode(Int?.self), attemptAt: try c.int64(4), doubt: try c.string(5),
+                                       region: try c.string(6), delivery: nil)
+            guard let month = ReceiptChanges.settlementMonth(of: target, time: time) else { continue }
+            changes.settled(&target, month: month)
+            settled[Key(cid: cid, row: target.row)] = month
+        }
+        try markSent(settled)
+        try writeCounters(changes)
+        return settled.count
+    }
+
+    // MARK: Token, settings, upkeep
+
+    public func receiptToken() throws(JournalError) -> String {
+        if let token = try receiptSetting("token") { return token }
+        // Two receivers starting together make one token: the first insert wins.
+        try attempt {
+            try session.query("INSERT INTO receipt_setting (key, value) VALUES ('token', $1) ON CONFLICT DO NOTHING",
+                              binds { $0.append(ReceiptToken.make()) })
+        }
+        guard let token = try receiptSetting("token") else { throw JournalError.closed(path: location) }
+        return token
+    }
+
+    @discardableResult
+    public func rotateReceiptToken() throws(JournalError) -> String {
+        let token = ReceiptToken.make()
+        try setReceiptSetting("token", token)
+        return token
+    }
+
+    public func receiptSetting(_ key: String) throws(JournalError) -> String? {
+        try attempt {
+            try session.query("SELECT value FROM receipt_setting WHERE key = $1", binds { $0.append(key) }).first?.cells.string(0)
+        }
+    }
+
+    public func setReceiptSetting(_ key: String, _ value: String?) throws(JournalError) {
+        if let value {
+            try update("INSERT INTO receipt_setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value") {
+                $0.append(key); $0.append(value)
+            }
+        } else {
+            try update("DELETE FROM receipt_setting WHERE key = $1") { $0.append(key) }
+        }
+    }
+
+    public func pruneReceipts(before: Int64) throws(JournalError) -> Int {
+        try attempt {
+            try session.query("UPDATE receipt SET raw = NULL WHERE received_at < $1 AND raw IS NOT NULL RETURNING 1",
+                              binds { $0.append(before) }).count
+        }
+    }
+
+    public func expireDeliveries(cid: Int64, sentBefore before: Int64) throws(JournalError) -> Int {
+        let time = currentTime()
+        return try attempt {
+            try session.transaction {
+                let inserted = try session.query(
+                    """
+                    INSERT INTO delivery (cid, row, state, sent_at, event_at)
+                    SELECT m.cid, m.row, '\(DeliveryState.unknown.rawValue)', m.updated_at, $3 FROM message AS m
+                    WHERE m.cid = $1 AND m.state = \(MessageState.sent.rawValue) AND m.updated_at < $2
+                        AND NOT EXISTS (SELECT 1 FROM delivery AS d WHERE d.cid = m.cid AND d.row = m.row)
+                    ON CONFLICT (cid, row) DO NOTHING RETURNING 1
+                    """, binds { $0.append(cid); $0.append(before); $0.append(time) }).count
+                let updated = try session.query(
+                    """
+                    UPDATE delivery SET state = '\(DeliveryState.unknown.rawValue)', event_at = $3
+                    WHERE cid = $1 AND state = '\(DeliveryState.pending.rawValue)' AND sent_at < $2 RETURNING 1
+                    """, binds { $0.append(cid); $0.append(before); $0.append(time) }).count
+                var changes = DeliveryTallyChanges()
+                changes.add(cid, .unknown, nil, inserted + updated)
+                changes.add(cid, .pending, nil, -updated)
+                try writeDeliveryCounters(changes)
+                return inserted + updated
+            }
+        }
+    }
+
+    public func unsettledRows(limit: Int) throws(JournalError) -> [(cid: Int64, campaign: String, row: Int)] {
+        try attempt {
+            try session.query(
+                """
+                SELECT m.cid, c.id, m.row FROM message AS m JOIN campaign AS c ON c.cid = m.cid
+                WHERE m.state IN (\(MessageState.sending.rawValue), \(MessageState.inDoubt.rawValue), \(MessageState.retry.rawValue))
+                    AND c.mode = '\(RunMode.real.rawValue)' LIMIT $1
+                """, binds { $0.append(limit) }).map { row in
+                (try row.cells.int64(0), try row.cells.string(1) ?? "", try row.cells.int(2))
+            }
+        }
+    }
+
+    public func unmatchedReceipts() throws(JournalError) -> [String: Int] { try campaignZeroCounts("unmatched") }
+
+    public func replyCounts() throws(JournalError) -> [String: Int] { try campaignZeroCounts("reply") }
+
+    private func campaignZeroCounts(_ state: String) throws(JournalError) -> [String: Int] {
+        try attempt {
+            var counts: [String: Int] = [:]
+            for row in try session.query("SELECT code, n FROM delivery_tally WHERE cid = 0 AND state = $1 AND n != 0",
+                                         binds { $0.append(state) }) {
+                counts[try row.cells.string(0) ?? "", default: 0] += Int(clamping: try row.cells.int64(1))
+            }
+            return counts
+        }
+    }
+
+    public func reportedCost(cid: Int64) throws(JournalError) -> Money? {
+        try attempt {
+            let spent = try session.query("SELECT n FROM delivery_tally WHERE cid = $1 AND state = 'price' AND code = ''",
+                                          binds { $0.append(cid) }).first?.cells.int64(0) ?? 0
+            return spent == 0 ? nil : Money(nanos: spent)
+        }
+    }
+
+    public func inDoubtWithinGrace(cid: Int64, since: Int64) throws(JournalError) -> Int {
+        try attempt {
+            try session.query(
+                "SELECT count(*) FROM message WHERE cid = $1 AND state = \(MessageState.inDoubt.rawValue) AND updated_at >= $2",
+                binds { $0.append(cid); $0.append(since) }).first?.cells.int(0) ?? 0
+        }
+    }
+
+    public func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError) {
+        try update("UPDATE campaign SET suppress_undeliverable = $2 WHERE cid = $1") { $0.append(cid); $0.append(on) }
+    }
+}
