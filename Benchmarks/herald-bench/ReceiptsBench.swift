@@ -27,7 +27,7 @@ var heraldBinary: String {
 /// An RCS campaign of `rows` rows sent through the Agile adapter to a loopback stub, so
 /// the journal holds Agile message ids as the server will look them up. Returns the
 /// journal and the ids.
-func sentAgileCampaign(folder: URL, rows: Int) async throws -> (journal: String, ids: [String]) {
+func sentAgileCampaign(folder: URL, rows: Int, journal url: String? = nil) async throws -> (journal: String, ids: [String]) {
     let stub = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .childChannelInitializer { channel in
             channel.pipeline.configureHTTPServerPipeline().flatMap {
@@ -45,7 +45,7 @@ func sentAgileCampaign(folder: URL, rows: Int) async throws -> (journal: String,
     rate: {max_in_flight: 64}
     """.write(to: campaign, atomically: true, encoding: .utf8)
     setenv("AGILE_API_KEY", "bench-key-not-a-secret", 1)
-    let journal = folder.appendingPathComponent("journal.sqlite").path
+    let journal = url ?? folder.appendingPathComponent("journal.sqlite").path
     let plan = try CampaignPlan.load(campaignPath: campaign.path)
     let summary = try await CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal()).run()
     precondition(summary.counts[.sent] == rows, "every row sent: \(summary.counts[.sent])")
@@ -149,12 +149,20 @@ func postAll(port: Int, path: String, bodies: [String], connections: Int, perSec
     return (ok.value.load(ordering: .relaxed), failed.value.load(ordering: .relaxed), seconds(start.duration(to: .now)))
 }
 
+/// What the receipts say of campaign `id` in `journal` (SQLite or PostgreSQL).
+func deliverySummary(_ journal: String, campaign id: String) throws -> DeliverySummary {
+    let store = try JournalOpener.receipts(journal, create: false)
+    guard let record = try store.campaign(id: id, mode: .real) else { fatalError("no campaign \(id) in the journal") }
+    return try store.deliverySummary(cid: record.cid)
+}
+
 /// Agile-shaped callbacks over HTTP: every row DELIVERY, 40% READ too, 64 connections.
-func receiptsHTTPBench(rows: Int) async throws {
+/// `url`: a PostgreSQL journal (an empty database) instead of a SQLite file.
+func receiptsHTTPBench(rows: Int, journal url: String? = nil) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let (journal, ids) = try await sentAgileCampaign(folder: folder, rows: rows)
-    let token = try JournalOpener.sqlite(journal, for: "herald-bench").receiptToken()
+    let (journal, ids) = try await sentAgileCampaign(folder: folder, rows: rows, journal: url)
+    let token = try JournalOpener.receipts(journal).receiptToken()
     var bodies: [String] = []
     for (index, id) in ids.enumerated() {
         bodies.append(#"{"channel":"RCS","eventType":"DELIVERY","messageId":"\#(id)","destination":"+12025550100","statusCode":3,"description":"delivered","eventDate":"2026-11-30T10:42:18Z"}"#)
@@ -168,9 +176,9 @@ func receiptsHTTPBench(rows: Int) async throws {
     server.terminate()
     server.waitUntilExit()
     precondition(result.failed == 0 && result.ok == bodies.count, "every callback acknowledged: \(result)")
-    let summary = try JournalOpener.sqlite(journal, for: "herald-bench").deliverySummary(cid: 1)
+    let summary = try deliverySummary(journal, campaign: "agile")
     precondition(summary[.delivered] == rows && summary.read == bodies.count - rows, "every event recorded and matched")
-    emit(["figure": "receipts_http_events_per_s", "events": bodies.count, "connections": 64,
+    emit(["figure": "receipts_http_events_per_s", "journal": url == nil ? "sqlite" : "postgres", "events": bodies.count, "connections": 64,
           "value": Int(Double(bodies.count) / result.seconds), "seconds": result.seconds, "target": ">= 20000"])
     emit(["figure": "receipts_server_peak_rss_mb", "events": bodies.count, "value": rss, "target": "<= 100"])
 }
@@ -182,7 +190,7 @@ func receiptsContentionBench(rows: Int, rate: Int?) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: folder) }
     let (journal, ids) = try await sentAgileCampaign(folder: folder.appendingPathComponent("agile"), rows: 200_000)
-    let token = try JournalOpener.sqlite(journal, for: "herald-bench").receiptToken()
+    let token = try JournalOpener.receipts(journal).receiptToken()
     func simulatorRun(_ id: String) async throws -> Double {
         let campaign = try makeCampaign(in: folder.appendingPathComponent(id), rows: rows)
         var text = try String(contentsOfFile: campaign, encoding: .utf8).replacingOccurrences(of: "id: bench\ntemplate", with: "id: \(id)\ntemplate")
@@ -220,13 +228,13 @@ func receiptsContentionBench(rows: Int, rate: Int?) async throws {
 
 /// `herald receipts import` (release binary) on AWS records for every row of a sent
 /// campaign: a gzip Firehose object of concatenated records.
-func receiptsImportBench(rows: Int) async throws {
+func receiptsImportBench(rows: Int, journal url: String? = nil) async throws {
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())")
     // HERALD_BENCH_KEEP=1 leaves the files (to profile the import by hand).
     let keep = ProcessInfo.processInfo.environment["HERALD_BENCH_KEEP"] == "1"
     defer { if !keep { try? FileManager.default.removeItem(at: folder) } else { print("kept \(folder.path)") } }
     let campaign = try makeCampaign(in: folder, rows: rows)
-    let journal = folder.appendingPathComponent("journal.sqlite").path
+    let journal = url ?? folder.appendingPathComponent("journal.sqlite").path
     let plan = try CampaignPlan.load(campaignPath: campaign)
     _ = try await CampaignRunner(plan: plan, journalPath: journal, options: RunOptions(), stop: StopSignal()).run()
     // Bench campaigns on the simulator are "simulation"-free real runs: the id is "bench".
@@ -247,9 +255,9 @@ func receiptsImportBench(rows: Int) async throws {
     gzip.waitUntilExit()
     // The import in its own process, timed, with its peak RSS from wait4.
     let (elapsed, rss) = timedHerald(["receipts", "import", file.path + ".gz", "--journal", journal])
-    let summary = try JournalOpener.sqlite(journal, for: "herald-bench").deliverySummary(cid: 1)
+    let summary = try deliverySummary(journal, campaign: "bench")
     precondition(summary[.delivered] == rows, "every record matched: \(summary[.delivered])")
-    emit(["figure": "receipts_import_records_per_s", "records": rows, "value": Int(Double(rows) / elapsed), "seconds": elapsed,
+    emit(["figure": "receipts_import_records_per_s", "journal": url == nil ? "sqlite" : "postgres", "records": rows, "value": Int(Double(rows) / elapsed), "seconds": elapsed,
           "target": ">= 200000"])
     emit(["figure": "receipts_import_peak_rss_mb", "records": rows, "value": rss, "target": "<= 100"])
 }

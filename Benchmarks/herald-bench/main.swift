@@ -205,9 +205,9 @@ usage:
   swift run -c release herald-bench resume N        # import N, send half, time a resume's first send and status
   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
   swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
-  swift run -c release herald-bench receipts-http N # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections
+  swift run -c release herald-bench receipts-http N [URL] # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections (URL: an empty PostgreSQL database as the journal)
   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
-  swift run -c release herald-bench receipts-import N  # `herald receipts import` of N AWS records (gzip)
+  swift run -c release herald-bench receipts-import N [URL] # `herald receipts import` of N AWS records (gzip) (URL: PostgreSQL)
   swift run -c release herald-bench report N        # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts
   swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
   swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
@@ -251,7 +251,7 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
 } else if arguments.count >= 3, arguments[1] == "aws-rcs", let count = Int(arguments[2]) {
     try await awsBench(count: count, inFlight: 64, rcs: true)
 } else if arguments.count >= 3, arguments[1] == "receipts-http", let rows = Int(arguments[2]) {
-    try await receiptsHTTPBench(rows: rows)
+    try await receiptsHTTPBench(rows: rows, journal: arguments.count >= 4 ? arguments[3] : nil)
 } else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {
     try await receiptsContentionBench(rows: rows, rate: arguments.count >= 4 ? Int(arguments[3]) : nil)
 } else if arguments.count >= 3, arguments[1] == "report", let rows = Int(arguments[2]) {
@@ -264,7 +264,7 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     let elapsed = seconds(start.duration(to: .now))
     emit(["figure": "receipts_parse_records_per_s", "records": count, "value": Int(Double(count) / elapsed), "seconds": elapsed])
 } else if arguments.count >= 3, arguments[1] == "receipts-import", let rows = Int(arguments[2]) {
-    try await receiptsImportBench(rows: rows)
+    try await receiptsImportBench(rows: rows, journal: arguments.count >= 4 ? arguments[3] : nil)
 } else if arguments.count >= 4, arguments[1] == "pg-e2e", let rows = Int(arguments[2]) {
     try await postgresEndToEnd(rows: rows, url: arguments[3])
 } else if arguments.count >= 4, arguments[1] == "pg-pair", let rows = Int(arguments[2]) {

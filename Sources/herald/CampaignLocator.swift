@@ -1,7 +1,6 @@
 import Foundation
 import HeraldEngine
 import HeraldJournal
-import HeraldSQLite
 
 /// `resume` takes a campaign id or a file: an existing file is used as is,
 /// otherwise the id is looked up in the journal for the file it was run from.
@@ -21,16 +20,3 @@ enum CampaignLocator {
         return (journal, record)
     }
 }
-
-extension CampaignLocator {
-    /// The journal and the campaign a command names (`ID`, `ID@simulation`, `ID@dry-run`).
-    static func record(_ argument: String, journalPath: String) throws -> (Journal, CampaignRecord) {
-        let journal = try JournalOpener.sqlite(journalPath, for: "this command", create: false)
-        let key = CampaignKey(parsing: argument)
-        guard let record = try journal.campaign(id: key.id, mode: key.mode) else {
-            throw JournalError.unknownCampaign(argument, path: journalPath)
-        }
-        return (journal, record)
-    }
-}
-

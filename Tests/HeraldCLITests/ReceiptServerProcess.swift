@@ -15,10 +15,10 @@ struct ReceiptServerProcess {
     /// `worker`: the receipts server inside `herald worker --receipts-listen`.
     /// `dashboard`: `herald serve` (dashboard, reports and receipts).
     init(_ fixture: CLIFixture, arguments: [String] = [], environment: [String: String] = [:], worker: Bool = false,
-         dashboard: Bool = false) throws {
+         dashboard: Bool = false, journal: String = "journal.sqlite") throws {
         let command = worker ? ["worker", "--poll", "0.1", "--receipts-listen"]
             : dashboard ? ["serve", "--listen"] : ["receipts", "serve", "--listen"]
-        process = try HeraldProcess(command + ["127.0.0.1:0", "--journal", "journal.sqlite"] + arguments,
+        process = try HeraldProcess(command + ["127.0.0.1:0", "--journal", journal] + arguments,
                                     in: fixture.folder, environment: environment)
         var port: Int?
         for _ in 0..<1000 {
@@ -36,8 +36,8 @@ struct ReceiptServerProcess {
             throw NSError(domain: "receipts", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not start: \(result.stderr)"])
         }
         self.port = port
-        let urls = try HeraldProcess.run(["receipts", "url", "--base", "https://receipts.example", "--journal", "journal.sqlite"],
-                                         in: fixture.folder)
+        let urls = try HeraldProcess.run(["receipts", "url", "--base", "https://receipts.example", "--journal", journal],
+                                         in: fixture.folder, environment: environment)
         guard let agile = urls.stdout.split(separator: "\n").first(where: { $0.hasPrefix("agile: ") }),
             let token = agile.split(separator: "/").last
         else { throw NSError(domain: "receipts", code: 2, userInfo: [NSLocalizedDescriptionKey: urls.stderr]) }

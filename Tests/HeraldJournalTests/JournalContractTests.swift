@@ -38,7 +38,7 @@ struct Fixture {
 
     /// Every capability both stores have, for the contract suites that test more than sending.
     typealias Capabilities = CampaignJournal & PlanningJournal & SuppressionJournal & MaintenanceJournal & RetentionJournal
-        & ReportingJournal
+        & ReportingJournal & ReceiptJournal
 
     func openStore() throws -> any Capabilities {
         switch try JournalLocation(parsing: location) {

@@ -1,0 +1,136 @@
+import Foundation
+import HeraldCore
+import HeraldJournal
+import Testing
+
+/// Delivery receipts on both stores: the same script of sends and events gives the same
+/// delivery states, settlements, ledger, counters and suppression list; an event for a
+/// row still being sent is kept and settles the row when its sender dies.
+@Suite struct ReceiptContractTests {
+    let at: Int64 = 1_780_000_000_000
+
+    func event(_ type: String, _ match: DeliveryEvent.Match, _ state: DeliveryState?, source: ReceiptSource = .aws,
+               read: Bool = false, code: String? = nil, price: Int64? = nil, invalid: Bool = false, offset: Int64 = 0) -> DeliveryEvent {
+        var event = DeliveryEvent(source: source, type: type, match: match, state: state, read: read, code: code,
+                                  detail: code.map { "carrier said \($0)" }, at: at + offset, price: price.map { Money(nanos: $0) },
+                                  raw: "{\"type\":\"\(type)\"}")
+        event.invalidNumber = invalid
+        return event
+    }
+
+    @Test(arguments: Store.allCases)
+    func theSameEventsGiveTheSameJournal(_ store: Store) throws {
+        guard let fixture = try Fixture(store, leaseTimeout: 1) else { return }
+        let first = deadOwner()
+        let journal = try fixture.openStore()
+        let cid = cid(of: try openCampaign(journal, owner: first))
+        try importRows(journal, cid: cid, numbers: numbers(8), cost: 5_000_000)
+        try journal.setSuppressUndeliverable(cid: cid, true)
+        let claimed = try step(journal, cid: cid, owner: first, claim: 6).claimed
+        #expect(claimed.map(\.row) == [2, 3, 4, 5, 6, 7])
+        let outcomes: [Int: Settlement] = [
+            2: Settlement(row: 2, state: .sent, providerRef: "m-2"),
+            3: Settlement(row: 3, state: .sent, providerRef: "m-3"),
+            4: Settlement(row: 4, state: .inDoubt, reason: .lostAnswer, detail: "timeout"),
+            5: Settlement(row: 5, state: .retry, reason: .transient, notBefore: 4_000_000_000_000),
+        ]
+        // Rows 6 and 7 stay `sending`: their sender is about to die.
+        _ = try step(journal, cid: cid, owner: first, settle: claimed.compactMap { claim in outcomes[claim.row]?.settling(claim) },
+                     claim: 0)
+
+        let events = [
+            event("TEXT_DELIVERED", .row(campaign: "spring", row: 2, reference: nil), .delivered, price: 4_000_000, offset: 1_000),
+            event("READ", .reference("m-2"), nil, read: true, offset: 2_000),
+            event("TEXT_CARRIER_UNREACHABLE", .reference("m-3"), .undelivered, code: "UNREACHABLE", invalid: true),
+            event("TEXT_DELIVERED", .row(campaign: "spring", row: 4, reference: nil), .delivered),
+            event("TEXT_QUEUED", .row(campaign: "spring", row: 5, reference: nil), .pending),
+            event("TEXT_DELIVERED", .row(campaign: "spring", row: 6, reference: nil), .delivered, offset: 500),
+            event("TEXT_DELIVERED", .reference("no-such-message"), .delivered),
+            // A late duplicate never moves a final state back.
+            event("TEXT_QUEUED", .row(campaign: "spring", row: 2, reference: nil), .pending, offset: 3_000),
+            DeliveryEvent(source: .agile, type: "INBOUND", match: .none, state: nil, raw: "{}",
+                          reply: .init(from: "+447700900123", text: "stop please")),
+        ]
+        let result = try journal.recordReceipts(events, receivedAt: at + 5_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(result.matched == 7 && result.unmatched == 1 && result.settled == 2 && result.replies == 1, "\(result)")
+
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.sent] == 4 && counts[.sending] == 2 && counts[.inDoubt] == 0 && counts[.retry] == 0, "\(counts)")
+        let delivery = try journal.deliverySummary(cid: cid)
+        #expect(delivery[.delivered] == 3 && delivery[.undelivered] == 1 && delivery[.pending] == 1 && delivery.read == 1)
+        #expect(delivery.undeliveredByCode == ["UNREACHABLE": 1])
+        #expect(try journal.reportedCost(cid: cid) == Money(nanos: 4_000_000))
+        // Row 4's reservation became spend; row 5 was released when it was put back to wait,
+        // so it is spent now (in the month the receipt came); rows 6 and 7 stay reserved.
+        let ledger = try journal.ledger(cid: cid)
+        #expect(ledger.reduce(0) { $0 + $1.reserved.nanos } == 10_000_000 && ledger.reduce(0) { $0 + $1.spent.nanos } == 20_000_000,
+                "\(ledger)")
+        #expect(ledger.first { $0.month == BillingMonth.of(milliseconds: at) }?.spent == Money(nanos: 5_000_000))
+        // The invalid number (row 3's) and the number that replied stop are listed.
+        #expect(try journal.suppression(of: 447_700_900_002).map(\.source) == [.undeliverable])
+        #expect(try journal.suppression(of: 447_700_900_123).map(\.source) == [.reply])
+        #expect(try journal.unmatchedReceipts() == ["aws": 1])
+        #expect(try journal.replyCounts() == ["agile": 1])
+        let drift = try journal.checkCounters(cid: cid)
+        #expect(drift.isEmpty, "\(drift)")
+
+        // The sender dies: its rows come back in doubt, and row 6, whose receipt came while
+        // it was being sent, was accepted.
+        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }
+        let other = try fixture.openStore()
+        guard case .ready(_, let inDoubt) = try openCampaign(other, owner: LeaseOwner()) else {
+            Issue.record("an imported campaign opens ready")
+            return
+        }
+        #expect(inDoubt == 1)
+        let after = try other.counts(cid: cid)
+        #expect(after[.sent] == 5 && after[.inDoubt] == 1 && after[.sending] == 0, "\(after)")
+        #expect(try other.rows(cid: cid, in: .inDoubt, limit: 10).map(\.row) == [7])
+        #expect(try other.ledger(cid: cid).reduce(0) { $0 + $1.spent.nanos } == 25_000_000)
+
+        // A start reply takes off what the stop put there, never what a person added.
+        _ = try other.suppress([SuppressionEntry(destination: 447_700_900_124, reason: "asked", source: .manual, addedAt: 1)])
+        _ = try other.recordReceipts([
+            DeliveryEvent(source: .agile, type: "INBOUND", match: .none, state: nil, raw: "{}", reply: .init(from: "+447700900123", text: "START")),
+            DeliveryEvent(source: .agile, type: "INBOUND", match: .none, state: nil, raw: "{}", reply: .init(from: "+447700900124", text: "START")),
+        ], receivedAt: at + 6_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(try other.suppression(of: 447_700_900_123).isEmpty)
+        #expect(try other.suppression(of: 447_700_900_124).map(\.source) == [.manual])
+
+        // Sent with no final event by the cut-off: `unknown` (row 5's pending receipt).
+        #expect(try other.expireDeliveries(cid: cid, sentBefore: Int64.max) == 1)
+        #expect(try other.deliverySummary(cid: cid)[.unknown] == 1)
+        let later = try other.checkCounters(cid: cid)
+        #expect(later.isEmpty, "\(later)")
+        #expect(try other.pruneReceipts(before: at + 5_500) == events.count)
+
+        // The token is made once, kept, and replaced on request.
+        let token = try other.receiptToken()
+        let again = try journal.receiptToken()
+        #expect(token.count == 48 && again == token)
+        #expect(try other.rotateReceiptToken() != token)
+        try other.setReceiptSetting("base_url", "https://receipts.example")
+        #expect(try journal.receiptSetting("base_url") == "https://receipts.example")
+    }
+
+    /// Delivery counters moved behind the journal's back are found and rebuilt.
+    @Test(arguments: Store.allCases)
+    func doctorFindsAndRepairsDeliveryDrift(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(3))
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 3).claimed
+        _ = try step(journal, cid: cid, owner: owner,
+                     settle: claimed.map { Settlement(row: $0.row, state: .sent, providerRef: "r-\($0.row)").settling($0) }, claim: 0)
+        _ = try journal.recordReceipts(claimed.map { event("TEXT_DELIVERED", .reference("r-\($0.row)"), .delivered) })
+        #expect(try journal.checkCounters(cid: cid).isEmpty)
+        try MaintenanceContractTests().corrupt(fixture, journal, "UPDATE delivery_tally SET n = n + 2 WHERE state = 'delivered'")
+        let drift = try journal.checkCounters(cid: cid)
+        #expect(drift.map(\.what) == ["delivery delivered"] && drift.first?.counted == 5 && drift.first?.fromRows == 3, "\(drift)")
+        try journal.repairCounters(cid: cid)
+        #expect(try journal.checkCounters(cid: cid).isEmpty)
+        #expect(try journal.deliverySummary(cid: cid)[.delivered] == 3)
+    }
+}
