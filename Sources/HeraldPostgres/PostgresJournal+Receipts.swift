@@ -372,14 +372,13 @@ extension PostgresJournal: ReceiptJournal {
         }
     }
 
-    public func unsettledRows(limit: Int) throws(JournalError) -> [(cid: Int64, campaign: String, row: Int)] {
+    public func unsettledRows(in states: [MessageState], limit: Int) throws(JournalError) -> [(cid: Int64, campaign: String, row: Int)] {
         try attempt {
             try session.query(
                 """
                 SELECT m.cid, c.id, m.row FROM message AS m JOIN campaign AS c ON c.cid = m.cid
-                WHERE m.state IN (\(MessageState.sending.rawValue), \(MessageState.inDoubt.rawValue), \(MessageState.retry.rawValue))
-                    AND c.mode = '\(RunMode.real.rawValue)' LIMIT $1
-                """, binds { $0.append(limit) }).map { row in
+                WHERE m.state = ANY($2) AND c.mode = '\(RunMode.real.rawValue)' LIMIT $1
+                """, binds { $0.append(limit); $0.append(states.map { Int16($0.rawValue) }) }).map { row in
                 (try row.cells.int64(0), try row.cells.string(1) ?? "", try row.cells.int(2))
             }
         }

@@ -324,13 +324,11 @@ private struct ReceiptRecorder {
 }
 
 extension Journal {
-    /// Rows whose send is not settled as accepted (sending, in doubt, waiting to be
-    /// retried) in campaigns sent for real, with their campaign id: for matching events
-    /// by references derived from campaign and row (Agile's message ids).
-    public func unsettledRows(limit: Int = 1_000_000) throws(JournalError) -> [(cid: Int64, campaign: String, row: Int)] {
+    public func unsettledRows(in states: [MessageState] = [.sending, .inDoubt, .retry],
+                              limit: Int = 1_000_000) throws(JournalError) -> [(cid: Int64, campaign: String, row: Int)] {
         try read {
             var rows: [(Int64, String, Int)] = []
-            for state in [MessageState.sending, .inDoubt, .retry] {
+            for state in states {
                 let statement = try db.statement(
                     """
                     SELECT m.cid, c.id, m.row FROM \(state.table(as: "m")) JOIN campaign AS c ON c.cid = m.cid

@@ -22,8 +22,17 @@ public final class ReceiptWriter: Sendable {
     private let queue = Mutex(Queue())
     private let signal = NSCondition()
     private let totals = Mutex(ReceiptBatchResult())
-    /// Agile message ids of unsettled rows, rebuilt at most once a second on a miss.
-    private let derived = Mutex<(built: ContinuousClock.Instant?, ids: [String: (Int64, Int)])>((nil, [:]))
+    /// Agile message ids of unsettled rows (`resolve`).
+    private let derived = Mutex(DerivedIDs())
+
+    private struct DerivedIDs {
+        /// When the ids of every unsettled row were last derived.
+        var built: ContinuousClock.Instant?
+        var ids: [String: (Int64, Int)] = [:]
+        /// The batch whose miss last added the rows being sent now.
+        var refreshedFor = -1
+        var batch = 0
+    }
     private let finished = DispatchSemaphore(value: 0)
     private let path: String
 
@@ -115,6 +124,7 @@ public final class ReceiptWriter: Sendable {
 
     private func write(_ batch: [Waiting], _ journal: any ReceiptJournal) {
         let events = batch.flatMap(\.events)
+        derived.withLock { $0.batch += 1 }
         let outcome: Result<ReceiptBatchResult, JournalError>
         do {
             outcome = .success(try journal.recordReceipts(events, receivedAt: nil, keywords: keywords) { reference in self.resolve(reference, journal) })
@@ -128,18 +138,30 @@ public final class ReceiptWriter: Sendable {
     }
 
     /// A reference the index does not hold may be Agile's id for a row whose answer
-    /// never came back (or that was still being sent): those ids are derived from
-    /// campaign and row, so they are derived here for every unsettled row.
+    /// never came back, or that is being sent right now (its callback can beat its
+    /// answer, from another host too): those ids are derived from campaign and row. On a
+    /// miss, the ids of every unsettled row are derived again at most once a second (there
+    /// may be many in doubt), and those of the rows being sent (few: what is in flight) at
+    /// most once a batch, so an event for a row claimed a moment ago is matched, and junk
+    /// references cost one small look-up per batch.
     private func resolve(_ reference: String, _ journal: any ReceiptJournal) -> (cid: Int64, row: Int)? {
         derived.withLock { derived in
             if let hit = derived.ids[reference] { return hit }
-            if let built = derived.built, built.duration(to: .now) < .seconds(1) { return nil }
-            var ids: [String: (Int64, Int)] = [:]
-            for row in (try? journal.unsettledRows(limit: 1_000_000)) ?? [] {
-                ids[AgileProvider.messageID(for: "\(row.campaign)/\(row.row)")] = (row.cid, row.row)
+            let states: [MessageState]
+            if derived.built.map({ $0.duration(to: .now) >= .seconds(1) }) ?? true {
+                derived.built = .now
+                derived.ids = [:]
+                states = [.sending, .inDoubt, .retry]
+            } else if derived.refreshedFor != derived.batch {
+                states = [.sending]
+            } else {
+                return nil
             }
-            derived = (.now, ids)
-            return ids[reference]
+            derived.refreshedFor = derived.batch
+            for row in (try? journal.unsettledRows(in: states, limit: 1_000_000)) ?? [] {
+                derived.ids[AgileProvider.messageID(for: "\(row.campaign)/\(row.row)")] = (row.cid, row.row)
+            }
+            return derived.ids[reference]
         }
     }
 }

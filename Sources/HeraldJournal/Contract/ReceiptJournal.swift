@@ -26,10 +26,10 @@ public protocol ReceiptJournal: CampaignJournal {
     /// Sent messages with no final event, sent before `before`, become `unknown` (as
     /// AWS reports after 72 hours). Returns how many.
     func expireDeliveries(cid: Int64, sentBefore before: Int64) throws(JournalError) -> Int
-    /// Rows whose send is not settled as accepted (sending, in doubt, waiting to be
-    /// retried) in campaigns sent for real, with their campaign id: for matching events
+    /// Rows in `states` (of sending, in doubt, waiting to be retried: not settled as
+    /// accepted) in campaigns sent for real, with their campaign id: for matching events
     /// by references derived from campaign and row (Agile's message ids).
-    func unsettledRows(limit: Int) throws(JournalError) -> [(cid: Int64, campaign: String, row: Int)]
+    func unsettledRows(in states: [MessageState], limit: Int) throws(JournalError) -> [(cid: Int64, campaign: String, row: Int)]
     /// Receipt events that named no message, and recipients' replies, by provider.
     func unmatchedReceipts() throws(JournalError) -> [String: Int]
     func replyCounts() throws(JournalError) -> [String: Int]
