@@ -211,6 +211,7 @@ usage:
   swift run -c release herald-bench report N        # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts
   swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
   swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
+  swift run -c release herald-bench pg-story N URL  # three workers (one SIGKILLed twice), a receiver, callbacks for every message
   swift run -c release herald-bench slow-export N R # `herald serve`: R clients reading an N-row recipient CSV slowly, one asking for /api/campaigns
 
 Each size runs in a fresh child process so that its peak RSS (VmHWM) is its own.
@@ -221,7 +222,7 @@ Exit status: 0 done, 2 unknown mode or bad argument, otherwise the failing run's
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws",
                   "aws-rcs", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
-                  "pg-pair", "pg-join", "rate", "throttle", "slow-export"]
+                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export"]
 if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
     print(usage, terminator: "")
     exit(0)
@@ -267,6 +268,8 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await receiptsImportBench(rows: rows, journal: arguments.count >= 4 ? arguments[3] : nil)
 } else if arguments.count >= 4, arguments[1] == "pg-e2e", let rows = Int(arguments[2]) {
     try await postgresEndToEnd(rows: rows, url: arguments[3])
+} else if arguments.count >= 4, arguments[1] == "pg-story", let rows = Int(arguments[2]) {
+    try await storyBench(rows: rows, url: arguments[3])
 } else if arguments.count >= 4, arguments[1] == "pg-pair", let rows = Int(arguments[2]) {
     try await postgresPair(rows: rows, url: arguments[3])
 } else if arguments.count >= 4, arguments[1] == "pg-join" {

@@ -171,7 +171,7 @@ final class Dashboard: Sendable {
     }
 
     func rows() throws -> [Row] {
-        guard FileManager.default.fileExists(atPath: journalPath) else { return [] }
+        guard JournalOpener.exists(journalPath) else { return [] }
         let statuses = try CampaignStatus.load(journalPath: journalPath, id: nil)
         let now = ContinuousClock.now
         return statuses.map { status in

@@ -92,4 +92,46 @@ import Glibc
         #expect((status["counts"] as? [String: Int])?["sent"] == 50 && final == 50, "\(status)")
         #expect(delivery["waiting_for_receipt"] as? Int == 0, "\(delivery)")
     }
+
+    /// Two dashboards (`herald serve`) on one PostgreSQL journal while a third process sends:
+    /// both see it run, a pause from one stops the sender, and the other shows it paused,
+    /// resumes and cancels it; reports, recipients and /metrics come from the same journal.
+    @Test func twoDashboardsServeOnePostgreSQLJournal() throws {
+        guard let url = try PostgresClusterTests.database(leaseTimeout: 30) else { return }
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(3000).map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("live", provider: "{kind: simulator, receipts: {delivered: 0.97, undelivered: 0.03, latency_ms: 5}}",
+                                        extra: "rate: {messages_per_second: 300, max_in_flight: 8}")
+        let environment = ["HERALD_JOURNAL": url]
+        let sender = try HeraldProcess(["run", file], in: fixture.folder, environment: environment)
+        let token = DashboardTests.token
+        let one = try ReceiptServerProcess(fixture, arguments: ["--auth-token", token], environment: environment, dashboard: true,
+                                           journal: url)
+        let other = try ReceiptServerProcess(fixture, arguments: ["--auth-token", token], environment: environment, dashboard: true,
+                                             journal: url)
+        defer { _ = one.stop(); _ = other.stop() }
+        let dashboard = DashboardTests()
+        var rows: [[String: Any]] = []
+        for _ in 0..<200 {
+            rows = try dashboard.campaigns(other)
+            if rows.first?["state"] as? String == "running", (rows.first?["sent"] as? Int ?? 0) > 50 { break }
+            usleep(50_000)
+        }
+        #expect(rows.first?["campaign"] as? String == "live" && rows.first?["state"] as? String == "running", "\(rows)")
+        #expect(try dashboard.campaigns(one).first?["total"] as? Int == 3000)
+        #expect(dashboard.post(one, "/campaigns/live/pause")?.status == 200)
+        let paused = sender.wait(timeout: 30)
+        #expect(paused.status == 8, "the sender stops paused: \(paused.stdout)\n\(paused.stderr)")
+        #expect(try dashboard.campaigns(other).first?["state"] as? String == "paused")
+        #expect(dashboard.post(other, "/campaigns/live/resume")?.status == 200)
+        #expect(try dashboard.campaigns(one).first?["state"] as? String == "scheduled")
+        #expect(dashboard.post(one, "/campaigns/live/cancel")?.status == 200)
+        #expect(try dashboard.campaigns(other).first?["state"] as? String == "cancelled")
+        let report = try #require(dashboard.get(other, "/campaigns/live/report.html"))
+        #expect(report.status == 200 && report.body.contains("id=\"funnel-title\""))
+        let csv = try #require(dashboard.get(one, "/campaigns/live/recipients.csv"))
+        #expect(csv.status == 200 && csv.body.contains("2,+1******0100,US,"))
+        let metrics = try #require(dashboard.get(one, "/metrics")?.body)
+        #expect(metrics.contains("herald_messages{campaign=\"live\",state=\"sent\"}"), "\(metrics.prefix(500))")
+    }
 }
