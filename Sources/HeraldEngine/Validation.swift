@@ -81,7 +81,7 @@ extension CampaignPlan {
     func frequencyChecker(journalPath: String?) throws -> ((UInt64) -> Bool)? {
         guard let cap = spec.frequencyCap, let journalPath, JournalOpener.exists(journalPath) else { return nil }
         do {
-            return try JournalOpener.sqlite(journalPath, for: "frequency_cap", readOnly: true)
+            return try JournalOpener.planning(journalPath)?
                 .frequencyChecker(campaign: spec.id, scope: RunOptions().ledgerScope(for: spec), cap: cap)
         } catch where error.isOlderSchema {
             return nil

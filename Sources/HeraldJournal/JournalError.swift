@@ -118,7 +118,7 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case .server(let message):
             return "\(path): \(message)"
         case .unsupported(let what):
-            return "\(path): \(what) needs a SQLite journal for now; on PostgreSQL herald runs, resumes, schedules, pauses, cancels and reports status (see \"Running on several machines\" in the README)."
+            return "\(path): \(what) needs a SQLite journal for now; every other command works on PostgreSQL (see \"Running on several machines\" in the README)."
         }
     }
 }

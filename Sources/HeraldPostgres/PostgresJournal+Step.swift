@@ -295,9 +295,10 @@ extension PostgresJournal {
                     binds { $0.append(candidates.map { Int64(bitPattern: $0.destination) }); $0.append(sender) })
                     .map { try $0.cells.int64(0) })
             }
+            let capped = try cappedNumbers(cid: cid, among: candidates.map(\.destination), time: time)
             for candidate in candidates {
-                // No frequency caps here yet: a campaign with one is refused on this journal.
-                switch plan.consider(candidate, suppressed: onList.contains(Int64(bitPattern: candidate.destination))) {
+                let number = Int64(bitPattern: candidate.destination)
+                switch plan.consider(candidate, suppressed: onList.contains(number), capped: capped?.contains(number) ?? false) {
                 case .stop: return false
                 case .claim: claimed.append(candidate)
                 case .skip, .deferUntil: break

@@ -27,6 +27,8 @@ public final class PostgresJournal: CampaignJournal {
     var resendsTakenOver: [Int64: Bool] = [:]
     /// When each campaign's expired leases were last looked for.
     var lastTakeover: [Int64: ContinuousClock.Instant] = [:]
+    /// Capped campaigns this process sends: the cap and the campaign's scope.
+    var caps: [Int64: (cap: FrequencyCap, scope: String)] = [:]
     /// Campaigns whose import this process holds the advisory lock for.
     var importing: Set<Int64> = []
 
@@ -191,10 +193,6 @@ public final class PostgresJournal: CampaignJournal {
     func update(_ sql: String, _ build: (inout PostgresBindings) -> Void) throws(JournalError) {
         let bindings = binds(build)
         try attempt { try session.query(sql, bindings) }
-    }
-
-    public func prepareFrequencyCap(cid: Int64, cap: FrequencyCap) throws(JournalError) {
-        throw JournalError.unsupported("frequency_cap", path: location)
     }
 
     /// Asks every sender of the campaign to pause or cancel: each sees it at its next claim

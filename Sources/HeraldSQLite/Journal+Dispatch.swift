@@ -28,6 +28,7 @@ extension Journal {
             try adjustLedger(cid: cid, channel: channel, ledger)
             if localCursor.afterRow == nil { localCursor.afterRow = try pendingAfter(cid: cid) }
             var plan = try claimPlan(cid: cid, budget: budget, channel: channel, time: time, gate: gate)
+            if let contacts = contactCheck { try refreshLiveContacts(contacts) }
             let facts = ClaimFacts(cid: cid, sender: sender, suppression: try currentSuppression(), contacts: contactCheck)
             var result = StepResult()
             // Nothing new is claimed once a pause or cancel has been asked for.

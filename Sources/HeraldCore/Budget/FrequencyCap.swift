@@ -11,4 +11,8 @@ public struct FrequencyCap: Sendable, Equatable {
 
     /// The window in milliseconds.
     public var milliseconds: Int64 { Int64(days) * 86_400_000 }
+
+    /// The rule: a recipient who got `messages` messages in the window (sent, or claimed
+    /// and being sent, by any campaign of the journal of the same kind) gets no more.
+    public static func reached(sent: Int, cap: FrequencyCap) -> Bool { sent >= cap.messages }
 }

@@ -14,4 +14,6 @@ public protocol PlanningJournal: AnyObject {
     func monthSpend(month: Int, channel: Channel, scope: LedgerScope) throws(JournalError) -> Money
     /// Whether a number is listed for every sender or for `scope`; nil when nothing is listed.
     func suppressionChecker(scope: String) throws(JournalError) -> ((UInt64) -> Bool)?
+    /// Who already reached `cap` from the other campaigns of `scope` (read-only).
+    func frequencyChecker(campaign id: String, scope: LedgerScope, cap: FrequencyCap) throws(JournalError) -> (UInt64) -> Bool
 }
