@@ -113,8 +113,7 @@ extension PostgresJournal: ReceiptJournal {
             targets[key]?.target = target
         }
         changes.finish()
-        try audit(audits, time: time)
-        try writeDeliveries(writes.keys.sorted().compactMap { writes[$0] })
+        try audit(audits, deliveries: writes.keys.sorted().compactMap { writes[$0] }, time: time)
         try markSent(settled)
         try suppressInvalid(invalid, time: time)
         for change in replies { try answer(change, time: time) }
@@ -135,15 +134,15 @@ extension PostgresJournal: ReceiptJournal {
         var byCampaign: [Int64: [Int32]] = [:]
         for key in keys { byCampaign[key.cid, default: []].append(Int32(key.row)) }
         for cid in byCampaign.keys.sorted() {
-            guard let suppresses = try session.query("SELECT suppress_undeliverable FROM campaign WHERE cid = $1",
-                                                     binds { $0.append(cid) }).first?.cells.bool(0) else { continue }
             let rows = byCampaign[cid] ?? []
             // The messages first (locked), then what receipts said of them so far.
             var locked: [ReceiptTarget] = []
+            var suppresses = false
             for row in try session.query(
                 """
-                SELECT row, state, reason, cost, spend_month, updated_at, doubt, region FROM message
-                WHERE cid = $1 AND row = ANY($2) ORDER BY row FOR UPDATE
+                SELECT row, state, reason, cost, spend_month, updated_at, doubt, region,
+                    (SELECT suppress_undeliverable FROM campaign WHERE cid = $1)
+                FROM message WHERE cid = $1 AND row = ANY($2) ORDER BY row FOR UPDATE
                 """, binds { $0.append(cid); $0.append(rows) })
             {
                 let c = row.cells
@@ -151,7 +150,9 @@ extension PostgresJournal: ReceiptJournal {
                 locked.append(ReceiptTarget(cid: cid, row: try c.int(0), state: state, reason: try c.string(2), cost: try c.int64(3),
                                             spendMonth: try c[4].decode(Int?.self), attemptAt: try c.int64(5), doubt: try c.string(6),
                                             region: try c.string(7), delivery: nil))
+                suppresses = try c.bool(8)
             }
+            guard !locked.isEmpty else { continue }
             var deliveries: [Int: DeliveryFacts] = [:]
             for row in try session.query(
                 "SELECT row, state, read_at, sent_at, code, price, event_at FROM delivery WHERE cid = $1 AND row = ANY($2)",
@@ -170,13 +171,24 @@ extension PostgresJournal: ReceiptJournal {
         return found
     }
 
-    /// The audit copy of every event, matched or not.
-    private func audit(_ audits: [(event: DeliveryEvent, key: Key?)], time: Int64) throws {
+    /// The audit copy of every event, matched or not, and the delivery rows the events
+    /// leave, in one statement.
+    private func audit(_ audits: [(event: DeliveryEvent, key: Key?)], deliveries writes: [DeliveryWrite], time: Int64) throws {
         try session.query(
             """
-            INSERT INTO receipt (received_at, provider, type, ref, cid, row, raw)
-            SELECT $1, p, t, nullif(r, ''), nullif(c, \(Self.none)), nullif(w, -1), x
-            FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::int4[], $7::text[]) AS v(p, t, r, c, w, x)
+            WITH audit AS (
+                INSERT INTO receipt (received_at, provider, type, ref, cid, row, raw)
+                SELECT $1, p, t, nullif(r, ''), nullif(c, \(Self.none)), nullif(w, -1), x
+                FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::int4[], $7::text[]) AS v(p, t, r, c, w, x))
+            INSERT INTO delivery AS d (cid, row, state, code, detail, sent_at, event_at, read_at, price)
+            SELECT c, w, s, nullif(code, ''), nullif(detail, ''), sent, nullif(ev, \(Self.none)), nullif(rd, \(Self.none)),
+                nullif(pr, \(Self.none))
+            FROM unnest($8::int8[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::int8[], $15::int8[],
+                        $16::int8[]) AS v(c, w, s, code, detail, sent, ev, rd, pr)
+            ON CONFLICT (cid, row) DO UPDATE SET state = excluded.state, code = coalesce(excluded.code, d.code),
+                detail = coalesce(excluded.detail, d.detail), sent_at = coalesce(d.sent_at, excluded.sent_at),
+                event_at = coalesce(excluded.event_at, d.event_at), read_at = coalesce(d.read_at, excluded.read_at),
+                price = coalesce(excluded.price, d.price)
             """, binds {
                 $0.append(time)
                 $0.append(audits.map { $0.event.source.rawValue })
@@ -185,23 +197,6 @@ extension PostgresJournal: ReceiptJournal {
                 $0.append(audits.map { $0.key?.cid ?? Self.none })
                 $0.append(audits.map { Int32(clamping: $0.key?.row ?? -1) })
                 $0.append(audits.map(\.event.raw))
-            })
-    }
-
-    private func writeDeliveries(_ writes: [DeliveryWrite]) throws {
-        guard !writes.isEmpty else { return }
-        try session.query(
-            """
-            INSERT INTO delivery AS d (cid, row, state, code, detail, sent_at, event_at, read_at, price)
-            SELECT c, w, s, nullif(code, ''), nullif(detail, ''), sent, nullif(ev, \(Self.none)), nullif(rd, \(Self.none)),
-                nullif(pr, \(Self.none))
-            FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::int8[], $8::int8[], $9::int8[])
-                AS v(c, w, s, code, detail, sent, ev, rd, pr)
-            ON CONFLICT (cid, row) DO UPDATE SET state = excluded.state, code = coalesce(excluded.code, d.code),
-                detail = coalesce(excluded.detail, d.detail), sent_at = coalesce(d.sent_at, excluded.sent_at),
-                event_at = coalesce(excluded.event_at, d.event_at), read_at = coalesce(d.read_at, excluded.read_at),
-                price = coalesce(excluded.price, d.price)
-            """, binds {
                 $0.append(writes.map(\.cid)); $0.append(writes.map { Int32(clamping: $0.row) })
                 $0.append(writes.map(\.state.rawValue)); $0.append(writes.map { $0.code ?? "" })
                 $0.append(writes.map { $0.detail ?? "" }); $0.append(writes.map(\.sentAt))
@@ -269,28 +264,20 @@ extension PostgresJournal: ReceiptJournal {
     }
 
     func writeDeliveryCounters(_ changes: DeliveryTallyChanges) throws {
-        let deltas = changes.sorted
-        if !deltas.isEmpty {
-            try session.query(
-                """
+        let deltas = changes.sorted, latency = changes.sortedLatency
+        guard !deltas.isEmpty || !latency.isEmpty else { return }
+        try session.query(
+            """
+            WITH counts AS (
                 INSERT INTO delivery_tally AS t (cid, state, code, n) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[])
-                ON CONFLICT (cid, state, code) DO UPDATE SET n = t.n + excluded.n
-                """, binds {
-                    $0.append(deltas.map(\.key.cid)); $0.append(deltas.map(\.key.state)); $0.append(deltas.map(\.key.code))
-                    $0.append(deltas.map { Int64($0.value) })
-                })
-        }
-        let latency = changes.sortedLatency
-        if !latency.isEmpty {
-            try session.query(
-                """
-                INSERT INTO delivery_latency AS l (cid, bucket, n) SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[])
-                ON CONFLICT (cid, bucket) DO UPDATE SET n = l.n + excluded.n
-                """, binds {
-                    $0.append(latency.map(\.key.cid)); $0.append(latency.map { Int64($0.key.bucket) })
-                    $0.append(latency.map { Int64($0.value) })
-                })
-        }
+                ON CONFLICT (cid, state, code) DO UPDATE SET n = t.n + excluded.n)
+            INSERT INTO delivery_latency AS l (cid, bucket, n) SELECT * FROM unnest($5::int8[], $6::int8[], $7::int8[])
+            ON CONFLICT (cid, bucket) DO UPDATE SET n = l.n + excluded.n
+            """, binds {
+                $0.append(deltas.map(\.key.cid)); $0.append(deltas.map(\.key.state)); $0.append(deltas.map(\.key.code))
+                $0.append(deltas.map { Int64($0.value) })
+                $0.append(latency.map(\.key.cid)); $0.append(latency.map { Int64($0.key.bucket) }); $0.append(latency.map { Int64($0.value) })
+            })
     }
 
     /// Inside a transaction that holds the campaign row: in-doubt rows that an event
