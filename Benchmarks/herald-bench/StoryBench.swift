@@ -26,7 +26,9 @@ final class StoryProvider: ChannelInboundHandler, @unchecked Sendable {
     final class Log: Sendable {
         struct State {
             var seen: Set<String> = []
+            /// Callbacks to post: `queue[head...]`.
             var queue: [String] = []
+            var head = 0
             var lastFirstSend: ContinuousClock.Instant?
             var requests = 0
         }
@@ -72,39 +74,55 @@ final class StoryProvider: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
+/// Posts one array of Agile callbacks on a connection of its own; true once answered 204.
+func postBatch(_ batch: [String], port: Int, token: String) -> Bool {
+    let fd = connectLoopback(port: port)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    let body = "[" + batch.joined(separator: ",") + "]"
+    let request = Array("POST /receipts/agile/\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+    var offset = 0
+    while offset < request.count {
+        let written = request[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard written > 0 else { return false }
+        offset += written
+    }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    var head: [UInt8] = []
+    while !(head.count >= 4 && head.suffix(4) == [13, 10, 13, 10]) {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return false }
+        head += buffer[0..<count]
+    }
+    let answer = String(decoding: head, as: UTF8.self)
+    precondition(answer.prefix(12).hasSuffix("204"), "callbacks accepted: \(answer)")
+    return true
+}
+
 /// When the last batch of callbacks was committed.
 final class LastSettled: Sendable {
     let at = Mutex<ContinuousClock.Instant?>(nil)
 }
 
-/// A child `herald` process whose peak RSS is read from wait4 when it ends.
+/// A child `herald` process (Foundation's `Process`, which closes this process's sockets
+/// in the child: a child holding the provider's listening socket would take its requests).
 final class HeraldChild {
-    let pid: pid_t
+    let process = Process()
 
-    init(_ arguments: [String], environment: [String: String] = [:]) {
-        var pid: pid_t = 0
-        let words = [heraldBinary] + arguments
-        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
-        let envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        precondition(posix_spawn(&pid, heraldBinary, &actions, nil, argv, envp) == 0)
-        self.pid = pid
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: heraldBinary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
     }
 
-    /// Sends `signal`, waits, returns the exit status and peak RSS (MB).
+    /// Its peak RSS (MB), then `signal`, then its end.
     func stop(_ signal: Int32) -> (status: Int32, rssMB: Double) {
-        kill(pid, signal)
-        var status: Int32 = 0
-        var usage = rusage()
-        wait4(pid, &status, 0, &usage)
-        return (status, Double(usage.ru_maxrss) / 1024)
+        let rss = peakRSSMegabytes(pid: process.processIdentifier)
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return (process.terminationStatus, rss)
     }
 }
 
@@ -137,16 +155,20 @@ func storyBench(rows: Int, url: String) async throws {
     let lastSettled = LastSettled()
     let posted = Counter()
     let stop = Flag()
-    let posters = (0..<4).map { _ in
-        Task.detached {
-            let fd = connectLoopback(port: port)
-            precondition(fd >= 0)
-            defer { close(fd) }
-            var buffer = [UInt8](repeating: 0, count: 4096)
+    // Threads of their own: blocking sockets must not hold the tasks' few threads.
+    let posting = DispatchGroup()
+    for _ in 0..<4 {
+        posting.enter()
+        Thread.detachNewThread {
+            defer { posting.leave() }
             while true {
                 let batch = log.state.withLock { state -> [String] in
-                    let batch = Array(state.queue.prefix(500))
-                    state.queue.removeFirst(batch.count)
+                    let batch = Array(state.queue[state.head..<min(state.queue.count, state.head + 500)])
+                    state.head += batch.count
+                    if state.head > 100_000 {
+                        state.queue.removeFirst(state.head)
+                        state.head = 0
+                    }
                     return batch
                 }
                 if batch.isEmpty {
@@ -154,21 +176,9 @@ func storyBench(rows: Int, url: String) async throws {
                     usleep(5_000)
                     continue
                 }
-                let body = "[" + batch.joined(separator: ",") + "]"
-                let request = Array("POST /receipts/agile/\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
-                var offset = 0
-                while offset < request.count {
-                    let written = request[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    precondition(written > 0)
-                    offset += written
-                }
-                var head: [UInt8] = []
-                while !(head.count >= 4 && head.suffix(4) == [13, 10, 13, 10]) {
-                    let count = recv(fd, &buffer, buffer.count, 0)
-                    precondition(count > 0)
-                    head += buffer[0..<count]
-                }
-                precondition(String(decoding: head.prefix(12), as: UTF8.self).hasSuffix("204"), "callbacks accepted")
+                // As a provider does: a connection the receiver closed is opened again and
+                // the batch sent again (a repeated event changes nothing).
+                while !postBatch(batch, port: port, token: token) { usleep(10_000) }
                 posted.value.add(batch.count, ordering: .relaxed)
                 lastSettled.at.withLock { $0 = .now }
             }
@@ -176,21 +186,21 @@ func storyBench(rows: Int, url: String) async throws {
     }
     _ = timedHerald(["schedule", campaign.path, "--journal", url])
     let start = ContinuousClock.now
-    var workers = (0..<3).map { _ in HeraldChild(["worker", "--poll", "0.2"], environment: environment) }
+    var workers = try (0..<3).map { _ in try HeraldChild(["worker", "--poll", "0.2"], environment: environment) }
     var rss: [Double] = []
     var killed = 0
     for fraction in [4, 2] {
         while log.state.withLock({ $0.seen.count }) < rows / fraction { usleep(20_000) }
         rss.append(workers[2].stop(SIGKILL).rssMB)
         killed += 1
-        workers[2] = HeraldChild(["worker", "--poll", "0.2"], environment: environment)
+        workers[2] = try HeraldChild(["worker", "--poll", "0.2"], environment: environment)
     }
     // Until the campaign is completed.
     let reader = try JournalOpener.open(url, create: false)
     while try reader.campaign(id: id, mode: .real)?.state != .completed { usleep(100_000) }
     let sendSeconds = seconds(start.duration(to: .now))
     stop.raised.store(true, ordering: .relaxed)
-    for poster in posters { await poster.value }
+    posting.wait()
     rss += workers.map { $0.stop(SIGTERM).rssMB }
     let receiverRSS = peakRSSMegabytes(pid: receiver.processIdentifier)
     receiver.terminate()
