@@ -208,7 +208,7 @@ usage:
   swift run -c release herald-bench receipts-http N [URL] # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections (URL: an empty PostgreSQL database as the journal)
   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
   swift run -c release herald-bench receipts-import N [URL] # `herald receipts import` of N AWS records (gzip) (URL: PostgreSQL)
-  swift run -c release herald-bench report N        # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts
+  swift run -c release herald-bench report N [URL]  # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts (URL: PostgreSQL, no receipts)
   swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
   swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
   swift run -c release herald-bench pg-story N URL  # three workers (one SIGKILLed twice), a receiver, callbacks for every message
@@ -256,7 +256,7 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
 } else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {
     try await receiptsContentionBench(rows: rows, rate: arguments.count >= 4 ? Int(arguments[3]) : nil)
 } else if arguments.count >= 3, arguments[1] == "report", let rows = Int(arguments[2]) {
-    try await reportBench(rows: rows)
+    try await reportBench(rows: rows, journal: arguments.count >= 4 ? arguments[3] : nil)
 } else if arguments.count >= 3, arguments[1] == "receipts-parse" {
     // Reading alone (inflate, split, parse), for comparing with the whole import.
     let start = ContinuousClock.now

@@ -14,7 +14,23 @@ extension Journal {
     ) throws(JournalError) -> StepResult {
         let time = now()
         var localCursor = cursor
-        let result = try write {
+        let result: StepResult
+        do {
+            result = try stepOnce(cid: cid, owner: owner, settlements: settlements, limit: limit, cursor: &localCursor,
+                                  budget: budget, gate: gate, sender: sender, time: time)
+        } catch where error.isLeaseConflict {
+            // Fencing: nothing this sender reports is recorded, but an accepted answer is
+            // still evidence: its row, in doubt or waiting since the takeover, was accepted.
+            try settleLateAcceptances(cid: cid, settlements.filter { $0.state == .sent })
+            throw error
+        }
+        cursor = localCursor
+        return result
+    }
+
+    private func stepOnce(cid: Int64, owner: LeaseOwner, settlements: [Settlement], limit: Int, cursor localCursor: inout ClaimCursor,
+                          budget: BudgetContext?, gate: SendGate?, sender: String, time: Int64) throws(JournalError) -> StepResult {
+        try write {
             try checkHolder(cid: cid, owner: owner)
             let channel = try budget?.channel ?? channel(cid: cid)
             var changes = TallyChanges()
@@ -47,8 +63,6 @@ extension Journal {
             try touchLease(cid: cid, owner: owner)
             return result
         }
-        cursor = localCursor
-        return result
     }
 
     /// Fencing on this journal: one lease per campaign at a time, so a step from a process

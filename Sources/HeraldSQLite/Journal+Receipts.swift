@@ -61,6 +61,23 @@ extension Journal {
         return settled
     }
 
+    /// Accepted answers from a sender that lost the campaign (fencing): each is evidence,
+    /// as a receipt is, for a row still in doubt or waiting to be sent again; a row sent
+    /// or claimed since is left as it is (SQLite keeps no epochs: one holder at a time).
+    func settleLateAcceptances(cid: Int64, _ accepted: [Settlement]) throws(JournalError) {
+        guard !accepted.isEmpty else { return }
+        try write {
+            var recorder = try ReceiptRecorder(journal: self, time: now(), detail: Fencing.lateDetail)
+            let reference = try db.statement("UPDATE message SET provider_ref = coalesce(provider_ref, ?3) WHERE cid = ?1 AND row = ?2")
+            for settlement in accepted {
+                guard var target = try recorder.target(cid: cid, row: settlement.row), try recorder.settle(&target) else { continue }
+                reference.bind(1, cid).bind(2, settlement.row).bind(3, settlement.providerRef)
+                try reference.run()
+            }
+            try recorder.flush()
+        }
+    }
+
     // MARK: Token and base URL
 
     /// The secret in every callback URL, made on first use and kept in the journal.
@@ -162,6 +179,8 @@ extension Journal {
 private struct ReceiptRecorder {
     let journal: Journal
     let time: Int64
+    /// What a row this settles keeps as its detail.
+    var detail = ReceiptChanges.settledDetail
     var changes = ReceiptChanges()
     var suppressionChanged = false
     /// Whether a campaign suppresses numbers a receipt calls invalid, by cid.
@@ -171,7 +190,7 @@ private struct ReceiptRecorder {
     let byRef: Statement, message: Statement, upsert: Statement, insertAudit: Statement,
         markSent: Statement, campaign: Statement
 
-    init(journal: Journal, time: Int64) throws {
+    init(journal: Journal, time: Int64, detail: String = ReceiptChanges.settledDetail) throws {
         self.journal = journal
         self.time = time
         let db = journal.db
@@ -196,10 +215,11 @@ private struct ReceiptRecorder {
         markSent = try db.statement(
             """
             UPDATE message SET state = \(MessageState.sent.sql), reason = NULL, not_before = NULL,
-                detail = '\(ReceiptChanges.settledDetail)', spend_month = coalesce(spend_month, ?3)
+                detail = ?4, spend_month = coalesce(spend_month, ?3)
             WHERE cid = ?1 AND row = ?2 AND state IN (\(MessageState.inDoubt.sql), \(MessageState.retry.sql))
             """)
         campaign = try db.statement("SELECT cid FROM campaign WHERE id = ?1 AND mode = '\(RunMode.real.rawValue)'")
+        self.detail = detail
     }
 
     mutating func locate(_ match: DeliveryEvent.Match, resolve: ((String) -> (cid: Int64, row: Int)?)?) throws -> ReceiptTarget? {
@@ -266,7 +286,7 @@ private struct ReceiptRecorder {
     /// An in-doubt or waiting row that has an event was accepted: it becomes `sent`.
     mutating func settle(_ target: inout ReceiptTarget) throws -> Bool {
         guard let month = ReceiptChanges.settlementMonth(of: target, time: time) else { return false }
-        markSent.bind(1, target.cid).bind(2, target.row).bind(3, month)
+        markSent.bind(1, target.cid).bind(2, target.row).bind(3, month).bind(4, detail)
         try markSent.run()
         guard journal.db.changes == 1 else { return false }
         changes.settled(&target, month: month)
