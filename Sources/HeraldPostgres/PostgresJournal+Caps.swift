@@ -24,7 +24,7 @@ extension PostgresJournal {
             if valid != true {
                 try session.query(
                     """
-                    CREATE INDEX CONCURRENTLY IF NOT EXISTS message_dest ON message (dest, updated_at)
+                    CREATE INDEX CONCURRENTLY IF NOT EXISTS message_dest ON message (dest)
                     WHERE state IN (\(MessageState.sending.rawValue), \(MessageState.sent.rawValue))
                     """)
             }

@@ -132,7 +132,8 @@ extension PostgresJournal: ReceiptJournal {
     private func lockedTargets(_ keys: [Key]) throws -> [Key: Locked] {
         var found: [Key: Locked] = [:]
         var byCampaign: [Int64: [Int32]] = [:]
-        for key in keys { byCampaign[key.cid, default: []].append(Int32(key.row)) }
+        // A row number out of range (a made-up callback) names no message.
+        for key in keys { if let row = Int32(exactly: key.row) { byCampaign[key.cid, default: []].append(row) } }
         for cid in byCampaign.keys.sorted() {
             let rows = byCampaign[cid] ?? []
             // The messages first (locked), then what receipts said of them so far.

@@ -14,6 +14,8 @@ final class ContactCheck {
     let copiedAt: Int64
     /// The other campaigns of the scope that may send now, read again at each claim.
     var live: [Int64] = []
+    /// Whether the index of numbers exists (made on the first claim that needs it).
+    var indexed = false
 
     init(cid: Int64, scope: LedgerScope, cap: FrequencyCap, filter: DestinationFilter, copiedAt: Int64) {
         self.cid = cid
@@ -28,19 +30,13 @@ extension Journal {
     /// Before a capped campaign sends: copies the sends of every other campaign of its
     /// scope into the contact history (a finished campaign once, sorted by number), then
     /// notes which numbers had a send in the window. What other processes claim from then
-    /// on is read from their rows at each claim (through an index of numbers made here
-    /// once per journal), so a number another campaign messages while this one runs is
-    /// capped from its next claim on.
+    /// on is read from their rows at each claim, so a number another campaign messages
+    /// while this one runs is capped from its next claim on.
     public func prepareFrequencyCap(cid: Int64, cap: FrequencyCap) throws(JournalError) {
         let scope = try read { try ledgerScope(cid: cid) }
         let copiedAt = now()
         let since = copiedAt - cap.milliseconds
         try write {
-            try db.execute(
-                """
-                CREATE INDEX IF NOT EXISTS message_dest ON message (dest, updated_at)
-                WHERE state IN (\(MessageState.sending.sql), \(MessageState.sent.sql))
-                """)
             let campaigns = try db.statement(
                 """
                 SELECT cid, state, lease_token IS NULL FROM campaign
@@ -98,6 +94,17 @@ extension Journal {
         var live: [Int64] = []
         while try statement.step() { live.append(statement.int64(0)) }
         statement.reset()
+        // Their rows are found by number through an index made the first time a capped
+        // campaign meets another that may send (once per journal; every later send keeps
+        // it up, so a journal that never runs capped campaigns side by side never pays).
+        if !live.isEmpty, !check.indexed {
+            try db.execute(
+                """
+                CREATE INDEX IF NOT EXISTS message_dest ON message (dest)
+                WHERE state IN (\(MessageState.sending.sql), \(MessageState.sent.sql))
+                """)
+            check.indexed = true
+        }
         check.live = live
     }
 

@@ -133,4 +133,20 @@ import Testing
         #expect(try journal.checkCounters(cid: cid).isEmpty)
         #expect(try journal.deliverySummary(cid: cid)[.delivered] == 3)
     }
+
+    /// A callback naming a row no journal can hold (a made-up `herald_row`) is kept as
+    /// unmatched; it never traps the receiver.
+    @Test(arguments: Store.allCases)
+    func aRowNumberOutOfRangeIsUnmatched(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        _ = cid(of: try openCampaign(journal))
+        let result = try journal.recordReceipts([
+            event("TEXT_DELIVERED", .row(campaign: "spring", row: Int.max, reference: nil), .delivered),
+            event("TEXT_DELIVERED", .row(campaign: "spring", row: Int.min, reference: nil), .delivered),
+            event("TEXT_DELIVERED", .journalRow(cid: Int64.max, row: 3_000_000_000), .delivered),
+        ])
+        #expect(result.unmatched == 3 && result.matched == 0, "\(result)")
+        #expect(try journal.unmatchedReceipts() == ["aws": 3])
+    }
 }
