@@ -320,13 +320,6 @@ extension PostgresJournal: ReceiptJournal {
         return token
     }
 
-    @discardableResult
-    public func rotateReceiptToken() throws(JournalError) -> String {
-        let token = ReceiptToken.make()
-        try setReceiptSetting("token", token)
-        return token
-    }
-
     public func receiptSetting(_ key: String) throws(JournalError) -> String? {
         try attempt {
             try session.query("SELECT value FROM receipt_setting WHERE key = $1", binds { $0.append(key) }).first?.cells.string(0)

@@ -47,10 +47,13 @@ final class PostgresSession {
             _ = try made.query("SET search_path TO herald, public", logger: logger).wait()
             // A sender frozen inside a transaction (SIGSTOP, a stalled VM) would hold its locks,
             // the campaign row among them, and stall every other sender for as long as it is
-            // frozen: the server ends such a transaction once it has been idle for a lease
-            // timeout (the sender's lease is gone by then anyway), and the sender, when it
-            // wakes, finds its connection closed and makes its step again.
-            let idle = max(1000, Int(target.leaseTimeoutSeconds * 1000))
+            // frozen: the server ends such a transaction once it has been idle for half a lease
+            // timeout, so the senders waiting on its locks keep their own leases (ended at a
+            // whole lease timeout, they lost theirs too, and their rows in flight were resent:
+            // seen in FencingTests under load); the sender, when it wakes, finds its connection
+            // closed and makes its step again. A live sender's transaction never waits on its
+            // own client for that long (steps take milliseconds).
+            let idle = max(500, Int(target.leaseTimeoutSeconds * 500))
             _ = try made.query(PostgresQuery(unsafeSQL: "SET idle_in_transaction_session_timeout = \(idle)"), logger: logger).wait()
         } catch {
             throw JournalError.server(

@@ -86,14 +86,6 @@ extension Journal {
         return try rotateReceiptToken()
     }
 
-    /// Replaces the token: URLs with the old one answer 404 from now on.
-    @discardableResult
-    public func rotateReceiptToken() throws(JournalError) -> String {
-        let token = ReceiptToken.make()
-        try setReceiptSetting("token", token)
-        return token
-    }
-
     public func receiptSetting(_ key: String) throws(JournalError) -> String? {
         try read {
             let statement = try db.statement("SELECT value FROM receipt_setting WHERE key = ?1")

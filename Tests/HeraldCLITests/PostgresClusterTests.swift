@@ -49,6 +49,12 @@ import Glibc
     static func agileCampaign(_ fixture: CLIFixture, rows: Int, provider: DedupingProvider, rate: String) throws -> [String] {
         let list = CLIFixture.rows(rows)
         try fixture.write("recipients.csv", "phone,name,code\n" + list.map(\.line).joined(separator: "\n") + "\n")
+        try writeAgileCampaign(fixture, endpoint: provider.server.url, rate: rate)
+        return list.map(\.phone)
+    }
+
+    /// `template.yaml` (RCS) and `agile.yaml` for recipients.csv, through Agile at `endpoint`.
+    static func writeAgileCampaign(_ fixture: CLIFixture, endpoint: String, rate: String, extra: String = "") throws {
         try fixture.write("template.yaml", """
             id: t
             channel: rcs
@@ -60,10 +66,9 @@ import Glibc
             id: agile
             template: template.yaml
             recipients: recipients.csv
-            provider: {kind: agile, endpoint: "\(provider.server.url)", agent_id: 7}
+            provider: {kind: agile, endpoint: "\(endpoint)", agent_id: 7}
             rate: \(rate)
-            """)
-        return list.map(\.phone)
+            """ + extra)
     }
 
     static func status(_ fixture: CLIFixture, _ id: String, _ environment: [String: String]) throws -> [String: Any] {

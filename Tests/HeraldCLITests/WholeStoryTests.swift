@@ -96,22 +96,8 @@ import Glibc
             }
             return .respond(status: 200, body: #"{"messageId":"x","results":{"rcs":{"accepted":true,"reasons":[]},"sms":null}}"#)
         }
-        try fixture.write("template.yaml", """
-            id: t
-            channel: rcs
-            variables: {name: {type: string, required: true}, code: {type: string, required: true}}
-            rcs:
-              text: "Hi <name>, your code is <code>"
-            """)
-        try fixture.write("agile.yaml", """
-            id: agile
-            template: template.yaml
-            recipients: recipients.csv
-            provider: {kind: agile, endpoint: "\(server.url)", agent_id: 7}
-            prices: prices.csv
-            budget: {campaign_limit: 1000.00}
-            rate: {max_in_flight: 16}
-            """)
+        try PostgresClusterTests.writeAgileCampaign(fixture, endpoint: server.url, rate: "{max_in_flight: 16}",
+                                                    extra: "\nprices: prices.csv\nbudget: {campaign_limit: 1000.00}\n")
         let scheduled = try HeraldProcess.run(["schedule", "agile.yaml"], in: fixture.folder, environment: environment)
         #expect(scheduled.status == 0, "\(scheduled.stdout)\n\(scheduled.stderr)")
         func worker() throws -> HeraldProcess { try HeraldProcess(["worker", "--poll", "0.2"], in: fixture.folder, environment: environment) }

@@ -15,9 +15,6 @@ public protocol ReceiptJournal: CampaignJournal {
                         resolve: ((String) -> (cid: Int64, row: Int)?)?) throws(JournalError) -> ReceiptBatchResult
     /// The secret in every callback URL, made on first use and kept in the journal.
     func receiptToken() throws(JournalError) -> String
-    /// Replaces the token: URLs with the old one answer 404 from now on.
-    @discardableResult
-    func rotateReceiptToken() throws(JournalError) -> String
     func receiptSetting(_ key: String) throws(JournalError) -> String?
     func setReceiptSetting(_ key: String, _ value: String?) throws(JournalError)
     /// Drops the raw bodies of events received before `before` (the events stay, with
@@ -42,6 +39,14 @@ public protocol ReceiptJournal: CampaignJournal {
 }
 
 extension ReceiptJournal {
+    /// Replaces the token: URLs with the old one answer 404 from now on.
+    @discardableResult
+    public func rotateReceiptToken() throws(JournalError) -> String {
+        let token = ReceiptToken.make()
+        try setReceiptSetting("token", token)
+        return token
+    }
+
     @discardableResult
     public func recordReceipts(_ events: [DeliveryEvent], receivedAt: Int64? = nil) throws(JournalError) -> ReceiptBatchResult {
         try recordReceipts(events, receivedAt: receivedAt, keywords: ReplyKeywords(), resolve: nil)
