@@ -209,6 +209,7 @@ usage:
   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
   swift run -c release herald-bench receipts-import N [URL] # `herald receipts import` of N AWS records (gzip) (URL: PostgreSQL)
   swift run -c release herald-bench report N [URL]  # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts (URL: PostgreSQL, no receipts)
+  swift run -c release herald-bench pg-ping N URL   # N one-row reads from the PostgreSQL journal at URL: the round trip every statement pays
   swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
   swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
   swift run -c release herald-bench pg-story N URL  # three workers (one SIGKILLed twice), a receiver, callbacks for every message
@@ -221,7 +222,7 @@ Exit status: 0 done, 2 unknown mode or bad argument, otherwise the failing run's
 
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws",
-                  "aws-rcs", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
+                  "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
                   "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export"]
 if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
     print(usage, terminator: "")
@@ -251,6 +252,13 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await awsBench(count: count, inFlight: 64)
 } else if arguments.count >= 3, arguments[1] == "aws-rcs", let count = Int(arguments[2]) {
     try await awsBench(count: count, inFlight: 64, rcs: true)
+} else if arguments.count >= 4, arguments[1] == "pg-ping", let count = Int(arguments[2]) {
+    let journal = try JournalOpener.receipts(arguments[3])
+    _ = try journal.receiptSetting("ping")
+    let start = ContinuousClock.now
+    for _ in 0..<count { _ = try journal.receiptSetting("ping") }
+    let seconds = Double(start.duration(to: .now).components.attoseconds) / 1e18 + Double(start.duration(to: .now).components.seconds)
+    emit(["figure": "pg_round_trip_us", "value": seconds / Double(count) * 1e6, "count": count])
 } else if arguments.count >= 3, arguments[1] == "receipts-http", let rows = Int(arguments[2]) {
     try await receiptsHTTPBench(rows: rows, journal: arguments.count >= 4 ? arguments[3] : nil)
 } else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {

@@ -125,8 +125,10 @@ final class PostgresImporter: RowImporter {
                 tally.add(TallyKey(.pending), pending)
                 for (reason, n) in skipped { tally.add(TallyKey(.skipped, reason), n) }
                 tally.merge(BulkRule.Duplicate.move(duplicates))
-                try tally.write(cid: cid, journal.session)
-                try counters.write(cid: cid, journal.session)
+                var upserts = CounterUpserts()
+                tally.add(cid: cid, to: &upserts)
+                counters.add(cid: cid, to: &upserts)
+                try upserts.run(journal.session)
                 try journal.session.query("UPDATE campaign SET state = '\(CampaignState.ready.rawValue)', total_rows = $2, updated_at = $3 WHERE cid = $1",
                                           binds { $0.append(cid); $0.append(rows); $0.append(journal.currentTime()) })
                 return duplicates

@@ -31,10 +31,6 @@ extension PostgresJournal: ReceiptJournal {
 
     private func recordOnce(_ events: [DeliveryEvent], time: Int64, keywords: ReplyKeywords,
                             resolve: ((String) -> (cid: Int64, row: Int)?)?) throws -> ReceiptBatchResult {
-        // Every look-up here is by key (primary key, provider reference). With a few thousand
-        // keys in an `= ANY` array the planner would rather scan the whole table (measured:
-        // most of the server's time went to sequential scans, 13,000 records/s): not here.
-        try session.query("SET LOCAL enable_seqscan = off")
         // Campaign ids and provider references, looked up once for the batch.
         var ids: Set<String> = []
         var references: Set<String> = []
@@ -58,8 +54,12 @@ extension PostgresJournal: ReceiptJournal {
         }
         var byReference: [String: Key] = [:]
         if !references.isEmpty {
+            // One index look-up per reference, whatever the statistics say (see `lockedTargets`).
             for row in try session.query(
-                "SELECT provider_ref, cid, row FROM message WHERE provider_ref = ANY($1)", binds { $0.append(Array(references)) })
+                """
+                SELECT k.ref, m.cid, m.row FROM unnest($1::text[]) AS k(ref)
+                CROSS JOIN LATERAL (SELECT cid, row FROM message WHERE provider_ref = k.ref OFFSET 0) AS m
+                """, binds { $0.append(Array(references)) })
             {
                 byReference[try row.cells.string(0) ?? ""] = Key(cid: try row.cells.int64(1), row: try row.cells.int(2))
             }
@@ -113,11 +113,12 @@ extension PostgresJournal: ReceiptJournal {
             targets[key]?.target = target
         }
         changes.finish()
-        try audit(audits, deliveries: writes.keys.sorted().compactMap { writes[$0] }, time: time)
         try markSent(settled)
         try suppressInvalid(invalid, time: time)
         for change in replies { try answer(change, time: time) }
-        try writeCounters(changes)
+        var upserts = CounterUpserts()
+        audit(audits, deliveries: writes.keys.sorted().compactMap { writes[$0] }, time: time, into: &upserts)
+        try writeCounters(changes, with: upserts)
         return result
     }
 
@@ -127,8 +128,13 @@ extension PostgresJournal: ReceiptJournal {
     }
 
     /// The messages' facts with their delivery rows, the messages locked in key order:
-    /// campaign by campaign, rows by primary key. Two plain look-ups rather than a join:
-    /// given a few thousand keys, the planner would join by scanning all of `delivery`.
+    /// campaign by campaign, rows by primary key. Each key is looked up on its own (a
+    /// lateral subquery the planner cannot flatten): given a batch of keys, the planner
+    /// would otherwise read the campaign's whole `delivery` range, or the whole table,
+    /// whenever its statistics lag behind the rows (measured: most of a receiver's time).
+    /// Two statements, not a join: the delivery rows must be read after the locks are
+    /// held (a statement sees what was committed when it began, and another receiver's
+    /// transaction on these messages may commit while this one waits for their locks).
     private func lockedTargets(_ keys: [Key]) throws -> [Key: Locked] {
         var found: [Key: Locked] = [:]
         var byCampaign: [Int64: [Int32]] = [:]
@@ -136,14 +142,16 @@ extension PostgresJournal: ReceiptJournal {
         for key in keys { if let row = Int32(exactly: key.row) { byCampaign[key.cid, default: []].append(row) } }
         for cid in byCampaign.keys.sorted() {
             let rows = byCampaign[cid] ?? []
-            // The messages first (locked), then what receipts said of them so far.
             var locked: [ReceiptTarget] = []
             var suppresses = false
             for row in try session.query(
                 """
-                SELECT row, state, reason, cost, spend_month, updated_at, doubt, region,
+                SELECT k.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region,
                     (SELECT suppress_undeliverable FROM campaign WHERE cid = $1)
-                FROM message WHERE cid = $1 AND row = ANY($2) ORDER BY row FOR UPDATE
+                FROM unnest($2::int4[]) WITH ORDINALITY AS k(row, n)
+                CROSS JOIN LATERAL (SELECT state, reason, cost, spend_month, updated_at, doubt, region FROM message
+                                    WHERE cid = $1 AND row = k.row FOR UPDATE) AS m
+                ORDER BY k.n
                 """, binds { $0.append(cid); $0.append(rows) })
             {
                 let c = row.cells
@@ -156,8 +164,11 @@ extension PostgresJournal: ReceiptJournal {
             guard !locked.isEmpty else { continue }
             var deliveries: [Int: DeliveryFacts] = [:]
             for row in try session.query(
-                "SELECT row, state, read_at, sent_at, code, price, event_at FROM delivery WHERE cid = $1 AND row = ANY($2)",
-                binds { $0.append(cid); $0.append(rows) })
+                """
+                SELECT k.row, d.state, d.read_at, d.sent_at, d.code, d.price, d.event_at FROM unnest($2::int4[]) AS k(row)
+                CROSS JOIN LATERAL (SELECT state, read_at, sent_at, code, price, event_at FROM delivery
+                                    WHERE cid = $1 AND row = k.row OFFSET 0) AS d
+                """, binds { $0.append(cid); $0.append(locked.map { Int32($0.row) }) })
             {
                 let c = row.cells
                 deliveries[try c.int(0)] = DeliveryFacts(
@@ -173,24 +184,15 @@ extension PostgresJournal: ReceiptJournal {
     }
 
     /// The audit copy of every event, matched or not, and the delivery rows the events
-    /// leave, in one statement.
-    private func audit(_ audits: [(event: DeliveryEvent, key: Key?)], deliveries writes: [DeliveryWrite], time: Int64) throws {
-        try session.query(
+    /// leave (written with the counters, in one statement).
+    private func audit(_ audits: [(event: DeliveryEvent, key: Key?)], deliveries writes: [DeliveryWrite], time: Int64,
+                       into upserts: inout CounterUpserts) {
+        upserts.add(
             """
-            WITH audit AS (
-                INSERT INTO receipt (received_at, provider, type, ref, cid, row, raw)
-                SELECT $1, p, t, nullif(r, ''), nullif(c, \(Self.none)), nullif(w, -1), x
-                FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::int4[], $7::text[]) AS v(p, t, r, c, w, x))
-            INSERT INTO delivery AS d (cid, row, state, code, detail, sent_at, event_at, read_at, price)
-            SELECT c, w, s, nullif(code, ''), nullif(detail, ''), sent, nullif(ev, \(Self.none)), nullif(rd, \(Self.none)),
-                nullif(pr, \(Self.none))
-            FROM unnest($8::int8[], $9::int4[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::int8[], $15::int8[],
-                        $16::int8[]) AS v(c, w, s, code, detail, sent, ev, rd, pr)
-            ON CONFLICT (cid, row) DO UPDATE SET state = excluded.state, code = coalesce(excluded.code, d.code),
-                detail = coalesce(excluded.detail, d.detail), sent_at = coalesce(d.sent_at, excluded.sent_at),
-                event_at = coalesce(excluded.event_at, d.event_at), read_at = coalesce(d.read_at, excluded.read_at),
-                price = coalesce(excluded.price, d.price)
-            """, binds {
+            INSERT INTO receipt (received_at, provider, type, ref, cid, row, raw)
+            SELECT $1, p, t, nullif(r, ''), nullif(c, \(Self.none)), nullif(w, -1), x
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::int4[], $7::text[]) AS v(p, t, r, c, w, x)
+            """) {
                 $0.append(time)
                 $0.append(audits.map { $0.event.source.rawValue })
                 $0.append(audits.map(\.event.type))
@@ -198,12 +200,26 @@ extension PostgresJournal: ReceiptJournal {
                 $0.append(audits.map { $0.key?.cid ?? Self.none })
                 $0.append(audits.map { Int32(clamping: $0.key?.row ?? -1) })
                 $0.append(audits.map(\.event.raw))
+            }
+        guard !writes.isEmpty else { return }
+        upserts.add(
+            """
+            INSERT INTO delivery AS d (cid, row, state, code, detail, sent_at, event_at, read_at, price)
+            SELECT c, w, s, nullif(code, ''), nullif(detail, ''), sent, nullif(ev, \(Self.none)), nullif(rd, \(Self.none)),
+                nullif(pr, \(Self.none))
+            FROM unnest($1::int8[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::int8[], $8::int8[],
+                        $9::int8[]) AS v(c, w, s, code, detail, sent, ev, rd, pr)
+            ON CONFLICT (cid, row) DO UPDATE SET state = excluded.state, code = coalesce(excluded.code, d.code),
+                detail = coalesce(excluded.detail, d.detail), sent_at = coalesce(d.sent_at, excluded.sent_at),
+                event_at = coalesce(excluded.event_at, d.event_at), read_at = coalesce(d.read_at, excluded.read_at),
+                price = coalesce(excluded.price, d.price)
+            """) {
                 $0.append(writes.map(\.cid)); $0.append(writes.map { Int32(clamping: $0.row) })
                 $0.append(writes.map(\.state.rawValue)); $0.append(writes.map { $0.code ?? "" })
                 $0.append(writes.map { $0.detail ?? "" }); $0.append(writes.map(\.sentAt))
                 $0.append(writes.map { $0.eventAt ?? Self.none }); $0.append(writes.map { $0.readAt ?? Self.none })
                 $0.append(writes.map { $0.price ?? Self.none })
-            })
+            }
     }
 
     /// Rows the events proved accepted become `sent` (no longer in anyone's custody).
@@ -247,38 +263,33 @@ extension PostgresJournal: ReceiptJournal {
         }
     }
 
-    /// The counters the batch moved, after the campaign rows are locked in cid order (a
-    /// sender's step writes its counters under its campaign row too).
-    private func writeCounters(_ changes: ReceiptChanges) throws {
-        let cids = Set(changes.tally.keys).union(changes.report.keys).union(changes.ledger.keys).sorted()
-        if !cids.isEmpty {
-            try session.query("SELECT 1 FROM campaign WHERE cid = ANY($1) ORDER BY cid FOR UPDATE", binds { $0.append(cids) })
+    /// The counters the batch moved, with `writes`, in one statement just before the
+    /// commit (every writer of the campaign shares these rows, and holds them until it commits). A
+    /// batch that settles rows moves their campaigns' ledgers first, under the campaign
+    /// rows, locked in cid order, as a sender's step moves its ledger.
+    private func writeCounters(_ changes: ReceiptChanges, with writes: CounterUpserts = CounterUpserts()) throws {
+        let settling = Set(changes.tally.keys).union(changes.ledger.keys).sorted()
+        if !settling.isEmpty {
+            try session.query("SELECT 1 FROM campaign WHERE cid = ANY($1) ORDER BY cid FOR UPDATE", binds { $0.append(settling) })
         }
-        for cid in cids {
+        for cid in settling {
             for delta in changes.ledger[cid]?.deltas ?? [] {
                 try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent)
             }
-            try changes.tally[cid]?.write(cid: cid, session)
-            try changes.report[cid]?.write(cid: cid, session)
         }
-        try writeDeliveryCounters(changes.delivery)
+        var upserts = writes
+        for cid in Set(changes.tally.keys).union(changes.report.keys).sorted() {
+            changes.tally[cid]?.add(cid: cid, to: &upserts)
+            changes.report[cid]?.add(cid: cid, to: &upserts)
+        }
+        changes.delivery.add(to: &upserts)
+        try upserts.run(session)
     }
 
     func writeDeliveryCounters(_ changes: DeliveryTallyChanges) throws {
-        let deltas = changes.sorted, latency = changes.sortedLatency
-        guard !deltas.isEmpty || !latency.isEmpty else { return }
-        try session.query(
-            """
-            WITH counts AS (
-                INSERT INTO delivery_tally AS t (cid, state, code, n) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[])
-                ON CONFLICT (cid, state, code) DO UPDATE SET n = t.n + excluded.n)
-            INSERT INTO delivery_latency AS l (cid, bucket, n) SELECT * FROM unnest($5::int8[], $6::int8[], $7::int8[])
-            ON CONFLICT (cid, bucket) DO UPDATE SET n = l.n + excluded.n
-            """, binds {
-                $0.append(deltas.map(\.key.cid)); $0.append(deltas.map(\.key.state)); $0.append(deltas.map(\.key.code))
-                $0.append(deltas.map { Int64($0.value) })
-                $0.append(latency.map(\.key.cid)); $0.append(latency.map { Int64($0.key.bucket) }); $0.append(latency.map { Int64($0.value) })
-            })
+        var upserts = CounterUpserts()
+        changes.add(to: &upserts)
+        try upserts.run(session)
     }
 
     /// Inside a transaction that holds the campaign row: in-doubt rows that an event
@@ -414,5 +425,30 @@ extension PostgresJournal: ReceiptJournal {
 
     public func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError) {
         try update("UPDATE campaign SET suppress_undeliverable = $2 WHERE cid = $1") { $0.append(cid); $0.append(on) }
+    }
+}
+
+extension DeliveryTallyChanges {
+    func add(to upserts: inout CounterUpserts) {
+        let deltas = sorted, latency = sortedLatency
+        if !deltas.isEmpty {
+            upserts.add(
+                """
+                INSERT INTO delivery_tally AS t (cid, state, code, n) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[])
+                ON CONFLICT (cid, state, code) DO UPDATE SET n = t.n + excluded.n
+                """) {
+                    $0.append(deltas.map(\.key.cid)); $0.append(deltas.map(\.key.state)); $0.append(deltas.map(\.key.code))
+                    $0.append(deltas.map { Int64($0.value) })
+                }
+        }
+        if !latency.isEmpty {
+            upserts.add(
+                """
+                INSERT INTO delivery_latency AS l (cid, bucket, n) SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[])
+                ON CONFLICT (cid, bucket) DO UPDATE SET n = l.n + excluded.n
+                """) {
+                    $0.append(latency.map(\.key.cid)); $0.append(latency.map { Int64($0.key.bucket) }); $0.append(latency.map { Int64($0.value) })
+                }
+        }
     }
 }

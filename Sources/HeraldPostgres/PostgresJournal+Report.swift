@@ -8,22 +8,28 @@ import PostgresNIO
 /// each other's counter rows in opposite orders).
 extension ReportCounters {
     func write(cid: Int64, _ session: PostgresSession) throws {
+        var upserts = CounterUpserts()
+        add(cid: cid, to: &upserts)
+        try upserts.run(session)
+    }
+
+    func add(cid: Int64, to upserts: inout CounterUpserts) {
         let minutes = self.minutes.filter { !$0.value.isZero }.sorted { $0.key < $1.key }
         if !minutes.isEmpty {
-            try session.query(
+            upserts.add(
                 """
                 INSERT INTO report_minute (cid, minute, sent, delivered)
                 SELECT $1, m, s, d FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS v(m, s, d)
                 ON CONFLICT (cid, minute) DO UPDATE
                     SET sent = report_minute.sent + excluded.sent, delivered = report_minute.delivered + excluded.delivered
-                """, binds {
+                """) {
                     $0.append(cid); $0.append(minutes.map(\.key))
                     $0.append(minutes.map { Int64($0.value.sent) }); $0.append(minutes.map { Int64($0.value.delivered) })
-                })
+                }
         }
         let countries = self.countries.filter { !$0.value.isZero }.sorted { $0.key < $1.key }
         guard !countries.isEmpty else { return }
-        try session.query(
+        upserts.add(
             """
             INSERT INTO report_country (cid, region, sent, delivered, spent, estimated, reported, priced)
             SELECT $1, r, s, d, sp, e, rp, p
@@ -32,12 +38,12 @@ extension ReportCounters {
                 delivered = report_country.delivered + excluded.delivered, spent = report_country.spent + excluded.spent,
                 estimated = report_country.estimated + excluded.estimated, reported = report_country.reported + excluded.reported,
                 priced = report_country.priced + excluded.priced
-            """, binds {
+            """) {
                 $0.append(cid); $0.append(countries.map(\.key))
                 $0.append(countries.map { Int64($0.value.sent) }); $0.append(countries.map { Int64($0.value.delivered) })
                 $0.append(countries.map(\.value.spent)); $0.append(countries.map(\.value.estimated))
                 $0.append(countries.map(\.value.reported)); $0.append(countries.map { Int64($0.value.priced) })
-            })
+            }
     }
 }
 

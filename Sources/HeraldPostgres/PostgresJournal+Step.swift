@@ -122,8 +122,10 @@ extension PostgresJournal {
                 binds { $0.append(cid); $0.append(Double(until - time) / 1000) })
         }
         stepped.step.claimed = try schedule(claimed.rows, cid: cid, month: claimed.month, rate: rate, epoch: lid)
-        try tally.write(cid: cid, session)
-        try report.write(cid: cid, session)
+        var upserts = CounterUpserts()
+        tally.add(cid: cid, to: &upserts)
+        report.add(cid: cid, to: &upserts)
+        try upserts.run(session)
         return stepped
     }
 

@@ -259,8 +259,10 @@ public final class PostgresJournal: CampaignJournal {
             changes.merge(rule.move(from: TallyKey(state, code: try c.string(1)), try c.int(3)))
             report.move(region: try c.string(2), cost: try c.int64(4), from: state, at: time, to: rule.state, at: time)
         }
-        try changes.write(cid: cid, session)
-        try report.write(cid: cid, session)
+        var upserts = CounterUpserts()
+        changes.add(cid: cid, to: &upserts)
+        report.add(cid: cid, to: &upserts)
+        try upserts.run(session)
     }
 
     public func discardCampaign(id: String, mode: RunMode) throws(JournalError) {
@@ -308,15 +310,21 @@ public final class PostgresJournal: CampaignJournal {
 extension TallyChanges {
     /// Adds these changes to the campaign's counters (in one order, whoever writes them).
     func write(cid: Int64, _ session: PostgresSession) throws {
+        var upserts = CounterUpserts()
+        add(cid: cid, to: &upserts)
+        try upserts.run(session)
+    }
+
+    func add(cid: Int64, to upserts: inout CounterUpserts) {
         let changed = deltas.filter { $0.value != 0 }.sorted { ($0.key.state.rawValue, $0.key.reason) < ($1.key.state.rawValue, $1.key.reason) }
         guard !changed.isEmpty else { return }
-        try session.query(
+        upserts.add(
             """
             INSERT INTO tally (cid, state, reason, n) SELECT $1, s, r, n FROM unnest($2::int2[], $3::text[], $4::int8[]) AS v(s, r, n)
             ON CONFLICT (cid, state, reason) DO UPDATE SET n = tally.n + excluded.n
-            """, binds {
+            """) {
                 $0.append(cid); $0.append(changed.map { Int16($0.key.state.rawValue) }); $0.append(changed.map(\.key.reason))
                 $0.append(changed.map { Int64($0.value) })
-            })
+            }
     }
 }
