@@ -33,6 +33,8 @@ public enum ReceiptImport {
 
     public static func run(files: [String], journalPath: String) throws -> Result {
         let journal = try JournalOpener.receipts(journalPath)
+        var writers = [Writer(journal)]
+        for _ in 1..<max(1, journal.importWriters) { writers.append(Writer(try JournalOpener.receipts(journalPath))) }
         var result = Result()
         for file in files {
             guard FileManager.default.isReadableFile(atPath: file) else { throw Failure(file: file, reason: "cannot read the file") }
@@ -58,11 +60,7 @@ public enum ReceiptImport {
                 if !batch.isEmpty { _ = handOff.put(batch) }
             }
             do {
-                while let batch = try batches.take() {
-                    let recorded = try journal.recordReceipts(batch)
-                    result.records += batch.count
-                    result.recorded.add(recorded)
-                }
+                result.recorded.add(try record(batches, through: writers, counted: &result.records))
                 rejections.withLock { list in
                     result.rejected += list.count
                     result.records += list.count
@@ -76,5 +74,46 @@ public enum ReceiptImport {
             }
         }
         return result
+    }
+
+    /// Records the batches as they come, through every writer at once (the first on
+    /// the calling thread, the others on threads of their own): as many connections as
+    /// the store writes through side by side. Two events of one message may then be
+    /// recorded in either order, as callbacks may arrive in either order: a final
+    /// delivery state never regresses, and the message's lock orders the two.
+    private static func record(_ batches: HandOff<[DeliveryEvent]>, through writers: [Writer],
+                               counted records: inout Int) throws -> ReceiptBatchResult {
+        let totals = Mutex<(result: ReceiptBatchResult, records: Int, failure: (any Error)?)>((ReceiptBatchResult(), 0, nil))
+        @Sendable func drain(_ writer: Writer) {
+            do {
+                while let batch = try batches.take() {
+                    let recorded = try writer.journal.recordReceipts(batch)
+                    totals.withLock { $0.result.add(recorded); $0.records += batch.count }
+                }
+            } catch {
+                totals.withLock { if $0.failure == nil { $0.failure = error } }
+                batches.cancel()
+            }
+        }
+        let others = DispatchGroup()
+        for writer in writers.dropFirst() {
+            others.enter()
+            Thread.detachNewThread {
+                drain(writer)
+                others.leave()
+            }
+        }
+        drain(writers[0])
+        others.wait()
+        let (result, count, failure) = totals.withLock { $0 }
+        records += count
+        if let failure { throw failure }
+        return result
+    }
+
+    /// A connection handed to the thread that writes through it, used there only.
+    private final class Writer: @unchecked Sendable {
+        let journal: any ReceiptJournal
+        init(_ journal: any ReceiptJournal) { self.journal = journal }
     }
 }

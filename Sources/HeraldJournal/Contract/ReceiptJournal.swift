@@ -36,9 +36,15 @@ public protocol ReceiptJournal: CampaignJournal {
     func reportedCost(cid: Int64) throws(JournalError) -> Money?
     /// In-doubt rows last attempted at or after `since` (still inside the receipt grace).
     func inDoubtWithinGrace(cid: Int64, since: Int64) throws(JournalError) -> Int
+    /// How many connections `receipts import` records through at once: a store whose
+    /// transactions run side by side gains from a second (one batch is written while
+    /// another commits); a store with one writer at a time does not.
+    var importWriters: Int { get }
 }
 
 extension ReceiptJournal {
+    public var importWriters: Int { 1 }
+
     /// Replaces the token: URLs with the old one answer 404 from now on.
     @discardableResult
     public func rotateReceiptToken() throws(JournalError) -> String {
