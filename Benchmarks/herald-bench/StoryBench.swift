@@ -211,6 +211,9 @@ func storyBench(rows: Int, url: String) async throws {
     let counts = try reader.counts(cid: record.cid)
     let summary = try deliverySummary(url, campaign: id)
     // Repeated numbers in the generated CSV are skipped as duplicates.
+    let unmatched = try JournalOpener.receipts(url).unmatchedReceipts()
+    FileHandle.standardError.write(Data(("story: \(seen) seen, \(counts[.sent]) sent, \(counts[.skipped]) skipped, "
+        + "\(counts[.inDoubt]) in doubt, \(summary[.delivered]) delivered, \(summary.read) read, unmatched \(unmatched)\n").utf8))
     precondition(counts[.sent] + counts[.skipped] == rows && seen == counts[.sent] && summary[.delivered] == seen
                  && summary.read == seen / 5 && counts[.inDoubt] == 0,
                  "every row sent once or skipped, every message delivered: \(seen) seen, \(counts[.sent]) sent, \(summary[.delivered]) delivered")

@@ -40,16 +40,24 @@ extension PostgresJournal: ReceiptJournal {
                 if let row = Int32(exactly: row) { named.rows.insert(NamedRow(id: id, row: row)) }
                 if let reference { named.references.insert(reference) }
             case .reference(let reference): named.references.insert(reference)
-            case .journalRow(let cid, let row): if Int32(exactly: row) != nil { named.keys.insert(Key(cid: cid, row: row)) }
+            case .journalRow(let cid, let row): named.keys.insert(Key(cid: cid, row: row))
             case .none: break
             }
         }
         var found = try lockNamed(named)
         var targets = found.targets
-        // A reference no locked message held may be one whose message was being sent when
-        // the statement began, settled (its reference stored) while the statement waited for
-        // other messages' locks: looked up again, now.
-        let unknown = named.references.filter { found.byReference[$0] == nil }
+        // A reference no message held when that statement began: derived from campaign and row
+        // (`resolve`: the engine looks at the rows being sent, in doubt or waiting), then,
+        // for those still unknown, looked up in the index again. In that order: a sender
+        // stores the reference as it ends the row's `sending`, in one commit, so a message
+        // is either still being sent at the first look or has its reference at the second
+        // (in the other order, one settled between the two looks was missed: seen as
+        // unmatched callbacks under three senders).
+        var derived: [String: Key] = [:]
+        for reference in named.references where found.byReference[reference] == nil {
+            if let resolved = resolve?(reference) { derived[reference] = Key(cid: resolved.cid, row: resolved.row) }
+        }
+        let unknown = named.references.filter { found.byReference[$0] == nil && derived[$0] == nil }
         if !unknown.isEmpty {
             for row in try session.query(
                 """
@@ -61,7 +69,6 @@ extension PostgresJournal: ReceiptJournal {
             }
         }
         // Every message an event may name, the first that exists being the one it is about.
-        var derived: Set<Key> = []
         func candidates(_ match: DeliveryEvent.Match) -> [Key] {
             switch match {
             case .none: return []
@@ -69,19 +76,15 @@ extension PostgresJournal: ReceiptJournal {
             case .row(let id, let row, let reference):
                 return (found.cids[id].map { [Key(cid: $0, row: row)] } ?? []) + (reference.map { candidates(.reference($0)) } ?? [])
             case .reference(let reference):
-                if let key = found.byReference[reference] { return [key] }
-                guard let resolved = resolve?(reference) else { return [] }
-                let key = Key(cid: resolved.cid, row: resolved.row)
-                derived.insert(key)
-                return [key]
+                return (found.byReference[reference] ?? derived[reference]).map { [$0] } ?? []
             }
         }
         let wanted = events.map { candidates($0.match) }
         // Rows found by those references or derived from them: locked after the others, so
         // in another order than a second receiver's may be (a deadlock, if PostgreSQL finds
         // one, is tried again whole).
-        let late = derived.union(unknown.compactMap { found.byReference[$0] }).subtracting(targets.keys).sorted()
-        if !late.isEmpty { targets.merge(try lock(late)) { first, _ in first } }
+        let late = Set(derived.values).union(unknown.compactMap { found.byReference[$0] }).subtracting(targets.keys)
+        if !late.isEmpty { targets.merge(try lockNamed(Named(keys: Set(late))).targets) { first, _ in first } }
         try readDeliveries(into: &targets)
         var changes = ReceiptChanges()
         var result = ReceiptBatchResult()
@@ -159,7 +162,9 @@ extension PostgresJournal: ReceiptJournal {
         var cids: [String: Int64] = [:]
         var byReference: [String: Key] = [:]
         guard !named.rows.isEmpty || !named.keys.isEmpty || !named.references.isEmpty else { return Found() }
-        let rows = Array(named.rows), keys = Array(named.keys)
+        let rows = Array(named.rows)
+        // A row number out of range names no message (and is never bound: it would trap).
+        let keys = named.keys.compactMap { key in Int32(exactly: key.row).map { (cid: key.cid, row: $0) } }
         for row in try session.query(
             """
             SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region, m.provider_ref,
@@ -175,7 +180,7 @@ extension PostgresJournal: ReceiptJournal {
             CROSS JOIN LATERAL (SELECT id, suppress_undeliverable FROM campaign WHERE cid = m.cid) AS c
             """, binds {
                 $0.append(rows.map(\.id)); $0.append(rows.map(\.row))
-                $0.append(keys.map(\.cid)); $0.append(keys.map { Int32($0.row) })
+                $0.append(keys.map(\.cid)); $0.append(keys.map(\.row))
                 $0.append(Array(named.references))
             })
         {
@@ -191,33 +196,6 @@ extension PostgresJournal: ReceiptJournal {
             if let id = try c.string(10) { cids[id] = key.cid }
         }
         return Found(targets: targets, cids: cids, byReference: byReference)
-    }
-
-    /// The messages at `keys` (sorted), locked in that order.
-    private func lock(_ keys: [Key]) throws -> [Key: Locked] {
-        var found: [Key: Locked] = [:]
-        var byCampaign: [Int64: [Int32]] = [:]
-        for key in keys { if let row = Int32(exactly: key.row) { byCampaign[key.cid, default: []].append(row) } }
-        for cid in byCampaign.keys.sorted() {
-            for row in try session.query(
-                """
-                SELECT k.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region,
-                    (SELECT suppress_undeliverable FROM campaign WHERE cid = $1)
-                FROM unnest($2::int4[]) WITH ORDINALITY AS k(row, n)
-                CROSS JOIN LATERAL (SELECT state, reason, cost, spend_month, updated_at, doubt, region FROM message
-                                    WHERE cid = $1 AND row = k.row FOR UPDATE) AS m
-                ORDER BY k.n
-                """, binds { $0.append(cid); $0.append(byCampaign[cid] ?? []) })
-            {
-                let c = row.cells
-                guard let state = MessageState(rawValue: try c.int(1)) else { continue }
-                let target = ReceiptTarget(cid: cid, row: try c.int(0), state: state, reason: try c.string(2), cost: try c.int64(3),
-                                           spendMonth: try c[4].decode(Int?.self), attemptAt: try c.int64(5), doubt: try c.string(6),
-                                           region: try c.string(7), delivery: nil)
-                found[Key(cid: cid, row: target.row)] = Locked(target: target, suppressesInvalid: try c.bool(8))
-            }
-        }
-        return found
     }
 
     /// What receipts said so far of the locked messages. Read after the locks are held,
