@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 import Testing
 
 /// Issue 21, finding 2, through the binary: `herald receipts import` of a file that mixes good
@@ -34,5 +35,39 @@ import Testing
         let funnel = json.stdout.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\n", with: "")
         #expect(funnel.contains(#""count":3,"label":"delivered""#) || funnel.contains(#""label":"delivered","count":3"#),
                 "\(json.stdout)")
+    }
+
+    /// On PostgreSQL the import records through two connections at once: 5,000 records (2,500
+    /// rows, each DELIVERED twice; the repeat changes nothing) and two bad ones, in batches the
+    /// two writers share. Every good record is matched once, each bad one is named, and the
+    /// counters agree with the rows (doctor).
+    @Test func postgresImportThroughTwoWritersMatchesEveryRecord() throws {
+        guard let url = try PostgresClusterTests.database() else { return }
+        let rows = 2500
+        let fixture = try CLIFixture()
+        let environment = ["HERALD_JOURNAL": url]
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(rows).map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("twice")
+        let run = try HeraldProcess.run(["run", file], in: fixture.folder, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        func event(_ row: Int) -> String {
+            #"{"eventType":"TEXT_DELIVERED","eventTimestamp":1764496800000,"isFinal":true,"messageId":"m-\#(row)","messageStatus":"DELIVERED","context":{"campaign":"twice","herald_row":"\#(row)"}}"#
+        }
+        var lines: [String] = []
+        for pass in 0..<2 {
+            lines += (2..<(rows + 2)).map(event)
+            lines.append(pass == 0 ? "not json" : #"{"eventType":"TEXT_DELIVERED","eventTimestamp":1e999}"#)
+        }
+        try fixture.write("events.json", lines.joined(separator: "\n") + "\n")
+        let imported = try HeraldProcess.run(["receipts", "import", "events.json"], in: fixture.folder, environment: environment)
+        #expect(imported.status == 3, "\(imported.stdout)\n\(imported.stderr)")
+        #expect(imported.stdout.contains("\(2 * rows + 2) records: \(2 * rows) matched, 0 unmatched"), "\(imported.stdout)")
+        #expect(imported.stderr.components(separatedBy: "\n").filter { $0.contains("events.json: record") }.count == 2,
+                "\(imported.stderr)")
+        let status = try PostgresClusterTests.status(fixture, "twice", environment)
+        let delivery = status["delivery"] as? [String: Any] ?? [:]
+        #expect(delivery["delivered"] as? Int == rows && delivery["waiting_for_receipt"] as? Int == 0, "\(delivery)")
+        let doctor = try HeraldProcess.run(["doctor", "twice"], in: fixture.folder, environment: environment)
+        #expect(doctor.status == 0, "\(doctor.stdout)\n\(doctor.stderr)")
     }
 }
