@@ -363,35 +363,35 @@ extension PostgresJournal {
 
     /// Takes send slots for the claimed rows from the campaign's token bucket (GCRA, by the
     /// database's clock): in any window of T seconds, all senders together get at most
-    /// `Pacing.margin` × rate × T + burst slots. Each row's slot becomes an instant on this
-    /// process's clock, never before now; a sender that misses one by more than
+    /// `Pacing.margin` × rate × T + burst slots. Each slot becomes an instant on this process's
+    /// clock through `serverClock`, so a freeze while the answer was on its way leaves the
+    /// slots where the database put them: a sender that misses one by more than
     /// `Pacing.lateness` forfeits it (the dispatcher puts the row back).
     private func schedule(_ claimed: [ClaimCandidate], cid: Int64, month: Int, rate: SharedRate?, epoch: Int64) throws -> [ClaimedMessage] {
         guard let rate, rate.messagesPerSecond > 0, !claimed.isEmpty else {
             return claimed.map { $0.claimed(month: month, due: nil, epoch: epoch) }
         }
-        let units = claimed.reduce(0) { $0 + (rate.countsParts ? max(1, $1.parts) : 1) }
+        let units = claimed.map { rate.countsParts ? max(1, $0.parts) : 1 }
         try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES ($1, clock_timestamp()) ON CONFLICT DO NOTHING",
                           binds { $0.append(cid) })
         let pacing = Pacing(rate: rate.messagesPerSecond, burst: rate.burst)
-        let paced = pacing.pacedRate
-        let tolerance = pacing.burst / paced
-        let span = Double(units) / paced
-        let start = try session.query(
+        let span = Double(units.reduce(0, +)) / pacing.pacedRate
+        let sent = ContinuousClock.now
+        let cells = try session.query(
             """
             UPDATE rate_bucket SET next_slot = greatest(next_slot, clock_timestamp() - make_interval(secs => $2))
                 + make_interval(secs => $3)
             WHERE cid = $1
-            RETURNING extract(epoch from (next_slot - make_interval(secs => $3) - clock_timestamp()))::float8
-            """, binds { $0.append(cid); $0.append(tolerance); $0.append(span) }).first?.cells.double(0) ?? 0
-        let now = ContinuousClock.now
-        // A day ahead at most: a bucket row far in the future (a clock jump) never traps here.
-        let base = now + .seconds(start.isFinite ? min(max(start, -86_400), 86_400) : 0)
-        var used = 0
-        return claimed.map { candidate in
-            let due = max(now, base + .seconds(Double(used) / paced))
-            used += rate.countsParts ? max(1, candidate.parts) : 1
-            return candidate.claimed(month: month, due: due, epoch: epoch)
+            RETURNING extract(epoch from next_slot - make_interval(secs => $3))::float8, extract(epoch from clock_timestamp())::float8
+            """, binds { $0.append(cid); $0.append(pacing.burst / pacing.pacedRate); $0.append(span) }).first?.cells
+        let answered = ContinuousClock.now
+        guard let cells, let start = try? cells.double(0), let serverNow = try? cells.double(1) else {
+            throw JournalError.server("the rate bucket of campaign \(cid) has no readable slot", path: location)
+        }
+        serverClock.observe(server: serverNow, sent: sent, answered: answered)
+        let slots = pacing.slots(from: start, serverNow: serverNow, units: units)
+        return zip(claimed, slots).map { candidate, slot in
+            candidate.claimed(month: month, due: serverClock.instant(slot, now: answered), epoch: epoch)
         }
     }
 }

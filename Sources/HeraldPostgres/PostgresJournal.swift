@@ -31,6 +31,8 @@ public final class PostgresJournal: CampaignJournal {
     var caps: [Int64: (cap: FrequencyCap, scope: String)] = [:]
     /// Campaigns whose import this process holds the advisory lock for.
     var importing: Set<Int64> = []
+    /// The database's clock as this process's, for the rate slots it hands out.
+    var serverClock = ServerClock<ContinuousClock>(now: .now)
 
     public var location: String { target.description }
     public var sharesCampaigns: Bool { true }
