@@ -8,7 +8,6 @@ public final class ImportWriter {
     let cid: Int64
     let batchSize: Int
     private var inBatch = 0
-    private var insert: Statement?
     private var time: Int64
     public private(set) var rows = 0
     private lazy var filter = DestinationFilter(expected: 1 << 20)
@@ -38,16 +37,17 @@ public final class ImportWriter {
     public func add(_ row: ImportedRow) throws(JournalError) {
         do {
             if inBatch == 0 { try journal.db.execute("BEGIN IMMEDIATE") }
-            let insert = try insertStatement()
-            insert.bind(2, row.row).bind(4, row.destination.map { Int64($0) }).bind(5, row.region)
-                .bind(10, row.parts).bind(11, row.cost).bind(12, row.timeZones)
+            var waiting = WaitingRow(row: row.row, destination: row.destination.map { Int64($0) }, region: row.region,
+                                     body: nil, state: .pending, reason: nil, detail: nil, parts: row.parts,
+                                     cost: row.cost, timeZones: row.timeZones)
             if let reason = row.skipReason {
-                insert.bind(3, MessageState.skipped.rawValue).bind(6, nil as String?).bind(7, reason.rawValue)
-                    .bind(8, row.skipDetail)
+                waiting.state = .skipped
+                waiting.reason = reason.rawValue
+                waiting.detail = row.skipDetail
                 skippedInBatch[reason, default: 0] += 1
             } else {
-                insert.bind(3, MessageState.pending.rawValue).bind(6, utf8: row.body).bind(7, nil as String?)
-                    .bind(8, nil as String?)
+                waiting.body = bodies.count..<(bodies.count + row.body.count)
+                bodies.append(contentsOf: row.body)
                 pendingInBatch += 1
                 // Summed while the region repeats (CSVs come sorted by country more often than not).
                 if row.region != runRegion {
@@ -60,19 +60,67 @@ public final class ImportWriter {
                     lastSuspect = row.row
                 }
             }
-            try insert.run()
+            waitingRows.append(waiting)
             rows += 1
             inBatch += 1
-            if inBatch >= batchSize {
-                try writeCounters()
-                try journal.db.execute("COMMIT")
-                inBatch = 0
-                time = journal.now()
-                insert.bind(9, time)
-            }
+            if waitingRows.count == Self.rowsPerInsert || inBatch >= batchSize { try insertWaiting() }
+            if inBatch >= batchSize { try commitBatch() }
         } catch {
             throw JournalError.from(error, path: journal.path)
         }
+    }
+
+    /// Rows go in `rowsPerInsert` to a statement: a multi-row `INSERT` costs SQLite much
+    /// less per row than one statement a row (measured, 1M rows with the journal's indexes:
+    /// 2.75 s one a row, 1.58 s 64 a row).
+    static let rowsPerInsert = 64
+
+    /// A row held for the next insert; its body is a range of `bodies` (the caller's
+    /// buffer is only lent for the call).
+    private struct WaitingRow {
+        let row: Int
+        let destination: Int64?
+        let region: String?
+        var body: Range<Int>?
+        var state: MessageState
+        var reason: String?
+        var detail: String?
+        let parts: Int
+        let cost: Int64
+        let timeZones: String?
+    }
+    private var waitingRows: [WaitingRow] = []
+    private var bodies: [UInt8] = []
+    /// Inserts by row count: `rowsPerInsert`, and the last rows of an import.
+    private var inserts: [Int: Statement] = [:]
+
+    private func insertWaiting() throws {
+        guard !waitingRows.isEmpty else { return }
+        let insert = try insertStatement(rows: waitingRows.count)
+        try bodies.withUnsafeBufferPointer { bodies throws in
+            for (index, row) in waitingRows.enumerated() {
+                let first = Int32(index * Self.columns)
+                insert.bind(first + 1, cid).bind(first + 2, row.row).bind(first + 3, row.state.rawValue)
+                    .bind(first + 4, row.destination).bind(first + 5, row.region)
+                    .bind(first + 7, row.reason).bind(first + 8, row.detail).bind(first + 9, time)
+                    .bind(first + 10, row.parts).bind(first + 11, row.cost).bind(first + 12, row.timeZones)
+                if let body = row.body {
+                    insert.bind(first + 6, utf8: UnsafeBufferPointer(rebasing: bodies[body]))
+                } else {
+                    insert.bind(first + 6, nil as String?)
+                }
+            }
+            try insert.run()
+        }
+        waitingRows.removeAll(keepingCapacity: true)
+        bodies.removeAll(keepingCapacity: true)
+    }
+
+    private func commitBatch() throws {
+        try writeCounters()
+        try journal.db.execute("COMMIT")
+        inBatch = 0
+        time = journal.now()
     }
 
     private func noteSuspect(_ destination: UInt64) throws {
@@ -98,16 +146,21 @@ public final class ImportWriter {
         skippedInBatch.removeAll(keepingCapacity: true)
     }
 
-    /// The insert statement, prepared once with the values every row shares bound.
-    private func insertStatement() throws(SQLiteError) -> Statement {
-        if let insert { return insert }
+    /// Columns an inserted row binds.
+    private static let columns = 12
+
+    /// The insert of `rows` rows, prepared once.
+    private func insertStatement(rows: Int) throws(SQLiteError) -> Statement {
+        if let insert = inserts[rows] { return insert }
+        let values = (0..<rows).map { row in
+            "(" + (1...Self.columns).map { "?\(row * Self.columns + $0)" }.joined(separator: ", ") + ")"
+        }
         let statement = try journal.db.preparedOnce(
             """
             INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at, parts, cost, tz)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            VALUES \(values.joined(separator: ", "))
             """)
-        statement.bind(1, cid).bind(9, time)
-        insert = statement
+        inserts[rows] = statement
         return statement
     }
 
@@ -119,11 +172,8 @@ public final class ImportWriter {
     public func finish() throws(JournalError) -> Int {
         defer { journal.endImport() }
         try journal.read {
-            if inBatch > 0 {
-                try writeCounters()
-                try journal.db.execute("COMMIT")
-            }
-            inBatch = 0
+            try insertWaiting()
+            if inBatch > 0 { try commitBatch() }
         }
         return try journal.write {
             var count = 0
@@ -165,6 +215,8 @@ public final class ImportWriter {
         defer { journal.endImport() }
         if inBatch > 0 { try? journal.db.execute("ROLLBACK") }
         inBatch = 0
+        waitingRows.removeAll()
+        bodies.removeAll()
         pendingInBatch = 0
         skippedInBatch.removeAll()
     }
