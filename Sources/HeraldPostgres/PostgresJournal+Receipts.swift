@@ -37,7 +37,7 @@ extension PostgresJournal: ReceiptJournal {
             switch event.match {
             case .row(let id, let row, let reference):
                 // A row number out of range (a made-up callback) names no message.
-                if let row = Int32(exactly: row) { named.rows.insert(NamedRow(id: id, row: row)) }
+                if let row = Int32(exactly: row) { named.rows.insert(RowByID(id: id, row: row)) }
                 if let reference { named.references.insert(reference) }
             case .reference(let reference): named.references.insert(reference)
             case .journalRow(let cid, let row): named.keys.insert(Key(cid: cid, row: row))
@@ -134,7 +134,7 @@ extension PostgresJournal: ReceiptJournal {
         var suppressesInvalid: Bool
     }
 
-    private struct NamedRow: Hashable {
+    private struct RowByID: Hashable {
         let id: String
         let row: Int32
     }
@@ -146,7 +146,7 @@ extension PostgresJournal: ReceiptJournal {
     }
 
     private struct Named {
-        var rows: Set<NamedRow> = []
+        var rows: Set<RowByID> = []
         var keys: Set<Key> = []
         var references: Set<String> = []
     }
@@ -184,16 +184,12 @@ extension PostgresJournal: ReceiptJournal {
                 $0.append(Array(named.references))
             })
         {
+            guard let target = try ReceiptTarget(row: NamedRow(row)) else { continue }
+            let key = Key(cid: target.cid, row: target.row)
             let c = row.cells
-            let key = Key(cid: try c.int64(0), row: try c.int(1))
-            guard let state = MessageState(rawValue: try c.int(2)) else { continue }
-            targets[key] = Locked(
-                target: ReceiptTarget(cid: key.cid, row: key.row, state: state, reason: try c.string(3), cost: try c.int64(4),
-                                      spendMonth: try c[5].decode(Int?.self), attemptAt: try c.int64(6), doubt: try c.string(7),
-                                      region: try c.string(8), delivery: nil),
-                suppressesInvalid: try c.bool(11))
-            if let reference = try c.string(9) { byReference[reference] = key }
-            if let id = try c.string(10) { cids[id] = key.cid }
+            targets[key] = Locked(target: target, suppressesInvalid: try c["suppress_undeliverable"].decode(Bool.self))
+            if let reference = try c["provider_ref"].decode(String?.self) { byReference[reference] = key }
+            if let id = try c["id"].decode(String?.self) { cids[id] = key.cid }
         }
         return Found(targets: targets, cids: cids, byReference: byReference)
     }
@@ -207,7 +203,7 @@ extension PostgresJournal: ReceiptJournal {
         let keys = Array(targets.keys)
         for row in try session.query(
             """
-            SELECT k.cid, k.row, d.state, d.read_at, d.sent_at, d.code, d.price, d.event_at
+            SELECT k.cid, k.row, d.state AS delivery_state, d.read_at, d.sent_at, d.code, d.price, d.event_at
             FROM unnest($1::int8[], $2::int4[]) AS k(cid, row)
             CROSS JOIN LATERAL (SELECT state, read_at, sent_at, code, price, event_at FROM delivery
                                 WHERE cid = k.cid AND row = k.row OFFSET 0) AS d
@@ -215,9 +211,7 @@ extension PostgresJournal: ReceiptJournal {
         {
             let c = row.cells
             let key = Key(cid: try c.int64(0), row: try c.int(1))
-            targets[key]?.target.delivery = DeliveryFacts(
-                state: try c.string(2).flatMap(DeliveryState.init(rawValue:)), read: try c.optionalInt64(3) != nil,
-                sentAt: try c.optionalInt64(4), code: try c.string(5), price: try c.optionalInt64(6), eventAt: try c.optionalInt64(7))
+            targets[key]?.target.delivery = try DeliveryFacts(row: NamedRow(row))
         }
     }
 
@@ -338,15 +332,12 @@ extension PostgresJournal: ReceiptJournal {
         var settled: [Key: Int] = [:]
         for row in try session.query(
             """
-            SELECT m.row, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region
+            SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region
             FROM message AS m JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
             WHERE m.cid = $1 AND m.state = \(MessageState.inDoubt.rawValue) ORDER BY m.row FOR UPDATE OF m
             """, binds { $0.append(cid) })
         {
-            let c = row.cells
-            var target = ReceiptTarget(cid: cid, row: try c.int(0), state: .inDoubt, reason: try c.string(1), cost: try c.int64(2),
-                                       spendMonth: try c[3].decode(Int?.self), attemptAt: try c.int64(4), doubt: try c.string(5),
-                                       region: try c.string(6), delivery: nil)
+            guard var target = try ReceiptTarget(row: NamedRow(row)) else { continue }
             guard let month = ReceiptChanges.settlementMonth(of: target, time: time) else { continue }
             changes.settled(&target, month: month)
             settled[Key(cid: cid, row: target.row)] = month

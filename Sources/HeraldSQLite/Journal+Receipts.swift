@@ -181,6 +181,8 @@ private struct ReceiptRecorder {
 
     let byRef: Statement, message: Statement, upsert: Statement, insertAudit: Statement,
         markSent: Statement, campaign: Statement
+    /// `message`'s columns by name (`ReceiptTarget.init(row:)`).
+    let messageRow: StatementRow
 
     init(journal: Journal, time: Int64, detail: String = ReceiptChanges.settledDetail) throws {
         self.journal = journal
@@ -190,10 +192,13 @@ private struct ReceiptRecorder {
         // The row and its delivery state in one lookup.
         message = try db.statement(
             """
-            SELECT m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, d.state, d.read_at, d.sent_at, d.code, d.price,
-                d.event_at, m.region
+            SELECT m.cid AS cid, m.row AS row, m.state AS state, m.reason AS reason, m.cost AS cost,
+                m.spend_month AS spend_month, m.updated_at AS updated_at, m.doubt AS doubt, m.region AS region,
+                d.state AS delivery_state, d.read_at AS read_at, d.sent_at AS sent_at, d.code AS code, d.price AS price,
+                d.event_at AS event_at
             FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row WHERE m.cid = ?1 AND m.row = ?2
             """)
+        messageRow = StatementRow(message)
         upsert = try db.statement(
             """
             INSERT INTO delivery (cid, row, state, code, detail, sent_at, event_at, read_at, price)
@@ -244,14 +249,8 @@ private struct ReceiptRecorder {
     func target(cid: Int64, row: Int) throws -> ReceiptTarget? {
         message.bind(1, cid).bind(2, row)
         defer { message.reset() }
-        guard try message.step(), let state = MessageState(rawValue: message.int(0)) else { return nil }
-        let delivery = message.isNull(6) ? nil
-            : DeliveryFacts(state: message.string(6).flatMap(DeliveryState.init(rawValue:)), read: !message.isNull(7),
-                            sentAt: message.isNull(8) ? nil : message.int64(8), code: message.string(9),
-                            price: message.isNull(10) ? nil : message.int64(10), eventAt: message.isNull(11) ? nil : message.int64(11))
-        return ReceiptTarget(cid: cid, row: row, state: state, reason: message.string(1), cost: message.int64(2),
-                             spendMonth: message.optionalInt(3), attemptAt: message.int64(4), doubt: message.string(5),
-                             region: message.string(12), delivery: delivery)
+        guard try message.step() else { return nil }
+        return try ReceiptTarget(row: messageRow)
     }
 
     func audit(_ event: DeliveryEvent, target: ReceiptTarget?) throws {

@@ -338,6 +338,9 @@ func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle:
         }
         #expect(Set(RuleColumns.message).subtracting(try columns("message")).isEmpty)
         #expect(Set(RuleColumns.campaign).subtracting(try columns("campaign")).isEmpty)
+        #expect(Set(RuleColumns.receiptMessage).subtracting(try columns("message")).isEmpty)
+        #expect(Set(RuleColumns.delivery).subtracting(try columns("delivery")).isEmpty)
+        #expect(try RuleColumns.delivery.contains("state") && !columns("delivery").isEmpty)
         #expect(!(try columns("message")).isEmpty)
         let cid = try openCampaign(journal).cid
         let record = try #require(try journal.campaign(id: "spring", mode: .real))

@@ -40,4 +40,9 @@ public enum RuleColumns {
     /// What a campaign record is decoded from, except where a store keeps leases in a
     /// table of their own and what only one store has so far (purges).
     public static let campaign = CampaignRecord.columns.filter { !$0.hasPrefix("lease_") && $0 != "purged_at" }
+    /// What the receipt rule reads of a message (`ReceiptTarget`).
+    public static let receiptMessage = ReceiptTarget.columns
+    /// What it reads of the message's delivery row (`DeliveryFacts`: its `state` is selected
+    /// as `delivery_state`).
+    public static let delivery = DeliveryFacts.columns.map { $0 == "delivery_state" ? "state" : $0 }
 }

@@ -39,3 +39,32 @@ extension CampaignRecord {
             stopKind: try row.string("stop_kind").flatMap(StopKind.init), purgedAt: try row.int64("purged_at"))
     }
 }
+
+extension ReceiptTarget {
+    /// The message columns `init(row:)` reads; the delivery row's are `DeliveryFacts.columns`.
+    public static let columns = ["cid", "row", "state", "reason", "cost", "spend_month", "updated_at", "doubt", "region"]
+
+    /// Decodes a message a receipt is about, with its delivery facts when the row holds
+    /// them. Nil for a state this herald does not know (never settled by a receipt); a row
+    /// number out of `Int`'s range reads as nil too, never a trap.
+    public init?(row: some RecordRow) throws {
+        guard let state = try row.int64("state").flatMap({ Int(exactly: $0) }).flatMap(MessageState.init(rawValue:)),
+              let number = try row.int64("row").flatMap({ Int(exactly: $0) }) else { return nil }
+        self.init(cid: try row.int64("cid") ?? 0, row: number, state: state, reason: try row.string("reason"),
+                  cost: try row.int64("cost") ?? 0, spendMonth: try row.int64("spend_month").flatMap { Int(exactly: $0) },
+                  attemptAt: try row.int64("updated_at") ?? 0, doubt: try row.string("doubt"), region: try row.string("region"),
+                  delivery: try DeliveryFacts(row: row))
+    }
+}
+
+extension DeliveryFacts {
+    /// The delivery row's columns `init(row:)` reads, named apart from the message's.
+    public static let columns = ["delivery_state", "read_at", "sent_at", "code", "price", "event_at"]
+
+    /// What receipts said so far of a message; nil when it has no delivery row yet.
+    public init?(row: some RecordRow) throws {
+        guard let state = try row.string("delivery_state") else { return nil }
+        self.init(state: DeliveryState(rawValue: state), read: try row.int64("read_at") != nil, sentAt: try row.int64("sent_at"),
+                  code: try row.string("code"), price: try row.int64("price"), eventAt: try row.int64("event_at"))
+    }
+}
