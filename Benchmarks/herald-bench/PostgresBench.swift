@@ -3,6 +3,7 @@ import HeraldEngine
 import HeraldPostgres
 import HeraldJournal
 import HeraldSQLite
+import PostgresNIO
 
 // The PostgreSQL journal, on a database given by URL (each run makes a campaign of its own id):
 //   herald-bench pg-e2e N URL      one process: COPY import, then send (simulator, zero latency)
@@ -89,4 +90,34 @@ func postgresJoin(campaign: String, url: String) async throws {
           "seconds": summary.elapsedSeconds])
     emitStepLatency(label: "pg_claim")
     emit(["figure": "pg_peak_rss_mb", "value": peakRSSMegabytes(), "target": "<= 64"])
+}
+
+/// `pg-ping`'s comparison: the same round trip through postgres-nio's `PostgresClient`
+/// (pooled, async), as a task and from a thread that waits for it (how a synchronous
+/// journal would call it). Herald's journal keeps one connection driven from its thread.
+func pgClientPing(count: Int, url: String) async throws {
+    let target = try PostgresTarget(url: url)
+    var configuration = PostgresClient.Configuration(
+        host: target.host, port: target.port, username: target.user, password: target.password, database: target.database,
+        tls: target.tls == .disable ? .disable : .prefer(.makeClientConfiguration()))
+    configuration.options.minimumConnections = 1
+    let client = PostgresClient(configuration: configuration)
+    let runner = Task { await client.run() }
+    defer { runner.cancel() }
+    _ = try await client.query("SELECT 1").collect()
+    let start = ContinuousClock.now
+    for _ in 0..<count { _ = try await client.query("SELECT 1").collect() }
+    emit(["figure": "pg_client_round_trip_us", "value": start.duration(to: .now).benchSeconds / Double(count) * 1e6, "count": count])
+    let fromThread = await withCheckedContinuation { (done: CheckedContinuation<Double, Never>) in
+        Thread {
+            let start = ContinuousClock.now
+            for _ in 0..<count {
+                let answered = DispatchSemaphore(value: 0)
+                Task { _ = try? await client.query("SELECT 1").collect(); answered.signal() }
+                answered.wait()
+            }
+            done.resume(returning: start.duration(to: .now).benchSeconds / Double(count) * 1e6)
+        }.start()
+    }
+    emit(["figure": "pg_client_from_thread_round_trip_us", "value": fromThread, "count": count])
 }

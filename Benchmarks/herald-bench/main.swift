@@ -209,7 +209,7 @@ usage:
   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
   swift run -c release herald-bench receipts-import N [URL] # `herald receipts import` of N AWS records (gzip) (URL: PostgreSQL)
   swift run -c release herald-bench report N [URL]  # `herald report` (HTML, then CSV) of a finished N-row campaign with receipts (URL: PostgreSQL, no receipts)
-  swift run -c release herald-bench pg-ping N URL   # N one-row reads from the PostgreSQL journal at URL: the round trip every statement pays
+  swift run -c release herald-bench pg-ping N URL   # N one-row reads from the PostgreSQL journal at URL: the round trip every statement pays (and through PostgresClient)
   swift run -c release herald-bench pg-e2e N URL    # the PostgreSQL journal at URL: COPY import and send, one process
   swift run -c release herald-bench pg-pair N URL   # two processes sending one campaign on the PostgreSQL journal
   swift run -c release herald-bench pg-story N URL  # three workers (one SIGKILLed twice), a receiver, callbacks for every message
@@ -259,6 +259,7 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     for _ in 0..<count { _ = try journal.receiptSetting("ping") }
     let seconds = Double(start.duration(to: .now).components.attoseconds) / 1e18 + Double(start.duration(to: .now).components.seconds)
     emit(["figure": "pg_round_trip_us", "value": seconds / Double(count) * 1e6, "count": count])
+    try await pgClientPing(count: count, url: arguments[3])
 } else if arguments.count >= 3, arguments[1] == "receipts-http", let rows = Int(arguments[2]) {
     try await receiptsHTTPBench(rows: rows, journal: arguments.count >= 4 ? arguments[3] : nil)
 } else if arguments.count >= 3, arguments[1] == "receipts-contention", let rows = Int(arguments[2]) {
