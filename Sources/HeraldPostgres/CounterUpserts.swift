@@ -22,11 +22,11 @@ struct CounterUpserts {
 
     func run(_ session: PostgresSession) throws {
         guard parts.count > 1 else {
-            if let only = parts.first { try session.query(only, bindings) }
+            if let only = parts.first { try session.query(unsafeSQL: only, bindings) }
             return
         }
         let body = parts.enumerated().map { "u\($0.offset) AS (\($0.element))" }.joined(separator: ",\n")
-        try session.query("WITH \(body)\nSELECT 1", bindings)
+        try session.query(unsafeSQL: "WITH \(body)\nSELECT 1", bindings)
     }
 
     /// `$n` becomes `$(n + offset)` (the statements here hold no other dollar signs).

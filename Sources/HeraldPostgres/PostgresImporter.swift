@@ -90,17 +90,15 @@ final class PostgresImporter: RowImporter {
                     // were all read into this process before (925 MB at 10M).
                     let moved = try journal.session.query(
                         """
-                        UPDATE message m SET state = $3, reason = $4, detail = $5 || f.first
+                        UPDATE message m SET state = \(Int16(BulkRule.Duplicate.state.rawValue)),
+                            reason = \(BulkRule.Duplicate.reason.rawValue),
+                            detail = \(BulkRule.Duplicate.detailPrefix) || f.first
                         FROM (SELECT row, min(row) OVER (PARTITION BY dest) AS first FROM message
-                              WHERE cid = $1 AND state = \(MessageState.pending.rawValue)
-                                  AND dest IN (SELECT unnest($2::int8[]))) AS f
-                        WHERE m.cid = $1 AND m.row = f.row AND f.row <> f.first
+                              WHERE cid = \(cid) AND state = \(MessageState.pending)
+                                  AND dest IN (SELECT unnest(\(suspects)::int8[]))) AS f
+                        WHERE m.cid = \(cid) AND m.row = f.row AND f.row <> f.first
                         RETURNING m.region, m.cost
-                        """, binds {
-                            $0.append(cid); $0.append(suspects)
-                            $0.append(Int16(BulkRule.Duplicate.state.rawValue)); $0.append(BulkRule.Duplicate.reason.rawValue)
-                            $0.append(BulkRule.Duplicate.detailPrefix)
-                        })
+                        """)
                     for row in moved {
                         counters.move(region: try row.cells.string(0), cost: try row.cells.int64(1), from: .pending, at: time,
                                       to: BulkRule.Duplicate.state, at: time)
@@ -115,8 +113,12 @@ final class PostgresImporter: RowImporter {
                 tally.add(cid: cid, to: &upserts)
                 counters.add(cid: cid, to: &upserts)
                 try upserts.run(journal.session)
-                try journal.session.query("UPDATE campaign SET state = '\(CampaignState.ready.rawValue)', total_rows = $2, updated_at = $3 WHERE cid = $1",
-                                          binds { $0.append(cid); $0.append(rows); $0.append(journal.currentTime()) })
+                try journal.session.query(
+                    """
+                    UPDATE campaign
+                    SET state = \(literal: CampaignState.ready), total_rows = \(rows), updated_at = \(journal.currentTime())
+                    WHERE cid = \(cid)
+                    """)
                 return duplicates
             }
         }

@@ -14,7 +14,7 @@ extension PostgresJournal {
 
     public func prepareFrequencyCap(cid: Int64, cap: FrequencyCap) throws(JournalError) {
         try attempt {
-            let scope = try session.query("SELECT ledger_scope FROM campaign WHERE cid = $1", binds { $0.append(cid) })
+            let scope = try session.query("SELECT ledger_scope FROM campaign WHERE cid = \(cid)")
                 .first?.cells.string(0) ?? LedgerScope.real.rawValue
             // Built without blocking senders; a build that failed half-way leaves an invalid
             // index, made again here.
@@ -25,7 +25,7 @@ extension PostgresJournal {
                 try session.query(
                     """
                     CREATE INDEX CONCURRENTLY IF NOT EXISTS message_dest ON message (dest)
-                    WHERE state IN (\(MessageState.sending.rawValue), \(MessageState.sent.rawValue))
+                    WHERE state IN (\(MessageState.sending), \(MessageState.sent))
                     """)
             }
             caps[cid] = (cap, scope)
@@ -37,17 +37,17 @@ extension PostgresJournal {
     func cappedNumbers(cid: Int64, among destinations: [UInt64], time: Int64) throws -> Set<Int64>? {
         guard let (cap, scope) = caps[cid] else { return nil }
         guard !destinations.isEmpty else { return [] }
-        try session.query("SELECT pg_advisory_xact_lock($1, $2)", binds { $0.append(PostgresSchema.lockSpace); $0.append(Self.capLock) })
+        try session.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockSpace), \(Self.capLock))")
         var capped: Set<Int64> = []
         for row in try session.query(
             """
             SELECT m.dest, count(*) FROM message AS m JOIN campaign AS c ON c.cid = m.cid
-            WHERE m.dest = ANY($1) AND m.state IN (\(MessageState.sending.rawValue), \(MessageState.sent.rawValue))
-                AND m.updated_at > $2 AND m.cid != $3 AND c.ledger_scope = $4 AND c.mode != '\(RunMode.dryRun.rawValue)'
+            WHERE m.dest = ANY(\(destinations.map { Int64(bitPattern: $0) })) AND m.state IN (\(MessageState.sending),
+                \(MessageState.sent))
+                AND m.updated_at > \(time - cap.milliseconds) AND m.cid != \(cid) AND c.ledger_scope = \(scope)
+                    AND c.mode != \(literal: RunMode.dryRun)
             GROUP BY m.dest
-            """, binds {
-                $0.append(destinations.map { Int64(bitPattern: $0) }); $0.append(time - cap.milliseconds); $0.append(cid); $0.append(scope)
-            })
+            """)
         {
             if FrequencyCap.reached(sent: Int(clamping: try row.cells.int64(1)), cap: cap) { capped.insert(try row.cells.int64(0)) }
         }
@@ -62,12 +62,11 @@ extension PostgresJournal {
             Set(try session.query(
                 """
                 SELECT m.dest FROM message AS m JOIN campaign AS c ON c.cid = m.cid
-                WHERE m.state = \(MessageState.sent.rawValue) AND m.dest IS NOT NULL AND m.updated_at > $1 AND c.id != $2
-                    AND c.ledger_scope = $3 AND c.mode != '\(RunMode.dryRun.rawValue)'
-                GROUP BY m.dest HAVING count(*) >= $4
-                """, binds {
-                    $0.append(currentTime() - cap.milliseconds); $0.append(id); $0.append(scope.rawValue); $0.append(cap.messages)
-                }).map { UInt64(bitPattern: try $0.cells.int64(0)) })
+                WHERE m.state = \(MessageState.sent) AND m.dest IS NOT NULL
+                    AND m.updated_at > \(currentTime() - cap.milliseconds) AND c.id != \(id)
+                    AND c.ledger_scope = \(scope.rawValue) AND c.mode != \(literal: RunMode.dryRun)
+                GROUP BY m.dest HAVING count(*) >= \(cap.messages)
+                """).map { UInt64(bitPattern: try $0.cells.int64(0)) })
         }
         return { capped.contains($0) }
     }

@@ -15,19 +15,18 @@ extension PostgresJournal {
             try session.transaction {
                 let cid = try session.query(
                     """
-                    INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, total_rows, created_at,
+                    INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, total_rows,
+                        created_at,
                         updated_at, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, stop_kind, control,
                         scheduled_at, sender, purged_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING cid
-                    """, binds {
-                        $0.append(record.id); $0.append(record.mode.rawValue); $0.append(record.campaignPath)
-                        $0.append(record.templateSHA); $0.append(record.recipientsSHA); $0.append(record.channel.rawValue)
-                        $0.append(record.state.rawValue); $0.append(record.totalRows); $0.append(record.createdAt)
-                        $0.append(record.updatedAt); $0.append(record.ledgerScope.rawValue); $0.append(record.limits.maxPrice?.nanos)
-                        $0.append(record.limits.campaignLimit?.nanos); $0.append(record.limits.monthlyLimit?.nanos)
-                        $0.append(record.stopReason); $0.append(record.stopKind?.rawValue); $0.append(record.control?.rawValue)
-                        $0.append(record.scheduledAt); $0.append(record.sender.rawValue); $0.append(record.purgedAt)
-                    }).first!.cells.int64(0)
+                    VALUES (\(record.id), \(record.mode.rawValue), \(record.campaignPath), \(record.templateSHA),
+                        \(record.recipientsSHA), \(record.channel.rawValue), \(record.state.rawValue), \(record.totalRows),
+                        \(record.createdAt), \(record.updatedAt), \(record.ledgerScope.rawValue),
+                        \(record.limits.maxPrice?.nanos), \(record.limits.campaignLimit?.nanos),
+                        \(record.limits.monthlyLimit?.nanos), \(record.stopReason), \(record.stopKind?.rawValue),
+                        \(record.control?.rawValue), \(record.scheduledAt), \(record.sender.rawValue), \(record.purgedAt))
+                        RETURNING cid
+                    """).first!.cells.int64(0)
                 var copier = TableCopier(session: session, cid: cid)
                 try source.export(record, tables: ExportedTable.campaignTables, suppression: suppression) { table, values in
                     try copier.add(table, values)
@@ -37,16 +36,17 @@ extension PostgresJournal {
                 try session.query(
                     """
                     INSERT INTO month_ledger (scope, channel, month, reserved, spent)
-                    SELECT $2, channel, month, reserved, spent FROM ledger WHERE cid = $1
+                    SELECT \(record.ledgerScope.rawValue), channel, month, reserved, spent FROM ledger WHERE cid = \(cid)
                     ON CONFLICT (scope, channel, month) DO UPDATE
                         SET reserved = month_ledger.reserved + excluded.reserved, spent = month_ledger.spent + excluded.spent
-                    """, binds { $0.append(cid); $0.append(record.ledgerScope.rawValue) })
+                    """)
                 try session.query(
                     """
                     UPDATE campaign SET reserved = coalesce(l.reserved, 0), spent = coalesce(l.spent, 0)
-                    FROM (SELECT sum(reserved)::bigint AS reserved, sum(spent)::bigint AS spent FROM ledger WHERE cid = $1) l
-                    WHERE cid = $1
-                    """, binds { $0.append(cid) })
+                    FROM (SELECT sum(reserved)::bigint AS reserved, sum(spent)::bigint AS spent FROM ledger
+                        WHERE cid = \(cid)) l
+                    WHERE cid = \(cid)
+                    """)
             }
             return true
         } catch let error as JournalError {

@@ -25,8 +25,8 @@ extension PostgresJournal {
             case .waitForImport(let cid):
                 // Another sender imports it: wait for its lock, then look again.
                 try attempt {
-                    try session.query("SELECT pg_advisory_lock($1, $2)", importLock(cid))
-                    try session.query("SELECT pg_advisory_unlock($1, $2)", importLock(cid))
+                    try session.query(importLock("pg_advisory_lock", cid))
+                    try session.query(importLock("pg_advisory_unlock", cid))
                 }
             }
         }
@@ -37,8 +37,9 @@ extension PostgresJournal {
         case waitForImport(cid: Int64)
     }
 
-    func importLock(_ cid: Int64) -> PostgresBindings {
-        binds { $0.append(PostgresSchema.lockSpace); $0.append(Int32(truncatingIfNeeded: cid)) }
+    /// `function` (`pg_advisory_lock`, its `try` and `unlock` forms) on the campaign's import lock.
+    func importLock(_ function: String, _ cid: Int64) -> PostgresQuery {
+        "SELECT \(sql: function)(\(PostgresSchema.lockSpace), \(Int32(truncatingIfNeeded: cid)))"
     }
 
     private func openOnce(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String,
@@ -47,18 +48,27 @@ extension PostgresJournal {
         let time = currentTime()
         let name = CampaignKey(id: inputs.id, mode: inputs.mode).description
         // Opens of one campaign take turns.
-        try session.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", binds { $0.append(PostgresSchema.lockSpace); $0.append(name) })
+        try session.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockSpace), hashtext(\(name)))")
         let found = try session.query(
-            "SELECT cid, state, control, template_sha, recipients_sha, purged_at FROM campaign WHERE id = $1 AND mode = $2 FOR UPDATE",
-            binds { $0.append(inputs.id); $0.append(inputs.mode.rawValue) })
+            """
+            SELECT cid, state, control, template_sha, recipients_sha, purged_at
+            FROM campaign
+            WHERE id = \(inputs.id) AND mode = \(inputs.mode.rawValue)
+            FOR UPDATE
+            """)
         guard let row = found.first?.cells else {
+            let limits = inputs.limits
             let cid = try session.query(
                 """
-                INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, created_at, updated_at,
-                    ledger_scope, max_price, campaign_limit, monthly_limit, sender)
-                VALUES ($1, $2, $3, $4, $5, $6, 'importing', $7, $7, $8, $9, $10, $11, $12) RETURNING cid
-                """, campaignBinds(inputs, time: time)).first!.cells.int64(0)
-            try session.query("SELECT pg_advisory_lock($1, $2)", importLock(cid))
+                INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, created_at,
+                    updated_at, ledger_scope, max_price, campaign_limit, monthly_limit, sender)
+                VALUES (\(inputs.id), \(inputs.mode.rawValue), \(inputs.campaignPath), \(inputs.templateSHA),
+                    \(inputs.recipientsSHA), \(inputs.channel.rawValue), \(literal: CampaignState.importing), \(time), \(time),
+                    \(inputs.ledgerScope.rawValue), \(limits.maxPrice?.nanos), \(limits.campaignLimit?.nanos),
+                    \(limits.monthlyLimit?.nanos), \(inputs.sender.rawValue))
+                RETURNING cid
+                """).first!.cells.int64(0)
+            try session.query(importLock("pg_advisory_lock", cid))
             try register(cid: cid, owner: owner)
             return .opened(.needsImport(cid: cid))
         }
@@ -73,7 +83,7 @@ extension PostgresJournal {
         var reimport = false
         if state == .importing {
             // Held by a live importer: wait for it. Not held: its importer died; import again.
-            let free = try session.query("SELECT pg_try_advisory_lock($1, $2)", importLock(cid)).first!.cells.bool(0)
+            let free = try session.query(importLock("pg_try_advisory_lock", cid)).first!.cells.bool(0)
             guard free else { return .waitForImport(cid: cid) }
             reimport = true
         }
@@ -81,57 +91,49 @@ extension PostgresJournal {
             try row.string(3) != inputs.templateSHA ? ("template", templatePath)
             : try row.string(4) != inputs.recipientsSHA ? ("recipient CSV", recipientsPath) : nil
         if let changed, !reimport {
+            let startedStates = BulkRule.startedStates.map { Int16($0.rawValue) }
             let started = try session.query(
-                "SELECT EXISTS (SELECT 1 FROM tally WHERE cid = $1 AND n > 0 AND state = ANY($2))",
-                binds { $0.append(cid); $0.append(BulkRule.startedStates.map { Int16($0.rawValue) }) })
+                "SELECT EXISTS (SELECT 1 FROM tally WHERE cid = \(cid) AND n > 0 AND state = ANY(\(startedStates)))")
             if try started.first!.cells.bool(0) {
                 throw JournalError.inputsChanged(campaign: name, file: changed.file, changed: changed.path, path: location)
             }
-            let free = try session.query("SELECT pg_try_advisory_lock($1, $2)", importLock(cid)).first!.cells.bool(0)
+            let free = try session.query(importLock("pg_try_advisory_lock", cid)).first!.cells.bool(0)
             guard free else { return .waitForImport(cid: cid) }
             reimport = true
         }
+        let limits = inputs.limits
         try session.query(
             """
-            UPDATE campaign SET id = $1, mode = $2, campaign_path = $3, template_sha = $4, recipients_sha = $5, channel = $6,
-                state = CASE WHEN $13 THEN 'importing' ELSE state END, updated_at = $7, ledger_scope = $8, max_price = $9,
-                campaign_limit = $10, monthly_limit = $11, sender = $12, control = NULL,
-                stop_reason = CASE WHEN state = 'running' THEN stop_reason END,
-                stop_kind = CASE WHEN state = 'running' THEN stop_kind END
-            WHERE cid = $14
-            """, binds {
-                appendCampaign(inputs, time: time, to: &$0)
-                $0.append(reimport); $0.append(cid)
-            })
+            UPDATE campaign SET id = \(inputs.id), mode = \(inputs.mode.rawValue), campaign_path = \(inputs.campaignPath),
+                template_sha = \(inputs.templateSHA), recipients_sha = \(inputs.recipientsSHA), channel = \(inputs.channel.rawValue),
+                state = CASE WHEN \(reimport) THEN \(literal: CampaignState.importing) ELSE state END, updated_at = \(time),
+                ledger_scope = \(inputs.ledgerScope.rawValue), max_price = \(limits.maxPrice?.nanos),
+                campaign_limit = \(limits.campaignLimit?.nanos), monthly_limit = \(limits.monthlyLimit?.nanos),
+                sender = \(inputs.sender.rawValue), control = NULL,
+                stop_reason = CASE WHEN state = \(literal: CampaignState.running) THEN stop_reason END,
+                stop_kind = CASE WHEN state = \(literal: CampaignState.running) THEN stop_kind END
+            WHERE cid = \(cid)
+            """)
         try register(cid: cid, owner: owner)
         if reimport {
-            for table in ["message", "tally"] { try session.query("DELETE FROM \(table) WHERE cid = $1", binds { $0.append(cid) }) }
+            for table in ["message", "tally"] { try session.query("DELETE FROM \(sql: table) WHERE cid = \(cid)") }
             return .opened(.needsImport(cid: cid))
         }
         let recovered = try takeOver(cid: cid, resend: inputs.providerDedupes)
         return .opened(.ready(cid: cid, recoveredInDoubt: recovered))
     }
 
-    private func campaignBinds(_ inputs: CampaignInputs, time: Int64) -> PostgresBindings {
-        binds { appendCampaign(inputs, time: time, to: &$0) }
-    }
-
-    private func appendCampaign(_ inputs: CampaignInputs, time: Int64, to bindings: inout PostgresBindings) {
-        bindings.append(inputs.id); bindings.append(inputs.mode.rawValue); bindings.append(inputs.campaignPath); bindings.append(inputs.templateSHA)
-        bindings.append(inputs.recipientsSHA); bindings.append(inputs.channel.rawValue); bindings.append(time)
-        bindings.append(inputs.ledgerScope.rawValue); bindings.append(inputs.limits.maxPrice?.nanos)
-        bindings.append(inputs.limits.campaignLimit?.nanos); bindings.append(inputs.limits.monthlyLimit?.nanos)
-        bindings.append(inputs.sender.rawValue)
-    }
-
     /// This process's lease row for the campaign (a new one after a takeover removed it).
     private func register(cid: Int64, owner: LeaseOwner) throws {
         if let held = leases[cid] {
-            try session.query("DELETE FROM lease WHERE lid = $1", binds { $0.append(held.lid) })
+            try session.query("DELETE FROM lease WHERE lid = \(held.lid)")
         }
         let lid = try session.query(
-            "INSERT INTO lease (cid, token, pid, host, heartbeat) VALUES ($1, $2, $3, $4, clock_timestamp()) RETURNING lid",
-            binds { $0.append(cid); $0.append(owner.token); $0.append(owner.pid); $0.append(owner.host) }).first!.cells.int64(0)
+            """
+            INSERT INTO lease (cid, token, pid, host, heartbeat)
+            VALUES (\(cid), \(owner.token), \(owner.pid), \(owner.host), clock_timestamp())
+            RETURNING lid
+            """).first!.cells.int64(0)
         leases[cid] = (lid, 0)
     }
 
@@ -139,14 +141,21 @@ extension PostgresJournal {
     /// again when others took it over while this process was silent (its rows went with it).
     func ensureLease(cid: Int64, owner: LeaseOwner, seq: Int64) throws -> Int64 {
         if let held = leases[cid] {
-            let kept = try session.query("UPDATE lease SET heartbeat = clock_timestamp(), step_seq = $2 WHERE lid = $1 RETURNING lid",
-                                         binds { $0.append(held.lid); $0.append(seq) })
+            let kept = try session.query(
+                """
+                UPDATE lease
+                SET heartbeat = clock_timestamp(), step_seq = \(seq)
+                WHERE lid = \(held.lid)
+                RETURNING lid
+                """)
             if !kept.isEmpty { return held.lid }
         }
         let lid = try session.query(
-            "INSERT INTO lease (cid, token, pid, host, heartbeat, step_seq) VALUES ($1, $2, $3, $4, clock_timestamp(), $5) RETURNING lid",
-            binds { $0.append(cid); $0.append(owner.token); $0.append(owner.pid); $0.append(owner.host); $0.append(seq) }
-        ).first!.cells.int64(0)
+            """
+            INSERT INTO lease (cid, token, pid, host, heartbeat, step_seq)
+            VALUES (\(cid), \(owner.token), \(owner.pid), \(owner.host), clock_timestamp(), \(seq))
+            RETURNING lid
+            """).first!.cells.int64(0)
         leases[cid] = (lid, seq)
         return lid
     }
@@ -161,23 +170,20 @@ extension PostgresJournal {
     @discardableResult
     func takeOver(cid: Int64, resend: Bool) throws -> Int {
         lastTakeover[cid] = .now
-        let dead = try session.query("DELETE FROM lease WHERE cid = $1 AND NOT (\(liveLease)) RETURNING lid", binds { $0.append(cid) })
+        let dead = try session.query("DELETE FROM lease WHERE cid = \(cid) AND NOT (\(sql: liveLease)) RETURNING lid")
             .map { try $0.cells.int64(0) }
         guard !dead.isEmpty else { return 0 }
         let rule = BulkRule.Interruption(resend: resend, cause: .leaseExpired)
         let moved = try session.query(
             """
-            WITH old AS (SELECT row, spend_month, cost FROM message WHERE cid = $1 AND state = \(MessageState.sending.rawValue)
-                         AND owner = ANY($2) FOR UPDATE)
-            UPDATE message m SET state = $3, reason = $4, doubt = $5, updated_at = $6, not_before = $7,
-                spend_month = CASE WHEN $8 THEN m.spend_month END, detail = $9
-            FROM old WHERE m.cid = $1 AND m.row = old.row
+            WITH old AS (SELECT row, spend_month, cost FROM message WHERE cid = \(cid) AND state = \(MessageState.sending)
+                         AND owner = ANY(\(dead)) FOR UPDATE)
+            UPDATE message m SET state = \(Int16(rule.state.rawValue)), reason = \(rule.reason.rawValue),
+                doubt = \(rule.doubt.rawValue), updated_at = \(currentTime()), not_before = \(rule.notBefore),
+                spend_month = CASE WHEN \(rule.keepsReservation) THEN m.spend_month END, detail = \(rule.detail)
+            FROM old WHERE m.cid = \(cid) AND m.row = old.row
             RETURNING old.spend_month, old.cost
-            """, binds {
-                $0.append(cid); $0.append(dead); $0.append(Int16(rule.state.rawValue)); $0.append(rule.reason.rawValue)
-                $0.append(rule.doubt.rawValue); $0.append(currentTime()); $0.append(rule.notBefore)
-                $0.append(rule.keepsReservation); $0.append(rule.detail)
-            })
+            """)
         try rule.move(moved.count).write(cid: cid, session)
         var ledger = LedgerDeltas()
         for row in moved { ledger.add(rule.ledger(cost: try row.cells.int64(1), month: try row.cells[0].decode(Int?.self))) }
@@ -190,8 +196,7 @@ extension PostgresJournal {
     public func heartbeat(cid: Int64, owner: LeaseOwner) throws(JournalError) -> Bool {
         guard let held = leases[cid] else { return false }
         return try attempt {
-            !(try session.query("UPDATE lease SET heartbeat = clock_timestamp() WHERE lid = $1 RETURNING lid",
-                                binds { $0.append(held.lid) })).isEmpty
+            !(try session.query("UPDATE lease SET heartbeat = clock_timestamp() WHERE lid = \(held.lid) RETURNING lid")).isEmpty
         }
     }
 
@@ -204,13 +209,14 @@ extension PostgresJournal {
         let everyone: [CampaignState] = [.completed, .paused, .cancelled, .budgetExhausted, .scheduled]
         try attempt {
             try session.transaction {
-                try session.query("SELECT 1 FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
-                try session.query("DELETE FROM lease WHERE lid = $1", binds { $0.append(lid) })
+                try session.query("SELECT 1 FROM campaign WHERE cid = \(cid) FOR UPDATE")
+                try session.query("DELETE FROM lease WHERE lid = \(lid)")
                 try session.query(
                     """
-                    UPDATE campaign SET state = $2, updated_at = $3
-                    WHERE cid = $1 AND ($4 OR NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = $1 AND \(liveLease)))
-                    """, binds { $0.append(cid); $0.append(state.rawValue); $0.append(currentTime()); $0.append(everyone.contains(state)) })
+                    UPDATE campaign SET state = \(state.rawValue), updated_at = \(currentTime())
+                    WHERE cid = \(cid) AND (\(everyone.contains(state)) OR NOT EXISTS (SELECT 1 FROM lease
+                        WHERE lease.cid = \(cid) AND \(sql: liveLease)))
+                    """)
             }
         }
         endImport(cid: cid)
@@ -220,8 +226,9 @@ extension PostgresJournal {
     public func isLeased(_ record: CampaignRecord) throws(JournalError) -> Bool {
         let mine = leases[record.cid]?.lid ?? -1
         return try attempt {
-            try session.query("SELECT EXISTS (SELECT 1 FROM lease WHERE cid = $1 AND lid != $2 AND \(liveLease))",
-                              binds { $0.append(record.cid); $0.append(mine) }).first!.cells.bool(0)
+            try session.query(
+                "SELECT EXISTS (SELECT 1 FROM lease WHERE cid = \(record.cid) AND lid != \(mine) AND \(sql: liveLease))"
+            ).first!.cells.bool(0)
         }
     }
 
@@ -232,21 +239,19 @@ extension PostgresJournal {
         let cutoff = attemptedBefore ?? Int64.max
         return try attempt {
             try session.transaction {
-                try session.query("SELECT 1 FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
+                try session.query("SELECT 1 FROM campaign WHERE cid = \(cid) FOR UPDATE")
                 // Rows a receipt answered were accepted: `sent`, never resent.
                 _ = try settleReceipted(cid: cid, time: currentTime())
                 let rule = BulkRule.ResendInDoubt(providerDedupes: providerDedupes)
                 let moved = try session.query(
                     """
                     WITH old AS (SELECT row, spend_month, cost, coalesce(reason, '') AS reason FROM message
-                                 WHERE cid = $1 AND state = \(MessageState.inDoubt.rawValue) AND updated_at < $2 FOR UPDATE)
-                    UPDATE message m SET state = $4, not_before = $5, spend_month = NULL, updated_at = $3, owner = NULL
-                    FROM old WHERE m.cid = $1 AND m.row = old.row
+                                 WHERE cid = \(cid) AND state = \(MessageState.inDoubt) AND updated_at < \(cutoff) FOR UPDATE)
+                    UPDATE message m SET state = \(Int16(rule.state.rawValue)), not_before = \(rule.notBefore),
+                        spend_month = NULL, updated_at = \(currentTime()), owner = NULL
+                    FROM old WHERE m.cid = \(cid) AND m.row = old.row
                     RETURNING old.spend_month, old.cost, old.reason
-                    """, binds {
-                        $0.append(cid); $0.append(cutoff); $0.append(currentTime()); $0.append(Int16(rule.state.rawValue))
-                        $0.append(rule.notBefore)
-                    })
+                    """)
                 var tally = TallyChanges()
                 var ledger = LedgerDeltas()
                 for row in moved {
@@ -269,11 +274,16 @@ extension PostgresJournal {
         guard reserved != 0 || spent != 0 else { return }
         try session.query(
             """
-            WITH c AS (UPDATE campaign SET reserved = reserved + $3, spent = spent + $4 WHERE cid = $1 RETURNING channel, ledger_scope),
-                 l AS (INSERT INTO ledger (cid, month, channel, reserved, spent) SELECT $1, $2, channel, $3, $4 FROM c
-                       ON CONFLICT (cid, month, channel) DO UPDATE SET reserved = ledger.reserved + $3, spent = ledger.spent + $4)
-            INSERT INTO month_ledger (scope, channel, month, reserved, spent) SELECT ledger_scope, channel, $2, $3, $4 FROM c
-            ON CONFLICT (scope, channel, month) DO UPDATE SET reserved = month_ledger.reserved + $3, spent = month_ledger.spent + $4
-            """, binds { $0.append(cid); $0.append(month); $0.append(reserved); $0.append(spent) })
+            WITH c AS (UPDATE campaign SET reserved = reserved + \(reserved), spent = spent + \(spent) WHERE cid = \(cid)
+                RETURNING channel, ledger_scope),
+                 l AS (INSERT INTO ledger (cid, month, channel, reserved, spent) SELECT \(cid), \(month), channel, \(reserved),
+                     \(spent) FROM c
+                       ON CONFLICT (cid, month, channel) DO UPDATE SET reserved = ledger.reserved + \(reserved),
+                           spent = ledger.spent + \(spent))
+            INSERT INTO month_ledger (scope, channel, month, reserved, spent) SELECT ledger_scope, channel, \(month),
+                \(reserved), \(spent) FROM c
+            ON CONFLICT (scope, channel, month) DO UPDATE SET reserved = month_ledger.reserved + \(reserved),
+                spent = month_ledger.spent + \(spent)
+            """)
     }
 }

@@ -10,12 +10,16 @@ extension PostgresJournal: PlanningJournal {
         return try attempt {
             let through = try session.query(
                 """
-                SELECT coalesce((SELECT min(row) - 1 FROM message WHERE cid = $1 AND state = \(MessageState.pending.rawValue)),
-                                (SELECT max(row) FROM message WHERE cid = $1), 0)
-                """, binds { $0.append(cid) }).first?.cells.int(0) ?? 0
+                SELECT coalesce((SELECT min(row) - 1 FROM message WHERE cid = \(cid) AND state = \(MessageState.pending)),
+                                (SELECT max(row) FROM message WHERE cid = \(cid)), 0)
+                """).first?.cells.int(0) ?? 0
             let waiting = try session.query(
-                "SELECT row FROM message WHERE cid = $1 AND state = \(MessageState.retry.rawValue) AND row <= $2 ORDER BY row",
-                binds { $0.append(cid); $0.append(through) }).map { try $0.cells.int(0) }
+                """
+                SELECT row
+                FROM message
+                WHERE cid = \(cid) AND state = \(MessageState.retry) AND row <= \(through)
+                ORDER BY row
+                """).map { try $0.cells.int(0) }
             return JournalProgress(handledThrough: through, waitingLines: waiting, counts: counts)
         }
     }
@@ -23,7 +27,7 @@ extension PostgresJournal: PlanningJournal {
     public func spendSoFar(cid: Int64, channel: HeraldCore.Channel) throws(JournalError) -> (campaign: Money, month: Money) {
         let month = BillingMonth.of(milliseconds: currentTime())
         let (campaign, scope) = try attempt { () throws -> (Int64, String) in
-            let row = try session.query("SELECT reserved + spent, ledger_scope FROM campaign WHERE cid = $1", binds { $0.append(cid) })
+            let row = try session.query("SELECT reserved + spent, ledger_scope FROM campaign WHERE cid = \(cid)")
             return (try row.first?.cells.int64(0) ?? 0, try row.first?.cells.string(1) ?? LedgerScope.real.rawValue)
         }
         return (Money(nanos: campaign),
@@ -32,7 +36,7 @@ extension PostgresJournal: PlanningJournal {
 
     public func suppressionChecker(scope: String) throws(JournalError) -> ((UInt64) -> Bool)? {
         let listed = try attempt {
-            Set(try session.query("SELECT dest FROM suppression WHERE scope IN ('', $1)", binds { $0.append(scope) })
+            Set(try session.query("SELECT dest FROM suppression WHERE scope IN ('', \(scope))")
                 .map { UInt64(bitPattern: try $0.cells.int64(0)) })
         }
         return listed.isEmpty ? nil : { listed.contains($0) }

@@ -61,9 +61,9 @@ extension PostgresJournal: ReceiptJournal {
         if !unknown.isEmpty {
             for row in try session.query(
                 """
-                SELECT r.ref, x.cid, x.row FROM unnest($1::text[]) AS r(ref)
+                SELECT r.ref, x.cid, x.row FROM unnest(\(Array(unknown))::text[]) AS r(ref)
                 CROSS JOIN LATERAL (SELECT cid, row FROM message WHERE provider_ref = r.ref OFFSET 0) AS x
-                """, binds { $0.append(Array(unknown)) })
+                """)
             {
                 found.byReference[try row.cells.string(0) ?? ""] = Key(cid: try row.cells.int64(1), row: try row.cells.int(2))
             }
@@ -169,20 +169,16 @@ extension PostgresJournal: ReceiptJournal {
             """
             SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region, m.provider_ref,
                 c.id, c.suppress_undeliverable
-            FROM (SELECT c.cid, k.row FROM unnest($1::text[], $2::int4[]) AS k(id, row)
-                      JOIN campaign AS c ON c.id = k.id AND c.mode = '\(RunMode.real.rawValue)'
-                  UNION SELECT * FROM unnest($3::int8[], $4::int4[])
-                  UNION SELECT x.cid, x.row FROM unnest($5::text[]) AS r(ref)
+            FROM (SELECT c.cid, k.row FROM unnest(\(rows.map(\.id))::text[], \(rows.map(\.row))::int4[]) AS k(id, row)
+                      JOIN campaign AS c ON c.id = k.id AND c.mode = \(literal: RunMode.real)
+                  UNION SELECT * FROM unnest(\(keys.map(\.cid))::int8[], \(keys.map(\.row))::int4[])
+                  UNION SELECT x.cid, x.row FROM unnest(\(Array(named.references))::text[]) AS r(ref)
                       CROSS JOIN LATERAL (SELECT cid, row FROM message WHERE provider_ref = r.ref OFFSET 0) AS x
                   ORDER BY 1, 2) AS k(cid, row)
             CROSS JOIN LATERAL (SELECT cid, row, state, reason, cost, spend_month, updated_at, doubt, region, provider_ref
                                 FROM message WHERE cid = k.cid AND row = k.row FOR UPDATE) AS m
             CROSS JOIN LATERAL (SELECT id, suppress_undeliverable FROM campaign WHERE cid = m.cid) AS c
-            """, binds {
-                $0.append(rows.map(\.id)); $0.append(rows.map(\.row))
-                $0.append(keys.map(\.cid)); $0.append(keys.map(\.row))
-                $0.append(Array(named.references))
-            })
+            """)
         {
             guard let target = try ReceiptTarget(row: NamedRow(row)) else { continue }
             let key = Key(cid: target.cid, row: target.row)
@@ -204,10 +200,10 @@ extension PostgresJournal: ReceiptJournal {
         for row in try session.query(
             """
             SELECT k.cid, k.row, d.state AS delivery_state, d.read_at, d.sent_at, d.code, d.price, d.event_at
-            FROM unnest($1::int8[], $2::int4[]) AS k(cid, row)
+            FROM unnest(\(keys.map(\.cid))::int8[], \(keys.map { Int32($0.row) })::int4[]) AS k(cid, row)
             CROSS JOIN LATERAL (SELECT state, read_at, sent_at, code, price, event_at FROM delivery
                                 WHERE cid = k.cid AND row = k.row OFFSET 0) AS d
-            """, binds { $0.append(keys.map(\.cid)); $0.append(keys.map { Int32($0.row) }) })
+            """)
         {
             let c = row.cells
             let key = Key(cid: try c.int64(0), row: try c.int(1))
@@ -260,13 +256,12 @@ extension PostgresJournal: ReceiptJournal {
         let keys = settled.keys.sorted()
         try session.query(
             """
-            UPDATE message m SET state = \(MessageState.sent.rawValue), reason = NULL, not_before = NULL, owner = NULL,
-                detail = '\(ReceiptChanges.settledDetail)', spend_month = coalesce(m.spend_month, v.month)
-            FROM unnest($1::int8[], $2::int4[], $3::int4[]) AS v(cid, row, month)
-            WHERE m.cid = v.cid AND m.row = v.row AND m.state IN (\(MessageState.inDoubt.rawValue), \(MessageState.retry.rawValue))
-            """, binds {
-                $0.append(keys.map(\.cid)); $0.append(keys.map { Int32($0.row) }); $0.append(keys.map { Int32(settled[$0] ?? 0) })
-            })
+            UPDATE message m SET state = \(MessageState.sent), reason = NULL, not_before = NULL, owner = NULL,
+                detail = '\(sql: ReceiptChanges.settledDetail)', spend_month = coalesce(m.spend_month, v.month)
+            FROM unnest(\(keys.map(\.cid))::int8[], \(keys.map { Int32($0.row) })::int4[],
+                \(keys.map { Int32(settled[$0] ?? 0) })::int4[]) AS v(cid, row, month)
+            WHERE m.cid = v.cid AND m.row = v.row AND m.state IN (\(MessageState.inDoubt), \(MessageState.retry))
+            """)
     }
 
     private func suppressInvalid(_ rows: [Key: String], time: Int64) throws {
@@ -274,10 +269,10 @@ extension PostgresJournal: ReceiptJournal {
             try session.query(
                 """
                 INSERT INTO suppression (dest, scope, reason, source, added_at)
-                SELECT dest, '', $3, '\(SuppressionSource.undeliverable.rawValue)', $4 FROM message
-                WHERE cid = $1 AND row = $2 AND dest IS NOT NULL
+                SELECT dest, '', \(rows[key]), \(literal: SuppressionSource.undeliverable), \(time) FROM message
+                WHERE cid = \(key.cid) AND row = \(Int32(key.row)) AND dest IS NOT NULL
                 ON CONFLICT DO NOTHING
-                """, binds { $0.append(key.cid); $0.append(Int32(key.row)); $0.append(rows[key]); $0.append(time) })
+                """)
         }
     }
 
@@ -287,11 +282,10 @@ extension PostgresJournal: ReceiptJournal {
             try session.query(
                 """
                 INSERT INTO suppression (dest, scope, reason, source, added_at)
-                VALUES ($1, '', $2, '\(SuppressionSource.reply.rawValue)', $3) ON CONFLICT DO NOTHING
-                """, binds { $0.append(destination); $0.append(reason); $0.append(time) })
+                VALUES (\(destination), '', \(reason), \(literal: SuppressionSource.reply), \(time)) ON CONFLICT DO NOTHING
+                """)
         case .release(let destination, let sources):
-            try session.query("DELETE FROM suppression WHERE dest = $1 AND source = ANY($2)",
-                              binds { $0.append(destination); $0.append(sources.map(\.rawValue)) })
+            try session.query("DELETE FROM suppression WHERE dest = \(destination) AND source = ANY(\(sources.map(\.rawValue)))")
         }
     }
 
@@ -302,7 +296,7 @@ extension PostgresJournal: ReceiptJournal {
     private func writeCounters(_ changes: ReceiptChanges, with writes: CounterUpserts = CounterUpserts()) throws {
         let settling = Set(changes.tally.keys).union(changes.ledger.keys).sorted()
         if !settling.isEmpty {
-            try session.query("SELECT 1 FROM campaign WHERE cid = ANY($1) ORDER BY cid FOR UPDATE", binds { $0.append(settling) })
+            try session.query("SELECT 1 FROM campaign WHERE cid = ANY(\(settling)) ORDER BY cid FOR UPDATE")
         }
         for cid in settling {
             for delta in changes.ledger[cid]?.deltas ?? [] {
@@ -334,8 +328,8 @@ extension PostgresJournal: ReceiptJournal {
             """
             SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region
             FROM message AS m JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
-            WHERE m.cid = $1 AND m.state = \(MessageState.inDoubt.rawValue) ORDER BY m.row FOR UPDATE OF m
-            """, binds { $0.append(cid) })
+            WHERE m.cid = \(cid) AND m.state = \(MessageState.inDoubt) ORDER BY m.row FOR UPDATE OF m
+            """)
         {
             guard var target = try ReceiptTarget(row: NamedRow(row)) else { continue }
             guard let month = ReceiptChanges.settlementMonth(of: target, time: time) else { continue }
@@ -353,8 +347,7 @@ extension PostgresJournal: ReceiptJournal {
         if let token = try receiptSetting("token") { return token }
         // Two receivers starting together make one token: the first insert wins.
         try attempt {
-            try session.query("INSERT INTO receipt_setting (key, value) VALUES ('token', $1) ON CONFLICT DO NOTHING",
-                              binds { $0.append(ReceiptToken.make()) })
+            _ = try session.query("INSERT INTO receipt_setting (key, value) VALUES ('token', \(ReceiptToken.make())) ON CONFLICT DO NOTHING")
         }
         guard let token = try receiptSetting("token") else { throw JournalError.closed(path: location) }
         return token
@@ -362,24 +355,24 @@ extension PostgresJournal: ReceiptJournal {
 
     public func receiptSetting(_ key: String) throws(JournalError) -> String? {
         try attempt {
-            try session.query("SELECT value FROM receipt_setting WHERE key = $1", binds { $0.append(key) }).first?.cells.string(0)
+            try session.query("SELECT value FROM receipt_setting WHERE key = \(key)").first?.cells.string(0)
         }
     }
 
     public func setReceiptSetting(_ key: String, _ value: String?) throws(JournalError) {
         if let value {
-            try update("INSERT INTO receipt_setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value") {
-                $0.append(key); $0.append(value)
-            }
+            try update("""
+                INSERT INTO receipt_setting (key, value) VALUES (\(key), \(value))
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """)
         } else {
-            try update("DELETE FROM receipt_setting WHERE key = $1") { $0.append(key) }
+            try update("DELETE FROM receipt_setting WHERE key = \(key)")
         }
     }
 
     public func pruneReceipts(before: Int64) throws(JournalError) -> Int {
         try attempt {
-            try session.query("UPDATE receipt SET raw = NULL WHERE received_at < $1 AND raw IS NOT NULL RETURNING 1",
-                              binds { $0.append(before) }).count
+            try session.query("UPDATE receipt SET raw = NULL WHERE received_at < \(before) AND raw IS NOT NULL RETURNING 1").count
         }
     }
 
@@ -390,16 +383,16 @@ extension PostgresJournal: ReceiptJournal {
                 let inserted = try session.query(
                     """
                     INSERT INTO delivery (cid, row, state, sent_at, event_at)
-                    SELECT m.cid, m.row, '\(DeliveryState.unknown.rawValue)', m.updated_at, $3 FROM message AS m
-                    WHERE m.cid = $1 AND m.state = \(MessageState.sent.rawValue) AND m.updated_at < $2
+                    SELECT m.cid, m.row, \(literal: DeliveryState.unknown), m.updated_at, \(time) FROM message AS m
+                    WHERE m.cid = \(cid) AND m.state = \(MessageState.sent) AND m.updated_at < \(before)
                         AND NOT EXISTS (SELECT 1 FROM delivery AS d WHERE d.cid = m.cid AND d.row = m.row)
                     ON CONFLICT (cid, row) DO NOTHING RETURNING 1
-                    """, binds { $0.append(cid); $0.append(before); $0.append(time) }).count
+                    """).count
                 let updated = try session.query(
                     """
-                    UPDATE delivery SET state = '\(DeliveryState.unknown.rawValue)', event_at = $3
-                    WHERE cid = $1 AND state = '\(DeliveryState.pending.rawValue)' AND sent_at < $2 RETURNING 1
-                    """, binds { $0.append(cid); $0.append(before); $0.append(time) }).count
+                    UPDATE delivery SET state = \(literal: DeliveryState.unknown), event_at = \(time)
+                    WHERE cid = \(cid) AND state = \(literal: DeliveryState.pending) AND sent_at < \(before) RETURNING 1
+                    """).count
                 var changes = DeliveryTallyChanges()
                 changes.add(cid, .unknown, nil, inserted + updated)
                 changes.add(cid, .pending, nil, -updated)
@@ -414,8 +407,8 @@ extension PostgresJournal: ReceiptJournal {
             try session.query(
                 """
                 SELECT m.cid, c.id, m.row FROM message AS m JOIN campaign AS c ON c.cid = m.cid
-                WHERE m.state = ANY($2) AND c.mode = '\(RunMode.real.rawValue)' LIMIT $1
-                """, binds { $0.append(limit); $0.append(states.map { Int16($0.rawValue) }) }).map { row in
+                WHERE m.state = ANY(\(states.map { Int16($0.rawValue) })) AND c.mode = \(literal: RunMode.real) LIMIT \(limit)
+                """).map { row in
                 (try row.cells.int64(0), try row.cells.string(1) ?? "", try row.cells.int(2))
             }
         }
@@ -428,8 +421,7 @@ extension PostgresJournal: ReceiptJournal {
     private func campaignZeroCounts(_ state: String) throws(JournalError) -> [String: Int] {
         try attempt {
             var counts: [String: Int] = [:]
-            for row in try session.query("SELECT code, n FROM delivery_tally WHERE cid = 0 AND state = $1 AND n != 0",
-                                         binds { $0.append(state) }) {
+            for row in try session.query("SELECT code, n FROM delivery_tally WHERE cid = 0 AND state = \(state) AND n != 0") {
                 counts[try row.cells.string(0) ?? "", default: 0] += Int(clamping: try row.cells.int64(1))
             }
             return counts
@@ -438,8 +430,12 @@ extension PostgresJournal: ReceiptJournal {
 
     public func reportedCost(cid: Int64) throws(JournalError) -> Money? {
         try attempt {
-            let spent = try session.query("SELECT n FROM delivery_tally WHERE cid = $1 AND state = 'price' AND code = ''",
-                                          binds { $0.append(cid) }).first?.cells.int64(0) ?? 0
+            let spent = try session.query(
+                """
+                SELECT n
+                FROM delivery_tally
+                WHERE cid = \(cid) AND state = 'price' AND code = ''
+                """).first?.cells.int64(0) ?? 0
             return spent == 0 ? nil : Money(nanos: spent)
         }
     }
@@ -452,13 +448,16 @@ extension PostgresJournal: ReceiptJournal {
     public func inDoubtWithinGrace(cid: Int64, since: Int64) throws(JournalError) -> Int {
         try attempt {
             try session.query(
-                "SELECT count(*) FROM message WHERE cid = $1 AND state = \(MessageState.inDoubt.rawValue) AND updated_at >= $2",
-                binds { $0.append(cid); $0.append(since) }).first?.cells.int(0) ?? 0
+                """
+                SELECT count(*)
+                FROM message
+                WHERE cid = \(cid) AND state = \(MessageState.inDoubt) AND updated_at >= \(since)
+                """).first?.cells.int(0) ?? 0
         }
     }
 
     public func setSuppressUndeliverable(cid: Int64, _ on: Bool) throws(JournalError) {
-        try update("UPDATE campaign SET suppress_undeliverable = $2 WHERE cid = $1") { $0.append(cid); $0.append(on) }
+        try update("UPDATE campaign SET suppress_undeliverable = \(on) WHERE cid = \(cid)")
     }
 }
 
@@ -468,7 +467,8 @@ extension DeliveryTallyChanges {
         if !deltas.isEmpty {
             upserts.add(
                 """
-                INSERT INTO delivery_tally AS t (cid, state, code, n) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[])
+                INSERT INTO delivery_tally AS t (cid, state, code, n) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[],
+                    $4::int8[])
                 ON CONFLICT (cid, state, code) DO UPDATE SET n = t.n + excluded.n
                 """) {
                     $0.append(deltas.map(\.key.cid)); $0.append(deltas.map(\.key.state)); $0.append(deltas.map(\.key.code))
@@ -481,7 +481,8 @@ extension DeliveryTallyChanges {
                 INSERT INTO delivery_latency AS l (cid, bucket, n) SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[])
                 ON CONFLICT (cid, bucket) DO UPDATE SET n = l.n + excluded.n
                 """) {
-                    $0.append(latency.map(\.key.cid)); $0.append(latency.map { Int64($0.key.bucket) }); $0.append(latency.map { Int64($0.value) })
+                    $0.append(latency.map(\.key.cid)); $0.append(latency.map { Int64($0.key.bucket) })
+                    $0.append(latency.map { Int64($0.value) })
                 }
         }
     }

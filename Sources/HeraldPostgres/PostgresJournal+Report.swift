@@ -33,10 +33,12 @@ extension ReportCounters {
             """
             INSERT INTO report_country (cid, region, sent, delivered, spent, estimated, reported, priced)
             SELECT $1, r, s, d, sp, e, rp, p
-            FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[]) AS v(r, s, d, sp, e, rp, p)
+            FROM unnest($2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[]) AS v(r, s, d, sp, e,
+                rp, p)
             ON CONFLICT (cid, region) DO UPDATE SET sent = report_country.sent + excluded.sent,
                 delivered = report_country.delivered + excluded.delivered, spent = report_country.spent + excluded.spent,
-                estimated = report_country.estimated + excluded.estimated, reported = report_country.reported + excluded.reported,
+                estimated = report_country.estimated + excluded.estimated,
+                    reported = report_country.reported + excluded.reported,
                 priced = report_country.priced + excluded.priced
             """) {
                 $0.append(cid); $0.append(countries.map(\.key))
@@ -51,13 +53,12 @@ extension PostgresJournal {
     /// The campaign's report counters as kept.
     static func reportCounters(cid: Int64, _ session: PostgresSession) throws -> ReportCounters {
         var counters = ReportCounters()
-        for row in try session.query("SELECT minute, sent, delivered FROM report_minute WHERE cid = $1", binds { $0.append(cid) }) {
+        for row in try session.query("SELECT minute, sent, delivered FROM report_minute WHERE cid = \(cid)") {
             let c = row.cells
             counters.add(minute: try c.int64(0), .init(sent: try c.int(1), delivered: try c.int(2)))
         }
         for row in try session.query(
-            "SELECT region, sent, delivered, spent, estimated, reported, priced FROM report_country WHERE cid = $1",
-            binds { $0.append(cid) })
+            "SELECT region, sent, delivered, spent, estimated, reported, priced FROM report_country WHERE cid = \(cid)")
         {
             let c = row.cells
             counters.add(region: try c.string(0) ?? ReportCounters.unknownRegion,
@@ -74,9 +75,9 @@ extension PostgresJournal {
         for row in try session.query(
             """
             SELECT state, region, count(*)::int8, coalesce(sum(cost), 0)::int8,
-                CASE WHEN state = \(MessageState.sent.rawValue) THEN floor(updated_at::numeric / 60000)::int8 ELSE 0 END
-            FROM message WHERE cid = $1 GROUP BY 1, 2, 5
-            """, binds { $0.append(cid) })
+                CASE WHEN state = \(MessageState.sent) THEN floor(updated_at::numeric / 60000)::int8 ELSE 0 END
+            FROM message WHERE cid = \(cid) GROUP BY 1, 2, 5
+            """)
         {
             let c = row.cells
             guard let state = MessageState(rawValue: try c.int(0)) else { continue }
@@ -87,8 +88,8 @@ extension PostgresJournal {
             """
             SELECT d.state, m.region, count(*)::int8, floor(d.event_at::numeric / 60000)::int8,
                 coalesce(sum(d.price), 0)::int8, count(d.price)::int8
-            FROM delivery d JOIN message m ON m.cid = d.cid AND m.row = d.row WHERE d.cid = $1 GROUP BY 1, 2, 4
-            """, binds { $0.append(cid) })
+            FROM delivery d JOIN message m ON m.cid = d.cid AND m.row = d.row WHERE d.cid = \(cid) GROUP BY 1, 2, 4
+            """)
         {
             let c = row.cells
             counters.addDeliveries(try c.string(0).flatMap(DeliveryState.init(rawValue:)),
@@ -100,8 +101,8 @@ extension PostgresJournal {
 
     /// Replaces the campaign's report counters with the rows' (in the caller's transaction).
     static func rebuildReportCounters(cid: Int64, _ session: PostgresSession) throws {
-        try session.query("DELETE FROM report_minute WHERE cid = $1", binds { $0.append(cid) })
-        try session.query("DELETE FROM report_country WHERE cid = $1", binds { $0.append(cid) })
+        try session.query("DELETE FROM report_minute WHERE cid = \(cid)")
+        try session.query("DELETE FROM report_country WHERE cid = \(cid)")
         try reportCountersFromRows(cid: cid, session).write(cid: cid, session)
     }
 
@@ -111,8 +112,9 @@ extension PostgresJournal {
         for reason in reasons {
             let rows = try session.query(
                 """
-                SELECT row FROM message WHERE cid = $1 AND reason = $2 AND state != \(MessageState.sent.rawValue) ORDER BY row LIMIT $3
-                """, binds { $0.append(cid); $0.append(reason); $0.append(limit) }).map { try $0.cells.int(0) }
+                SELECT row FROM message WHERE cid = \(cid) AND reason = \(reason) AND state != \(MessageState.sent)
+                    ORDER BY row LIMIT \(limit)
+                """).map { try $0.cells.int(0) }
             if !rows.isEmpty { examples[reason] = rows }
         }
         return examples
@@ -124,12 +126,11 @@ extension PostgresJournal: ReportingJournal {
     public func deliverySummary(cid: Int64) throws(JournalError) -> DeliverySummary {
         try attempt {
             var summary = DeliverySummary()
-            for row in try session.query("SELECT state, code, n FROM delivery_tally WHERE cid = $1 AND n != 0", binds { $0.append(cid) }) {
+            for row in try session.query("SELECT state, code, n FROM delivery_tally WHERE cid = \(cid) AND n != 0") {
                 let c = row.cells
                 summary.addCounter(name: try c.string(0) ?? "", code: try c.string(1) ?? "", count: try c.int(2))
             }
-            for row in try session.query("SELECT bucket, n FROM delivery_latency WHERE cid = $1 AND n != 0 ORDER BY bucket",
-                                         binds { $0.append(cid) }) {
+            for row in try session.query("SELECT bucket, n FROM delivery_latency WHERE cid = \(cid) AND n != 0 ORDER BY bucket") {
                 summary.addLatency(bucket: try row.cells.int(0), count: try row.cells.int(1))
             }
             return summary
@@ -140,8 +141,12 @@ extension PostgresJournal: ReportingJournal {
         try attempt {
             try session.transaction {
                 try session.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                let reasons = try session.query("SELECT DISTINCT reason FROM tally WHERE cid = $1 AND reason != '' AND n != 0",
-                                                binds { $0.append(cid) }).compactMap { try $0.cells.string(0) }
+                let reasons = try session.query(
+                    """
+                    SELECT DISTINCT reason
+                    FROM tally
+                    WHERE cid = \(cid) AND reason != '' AND n != 0
+                    """).compactMap { try $0.cells.string(0) }
                 return ReportAggregates(counters: try Self.reportCounters(cid: cid, session),
                                         examples: try Self.exampleRows(cid: cid, reasons: reasons, limit: examplesPerReason, session))
             }
@@ -150,7 +155,7 @@ extension PostgresJournal: ReportingJournal {
 
     public func runSpan(cid: Int64) throws(JournalError) -> (start: Int64?, end: Int64?) {
         try attempt {
-            let row = try session.query("SELECT min(started_at), max(ended_at) FROM run WHERE cid = $1", binds { $0.append(cid) }).first
+            let row = try session.query("SELECT min(started_at), max(ended_at) FROM run WHERE cid = \(cid)").first
             return (try row?.cells.optionalInt64(0), try row?.cells.optionalInt64(1))
         }
     }
@@ -165,8 +170,8 @@ extension PostgresJournal: ReportingJournal {
                     SELECT m.row, m.dest, m.region, m.state, m.reason, m.detail, m.parts, m.cost, m.updated_at,
                         d.state, d.event_at, d.read_at, m.provider_ref
                     FROM message m LEFT JOIN delivery d ON d.cid = m.cid AND d.row = m.row
-                    WHERE m.cid = $1 AND m.row > $2 ORDER BY m.row LIMIT 20000
-                    """, binds { $0.append(cid); $0.append(after) }).map { row -> RecipientLine in
+                    WHERE m.cid = \(cid) AND m.row > \(after) ORDER BY m.row LIMIT 20000
+                    """).map { row -> RecipientLine in
                     let c = row.cells
                     let delivery = try c.string(9)
                     let delivered = delivery == DeliveryState.delivered.rawValue || delivery == DeliveryState.fallback.rawValue

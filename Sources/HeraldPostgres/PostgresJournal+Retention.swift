@@ -12,17 +12,17 @@ extension PostgresJournal: RetentionJournal {
         let time = currentTime()
         let rows: Int? = try attempt {
             try session.transaction {
-                let state = try session.query("SELECT state FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
+                let state = try session.query("SELECT state FROM campaign WHERE cid = \(cid) FOR UPDATE")
                     .first.flatMap { try $0.cells.string(0) }.flatMap(CampaignState.init(rawValue:))
                 guard PurgeRule.allows(state) else { return nil }
                 let cleared = try session.query(
                     """
-                    WITH cleared AS (UPDATE message SET dest = NULL, body = NULL, tz = NULL, provider_ref = NULL WHERE cid = $1 RETURNING 1)
+                    WITH cleared AS (UPDATE message SET dest = NULL, body = NULL, tz = NULL, provider_ref = NULL
+                        WHERE cid = \(cid) RETURNING 1)
                     SELECT count(*)::int8 FROM cleared
-                    """, binds { $0.append(cid) }).first?.cells.int(0) ?? 0
-                try session.query("UPDATE receipt SET raw = NULL WHERE cid = $1 AND raw IS NOT NULL", binds { $0.append(cid) })
-                try session.query("UPDATE campaign SET purged_at = $2, updated_at = $2 WHERE cid = $1",
-                                  binds { $0.append(cid); $0.append(time) })
+                    """).first?.cells.int(0) ?? 0
+                try session.query("UPDATE receipt SET raw = NULL WHERE cid = \(cid) AND raw IS NOT NULL")
+                try session.query("UPDATE campaign SET purged_at = \(time), updated_at = \(time) WHERE cid = \(cid)")
                 return cleared
             }
         }

@@ -45,14 +45,14 @@ extension PostgresJournal {
     /// The claim of step `seq` if it committed before the connection dropped.
     private func committedStep(cid: Int64, seq: Int64) throws -> Stepped? {
         guard let lid = leases[cid]?.lid,
-              try session.query("SELECT step_seq FROM lease WHERE lid = $1", binds { $0.append(lid) }).first?.cells.int64(0) == seq
+              try session.query("SELECT step_seq FROM lease WHERE lid = \(lid)").first?.cells.int64(0) == seq
         else { return nil }
         var stepped = Stepped()
         for row in try session.query(
             """
             SELECT row, dest, body, attempts, parts, cost, tz, region, spend_month FROM message
-            WHERE cid = $1 AND state = \(MessageState.sending.rawValue) AND owner = $2 AND claim_seq = $3 ORDER BY row
-            """, binds { $0.append(cid); $0.append(lid); $0.append(seq) })
+            WHERE cid = \(cid) AND state = \(MessageState.sending) AND owner = \(lid) AND claim_seq = \(seq) ORDER BY row
+            """)
         {
             stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: try row.cells.int(8), epoch: lid))
         }
@@ -75,7 +75,7 @@ extension PostgresJournal {
                           budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, sender: String) throws -> Stepped
     {
         let time = currentTime()
-        let campaign = try session.query("SELECT control, ledger_scope, channel FROM campaign WHERE cid = $1", binds { $0.append(cid) })
+        let campaign = try session.query("SELECT control, ledger_scope, channel FROM campaign WHERE cid = \(cid)")
         guard let head = campaign.first?.cells else { throw JournalError.unknownCampaign("#\(cid)", path: location) }
         let control = try head.string(0).flatMap(CampaignControl.init)
         let scope = try head.string(1) ?? LedgerScope.real.rawValue
@@ -88,7 +88,7 @@ extension PostgresJournal {
         func lock() throws {
             guard !locked else { return }
             locked = true
-            try session.query("SELECT 1 FROM campaign WHERE cid = $1 FOR UPDATE", binds { $0.append(cid) })
+            try session.query("SELECT 1 FROM campaign WHERE cid = \(cid) FOR UPDATE")
             for delta in settled.ledger.deltas {
                 try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent)
             }
@@ -118,8 +118,11 @@ extension PostgresJournal {
         // The provider said to slow down: every sender's next slot moves back.
         if rate != nil, let until = settled.throttledUntil, until > time {
             try session.query(
-                "UPDATE rate_bucket SET next_slot = greatest(next_slot, clock_timestamp() + make_interval(secs => $2)) WHERE cid = $1",
-                binds { $0.append(cid); $0.append(Double(until - time) / 1000) })
+                """
+                UPDATE rate_bucket
+                SET next_slot = greatest(next_slot, clock_timestamp() + make_interval(secs => \(Double(until - time) / 1000)))
+                WHERE cid = \(cid)
+                """)
         }
         stepped.step.claimed = try schedule(claimed.rows, cid: cid, month: claimed.month, rate: rate, epoch: lid)
         var upserts = CounterUpserts()
@@ -155,30 +158,23 @@ extension PostgresJournal {
         let epochs = settlements.map { $0.epoch ?? lid }
         let doubts = try earlierDoubts(cid: cid, epochs: Array(Set(epochs)), rows: settlements.filter(\.needsDoubt).map(\.row))
         let changes = settlements.map { $0.change(doubt: doubts[$0.row], at: time) }
+        let changedRows = changes.map { Int32($0.row) }, states = changes.map { Int16($0.state.rawValue) }
+        let reasons = changes.map { $0.reason ?? "" }, details = changes.map { $0.detail ?? "" }
+        let refs = changes.map { $0.providerRef ?? "" }, notBefore = changes.map { $0.notBefore ?? -1 }
+        let attempts = changes.map { Int32($0.attempts) }, doubtsKept = changes.map { $0.doubt ?? "" }
+        let keeps = changes.map(\.keepsReservation)
         let updated = try session.query(
             """
             UPDATE message m SET state = v.state, reason = nullif(v.reason, ''), detail = nullif(v.detail, ''),
                 provider_ref = coalesce(nullif(v.ref, ''), m.provider_ref), not_before = nullif(v.not_before, -1),
-                attempts = m.attempts + v.counts, updated_at = $2, owner = NULL, doubt = coalesce(nullif(v.doubt, ''), m.doubt),
-                spend_month = CASE WHEN v.keeps THEN m.spend_month END
-            FROM unnest($3::int4[], $4::int2[], $5::text[], $6::text[], $7::text[], $8::int8[], $9::int4[], $10::text[], $11::bool[],
-                        $12::int8[])
+                attempts = m.attempts + v.counts, updated_at = \(time), owner = NULL,
+                doubt = coalesce(nullif(v.doubt, ''), m.doubt), spend_month = CASE WHEN v.keeps THEN m.spend_month END
+            FROM unnest(\(changedRows)::int4[], \(states)::int2[], \(reasons)::text[], \(details)::text[], \(refs)::text[],
+                        \(notBefore)::int8[], \(attempts)::int4[], \(doubtsKept)::text[], \(keeps)::bool[], \(epochs)::int8[])
                 AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps, epoch)
-            WHERE m.cid = $1 AND m.row = v.row AND m.state = \(MessageState.sending.rawValue) AND m.owner = v.epoch
+            WHERE m.cid = \(cid) AND m.row = v.row AND m.state = \(MessageState.sending) AND m.owner = v.epoch
             RETURNING m.row
-            """, binds {
-                $0.append(cid); $0.append(time)
-                $0.append(changes.map { Int32($0.row) })
-                $0.append(changes.map { Int16($0.state.rawValue) })
-                $0.append(changes.map { $0.reason ?? "" })
-                $0.append(changes.map { $0.detail ?? "" })
-                $0.append(changes.map { $0.providerRef ?? "" })
-                $0.append(changes.map { $0.notBefore ?? -1 })
-                $0.append(changes.map { Int32($0.attempts) })
-                $0.append(changes.map { $0.doubt ?? "" })
-                $0.append(changes.map(\.keepsReservation))
-                $0.append(epochs)
-            })
+            """)
         var byRow: [Int: RowChange] = [:]
         for change in changes { byRow[change.row] = change }
         var settled = Settled()
@@ -196,9 +192,10 @@ extension PostgresJournal {
             try session.query(
                 """
                 INSERT INTO suppression (dest, scope, reason, source, added_at)
-                SELECT dest, '', $3, $4, $5 FROM message WHERE cid = $1 AND row = ANY($2) AND dest IS NOT NULL
+                SELECT dest, '', \(request.reason), \(request.source.rawValue), \(time) FROM message WHERE cid = \(cid)
+                    AND row = ANY(\(rows)) AND dest IS NOT NULL
                 ON CONFLICT DO NOTHING
-                """, binds { $0.append(cid); $0.append(rows); $0.append(request.reason); $0.append(request.source.rawValue); $0.append(time) })
+                """)
         }
         settled.late = zip(settlements, epochs).filter { settlement, _ in
             !done.contains(settlement.row) && (settlement.state == .sent || (settlement.state == .pending && !settlement.countsAttempt))
@@ -215,8 +212,8 @@ extension PostgresJournal {
         for row in try session.query(
             """
             SELECT row, state, reason, owner, spend_month, cost, region, updated_at FROM message
-            WHERE cid = $1 AND row = ANY($2) AND owner IS NOT NULL ORDER BY row FOR UPDATE
-            """, binds { $0.append(cid); $0.append(late.map { Int32($0.0.row) }) })
+            WHERE cid = \(cid) AND row = ANY(\(late.map { Int32($0.0.row) })) AND owner IS NOT NULL ORDER BY row FOR UPDATE
+            """)
         {
             let c = row.cells
             guard let state = MessageState(rawValue: try c.int(1)) else { continue }
@@ -229,17 +226,13 @@ extension PostgresJournal {
                   let change = Fencing.lateChange(settlement, epoch: epoch, row: row, time: time) else { continue }
             let applied = try session.query(
                 """
-                UPDATE message SET state = $3, reason = $4, detail = $5, provider_ref = coalesce($6, provider_ref), not_before = NULL,
-                    attempts = attempts + $7, updated_at = $8, owner = NULL,
-                    spend_month = CASE WHEN $9 THEN coalesce(spend_month, $10) END
-                WHERE cid = $1 AND row = $2 AND state = $11 AND owner = $12
+                UPDATE message SET state = \(Int16(change.state.rawValue)), reason = \(change.reason),
+                    detail = \(change.detail), provider_ref = coalesce(\(change.providerRef), provider_ref), not_before = NULL,
+                    attempts = attempts + \(Int32(change.attempts)), updated_at = \(time), owner = NULL,
+                    spend_month = CASE WHEN \(change.keepsReservation) THEN coalesce(spend_month, \(change.ledger?.month)) END
+                WHERE cid = \(cid) AND row = \(Int32(change.row)) AND state = \(Int16(row.state.rawValue)) AND owner = \(epoch)
                 RETURNING row
-                """, binds {
-                    $0.append(cid); $0.append(Int32(change.row)); $0.append(Int16(change.state.rawValue)); $0.append(change.reason)
-                    $0.append(change.detail); $0.append(change.providerRef); $0.append(Int32(change.attempts)); $0.append(time)
-                    $0.append(change.keepsReservation); $0.append(change.ledger?.month); $0.append(Int16(row.state.rawValue))
-                    $0.append(epoch)
-                })
+                """)
             guard !applied.isEmpty else { continue }
             tally.move(from: change.from, to: change.to)
             if let move = change.report { report.apply(move) }
@@ -255,8 +248,9 @@ extension PostgresJournal {
         for row in try session.query(
             """
             SELECT row, doubt FROM message
-            WHERE cid = $1 AND row = ANY($2) AND state = \(MessageState.sending.rawValue) AND owner = ANY($3) AND doubt IS NOT NULL
-            """, binds { $0.append(cid); $0.append(rows.map { Int32($0) }); $0.append(epochs) })
+            WHERE cid = \(cid) AND row = ANY(\(rows.map { Int32($0) })) AND state = \(MessageState.sending)
+                AND owner = ANY(\(epochs)) AND doubt IS NOT NULL
+            """)
         {
             doubts[try row.cells.int(0)] = try row.cells.string(1)
         }
@@ -275,14 +269,17 @@ extension PostgresJournal {
         var campaignSpent: Int64 = 0
         var monthSpent: Int64 = 0
         if ClaimPlan.needsSpend(budget) {
-            campaignSpent = try session.query("SELECT reserved + spent FROM campaign WHERE cid = $1", binds { $0.append(cid) })
+            campaignSpent = try session.query("SELECT reserved + spent FROM campaign WHERE cid = \(cid)")
                 .first?.cells.int64(0) ?? 0
             try session.query(
-                "INSERT INTO month_ledger (scope, channel, month) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                binds { $0.append(scope); $0.append(channel); $0.append(month) })
+                "INSERT INTO month_ledger (scope, channel, month) VALUES (\(scope), \(channel), \(month)) ON CONFLICT DO NOTHING")
             monthSpent = try session.query(
-                "SELECT reserved + spent FROM month_ledger WHERE scope = $1 AND channel = $2 AND month = $3 FOR UPDATE",
-                binds { $0.append(scope); $0.append(channel); $0.append(month) }).first?.cells.int64(0) ?? 0
+                """
+                SELECT reserved + spent
+                FROM month_ledger
+                WHERE scope = \(scope) AND channel = \(channel) AND month = \(month)
+                FOR UPDATE
+                """).first?.cells.int64(0) ?? 0
         }
         var plan = ClaimPlan(budget: budget, campaignSpent: campaignSpent, monthSpent: monthSpent, time: time, gate: gate)
         var claimed: [ClaimCandidate] = []
@@ -293,8 +290,11 @@ extension PostgresJournal {
             var onList: Set<Int64> = []
             if listed, !candidates.isEmpty {
                 onList = Set(try session.query(
-                    "SELECT dest FROM suppression WHERE dest = ANY($1) AND scope IN ('', $2)",
-                    binds { $0.append(candidates.map { Int64(bitPattern: $0.destination) }); $0.append(sender) })
+                    """
+                    SELECT dest
+                    FROM suppression
+                    WHERE dest = ANY(\(candidates.map { Int64(bitPattern: $0.destination) })) AND scope IN ('', \(sender))
+                    """)
                     .map { try $0.cells.int64(0) })
             }
             let capped = try cappedNumbers(cid: cid, among: candidates.map(\.destination), time: time)
@@ -311,49 +311,46 @@ extension PostgresJournal {
         let columns = "row, dest, body, attempts, parts, cost, tz, region"
         let retries = try session.query(
             """
-            SELECT \(columns), coalesce(reason, '') FROM message WHERE cid = $1 AND state = \(MessageState.retry.rawValue)
-                AND not_before <= $2 ORDER BY not_before, row LIMIT $3 FOR UPDATE SKIP LOCKED
-            """, binds { $0.append(cid); $0.append(time); $0.append(wanted) }).map { row in
+            SELECT \(sql: columns), coalesce(reason, '') FROM message WHERE cid = \(cid) AND state = \(MessageState.retry)
+                AND not_before <= \(time) ORDER BY not_before, row LIMIT \(wanted) FOR UPDATE SKIP LOCKED
+            """).map { row in
                 try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(8)))
             }
         if try offer(retries), claimed.count < wanted {
             let asked = wanted - claimed.count
             let pending = try session.query(
                 """
-                SELECT \(columns) FROM message WHERE cid = $1 AND state = \(MessageState.pending.rawValue)
-                ORDER BY row LIMIT $2 FOR UPDATE SKIP LOCKED
-                """, binds { $0.append(cid); $0.append(asked) }).map { try Self.candidate($0, from: TallyKey(.pending)) }
+                SELECT \(sql: columns) FROM message WHERE cid = \(cid) AND state = \(MessageState.pending)
+                ORDER BY row LIMIT \(asked) FOR UPDATE SKIP LOCKED
+                """).map { try Self.candidate($0, from: TallyKey(.pending)) }
             stepped.pendingExhausted = try offer(pending) && pending.count < asked
         }
         if !claimed.isEmpty {
             try session.query(
                 """
-                UPDATE message SET state = \(MessageState.sending.rawValue), owner = $2, claim_seq = $3, spend_month = $4, updated_at = $5
-                WHERE cid = $1 AND row = ANY($6)
-                """, binds {
-                    $0.append(cid); $0.append(lid); $0.append(seq); $0.append(month); $0.append(time)
-                    $0.append(claimed.map { Int32($0.row) })
-                })
+                UPDATE message SET state = \(MessageState.sending), owner = \(lid), claim_seq = \(seq), spend_month = \(month),
+                    updated_at = \(time)
+                WHERE cid = \(cid) AND row = ANY(\(claimed.map { Int32($0.row) }))
+                """)
         }
         let (skipped, deferred) = plan.takeSkipsAndDeferrals()
         if !skipped.isEmpty {
             try session.query(
                 """
-                UPDATE message m SET state = \(MessageState.skipped.rawValue), reason = v.reason, detail = v.detail, not_before = NULL,
-                    updated_at = $2
-                FROM unnest($3::int4[], $4::text[], $5::text[]) AS v(row, reason, detail) WHERE m.cid = $1 AND m.row = v.row
-                """, binds {
-                    $0.append(cid); $0.append(time); $0.append(skipped.map { Int32($0.row) })
-                    $0.append(skipped.map(\.reason.rawValue)); $0.append(skipped.map(\.detail))
-                })
+                UPDATE message m SET state = \(MessageState.skipped), reason = v.reason, detail = v.detail, not_before = NULL,
+                    updated_at = \(time)
+                FROM unnest(\(skipped.map { Int32($0.row) })::int4[], \(skipped.map(\.reason.rawValue))::text[],
+                    \(skipped.map(\.detail))::text[]) AS v(row, reason, detail) WHERE m.cid = \(cid) AND m.row = v.row
+                """)
         }
         if !deferred.isEmpty {
             try session.query(
                 """
-                UPDATE message m SET state = \(MessageState.retry.rawValue), reason = '\(Reason.window.rawValue)', detail = NULL,
-                    not_before = v.opens, updated_at = $2
-                FROM unnest($3::int4[], $4::int8[]) AS v(row, opens) WHERE m.cid = $1 AND m.row = v.row
-                """, binds { $0.append(cid); $0.append(time); $0.append(deferred.map { Int32($0.row) }); $0.append(deferred.map(\.opens)) })
+                UPDATE message m SET state = \(MessageState.retry), reason = \(literal: Reason.window), detail = NULL,
+                    not_before = v.opens, updated_at = \(time)
+                FROM unnest(\(deferred.map { Int32($0.row) })::int4[], \(deferred.map(\.opens))::int8[]) AS v(row, opens)
+                    WHERE m.cid = \(cid) AND m.row = v.row
+                """)
         }
         plan.record(into: &stepped.step)
         tally.merge(plan.tally)
@@ -372,18 +369,19 @@ extension PostgresJournal {
             return claimed.map { $0.claimed(month: month, due: nil, epoch: epoch) }
         }
         let units = claimed.map { rate.countsParts ? max(1, $0.parts) : 1 }
-        try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES ($1, clock_timestamp()) ON CONFLICT DO NOTHING",
-                          binds { $0.append(cid) })
+        try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES (\(cid), clock_timestamp()) ON CONFLICT DO NOTHING")
         let pacing = Pacing(rate: rate.messagesPerSecond, burst: rate.burst)
         let span = Double(units.reduce(0, +)) / pacing.pacedRate
         let sent = ContinuousClock.now
         let cells = try session.query(
             """
-            UPDATE rate_bucket SET next_slot = greatest(next_slot, clock_timestamp() - make_interval(secs => $2))
-                + make_interval(secs => $3)
-            WHERE cid = $1
-            RETURNING extract(epoch from next_slot - make_interval(secs => $3))::float8, extract(epoch from clock_timestamp())::float8
-            """, binds { $0.append(cid); $0.append(pacing.burst / pacing.pacedRate); $0.append(span) }).first?.cells
+            UPDATE rate_bucket SET next_slot = greatest(next_slot,
+                clock_timestamp() - make_interval(secs => \(pacing.burst / pacing.pacedRate)))
+                + make_interval(secs => \(span))
+            WHERE cid = \(cid)
+            RETURNING extract(epoch from next_slot - make_interval(secs => \(span)))::float8,
+                extract(epoch from clock_timestamp())::float8
+            """).first?.cells
         let answered = ContinuousClock.now
         guard let cells, let start = try? cells.double(0), let serverNow = try? cells.double(1) else {
             throw JournalError.server("the rate bucket of campaign \(cid) has no readable slot", path: location)

@@ -18,14 +18,14 @@ extension PostgresJournal: SuppressionJournal {
                     guard !batch.isEmpty else { return }
                     added += try session.query(
                         """
-                        INSERT INTO suppression (\(Self.columns))
-                        SELECT d, s, nullif(r, ''), src, a FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])
+                        INSERT INTO suppression (\(sql: Self.columns))
+                        SELECT d, s, nullif(r, ''), src, a
+                            FROM unnest(\(batch.map { Int64(bitPattern: $0.destination) })::int8[],
+                            \(batch.map(\.scope))::text[], \(batch.map { $0.reason ?? "" })::text[],
+                            \(batch.map(\.source.rawValue))::text[], \(batch.map(\.addedAt))::int8[])
                             AS v(d, s, r, src, a)
                         ON CONFLICT DO NOTHING RETURNING 1
-                        """, binds {
-                            $0.append(batch.map { Int64(bitPattern: $0.destination) }); $0.append(batch.map(\.scope))
-                            $0.append(batch.map { $0.reason ?? "" }); $0.append(batch.map(\.source.rawValue)); $0.append(batch.map(\.addedAt))
-                        }).count
+                        """).count
                     batch.removeAll(keepingCapacity: true)
                 }
                 let keep = try produce { entry in
@@ -48,25 +48,36 @@ extension PostgresJournal: SuppressionJournal {
     @discardableResult
     public func unsuppress(_ destinations: [UInt64], scope: String) throws(JournalError) -> Int {
         try attempt {
-            try session.query("DELETE FROM suppression WHERE dest = ANY($1) AND scope = $2 RETURNING 1",
-                              binds { $0.append(destinations.map { Int64(bitPattern: $0) }); $0.append(scope) }).count
+            try session.query(
+                """
+                DELETE FROM suppression
+                WHERE dest = ANY(\(destinations.map { Int64(bitPattern: $0) })) AND scope = \(scope)
+                RETURNING 1
+                """).count
         }
     }
 
     public func suppression(of destination: UInt64) throws(JournalError) -> [SuppressionEntry] {
         try attempt {
-            try session.query("SELECT \(Self.columns) FROM suppression WHERE dest = $1 ORDER BY scope",
-                              binds { $0.append(Int64(bitPattern: destination)) }).map { try SuppressionEntry(row: NamedRow($0)) }
+            try session.query(
+                """
+                SELECT \(sql: Self.columns)
+                FROM suppression
+                WHERE dest = \(Int64(bitPattern: destination))
+                ORDER BY scope
+                """).map { try SuppressionEntry(row: NamedRow($0)) }
         }
     }
 
     public func suppressions(after: (UInt64, String)?, limit: Int) throws(JournalError) -> [SuppressionEntry] {
         try attempt {
             try session.query(
-                "SELECT \(Self.columns) FROM suppression WHERE (dest, scope) > ($1, $2) ORDER BY dest, scope LIMIT $3",
-                binds {
-                    $0.append(after.map { Int64(bitPattern: $0.0) } ?? Int64.min); $0.append(after?.1 ?? ""); $0.append(limit)
-                }).map { try SuppressionEntry(row: NamedRow($0)) }
+                """
+                SELECT \(sql: Self.columns)
+                FROM suppression
+                WHERE (dest, scope) > (\(after.map { Int64(bitPattern: $0.0) } ?? Int64.min), \(after?.1 ?? ""))
+                ORDER BY dest, scope LIMIT \(limit)
+                """).map { try SuppressionEntry(row: NamedRow($0)) }
         }
     }
 

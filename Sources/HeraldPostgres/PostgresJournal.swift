@@ -88,14 +88,18 @@ public final class PostgresJournal: CampaignJournal {
 
     public func campaign(id: String, mode: RunMode) throws(JournalError) -> CampaignRecord? {
         try attempt {
-            try session.query("SELECT \(Self.campaignColumns) FROM \(campaignFrom) WHERE c.id = $1 AND c.mode = $2",
-                              binds { $0.append(id); $0.append(mode.rawValue) }).first.map(Self.record)
+            try session.query(
+                """
+                SELECT \(sql: Self.campaignColumns)
+                FROM \(sql: campaignFrom)
+                WHERE c.id = \(id) AND c.mode = \(mode.rawValue)
+                """).first.map(Self.record)
         }
     }
 
     public func campaigns() throws(JournalError) -> [CampaignRecord] {
         try attempt {
-            try session.query("SELECT \(Self.campaignColumns) FROM \(campaignFrom) ORDER BY c.created_at, c.cid").map(Self.record)
+            try session.query("SELECT \(sql: Self.campaignColumns) FROM \(sql: campaignFrom) ORDER BY c.created_at, c.cid").map(Self.record)
         }
     }
 
@@ -104,7 +108,7 @@ public final class PostgresJournal: CampaignJournal {
     public func counts(cid: Int64) throws(JournalError) -> CampaignCounts {
         try attempt {
             var counts = CampaignCounts()
-            for row in try session.query("SELECT state, reason, n FROM tally WHERE cid = $1 AND n != 0", binds { $0.append(cid) }) {
+            for row in try session.query("SELECT state, reason, n FROM tally WHERE cid = \(cid) AND n != 0") {
                 let c = row.cells
                 guard let state = MessageState(rawValue: try c.int(0)) else { continue }
                 counts.add(state: state, reason: try c.string(1) ?? "", count: try c.int(2))
@@ -115,8 +119,7 @@ public final class PostgresJournal: CampaignJournal {
 
     public func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry] {
         try attempt {
-            try session.query("SELECT month, channel, reserved, spent FROM ledger WHERE cid = $1 ORDER BY month, channel",
-                              binds { $0.append(cid) }).map { row in
+            try session.query("SELECT month, channel, reserved, spent FROM ledger WHERE cid = \(cid) ORDER BY month, channel").map { row in
                 let c = row.cells
                 return LedgerEntry(month: try c.int(0), channel: try c.string(1) ?? "", reserved: Money(nanos: try c.int64(2)),
                                    spent: Money(nanos: try c.int64(3)))
@@ -127,16 +130,24 @@ public final class PostgresJournal: CampaignJournal {
     public func monthSpend(month: Int, channel: HeraldCore.Channel, scope: LedgerScope) throws(JournalError) -> Money {
         try attempt {
             let rows = try session.query(
-                "SELECT reserved + spent FROM month_ledger WHERE scope = $1 AND channel = $2 AND month = $3",
-                binds { $0.append(scope.rawValue); $0.append(channel.rawValue); $0.append(month) })
+                """
+                SELECT reserved + spent
+                FROM month_ledger
+                WHERE scope = \(scope.rawValue) AND channel = \(channel.rawValue) AND month = \(month)
+                """)
             return Money(nanos: try rows.first?.cells.int64(0) ?? 0)
         }
     }
 
     public func rows(cid: Int64, in state: MessageState, limit: Int) throws(JournalError) -> [RowNote] {
         try attempt {
-            try session.query("SELECT row, reason, detail FROM message WHERE cid = $1 AND state = $2 ORDER BY row LIMIT $3",
-                              binds { $0.append(cid); $0.append(state.rawValue); $0.append(limit) }).map { row in
+            try session.query(
+                """
+                SELECT row, reason, detail
+                FROM message
+                WHERE cid = \(cid) AND state = \(state)
+                ORDER BY row LIMIT \(limit)
+                """).map { row in
                 let c = row.cells
                 return RowNote(row: try c.int(0), state: state, reason: try c.string(1).flatMap(Reason.init), detail: try c.string(2))
             }
@@ -145,8 +156,12 @@ public final class PostgresJournal: CampaignJournal {
 
     public func nextRetry(cid: Int64) throws(JournalError) -> Int64? {
         try attempt {
-            try session.query("SELECT min(not_before) FROM message WHERE cid = $1 AND state = $2",
-                              binds { $0.append(cid); $0.append(MessageState.retry.rawValue) }).first?.cells.optionalInt64(0)
+            try session.query(
+                """
+                SELECT min(not_before)
+                FROM message
+                WHERE cid = \(cid) AND state = \(MessageState.retry)
+                """).first?.cells.optionalInt64(0)
         }
     }
 
@@ -154,47 +169,43 @@ public final class PostgresJournal: CampaignJournal {
 
     public func control(cid: Int64) throws(JournalError) -> CampaignControl? {
         try attempt {
-            try session.query("SELECT control FROM campaign WHERE cid = $1", binds { $0.append(cid) })
+            try session.query("SELECT control FROM campaign WHERE cid = \(cid)")
                 .first?.cells.string(0).flatMap(CampaignControl.init)
         }
     }
 
     public func setState(cid: Int64, _ state: CampaignState) throws(JournalError) {
-        try update("UPDATE campaign SET state = $2, updated_at = $3 WHERE cid = $1") {
-            $0.append(cid); $0.append(state.rawValue); $0.append(currentTime())
-        }
+        try update("UPDATE campaign SET state = \(state.rawValue), updated_at = \(currentTime()) WHERE cid = \(cid)")
     }
 
     public func setStop(cid: Int64, kind: StopKind?, description: String?) throws(JournalError) {
-        try update("UPDATE campaign SET stop_reason = $2, stop_kind = $3 WHERE cid = $1") {
-            $0.append(cid); $0.append(description); $0.append(kind?.rawValue)
-        }
+        try update("UPDATE campaign SET stop_reason = \(description), stop_kind = \(kind?.rawValue) WHERE cid = \(cid)")
     }
 
     public func schedule(cid: Int64, at time: Int64) throws(JournalError) {
-        try update("UPDATE campaign SET scheduled_at = $2, updated_at = $3, sender = '\(Sender.worker.rawValue)' WHERE cid = $1") {
-            $0.append(cid); $0.append(time); $0.append(currentTime())
-        }
+        try update("""
+            UPDATE campaign SET scheduled_at = \(time), updated_at = \(currentTime()), sender = \(literal: Sender.worker)
+            WHERE cid = \(cid)
+            """)
     }
 
     public func startRun(cid: Int64, mode: RunMode, owner: LeaseOwner) throws(JournalError) -> Int64 {
         try attempt {
             try session.query(
-                "INSERT INTO run (cid, mode, pid, host, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING rid",
-                binds { $0.append(cid); $0.append(mode.rawValue); $0.append(owner.pid); $0.append(owner.host); $0.append(currentTime()) }
-            ).first!.cells.int64(0)
+                """
+                INSERT INTO run (cid, mode, pid, host, started_at)
+                VALUES (\(cid), \(mode.rawValue), \(owner.pid), \(owner.host), \(currentTime()))
+                RETURNING rid
+                """).first!.cells.int64(0)
         }
     }
 
     public func endRun(rid: Int64, outcome: String, sent: Int) throws(JournalError) {
-        try update("UPDATE run SET ended_at = $2, outcome = $3, sent = $4 WHERE rid = $1") {
-            $0.append(rid); $0.append(currentTime()); $0.append(outcome); $0.append(sent)
-        }
+        try update("UPDATE run SET ended_at = \(currentTime()), outcome = \(outcome), sent = \(sent) WHERE rid = \(rid)")
     }
 
-    func update(_ sql: String, _ build: (inout PostgresBindings) -> Void) throws(JournalError) {
-        let bindings = binds(build)
-        try attempt { try session.query(sql, bindings) }
+    func update(_ statement: PostgresQuery) throws(JournalError) {
+        try attempt { _ = try session.query(statement) }
     }
 
     /// Asks every sender of the campaign to pause or cancel: each sees it at its next claim
@@ -204,22 +215,27 @@ public final class PostgresJournal: CampaignJournal {
         try attempt {
             try session.transaction {
                 guard let cid = try session.query(
-                    "SELECT cid FROM campaign WHERE id = $1 AND mode = $2 FOR UPDATE", binds { $0.append(id); $0.append(mode.rawValue) }
-                ).first?.cells.int64(0) else { return false }
+                    """
+                    SELECT cid
+                    FROM campaign
+                    WHERE id = \(id) AND mode = \(mode.rawValue)
+                    FOR UPDATE
+                    """).first?.cells.int64(0) else { return false }
                 let changed = try session.query(
                     """
-                    UPDATE campaign SET control = $2, updated_at = $3 WHERE cid = $1 AND state NOT IN ('\(CampaignState.completed.rawValue)', '\(CampaignState.cancelled.rawValue)')
+                    UPDATE campaign SET control = \(control.rawValue), updated_at = \(currentTime()) WHERE cid = \(cid)
+                        AND state NOT IN (\(literal: CampaignState.completed), \(literal: CampaignState.cancelled))
                     RETURNING cid
-                    """, binds { $0.append(cid); $0.append(control.rawValue); $0.append(currentTime()) })
+                    """)
                 if changed.isEmpty { return true }
                 if control == .cancel { try skipUnsent(cid: cid) }
                 // Nobody is sending it: the campaign takes the new state now.
                 try session.query(
                     """
-                    UPDATE campaign SET state = $2 WHERE cid = $1 AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = $1
-                        AND heartbeat > clock_timestamp() - make_interval(secs => $3))
-                    """, binds { $0.append(cid); $0.append((control == .cancel ? CampaignState.cancelled : .paused).rawValue)
-                        $0.append(target.leaseTimeoutSeconds) })
+                    UPDATE campaign SET state = \((control == .cancel ? CampaignState.cancelled : .paused).rawValue)
+                        WHERE cid = \(cid) AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = \(cid)
+                        AND heartbeat > clock_timestamp() - make_interval(secs => \(target.leaseTimeoutSeconds)))
+                    """)
                 return true
             }
         }
@@ -229,12 +245,14 @@ public final class PostgresJournal: CampaignJournal {
         try attempt {
             !(try session.query(
                 """
-                UPDATE campaign SET control = NULL, state = '\(CampaignState.scheduled.rawValue)', scheduled_at = $3, updated_at = $3,
-                    sender = '\(Sender.worker.rawValue)', stop_reason = NULL, stop_kind = NULL
-                WHERE id = $1 AND mode = $2 AND (state = '\(CampaignState.paused.rawValue)' OR control = '\(CampaignControl.pause.rawValue)')
-                    AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = campaign.cid AND \(liveLease))
+                UPDATE campaign SET control = NULL, state = \(literal: CampaignState.scheduled),
+                    scheduled_at = \(currentTime()), updated_at = \(currentTime()),
+                    sender = \(literal: Sender.worker), stop_reason = NULL, stop_kind = NULL
+                WHERE id = \(id) AND mode = \(mode.rawValue) AND (state = \(literal: CampaignState.paused)
+                    OR control = \(literal: CampaignControl.pause))
+                    AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = campaign.cid AND \(sql: liveLease))
                 RETURNING cid
-                """, binds { $0.append(id); $0.append(mode.rawValue); $0.append(currentTime()) })).isEmpty
+                """)).isEmpty
         }
     }
 
@@ -244,14 +262,12 @@ public final class PostgresJournal: CampaignJournal {
         let moved = try session.query(
             """
             WITH old AS (SELECT row, state, coalesce(reason, '') AS reason FROM message
-                         WHERE cid = $1 AND state = ANY($3) FOR UPDATE),
-                 moved AS (UPDATE message m SET state = $4, reason = $5, not_before = NULL, updated_at = $2
-                           FROM old WHERE m.cid = $1 AND m.row = old.row RETURNING old.state, old.reason, m.region, m.cost)
+                         WHERE cid = \(cid) AND state = ANY(\(rule.states.map { Int16($0.rawValue) })) FOR UPDATE),
+                 moved AS (UPDATE message m SET state = \(Int16(rule.state.rawValue)), reason = \(rule.reason.rawValue),
+                     not_before = NULL, updated_at = \(currentTime())
+                           FROM old WHERE m.cid = \(cid) AND m.row = old.row RETURNING old.state, old.reason, m.region, m.cost)
             SELECT state, reason, region, count(*), coalesce(sum(cost), 0)::int8 FROM moved GROUP BY 1, 2, 3
-            """, binds {
-                $0.append(cid); $0.append(currentTime()); $0.append(rule.states.map { Int16($0.rawValue) })
-                $0.append(Int16(rule.state.rawValue)); $0.append(rule.reason.rawValue)
-            })
+            """)
         var changes = TallyChanges()
         var report = ReportCounters()
         let time = currentTime()
@@ -270,18 +286,23 @@ public final class PostgresJournal: CampaignJournal {
     public func discardCampaign(id: String, mode: RunMode) throws(JournalError) {
         try attempt {
             try session.transaction {
-                let cids = try session.query("DELETE FROM campaign WHERE id = $1 AND mode = $2 RETURNING cid, ledger_scope, channel",
-                                             binds { $0.append(id); $0.append(mode.rawValue) })
+                let cids = try session.query(
+                    """
+                    DELETE FROM campaign
+                    WHERE id = \(id) AND mode = \(mode.rawValue)
+                    RETURNING cid, ledger_scope, channel
+                    """)
                 for row in cids {
                     let cid = try row.cells.int64(0)
                     // Its reservations and spend leave the month's ledger with it.
                     try session.query(
                         """
                         UPDATE month_ledger m SET reserved = m.reserved - l.reserved, spent = m.spent - l.spent
-                        FROM ledger l WHERE l.cid = $1 AND m.scope = $2 AND m.channel = l.channel AND m.month = l.month
-                        """, binds { $0.append(cid); $0.append(try row.cells.string(1) ?? ""); })
+                        FROM ledger l WHERE l.cid = \(cid) AND m.scope = \(try row.cells.string(1) ?? "")
+                            AND m.channel = l.channel AND m.month = l.month
+                        """)
                     for table in ["message", "ledger", "run", "tally", "lease", "rate_bucket", "report_minute", "report_country"] {
-                        try session.query("DELETE FROM \(table) WHERE cid = $1", binds { $0.append(cid) })
+                        try session.query("DELETE FROM \(sql: table) WHERE cid = \(cid)")
                     }
                 }
             }
@@ -291,12 +312,12 @@ public final class PostgresJournal: CampaignJournal {
     public func discardImport(cid: Int64) throws(JournalError) {
         try attempt {
             try session.transaction {
-                try session.query("DELETE FROM message WHERE cid = $1", binds { $0.append(cid) })
-                try session.query("DELETE FROM tally WHERE cid = $1", binds { $0.append(cid) })
-                try session.query("DELETE FROM report_minute WHERE cid = $1", binds { $0.append(cid) })
-                try session.query("DELETE FROM report_country WHERE cid = $1", binds { $0.append(cid) })
-                try session.query("DELETE FROM lease WHERE cid = $1", binds { $0.append(cid) })
-                try session.query("DELETE FROM campaign WHERE cid = $1 AND state = 'importing'", binds { $0.append(cid) })
+                try session.query("DELETE FROM message WHERE cid = \(cid)")
+                try session.query("DELETE FROM tally WHERE cid = \(cid)")
+                try session.query("DELETE FROM report_minute WHERE cid = \(cid)")
+                try session.query("DELETE FROM report_country WHERE cid = \(cid)")
+                try session.query("DELETE FROM lease WHERE cid = \(cid)")
+                try session.query("DELETE FROM campaign WHERE cid = \(cid) AND state = 'importing'")
             }
         }
         endImport(cid: cid)
@@ -305,7 +326,7 @@ public final class PostgresJournal: CampaignJournal {
     /// Lets the senders waiting on this process's import in.
     func endImport(cid: Int64) {
         guard importing.remove(cid) != nil else { return }
-        _ = try? session.query("SELECT pg_advisory_unlock($1, $2)", binds { $0.append(PostgresSchema.lockSpace); $0.append(Int32(truncatingIfNeeded: cid)) })
+        _ = try? session.query("SELECT pg_advisory_unlock(\(PostgresSchema.lockSpace), \(Int32(truncatingIfNeeded: cid)))")
     }
 }
 
@@ -322,7 +343,8 @@ extension TallyChanges {
         guard !changed.isEmpty else { return }
         upserts.add(
             """
-            INSERT INTO tally (cid, state, reason, n) SELECT $1, s, r, n FROM unnest($2::int2[], $3::text[], $4::int8[]) AS v(s, r, n)
+            INSERT INTO tally (cid, state, reason, n) SELECT $1, s, r, n FROM unnest($2::int2[], $3::text[], $4::int8[]) AS v(s,
+                r, n)
             ON CONFLICT (cid, state, reason) DO UPDATE SET n = tally.n + excluded.n
             """) {
                 $0.append(cid); $0.append(changed.map { Int16($0.key.state.rawValue) }); $0.append(changed.map(\.key.reason))

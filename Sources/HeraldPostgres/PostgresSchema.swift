@@ -7,7 +7,7 @@ enum PostgresSchema {
     /// The schema, step by step (`herald_meta.schema_version` is the last applied).
     static let migrations: [Migration<PostgresSession>] = [
         Migration(1, "campaigns, messages, leases, ledger, rate buckets, receipts and the suppression list") { session in
-            for statement in tables { try session.query(statement) }
+            for statement in tables { try session.query(unsafeSQL: statement) }
         },
         Migration(2, "when a campaign's numbers and bodies were purged (retention)") { session in
             try session.query("ALTER TABLE campaign ADD COLUMN purged_at bigint")
@@ -92,7 +92,8 @@ enum PostgresSchema {
             sent_at bigint, event_at bigint, read_at bigint, price bigint, PRIMARY KEY (cid, row))
         """,
         """
-        CREATE TABLE receipt (eid bigserial PRIMARY KEY, received_at bigint NOT NULL, provider text NOT NULL, type text NOT NULL,
+        CREATE TABLE receipt (eid bigserial PRIMARY KEY, received_at bigint NOT NULL, provider text NOT NULL,
+            type text NOT NULL,
             ref text, cid bigint, row int, raw text)
         """,
         "CREATE TABLE delivery_tally (cid bigint NOT NULL, state text NOT NULL, code text NOT NULL DEFAULT '', n bigint NOT NULL, PRIMARY KEY (cid, state, code))",
@@ -110,7 +111,7 @@ enum PostgresSchema {
     /// Creates the schema, or checks its version. Nothing is written to a newer one.
     static func prepare(_ session: PostgresSession) throws {
         try session.transaction {
-            try session.query("SELECT pg_advisory_xact_lock($1, $2)", binds { $0.append(lockSpace); $0.append(migrationLock) })
+            try session.query("SELECT pg_advisory_xact_lock(\(lockSpace), \(migrationLock))")
             var existing = 0
             let found = try session.query("SELECT to_regclass('herald.herald_meta') IS NOT NULL")
             if try found.first?.cells.bool(0) == true {
@@ -127,9 +128,9 @@ enum PostgresSchema {
             for migration in migrations.after(existing) { try migration.apply(session) }
             try session.query(
                 """
-                INSERT INTO herald_meta (key, value) VALUES ('schema_version', $1)
+                INSERT INTO herald_meta (key, value) VALUES ('schema_version', \(String(version)))
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                """, binds { $0.append(String(version)) })
+                """)
         }
     }
 }
@@ -139,8 +140,10 @@ extension PostgresJournal {
     package func columns(of table: String) throws(JournalError) -> Set<String> {
         try attempt {
             Set(try session.query(
-                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'herald' AND table_name = $1",
-                binds { $0.append(table) }).compactMap { try $0.cells.string(0) })
+                """
+                SELECT column_name::text FROM information_schema.columns
+                WHERE table_schema = 'herald' AND table_name = \(table)
+                """).compactMap { try $0.cells.string(0) })
         }
     }
 }

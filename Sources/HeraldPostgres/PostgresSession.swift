@@ -93,14 +93,21 @@ final class PostgresSession {
         connection = nil
     }
 
-    /// Runs one statement and returns all its rows.
+    /// Runs one statement, its values bound where they are interpolated, and returns all its rows.
     @discardableResult
-    func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PostgresRow] {
+    func query(_ query: PostgresQuery) throws -> [PostgresRow] {
         // A connection the server closed (a restart) is made again rather than written to.
         guard let connection, !connection.isClosed else { throw PostgresSessionLost() }
-        let answer = connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        let answer = connection.query(query, logger: logger)
         try awaitBegin()
         return try Self.bounded(answer).rows
+    }
+
+    /// Runs a statement assembled from parts (`CounterUpserts`, the schema's migrations), with
+    /// its own `$n` bindings.
+    @discardableResult
+    func query(unsafeSQL sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> [PostgresRow] {
+        try query(PostgresQuery(unsafeSQL: sql, binds: binds))
     }
 
     /// A transaction's `BEGIN`, sent but not yet waited for: it is waited for with the
@@ -237,3 +244,22 @@ func binds(_ build: (inout PostgresBindings) throws -> Void) rethrows -> Postgre
     return bindings
 }
 
+
+extension PostgresQuery.StringInterpolation {
+    /// A message state's code written into the statement, not bound: the planner then
+    /// matches the partial indexes on `state` (`message_pending`, `message_sending`...).
+    mutating func appendInterpolation(_ state: MessageState) {
+        appendInterpolation(unescaped: String(state.rawValue))
+    }
+
+    /// One of Herald's own string constants (a campaign state, a run mode, a reason) as a
+    /// quoted literal, as the partial indexes and checks on it are written.
+    mutating func appendInterpolation<Constant: RawRepresentable>(literal constant: Constant) where Constant.RawValue == String {
+        appendInterpolation(unescaped: "'" + constant.rawValue.replacingOccurrences(of: "'", with: "''") + "'")
+    }
+
+    /// SQL text Herald wrote itself (a column list, a table expression): never a value from outside.
+    mutating func appendInterpolation(sql: String) {
+        appendInterpolation(unescaped: sql)
+    }
+}
