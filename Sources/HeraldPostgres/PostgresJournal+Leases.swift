@@ -248,6 +248,8 @@ extension PostgresJournal {
                     WITH old AS (SELECT row, spend_month, cost, coalesce(reason, '') AS reason FROM message
                                  WHERE cid = \(cid) AND state = \(MessageState.inDoubt) AND updated_at < \(cutoff) FOR UPDATE)
                     UPDATE message m SET state = \(Int16(rule.state.rawValue)), not_before = \(rule.notBefore),
+                        earlier_spent = CASE WHEN \(rule.countsEarlierSpend) AND old.spend_month IS NOT NULL THEN 1
+                                             ELSE m.earlier_spent END,
                         spend_month = NULL, updated_at = \(currentTime()), owner = NULL
                     FROM old WHERE m.cid = \(cid) AND m.row = old.row
                     RETURNING old.spend_month, old.cost, old.reason

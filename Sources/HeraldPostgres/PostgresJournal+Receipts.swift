@@ -167,16 +167,16 @@ extension PostgresJournal: ReceiptJournal {
         let keys = named.keys.compactMap { key in Int32(exactly: key.row).map { (cid: key.cid, row: $0) } }
         for row in try session.query(
             """
-            SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region, m.provider_ref,
-                c.id, c.suppress_undeliverable
+            SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.earlier_spent, m.region,
+                m.provider_ref, c.id, c.suppress_undeliverable
             FROM (SELECT c.cid, k.row FROM unnest(\(rows.map(\.id))::text[], \(rows.map(\.row))::int4[]) AS k(id, row)
                       JOIN campaign AS c ON c.id = k.id AND c.mode = \(literal: RunMode.real)
                   UNION SELECT * FROM unnest(\(keys.map(\.cid))::int8[], \(keys.map(\.row))::int4[])
                   UNION SELECT x.cid, x.row FROM unnest(\(Array(named.references))::text[]) AS r(ref)
                       CROSS JOIN LATERAL (SELECT cid, row FROM message WHERE provider_ref = r.ref OFFSET 0) AS x
                   ORDER BY 1, 2) AS k(cid, row)
-            CROSS JOIN LATERAL (SELECT cid, row, state, reason, cost, spend_month, updated_at, doubt, region, provider_ref
-                                FROM message WHERE cid = k.cid AND row = k.row FOR UPDATE) AS m
+            CROSS JOIN LATERAL (SELECT cid, row, state, reason, cost, spend_month, updated_at, doubt, earlier_spent, region,
+                                       provider_ref FROM message WHERE cid = k.cid AND row = k.row FOR UPDATE) AS m
             CROSS JOIN LATERAL (SELECT id, suppress_undeliverable FROM campaign WHERE cid = m.cid) AS c
             """)
         {
@@ -326,7 +326,7 @@ extension PostgresJournal: ReceiptJournal {
         var settled: [Key: Int] = [:]
         for row in try session.query(
             """
-            SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.region
+            SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.earlier_spent, m.region
             FROM message AS m JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
             WHERE m.cid = \(cid) AND m.state = \(MessageState.inDoubt) ORDER BY m.row FOR UPDATE OF m
             """)

@@ -37,6 +37,9 @@ enum PostgresSchema {
             try session.query("CREATE INDEX receipt_received ON receipt (received_at) WHERE raw IS NOT NULL")
             try session.query("ALTER TABLE campaign ADD COLUMN suppress_undeliverable boolean NOT NULL DEFAULT false")
         },
+        Migration(5, "rows whose earlier attempt was counted as spent when they were made due again") { session in
+            try session.query("ALTER TABLE message ADD COLUMN earlier_spent int2")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys (first key: herald's, second: what it guards).

@@ -87,6 +87,9 @@ extension Journal {
         Migration(4, "modes, counters, doubt, suppression and contacts") { try $0.migrateToV4() },
         Migration(5, "delivery receipts") { try $0.migrateToV5() },
         Migration(6, "report counters") { try $0.migrateToV6() },
+        Migration(7, "rows whose earlier attempt was counted as spent when they were made due again") { journal in
+            try journal.db.execute("ALTER TABLE message ADD COLUMN earlier_spent INTEGER")
+        },
     ]
 }
 

@@ -193,8 +193,8 @@ private struct ReceiptRecorder {
         message = try db.statement(
             """
             SELECT m.cid AS cid, m.row AS row, m.state AS state, m.reason AS reason, m.cost AS cost,
-                m.spend_month AS spend_month, m.updated_at AS updated_at, m.doubt AS doubt, m.region AS region,
-                d.state AS delivery_state, d.read_at AS read_at, d.sent_at AS sent_at, d.code AS code, d.price AS price,
+                m.spend_month AS spend_month, m.updated_at AS updated_at, m.doubt AS doubt, m.earlier_spent AS earlier_spent,
+                m.region AS region, d.state AS delivery_state, d.read_at AS read_at, d.sent_at AS sent_at, d.code AS code, d.price AS price,
                 d.event_at AS event_at
             FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row WHERE m.cid = ?1 AND m.row = ?2
             """)

@@ -17,6 +17,10 @@ struct RuleModel {
         var doubt: String?
         var month: Int?
         var everAccepted = false
+        /// An earlier attempt's cost counted as spent when the row was resent without dedupe
+        /// (the store's `earlier_spent`), and how much of it no sent row accounts for.
+        var earlierSpent = false
+        var spentUnaccounted: Int64 = 0
     }
 
     var rows: [Row]
@@ -26,8 +30,6 @@ struct RuleModel {
     let budget: BudgetContext
     let limit: Int64
     let time: Int64 = 1_796_000_000_000
-    /// Cost counted as spent when in-doubt rows were resent without dedupe.
-    var spentOnDoubt: Int64 = 0
 
     init(costs: [Int64], limit: Int64) {
         rows = costs.enumerated().map { Row(row: $0.offset + 2, destination: 15_550_100 + UInt64($0.offset % 7), cost: $0.element) }
@@ -101,11 +103,32 @@ struct RuleModel {
         for index in rows.indices where rows[index].state == .inDoubt {
             let delta = rule.ledger(cost: rows[index].cost, month: rows[index].month)
             ledger.add(delta)
-            spentOnDoubt += delta?.spent ?? 0
+            if rule.countsEarlierSpend, rows[index].month != nil { rows[index].earlierSpent = true }
+            rows[index].spentUnaccounted += delta?.spent ?? 0
             tally.merge(rule.move(reason: rows[index].reason, 1))
             rows[index].state = rule.state
             rows[index].month = nil
         }
+    }
+
+    /// A delivery receipt for the row's earlier attempt: it was accepted after all.
+    mutating func receipt(_ index: Int) {
+        let row = rows[index]
+        var target = ReceiptTarget(cid: 1, row: row.row, state: row.state, reason: row.reason, cost: row.cost, spendMonth: row.month,
+                                   attemptAt: time, doubt: row.doubt, earlierSpent: row.earlierSpent, region: nil, delivery: nil)
+        guard let month = ReceiptChanges.settlementMonth(of: target, time: time) else { return }
+        var changes = ReceiptChanges()
+        changes.settled(&target, month: month)
+        tally.merge(changes.tally[1] ?? TallyChanges())
+        for delta in changes.ledger[1]?.deltas ?? [] { ledger.add(delta) }
+        rows[index].state = .sent
+        rows[index].reason = nil
+        rows[index].month = target.spendMonth
+        rows[index].everAccepted = true
+        // What the receipt did not spend now was counted when the row was resent: the sent
+        // row accounts for it from here on.
+        let spentNow = changes.ledger[1]?.deltas.reduce(0) { $0 + $1.spent } ?? 0
+        rows[index].spentUnaccounted = max(0, row.spentUnaccounted - (row.cost - spentNow))
     }
 
     mutating func cancel() {
@@ -125,7 +148,8 @@ struct RuleModel {
         let held = rows.filter { $0.state == .sending || $0.state == .inDoubt }.reduce(0) { $0 + $1.cost }
         #expect(ledger.deltas.reduce(0) { $0 + $1.reserved } == held, "reservations are exactly the rows that may cost (\(step))")
         let spent = rows.filter { $0.state == .sent }.reduce(0) { $0 + $1.cost }
-        #expect(ledger.deltas.reduce(0) { $0 + $1.spent } == spent + spentOnDoubt, "spend is what was accepted (\(step))")
+        let counted = rows.reduce(0) { $0 + $1.spentUnaccounted }
+        #expect(ledger.deltas.reduce(0) { $0 + $1.spent } == spent + counted, "spend is what was accepted (\(step))")
         for row in rows where row.everAccepted {
             #expect(row.state == .sent, "a row the provider accepted is never failed or sent again (\(step))")
         }
@@ -162,7 +186,15 @@ struct RuleModel {
                     model.interrupt(resend: argument % 2 == 0)
                     if argument % 3 == 0 { inFlight = [] }
                 case 8:
-                    model.resendInDoubt(dedupes: argument % 2 == 0)
+                    if argument % 3 == 0 {
+                        // A receipt for a row whose earlier attempt may have got through.
+                        let doubted = model.rows.indices.filter {
+                            model.rows[$0].state == .inDoubt || (model.rows[$0].state == .retry && model.rows[$0].doubt != nil)
+                        }
+                        if !doubted.isEmpty { model.receipt(doubted[argument % doubted.count]) }
+                    } else {
+                        model.resendInDoubt(dedupes: argument % 2 == 0)
+                    }
                 default:
                     if argument % 5 == 0 { model.cancel() } else { model.listed.insert(15_550_100 + UInt64(argument % 7)) }
                 }

@@ -113,6 +113,61 @@ import Testing
         #expect(try journal.receiptSetting("base_url") == "https://receipts.example")
     }
 
+    /// A receipt for an attempt made before its row was made due again spends the row once:
+    /// now, where the row's reservation was only released (the provider dedupes); not again,
+    /// where `resend-in-doubt` without dedupe already counted it as spent.
+    @Test(arguments: Store.allCases)
+    func aReceiptForARowMadeDueAgainSpendsItOnce(_ store: Store) throws {
+        guard let fixture = try Fixture(store, leaseTimeout: 1) else { return }
+        let first = deadOwner()
+        let journal = try fixture.openStore()
+        var inputs = campaignInputs
+        inputs.providerDedupes = true
+        let cid = cid(of: try openCampaign(journal, owner: first, inputs))
+        try importRows(journal, cid: cid, numbers: numbers(4), cost: 5_000_000)
+        let claimed = try step(journal, cid: cid, owner: first, claim: 4).claimed
+        #expect(claimed.map(\.row) == [2, 3, 4, 5])
+        // Rows 4 and 5 lose their answers, and are resent by hand as if the provider did not
+        // dedupe: their first attempts count as spent.
+        let lost = claimed.suffix(2).map { (claim: ClaimedMessage) -> Settlement in
+            Settlement(row: claim.row, state: .inDoubt, reason: .lostAnswer, detail: "timeout").settling(claim)
+        }
+        _ = try step(journal, cid: cid, owner: first, settle: lost, claim: 0)
+        #expect(try journal.resendInDoubt(cid: cid, providerDedupes: false, attemptedBefore: nil) == 2)
+        #expect(try journal.ledger(cid: cid).map(\.spent) == [Money(nanos: 10_000_000)])
+        // Rows 2 and 3 stay `sending`: their sender dies.
+        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }
+        let other = try fixture.openStore()
+        guard case .ready = try openCampaign(other, owner: LeaseOwner(), inputs) else {
+            Issue.record("an imported campaign opens ready")
+            return
+        }
+        // The provider dedupes: rows 2 and 3 wait to be sent again, their reservations released
+        // (PostgreSQL's takeover does it; SQLite's puts them in doubt, and the resend does).
+        if store == .sqlite {
+            #expect(try other.resendInDoubt(cid: cid, providerDedupes: true, attemptedBefore: nil) == 2)
+        }
+        #expect(try other.counts(cid: cid)[.retry] == 4)
+        #expect(try other.ledger(cid: cid).map(\.reserved) == [Money.zero])
+
+        let events: [DeliveryEvent] = [
+            event("TEXT_DELIVERED", .row(campaign: "spring", row: 2, reference: nil), .delivered),
+            event("TEXT_DELIVERED", .row(campaign: "spring", row: 4, reference: nil), .delivered),
+        ]
+        let result = try other.recordReceipts(events, receivedAt: at, keywords: ReplyKeywords(), resolve: nil)
+        #expect(result.settled == 2, "\(result)")
+        let counts = try other.counts(cid: cid)
+        #expect(counts[.sent] == 2 && counts[.retry] == 2, "\(counts)")
+        // Row 2 is spent now (in the month its receipt came); row 4 was spent when it was
+        // resent; nothing stays reserved.
+        let ledger = try other.ledger(cid: cid)
+        let spent: Int64 = ledger.reduce(0) { $0 + $1.spent.nanos }, reserved: Int64 = ledger.reduce(0) { $0 + $1.reserved.nanos }
+        #expect(spent == 15_000_000 && reserved == 0, "\(ledger)")
+        #expect(ledger.first { $0.month == BillingMonth.of(milliseconds: at) }?.spent == Money(nanos: 5_000_000))
+        let drift = try other.checkCounters(cid: cid)
+        #expect(drift.isEmpty, "\(drift)")
+    }
+
     /// Delivery counters moved behind the journal's back are found and rebuilt.
     @Test(arguments: Store.allCases)
     func doctorFindsAndRepairsDeliveryDrift(_ store: Store) throws {

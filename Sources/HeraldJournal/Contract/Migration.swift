@@ -35,7 +35,7 @@ public enum RuleColumns {
     /// column a `RowChange`, a skip, a deferral or a bulk rule writes.
     public static let message = [
         "row", "dest", "body", "attempts", "parts", "cost", "tz", "state", "reason", "detail", "doubt", "provider_ref",
-        "not_before", "spend_month", "updated_at",
+        "not_before", "spend_month", "updated_at", "earlier_spent",
     ]
     /// What a campaign record is decoded from, except where a store keeps leases in a
     /// table of their own and what only one store has so far (purges).

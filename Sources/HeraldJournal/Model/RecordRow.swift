@@ -42,7 +42,7 @@ extension CampaignRecord {
 
 extension ReceiptTarget {
     /// The message columns `init(row:)` reads; the delivery row's are `DeliveryFacts.columns`.
-    public static let columns = ["cid", "row", "state", "reason", "cost", "spend_month", "updated_at", "doubt", "region"]
+    public static let columns = ["cid", "row", "state", "reason", "cost", "spend_month", "updated_at", "doubt", "earlier_spent", "region"]
 
     /// Decodes a message a receipt is about, with its delivery facts when the row holds
     /// them. Nil for a state this herald does not know (never settled by a receipt); a row
@@ -52,7 +52,8 @@ extension ReceiptTarget {
               let number = try row.int64("row").flatMap({ Int(exactly: $0) }) else { return nil }
         self.init(cid: try row.int64("cid") ?? 0, row: number, state: state, reason: try row.string("reason"),
                   cost: try row.int64("cost") ?? 0, spendMonth: try row.int64("spend_month").flatMap { Int(exactly: $0) },
-                  attemptAt: try row.int64("updated_at") ?? 0, doubt: try row.string("doubt"), region: try row.string("region"),
+                  attemptAt: try row.int64("updated_at") ?? 0, doubt: try row.string("doubt"),
+                  earlierSpent: try row.int64("earlier_spent").map { $0 != 0 } ?? false, region: try row.string("region"),
                   delivery: try DeliveryFacts(row: row))
     }
 }

@@ -264,6 +264,11 @@ public enum BulkRule {
             guard let month, cost != 0 else { return nil }
             return LedgerDelta(month: month, reserved: -cost, spent: providerDedupes ? 0 : cost)
         }
+        /// Whether the rows' earlier attempts are counted as spent (each row that held a
+        /// reservation remembers it, `earlier_spent`): a receipt for that attempt then spends
+        /// nothing more. Where the provider dedupes, the reservation is only released, and
+        /// a receipt for the earlier attempt spends it.
+        public var countsEarlierSpend: Bool { !providerDedupes }
     }
 
     /// `herald cancel`: rows not yet sent (pending, waiting retries) are skipped, `cancelled`.

@@ -13,12 +13,15 @@ public struct ReceiptTarget: Sendable, Equatable {
     /// When the row was last attempted (its `updated_at`): the send time a delivery is measured from.
     public var attemptAt: Int64
     public var doubt: String?
+    /// Whether an earlier attempt's cost was counted as spent when the row was made due
+    /// again (`resend-in-doubt` where the provider does not dedupe).
+    public var earlierSpent: Bool
     public var region: String?
     /// What the receipts said so far (nil before the first event).
     public var delivery: DeliveryFacts?
 
     public init(cid: Int64, row: Int, state: MessageState, reason: String?, cost: Int64, spendMonth: Int?, attemptAt: Int64,
-                doubt: String?, region: String?, delivery: DeliveryFacts?) {
+                doubt: String?, earlierSpent: Bool = false, region: String?, delivery: DeliveryFacts?) {
         self.cid = cid
         self.row = row
         self.state = state
@@ -27,6 +30,7 @@ public struct ReceiptTarget: Sendable, Equatable {
         self.spendMonth = spendMonth
         self.attemptAt = attemptAt
         self.doubt = doubt
+        self.earlierSpent = earlierSpent
         self.region = region
         self.delivery = delivery
     }
@@ -160,8 +164,9 @@ public struct ReceiptChanges: Sendable {
 
     /// Records what marking `target` `sent` in `month` moves: its counter, its report
     /// line (counted when it was sent), and the ledger: an in-doubt row's reservation
-    /// becomes spend; a row released when it was put back to wait is spent now; a row
-    /// made due again by a resend was settled in the ledger then.
+    /// becomes spend; a row whose earlier attempt was counted as spent when it was made
+    /// due again moves nothing; any other row was released when it went back to wait
+    /// (a failure, or a takeover or resend where the provider dedupes) and is spent now.
     public mutating func settled(_ target: inout ReceiptTarget, month: Int) {
         tally[target.cid, default: TallyChanges()].move(from: TallyKey(target.state, code: target.reason), to: TallyKey(.sent))
         report[target.cid, default: ReportCounters()].move(
@@ -169,7 +174,7 @@ public struct ReceiptChanges: Sendable {
         if target.cost != 0 {
             if target.state == .inDoubt, target.spendMonth != nil {
                 ledger[target.cid, default: LedgerDeltas()].add(LedgerDelta(month: month, reserved: -target.cost, spent: target.cost))
-            } else if target.doubt == nil {
+            } else if !target.earlierSpent {
                 ledger[target.cid, default: LedgerDeltas()].add(LedgerDelta(month: month, reserved: 0, spent: target.cost))
             }
         }
