@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
+                "HeraldCore", "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -121,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "herald-bench",
             dependencies: [
-                "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldPostgres", "HeraldReport",
+                "HeraldCore", "HeraldEngine", "HeraldCSV", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldPostgres", "HeraldReport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -4,6 +4,7 @@
 // Recipients are generated into a temporary folder: +1 NPA-555-XXXX numbers, an
 // exchange not assigned to subscribers, sent only to the in-process simulator.
 import Foundation
+import HeraldCore
 import HeraldCSV
 import HeraldEngine
 import HeraldProviders
@@ -220,6 +221,8 @@ Exit status: 0 done, 2 unknown mode or bad argument, otherwise the failing run's
 
 """
 
+// As `herald` does first thing, so that the senders run here keep what herald's would.
+ProcessMemory.limitArenas()
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws",
                   "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",

@@ -25,7 +25,7 @@ final class PostgresImporter: RowImporter {
 
     static let columns = ["cid", "row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "updated_at"]
 
-    init(journal: PostgresJournal, cid: Int64, chunkRows: Int = 16_384) {
+    init(journal: PostgresJournal, cid: Int64, chunkRows: Int = 8192) {
         self.journal = journal
         self.cid = cid
         self.chunkRows = chunkRows

@@ -32,13 +32,14 @@ extension PostgresJournal: ReceiptJournal {
     private func recordOnce(_ events: [DeliveryEvent], time: Int64, keywords: ReplyKeywords,
                             resolve: ((String) -> (cid: Int64, row: Int)?)?) throws -> ReceiptBatchResult {
         // What the events name: rows by campaign id, rows by journal key, provider references.
+        // The reference beside a campaign id and row is looked for only when that row is not
+        // found (it names the same message, or is the fallback for a row out of this journal).
         var named = Named()
         for event in events {
             switch event.match {
-            case .row(let id, let row, let reference):
+            case .row(let id, let row, _):
                 // A row number out of range (a made-up callback) names no message.
                 if let row = Int32(exactly: row) { named.rows.insert(RowByID(id: id, row: row)) }
-                if let reference { named.references.insert(reference) }
             case .reference(let reference): named.references.insert(reference)
             case .journalRow(let cid, let row): named.keys.insert(Key(cid: cid, row: row))
             case .none: break
@@ -46,6 +47,10 @@ extension PostgresJournal: ReceiptJournal {
         }
         var found = try lockNamed(named)
         var targets = found.targets
+        for event in events {
+            guard case .row(let id, let row, let reference?) = event.match else { continue }
+            if found.cids[id].map({ targets[Key(cid: $0, row: row)] == nil }) ?? true { named.references.insert(reference) }
+        }
         // A reference no message held when that statement began: derived from campaign and row
         // (`resolve`: the engine looks at the rows being sent, in doubt or waiting), then,
         // for those still unknown, looked up in the index again. In that order: a sender

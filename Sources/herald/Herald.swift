@@ -1,4 +1,5 @@
 import ArgumentParser
+import HeraldCore
 
 @main
 struct Herald: AsyncParsableCommand {
@@ -15,4 +16,9 @@ struct Herald: AsyncParsableCommand {
             JournalCommand.self,
         ]
     )
+
+    static func main() async {
+        ProcessMemory.limitArenas()
+        await main(nil)
+    }
 }

@@ -80,6 +80,7 @@ public struct CampaignRunner: Sendable {
             let importStart = ContinuousClock.now
             imported = try await importRows(cid: cid, journal: journal)
             importSeconds = importStart.duration(to: .now).seconds
+            ProcessMemory.returnFreedMemory()
         case .ready(let id, let inDoubt):
             cid = id
             recovered = inDoubt
