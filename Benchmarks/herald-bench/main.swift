@@ -222,7 +222,7 @@ Exit status: 0 done, 2 unknown mode or bad argument, otherwise the failing run's
 """
 
 // As `herald` does first thing, so that the senders run here keep what herald's would.
-ProcessMemory.limitArenas()
+ProcessMemory.configureAllocator()
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws",
                   "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",

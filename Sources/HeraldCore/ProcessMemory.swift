@@ -13,15 +13,21 @@ public enum ProcessMemory {
     private typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
     private typealias MallocTrim = @convention(c) (Int) -> Int32
 
-    /// glibc's `M_ARENA_MAX`.
+    /// glibc's `M_ARENA_MAX` and `M_MMAP_THRESHOLD`.
     private static let arenaMax: Int32 = -8
+    private static let mmapThreshold: Int32 = -3
 
-    /// At most `count` arenas for the whole process. Called first thing in `main`, before
-    /// threads start.
-    public static func limitArenas(to count: Int32 = 2) {
+    /// At most `arenas` arenas for the whole process, and blocks of `mappedFrom` bytes or
+    /// more mapped on their own, so that freeing one gives its pages back at once (by
+    /// default glibc raises that threshold as large blocks are freed, up to 32 MB, after
+    /// which an import's or a result's megabyte buffers stay in the arenas). Called first
+    /// thing in `main`, before threads start.
+    public static func configureAllocator(arenas: Int32 = 2, mappedFrom: Int32 = 256 << 10) {
         #if canImport(Glibc)
         guard let symbol = dlsym(nil, "mallopt") else { return }
-        _ = unsafeBitCast(symbol, to: Mallopt.self)(arenaMax, count)
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        _ = mallopt(arenaMax, arenas)
+        _ = mallopt(mmapThreshold, mappedFrom)
         #endif
     }
 

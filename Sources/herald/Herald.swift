@@ -18,7 +18,7 @@ struct Herald: AsyncParsableCommand {
     )
 
     static func main() async {
-        ProcessMemory.limitArenas()
+        ProcessMemory.configureAllocator()
         await main(nil)
     }
 }

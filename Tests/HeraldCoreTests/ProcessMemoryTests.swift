@@ -36,13 +36,5 @@ import Glibc
         for pin in pins { free(pin) }
         #expect(before - after > 24 << 10, "resident anonymous memory \(before) KiB before, \(after) KiB after")
     }
-
-    @Test func arenasCanBeLimitedOnceThreadsRun() {
-        // Only that it is accepted at any time (threads already exist in a test process).
-        ProcessMemory.limitArenas(to: 8)
-        let block = malloc(1 << 10)
-        #expect(block != nil)
-        free(block)
-    }
 }
 #endif
