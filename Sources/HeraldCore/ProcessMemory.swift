@@ -5,8 +5,9 @@ import Glibc
 /// The C allocator's settings that bound what a long send keeps resident. glibc gives
 /// each thread that meets a busy allocator an arena of its own (up to eight per core)
 /// and keeps freed memory in each; a sender's threads (event loops, the concurrency
-/// pool, the journal's) then hold several megabytes apiece that they no longer use
-/// (measured at 1M rows on PostgreSQL: 74 MB peak with the default, 65 MB with two).
+/// pool, the journal's) then hold several megabytes apiece that they no longer use.
+/// Measured at 1M rows on PostgreSQL (`herald-bench pg-e2e`): 72-80 MB peak with glibc's
+/// defaults, 61-65 MB with two arenas, 55-60 MB with large blocks mapped on their own too.
 /// `malloc.h` is not in Swift's Glibc module: the functions are looked up by name, and
 /// where they are missing (another C library) nothing is done.
 public enum ProcessMemory {
