@@ -144,9 +144,10 @@ public final class Journal {
         }
     }
 
+    /// Runs `body` outside a transaction; no statement is left open after it.
     func read<T>(_ body: () throws -> T) throws(JournalError) -> T {
         do {
-            return try body()
+            return try db.scoped(body)
         } catch {
             throw JournalError.from(error, path: path)
         }

@@ -323,6 +323,29 @@ func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle:
         #expect(skipped.map(\.row) == [2] && skipped.first?.reason == .suppressed)
     }
 
+    /// A look-up that reads one row and stops (a campaign by id, as `resume` does first)
+    /// holds nothing open: another writer (the receipts writer, `herald pause`) commits in
+    /// between, and the sender's next write still goes through. On SQLite a statement left
+    /// on its row kept a read transaction, and the next write failed at once with "journal
+    /// locked" (issue 36, finding 1).
+    @Test(arguments: Store.allCases)
+    func aReadThatStopsAtItsRowHoldsNothingOpen(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let sender = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(sender, owner: owner))
+        try importRows(sender, cid: cid, numbers: numbers(6))
+        try sender.setState(cid: cid, .running)
+        #expect(try sender.campaign(id: "spring", mode: .real)?.cid == cid)
+        let other = try fixture.openStore()
+        try other.setReceiptSetting("base_url", "https://receipts.example.test")
+        #expect(try step(sender, cid: cid, owner: owner, claim: 2).claimed.count == 2)
+        #expect(try sender.campaign(id: "spring", mode: .real)?.cid == cid)
+        try other.setReceiptSetting("base_url", nil)
+        _ = try step(sender, cid: cid, owner: owner, settle: [Settlement(row: 2, state: .sent)], claim: 1)
+        #expect(try sender.counts(cid: cid)[.sent] == 1)
+    }
+
     /// Both stores' migrations end in a schema that holds every column the rules read and
     /// write, and campaign records decode by name from either.
     @Test(arguments: Store.allCases)

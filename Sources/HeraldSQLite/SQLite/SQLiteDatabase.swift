@@ -8,6 +8,8 @@ import CSQLite
 final class SQLiteDatabase {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
+    /// How many journal calls are running on this connection (one inside another).
+    private var depth = 0
 
     init(path: String, readOnly: Bool) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -63,14 +65,40 @@ final class SQLiteDatabase {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
-        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
-        do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
+        try scoped {
+            try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+            do {
+                let value = try body()
+                try execute("COMMIT")
+                return value
+            } catch {
+                try? execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Runs one journal call; when the outermost call ends, every statement it left on a
+    /// row is reset. A cached statement stopped at its first row (a look-up by key) keeps
+    /// a read transaction open on its snapshot: this connection's next write then fails at
+    /// once with SQLITE_BUSY_SNAPSHOT when another connection (the receipts writer,
+    /// `herald pause`) has committed since, its reads see that old snapshot, and the WAL
+    /// cannot be checkpointed past it.
+    func scoped<T>(_ body: () throws -> T) rethrows -> T {
+        depth += 1
+        defer {
+            depth -= 1
+            if depth == 0 { endReads() }
+        }
+        return try body()
+    }
+
+    /// Resets every statement of this connection still on a row.
+    private func endReads() {
+        var next = sqlite3_next_stmt(handle, nil)
+        while let statement = next {
+            if sqlite3_stmt_busy(statement) != 0 { sqlite3_reset(statement) }
+            next = sqlite3_next_stmt(handle, statement)
         }
     }
 
