@@ -52,6 +52,7 @@ extension PostgresJournal: MaintenanceJournal {
                     SELECT cid, state, coalesce(reason, ''), count(*) FROM message WHERE cid = \(cid) GROUP BY cid, state,
                         coalesce(reason, '')
                     """)
+                try session.query(unsafeSQL: DeliveryTallyChanges.clearPricesOutOfRangeSQL(cid: "$1::int8"), binds { $0.append(cid) })
                 try Self.rebuildReportCounters(cid: cid, session)
                 let rows = try deliveryRowTally(cid: cid)
                 try session.query("DELETE FROM delivery_tally WHERE cid = \(cid)")

@@ -87,7 +87,8 @@ extension PostgresJournal {
         for row in try session.query(
             """
             SELECT d.state, m.region, count(*)::int8, floor(d.event_at::numeric / 60000)::int8,
-                coalesce(sum(d.price), 0)::int8, count(d.price)::int8
+                coalesce(sum(\(sql: DeliveryTallyChanges.checkedPrice("d.price"))), 0)::int8,
+                count(\(sql: DeliveryTallyChanges.checkedPrice("d.price")))::int8
             FROM delivery d JOIN message m ON m.cid = d.cid AND m.row = d.row WHERE d.cid = \(cid) GROUP BY 1, 2, 4
             """)
         {

@@ -106,3 +106,11 @@ extension Journal {
         }
     }
 }
+
+extension Journal {
+    /// Runs SQL as given, for tests that put a journal in a state an older release could
+    /// leave (never called by Herald itself).
+    package func executeForTesting(_ sql: String) throws(JournalError) {
+        try write { try db.execute(sql) }
+    }
+}

@@ -69,7 +69,7 @@ extension Journal {
             }
             if !rows.isNull(4) {
                 counters.addDelivery(rows.string(4).flatMap(DeliveryState.init(rawValue:)),
-                                     at: rows.isNull(5) ? nil : rows.int64(5), price: rows.isNull(6) ? nil : rows.int64(6),
+                                     at: rows.isNull(5) ? nil : rows.int64(5), price: DeliveryTallyChanges.checkedPrice(rows.isNull(6) ? nil : rows.int64(6)),
                                      region: region)
             }
         }

@@ -104,6 +104,9 @@ extension Journal {
     /// Rebuilds the counters from the rows (after `checkCounters` found drift).
     public func repairCounters(cid: Int64) throws(JournalError) {
         try write {
+            let prices = try db.statement(DeliveryTallyChanges.clearPricesOutOfRangeSQL(cid: "?1"))
+            prices.bind(1, cid)
+            try prices.run()
             let tally = try rowTally(cid: cid)
             let clear = try db.statement("DELETE FROM tally WHERE cid = ?1")
             clear.bind(1, cid)

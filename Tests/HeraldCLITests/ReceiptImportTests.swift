@@ -70,4 +70,30 @@ import Testing
         let doctor = try HeraldProcess.run(["doctor", "twice"], in: fixture.folder, environment: environment)
         #expect(doctor.status == 0, "\(doctor.stdout)\n\(doctor.stderr)")
     }
+
+    /// Issue 36, finding 2, through the binary: prices that pass one by one but overflow in
+    /// sum (8e9 + 8e9 USD) trapped the importer (exit 132). Each such record is refused,
+    /// named with its file and member; the journal keeps every good record and `doctor` agrees.
+    @Test func pricesThatOverflowInSumAreRefusedNotTrapped() throws {
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(3).map(\.line).joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("priced")
+        #expect(try HeraldProcess.run(["run", file], in: fixture.folder).status == 0)
+        func event(_ row: Int, _ prices: String) -> String {
+            #"{"eventType":"TEXT_DELIVERED","messageId":"m\#(row)","eventTimestamp":1796526300000,\#(prices),"context":{"campaign":"priced","herald_row":"\#(row)"}}"#
+        }
+        try fixture.write("a.json", [
+            event(2, #""totalMessagePrice":8e9,"totalCarrierFee":8e9"#),
+            event(3, #""totalMessagePrice":8.9e9"#),
+            event(4, #""totalMessagePrice":0.00581,"totalCarrierFee":0.0025"#),
+        ].joined(separator: "\n") + "\n")
+        let imported = try HeraldProcess.run(["receipts", "import", "a.json"], in: fixture.folder)
+        #expect(imported.status == 3, "\(imported.stdout)\n\(imported.stderr)")
+        #expect(imported.stdout.contains("3 records: 1 matched") && imported.stdout.contains("2 rejected"), "\(imported.stdout)")
+        #expect(imported.stderr.contains("a.json: record 1 ") && imported.stderr.contains("totalMessagePrice"), "\(imported.stderr)")
+        let doctor = try HeraldProcess.run(["doctor", "priced"], in: fixture.folder)
+        #expect(doctor.status == 0, "\(doctor.stdout)\n\(doctor.stderr)")
+        let status = try HeraldProcess.run(["status", "priced", "--json"], in: fixture.folder)
+        #expect(status.status == 0 && status.stdout.contains("0.00831"), "\(status.stdout)")
+    }
 }

@@ -93,4 +93,36 @@ import Testing
         let added = book.set(region: "gb", channel: .sms, price: .zero)
         #expect(!added, "a second GB sms price is refused")
     }
+
+    /// Issue 36, finding 2: sums of outside amounts saturate instead of trapping.
+    @Test func arithmeticSaturatesInsteadOfTrapping() {
+        let big = Money(nanos: 8_900_000_000_000_000_000)
+        #expect(big + big == Money(nanos: .max))
+        #expect(Money(nanos: .min) - big == Money(nanos: .min))
+        #expect(big * 3 == Money(nanos: .max) && big * -3 == Money(nanos: .min))
+        var sum = Money.zero
+        for _ in 0..<3 { sum += big }
+        #expect(sum == Money(nanos: .max))
+        #expect(Money(nanos: 5) + Money(nanos: 7) == Money(nanos: 12), "inside the bounds nothing changes")
+    }
+
+    @Test(arguments: [
+        ("{\"totalMessagePrice\":0.00581,\"totalCarrierFee\":0.0025}", "0.00831"),
+        ("{\"totalMessagePrice\":1000}", "1000.00"),
+        ("{\"totalCarrierFee\":0.1}", nil),
+    ] as [(String, String?)])
+    func pricesInRangeAreTaken(json: String, expected: String?) throws {
+        let tree = try #require(JSONTree.parse(Array(json.utf8)))
+        #expect(try tree.price("totalMessagePrice", "totalCarrierFee")?.description == expected)
+    }
+
+    @Test(arguments: [
+        "{\"totalMessagePrice\":8e9,\"totalCarrierFee\":8e9}", "{\"totalMessagePrice\":8.9e9}",
+        "{\"totalMessagePrice\":600,\"totalCarrierFee\":600}", "{\"totalMessagePrice\":-0.01}",
+        "{\"totalMessagePrice\":\"0.01\"}", "{\"totalMessagePrice\":0.01,\"totalCarrierFee\":1e308}",
+    ])
+    func pricesOutOfRangeAreRefusedNamingTheMember(json: String) throws {
+        let tree = try #require(JSONTree.parse(Array(json.utf8)))
+        #expect(throws: ReceiptParseError.self) { try tree.price("totalMessagePrice", "totalCarrierFee") }
+    }
 }

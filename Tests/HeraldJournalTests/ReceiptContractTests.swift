@@ -1,6 +1,8 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
+import HeraldSQLite
+import HeraldTestSupport
 import Testing
 
 /// Delivery receipts on both stores: the same script of sends and events gives the same
@@ -203,5 +205,50 @@ import Testing
         ])
         #expect(result.unmatched == 3 && result.matched == 0, "\(result)")
         #expect(try journal.unmatchedReceipts() == ["aws": 3])
+    }
+}
+
+/// Prices an older release stored without the range check (issue 36, finding 2: two prices
+/// of 8.9e9 USD summed past `Int64`, and `doctor` then exited 4 "integer overflow" for good).
+@Suite struct StoredPriceContractTests {
+    @Test(arguments: Store.allCases)
+    func pricesOutOfRangeAreReadableFoundAndMended(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(3), cost: 10_000_000)
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 3).claimed
+        _ = try step(journal, cid: cid, owner: owner,
+                     settle: claimed.map { Settlement(row: $0.row, state: .sent, providerRef: "m-\($0.row)").settling($0) }, claim: 0)
+        let events = [2, 3, 4].map { row in
+            DeliveryEvent(source: .aws, type: "TEXT_DELIVERED", match: .reference("m-\(row)"), state: .delivered,
+                          at: 1_780_000_000_000, price: Money(nanos: 6_000_000), raw: "{}")
+        }
+        _ = try journal.recordReceipts(events, receivedAt: 1_780_000_001_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(try journal.checkCounters(cid: cid).isEmpty)
+
+        // What an older release could store: two prices of 8.9e9 USD, and a price counter at the bound.
+        let huge = "8900000000000000000"
+        switch store {
+        case .sqlite:
+            let sqlite = try #require(journal as? Journal)
+            try sqlite.executeForTesting("UPDATE delivery SET price = \(huge) WHERE cid = \(cid) AND row IN (2, 3)")
+            try sqlite.executeForTesting("UPDATE delivery_tally SET n = 9223372036854775807 WHERE cid = \(cid) AND state = 'price'")
+        case .postgres:
+            let url = String(fixture.location.prefix { $0 != "?" })
+            try TestPostgres.query(url, "UPDATE delivery SET price = \(huge) WHERE cid = \(cid) AND row IN (2, 3)")
+            try TestPostgres.query(url, "UPDATE delivery_tally SET n = 9223372036854775807 WHERE cid = \(cid) AND state = 'price'")
+        }
+        // Readable: nothing traps or fails on them.
+        let drift = try journal.checkCounters(cid: cid)
+        #expect(drift.contains { $0.what.contains(DeliveryTallyChanges.priceOutOfRange) && $0.fromRows == 2 }, "\(drift)")
+        _ = try journal.deliverySummary(cid: cid)
+        _ = try journal.reportAggregates(cid: cid, examplesPerReason: 5)
+        _ = try journal.ledger(cid: cid).reduce(Money.zero) { $0 + $1.spent + $1.reserved }
+
+        try journal.repairCounters(cid: cid)
+        #expect(try journal.checkCounters(cid: cid).isEmpty, "doctor --repair mends them")
+        #expect(try journal.reportedCost(cid: cid) == Money(nanos: 6_000_000), "the one price in range stays")
     }
 }

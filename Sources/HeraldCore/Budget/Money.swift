@@ -73,11 +73,36 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         return "\(negative ? "-" : "")\(whole).\(fraction)"
     }
 
+    /// The most one message may cost, all parts and fees included: a price from outside
+    /// (a provider's receipt, a price book, `max_price`) above it is refused where it is
+    /// parsed. A million messages at this price still sum far inside `Int64` nano-dollars.
+    public static let largestPrice = Money(nanos: 1_000 * scale)
+
+    /// Whether this is a price Herald takes from outside: 0 to `largestPrice`.
+    public var isPrice: Bool { nanos >= 0 && nanos <= Self.largestPrice.nanos }
+
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.nanos < rhs.nanos }
-    public static func + (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos + rhs.nanos) }
-    public static func - (lhs: Money, rhs: Money) -> Money { Money(nanos: lhs.nanos - rhs.nanos) }
-    public static func += (lhs: inout Money, rhs: Money) { lhs.nanos += rhs.nanos }
-    public static func * (lhs: Money, rhs: Int) -> Money { Money(nanos: lhs.nanos * Int64(rhs)) }
+
+    // Arithmetic saturates at ±9.2 billion dollars instead of trapping: amounts come from
+    // outside and from journals (an older release may have stored anything), and no
+    // reader may crash on them. Prices are range-checked where they are parsed, so only
+    // such stored data ever reaches the bounds.
+    public static func + (lhs: Money, rhs: Money) -> Money { Money(nanos: saturating(lhs.nanos.addingReportingOverflow(rhs.nanos), lhs.nanos)) }
+    public static func - (lhs: Money, rhs: Money) -> Money {
+        Money(nanos: saturating(lhs.nanos.subtractingReportingOverflow(rhs.nanos), lhs.nanos))
+    }
+    public static func += (lhs: inout Money, rhs: Money) { lhs = lhs + rhs }
+    public static func * (lhs: Money, rhs: Int) -> Money {
+        let (product, overflow) = lhs.nanos.multipliedReportingOverflow(by: Int64(clamping: rhs))
+        guard overflow else { return Money(nanos: product) }
+        return Money(nanos: (lhs.nanos < 0) != (rhs < 0) ? .min : .max)
+    }
+
+    /// The result, or the bound it passed (the direction `lhs` was heading).
+    private static func saturating(_ result: (partialValue: Int64, overflow: Bool), _ lhs: Int64) -> Int64 {
+        guard result.overflow else { return result.partialValue }
+        return lhs < 0 ? .min : .max
+    }
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

@@ -235,9 +235,31 @@ extension JSONTree {
 }
 
 extension Money {
-    /// Dollars as a provider's JSON number (`0.00581`), to the nano-dollar.
+    /// Dollars as a provider's JSON number (`0.00581`), to the nano-dollar: nil unless
+    /// a price, 0 to `largestPrice`.
     public init?(dollars: Double) {
-        guard dollars.isFinite, dollars >= 0, dollars < 9e9 else { return nil }
+        guard dollars.isFinite, dollars >= 0, dollars <= Double(Money.largestPrice.nanos / Money.scale) else { return nil }
         self.init(nanos: Int64((dollars * Double(Money.scale)).rounded()))
+    }
+}
+
+extension JSONTree {
+    /// The sum of the price members `keys` (AWS `totalMessagePrice` + `totalCarrierFee`)
+    /// in dollars; nil when the first is absent. A member that is not a number from 0 to
+    /// `Money.largestPrice`, or a sum past it, is an error naming them, and the event is refused.
+    public func price(_ keys: String...) throws(ReceiptParseError) -> Money? {
+        guard let first = keys.first, self[first] != nil else { return nil }
+        var total = Money.zero
+        for key in keys {
+            guard let member = self[key] else { continue }
+            guard case .number(let dollars) = member, let price = Money(dollars: dollars) else {
+                throw ReceiptParseError("\"\(key)\" is not a price from 0 to \(Money.largestPrice) USD")
+            }
+            total += price
+        }
+        guard total.isPrice else {
+            throw ReceiptParseError("\(keys.map { "\"\($0)\"" }.joined(separator: " + ")) is more than \(Money.largestPrice) USD")
+        }
+        return total
     }
 }

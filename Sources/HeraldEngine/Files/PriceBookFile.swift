@@ -35,8 +35,8 @@ enum PriceBookFile {
                     failure = place("column \"channel\": \"\(channelName)\" is not a channel (\(Channel.allCases.map(\.rawValue).joined(separator: ", ")))")
                     return false
                 }
-                guard let price = Money(record.string(2)) else {
-                    failure = place("column \"price\": \"\(record.string(2))\" is not an amount in USD")
+                guard let price = Money(record.string(2)), price.isPrice else {
+                    failure = place("column \"price\": \"\(record.string(2))\" is not a price in USD from 0 to \(Money.largestPrice)")
                     return false
                 }
                 guard book.set(region: country, channel: channel, price: price) else {

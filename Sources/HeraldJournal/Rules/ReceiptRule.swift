@@ -267,8 +267,31 @@ extension DeliveryTallyChanges {
         SELECT state, CASE WHEN state = '\(DeliveryState.undelivered.rawValue)' THEN coalesce(code, '') ELSE '' END, count(*)
         FROM delivery WHERE cid = \(cid) GROUP BY 1, 2
         UNION ALL SELECT 'read', '', count(*) FROM delivery WHERE cid = \(cid) AND read_at IS NOT NULL
-        UNION ALL SELECT 'price', '', CAST(coalesce(sum(price), 0) AS bigint) FROM delivery WHERE cid = \(cid)
+        UNION ALL SELECT 'price', '', CAST(coalesce(sum(\(checkedPrice("price"))), 0) AS bigint) FROM delivery WHERE cid = \(cid)
+        UNION ALL SELECT '\(priceOutOfRange)', '', count(*) FROM delivery
+            WHERE cid = \(cid) AND price IS NOT NULL AND \(checkedPrice("price")) IS NULL
         """
+    }
+
+    /// Counted from the rows only: prices an older release stored without the range check
+    /// (no counter keeps them, so `doctor` reports them until `--repair` clears them).
+    public static let priceOutOfRange = "price out of range"
+
+    /// SQL: the `column` price when it is one (0 to `Money.largestPrice`), else NULL, so no
+    /// sum of stored prices can overflow whatever a journal holds. The same on both stores.
+    public static func checkedPrice(_ column: String) -> String {
+        "CASE WHEN \(column) BETWEEN 0 AND \(Money.largestPrice.nanos) THEN \(column) END"
+    }
+
+    /// SQL that clears the prices `checkedPrice` leaves out, for campaign `cid` (a bound
+    /// parameter): `doctor --repair` runs it before the counters are rebuilt.
+    public static func clearPricesOutOfRangeSQL(cid: String) -> String {
+        "UPDATE delivery SET price = NULL WHERE cid = \(cid) AND price IS NOT NULL AND \(checkedPrice("price")) IS NULL"
+    }
+
+    /// A stored price as a reader may use it: nil unless a price.
+    public static func checkedPrice(_ nanos: Int64?) -> Int64? {
+        nanos.flatMap { Money(nanos: $0).isPrice ? $0 : nil }
     }
 
     /// Where the delivery counters disagree with the recount (zeros left out of both).

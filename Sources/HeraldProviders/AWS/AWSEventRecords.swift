@@ -80,9 +80,7 @@ public enum AWSEventRecords {
         }
         // TEXT_INVALID, MEDIA_INVALID, VOICE_INVALID: the number itself is not valid.
         event.invalidNumber = final && type.hasSuffix("_INVALID")
-        if let price = tree["totalMessagePrice"]?.number.flatMap(Money.init(dollars:)) {
-            event.price = price + (tree["totalCarrierFee"]?.number.flatMap(Money.init(dollars:)) ?? .zero)
-        }
+        event.price = try tree.price("totalMessagePrice", "totalCarrierFee")
         return event
     }
 
