@@ -22,13 +22,63 @@ public struct HeraldRequestContext: RequestContext, RemoteAddressRequestContext 
         channel = source.channel
     }
 
-    /// The client's IP address as text ("?" when unknown).
-    var client: String { remoteAddress?.ipAddress ?? "?" }
+    /// The connection's peer IP address as text ("?" when unknown).
+    var peer: String { remoteAddress?.ipAddress ?? "?" }
+
+    /// The client a request counts against: the peer, or behind a proxy named with
+    /// `--trusted-proxy` the address that proxy says it forwarded for.
+    func client(of request: Request, trusting proxies: TrustedProxies) -> String {
+        proxies.client(peer: peer, forwardedFor: request.headers[values: HTTPField.Name("X-Forwarded-For")!])
+    }
 }
 
-/// Wrong tokens per client address: after `limit` failures within `window`, the client is
-/// answered 429 with `Retry-After` until the window has passed. At most `maxClients`
-/// addresses are tracked (the stalest are forgotten first).
+/// The proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`, IP addresses). From
+/// any other peer the header is ignored: a client could name any address in it.
+public struct TrustedProxies: Sendable, Equatable {
+    public let addresses: Set<String>
+
+    public init(_ addresses: [String] = []) {
+        self.addresses = Set(addresses.map(Self.canonical))
+    }
+
+    /// The nearest address that is not a trusted proxy: the peer itself unless it is one;
+    /// else the `X-Forwarded-For` entries read from the right (the nearest hop first),
+    /// skipping trusted proxies. An entry that is not an IP address ends the walk at the
+    /// hop that wrote it.
+    public func client(peer: String, forwardedFor headers: [String]) -> String {
+        guard addresses.contains(Self.canonical(peer)) else { return peer }
+        var client = peer
+        let hops = headers.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        for hop in hops.reversed() {
+            guard Self.isAddress(hop) else { return client }
+            client = Self.canonical(hop)
+            if !addresses.contains(client) { return client }
+        }
+        return client
+    }
+
+    /// Whether `text` is an IPv4 or IPv6 address literal.
+    public static func isAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+
+    /// One spelling per address (`::FFFF:1.2.3.4` and `::ffff:1.2.3.4` alike).
+    static func canonical(_ text: String) -> String {
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, text, &v6) == 1 else { return text }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil else { return text }
+        return String(cString: buffer)
+    }
+}
+
+/// Wrong tokens per client address: after `limit` failures within `window`, the client's
+/// further wrong tokens are answered 429 with `Retry-After` until the window has passed. The
+/// right token is never refused: the limit is on guesses, so ten wrong requests from an
+/// address shared by many (a reverse proxy, a provider's egress) cannot switch receipts or
+/// the dashboard off. At most `maxClients` addresses are tracked (the stalest are forgotten first).
 struct FailedAttempts: Sendable {
     var limit = 10
     var window: Double = 60
@@ -113,18 +163,19 @@ struct DashboardGuard: RouterMiddleware {
     let attempts: AttemptLog
     let tls: Bool
 
+    let proxies: TrustedProxies
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let wait = attempts.retryAfter(context.client) {
-            return secured(ReceiptServer.tooManyAttempts(retryAfter: wait))
-        }
         guard hosts.allows(request.head.authority) else {
             return secured(ReceiptServer.text(.misdirectedRequest,
                                               "this dashboard does not answer to that Host (start it with --public-host NAME)"))
         }
+        // The handler checks the token before it reads anything else.
         let response = try await next(request, context)
-        if response.status == .unauthorized || response.status == .forbidden {
-            attempts.failed(context.client)
-        }
+        guard response.status == .unauthorized || response.status == .forbidden else { return secured(response) }
+        let client = context.client(of: request, trusting: proxies)
+        if let wait = attempts.retryAfter(client) { return secured(ReceiptServer.tooManyAttempts(retryAfter: wait)) }
+        attempts.failed(client)
         return secured(response)
     }
 
@@ -152,18 +203,20 @@ struct DashboardGuard: RouterMiddleware {
     }
 }
 
-/// In front of the receipt routes: wrong tokens (answered 404) count as failed attempts,
-/// and a client past its limit gets 429 before its body is read.
+/// In front of the receipt routes: wrong tokens (answered 404, before the body is read)
+/// count as failed attempts, and a client past its limit gets 429 for them instead; the
+/// right token always reaches the route.
 struct ReceiptGuard: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let attempts: AttemptLog
+    let proxies: TrustedProxies
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let wait = attempts.retryAfter(context.client) {
-            return ReceiptServer.tooManyAttempts(retryAfter: wait)
-        }
         let response = try await next(request, context)
-        if response.status == .notFound { attempts.failed(context.client) }
+        guard response.status == .notFound else { return response }
+        let client = context.client(of: request, trusting: proxies)
+        if let wait = attempts.retryAfter(client) { return ReceiptServer.tooManyAttempts(retryAfter: wait) }
+        attempts.failed(client)
         return response
     }
 }

@@ -35,6 +35,8 @@ public struct ReceiptServerOptions: Sendable {
     public var authToken: String?
     /// Names the dashboard answers to besides IP literals and `localhost` (`--public-host`).
     public var publicHosts: [String] = []
+    /// Proxies whose `X-Forwarded-For` names the client the wrong-token limit counts against.
+    public var trustedProxies = TrustedProxies()
 
     /// Whether `host` is a loopback address (anything else needs `authToken`).
     public var isLoopback: Bool { Loopback.contains(host) }
@@ -79,7 +81,7 @@ public struct ReceiptServer: Sendable {
         router.get("/healthz") { _, _ in "ok\n" }
         // One count of wrong tokens per client for the receipt routes and the dashboard alike.
         let attempts = AttemptLog()
-        router.group().add(middleware: ReceiptGuard(attempts: attempts)).post("/receipts/:provider/:token") { request, context in
+        router.group().add(middleware: ReceiptGuard(attempts: attempts, proxies: options.trustedProxies)).post("/receipts/:provider/:token") { request, context in
             try await self.receive(request, context)
         }
         let tls = options.tlsCertificate != nil && options.tlsKey != nil
@@ -88,7 +90,8 @@ public struct ReceiptServer: Sendable {
             // events instead (a timer per callback cost a sixth of their throughput).
             Dashboard(journalPath: journalPath, authToken: options.authToken, metrics: metrics, secureCookie: tls)
                 .register(on: router.group()
-                    .add(middleware: DashboardGuard(hosts: AllowedHosts(publicHosts: options.publicHosts), attempts: attempts, tls: tls))
+                    .add(middleware: DashboardGuard(hosts: AllowedHosts(publicHosts: options.publicHosts), attempts: attempts, tls: tls,
+                                                   proxies: options.trustedProxies))
                     .add(middleware: MetricsMiddleware()))
         }
         let http1 = HTTP1Channel.Configuration(

@@ -44,7 +44,14 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 help: "A DNS name the dashboard answers to, as browsers reach it (repeat for several). IP addresses and localhost always are; others get 421, so a rebinding page cannot read it.")
         var publicHost: [String] = []
 
+        @Option(name: .customLong("trusted-proxy"),
+                help: "IP address of a reverse proxy in front of this server (repeat for several): from it, X-Forwarded-For names the client that wrong tokens count against. From any other peer the header is ignored.")
+        var trustedProxy: [String] = []
+
         func validate() throws {
+            for proxy in trustedProxy where !TrustedProxies.isAddress(proxy) {
+                throw ValidationError("--trusted-proxy: \(proxy.quoted) is not an IP address")
+            }
             guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
             guard readTimeout > 0 else { throw ValidationError("--read-timeout must be at least 1 second") }
             guard receiptTimeoutHours > 0 else { throw ValidationError("--receipt-timeout-hours must be at least 1") }
@@ -68,6 +75,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
             options.readTimeout = .seconds(Int64(readTimeout))
             options.receiptTimeout = .seconds(receiptTimeoutHours * 3600)
             options.publicHosts = publicHost
+            options.trustedProxies = TrustedProxies(trustedProxy)
             return options
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldServer
 import HeraldTestSupport
 import Testing
 
@@ -18,19 +19,22 @@ import Glibc
     var bearer: (String, String) { ("Authorization", "Bearer \(Self.token)") }
 
     /// Finding 3: wrong tokens cannot be tried without limit. After ten in a minute, the
-    /// address gets 429 with Retry-After, even with the right token; on the receipt routes
-    /// too (a wrong path token is a 404 and counts).
-    @Test func wrongTokensAreLimitedPerAddress() throws {
+    /// address's further wrong tokens get 429 with Retry-After; on the receipt routes too (a
+    /// wrong path token is a 404 and counts). Issue 36, finding 3: the right token from that
+    /// address is still answered: behind a proxy every provider shares one address, and ten
+    /// wrong requests must not switch receipts or the dashboard off.
+    @Test func wrongTokensAreLimitedPerAddressAndTheRightOneNever() throws {
         let fixture = try CLIFixture()
         let dashboard = try ReceiptServerProcess(fixture, arguments: ["--auth-token", Self.token], dashboard: true)
         defer { _ = dashboard.stop() }
         for attempt in 0..<10 {
             #expect(get(dashboard, "/api/campaigns", headers: [("Authorization", "Bearer wrong-\(attempt)")])?.status == 401)
         }
-        let blocked = try #require(get(dashboard, "/api/campaigns", headers: [bearer]))
+        let blocked = try #require(get(dashboard, "/api/campaigns", headers: [("Authorization", "Bearer wrong-11")]))
         #expect(blocked.status == 429, "\(blocked.status) \(blocked.body)")
         let wait = Int(blocked.header("Retry-After") ?? "") ?? 0
         #expect((1...60).contains(wait), "Retry-After \(blocked.header("Retry-After") ?? "none")")
+        #expect(get(dashboard, "/api/campaigns", headers: [bearer])?.status == 200, "the right token is never locked out")
 
         let receipts = try ReceiptServerProcess(fixture)
         defer { _ = receipts.stop() }
@@ -38,7 +42,47 @@ import Glibc
         for attempt in 0..<10 {
             #expect(receipts.post("agile", valid, token: "guess-\(attempt)")?.status == 404)
         }
-        #expect(receipts.post("agile", valid)?.status == 429, "the right token too, from that address, for the minute")
+        #expect(receipts.post("agile", valid, token: "guess-11")?.status == 429, "further guesses from that address wait")
+        #expect(receipts.post("agile", valid)?.status == 204, "the right token is still taken")
+    }
+
+    /// `X-Forwarded-For` names the client only when the peer is a proxy named with
+    /// `--trusted-proxy`; from anyone else it is ignored (a guesser could name a new
+    /// address in every request).
+    @Test func forwardedAddressesCountOnlyFromTrustedProxies() throws {
+        let fixture = try CLIFixture()
+        let valid = #"{"eventType":"DELIVERY","messageId":"m","statusCode":3}"#
+        let proxied = try ReceiptServerProcess(fixture, arguments: ["--trusted-proxy", "127.0.0.1"])
+        defer { _ = proxied.stop() }
+        for attempt in 0..<10 {
+            let forwarded = [("X-Forwarded-For", "198.51.100.20, 203.0.113.7")]
+            #expect(proxied.post("agile", valid, token: "guess-\(attempt)", headers: forwarded)?.status == 404)
+        }
+        #expect(proxied.post("agile", valid, token: "guess", headers: [("X-Forwarded-For", "203.0.113.7")])?.status == 429)
+        #expect(proxied.post("agile", valid, token: "typo", headers: [("X-Forwarded-For", "198.51.100.9")])?.status == 404,
+                "another client behind the same proxy is not held back")
+
+        let direct = try ReceiptServerProcess(fixture)
+        defer { _ = direct.stop() }
+        for attempt in 0..<10 {
+            #expect(direct.post("agile", valid, token: "guess-\(attempt)", headers: [("X-Forwarded-For", "192.0.2.\(attempt)")])?.status == 404)
+        }
+        #expect(direct.post("agile", valid, token: "guess", headers: [("X-Forwarded-For", "192.0.2.99")])?.status == 429,
+                "a header from an untrusted peer names nobody")
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1", ["203.0.113.7"], ["10.0.0.5"], "127.0.0.1"),                     // the peer is no trusted proxy
+        ("10.0.0.5", ["203.0.113.7"], ["10.0.0.5"], "203.0.113.7"),
+        ("10.0.0.5", ["198.51.100.1, 203.0.113.7, 10.0.0.6"], ["10.0.0.5", "10.0.0.6"], "203.0.113.7"),
+        ("10.0.0.5", ["198.51.100.1", "203.0.113.7"], ["10.0.0.5"], "203.0.113.7"),     // the last header is the nearest hop
+        ("10.0.0.5", ["not-an-address, 203.0.113.7"], ["10.0.0.5"], "203.0.113.7"),
+        ("10.0.0.5", ["203.0.113.7, junk"], ["10.0.0.5"], "10.0.0.5"),                // the proxy's own entry is unreadable
+        ("10.0.0.5", [], ["10.0.0.5"], "10.0.0.5"),
+        ("::ffff:10.0.0.5", ["2001:db8::1"], ["::FFFF:10.0.0.5"], "2001:db8::1"),
+    ] as [(String, [String], [String], String)])
+    func theClientBehindTrustedProxies(peer: String, headers: [String], trusted: [String], client: String) {
+        #expect(TrustedProxies(trusted).client(peer: peer, forwardedFor: headers) == client)
     }
 
     /// Finding 5: a page on another site that points its own name at 127.0.0.1 (DNS
