@@ -56,34 +56,23 @@ public enum RecipientCSV {
         return rows
     }
 
-    /// A field and its comma; quoted when it holds a comma, quote or line break.
+    /// A field and its comma (`CSVCell`).
     static func appendField(_ text: String?, to buffer: inout [UInt8]) {
         if let text { appendQuoted(text, to: &buffer) }
         buffer.append(UInt8(ascii: ","))
     }
 
+    /// A text cell: control characters escaped, formulas neutralised, quoted when it needs to be.
     static func appendQuoted(_ text: String, to buffer: inout [UInt8]) {
-        let bytes = text.utf8
-        guard bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else {
-            buffer.append(contentsOf: bytes)
-            return
-        }
-        buffer.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            if byte == UInt8(ascii: "\"") { buffer.append(byte) }
-            buffer.append(byte)
-        }
-        buffer.append(UInt8(ascii: "\""))
+        CSVCell.append(text, to: &buffer)
     }
 
     /// Nano-dollars as a decimal (`0.00581`), as `Money` writes them.
     static func appendMoney(_ nanos: Int64, to buffer: inout [UInt8]) {
-        var value = nanos
-        if value < 0 {
-            buffer.append(UInt8(ascii: "-"))
-            value = -value
-        }
-        appendInteger(Int(value / 1_000_000_000), to: &buffer)
+        // The magnitude: a stored amount may be any Int64, `Int64.min` too, and never traps here.
+        if nanos < 0 { buffer.append(UInt8(ascii: "-")) }
+        let value = nanos.magnitude
+        appendInteger(UInt64(value / 1_000_000_000), to: &buffer)
         var fraction = value % 1_000_000_000
         guard fraction != 0 else { return }
         var width = 9
@@ -101,11 +90,12 @@ public enum RecipientCSV {
     }
 
     static func appendInteger(_ value: Int, to buffer: inout [UInt8]) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        appendInteger(UInt64(value.magnitude), to: &buffer)
+    }
+
+    static func appendInteger(_ value: UInt64, to buffer: inout [UInt8]) {
         var value = value
-        if value < 0 {
-            buffer.append(UInt8(ascii: "-"))
-            value = -value
-        }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 24 digits, no allocation
         var count = 0
         withUnsafeMutableBytes(of: &digits) { bytes in

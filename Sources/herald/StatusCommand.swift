@@ -40,7 +40,7 @@ struct StatusCommand: AsyncParsableCommand {
                 for (label, counts) in [("receipts matching no message", unmatched), ("replies from recipients", replies)]
                 where !counts.isEmpty {
                     print("\n\(label): " + counts.sorted { $0.key < $1.key }
-                        .map { "\($0.key) \(Terminal.format($0.value))" }.joined(separator: ", "))
+                        .map { "\($0.key.printable) \(Terminal.format($0.value))" }.joined(separator: ", "))
                 }
             }
         } catch {

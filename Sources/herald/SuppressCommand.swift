@@ -169,7 +169,7 @@ enum Suppress {
 
     static func line(_ entry: SuppressionEntry) -> String {
         let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.addedAt) / 1000))
-        return "+\(entry.destination)  \(entry.scope.isEmpty ? "every sender" : "sender \(entry.scope)")  \(entry.source.rawValue)  "
-            + when + (entry.reason.map { "  \($0)" } ?? "")
+        return "+\(entry.destination)  \(entry.scope.isEmpty ? "every sender" : "sender \(entry.scope.printable)")  \(entry.source.rawValue)  "
+            + when + (entry.reason.map { "  \($0.printable)" } ?? "")
     }
 }

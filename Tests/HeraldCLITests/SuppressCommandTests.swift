@@ -85,4 +85,26 @@ import Testing
         #expect(!outbox.contains("\"\(last)\""), "the listed number was not sent to")
         #expect(result.stdout.contains("skipped (suppressed 1)"), "\(result.stdout)")
     }
+
+    /// Issue 36, finding 3: a reason from outside (a STOP reply's words) with a newline forged
+    /// a line in `suppress list` and `check`; one starting with `=` was a formula in the
+    /// export. Control characters are escaped wherever it is printed or written, and formulas
+    /// neutralised (a leading `'`, as OWASP recommends).
+    @Test func reasonsFromOutsideForgeNoLineAndNoFormula() throws {
+        let fixture = try CLIFixture()
+        let reason = "STOP\n+447700900999  every sender  reply  2026-01-01T00:00:00Z  forged\u{1B}[31m\u{7}"
+        var result = try herald(["suppress", "add", "+44 7700 900001", "--reason", reason], fixture)
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try herald(["suppress", "add", "+44 7700 900002", "--reason", "=HYPERLINK(\"http://evil.example\",\"x\")"], fixture)
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try herald(["suppress", "list"], fixture)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && !result.stdout.contains("\u{1B}") && !result.stdout.contains("\u{7}"), "\(result.stdout)")
+        #expect(lines.first?.contains("STOP\\u000a+447700900999") == true, "\(result.stdout)")
+        result = try herald(["suppress", "check", "+447700900001"], fixture)
+        #expect(result.stdout.split(separator: "\n").count == 1, "\(result.stdout)")
+        let exported = try list(fixture)
+        #expect(exported.split(separator: "\n").count == 3 && !exported.contains("\u{1B}"), "\(exported)")
+        #expect(exported.contains(#"+447700900002,,"'=HYPERLINK(""http://evil.example"",""x"")",manual,"#), "\(exported)")
+    }
 }

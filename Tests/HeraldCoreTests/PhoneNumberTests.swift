@@ -51,4 +51,15 @@ import Testing
             #expect(!error.description.contains("7700 9001"))
         }
     }
+
+    /// Issue 36, finding 3: masking shows at most half of the national digits (a 5-digit
+    /// national number showed 4 of them: `+290*2345`), and at most the last four.
+    @Test(arguments: [
+        (12015550100 as UInt64, "US", "+1******0100"), (447700900123, "GB", "+44******0123"),
+        (29012345, "SH", "+290***45"), (2901234, "SH", "+290**34"), (290123, "SH", "+290**3"),
+        (2901, "SH", "+290*"), (290, "SH", "+***"),
+    ] as [(UInt64, String, String)])
+    func maskingShowsAtMostHalfTheNationalDigits(digits: UInt64, region: String, masked: String) {
+        #expect(PhoneNumber(digits: digits, region: region).masked == masked)
+    }
 }

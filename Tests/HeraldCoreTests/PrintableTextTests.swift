@@ -21,4 +21,15 @@ import HeraldCore
         // Still valid inside a JSON string: the escape is JSON's own.
         #expect("{\"code\":\"a\u{85}b\"}".printableLines == "{\"code\":\"a\\u0085b\"}")
     }
+
+    /// Issue 36, finding 3: CSV cells from outside carry no control character and no formula.
+    @Test(arguments: [
+        ("plain", "plain"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
+        ("=1+2", "\"'=1+2\""), ("+1", "\"'+1\""), ("-5", "\"'-5\""), ("@SUM(A1)", "\"'@SUM(A1)\""),
+        ("line\nbreak", "line\\u000abreak"), ("\u{1B}[31mred\u{7}", "\\u001b[31mred\\u0007"), ("\r=1", "\\u000d=1"),
+        ("", ""),
+    ] as [(String, String)])
+    func csvCellsAreInert(text: String, cell: String) {
+        #expect(CSVCell.text(text) == cell)
+    }
 }

@@ -7,7 +7,8 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     public var e164: String { "+\(digits)" }
 
-    /// The calling code and the last four digits, the rest as stars: `+1******0101`.
+    /// The calling code and at most the last four digits, never more than half of the
+    /// national number, the rest as stars: `+1******0101`, `+290***45`.
     public var masked: String {
         var bytes: [UInt8] = []
         Self.appendMasked(digits: digits, region: region, to: &bytes)
@@ -26,13 +27,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         var codeLength = 1
         if let code = CallingCodes.codeByRegion[region] { codeLength = code >= 100 ? 3 : code >= 10 ? 2 : 1 }
         output.append(UInt8(ascii: "+"))
-        guard count > codeLength + 4 else {
+        guard count > codeLength else {
             output.append(contentsOf: repeatElement(UInt8(ascii: "*"), count: count))
             return
         }
+        let shown = Swift.min(4, (count - codeLength) / 2)
         for index in 0..<count {
             let position = count - 1 - index
-            output.append(index < codeLength || index >= count - 4 ? reversed[position] : UInt8(ascii: "*"))
+            output.append(index < codeLength || index >= count - shown ? reversed[position] : UInt8(ascii: "*"))
         }
     }
     public var description: String { e164 }

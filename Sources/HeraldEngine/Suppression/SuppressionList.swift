@@ -110,7 +110,8 @@ public enum SuppressionList {
         while true {
             let page = try journal.suppressions(after: after, limit: 10_000)
             for entry in page {
-                text += "+\(entry.destination),\(csv(entry.scope)),\(csv(entry.reason ?? "")),\(entry.source.rawValue),"
+                // The scope is Herald's own E.164 sender (or empty); the reason may be a reply's words.
+                text += "+\(entry.destination),\(entry.scope),\(csv(entry.reason ?? "")),\(entry.source.rawValue),"
                     + format.string(from: Date(timeIntervalSince1970: Double(entry.addedAt) / 1000)) + "\n"
             }
             try handle.write(contentsOf: Data(text.utf8))
@@ -127,11 +128,8 @@ public enum SuppressionList {
         "\(error)".replacingOccurrences(of: "the campaign sets no default_country", with: "no --default-country was given")
     }
 
-    /// A CSV field, quoted when it needs to be.
-    static func csv(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    /// A CSV field: control characters escaped, formulas neutralised, quoted when it needs to be.
+    static func csv(_ text: String) -> String { CSVCell.text(text) }
 }
 
 /// Rows of a suppression CSV that cannot be read; nothing was added.
