@@ -99,7 +99,7 @@ extension PostgresJournal: ReceiptJournal {
         var invalid: [Key: String] = [:]
         var replies: [ReplyChange] = []
         for (event, candidates) in zip(events, wanted) {
-            let key = candidates.first { targets[$0] != nil }
+            let key = candidates.first { targets[$0]?.target.mayHaveBeenSent == true }
             audits.append((event, key))
             if let reply = event.reply {
                 result.replies += 1

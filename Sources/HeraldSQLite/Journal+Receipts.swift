@@ -17,7 +17,7 @@ extension Journal {
             var result = ReceiptBatchResult()
             var recorder = try ReceiptRecorder(journal: self, time: time)
             for event in events {
-                let target = try recorder.locate(event.match, resolve: resolve)
+                let target = try recorder.locate(event.match, resolve: resolve).flatMap { $0.mayHaveBeenSent ? $0 : nil }
                 try recorder.audit(event, target: target)
                 if let reply = event.reply {
                     // A recipient's reply: kept, counted, and acted on when it says stop or start.

@@ -208,6 +208,33 @@ import Testing
     }
 }
 
+/// Issue 36, found by the journey test (seed 139 on sqlite-path): a DELIVERED event naming a
+/// row that was never sent (still `pending` behind a spent budget, or skipped at import) was
+/// recorded, and `status` showed more delivered than sent. Such events count as unmatched.
+@Suite struct ReceiptForUnsentRowContractTests {
+    @Test(arguments: Store.allCases)
+    func aReceiptForARowNeverSentIsUnmatched(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: [447700900001, nil, 447700900002, 447700900003])
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 1).claimed
+        _ = try step(journal, cid: cid, owner: owner,
+                     settle: claimed.map { Settlement(row: $0.row, state: .sent, providerRef: "m-\($0.row)").settling($0) }, claim: 0)
+        let events = [2, 3, 4, 5].map { row in
+            DeliveryEvent(source: .aws, type: "TEXT_DELIVERED", match: .row(campaign: "spring", row: row, reference: nil),
+                          state: .delivered, at: 1_780_000_000_000, raw: "{}")
+        }
+        let result = try journal.recordReceipts(events, receivedAt: 1_780_000_001_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(result.matched == 1 && result.unmatched == 3, "\(result)")
+        let delivery = try journal.deliverySummary(cid: cid)
+        let sent = try journal.counts(cid: cid)[.sent]
+        #expect(delivery[.delivered] == 1 && sent == 1)
+        #expect(try journal.checkCounters(cid: cid).isEmpty)
+    }
+}
+
 /// Prices an older release stored without the range check (issue 36, finding 2: two prices
 /// of 8.9e9 USD summed past `Int64`, and `doctor` then exited 4 "integer overflow" for good).
 @Suite struct StoredPriceContractTests {

@@ -36,6 +36,21 @@ public struct ReceiptTarget: Sendable, Equatable {
     }
 }
 
+extension ReceiptTarget {
+    /// Whether a receipt can be about this row: it may have left Herald. A row still
+    /// `pending` was never claimed (a row is marked `sending`, committed, before its request
+    /// leaves), and one skipped for any reason but a cancellation never went out: an event
+    /// naming either is bogus (a mistyped row, a forged callback) and counts as unmatched,
+    /// so delivered never exceeds what was sent.
+    public var mayHaveBeenSent: Bool {
+        switch state {
+        case .pending: false
+        case .skipped: reason == Reason.cancelled.rawValue && doubt != nil
+        default: true
+        }
+    }
+}
+
 /// A message's delivery row as the receipts left it.
 public struct DeliveryFacts: Sendable, Equatable {
     public var state: DeliveryState?

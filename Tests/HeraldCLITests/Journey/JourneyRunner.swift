@@ -1,0 +1,281 @@
+import Foundation
+import HeraldCore
+import HeraldTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Plays a `Journey` against real `herald` processes and checks a model of what must hold
+/// after every step; the first broken rule ends the journey with its seed and its commands.
+struct JourneyRunner {
+    struct Broken: Error, CustomStringConvertible {
+        let rule: String
+        let step: Int
+        let journey: Journey
+        let log: [String]
+        var description: String {
+            "journey broke a rule after step \(step): \(rule)\n\(journey)\nwhat happened:\n"
+                + log.map { "  \($0)" }.joined(separator: "\n")
+        }
+    }
+
+    /// What one journey did, for the figures.
+    struct Figures {
+        var steps = 0
+        var processes = 0
+        var interrupts = 0
+        var kills = 0
+        var freezes = 0
+        var sent = 0
+    }
+
+    let journey: Journey
+    let fixture: CLIFixture
+    private(set) var journal: [String]
+    private let postgres: String?
+    private var log: [String] = []
+    private var step = 0
+    private var importedReceipts = false
+    /// The last sender was SIGKILLed: its rows stay `sending` until the next sender opens the campaign.
+    private var killedInFlight = false
+    private(set) var figures = Figures()
+    /// Exit codes `herald` documents (README, "Exit codes"), and 137 for our own SIGKILL.
+    static let documented: Set<Int32> = [0, 3, 4, 5, 6, 7, 8, 9, 10, 64, 130, 143]
+
+    init(_ journey: Journey, postgres: String?) throws {
+        self.journey = journey
+        self.postgres = postgres
+        fixture = try CLIFixture()
+        switch journey.store {
+        case .sqliteDefault: journal = []
+        case .sqlitePath: journal = ["--journal", "journals/j.sqlite"]
+        case .postgres:
+            guard let postgres else { throw JourneySkipped() }
+            journal = ["--journal", postgres]
+        }
+        let rows = CLIFixture.rows(journey.recipients)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        try fixture.write("prices.csv", "country,channel,price\n*,sms,\(Money(nanos: Journey.unitPrice))\n")
+        var simulator = "{kind: simulator, latency_ms: \"1-3\", outbox: outbox.jsonl, seed: \(journey.seed % 100_000)"
+        if journey.failureRate > 0 { simulator += ", failure_rate: \(journey.failureRate)" }
+        if journey.permanentFailureRate > 0 { simulator += ", permanent_failure_rate: \(journey.permanentFailureRate)" }
+        if let throttle = journey.throttle { simulator += ", throttle_mps: \(throttle)" }
+        if journey.receipts { simulator += ", receipts: {delivered: 0.9, undelivered: 0.05, read: 0.3, latency_ms: \"10-300\"}" }
+        simulator += "}"
+        var extra = "rate: {messages_per_second: \(journey.messagesPerSecond), burst: 20, max_in_flight: 8}\nprices: prices.csv"
+        if let budget = journey.budgetMessages {
+            extra += "\nbudget: {campaign_limit: \(Money(nanos: Journey.unitPrice * Int64(budget)))}"
+        }
+        _ = try fixture.campaign("c", provider: simulator, extra: extra)
+    }
+
+    /// Plays every step, then resumes until the campaign ends, checking after each.
+    mutating func play() throws {
+        for (index, step) in journey.steps.enumerated() {
+            self.step = index + 1
+            figures.steps += 1
+            try perform(step)
+            try check(final: false)
+        }
+        step = journey.steps.count + 1
+        var last: Int32 = -1
+        // A journey whose sends all failed before the first import has no campaign yet: `run`.
+        var command = ["resume", "c"]
+        for _ in 0..<8 {
+            last = try herald(command, allowed: [0, 3, 6, 7, 8], timeout: 180)
+            if last == 3, command[0] == "resume" {
+                command = ["run", "c.yaml"]
+                continue
+            }
+            killedInFlight = false
+            if last == 0 || last == 7 { break }
+        }
+        guard last == 0 || last == 7 else { throw broken("the final resume did not end the campaign (exit \(last))") }
+        try check(final: true, budgetStopped: last == 7)
+    }
+
+    // MARK: steps
+
+    private mutating func perform(_ step: Journey.Step) throws {
+        switch step {
+        case .run(let fault): try send(["run", "c.yaml"], fault)
+        case .resume(let fault):
+            // Before the first run there is nothing to resume: exit 3, unknown campaign.
+            try send(["resume", "c"], fault, alsoAllowed: [3])
+        case .limit(let count):
+            _ = try herald(["run", "c.yaml", "--limit", "\(count)"], allowed: [0, 6, 7, 8])
+            killedInFlight = false
+        case .pause(let ms):
+            let run = try start(["run", "c.yaml"])
+            usleep(UInt32(ms) * 1000)
+            _ = try herald(["pause", "c"], allowed: [0, 3])
+            try finish(run, "run", allowed: [0, 6, 7, 8])
+        case .freeze(let ms):
+            let run = try start(["run", "c.yaml"])
+            usleep(UInt32(ms) * 1000)
+            run.signal(SIGSTOP)
+            figures.freezes += 1
+            log.append("SIGSTOP the run; waiting past the lease")
+            usleep(3_000_000)
+            _ = try herald(["resume", "c"], allowed: [0, 3, 6, 7, 8], timeout: 120)
+            killedInFlight = false
+            run.signal(SIGCONT)
+            try finish(run, "frozen run", allowed: [0, 5, 6, 7, 8])
+        case .suppress(let recipient):
+            _ = try herald(["suppress", "add", CLIFixture.rows(journey.recipients)[recipient].phone], allowed: [0])
+        case .receipts(let rows, let delivered):
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let type = delivered ? "TEXT_DELIVERED" : "TEXT_CARRIER_UNREACHABLE"
+            let lines = rows.map { row in
+                #"{"eventType":"\#(type)","messageId":"m-\#(row)","eventTimestamp":\#(now),"isFinal":true,"totalMessagePrice":0.0075,"context":{"campaign":"c","herald_row":"\#(row)"}}"#
+            }
+            try fixture.write("events.json", lines.joined(separator: "\n") + "\n")
+            _ = try herald(["receipts", "import", "events.json"], allowed: [0, 3])
+            importedReceipts = true
+        case .copyToPostgres:
+            guard let postgres else { return }
+            let from = journal.count == 2 ? journal[1] : ".herald/journal.sqlite"
+            // Nothing to copy before the first run; the journey stays on SQLite then.
+            guard FileManager.default.fileExists(atPath: fixture.path(from)) else {
+                log.append("no journal yet: nothing to copy")
+                return
+            }
+            let code = try herald(["journal", "copy", "--from", from, "--to", postgres], allowed: [0, 5], journal: false)
+            if code == 0 { journal = ["--journal", postgres] }
+        }
+    }
+
+    /// A sending command with a fault at a random moment.
+    private mutating func send(_ arguments: [String], _ fault: Journey.Fault, alsoAllowed: Set<Int32> = []) throws {
+        let process = try start(arguments)
+        let allowed = Set<Int32>([0, 6, 7, 8]).union(alsoAllowed)
+        switch fault {
+        case .none: break
+        case .interrupt(let ms):
+            usleep(UInt32(ms) * 1000)
+            process.signal(SIGINT)
+            figures.interrupts += 1
+            try finish(process, arguments[0] + " (SIGINT)", allowed: allowed.union([130]))
+            return
+        case .kill(let ms):
+            usleep(UInt32(ms) * 1000)
+            process.signal(SIGKILL)
+            figures.kills += 1
+            try finish(process, arguments[0] + " (SIGKILL)", allowed: allowed.union([137]))
+            return
+        }
+        try finish(process, arguments[0], allowed: allowed)
+    }
+
+    private mutating func start(_ arguments: [String]) throws -> HeraldProcess {
+        figures.processes += 1
+        return try HeraldProcess(arguments + journal, in: fixture.folder)
+    }
+
+    private mutating func finish(_ process: HeraldProcess, _ what: String, allowed: Set<Int32>, timeout: Double = 180) throws {
+        let result = process.wait(timeout: timeout)
+        killedInFlight = result.status == 137 || (killedInFlight && result.status == 3)
+        log.append("\(what): exit \(result.status)" + (result.stderr.isEmpty ? "" : ": \(result.stderr.suffix(300))"))
+        try judge(result.status, allowed: allowed, what: what)
+    }
+
+    /// Runs a command to its end; its exit code must be documented and one of `allowed`.
+    private mutating func herald(_ arguments: [String], allowed: Set<Int32>, timeout: Double = 120, journal: Bool = true) throws -> Int32 {
+        figures.processes += 1
+        let result = try HeraldProcess.run(arguments + (journal ? self.journal : []), in: fixture.folder, timeout: timeout)
+        log.append("\(arguments.joined(separator: " ")): exit \(result.status)"
+                   + (result.stderr.isEmpty ? "" : ": \(result.stderr.suffix(300))"))
+        try judge(result.status, allowed: allowed, what: arguments[0])
+        return result.status
+    }
+
+    /// Whether the SQLite journal file exists yet (before the first run it does not, and a
+    /// command that needs it exits 4 "no journal here yet", as documented).
+    private var journalExists: Bool {
+        guard journal.count == 2, !journal[1].hasPrefix("postgres") else {
+            return journal.isEmpty ? FileManager.default.fileExists(atPath: fixture.path(".herald/journal.sqlite")) : true
+        }
+        return FileManager.default.fileExists(atPath: fixture.path(journal[1]))
+    }
+
+    private func judge(_ status: Int32, allowed: Set<Int32>, what: String) throws {
+        guard Self.documented.contains(status) || status == 137 else {
+            throw broken("\(what) exited \(status), which is not documented")
+        }
+        guard status != 1 else { throw broken("\(what) exited 1 (unexpected error)") }
+        if status == 4 {
+            guard !journalExists else { throw broken("\(what) exited 4 on a healthy journal") }
+            return
+        }
+        guard allowed.contains(status) else { throw broken("\(what) exited \(status); expected one of \(allowed.sorted())") }
+    }
+
+    // MARK: the model
+
+    private mutating func check(final: Bool, budgetStopped: Bool = false) throws {
+        guard journalExists else { return }  // nothing has run yet
+        let status = try HeraldProcess.run(["status", "c", "--json"] + journal, in: fixture.folder)
+        figures.processes += 1
+        if status.status == 3 { return }  // nothing imported yet: no campaign to check
+        guard status.status == 0,
+            let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any],
+            let counts = object["counts"] as? [String: Int], let spend = object["spend"] as? [String: Any]
+        else { throw broken("status exited \(status.status): \(status.stderr.suffix(300))") }
+        let sent = counts["sent"] ?? 0
+        figures.sent = sent
+        let delivery = object["delivery"] as? [String: Any]
+        let delivered = delivery?["delivered"] as? Int ?? 0
+        // Receipts can beat the answers: rows a SIGKILLed sender left in flight may already be
+        // delivered; the next sender settles them. With no sender killed, never more than sent.
+        let inFlight = killedInFlight ? (counts["sending"] ?? 0) + (counts["in_doubt"] ?? 0) : 0
+        guard delivered <= sent + inFlight else { throw broken("delivered \(delivered) exceeds sent \(sent)") }
+        if !killedInFlight, counts["sending"] ?? 0 > 0 {
+            throw broken("\(counts["sending"] ?? 0) rows are `sending` with no herald process running")
+        }
+
+        let outbox = try outboxDestinations()
+        let repeated = Dictionary(grouping: outbox, by: { $0 }).filter { $0.value.count > 1 }
+        guard repeated.isEmpty else { throw broken("the provider accepted \(repeated.count) recipients twice") }
+        if !importedReceipts, outbox.count < sent {
+            throw broken("the journal counts \(sent) sent, the provider accepted \(outbox.count)")
+        }
+
+        let money: (String) -> Int64 = { key in (spend[key] as? String).flatMap { Money($0) }?.nanos ?? 0 }
+        let spent = money("spent")
+        let reserved = money("reserved")
+        if let budget = journey.budgetMessages, spent + reserved > Journey.unitPrice * Int64(budget) {
+            throw broken("spend \(Money(nanos: spent)) + reserved \(Money(nanos: reserved)) passes the campaign limit")
+        }
+        let doctor = try HeraldProcess.run(["doctor", "c"] + journal, in: fixture.folder)
+        figures.processes += 1
+        guard doctor.status == 0 else { throw broken("doctor exited \(doctor.status): \(doctor.stdout.suffix(400))") }
+        guard final else { return }
+
+        let open = (counts["pending"] ?? 0) + (counts["retry"] ?? 0)
+        guard counts["in_doubt"] ?? 0 == 0 else { throw broken("\(counts["in_doubt"] ?? 0) rows in doubt at the end") }
+        if !budgetStopped {
+            guard open == 0 else { throw broken("\(open) rows still open after the final resume") }
+            let ended = sent + (counts["failed"] ?? 0) + (counts["skipped"] ?? 0)
+            guard ended == journey.recipients else { throw broken("\(ended) rows ended of \(journey.recipients)") }
+        }
+        guard spent == Journey.unitPrice * Int64(sent), reserved == 0 else {
+            throw broken("spend \(Money(nanos: spent)) (reserved \(Money(nanos: reserved))) for \(sent) sent at \(Money(nanos: Journey.unitPrice))")
+        }
+        if !importedReceipts, outbox.count != sent {
+            throw broken("the provider accepted \(outbox.count), the journal counts \(sent) sent")
+        }
+    }
+
+    private func outboxDestinations() throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: fixture.path("outbox.jsonl")) else { return [] }
+        struct Line: Decodable { let destination: String }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONDecoder().decode(Line.self, from: Data($0)).destination }
+    }
+
+    private func broken(_ rule: String) -> Broken {
+        Broken(rule: rule, step: step, journey: journey, log: log)
+    }
+}
+
+struct JourneySkipped: Error {}
