@@ -180,7 +180,9 @@ extension PostgresJournal {
                          AND owner = ANY(\(dead)) FOR UPDATE)
             UPDATE message m SET state = \(Int16(rule.state.rawValue)), reason = \(rule.reason.rawValue),
                 doubt = \(rule.doubt.rawValue), updated_at = \(currentTime()), not_before = \(rule.notBefore),
-                spend_month = CASE WHEN \(rule.keepsReservation) THEN m.spend_month END, detail = \(rule.detail)
+                spend_month = CASE WHEN \(rule.keepsReservation) THEN m.spend_month END, detail = \(rule.detail),
+                earlier_spent = CASE WHEN old.spend_month IS NOT NULL THEN coalesce(\(rule.earlierSpent.map(Int16.init)), m.earlier_spent)
+                                     ELSE m.earlier_spent END
             FROM old WHERE m.cid = \(cid) AND m.row = old.row
             RETURNING old.spend_month, old.cost
             """)
@@ -248,7 +250,7 @@ extension PostgresJournal {
                     WITH old AS (SELECT row, spend_month, cost, coalesce(reason, '') AS reason FROM message
                                  WHERE cid = \(cid) AND state = \(MessageState.inDoubt) AND updated_at < \(cutoff) FOR UPDATE)
                     UPDATE message m SET state = \(Int16(rule.state.rawValue)), not_before = \(rule.notBefore),
-                        earlier_spent = CASE WHEN \(rule.countsEarlierSpend) AND old.spend_month IS NOT NULL THEN 1
+                        earlier_spent = CASE WHEN old.spend_month IS NOT NULL THEN \(Int16(rule.earlierSpent))
                                              ELSE m.earlier_spent END,
                         spend_month = NULL, updated_at = \(currentTime()), owner = NULL
                     FROM old WHERE m.cid = \(cid) AND m.row = old.row

@@ -50,21 +50,24 @@ extension PostgresJournal {
         var stepped = Stepped()
         for row in try session.query(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, spend_month FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, spend_month, updated_at FROM message
             WHERE cid = \(cid) AND state = \(MessageState.sending) AND owner = \(lid) AND claim_seq = \(seq) ORDER BY row
             """)
         {
-            stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: try row.cells.int(8), epoch: lid))
+            // A free resend holds no reservation (no month): the claim's own month stands in.
+            let month = try row.cells.optionalInt64(9).map { Int(clamping: $0) }
+                ?? BillingMonth.of(milliseconds: try row.cells.int64(10))
+            stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: month, epoch: lid))
         }
         return stepped
     }
 
-    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz, region.
+    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz, region, earlier_spent.
     static func candidate(_ row: PostgresRow, from: TallyKey) throws -> ClaimCandidate {
         let c = row.cells
         return ClaimCandidate(row: try c.int(0), destination: UInt64(bitPattern: try c.optionalInt64(1) ?? 0),
                               body: try c.string(2) ?? "", attempts: try c.int(3), parts: try c.int(4), cost: try c.int64(5),
-                              timeZones: try c.string(6), from: from, region: try c.string(7))
+                              timeZones: try c.string(6), from: from, region: try c.string(7), earlierSpent: try c.optionalInt64(8))
     }
 
     /// The heavy work (settling this sender's rows, taking pending rows with SKIP LOCKED)
@@ -211,7 +214,7 @@ extension PostgresJournal {
         var facts: [Int: Fencing.RowFacts] = [:]
         for row in try session.query(
             """
-            SELECT row, state, reason, owner, spend_month, cost, region, updated_at FROM message
+            SELECT row, state, reason, owner, spend_month, cost, region, updated_at, earlier_spent FROM message
             WHERE cid = \(cid) AND row = ANY(\(late.map { Int32($0.0.row) })) AND owner IS NOT NULL ORDER BY row FOR UPDATE
             """)
         {
@@ -219,7 +222,7 @@ extension PostgresJournal {
             guard let state = MessageState(rawValue: try c.int(1)) else { continue }
             facts[try c.int(0)] = Fencing.RowFacts(
                 state: state, reason: try c.string(2), epoch: try c.optionalInt64(3), spendMonth: try c[4].decode(Int?.self),
-                cost: try c.int64(5), region: try c.string(6), updatedAt: try c.int64(7))
+                cost: try c.int64(5), region: try c.string(6), updatedAt: try c.int64(7), earlierSpent: try c.optionalInt64(8) != nil)
         }
         for (settlement, epoch) in late {
             guard let row = facts[settlement.row],
@@ -308,13 +311,13 @@ extension PostgresJournal {
             }
             return true
         }
-        let columns = "row, dest, body, attempts, parts, cost, tz, region"
+        let columns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent"
         let retries = try session.query(
             """
             SELECT \(sql: columns), coalesce(reason, '') FROM message WHERE cid = \(cid) AND state = \(MessageState.retry)
                 AND not_before <= \(time) ORDER BY not_before, row LIMIT \(wanted) FOR UPDATE SKIP LOCKED
             """).map { row in
-                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(8)))
+                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(9)))
             }
         if try offer(retries), claimed.count < wanted {
             let asked = wanted - claimed.count
@@ -328,8 +331,8 @@ extension PostgresJournal {
         if !claimed.isEmpty {
             try session.query(
                 """
-                UPDATE message SET state = \(MessageState.sending), owner = \(lid), claim_seq = \(seq), spend_month = \(month),
-                    updated_at = \(time)
+                UPDATE message SET state = \(MessageState.sending), owner = \(lid), claim_seq = \(seq), updated_at = \(time),
+                    spend_month = CASE WHEN earlier_spent = \(Int16(EarlierSpend.resendIsFree)) THEN NULL ELSE \(month) END
                 WHERE cid = \(cid) AND row = ANY(\(claimed.map { Int32($0.row) }))
                 """)
         }

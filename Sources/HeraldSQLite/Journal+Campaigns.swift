@@ -346,11 +346,11 @@ extension Journal {
             let statement = try db.statement(
                 """
                 UPDATE \(MessageState.inDoubt.table) SET state = ?4, not_before = ?5, spend_month = NULL, updated_at = ?2,
-                    earlier_spent = CASE WHEN ?6 AND spend_month IS NOT NULL THEN 1 ELSE earlier_spent END
+                    earlier_spent = CASE WHEN spend_month IS NOT NULL THEN ?6 ELSE earlier_spent END
                 WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND updated_at < ?3
                 """)
             statement.bind(1, cid).bind(2, now()).bind(3, cutoff).bind(4, rule.state.rawValue).bind(5, rule.notBefore)
-                .bind(6, rule.countsEarlierSpend ? 1 : 0)
+                .bind(6, rule.earlierSpent)
             try statement.run()
             let count = db.changes
             try apply(changes, cid: cid)

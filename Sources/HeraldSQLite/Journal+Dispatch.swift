@@ -154,7 +154,7 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent FROM message
             WHERE cid = ?1 AND row > ?2 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT ?3
             """)
         var after = cursor.afterRow ?? 0
@@ -164,7 +164,7 @@ extension Journal {
         let pending = TallyKey(.pending), time = plan.time, month = plan.month
         considering: while try select.step() {
             examined += 1
-            let candidate = Self.candidate(select, from: pending)
+            let candidate = Self.candidate(select, from: pending, earlierSpent: 8)
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop: break considering
@@ -183,7 +183,8 @@ extension Journal {
         if let first, let last = claimed.last?.row {
             let mark = try db.statement(
                 """
-                UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?5, updated_at = ?4
+                UPDATE message SET state = \(MessageState.sending.sql), updated_at = ?4,
+                    spend_month = CASE WHEN earlier_spent = \(EarlierSpend.resendIsFree) THEN NULL ELSE ?5 END
                 WHERE cid = ?1 AND row BETWEEN ?2 AND ?3 AND state = \(MessageState.pending.sql)
                 """)
             mark.bind(1, facts.cid).bind(2, first).bind(3, last).bind(4, plan.time).bind(5, plan.month)
@@ -199,14 +200,14 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, reason FROM \(MessageState.retry.table)
+            SELECT row, dest, body, attempts, parts, cost, tz, region, reason, earlier_spent FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
         let time = plan.time, month = plan.month
         select.bind(1, facts.cid).bind(2, time).bind(3, limit)
         var retries: [ClaimedMessage] = []
         considering: while try select.step() {
-            let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(8)))
+            let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(8)), earlierSpent: 9)
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop: break considering
@@ -219,7 +220,8 @@ extension Journal {
         let mark = try db.statement(
             "UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
         for row in retries {
-            mark.bind(1, facts.cid).bind(2, row.row).bind(3, time).bind(4, month)
+            // A free resend holds no reservation.
+            mark.bind(1, facts.cid).bind(2, row.row).bind(3, time).bind(4, row.reserved == 0 && row.cost != 0 ? nil : Int64(month))
             try mark.run()
         }
         claimed += retries
@@ -266,10 +268,10 @@ extension Journal {
         return try isSuppressed(candidate.destination, scope: facts.sender, check: check)
     }
 
-    private static func candidate(_ select: Statement, from: TallyKey) -> ClaimCandidate {
+    private static func candidate(_ select: Statement, from: TallyKey, earlierSpent column: Int32) -> ClaimCandidate {
         ClaimCandidate(row: select.int(0), destination: UInt64(bitPattern: select.int64(1)), body: select.string(2) ?? "",
                        attempts: select.int(3), parts: select.int(4), cost: select.int64(5), timeZones: select.string(6),
-                       from: from, region: select.string(7))
+                       from: from, region: select.string(7), earlierSpent: select.isNull(column) ? nil : select.int64(column))
     }
 
     /// When the earliest waiting retry falls due (ms since 1970), or nil when none waits.

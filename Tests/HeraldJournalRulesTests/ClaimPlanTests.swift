@@ -84,11 +84,24 @@ import Testing
         #expect(died.move(3).deltas == [TallyKey(.sending): -3, TallyKey(.inDoubt, .interrupted): 3])
         let resent = BulkRule.Interruption(resend: true, cause: .leaseExpired)
         #expect(resent.state == .retry && !resent.keepsReservation && resent.notBefore == 0)
-        #expect(resent.ledger(cost: 5, month: 202612) == LedgerDelta(month: 202612, reserved: -5, spent: 0))
+        // Its first request may have been delivered: counted as spent, and the resend is free.
+        #expect(resent.ledger(cost: 5, month: 202612) == LedgerDelta(month: 202612, reserved: -5, spent: 5))
+        #expect(resent.earlierSpent == EarlierSpend.resendIsFree && died.earlierSpent == nil)
         #expect(resent.detail != died.detail)
         let dedupes = BulkRule.ResendInDoubt(providerDedupes: true)
         let plain = BulkRule.ResendInDoubt(providerDedupes: false)
-        #expect(dedupes.ledger(cost: 5, month: 1) == LedgerDelta(month: 1, reserved: -5, spent: 0))
+        #expect(dedupes.ledger(cost: 5, month: 1) == LedgerDelta(month: 1, reserved: -5, spent: 5))
+        #expect(dedupes.earlierSpent == EarlierSpend.resendIsFree && plain.earlierSpent == EarlierSpend.resendCostsAgain)
+        // A free resend is claimed without a reservation, whatever the budget says.
+        let budget = BudgetContext(limits: BudgetLimits(campaignLimit: Money(nanos: 10)), channel: .sms)
+        var full = ClaimPlan(budget: budget, campaignSpent: 10, time: Self.time)
+        let free = ClaimCandidate(row: 2, destination: 15_550_100, body: "", attempts: 1, parts: 1, cost: 5, timeZones: nil,
+                                  from: TallyKey(.retry, .interrupted), earlierSpent: EarlierSpend.resendIsFree)
+        #expect(full.consider(free, suppressed: false) == .claim && full.reserved == 0)
+        #expect(free.claimed(month: 1).reserved == 0 && free.claimed(month: 1).cost == 5)
+        let again = ClaimCandidate(row: 3, destination: 15_550_101, body: "", attempts: 1, parts: 1, cost: 5, timeZones: nil,
+                                   from: TallyKey(.retry, .interrupted), earlierSpent: EarlierSpend.resendCostsAgain)
+        #expect(full.consider(again, suppressed: false) == .stop(.campaign))
         #expect(plain.ledger(cost: 5, month: 1) == LedgerDelta(month: 1, reserved: -5, spent: 5))
         #expect(plain.ledger(cost: 5, month: nil) == nil)
         #expect(plain.move(reason: "lost_answer", 2).deltas == [TallyKey(.inDoubt, .lostAnswer): -2, TallyKey(.retry, .lostAnswer): 2])

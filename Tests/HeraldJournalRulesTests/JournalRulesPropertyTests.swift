@@ -17,10 +17,12 @@ struct RuleModel {
         var doubt: String?
         var month: Int?
         var everAccepted = false
-        /// An earlier attempt's cost counted as spent when the row was resent without dedupe
-        /// (the store's `earlier_spent`), and how much of it no sent row accounts for.
-        var earlierSpent = false
+        /// An earlier attempt's cost counted as spent when the row was made due again (the
+        /// store's `earlier_spent`: `EarlierSpend`), and how much of it no sent row accounts for.
+        var earlierSpent: Int64?
         var spentUnaccounted: Int64 = 0
+        /// The claim that holds it: an answer to an older claim (a sender taken over) is fenced off.
+        var epoch: Int64 = 0
     }
 
     var rows: [Row]
@@ -38,6 +40,8 @@ struct RuleModel {
         for _ in rows { tally.add(TallyKey(.pending)) }
     }
 
+    var claims: Int64 = 0
+
     var reservedAndSpent: Int64 { ledger.deltas.reduce(0) { $0 + $1.reserved + $1.spent } }
 
     mutating func claim(_ count: Int) -> [ClaimedMessage] {
@@ -48,10 +52,13 @@ struct RuleModel {
         offering: for index in (retries + pending).prefix(count) {
             let row = rows[index]
             let candidate = ClaimCandidate(row: row.row, destination: row.destination, body: "", attempts: 0, parts: 1,
-                                           cost: row.cost, timeZones: nil, from: TallyKey(row.state, code: row.reason))
+                                           cost: row.cost, timeZones: nil, from: TallyKey(row.state, code: row.reason),
+                                           earlierSpent: row.earlierSpent)
             switch plan.consider(candidate, suppressed: listed.contains(row.destination)) {
             case .stop: break offering
-            case .claim: taken.append(candidate.claimed(month: plan.month))
+            case .claim:
+                claims += 1
+                taken.append(candidate.claimed(month: plan.month, epoch: claims))
             case .skip, .deferUntil: break
             }
         }
@@ -63,7 +70,9 @@ struct RuleModel {
         }
         for claimed in taken {
             rows[claimed.row - 2].state = .sending
-            rows[claimed.row - 2].month = plan.month
+            rows[claimed.row - 2].epoch = claimed.epoch ?? 0
+            // A free resend holds no reservation.
+            rows[claimed.row - 2].month = claimed.reserved == 0 && claimed.cost != 0 ? nil : plan.month
         }
         tally.merge(plan.tally)
         ledger.add(LedgerDelta(month: plan.month, reserved: plan.reserved, spent: 0))
@@ -72,13 +81,18 @@ struct RuleModel {
 
     mutating func settle(_ settlement: Settlement) {
         let index = settlement.row - 2
-        guard rows[index].state == .sending else { return }
+        guard rows[index].state == .sending, settlement.epoch == rows[index].epoch else { return }
         let change = settlement.change(doubt: settlement.needsDoubt ? rows[index].doubt : nil, at: 0)
         rows[index].state = change.state
         rows[index].reason = change.reason
         if let doubt = change.doubt { rows[index].doubt = doubt }
         if !change.keepsReservation { rows[index].month = nil }
-        if change.state == .sent { rows[index].everAccepted = true }
+        if change.state == .sent {
+            rows[index].everAccepted = true
+            // What the answer did not spend now was counted when the row was made due again.
+            let spentNow = change.ledger?.spent ?? 0
+            rows[index].spentUnaccounted = max(0, rows[index].spentUnaccounted - (rows[index].cost - spentNow))
+        }
         tally.move(from: change.from, to: change.to)
         ledger.add(change.ledger)
         if change.suppression != nil { listed.insert(rows[index].destination) }
@@ -88,7 +102,10 @@ struct RuleModel {
         let rule = BulkRule.Interruption(resend: resend, cause: .leaseExpired)
         var count = 0
         for index in rows.indices where rows[index].state == .sending {
-            ledger.add(rule.ledger(cost: rows[index].cost, month: rows[index].month))
+            let delta = rule.ledger(cost: rows[index].cost, month: rows[index].month)
+            ledger.add(delta)
+            if let mark = rule.earlierSpent, rows[index].month != nil { rows[index].earlierSpent = mark }
+            rows[index].spentUnaccounted += delta?.spent ?? 0
             rows[index].state = rule.state
             rows[index].reason = rule.reason.rawValue
             rows[index].doubt = rule.doubt.rawValue
@@ -103,7 +120,7 @@ struct RuleModel {
         for index in rows.indices where rows[index].state == .inDoubt {
             let delta = rule.ledger(cost: rows[index].cost, month: rows[index].month)
             ledger.add(delta)
-            if rule.countsEarlierSpend, rows[index].month != nil { rows[index].earlierSpent = true }
+            if rows[index].month != nil { rows[index].earlierSpent = rule.earlierSpent }
             rows[index].spentUnaccounted += delta?.spent ?? 0
             tally.merge(rule.move(reason: rows[index].reason, 1))
             rows[index].state = rule.state
@@ -115,7 +132,8 @@ struct RuleModel {
     mutating func receipt(_ index: Int) {
         let row = rows[index]
         var target = ReceiptTarget(cid: 1, row: row.row, state: row.state, reason: row.reason, cost: row.cost, spendMonth: row.month,
-                                   attemptAt: time, doubt: row.doubt, earlierSpent: row.earlierSpent, region: nil, delivery: nil)
+                                   attemptAt: time, doubt: row.doubt, earlierSpent: row.earlierSpent != nil, region: nil,
+                                   delivery: nil)
         guard let month = ReceiptChanges.settlementMonth(of: target, time: time) else { return }
         var changes = ReceiptChanges()
         changes.settled(&target, month: month)
@@ -145,7 +163,7 @@ struct RuleModel {
         for row in rows { recount.add(TallyKey(row.state, code: row.reason)) }
         #expect(tally.deltas.filter { $0.value != 0 } == recount.deltas, "counters equal a recount of the rows (\(step))")
         #expect(reservedAndSpent <= limit, "spend never passes the campaign limit (\(step))")
-        let held = rows.filter { $0.state == .sending || $0.state == .inDoubt }.reduce(0) { $0 + $1.cost }
+        let held = rows.filter { ($0.state == .sending || $0.state == .inDoubt) && $0.month != nil }.reduce(0) { $0 + $1.cost }
         #expect(ledger.deltas.reduce(0) { $0 + $1.reserved } == held, "reservations are exactly the rows that may cost (\(step))")
         let spent = rows.filter { $0.state == .sent }.reduce(0) { $0 + $1.cost }
         let counted = rows.reduce(0) { $0 + $1.spentUnaccounted }

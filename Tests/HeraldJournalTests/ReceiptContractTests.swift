@@ -144,13 +144,15 @@ import Testing
             Issue.record("an imported campaign opens ready")
             return
         }
-        // The provider dedupes: rows 2 and 3 wait to be sent again, their reservations released
-        // (PostgreSQL's takeover does it; SQLite's puts them in doubt, and the resend does).
+        // The provider dedupes: rows 2 and 3 wait to be sent again, their first attempts counted
+        // as spent (they may have been delivered) and the resend free (PostgreSQL's takeover
+        // does it; SQLite's puts them in doubt, and the resend does).
         if store == .sqlite {
             #expect(try other.resendInDoubt(cid: cid, providerDedupes: true, attemptedBefore: nil) == 2)
         }
         #expect(try other.counts(cid: cid)[.retry] == 4)
         #expect(try other.ledger(cid: cid).map(\.reserved) == [Money.zero])
+        #expect(try other.ledger(cid: cid).map(\.spent) == [Money(nanos: 20_000_000)])
 
         let events: [DeliveryEvent] = [
             event("TEXT_DELIVERED", .row(campaign: "spring", row: 2, reference: nil), .delivered),
@@ -160,12 +162,12 @@ import Testing
         #expect(result.settled == 2, "\(result)")
         let counts = try other.counts(cid: cid)
         #expect(counts[.sent] == 2 && counts[.retry] == 2, "\(counts)")
-        // Row 2 is spent now (in the month its receipt came); row 4 was spent when it was
-        // resent; nothing stays reserved.
+        // Rows 2 and 4 were spent when they were made due again: their receipts spend nothing
+        // more, and nothing stays reserved.
         let ledger = try other.ledger(cid: cid)
         let spent: Int64 = ledger.reduce(0) { $0 + $1.spent.nanos }, reserved: Int64 = ledger.reduce(0) { $0 + $1.reserved.nanos }
-        #expect(spent == 15_000_000 && reserved == 0, "\(ledger)")
-        #expect(ledger.first { $0.month == BillingMonth.of(milliseconds: at) }?.spent == Money(nanos: 5_000_000))
+        #expect(spent == 20_000_000 && reserved == 0, "\(ledger)")
+        #expect(ledger.first { $0.month == BillingMonth.of(milliseconds: at) } == nil)
         let drift = try other.checkCounters(cid: cid)
         #expect(drift.isEmpty, "\(drift)")
     }

@@ -19,9 +19,12 @@ public struct ClaimedMessage: Sendable {
     /// The epoch of the lease it was claimed under, where leases can be taken over
     /// (PostgreSQL: the lease row's id); its outcome carries it (`Fencing`).
     public let epoch: Int64?
+    /// What its claim reserved: `cost`, or nothing for a free resend (`EarlierSpend`).
+    public let reserved: Int64
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
-                due: ContinuousClock.Instant? = nil, region: String? = nil, epoch: Int64? = nil) {
+                due: ContinuousClock.Instant? = nil, region: String? = nil, epoch: Int64? = nil, reserved: Int64? = nil) {
+        self.reserved = reserved ?? cost
         self.region = region
         self.epoch = epoch
         self.row = row
@@ -46,8 +49,11 @@ public struct Settlement: Sendable {
     public var notBefore: Int64?
     /// Whether this answer counts as an attempt (throttling does not).
     public var countsAttempt: Bool
-    /// The reservation to settle: copied from the claim.
+    /// The row's cost (the report counts it) and the reservation to settle, with its
+    /// month: copied from the claim.
     public var cost: Int64 = 0
+    /// Nil outside a claim: the cost.
+    public var reserved: Int64?
     public var month: Int = 0
     /// The claim's region, for the report's counters.
     public var region: String?
@@ -70,6 +76,7 @@ public struct Settlement: Sendable {
     public func settling(_ claim: ClaimedMessage) -> Settlement {
         var copy = self
         copy.cost = claim.cost
+        copy.reserved = claim.reserved
         copy.month = claim.month
         copy.region = claim.region
         copy.epoch = claim.epoch

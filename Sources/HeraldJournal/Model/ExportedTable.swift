@@ -14,7 +14,7 @@ public struct ExportedTable: Sendable {
     /// Every table that holds a campaign's progress, spend and receipts.
     public static let campaignTables: [ExportedTable] = [
         ExportedTable("message", ["row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "doubt",
-                                  "attempts", "not_before", "provider_ref", "spend_month", "updated_at"]),
+                                  "attempts", "not_before", "provider_ref", "spend_month", "updated_at", "earlier_spent"]),
         ExportedTable("tally", ["state", "reason", "n"]),
         ExportedTable("ledger", ["month", "channel", "reserved", "spent"]),
         ExportedTable("run", ["mode", "pid", "host", "started_at", "ended_at", "outcome", "sent"]),
@@ -25,6 +25,14 @@ public struct ExportedTable: Sendable {
         ExportedTable("report_minute", ["minute", "sent", "delivered"]),
         ExportedTable("report_country", ["region", "sent", "delivered", "spent", "estimated", "reported", "priced"]),
     ]
+
+    /// Columns of a campaign's tables that say which sender holds a row right now, in one
+    /// store only (PostgreSQL's lease epoch and claim step): never copied, a copied row is
+    /// held by nobody.
+    public static let senderColumns: Set<String> = ["owner", "claim_seq"]
+
+    /// Row ids each journal numbers itself (a run's, a receipt's): never copied.
+    public static let identityColumns: Set<String> = ["rid", "eid"]
 
     /// The suppression list (the journal's, not a campaign's).
     public static let suppression = ExportedTable("suppression", ["dest", "scope", "reason", "source", "added_at"])

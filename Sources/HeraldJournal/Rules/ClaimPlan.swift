@@ -13,10 +13,13 @@ public struct ClaimCandidate: Sendable {
     public let from: TallyKey
     /// Where the number is (the report counts per country).
     public let region: String?
+    /// What claiming it reserves: its cost, or nothing for a free resend (`EarlierSpend`).
+    public let reservation: Int64
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, timeZones: String?,
-                from: TallyKey, region: String? = nil) {
+                from: TallyKey, region: String? = nil, earlierSpent: Int64? = nil) {
         self.region = region
+        reservation = EarlierSpend.reservation(cost: cost, mark: earlierSpent)
         self.row = row
         self.destination = destination
         self.body = body
@@ -29,7 +32,7 @@ public struct ClaimCandidate: Sendable {
 
     public func claimed(month: Int, due: ContinuousClock.Instant? = nil, epoch: Int64? = nil) -> ClaimedMessage {
         ClaimedMessage(row: row, destination: destination, body: body, attempts: attempts, parts: parts, cost: cost,
-                       month: month, due: due, region: region, epoch: epoch)
+                       month: month, due: due, region: region, epoch: epoch, reserved: reservation)
     }
 }
 
@@ -139,15 +142,16 @@ public struct ClaimPlan {
             counts.deferred += 1
             return .deferUntil(opens)
         }
-        let decision = limits.map {
+        // A free resend is inside every limit already: its cost was counted when it was made due again.
+        let decision = candidate.reservation == 0 && candidate.cost != 0 ? .admit : limits.map {
             $0.decide(cost: Money(nanos: candidate.cost), campaignSpent: Money(nanos: campaignSpent),
                       monthSpent: Money(nanos: monthSpent))
         } ?? .admit
         switch decision {
         case .admit:
-            campaignSpent += candidate.cost
-            monthSpent += candidate.cost
-            reserved += candidate.cost
+            campaignSpent += candidate.reservation
+            monthSpent += candidate.reservation
+            reserved += candidate.reservation
             claimedCount += 1
             if let run = claimRun, run.from == candidate.from {
                 claimRun = (run.from, run.count + 1)
@@ -208,8 +212,10 @@ public struct ClaimPlan {
 /// What the rules do to rows in bulk: a store applies each with one set-based statement.
 public enum BulkRule {
     /// Rows still `sending` whose sender is gone. With a provider that dedupes by
-    /// idempotency key they are sent again (retry now, reservation released); otherwise
-    /// they may have been delivered and become `in_doubt` (`interrupted`), reservation kept.
+    /// idempotency key they are sent again (retry now); their reservation is counted as
+    /// spent, since the first request may have been delivered, and the resend is free
+    /// (`EarlierSpend.resendIsFree`). Otherwise they may have been delivered and become
+    /// `in_doubt` (`interrupted`), reservation kept.
     public struct Interruption: Sendable, Equatable {
         public enum Cause: Sendable { case processDied, leaseExpired }
         public let resend: Bool
@@ -240,14 +246,18 @@ public enum BulkRule {
         /// For each interrupted row's reservation.
         public func ledger(cost: Int64, month: Int?) -> LedgerDelta? {
             guard resend, let month, cost != 0 else { return nil }
-            return LedgerDelta(month: month, reserved: -cost, spent: 0)
+            return LedgerDelta(month: month, reserved: -cost, spent: cost)
         }
+        /// What a resent row with a reservation records in `earlier_spent`; nil keeps the column.
+        public var earlierSpent: Int64? { resend ? EarlierSpend.resendIsFree : nil }
     }
 
     /// `resume --resend-in-doubt`: in-doubt rows are due again (retry, now), keeping their
-    /// reason. Their reservation is released when the provider dedupes (a resend costs
-    /// nothing if the first got through); otherwise it is counted as spent, since the
-    /// first request may have been delivered and the resend reserves again.
+    /// reason. Their reservation is counted as spent, since the first request may have been
+    /// delivered: where the provider dedupes, the resend is then free (a second request with
+    /// the same key is not billed again); otherwise the resend reserves and is billed again.
+    /// Releasing it instead under-counted: a row delivered the first time and not resent
+    /// (the budget stopped the run first) was billed by the provider and never counted.
     public struct ResendInDoubt: Sendable, Equatable {
         public let providerDedupes: Bool
 
@@ -262,13 +272,13 @@ public enum BulkRule {
         }
         public func ledger(cost: Int64, month: Int?) -> LedgerDelta? {
             guard let month, cost != 0 else { return nil }
-            return LedgerDelta(month: month, reserved: -cost, spent: providerDedupes ? 0 : cost)
+            return LedgerDelta(month: month, reserved: -cost, spent: cost)
         }
-        /// Whether the rows' earlier attempts are counted as spent (each row that held a
-        /// reservation remembers it, `earlier_spent`): a receipt for that attempt then spends
-        /// nothing more. Where the provider dedupes, the reservation is only released, and
-        /// a receipt for the earlier attempt spends it.
-        public var countsEarlierSpend: Bool { !providerDedupes }
+        /// Every row that held a reservation remembers that its earlier attempt is counted
+        /// (`earlier_spent`): a receipt for that attempt then spends nothing more.
+        public var countsEarlierSpend: Bool { true }
+        /// The value `earlier_spent` takes for those rows.
+        public var earlierSpent: Int64 { providerDedupes ? EarlierSpend.resendIsFree : EarlierSpend.resendCostsAgain }
     }
 
     /// `herald cancel`: rows not yet sent (pending, waiting retries) are skipped, `cancelled`.
@@ -301,4 +311,18 @@ public enum BulkRule {
     /// The states a row may be in once a campaign has started sending: anything but
     /// pending and skipped (changed inputs are refused from then on).
     public static let startedStates: [MessageState] = MessageState.allCases.filter { $0 != .pending && $0 != .skipped }
+}
+
+/// `message.earlier_spent`: a row made due again whose earlier attempt may have been
+/// delivered has that attempt's cost counted as spent, and remembers how its resend is billed.
+public enum EarlierSpend {
+    /// The provider does not dedupe: the resend is another message, reserved and billed again.
+    public static let resendCostsAgain: Int64 = 1
+    /// The provider dedupes by idempotency key: the resend is the same message, so claiming
+    /// it reserves nothing and sending it spends nothing more (its cost is counted once,
+    /// whichever attempt got through).
+    public static let resendIsFree: Int64 = 2
+
+    /// What claiming a row of cost `cost` reserves, by its `earlier_spent` mark.
+    public static func reservation(cost: Int64, mark: Int64?) -> Int64 { mark == resendIsFree ? 0 : cost }
 }

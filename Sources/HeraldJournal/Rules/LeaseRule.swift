@@ -86,9 +86,12 @@ extension Fencing {
         public var cost: Int64
         public var region: String?
         public var updatedAt: Int64
+        /// Whether the takeover counted its earlier attempt as spent (`EarlierSpend`).
+        public var earlierSpent: Bool
 
         public init(state: MessageState, reason: String?, epoch: Int64?, spendMonth: Int?, cost: Int64, region: String?,
-                    updatedAt: Int64) {
+                    updatedAt: Int64, earlierSpent: Bool = false) {
+            self.earlierSpent = earlierSpent
             self.state = state
             self.reason = reason
             self.epoch = epoch
@@ -103,7 +106,7 @@ extension Fencing {
 
     /// The change an outcome from a lost claim (made under `epoch`) still makes, recorded at
     /// `time`; nil when it makes none. An accepted answer settles the row as `sent` (its
-    /// reservation spent, or spent now when the takeover had released it). A row the sender
+    /// reservation spent; nothing more when the takeover counted it as spent). A row the sender
     /// gave back unsent (it never made the request: its lease check failed, or it stopped)
     /// is provably not delivered: from `in_doubt` it goes back to `pending`, its
     /// reservation released.
@@ -121,7 +124,8 @@ extension Fencing {
             return nil
         case .acceptLate:
             let reserved = facts.state == .inDoubt ? facts.spendMonth : nil
-            let ledger = facts.cost == 0 ? nil
+            // Counted when the takeover made it due again: nothing more to spend.
+            let ledger = facts.cost == 0 || (reserved == nil && facts.earlierSpent) ? nil
                 : LedgerDelta(month: reserved ?? BillingMonth.of(milliseconds: time), reserved: reserved == nil ? 0 : -facts.cost,
                               spent: facts.cost)
             return RowChange(

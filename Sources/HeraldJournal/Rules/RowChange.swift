@@ -72,7 +72,7 @@ extension Settlement {
             attempts: countsAttempt ? 1 : 0, doubt: self.reason?.isDoubt == true ? self.reason?.rawValue : nil,
             keepsReservation: state == .sent || state == .inDoubt,
             from: TallyKey(.sending), to: TallyKey(state, code: reason),
-            ledger: LedgerDelta.settling(cost: cost, month: month, as: state),
+            ledger: LedgerDelta.settling(cost: reserved ?? cost, month: month, as: state),
             suppression: self.reason == .optedOut ? .optedOut : nil, report: report)
     }
 }

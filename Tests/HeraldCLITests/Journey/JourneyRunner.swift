@@ -38,7 +38,22 @@ struct JourneyRunner {
     private var step = 0
     private var importedReceipts = false
     /// The last sender was SIGKILLed: its rows stay `sending` until the next sender opens the campaign.
-    private var killedInFlight = false
+    private var killedAt: Date?
+    /// When the last sender started.
+    private var senderStarted = Date()
+    /// Rows a SIGKILLed sender left `sending` may still be so: on SQLite until the next
+    /// sender opens the campaign, on PostgreSQL until one starts after the lease expired.
+    private var killedInFlight: Bool { killedAt != nil }
+    private var onPostgres: Bool { journal.count == 2 && journal[1].hasPrefix("postgres") }
+
+    /// A sender (started at `senderStarted`) ended without being killed.
+    private mutating func senderEnded() {
+        guard let killed = killedAt else { return }
+        if !onPostgres || senderStarted.timeIntervalSince(killed) > Self.leaseTimeout + 0.5 { killedAt = nil }
+    }
+
+    /// The PostgreSQL journeys' `lease_timeout` (seconds).
+    static let leaseTimeout = 2.0
     private(set) var figures = Figures()
     /// Exit codes `herald` documents (README, "Exit codes"), and 137 for our own SIGKILL.
     static let documented: Set<Int32> = [0, 3, 4, 5, 6, 7, 8, 9, 10, 64, 130, 143]
@@ -80,15 +95,21 @@ struct JourneyRunner {
         }
         step = journey.steps.count + 1
         var last: Int32 = -1
+        // On PostgreSQL a killed sender's rows wait for its lease to expire.
+        if onPostgres, let killed = killedAt {
+            let wait = Self.leaseTimeout + 0.6 - Date().timeIntervalSince(killed)
+            if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+        }
         // A journey whose sends all failed before the first import has no campaign yet: `run`.
         var command = ["resume", "c"]
         for _ in 0..<8 {
+            senderStarted = Date()
             last = try herald(command, allowed: [0, 3, 6, 7, 8], timeout: 180)
             if last == 3, command[0] == "resume" {
                 command = ["run", "c.yaml"]
                 continue
             }
-            killedInFlight = false
+            senderEnded()
             if last == 0 || last == 7 { break }
         }
         guard last == 0 || last == 7 else { throw broken("the final resume did not end the campaign (exit \(last))") }
@@ -104,8 +125,9 @@ struct JourneyRunner {
             // Before the first run there is nothing to resume: exit 3, unknown campaign.
             try send(["resume", "c"], fault, alsoAllowed: [3])
         case .limit(let count):
+            senderStarted = Date()
             _ = try herald(["run", "c.yaml", "--limit", "\(count)"], allowed: [0, 6, 7, 8])
-            killedInFlight = false
+            senderEnded()
         case .pause(let ms):
             let run = try start(["run", "c.yaml"])
             usleep(UInt32(ms) * 1000)
@@ -118,8 +140,9 @@ struct JourneyRunner {
             figures.freezes += 1
             log.append("SIGSTOP the run; waiting past the lease")
             usleep(3_000_000)
+            senderStarted = Date()
             _ = try herald(["resume", "c"], allowed: [0, 3, 6, 7, 8], timeout: 120)
-            killedInFlight = false
+            senderEnded()
             run.signal(SIGCONT)
             try finish(run, "frozen run", allowed: [0, 5, 6, 7, 8])
         case .suppress(let recipient):
@@ -170,12 +193,13 @@ struct JourneyRunner {
 
     private mutating func start(_ arguments: [String]) throws -> HeraldProcess {
         figures.processes += 1
+        senderStarted = Date()
         return try HeraldProcess(arguments + journal, in: fixture.folder)
     }
 
     private mutating func finish(_ process: HeraldProcess, _ what: String, allowed: Set<Int32>, timeout: Double = 180) throws {
         let result = process.wait(timeout: timeout)
-        killedInFlight = result.status == 137 || (killedInFlight && result.status == 3)
+        if result.status == 137 { killedAt = Date() } else if result.status != 3 { senderEnded() }
         log.append("\(what): exit \(result.status)" + (result.stderr.isEmpty ? "" : ": \(result.stderr.suffix(300))"))
         try judge(result.status, allowed: allowed, what: what)
     }
@@ -218,6 +242,9 @@ struct JourneyRunner {
         let status = try HeraldProcess.run(["status", "c", "--json"] + journal, in: fixture.folder)
         figures.processes += 1
         if status.status == 3 { return }  // nothing imported yet: no campaign to check
+        let keys = ["\"sent\"", "\"retry\"", "\"pending\"", "\"in_doubt\"", "\"spent\"", "\"reserved\"", "\"failed\"", "\"state\""]
+        let lines = status.stdout.split(separator: "\n").filter { line in keys.contains { line.contains($0) } }
+        log.append("status: " + lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
         guard status.status == 0,
             let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any],
             let counts = object["counts"] as? [String: Int], let spend = object["spend"] as? [String: Any]
