@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldProviders
 import HeraldJournal
 
@@ -43,6 +44,10 @@ extension CampaignRunner {
         var claimedTotal = 0
         var sent = 0
         var stopReason: StopReason?
+        /// The budget admits no new row, but the last claim still admitted free resends.
+        var exhausted: BudgetLimitKind?
+        /// Out of budget, the loop waited for a retry and the claim after admitted nothing.
+        var waitedOut = false
         var unsettled: [Settlement] = []
 
         func claimAllowance() -> Int {
@@ -91,8 +96,10 @@ extension CampaignRunner {
             claimedTotal += result.claimed.count
             for _ in 0..<(result.overMaxPrice + result.suppressed + result.capped) { meter.finished(sent: false) }
             if let kind = result.exhausted, stopReason == nil {
-                // Admitted rows are still sent; nothing more is claimed.
-                stopReason = .budget(kind, nil)
+                // Admitted rows are still sent. Rows made due again whose cost was counted
+                // already (free resends) are admitted whatever the budget says: the run goes on
+                // while claims admit any, and stops at the first that admits none.
+                exhausted = kind
             }
             return result.claimed
         }
@@ -148,6 +155,10 @@ extension CampaignRunner {
                 if stopReason == nil, let limit = options.limit, claimedTotal >= limit { stopReason = .limit }
                 if stopReason != nil { break }
                 guard let due = try await journal.run({ try $0.nextRetry(cid: cid) }) else {
+                    if let kind = exhausted {
+                        stopReason = .budget(kind, nil)
+                        break
+                    }
                     // Rows another sender holds may still come back (its retries, or its
                     // rows after it dies): a shared campaign's sender waits for them.
                     if shared, try await othersHoldRows(cid: cid, journal: journal, meter: &meter) {
@@ -156,6 +167,15 @@ extension CampaignRunner {
                     }
                     break
                 }
+                // Out of budget: wait once for a retry soon due (a backoff), which may be free; not
+                // for a send window hours away, and not again when that wait admitted nothing.
+                if let kind = exhausted {
+                    if waitedOut || due - Int64(Date().timeIntervalSince1970 * 1000) > 60_000 {
+                        stopReason = .budget(kind, nil)
+                        break
+                    }
+                    waitedOut = true
+                }
                 if let control = try await waitForRetry(due: due, cid: cid, owner: owner, journal: journal, meter: &meter) {
                     stopReason = control == .pause ? .paused : .cancelled
                     continue
@@ -163,6 +183,7 @@ extension CampaignRunner {
                 current = try await step(claim: claimAllowance())
                 continue
             }
+            waitedOut = false
             let batch = current
             let sending = Task { [stop] in await dispatcher.send(batch, haltOn: [stop, control]) }
             var next: [ClaimedMessage] = []
@@ -183,7 +204,7 @@ extension CampaignRunner {
         }
         if !unsettled.isEmpty { _ = try await step(claim: 0) }
         meter.tick(force: true)
-        return (sent, stopReason ?? stop.requested)
+        return (sent, stopReason ?? stop.requested ?? exhausted.map { StopReason.budget($0, nil) })
     }
 
     private func isProviderStop(_ reason: StopReason?) -> Bool {
