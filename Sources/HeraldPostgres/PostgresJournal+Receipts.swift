@@ -19,8 +19,30 @@ extension PostgresJournal: ReceiptJournal {
         let time = receivedAt ?? currentTime()
         guard !events.isEmpty else { return ReceiptBatchResult() }
         return try attempt {
-            try session.transaction { try recordOnce(events, time: time, keywords: keywords, resolve: resolve) }
+            try session.transaction {
+                let replayed = try takeEnvelopes(of: events, time: time)
+                let fresh = events.filter { !($0.envelope.map(replayed.contains) ?? false) }
+                var result = fresh.isEmpty ? ReceiptBatchResult()
+                    : try recordOnce(fresh, time: time, keywords: keywords, resolve: resolve)
+                result.replayed = events.count - fresh.count
+                return result
+            }
         }
+    }
+
+    /// Records the signed messages `events` came in; returns the ids taken before (by any
+    /// receiver: the insert waits on a concurrent one's). Ids older than
+    /// `ReceiptEnvelope.keptFor` are forgotten.
+    private func takeEnvelopes(of events: [DeliveryEvent], time: Int64) throws -> Set<String> {
+        let ids = Array(Set(events.compactMap(\.envelope))).sorted()
+        guard !ids.isEmpty else { return [] }
+        try session.query("DELETE FROM receipt_envelope WHERE taken_at < \(time - ReceiptEnvelope.keptFor)")
+        let fresh = Set(try session.query(
+            """
+            INSERT INTO receipt_envelope (id, taken_at) SELECT unnest(\(ids)::text[]), \(time)
+            ON CONFLICT DO NOTHING RETURNING id
+            """).map { try $0.cells.string(0) ?? "" })
+        return Set(ids).subtracting(fresh)
     }
 
     private struct Key: Hashable, Comparable {
@@ -104,7 +126,7 @@ extension PostgresJournal: ReceiptJournal {
             if let reply = event.reply {
                 result.replies += 1
                 changes.reply(from: event.source)
-                if let change = ReplyChange(reply, keywords: keywords) { replies.append(change) }
+                if let change = ReplyChange(reply, at: event.at ?? time, keywords: keywords) { replies.append(change) }
                 continue
             }
             guard let key, var target = targets[key]?.target else {
@@ -127,7 +149,7 @@ extension PostgresJournal: ReceiptJournal {
         changes.finish()
         try markSent(settled)
         try suppressInvalid(invalid, time: time)
-        for change in replies { try answer(change, time: time) }
+        for change in replies { try answer(change) }
         var upserts = CounterUpserts()
         audit(audits, deliveries: writes.keys.sorted().compactMap { writes[$0] }, time: time, into: &upserts)
         try writeCounters(changes, with: upserts)
@@ -281,16 +303,20 @@ extension PostgresJournal: ReceiptJournal {
         }
     }
 
-    private func answer(_ change: ReplyChange, time: Int64) throws {
+    private func answer(_ change: ReplyChange) throws {
         switch change {
-        case .suppress(let destination, let reason):
+        case .suppress(let destination, let reason, let at):
             try session.query(
                 """
                 INSERT INTO suppression (dest, scope, reason, source, added_at)
-                VALUES (\(destination), '', \(reason), \(literal: SuppressionSource.reply), \(time)) ON CONFLICT DO NOTHING
+                VALUES (\(destination), '', \(reason), \(literal: SuppressionSource.reply), \(at)) ON CONFLICT DO NOTHING
                 """)
-        case .release(let destination, let sources):
-            try session.query("DELETE FROM suppression WHERE dest = \(destination) AND source = ANY(\(sources.map(\.rawValue)))")
+        case .release(let destination, let sources, let listedUpTo):
+            try session.query(
+                """
+                DELETE FROM suppression WHERE dest = \(destination) AND added_at <= \(listedUpTo)
+                    AND source = ANY(\(sources.map(\.rawValue)))
+                """)
         }
     }
 

@@ -40,6 +40,10 @@ enum PostgresSchema {
         Migration(5, "rows whose earlier attempt was counted as spent when they were made due again") { session in
             try session.query("ALTER TABLE message ADD COLUMN earlier_spent int2")
         },
+        Migration(6, "signed receipt messages taken (SNS MessageIds), for every receiver of the journal") { session in
+            try session.query("CREATE TABLE receipt_envelope (id text PRIMARY KEY, taken_at bigint NOT NULL)")
+            try session.query("CREATE INDEX receipt_envelope_taken ON receipt_envelope (taken_at)")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys (first key: herald's, second: what it guards).

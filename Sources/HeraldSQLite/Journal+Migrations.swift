@@ -90,6 +90,13 @@ extension Journal {
         Migration(7, "rows whose earlier attempt was counted as spent when they were made due again") { journal in
             try journal.db.execute("ALTER TABLE message ADD COLUMN earlier_spent INTEGER")
         },
+        Migration(8, "signed receipt messages taken (SNS MessageIds), for every receiver of the journal") { journal in
+            try journal.db.execute(
+                """
+                CREATE TABLE receipt_envelope (id TEXT PRIMARY KEY, taken_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE INDEX receipt_envelope_taken ON receipt_envelope (taken_at);
+                """)
+        },
     ]
 }
 

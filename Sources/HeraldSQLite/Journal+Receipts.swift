@@ -15,15 +15,17 @@ extension Journal {
         let time = receivedAt ?? now()
         return try write {
             var result = ReceiptBatchResult()
+            let replayed = try takeEnvelopes(of: events, time: time)
+            result.replayed = events.count { $0.envelope.map(replayed.contains) ?? false }
             var recorder = try ReceiptRecorder(journal: self, time: time)
-            for event in events {
+            for event in events where !(event.envelope.map(replayed.contains) ?? false) {
                 let target = try recorder.locate(event.match, resolve: resolve).flatMap { $0.mayHaveBeenSent ? $0 : nil }
                 try recorder.audit(event, target: target)
                 if let reply = event.reply {
                     // A recipient's reply: kept, counted, and acted on when it says stop or start.
                     result.replies += 1
                     recorder.changes.reply(from: event.source)
-                    try recorder.answer(reply, keywords: keywords)
+                    try recorder.answer(reply, at: event.at ?? time, keywords: keywords)
                     continue
                 }
                 guard var target else {
@@ -37,6 +39,24 @@ extension Journal {
             try recorder.flush()
             return result
         }
+    }
+
+    /// Records the signed messages `events` came in; returns the ids taken before (their
+    /// events are ignored). Ids older than `ReceiptEnvelope.keptFor` are forgotten.
+    private func takeEnvelopes(of events: [DeliveryEvent], time: Int64) throws -> Set<String> {
+        let ids = Set(events.compactMap(\.envelope))
+        guard !ids.isEmpty else { return [] }
+        let prune = try db.statement("DELETE FROM receipt_envelope WHERE taken_at < ?1")
+        prune.bind(1, time - ReceiptEnvelope.keptFor)
+        try prune.run()
+        let take = try db.statement("INSERT OR IGNORE INTO receipt_envelope (id, taken_at) VALUES (?1, ?2)")
+        var taken: Set<String> = []
+        for id in ids {
+            take.bind(1, id).bind(2, time)
+            try take.run()
+            if db.changes == 0 { taken.insert(id) }
+        }
+        return taken
     }
 
     /// In-doubt rows that an event already answered (it arrived while the row was still
@@ -286,22 +306,25 @@ private struct ReceiptRecorder {
 
     /// A stop reply puts the number on the list for every sender; a start reply takes
     /// off what replies and provider opt-outs put there (never what a person added).
-    mutating func answer(_ reply: DeliveryEvent.Reply, keywords: ReplyKeywords) throws {
-        guard let change = ReplyChange(reply, keywords: keywords) else { return }
+    mutating func answer(_ reply: DeliveryEvent.Reply, at: Int64, keywords: ReplyKeywords) throws {
+        guard let change = ReplyChange(reply, at: at, keywords: keywords) else { return }
         let db = journal.db
         switch change {
-        case .suppress(let destination, let reason):
+        case .suppress(let destination, let reason, let at):
             let insert = try db.statement(
                 """
                 INSERT OR IGNORE INTO suppression (dest, scope, reason, source, added_at)
                 VALUES (?1, '', ?2, '\(SuppressionSource.reply.rawValue)', ?3)
                 """)
-            insert.bind(1, destination).bind(2, reason).bind(3, time)
+            insert.bind(1, destination).bind(2, reason).bind(3, at)
             try insert.run()
-        case .release(let destination, let sources):
+        case .release(let destination, let sources, let listedUpTo):
             let delete = try db.statement(
-                "DELETE FROM suppression WHERE dest = ?1 AND source IN (\(sources.map { "'\($0.rawValue)'" }.joined(separator: ", ")))")
-            delete.bind(1, destination)
+                """
+                DELETE FROM suppression WHERE dest = ?1 AND added_at <= ?2
+                    AND source IN (\(sources.map { "'\($0.rawValue)'" }.joined(separator: ", ")))
+                """)
+            delete.bind(1, destination).bind(2, listedUpTo)
             try delete.run()
         }
         suppressionChanged = suppressionChanged || db.changes > 0

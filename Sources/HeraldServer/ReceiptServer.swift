@@ -148,7 +148,13 @@ public struct ReceiptServer: Sendable {
                 guard let sns = try await snsEvents(body, request) else { return Response(status: .ok) }
                 if verifier.wasTaken(sns.message) { return Self.text(.ok, "already taken") }
                 snsMessage = sns.message
-                events = sns.events
+                // The journal remembers the id too: a replay to another receiver, or after a
+                // restart, is taken once.
+                events = sns.events.map { event in
+                    var event = event
+                    event.envelope = sns.message.messageID
+                    return event
+                }
             }
         } catch let error as ReceiptParseError {
             return Self.text(.badRequest, error.description)
@@ -157,8 +163,9 @@ public struct ReceiptServer: Sendable {
             return Self.text(.forbidden, error.description)
         }
         do {
-            _ = try await writer.record(events)
+            let recorded = try await writer.record(events)
             if let snsMessage { verifier.taken(snsMessage) }
+            if recorded.replayed > 0, recorded.replayed == events.count { return Self.text(.ok, "already taken") }
             metrics.received(route: route, types: events.map(\.type))
         } catch {
             logger.error("receipts not recorded", metadata: ["error": "\("\(error)".printable)"])

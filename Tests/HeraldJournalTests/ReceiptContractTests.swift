@@ -237,6 +237,43 @@ import Testing
     }
 }
 
+/// Issue 36, finding 3: a signed message (an SNS `MessageId`) is taken once by the journal,
+/// whichever receiver or restart sees it again; a reply acts by its own time, so an older
+/// START (a replay, or one that arrived late) never undoes a newer STOP.
+@Suite struct ReplayedReplyContractTests {
+    func reply(_ text: String, at: Int64, envelope: String?) -> DeliveryEvent {
+        var event = DeliveryEvent(source: .aws, type: "TEXT_RECEIVED", match: .none, state: nil, at: at, raw: "{}",
+                                  reply: .init(from: "+447700900123", text: text))
+        event.envelope = envelope
+        return event
+    }
+
+    @Test(arguments: Store.allCases)
+    func replayedAndOlderRepliesChangeNothing(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let first = try fixture.openStore()
+        let now: Int64 = 1_780_000_000_000
+        let start = reply("START", at: now, envelope: "sns-1")
+        #expect(try first.recordReceipts([start], receivedAt: now, keywords: ReplyKeywords(), resolve: nil).replies == 1)
+        let stop = reply("STOP", at: now + 60_000, envelope: "sns-2")
+        _ = try first.recordReceipts([stop], receivedAt: now + 60_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(try first.suppression(of: 447700900123).count == 1)
+        // The captured START, replayed to another receiver of the same journal.
+        let second = try fixture.openStore()
+        let replayed = try second.recordReceipts([start], receivedAt: now + 120_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(replayed.replayed == 1 && replayed.replies == 0, "\(replayed)")
+        #expect(try second.suppression(of: 447700900123).count == 1, "a replayed START leaves the STOP")
+        // An older START under a new id (arrived late): still older than the STOP.
+        let late = reply("START", at: now + 30_000, envelope: "sns-3")
+        _ = try second.recordReceipts([late], receivedAt: now + 130_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(try second.suppression(of: 447700900123).count == 1, "an older START never undoes a newer STOP")
+        // A newer START does.
+        let newer = reply("START", at: now + 90_000, envelope: "sns-4")
+        _ = try second.recordReceipts([newer], receivedAt: now + 140_000, keywords: ReplyKeywords(), resolve: nil)
+        #expect(try second.suppression(of: 447700900123).isEmpty)
+    }
+}
+
 /// Prices an older release stored without the range check (issue 36, finding 2: two prices
 /// of 8.9e9 USD summed past `Int64`, and `doctor` then exited 4 "integer overflow" for good).
 @Suite struct StoredPriceContractTests {

@@ -67,6 +67,10 @@ public struct DeliveryEvent: Sendable, Equatable {
     /// The provider says the number itself is invalid (AWS `*_INVALID`, v5
     /// `invalid_number`): with `suppress_undeliverable`, the number joins the list.
     public var invalidNumber = false
+    /// The id of the signed message that carried the event (an SNS `MessageId`): the journal
+    /// remembers it, so the same message replayed to any receiver, or after a restart, is
+    /// taken once.
+    public var envelope: String?
 
     public struct Reply: Sendable, Equatable {
         /// The recipient's number as the provider wrote it.

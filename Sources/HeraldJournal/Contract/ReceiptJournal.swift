@@ -69,6 +69,8 @@ public struct ReceiptBatchResult: Sendable, Equatable {
     public var settled = 0
     /// Replies from recipients (kept; stop and start keywords acted on).
     public var replies = 0
+    /// Events whose signed message (`DeliveryEvent.envelope`) was taken before: ignored.
+    public var replayed = 0
 
     public init() {}
 
@@ -77,5 +79,15 @@ public struct ReceiptBatchResult: Sendable, Equatable {
         unmatched += other.unmatched
         settled += other.settled
         replies += other.replies
+        replayed += other.replayed
     }
+}
+
+/// The signed messages a journal has taken (`receipt_envelope`): each id once, for as long
+/// as a provider's signature on it is accepted (SNS: a `Timestamp` within an hour of now), so
+/// a captured message replayed to a second receiver on the same journal, or to a restarted
+/// one, changes nothing.
+public enum ReceiptEnvelope {
+    /// Milliseconds an id is kept: an hour each way of the signature's time, and a margin.
+    public static let keptFor: Int64 = 3 * 3_600_000
 }

@@ -211,19 +211,21 @@ public struct ReceiptChanges: Sendable {
     }
 }
 
-/// What a recipient's reply does to the suppression list: a stop keyword puts the number
-/// on it for every sender; a start keyword takes off what replies and provider opt-outs
-/// put there (never what a person added).
+/// What a recipient's reply does to the suppression list, by the reply's own time `at`
+/// (when the provider says it was sent; else when it arrived): a stop keyword puts the
+/// number on it for every sender, listed at `at`; a start keyword takes off what replies
+/// and provider opt-outs put there at or before `at` (never what a person added). Replies
+/// may arrive out of order (or be replayed): an older START never undoes a newer STOP.
 public enum ReplyChange: Sendable, Equatable {
-    case suppress(destination: Int64, reason: String)
-    case release(destination: Int64, sources: [SuppressionSource])
+    case suppress(destination: Int64, reason: String, at: Int64)
+    case release(destination: Int64, sources: [SuppressionSource], listedUpTo: Int64)
 
-    public init?(_ reply: DeliveryEvent.Reply, keywords: ReplyKeywords) {
+    public init?(_ reply: DeliveryEvent.Reply, at: Int64, keywords: ReplyKeywords) {
         guard let intent = keywords.intent(of: reply.text), let number = try? PhoneNumber.parse(Array(reply.from.utf8)) else { return nil }
         let destination = Int64(bitPattern: number.digits)
         switch intent {
-        case .stop: self = .suppress(destination: destination, reason: "replied \(reply.text.prefix(40))")
-        case .start: self = .release(destination: destination, sources: [.reply, .optedOut])
+        case .stop: self = .suppress(destination: destination, reason: "replied \(reply.text.prefix(40))", at: at)
+        case .start: self = .release(destination: destination, sources: [.reply, .optedOut], listedUpTo: at)
         }
     }
 }

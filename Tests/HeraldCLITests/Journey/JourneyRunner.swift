@@ -105,8 +105,8 @@ struct JourneyRunner {
         var command = ["resume", "c"]
         for _ in 0..<8 {
             senderStarted = Date()
-            last = try herald(command, allowed: [0, 3, 6, 7, 8], timeout: 180)
-            if last == 3, command[0] == "resume" {
+            last = try herald(command, allowed: [0, 3, 4, 6, 7, 8], timeout: 180)
+            if last == 3 || (last == 4 && !journalExists), command[0] == "resume" {
                 command = ["run", "c.yaml"]
                 continue
             }
@@ -273,7 +273,9 @@ struct JourneyRunner {
         let money: (String) -> Int64 = { key in (spend[key] as? String).flatMap { Money($0) }?.nanos ?? 0 }
         let spent = money("spent")
         let reserved = money("reserved")
-        if let budget = journey.budgetMessages, spent + reserved > Journey.unitPrice * Int64(budget) {
+        // A receipt saying a waiting row was delivered settles it, billed: what the provider
+        // reports is spent whatever the limit (the imported receipts here are made up).
+        if !importedReceipts, let budget = journey.budgetMessages, spent + reserved > Journey.unitPrice * Int64(budget) {
             throw broken("spend \(Money(nanos: spent)) + reserved \(Money(nanos: reserved)) passes the campaign limit")
         }
         let doctor = try HeraldProcess.run(["doctor", "c"] + journal, in: fixture.folder)
