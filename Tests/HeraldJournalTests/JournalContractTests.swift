@@ -87,6 +87,15 @@ func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle:
                             sender: "", rate: nil)
 }
 
+/// The columns `table` has in `journal`'s schema.
+func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Set<String> {
+    switch journal {
+    case let sqlite as Journal: try sqlite.columns(of: table)
+    case let postgres as PostgresJournal: try postgres.columns(of: table)
+    default: []
+    }
+}
+
 @Suite struct JournalContractTests {
     @Test(arguments: Store.allCases)
     func importCountsRowsAndDuplicates(_ store: Store) throws {
@@ -355,13 +364,7 @@ func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle:
     func theCampaignTablesAreDeclaredOnceAndMatchTheSchema(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
         let journal = try fixture.open()
-        let columns: (String) throws -> Set<String> = { table in
-            switch journal {
-            case let sqlite as Journal: try sqlite.columns(of: table)
-            case let postgres as PostgresJournal: try postgres.columns(of: table)
-            default: []
-            }
-        }
+        let columns = { (table: String) throws -> Set<String> in try schemaColumns(journal, table) }
         for table in ExportedTable.campaignTables + [ExportedTable.suppression] {
             let schema = try columns(table.name)
             let declared = Set(table.columns)
@@ -378,13 +381,7 @@ func step(_ journal: any CampaignJournal, cid: Int64, owner: LeaseOwner, settle:
     func bothSchemasHoldEveryColumnTheRulesRead(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
         let journal = try fixture.open()
-        let columns: (String) throws -> Set<String> = { table in
-            switch journal {
-            case let sqlite as Journal: try sqlite.columns(of: table)
-            case let postgres as PostgresJournal: try postgres.columns(of: table)
-            default: []
-            }
-        }
+        let columns = { (table: String) throws -> Set<String> in try schemaColumns(journal, table) }
         #expect(Set(RuleColumns.message).subtracting(try columns("message")).isEmpty)
         #expect(Set(RuleColumns.campaign).subtracting(try columns("campaign")).isEmpty)
         #expect(Set(RuleColumns.receiptMessage).subtracting(try columns("message")).isEmpty)
