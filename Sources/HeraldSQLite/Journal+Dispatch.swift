@@ -220,8 +220,7 @@ extension Journal {
         let mark = try db.statement(
             "UPDATE message SET state = \(MessageState.sending.sql), spend_month = ?4, updated_at = ?3 WHERE cid = ?1 AND row = ?2")
         for row in retries {
-            // A free resend holds no reservation.
-            mark.bind(1, facts.cid).bind(2, row.row).bind(3, time).bind(4, row.reserved == 0 && row.cost != 0 ? nil : Int64(month))
+            mark.bind(1, facts.cid).bind(2, row.row).bind(3, time).bind(4, row.holdsReservation ? Int64(month) : nil)
             try mark.run()
         }
         claimed += retries

@@ -72,7 +72,7 @@ struct RuleModel {
             rows[claimed.row - 2].state = .sending
             rows[claimed.row - 2].epoch = claimed.epoch ?? 0
             // A free resend holds no reservation.
-            rows[claimed.row - 2].month = claimed.reserved == 0 && claimed.cost != 0 ? nil : plan.month
+            rows[claimed.row - 2].month = claimed.holdsReservation ? plan.month : nil
         }
         tally.merge(plan.tally)
         ledger.add(LedgerDelta(month: plan.month, reserved: plan.reserved, spent: 0))

@@ -274,10 +274,8 @@ public enum BulkRule {
             guard let month, cost != 0 else { return nil }
             return LedgerDelta(month: month, reserved: -cost, spent: cost)
         }
-        /// Every row that held a reservation remembers that its earlier attempt is counted
-        /// (`earlier_spent`): a receipt for that attempt then spends nothing more.
-        public var countsEarlierSpend: Bool { true }
-        /// The value `earlier_spent` takes for those rows.
+        /// The value `earlier_spent` takes for every row that held a reservation: its earlier
+        /// attempt is counted, so a receipt for that attempt spends nothing more.
         public var earlierSpent: Int64 { providerDedupes ? EarlierSpend.resendIsFree : EarlierSpend.resendCostsAgain }
     }
 
