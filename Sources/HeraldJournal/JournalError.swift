@@ -21,6 +21,9 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case server(String)
         /// The command needs what only the SQLite journal has so far.
         case unsupported(String)
+        /// This process's import lost its connection, and with it the import lock: another
+        /// sender may be importing the campaign again. Open it again and join.
+        case importCutShort(campaign: Int64)
     }
 
     package let kind: Kind
@@ -80,6 +83,16 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
+    public static func importCutShort(cid: Int64, path: String) -> JournalError {
+        JournalError(.importCutShort(campaign: cid), path: path)
+    }
+
+    /// The import lost its lock (see `Kind.importCutShort`): open the campaign again.
+    public var isImportCutShort: Bool {
+        if case .importCutShort = kind { return true }
+        return false
+    }
+
     public var isUnknownCampaign: Bool {
         if case .unknownCampaign = kind { return true }
         return false
@@ -117,6 +130,8 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
             return "--journal \(path): \(why)"
         case .server(let message):
             return "\(path): \(message)"
+        case .importCutShort(let cid):
+            return "\(path): the connection was lost while importing campaign #\(cid); another sender may have taken the import over. Run it again."
         case .unsupported(let what):
             return "\(path): \(what) needs a SQLite journal for now; every other command works on PostgreSQL (see \"Running on several machines\" in the README)."
         }

@@ -8,6 +8,8 @@ import PostgresNIO
 /// holds the campaign's import lock (other senders wait on it). The campaign stays
 /// `importing` until `finish`; an import cut short is redone from scratch, so a chunk
 /// needs no transaction of its own with the counters: they are written by `finish`.
+/// Nothing is tried again on a new connection: the lock went with the old one, and another
+/// sender may be importing the campaign again (`JournalError.importCutShort`).
 final class PostgresImporter: RowImporter {
     private let journal: PostgresJournal
     private let cid: Int64
@@ -68,8 +70,7 @@ final class PostgresImporter: RowImporter {
     private func flush() throws(JournalError) {
         guard inChunk > 0 else { return }
         let data = buffer
-        // A COPY that may have reached the table is not sent twice: rows are keyed by line.
-        try journal.attempt { try journal.session.copy(into: "message", columns: Self.columns, data: data) }
+        try journal.importing(cid) { try journal.session.copy(into: "message", columns: Self.columns, data: data) }
         buffer.clear()
         inChunk = 0
     }
@@ -77,33 +78,41 @@ final class PostgresImporter: RowImporter {
     @discardableResult
     func finish() throws(JournalError) -> Int {
         try flush()
-        let count = try journal.attempt {
+        // The rows whose number was flagged, ranked by line within each number (one scan, a
+        // hashed set of the flagged numbers); every row after the first of its number is a
+        // repeat. Only the repeats come back, summed by region: the flagged rows can be
+        // millions (the filter's false positives at 10M rows), and were all read into this
+        // process before (925 MB at 10M). The statement (its array of numbers encoded) is made
+        // before the transaction begins: made inside, it kept the transaction waiting on its
+        // own client past the idle timeout, and the server ended it at every try (400k rows,
+        // debug build: the import started over for good).
+        let markRepeats: PostgresQuery? = suspects.isEmpty ? nil :
+            """
+            WITH moved AS (
+                UPDATE message m SET state = \(Int16(BulkRule.Duplicate.state.rawValue)),
+                    reason = \(BulkRule.Duplicate.reason.rawValue),
+                    detail = \(BulkRule.Duplicate.detailPrefix) || f.first
+                FROM (SELECT row, min(row) OVER (PARTITION BY dest) AS first FROM message
+                      WHERE cid = \(cid) AND state = \(MessageState.pending)
+                          AND dest IN (SELECT unnest(\(suspects)::int8[]))) AS f
+                WHERE m.cid = \(cid) AND m.row = f.row AND f.row <> f.first
+                RETURNING m.region, m.cost)
+            SELECT region, count(*), sum(cost)::int8 FROM moved GROUP BY region
+            """
+        suspects = []
+        let count = try journal.importing(cid) {
             try journal.session.transaction {
                 var duplicates = 0
                 // A copy: a transaction tried again starts from the rows' own counters.
                 var counters = report
-                if !suspects.isEmpty {
-                    // The rows whose number was flagged, ranked by line within each number
-                    // (one scan, a hashed set of the flagged numbers); every row after the
-                    // first of its number is a repeat. Only the repeats come back: the flagged
-                    // rows can be millions (the filter's false positives at 10M rows), and
-                    // were all read into this process before (925 MB at 10M).
-                    let moved = try journal.session.query(
-                        """
-                        UPDATE message m SET state = \(Int16(BulkRule.Duplicate.state.rawValue)),
-                            reason = \(BulkRule.Duplicate.reason.rawValue),
-                            detail = \(BulkRule.Duplicate.detailPrefix) || f.first
-                        FROM (SELECT row, min(row) OVER (PARTITION BY dest) AS first FROM message
-                              WHERE cid = \(cid) AND state = \(MessageState.pending)
-                                  AND dest IN (SELECT unnest(\(suspects)::int8[]))) AS f
-                        WHERE m.cid = \(cid) AND m.row = f.row AND f.row <> f.first
-                        RETURNING m.region, m.cost
-                        """)
+                if let markRepeats {
+                    let moved = try journal.session.query(markRepeats)
                     for row in moved {
-                        counters.move(region: try row.cells.string(0), cost: try row.cells.int64(1), from: .pending, at: time,
-                                      to: BulkRule.Duplicate.state, at: time)
+                        let region = try row.cells.string(0), rows = Int(try row.cells.int64(1)), cost = try row.cells.int64(2)
+                        counters.add(.pending, region: region, cost: cost, at: time, rows: rows, sign: -1)
+                        counters.add(BulkRule.Duplicate.state, region: region, cost: cost, at: time, rows: rows)
+                        duplicates += rows
                     }
-                    duplicates = moved.count
                 }
                 var tally = TallyChanges()
                 tally.add(TallyKey(.pending), pending)
@@ -122,7 +131,6 @@ final class PostgresImporter: RowImporter {
                 return duplicates
             }
         }
-        suspects = []
         // Fresh statistics, so that claims are planned for the rows just loaded (autovacuum
         // would get there, after a while of slow plans).
         // Only the columns claims filter and sort on: sampling the bodies would cost more than the rest.

@@ -23,11 +23,7 @@ extension PostgresJournal {
                 resendsTakenOver[opening.cid] = inputs.providerDedupes
                 return opening
             case .waitForImport(let cid):
-                // Another sender imports it: wait for its lock, then look again.
-                try attempt {
-                    try session.query(importLock("pg_advisory_lock", cid))
-                    try session.query(importLock("pg_advisory_unlock", cid))
-                }
+                try waitForImport(cid: cid)
             }
         }
     }
@@ -37,9 +33,42 @@ extension PostgresJournal {
         case waitForImport(cid: Int64)
     }
 
+    /// Another sender imports the campaign: waits until its import lock is free, then
+    /// returns (the caller looks again). An importer's session never sits idle for long (it
+    /// writes a chunk every few thousand rows); one idle past a lease timeout while holding
+    /// the lock (or stalled reading from it, mid-`COPY`) belongs to a frozen sender (SIGSTOP, a suspended VM) that would hold every
+    /// other sender back for as long as it stays frozen: its session is ended, which frees
+    /// the lock, and this sender imports again. The frozen one, when it wakes, finds its
+    /// connection gone and joins (`importing`).
+    private func waitForImport(cid: Int64) throws(JournalError) {
+        let key = Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: cid)))
+        var pause = 0.02
+        while true {
+            let free = try attempt {
+                try session.query(importLock("pg_try_advisory_lock", cid)).first?.cells.bool(0) ?? false
+            }
+            if free {
+                try attempt { try session.query(importLock("pg_advisory_unlock", cid)) }
+                return
+            }
+            try attempt {
+                try session.query(
+                    """
+                    SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = \(Int64(PostgresSchema.importLockSpace))::oid
+                        AND l.objid = \(key)::oid AND l.objsubid = 2 AND l.pid <> pg_backend_pid()
+                        AND (a.state LIKE 'idle%' OR a.wait_event = 'ClientRead')
+                        AND a.state_change < clock_timestamp() - make_interval(secs => \(target.leaseTimeoutSeconds))
+                    """)
+            }
+            Thread.sleep(forTimeInterval: pause)
+            pause = min(pause * 2, 0.5)
+        }
+    }
+
     /// `function` (`pg_advisory_lock`, its `try` and `unlock` forms) on the campaign's import lock.
     func importLock(_ function: String, _ cid: Int64) -> PostgresQuery {
-        "SELECT \(sql: function)(\(PostgresSchema.lockSpace), \(Int32(truncatingIfNeeded: cid)))"
+        "SELECT \(sql: function)(\(PostgresSchema.importLockSpace), \(Int32(truncatingIfNeeded: cid)))"
     }
 
     private func openOnce(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String,
@@ -48,7 +77,7 @@ extension PostgresJournal {
         let time = currentTime()
         let name = CampaignKey(id: inputs.id, mode: inputs.mode).description
         // Opens of one campaign take turns.
-        try session.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockSpace), hashtext(\(name)))")
+        try session.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.openLockSpace), hashtext(\(name)))")
         let found = try session.query(
             """
             SELECT cid, state, control, template_sha, recipients_sha, purged_at

@@ -45,10 +45,15 @@ public final class PostgresJournal: CampaignJournal {
     }
 
     /// Runs `work`; when the connection drops (a restarted server, a network cut), connects
-    /// again with backoff and runs it again, for up to the lease timeout. `work` must be
-    /// safe to run again: each is one transaction, or reads.
+    /// again with backoff and runs it again, for up to the lease timeout after the first
+    /// failure. `work` must be safe to run again: each is one transaction, or reads.
+    ///
+    /// The time counts from the first failure, not from the start: a sender frozen inside
+    /// `work` (SIGSTOP, a suspended VM) wakes long past any deadline taken before, to find
+    /// its transaction ended by the server (`idle_in_transaction_session_timeout`); that
+    /// first failure is retried on a new connection like any other.
     func attempt<T>(_ work: () throws -> T) throws(JournalError) -> T {
-        let deadline = ContinuousClock.now + .milliseconds(Int(target.leaseTimeoutSeconds * 1000))
+        var deadline: ContinuousClock.Instant?
         var pause = 0.05
         while true {
             do {
@@ -56,7 +61,9 @@ public final class PostgresJournal: CampaignJournal {
             } catch let error as JournalError {
                 throw error
             } catch {
-                guard PostgresSession.isTransient(error), ContinuousClock.now < deadline else {
+                let giveUp = deadline ?? ContinuousClock.now + .milliseconds(Int(target.leaseTimeoutSeconds * 1000))
+                deadline = giveUp
+                guard PostgresSession.isTransient(error), ContinuousClock.now < giveUp else {
                     throw JournalError.server(PostgresSession.describe(error), path: location)
                 }
                 Thread.sleep(forTimeInterval: pause)
@@ -323,10 +330,26 @@ public final class PostgresJournal: CampaignJournal {
         endImport(cid: cid)
     }
 
+    /// Runs one piece of this process's import. The import lock lives as long as the
+    /// connection: a lost connection (a restart, or a waiter that ended this sender's
+    /// session because it sat idle past a lease timeout, frozen) is never tried again on a
+    /// new one, where another sender may be importing the same campaign. The import is cut
+    /// short; the runner opens the campaign again.
+    func importing<T>(_ cid: Int64, _ work: () throws -> T) throws(JournalError) -> T {
+        do {
+            return try work()
+        } catch {
+            guard PostgresSession.isTransient(error) else { throw JournalError.server(PostgresSession.describe(error), path: location) }
+            importing.remove(cid)
+            try? session.connect()
+            throw JournalError.importCutShort(cid: cid, path: location)
+        }
+    }
+
     /// Lets the senders waiting on this process's import in.
     func endImport(cid: Int64) {
         guard importing.remove(cid) != nil else { return }
-        _ = try? session.query("SELECT pg_advisory_unlock(\(PostgresSchema.lockSpace), \(Int32(truncatingIfNeeded: cid)))")
+        _ = try? session.query(importLock("pg_advisory_unlock", cid))
     }
 }
 

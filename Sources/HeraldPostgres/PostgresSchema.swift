@@ -46,8 +46,12 @@ enum PostgresSchema {
         },
     ]
     static let version = migrations.schemaVersion()
-    /// Advisory lock keys (first key: herald's, second: what it guards).
-    static let lockSpace: Int32 = 0x4845_5241  // "HERA"
+    /// Advisory lock keys: the first names a kind of lock, the second which one. Kinds never
+    /// share a first key, so a campaign's number never collides with a fixed lock (campaign 1's
+    /// import once held every sender's schema check, the migration lock, until it finished).
+    static let lockSpace: Int32 = 0x4845_5241  // "HERA": fixed locks, below
+    static let importLockSpace: Int32 = 0x4845_5249  // "HERI": a campaign's import, by cid
+    static let openLockSpace: Int32 = 0x4845_524F  // "HERO": opens of one campaign, by hashed name
     static let migrationLock: Int32 = 1
 
     static let tables: [String] = [

@@ -201,7 +201,9 @@ final class PostgresSession {
             if let message = error.serverInfo?[.message] {
                 return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
             }
-            if let underlying = error.underlying { return "\(underlying)" }
+            // Nested (a connection error wraps the one that closed it): its own words, never
+            // PSQLError's generic text.
+            if let underlying = error.underlying { return describe(underlying) }
             return "\(error.code)"
         }
         if error is PostgresSessionLost { return "the connection was lost" }

@@ -96,6 +96,35 @@ import Testing
         #expect(throttled.change(at: 0).attempts == 0)
         #expect(throttled.change(at: 0).notBefore == 5)
     }
+
+    /// A row handed back unsent (its sender stopped, or its lease check failed) goes back to
+    /// `pending`, its reservation released; a free resend (its cost counted when it was made
+    /// due again, nothing reserved) stays due as `retry`, so the next claim takes it ahead of
+    /// new rows and whatever the budget says (journey seed 10112 stranded such rows in
+    /// `pending` behind a spent budget).
+    @Test func aFreeResendHandedBackStaysDue() {
+        var paid = Settlement(row: 3, state: .pending, countsAttempt: false)
+        paid.cost = 10
+        paid.reserved = 10
+        paid.month = 202612
+        let released = paid.change(at: 500)
+        #expect(released.state == .pending && released.putsBack)
+        #expect(released.ledger == LedgerDelta(month: 202612, reserved: -10, spent: 0))
+
+        var free = paid
+        free.reserved = 0
+        let due = free.change(at: 500)
+        #expect(due.state == .retry && !due.putsBack)
+        #expect(due.reason == Reason.interrupted.rawValue && due.notBefore == 500)
+        #expect(due.ledger == nil && !due.keepsReservation && due.attempts == 0)
+        #expect(due.to == TallyKey(.retry, .interrupted))
+
+        // A free row that was answered is settled as the answer says.
+        var answered = Settlement(row: 3, state: .sent)
+        answered.cost = 10
+        answered.reserved = 0
+        #expect(answered.change(at: 500).state == .sent)
+    }
 }
 
 extension SettlementRuleTests.Case {

@@ -66,21 +66,35 @@ public struct CampaignRunner: Sendable {
         let owner = LeaseOwner()
         let spec = plan.spec
         let unpause = options.unpause
-        let opening = try await journal.run { [inputs] in
-            try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath,
-                        unpause: unpause)
+        func open() async throws -> CampaignOpening {
+            try await journal.run { [inputs] in
+                try $0.open(inputs, owner: owner, recipientsPath: spec.recipientsPath, templatePath: spec.templatePath,
+                            unpause: unpause)
+            }
         }
+        var opening = try await open()
         var imported = 0
         var importSeconds = 0.0
+        // An import cut short (PostgreSQL: the connection, and the import lock with it, was
+        // lost) may be another sender's to redo: open again, and import or join.
+        while case .needsImport(let id) = opening {
+            let importStart = ContinuousClock.now
+            do {
+                imported = try await importRows(cid: id, journal: journal)
+            } catch let error as JournalError where error.isImportCutShort {
+                logger.warning("the import was cut short; opening the campaign again", metadata: ["campaign": "\(key)"])
+                opening = try await open()
+                continue
+            }
+            importSeconds = importStart.duration(to: .now).seconds
+            ProcessMemory.returnFreedMemory()
+            break
+        }
         let cid: Int64
         var recovered = 0
         switch opening {
         case .needsImport(let id):
             cid = id
-            let importStart = ContinuousClock.now
-            imported = try await importRows(cid: cid, journal: journal)
-            importSeconds = importStart.duration(to: .now).seconds
-            ProcessMemory.returnFreedMemory()
         case .ready(let id, let inDoubt):
             cid = id
             recovered = inDoubt
@@ -306,7 +320,10 @@ public struct CampaignRunner: Sendable {
                 return writer.rows
             }
         } catch {
-            _ = try? await journal.run { try $0.discardImport(cid: cid) }
+            // Cut short, the import may be another sender's now: nothing of it is this one's to discard.
+            if (error as? JournalError)?.isImportCutShort != true {
+                _ = try? await journal.run { try $0.discardImport(cid: cid) }
+            }
             throw error
         }
     }

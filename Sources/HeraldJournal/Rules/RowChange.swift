@@ -60,6 +60,16 @@ extension Settlement {
         var state = self.state
         var reason = self.reason?.rawValue
         var detail = self.detail
+        var notBefore = self.notBefore
+        if state == .pending, !countsAttempt, reserved == 0, cost != 0 {
+            // A free resend (its cost counted when it was made due again) handed back unsent
+            // stays due, as `retry`: claimed ahead of new rows and whatever the budget says.
+            // Back in `pending` it waited behind rows the budget no longer admits, counted as
+            // spent and never sent (a journey found it: seed 10112).
+            state = .retry
+            reason = Reason.interrupted.rawValue
+            notBefore = time
+        }
         if needsDoubt, let earlier {
             state = .inDoubt
             reason = earlier

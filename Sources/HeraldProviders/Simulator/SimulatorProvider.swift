@@ -5,9 +5,12 @@ import Synchronization
 /// The built-in provider: behaves like a messaging API (latency, transient and
 /// permanent failures, throttling, idempotency keys) without a network.
 ///
-/// With an outbox, the outbox is also its memory: keys delivered in any earlier
-/// run are acknowledged again without a second delivery, as a real provider that
-/// honours idempotency keys would. Without one, it remembers nothing. A dry run is
+/// With an outbox, the outbox is also its memory: keys delivered by any run, in this
+/// process or another sending to the same outbox, are acknowledged again without a second
+/// delivery, as a real provider that honours idempotency keys would. Without one, it
+/// remembers nothing. A request is decided when it arrives and answered after the
+/// latency, as over a network: a sender that stops while waiting for the answer has
+/// still reached the provider. A dry run is
 /// validated (and may be refused, at `permanent_failure_rate`) but never delivered.
 public final class SimulatorProvider: MessageProvider {
     public let name = "simulator"
@@ -16,7 +19,6 @@ public final class SimulatorProvider: MessageProvider {
 
     private struct State {
         var random: SplitMix64
-        var delivered: Set<String>
         var tokens: Double
         var lastRefill: ContinuousClock.Instant
         var deliveries = 0
@@ -29,15 +31,9 @@ public final class SimulatorProvider: MessageProvider {
 
     public init(configuration: SimulatorConfiguration) throws {
         self.configuration = configuration
-        var delivered = Set<String>()
-        if let path = configuration.outboxPath {
-            delivered = Outbox.deliveredKeys(path: path)
-            outbox = try Outbox(path: path)
-        } else {
-            outbox = nil
-        }
+        outbox = try configuration.outboxPath.map(Outbox.init(path:))
         state = Mutex(State(
-            random: SplitMix64(seed: configuration.seed), delivered: delivered,
+            random: SplitMix64(seed: configuration.seed),
             tokens: max((configuration.throttleMessagesPerSecond ?? 0) / 10, 1), lastRefill: .now))
     }
 
@@ -50,12 +46,13 @@ public final class SimulatorProvider: MessageProvider {
     }
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
-        let latency = state.withLock { state -> Double in
+        let (outcome, latency) = state.withLock { state -> (SendOutcome, Double) in
             let range = configuration.latencyMilliseconds
-            return range.lowerBound + (range.upperBound - range.lowerBound) * state.random.unit()
+            let latency = range.lowerBound + (range.upperBound - range.lowerBound) * state.random.unit()
+            return (decide(message, &state), latency)
         }
         if latency > 0 { try? await Task.sleep(for: .microseconds(Int(latency * 1000))) }
-        return state.withLock { state in decide(message, &state) }
+        return outcome
     }
 
     private func decide(_ message: OutboundMessage, _ state: inout State) -> SendOutcome {
@@ -74,21 +71,30 @@ public final class SimulatorProvider: MessageProvider {
         let draw = state.random.unit()
         // A server error can meet a request whether or not its key was seen before.
         if draw < configuration.failureRate { return .transient(reason: "simulated transient failure") }
-        if outbox != nil, state.delivered.contains(message.idempotencyKey) { return .accepted(providerRef: reference) }
-        if draw < configuration.failureRate + configuration.permanentFailureRate {
-            return .permanent(reason: "simulated permanent failure: destination rejected")
+        let deliveries = state.deliveries
+        let refusal = { () -> SendOutcome? in
+            if draw < self.configuration.failureRate + self.configuration.permanentFailureRate {
+                return .permanent(reason: "simulated permanent failure: destination rejected")
+            }
+            if message.dryRun { return .accepted(providerRef: "") }
+            if let limit = self.configuration.spendLimitAfter, deliveries >= limit {
+                return .spendLimit(reason: "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT (simulated after \(limit) messages)")
+            }
+            return nil
         }
-        if message.dryRun { return .accepted(providerRef: "") }
-        if let limit = configuration.spendLimitAfter, state.deliveries >= limit {
-            return .spendLimit(reason: "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT (simulated after \(limit) messages)")
-        }
-        if let outbox {
+        if let outbox, !message.dryRun {
+            // A key any process delivered before is acknowledged again, never refused.
             do {
-                try outbox.append(message)
+                switch try outbox.deliver(message, unless: refusal) {
+                case .before: return .accepted(providerRef: reference)
+                case .refused(let outcome): return outcome
+                case .now: break
+                }
             } catch {
                 return .transient(reason: "\(error)")
             }
-            state.delivered.insert(message.idempotencyKey)
+        } else if let refused = refusal() {
+            return refused
         }
         state.deliveries += 1
         if configuration.receipts != nil { receipts.withLock { $0 }?.accepted(row: message.row) }
