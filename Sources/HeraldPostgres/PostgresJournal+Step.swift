@@ -215,7 +215,7 @@ extension PostgresJournal {
         for row in try session.query(
             """
             SELECT row, state, reason, owner, spend_month, cost, region, updated_at, earlier_spent FROM message
-            WHERE cid = \(cid) AND row = ANY(\(late.map { Int32($0.0.row) })) AND owner IS NOT NULL ORDER BY row FOR UPDATE
+            WHERE cid = \(cid) AND row = ANY(\(late.map { Int32($0.0.row) })) ORDER BY row FOR UPDATE
             """)
         {
             let c = row.cells
@@ -233,7 +233,8 @@ extension PostgresJournal {
                     detail = \(change.detail), provider_ref = coalesce(\(change.providerRef), provider_ref), not_before = NULL,
                     attempts = attempts + \(Int32(change.attempts)), updated_at = \(time), owner = NULL,
                     spend_month = CASE WHEN \(change.keepsReservation) THEN coalesce(spend_month, \(change.ledger?.month)) END
-                WHERE cid = \(cid) AND row = \(Int32(change.row)) AND state = \(Int16(row.state.rawValue)) AND owner = \(epoch)
+                WHERE cid = \(cid) AND row = \(Int32(change.row)) AND state = \(Int16(row.state.rawValue))
+                    AND owner IS NOT DISTINCT FROM \(row.epoch)
                 RETURNING row
                 """)
             guard !applied.isEmpty else { continue }
@@ -286,7 +287,8 @@ extension PostgresJournal {
         }
         var plan = ClaimPlan(budget: budget, campaignSpent: campaignSpent, monthSpent: monthSpent, time: time, gate: gate)
         var claimed: [ClaimCandidate] = []
-        /// Offers candidates to the plan; false once the budget stops the claim. Numbers on
+        /// Offers candidates to the plan; false once the budget stopped the claim (due retries
+        /// are all offered still: free resends among them are admitted). Numbers on
         /// the suppression list (for every sender, or this campaign's) are read per batch,
         /// so a number listed while the campaign runs is honoured at the next claim.
         func offer(_ candidates: [ClaimCandidate]) throws -> Bool {
@@ -304,12 +306,12 @@ extension PostgresJournal {
             for candidate in candidates {
                 let number = Int64(bitPattern: candidate.destination)
                 switch plan.consider(candidate, suppressed: onList.contains(number), capped: capped?.contains(number) ?? false) {
-                case .stop: return false
+                case .stop: if !ClaimPlan.offersPastStop(candidate) { return false }
                 case .claim: claimed.append(candidate)
                 case .skip, .deferUntil: break
                 }
             }
-            return true
+            return plan.exhausted == nil
         }
         let columns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent"
         let retries = try session.query(

@@ -210,7 +210,9 @@ extension Journal {
             let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(8)), earlierSpent: 9)
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
-            case .stop: break considering
+            case .stop:
+                if ClaimPlan.offersPastStop(candidate) { continue considering }
+                break considering
             case .claim: retries.append(candidate.claimed(month: month))
             case .skip, .deferUntil: break
             }

@@ -40,7 +40,14 @@ import Testing
         Case(name: "taken over, accepted late", outcome: .sent, rowState: .inDoubt, rowEpoch: 7, verdict: .acceptLate),
         Case(name: "taken over and due again, accepted late", outcome: .sent, rowState: .retry, rowEpoch: 7, verdict: .acceptLate),
         Case(name: "taken over, a failure proves nothing", outcome: .failed, rowState: .inDoubt, rowEpoch: 7, verdict: .ignore),
-        Case(name: "resent by hand (custody gone)", outcome: .sent, rowState: .retry, rowEpoch: nil, verdict: .ignore),
+        Case(name: "resent by hand (custody gone), accepted late", outcome: .sent, rowState: .retry, rowEpoch: nil, verdict: .acceptLate),
+        // Seed 10112: a newer sender claimed the in-doubt row as a free resend, stopped at the
+        // budget and handed it back unsent; the frozen sender's answer then says it went.
+        Case(name: "handed back by a newer claim, accepted late", outcome: .sent, rowState: .retry, rowEpoch: nil,
+             verdict: .acceptLate),
+        Case(name: "taken over again from a newer claim, accepted late", outcome: .sent, rowState: .inDoubt, rowEpoch: 8,
+             verdict: .acceptLate),
+        Case(name: "due again, a failure proves nothing", outcome: .failed, rowState: .retry, rowEpoch: nil, verdict: .ignore),
         Case(name: "already settled by a newer epoch", outcome: .sent, rowState: .sent, rowEpoch: 8, verdict: .ignore),
         Case(name: "settled by a receipt", outcome: .sent, rowState: .sent, rowEpoch: nil, verdict: .ignore),
     ]
@@ -66,7 +73,17 @@ import Testing
         let released = try #require(Fencing.lateChange(accepted, epoch: 7, row: Self.facts(.retry, epoch: 7, spendMonth: nil), time: time))
         #expect(released.ledger == LedgerDelta(month: BillingMonth.of(milliseconds: time), reserved: 0, spent: 50),
                 "released by the takeover: spent now")
-        #expect(Fencing.lateChange(accepted, epoch: 7, row: Self.facts(.inDoubt, epoch: 8, spendMonth: 202612), time: time) == nil)
+        // In doubt from a newer claim: whichever request the provider accepted, the row went once,
+        // and the reservation it holds is what it costs.
+        let newer = try #require(Fencing.lateChange(accepted, epoch: 7, row: Self.facts(.inDoubt, epoch: 8, spendMonth: 202612), time: time))
+        #expect(newer.state == .sent && newer.ledger == LedgerDelta(month: 202612, reserved: -50, spent: 50))
+        // Handed back unsent by a free resend: its first attempt was counted as spent.
+        var counted = Self.facts(.retry, epoch: nil, spendMonth: nil)
+        counted.earlierSpent = true
+        let free = try #require(Fencing.lateChange(accepted, epoch: 7, row: counted, time: time))
+        #expect(free.state == .sent && free.ledger == nil, "spent once, when the takeover counted it")
+        #expect(Fencing.lateChange(accepted, epoch: 7, row: Self.facts(.sending, epoch: 8, spendMonth: 202612), time: time) == nil,
+                "a newer claim's own answer settles a row it holds")
     }
 
     @Test func aRowGivenBackUnsentLeavesDoubt() throws {

@@ -40,7 +40,8 @@ public struct ClaimCandidate: Sendable {
 /// then pending rows in file order). Each candidate is, in this order: skipped when its
 /// number is suppressed, skipped when its recipient reached the frequency cap, deferred
 /// to when its send window opens, skipped when it costs more than MaxPrice, claimed
-/// when the campaign and monthly limits admit it, or it ends the claim (exhausted).
+/// when the campaign and monthly limits admit it, or it ends the claim (exhausted) of
+/// everything but free resends among the due retries (`offersPastStop`).
 /// The store marks the rows it is told to claim as it goes (it keeps them: the plan
 /// counts them) and applies the skips and deferrals the plan holds, in one transaction.
 public struct ClaimPlan {
@@ -118,6 +119,12 @@ public struct ClaimPlan {
         self.monthSpent = monthSpent
     }
 
+    /// Whether a store goes on offering candidates like this one after the budget stopped
+    /// the claim. Due retries: yes, as a free resend among them is admitted whatever the
+    /// budget says (a costly retry due earlier must not strand it; seed 10503). Pending rows:
+    /// no, they are read in file order by a cursor that must not pass a row the budget refused.
+    public static func offersPastStop(_ candidate: ClaimCandidate) -> Bool { candidate.from.state == .retry }
+
     /// Whether the budget needs the spend so far: a store reads it only then.
     public static func needsSpend(_ budget: BudgetContext?) -> Bool { budget.map { !$0.limits.isEmpty } ?? false }
 
@@ -142,8 +149,11 @@ public struct ClaimPlan {
             counts.deferred += 1
             return .deferUntil(opens)
         }
-        // A free resend is inside every limit already: its cost was counted when it was made due again.
-        let decision = candidate.reservation == 0 && candidate.cost != 0 ? .admit : limits.map {
+        // A free resend is inside every limit already: its cost was counted when it was made
+        // due again. Past a stop, nothing else is admitted, however cheap.
+        let free = candidate.reservation == 0 && candidate.cost != 0
+        if !free, let exhausted { return .stop(exhausted) }
+        let decision = free ? .admit : limits.map {
             $0.decide(cost: Money(nanos: candidate.cost), campaignSpent: Money(nanos: campaignSpent),
                       monthSpent: Money(nanos: monthSpent))
         } ?? .admit

@@ -63,11 +63,13 @@ public enum Fencing {
     /// What an outcome (`outcome`, from a claim made under `epoch`) may do to a row now in
     /// `state`, last claimed under `rowEpoch`.
     public static func verdict(outcome: MessageState, epoch: Int64, rowState: MessageState, rowEpoch: Int64?) -> Verdict {
-        guard rowEpoch == epoch else { return .ignore }
         switch rowState {
-        case .sending: return .settle
-        // Taken over while the request was out: in doubt (or, with a provider that dedupes,
-        // due again). Only an accepted answer says anything about it.
+        // Held by a claim: only that claim's outcome counts; a newer one's request settles it.
+        case .sending: return rowEpoch == epoch ? .settle : .ignore
+        // Held by nobody and not settled: taken over while the request was out (in doubt),
+        // or due again (a provider that dedupes, a resend asked for, a resend handed back
+        // unsent). Only an accepted answer says anything about it, and it says the message
+        // went, whichever claim made the request: like a receipt, it settles the row.
         case .inDoubt, .retry: return outcome == .sent ? .acceptLate : .ignore
         case .pending, .sent, .failed, .skipped: return .ignore
         }

@@ -78,6 +78,8 @@ import Testing
         do {
             try runner.play()
         } catch let broken as JourneyRunner.Broken {
+            // Its folder stays, to look into: the journal, the outbox, the campaign.
+            print("journey seed \(seed) left its folder at \(runner.fixture.folder.path)")
             if record { Issue.record("\(broken)") }
             throw broken
         }
