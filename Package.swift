@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "herald", targets: ["herald"]),
         .library(name: "HeraldEngine", targets: ["HeraldEngine"]),
+        .library(name: "HeraldFuzzing", targets: ["HeraldFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -82,6 +83,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: fast
+        ),
+        // Every parser of outside input as a fuzz target (`Fuzz/` runs them under libFuzzer;
+        // the tests replay the corpus).
+        .target(
+            name: "HeraldFuzzing",
+            dependencies: ["HeraldCore", "HeraldCSV", "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldSQLite"]
         ),
         // Campaign reports: aggregates as values, HTML (mustache + inline SVG), CSV, JSON.
         .target(
@@ -157,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEngineTests",
             dependencies: [
-                "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldCSV", "HeraldTestSupport",
+                "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldCSV", "HeraldTestSupport", "HeraldFuzzing",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"]  // read from the source tree by path

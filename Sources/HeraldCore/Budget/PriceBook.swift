@@ -11,6 +11,9 @@ public struct PriceBook: Sendable {
 
     public init() {}
 
+    /// Every price in the book (for checks of what a parser let in).
+    public var allPrices: [Money] { Array(prices.values) }
+
     /// Adds one price; returns false when the same region and channel was already priced.
     @discardableResult
     public mutating func set(region: String, channel: Channel, price: Money) -> Bool {

@@ -4,8 +4,8 @@ import HeraldCore
 /// Reads a price book: CSV with header `country,channel,price`, where country is
 /// an ISO 3166 alpha-2 code or `*` for every other country. Lines starting with
 /// `#` are comments.
-enum PriceBookFile {
-    static func load(path: String) throws(InputError) -> PriceBook {
+public enum PriceBookFile {
+    public static func load(path: String) throws(InputError) -> PriceBook {
         let reader: CSVReader
         do {
             reader = try CSVReader(path: path, skipComments: true)
