@@ -8,6 +8,10 @@ let package = Package(
     name: "HeraldFuzz",
     dependencies: [.package(name: "Herald", path: "..")],
     targets: [
-        .executableTarget(name: "HeraldFuzzer", dependencies: [.product(name: "HeraldFuzzing", package: "Herald")])
+        // libFuzzer's driver, declared for Swift.
+        .target(name: "CFuzzDriver"),
+        .executableTarget(
+            name: "HeraldFuzzer", dependencies: ["CFuzzDriver", .product(name: "HeraldFuzzing", package: "Herald")]
+        ),
     ]
 )
