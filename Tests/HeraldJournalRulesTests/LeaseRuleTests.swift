@@ -40,10 +40,9 @@ import Testing
         Case(name: "taken over, accepted late", outcome: .sent, rowState: .inDoubt, rowEpoch: 7, verdict: .acceptLate),
         Case(name: "taken over and due again, accepted late", outcome: .sent, rowState: .retry, rowEpoch: 7, verdict: .acceptLate),
         Case(name: "taken over, a failure proves nothing", outcome: .failed, rowState: .inDoubt, rowEpoch: 7, verdict: .ignore),
-        Case(name: "resent by hand (custody gone), accepted late", outcome: .sent, rowState: .retry, rowEpoch: nil, verdict: .acceptLate),
-        // Seed 10112: a newer sender claimed the in-doubt row as a free resend, stopped at the
-        // budget and handed it back unsent; the frozen sender's answer then says it went.
-        Case(name: "handed back by a newer claim, accepted late", outcome: .sent, rowState: .retry, rowEpoch: nil,
+        // Due again and held by nobody: resent by hand, or (seed 10112) claimed by a newer sender
+        // as a free resend and handed back unsent. The frozen sender's answer says it went.
+        Case(name: "resent by hand or handed back, accepted late", outcome: .sent, rowState: .retry, rowEpoch: nil,
              verdict: .acceptLate),
         Case(name: "taken over again from a newer claim, accepted late", outcome: .sent, rowState: .inDoubt, rowEpoch: 8,
              verdict: .acceptLate),

@@ -53,6 +53,20 @@ let campaignInputs = CampaignInputs(id: "spring", campaignPath: "/c.yaml", templ
 /// A sender that exists on no host: the SQLite journal takes its lease over at once.
 func deadOwner() -> LeaseOwner { LeaseOwner(token: UUID().uuidString, pid: 999_999_99, host: LeaseOwner().host) }
 
+/// Another connection opens the campaign of a `deadOwner()` and takes it over (on PostgreSQL
+/// once the dead sender's heartbeat goes stale: a fixture with `leaseTimeout: 1`). Nil, with
+/// the issue recorded, when the campaign does not open ready.
+func takeOver(_ fixture: Fixture) throws -> (journal: any CampaignJournal, owner: LeaseOwner, inDoubt: Int)? {
+    if fixture.store == .postgres { Thread.sleep(forTimeInterval: 1.3) }  // its heartbeat goes stale
+    let journal = try fixture.open()
+    let owner = LeaseOwner()
+    guard case .ready(_, let inDoubt) = try openCampaign(journal, owner: owner) else {
+        Issue.record("an imported campaign opens ready")
+        return nil
+    }
+    return (journal, owner, inDoubt)
+}
+
 func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
 
 @discardableResult
@@ -156,13 +170,8 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
         try importRows(journal, cid: cid, numbers: numbers(6), cost: 5_000_000)
         let claimed = try step(journal, cid: cid, owner: first, claim: 3).claimed
         #expect(claimed.count == 3)
-        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }  // its heartbeat goes stale
-        let other = try fixture.open()
-        let taker = LeaseOwner()
-        guard case .ready(_, let inDoubt) = try openCampaign(other, owner: taker) else {
-            Issue.record("an imported campaign opens ready")
-            return
-        }
+        guard let taken = try takeOver(fixture) else { return }
+        let (other, taker, inDoubt) = taken
         #expect(inDoubt == 3)
         let counts = try other.counts(cid: cid)
         #expect(counts[.inDoubt] == 3 && counts[.sending] == 0)
@@ -274,13 +283,8 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
         // Row 2 fails for now (a costly retry, due at once); row 3 stays in flight.
         let failed = Settlement(row: 2, state: .retry, reason: .throttled, notBefore: 0, countsAttempt: false).settling(claimed[0])
         _ = try step(journal, cid: cid, owner: first, settle: [failed], claim: 0)
-        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }  // its heartbeat goes stale
-        let other = try fixture.open()
-        let taker = LeaseOwner()
-        guard case .ready(_, let inDoubt) = try openCampaign(other, owner: taker) else {
-            Issue.record("an imported campaign opens ready")
-            return
-        }
+        guard let taken = try takeOver(fixture) else { return }
+        let (other, taker, inDoubt) = taken
         #expect(inDoubt == 1)
         // The provider dedupes: row 3 is due again, free (its first attempt counted as spent).
         #expect(try other.resendInDoubt(cid: cid, providerDedupes: true, attemptedBefore: nil) == 1)
