@@ -219,8 +219,10 @@ extension PostgresJournal {
         var ledger = LedgerDeltas()
         for row in moved { ledger.add(rule.ledger(cost: try row.cells.int64(1), month: try row.cells[0].decode(Int?.self))) }
         for delta in ledger.deltas { try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent) }
-        // Rows a receipt already answered were accepted.
-        return resend ? 0 : moved.count - (try settleReceipted(cid: cid, time: currentTime()))
+        // Rows a receipt already answered were accepted: `sent`, never in doubt or sent again
+        // (journey seeds 20357 and 20780: made due again, they counted delivered, not sent).
+        let settled = try settleReceipted(cid: cid, in: rule.state, time: currentTime())
+        return resend ? 0 : moved.count - settled
     }
 
     @discardableResult

@@ -352,14 +352,14 @@ extension PostgresJournal: ReceiptJournal {
     /// Inside a transaction that holds the campaign row: in-doubt rows that an event
     /// already answered (it arrived while the row was `sending`, under a sender that then
     /// died or lost its lease) become `sent`.
-    func settleReceipted(cid: Int64, time: Int64) throws -> Int {
+    func settleReceipted(cid: Int64, in state: MessageState = .inDoubt, time: Int64) throws -> Int {
         var changes = ReceiptChanges()
         var settled: [Key: Int] = [:]
         for row in try session.query(
             """
             SELECT m.cid, m.row, m.state, m.reason, m.cost, m.spend_month, m.updated_at, m.doubt, m.earlier_spent, m.region
             FROM message AS m JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
-            WHERE m.cid = \(cid) AND m.state = \(MessageState.inDoubt) ORDER BY m.row FOR UPDATE OF m
+            WHERE m.cid = \(cid) AND m.state = \(state) ORDER BY m.row FOR UPDATE OF m
             """)
         {
             guard var target = try ReceiptTarget(row: NamedRow(row)) else { continue }

@@ -165,16 +165,18 @@ extension PostgresJournal {
         let reasons = changes.map { $0.reason ?? "" }, details = changes.map { $0.detail ?? "" }
         let refs = changes.map { $0.providerRef ?? "" }, notBefore = changes.map { $0.notBefore ?? -1 }
         let attempts = changes.map { Int32($0.attempts) }, doubtsKept = changes.map { $0.doubt ?? "" }
-        let keeps = changes.map(\.keepsReservation)
+        let keeps = changes.map(\.keepsReservation), marks = changes.map { Int16($0.earlierSpent ?? -1) }
         let updated = try session.query(
             """
             UPDATE message m SET state = v.state, reason = nullif(v.reason, ''), detail = nullif(v.detail, ''),
                 provider_ref = coalesce(nullif(v.ref, ''), m.provider_ref), not_before = nullif(v.not_before, -1),
                 attempts = m.attempts + v.counts, updated_at = \(time), owner = NULL,
-                doubt = coalesce(nullif(v.doubt, ''), m.doubt), spend_month = CASE WHEN v.keeps THEN m.spend_month END
+                doubt = coalesce(nullif(v.doubt, ''), m.doubt), spend_month = CASE WHEN v.keeps THEN m.spend_month END,
+                earlier_spent = coalesce(nullif(v.mark, -1), m.earlier_spent)
             FROM unnest(\(changedRows)::int4[], \(states)::int2[], \(reasons)::text[], \(details)::text[], \(refs)::text[],
-                        \(notBefore)::int8[], \(attempts)::int4[], \(doubtsKept)::text[], \(keeps)::bool[], \(epochs)::int8[])
-                AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps, epoch)
+                        \(notBefore)::int8[], \(attempts)::int4[], \(doubtsKept)::text[], \(keeps)::bool[], \(epochs)::int8[],
+                        \(marks)::int2[])
+                AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps, epoch, mark)
             WHERE m.cid = \(cid) AND m.row = v.row AND m.state = \(MessageState.sending) AND m.owner = v.epoch
             RETURNING m.row
             """)

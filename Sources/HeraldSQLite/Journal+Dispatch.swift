@@ -106,7 +106,7 @@ extension Journal {
             """
             UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = coalesce(?6, provider_ref), not_before = ?7,
                 attempts = attempts + ?8, updated_at = ?9, doubt = coalesce(?10, doubt),
-                spend_month = CASE WHEN ?11 THEN spend_month ELSE NULL END
+                spend_month = CASE WHEN ?11 THEN spend_month ELSE NULL END, earlier_spent = coalesce(?12, earlier_spent)
             WHERE cid = ?1 AND row = ?2 AND state = \(MessageState.sending.sql)
             """)
         var putBack: Int?
@@ -116,6 +116,7 @@ extension Journal {
             update.bind(1, cid).bind(2, change.row).bind(3, change.state.rawValue).bind(4, change.reason)
                 .bind(5, change.detail).bind(6, change.providerRef).bind(7, change.notBefore)
                 .bind(8, change.attempts).bind(9, time).bind(10, change.doubt).bind(11, change.keepsReservation ? 1 : 0)
+                .bind(12, change.earlierSpent)
             try update.run()
             guard db.changes == 1 else { continue }  // not a claimed row: nothing was changed
             // Accepted answers are counted in one move below.

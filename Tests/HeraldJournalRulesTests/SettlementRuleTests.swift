@@ -90,6 +90,23 @@ import Testing
         #expect(Self.outcome(.sent).change(at: 0).doubt == nil)
     }
 
+    /// A lost answer sent again with the same idempotency key: the provider bills it once,
+    /// whichever attempt got through, so its reservation is counted as spent now and the
+    /// resend is free. Released, the budget gave it away before a receipt for the first
+    /// attempt spent it (past the campaign limit). A free resend's own lost answer moves nothing.
+    @Test func aLostAnswerResentAsIsIsCountedSpentAndTheResendIsFree() {
+        let change = Self.outcome(.retry, .lostAnswer).change(at: 0)
+        #expect(change.state == .retry && change.reason == "lost_answer" && !change.keepsReservation)
+        #expect(change.ledger == LedgerDelta(month: 202612, reserved: -10, spent: 10))
+        #expect(change.earlierSpent == EarlierSpend.resendIsFree)
+        var free = Self.outcome(.retry, .lostAnswer)
+        free.reserved = 0
+        #expect(free.change(at: 0).ledger == nil && free.change(at: 0).earlierSpent == nil)
+        #expect(Self.outcome(.retry, .lostAnswer, cost: 0).change(at: 0).earlierSpent == nil)
+        #expect(Self.outcome(.retry, .transient).change(at: 0).earlierSpent == nil)
+        #expect(Self.outcome(.retry, .transient).change(at: 0).ledger == LedgerDelta(month: 202612, reserved: -10, spent: 0))
+    }
+
     @Test func attemptsCountUnlessTheAnswerSaysNot() {
         #expect(Self.outcome(.sent).change(at: 0).attempts == 1)
         let throttled = Settlement(row: 1, state: .retry, reason: .throttled, notBefore: 5, countsAttempt: false)

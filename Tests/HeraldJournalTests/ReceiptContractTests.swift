@@ -172,6 +172,49 @@ import Testing
         #expect(drift.isEmpty, "\(drift)")
     }
 
+    /// A lost answer sent again with the same idempotency key is counted as spent at once and
+    /// its resend is free: the provider bills it once, whichever attempt got through. Released
+    /// instead, the budget gave its cost to another row before a receipt for the first attempt
+    /// spent it, past the campaign limit (the rules' property test found it).
+    @Test(arguments: Store.allCases)
+    func aLostAnswerResentAsIsIsSpentOnceInsideTheLimit(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let owner = LeaseOwner()
+        var inputs = campaignInputs
+        inputs.providerDedupes = true
+        let cid = cid(of: try openCampaign(journal, owner: owner, inputs))
+        try importRows(journal, cid: cid, numbers: numbers(4), cost: 5_000_000)
+        let budget = BudgetContext(limits: BudgetLimits(campaignLimit: Money(nanos: 15_000_000)), channel: .sms)
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 3, budget: budget).claimed
+        #expect(claimed.map(\.row) == [2, 3, 4])
+        let answers = [
+            Settlement(row: 2, state: .retry, reason: .lostAnswer, notBefore: 0).settling(claimed[0]),
+            Settlement(row: 3, state: .retry, reason: .lostAnswer, notBefore: 0).settling(claimed[1]),
+            Settlement(row: 4, state: .sent).settling(claimed[2]),
+        ]
+        _ = try step(journal, cid: cid, owner: owner, settle: answers, claim: 0, budget: budget)
+        func totals() throws -> (spent: Int64, reserved: Int64) {
+            let ledger = try journal.ledger(cid: cid)
+            return (ledger.reduce(0) { $0 + $1.spent.nanos }, ledger.reduce(0) { $0 + $1.reserved.nanos })
+        }
+        #expect(try totals() == (15_000_000, 0), "both lost answers count as spent")
+        // The first attempt of row 2 was delivered after all: nothing more is spent.
+        let events = [event("TEXT_DELIVERED", .row(campaign: "spring", row: 2, reference: nil), .delivered)]
+        #expect(try journal.recordReceipts(events, receivedAt: at, keywords: ReplyKeywords(), resolve: nil).settled == 1)
+        #expect(try totals() == (15_000_000, 0))
+        // Row 3's resend is free; row 5 would pass the limit.
+        let next = try step(journal, cid: cid, owner: owner, claim: 10, budget: budget)
+        #expect(next.claimed.map(\.row) == [3] && next.exhausted == .campaign)
+        let resent = next.claimed.map { Settlement(row: $0.row, state: .sent).settling($0) }
+        _ = try step(journal, cid: cid, owner: owner, settle: resent, claim: 0, budget: budget)
+        #expect(try totals() == (15_000_000, 0))
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.sent] == 3 && counts[.pending] == 1, "\(counts)")
+        let drift = try journal.checkCounters(cid: cid)
+        #expect(drift.isEmpty, "\(drift)")
+    }
+
     /// Delivery counters moved behind the journal's back are found and rebuilt.
     @Test(arguments: Store.allCases)
     func doctorFindsAndRepairsDeliveryDrift(_ store: Store) throws {

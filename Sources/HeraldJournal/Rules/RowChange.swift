@@ -19,6 +19,8 @@ public struct RowChange: Sendable, Equatable {
     public var doubt: String?
     /// Whether the row keeps the month its cost is reserved (or spent) in.
     public var keepsReservation: Bool
+    /// Stored in `earlier_spent` when set (`EarlierSpend`); nil keeps the column.
+    public var earlierSpent: Int64?
     /// The counter the row leaves and the one it joins.
     public var from: TallyKey
     public var to: TallyKey
@@ -55,6 +57,12 @@ extension Settlement {
     /// not prove the message undelivered leaves a row whose earlier attempt may have got
     /// through (`doubt`) `in_doubt`, with its reservation, instead of `failed`. An answer
     /// that is itself a lost answer records the doubt. An opted-out answer lists the number.
+    /// A lost answer sent again with the same idempotency key (`retry`, `lost_answer`) counts
+    /// its reservation as spent and makes the resend free, as a takeover's resend does: the
+    /// provider bills the message once, whichever attempt got through, and a receipt for
+    /// the first attempt then spends nothing more. Releasing the reservation instead let the
+    /// budget give it away before that receipt spent it (the rules' property test found it:
+    /// spend past the campaign limit).
     /// `time` is when the store records it (a sent row counts in that minute).
     public func change(doubt earlier: String? = nil, at time: Int64) -> RowChange {
         var state = self.state
@@ -77,12 +85,16 @@ extension Settlement {
         }
         let report = ReportCounters.moves(from: .sending, to: state)
             ? ReportMove(region: region, cost: cost, from: .sending, at: time, to: state, at: time) : nil
+        let reservation = reserved ?? cost
+        let resentAsIs = state == .retry && self.reason == .lostAnswer && reservation != 0
         return RowChange(
             row: row, state: state, reason: reason, detail: detail, providerRef: providerRef, notBefore: notBefore,
             attempts: countsAttempt ? 1 : 0, doubt: self.reason?.isDoubt == true ? self.reason?.rawValue : nil,
             keepsReservation: state == .sent || state == .inDoubt,
+            earlierSpent: resentAsIs ? EarlierSpend.resendIsFree : nil,
             from: TallyKey(.sending), to: TallyKey(state, code: reason),
-            ledger: LedgerDelta.settling(cost: reserved ?? cost, month: month, as: state),
+            ledger: resentAsIs ? LedgerDelta(month: month, reserved: -reservation, spent: reservation)
+                : LedgerDelta.settling(cost: reservation, month: month, as: state),
             suppression: self.reason == .optedOut ? .optedOut : nil, report: report)
     }
 }
