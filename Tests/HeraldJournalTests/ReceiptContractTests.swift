@@ -115,6 +115,40 @@ import Testing
         #expect(try journal.receiptSetting("base_url") == "https://receipts.example")
     }
 
+    /// A receipt that came while its row was being sent proves the row accepted when its
+    /// sender dies, where the provider dedupes too: PostgreSQL's takeover makes such rows due
+    /// again, and left the receipted one waiting to be resent, counted delivered and not sent
+    /// (journey seeds 20357 and 20780). Now it is `sent`, spent once, on both stores.
+    @Test(arguments: Store.allCases)
+    func aRowReceiptedWhileItsSenderDiesIsSentWhereTheProviderDedupes(_ store: Store) throws {
+        guard let fixture = try Fixture(store, leaseTimeout: 1) else { return }
+        let journal = try fixture.openStore()
+        var inputs = campaignInputs
+        inputs.providerDedupes = true
+        let first = deadOwner()
+        let cid = cid(of: try openCampaign(journal, owner: first, inputs))
+        try importRows(journal, cid: cid, numbers: numbers(3), cost: 5_000_000)
+        let claimed = try step(journal, cid: cid, owner: first, claim: 2).claimed
+        #expect(claimed.map(\.row) == [2, 3])
+        let events = [event("TEXT_DELIVERED", .row(campaign: "spring", row: 2, reference: nil), .delivered)]
+        #expect(try journal.recordReceipts(events, receivedAt: at, keywords: ReplyKeywords(), resolve: nil).matched == 1)
+        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }
+        let other = try fixture.openStore()
+        guard case .ready = try openCampaign(other, owner: LeaseOwner(), inputs) else {
+            Issue.record("an imported campaign opens ready")
+            return
+        }
+        let counts = try other.counts(cid: cid)
+        #expect(counts[.sent] == 1 && counts[.sending] == 0, "\(counts)")
+        #expect(try other.deliverySummary(cid: cid)[.delivered] == 1)
+        // Row 2 is spent once; row 3 may have been delivered too: counted, its resend free
+        // (PostgreSQL), or still reserved in doubt (SQLite).
+        let ledger = try other.ledger(cid: cid)
+        #expect(ledger.reduce(0) { $0 + $1.spent.nanos + $1.reserved.nanos } == 10_000_000, "\(ledger)")
+        let drift = try other.checkCounters(cid: cid)
+        #expect(drift.isEmpty, "\(drift)")
+    }
+
     /// A receipt for an attempt made before its row was made due again spends the row once:
     /// now, where the row's reservation was only released (the provider dedupes); not again,
     /// where `resend-in-doubt` without dedupe already counted it as spent.
