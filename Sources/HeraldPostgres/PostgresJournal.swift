@@ -36,7 +36,10 @@ public final class PostgresJournal: CampaignJournal {
 
     public var location: String { target.description }
     public var sharesCampaigns: Bool { true }
-    public func currentTime() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// This process's clock (ms since 1970): billing months, attempt and receipt times. Tests set
+    /// it, as they set the SQLite journal's; leases run on the server's clock.
+    public var now: () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    public func currentTime() -> Int64 { now() }
 
     public init(target: PostgresTarget) throws(JournalError) {
         self.target = target

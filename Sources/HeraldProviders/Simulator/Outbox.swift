@@ -52,13 +52,30 @@ final class Outbox: @unchecked Sendable {
         case refused(SendOutcome)
         /// Delivered by this call.
         case now
+        /// Another process held the file's lock for all of `lockWait`: nothing was delivered.
+        case busy
     }
+
+    /// How long a delivery waits for another process's lock. A live process holds it for
+    /// microseconds; a frozen one (SIGSTOP, a suspended VM) holds it for as long as it is
+    /// frozen, and a wait without end stalled every other sender with it: their sending
+    /// threads all blocked here, no heartbeat, no answer (journey seed 20675).
+    static let lockWait: Duration = .milliseconds(500)
 
     /// Delivers `message` unless any process already delivered its key, or `unless`
     /// refuses it; all under the file's lock, so two processes never both deliver a key.
     func deliver(_ message: OutboundMessage, unless refusal: () -> SendOutcome?) throws -> Delivery {
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw SimulatorError("\(path): cannot lock outbox: \(String(cString: strerror(errno)))") }
+        let deadline = ContinuousClock.now + Self.lockWait
+        var pause: UInt32 = 200
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK:
+                guard ContinuousClock.now < deadline else { return .busy }
+                usleep(pause)
+                pause = min(pause * 2, 20_000)
+            default: throw SimulatorError("\(path): cannot lock outbox: \(String(cString: strerror(errno)))")
+            }
         }
         defer { flock(fd, LOCK_UN) }
         let end = try readNewLines()

@@ -88,6 +88,8 @@ public final class SimulatorProvider: MessageProvider {
                 switch try outbox.deliver(message, unless: refusal) {
                 case .before: return .accepted(providerRef: reference)
                 case .refused(let outcome): return outcome
+                // As a provider under load answers: later, and this attempt does not count.
+                case .busy: return .throttled(retryAfter: .seconds(1))
                 case .now: break
                 }
             } catch {
