@@ -64,6 +64,14 @@ struct HeraldProcess {
 
     func signal(_ number: Int32) { kill(pid, number) }
 
+    /// Whether the process is still running (not yet ended: a process that ended is a zombie
+    /// until `wait` reaps it). Linux: read from /proc.
+    var isRunning: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+
     /// What the process printed so far (it is still running).
     var stdoutSoFar: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
 

@@ -133,12 +133,8 @@ import Testing
     func monthlySpendIsSharedAcrossCampaignsAndRollsOver(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
         let journal = try fixture.open()
-        let clock = Clock(1_796_083_199_000)  // 2026-11-30T23:59:59Z
-        switch journal {
-        case let sqlite as Journal: sqlite.now = { clock.time }
-        case let postgres as PostgresJournal: postgres.now = { clock.time }
-        default: Issue.record("a store without a settable clock")
-        }
+        let clock = try settableClock(journal)
+        clock.time = 1_796_083_199_000  // 2026-11-30T23:59:59Z
         let owner = LeaseOwner()
         let a = try campaign(journal, id: "a", costs: Array(repeating: Self.dollar, count: 3), owner: owner)
         let b = try campaign(journal, id: "b", costs: Array(repeating: Self.dollar, count: 3), owner: owner)
@@ -192,3 +188,16 @@ final class Clock: @unchecked Sendable {
     var time: Int64
     init(_ time: Int64) { self.time = time }
 }
+
+/// Makes `journal`'s clock one the test moves, from now.
+func settableClock(_ journal: any CampaignJournal) throws -> Clock {
+    let clock = Clock(journal.currentTime())
+    switch journal {
+    case let sqlite as Journal: sqlite.now = { clock.time }
+    case let postgres as PostgresJournal: postgres.now = { clock.time }
+    default: throw ClockError()
+    }
+    return clock
+}
+
+struct ClockError: Error {}

@@ -48,4 +48,87 @@ import Testing
         let twice = try journal.frequencyChecker(campaign: "later", scope: .real, cap: FrequencyCap(messages: 2, days: 7))
         #expect(!twice(447_700_900_001), "a send is counted once, however it was read")
     }
+    static let day: Int64 = 86_400_000
+    static let start: Int64 = 1_764_000_000_000
+
+    /// Campaign `id` over `numbers`, every row sent at `time` (the journal's clock set to it).
+    func sentCampaign(_ journal: any Fixture.Capabilities, _ clock: Clock, id: String, numbers: [UInt64?], at time: Int64) throws -> Int64 {
+        var inputs = campaignInputs
+        inputs.id = id
+        clock.time = time
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner, inputs))
+        try importRows(journal, cid: cid, numbers: numbers)
+        let batch = try step(journal, cid: cid, owner: owner, claim: numbers.count).claimed
+        _ = try step(journal, cid: cid, owner: owner, settle: batch.map { Settlement(row: $0.row, state: .sent).settling($0) }, claim: 0)
+        try journal.release(cid: cid, owner: owner, state: .completed)
+        return cid
+    }
+
+    /// Opens `inputs` with `numbers` imported and a cap of `cap`.
+    func cappedCampaign(_ journal: any Fixture.Capabilities, id: String, numbers: [UInt64?], cap: FrequencyCap,
+                        owner: LeaseOwner) throws -> Int64 {
+        var inputs = campaignInputs
+        inputs.id = id
+        let cid = cid(of: try openCampaign(journal, owner: owner, inputs))
+        try importRows(journal, cid: cid, numbers: numbers)
+        try journal.prepareFrequencyCap(cid: cid, cap: cap)
+        return cid
+    }
+
+    /// Seven days later to the millisecond, the first sends have left the window (moved
+    /// from the SQLite-only tests, with the two below).
+    @Test(arguments: Store.allCases, [(6, 2), (7, 0)] as [(Int64, Int)])
+    func aRecipientMessagedInTheWindowIsSkipped(_ store: Store, _ timing: (daysLater: Int64, capped: Int)) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let clock = try settableClock(journal)
+        _ = try sentCampaign(journal, clock, id: "first", numbers: [447_700_900_001, 447_700_900_002], at: Self.start)
+        clock.time = Self.start + timing.daysLater * Self.day
+        let owner = LeaseOwner()
+        let cap = FrequencyCap(messages: 1, days: 7)
+        let cid = try cappedCampaign(journal, id: "second", numbers: [447_700_900_001, 447_700_900_002, 447_700_900_003],
+                                     cap: cap, owner: owner)
+        var claimed: [Int] = []
+        var capped = 0
+        for _ in 0..<3 {
+            let result = try step(journal, cid: cid, owner: owner, claim: 3)
+            claimed += result.claimed.map(\.row)
+            capped += result.capped
+        }
+        #expect(capped == timing.capped && claimed.count == 3 - timing.capped)
+        #expect(try journal.counts(cid: cid).byReason[.frequencyCap, default: 0] == timing.capped)
+        #expect(try journal.checkCounters(cid: cid).isEmpty)
+        let checker = try journal.frequencyChecker(campaign: "other", scope: .real, cap: cap)
+        #expect(checker(447_700_900_001) == (timing.capped > 0) && !checker(447_700_900_003), "estimate agrees")
+    }
+
+    @Test(arguments: Store.allCases)
+    func twoMessagesAllowedMeansTheThirdIsSkipped(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let clock = try settableClock(journal)
+        _ = try sentCampaign(journal, clock, id: "a", numbers: [447_700_900_001, 447_700_900_002], at: Self.start)
+        _ = try sentCampaign(journal, clock, id: "b", numbers: [447_700_900_001], at: Self.start + Self.day)
+        clock.time = Self.start + 2 * Self.day
+        let owner = LeaseOwner()
+        let cid = try cappedCampaign(journal, id: "c", numbers: [447_700_900_001, 447_700_900_002],
+                                     cap: FrequencyCap(messages: 2, days: 30), owner: owner)
+        let result = try step(journal, cid: cid, owner: owner, claim: 2)
+        #expect(result.claimed.map(\.row) == [3] && result.capped == 1, "line 2's number already got two")
+    }
+
+    @Test(arguments: Store.allCases)
+    func purgeRemovesTheHistoryToo(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let clock = try settableClock(journal)
+        let first = try sentCampaign(journal, clock, id: "first", numbers: [447_700_900_001], at: Self.start)
+        clock.time = Self.start + Self.day
+        let cap = FrequencyCap(messages: 1, days: 7)
+        _ = try cappedCampaign(journal, id: "second", numbers: [447_700_900_002], cap: cap, owner: LeaseOwner())
+        #expect(try journal.frequencyChecker(campaign: "x", scope: .real, cap: cap)(447_700_900_001))
+        #expect(try journal.purge(cid: first, vacuum: false) == 1)
+        #expect(try !journal.frequencyChecker(campaign: "x", scope: .real, cap: cap)(447_700_900_001))
+    }
 }

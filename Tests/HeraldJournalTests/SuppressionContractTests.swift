@@ -59,4 +59,32 @@ import Testing
         let next = try step(journal, cid: cid, owner: owner, claim: 3)
         #expect(next.claimed.map(\.row) == [3, 5] && next.suppressed == 1)
     }
+    /// Entries for one sender skip only that sender's rows: line 5's number is listed for
+    /// every sender, line 6's for this sender, line 7's for another one. A claim examines up
+    /// to its limit: skipped rows count, as rows over max_price do (moved from the SQLite-only tests).
+    @Test(arguments: Store.allCases)
+    func anEntryForOneSenderSkipsOnlyThatSendersRows(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = try openCampaign(journal, owner: owner).cid
+        try importRows(journal, cid: cid, numbers: numbers(8))
+        var cursor = ClaimCursor()
+        func claim(_ count: Int) throws -> StepResult {
+            try journal.step(cid: cid, owner: owner, settle: [], claim: count, cursor: &cursor, budget: nil, gate: nil,
+                             sender: "+447700900123", rate: nil)
+        }
+        #expect(try claim(2).claimed.map(\.row) == [2, 3])
+        try list(fixture).suppress([
+            SuppressionEntry(destination: 447_700_900_004, reason: "asked", source: .manual, addedAt: 1),
+            SuppressionEntry(destination: 447_700_900_005, scope: "+447700900123", reason: "asked", source: .manual, addedAt: 1),
+            SuppressionEntry(destination: 447_700_900_006, scope: "+15550100", reason: "asked", source: .manual, addedAt: 1),
+        ])
+        let next = try claim(4)
+        #expect(next.claimed.map(\.row) == [4, 7] && next.suppressed == 2)
+        #expect(try claim(4).claimed.map(\.row) == [8, 9])
+        #expect(try journal.counts(cid: cid).byReason[.suppressed] == 2)
+        #expect(try journal.rows(cid: cid, in: .skipped, limit: 5).allSatisfy { $0.detail == "the number is on the suppression list" })
+        #expect(try #require(journal as? any MaintenanceJournal).checkCounters(cid: cid).isEmpty)
+    }
 }

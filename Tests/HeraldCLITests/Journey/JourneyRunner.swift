@@ -143,9 +143,27 @@ struct JourneyRunner {
             figures.freezes += 1
             log.append("SIGSTOP the run; waiting past the lease")
             usleep(3_000_000)
-            senderStarted = Date()
-            _ = try herald(["resume", "c"], allowed: [0, 3, 6, 7, 8], timeout: 120)
-            senderEnded()
+            // The simulator runs inside each sender, its outbox shared under a file lock: a run
+            // frozen while it holds that lock holds the simulated provider too, and every other
+            // sender's sends are answered "throttled" until it thaws (seed 20675: before, they
+            // blocked, heartbeat and all). A person would press Ctrl-C; so does the journey, once
+            // the lock has been held for 10 s on end. Any other wait fails at 120 s.
+            let resume = try start(["resume", "c"])
+            let deadline = Date().addingTimeInterval(120)
+            var heldSince: Date?
+            var interrupted = false
+            while resume.isRunning, Date() < deadline {
+                heldSince = outboxLocked() ? heldSince ?? Date() : nil
+                if let since = heldSince, Date().timeIntervalSince(since) > 10 {
+                    log.append("the frozen run holds the simulator's outbox lock: Ctrl-C the resume")
+                    resume.signal(SIGINT)
+                    figures.interrupts += 1
+                    interrupted = true
+                    break
+                }
+                usleep(100_000)
+            }
+            try finish(resume, "resume", allowed: interrupted ? [130] : [0, 3, 6, 7, 8], timeout: max(1, deadline.timeIntervalSinceNow))
             run.signal(SIGCONT)
             try finish(run, "frozen run", allowed: [0, 5, 6, 7, 8])
         case .suppress(let recipient):
@@ -173,6 +191,16 @@ struct JourneyRunner {
             let code = try herald(["journal", "copy", "--from", from, "--to", postgres], allowed: [0, 5], journal: false)
             if code == 0 { journal = ["--journal", postgres] }
         }
+    }
+
+    /// Whether a process holds the simulator's outbox lock (this one takes and drops it when free).
+    private func outboxLocked() -> Bool {
+        let fd = open(fixture.path("outbox.jsonl"), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
+        flock(fd, LOCK_UN)
+        return false
     }
 
     /// A sending command with a fault at a random moment.
