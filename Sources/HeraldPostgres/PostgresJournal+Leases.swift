@@ -103,12 +103,10 @@ extension PostgresJournal {
         }
         let cid = try row.int64(0)
         let state = CampaignState(rawValue: try row.string(1) ?? "") ?? .stopped
-        // Its numbers are gone: it can never be sent again (as on SQLite).
-        if try row.optionalInt64(5) != nil { throw JournalError.controlled(campaign: name, control: "purged", path: location) }
-        if let control = try row.string(2).flatMap(CampaignControl.init), control == .cancel || !unpause {
-            throw JournalError.controlled(campaign: name, control: control.rawValue, path: location)
+        if let refusal = OpenRule.refusal(purged: try row.optionalInt64(5) != nil, state: state,
+                                          control: try row.string(2).flatMap(CampaignControl.init), unpause: unpause) {
+            throw JournalError.controlled(campaign: name, control: refusal, path: location)
         }
-        if state == .cancelled { throw JournalError.controlled(campaign: name, control: "cancel", path: location) }
         var reimport = false
         if state == .importing {
             // Held by a live importer: wait for it. Not held: its importer died; import again.
@@ -131,6 +129,7 @@ extension PostgresJournal {
             reimport = true
         }
         let limits = inputs.limits
+        let keeps = OpenRule.keepsStopReason(state: state, shared: sharesCampaigns)
         try session.query(
             """
             UPDATE campaign SET id = \(inputs.id), mode = \(inputs.mode.rawValue), campaign_path = \(inputs.campaignPath),
@@ -139,8 +138,7 @@ extension PostgresJournal {
                 ledger_scope = \(inputs.ledgerScope.rawValue), max_price = \(limits.maxPrice?.nanos),
                 campaign_limit = \(limits.campaignLimit?.nanos), monthly_limit = \(limits.monthlyLimit?.nanos),
                 sender = \(inputs.sender.rawValue), control = NULL,
-                stop_reason = CASE WHEN state = \(literal: CampaignState.running) THEN stop_reason END,
-                stop_kind = CASE WHEN state = \(literal: CampaignState.running) THEN stop_kind END
+                stop_reason = CASE WHEN \(keeps) THEN stop_reason END, stop_kind = CASE WHEN \(keeps) THEN stop_kind END
             WHERE cid = \(cid)
             """)
         try register(cid: cid, owner: owner)

@@ -66,11 +66,9 @@ extension Journal {
                                    heartbeat: record.leaseHeartbeat, now: time) {
                 throw JournalError(.leased(campaign: record.name, pid: record.leasePID ?? 0, host: record.leaseHost ?? "?"), path: path)
             }
-            if record.purgedAt != nil {
-                throw JournalError(.controlled(campaign: record.name, control: "purged"), path: path)
-            }
-            if let control = record.control, control == .cancel || !unpause {
-                throw JournalError(.controlled(campaign: record.name, control: control.rawValue), path: path)
+            if let refusal = OpenRule.refusal(purged: record.purgedAt != nil, state: record.state, control: record.control,
+                                              unpause: unpause) {
+                throw JournalError(.controlled(campaign: record.name, control: refusal), path: path)
             }
             let changed: (file: String, path: String)? =
                 record.templateSHA != inputs.templateSHA ? ("template", templatePath)
@@ -87,7 +85,8 @@ extension Journal {
                 UPDATE campaign SET campaign_path = ?2, template_sha = ?3, recipients_sha = ?4, channel = ?5,
                     state = CASE WHEN ?6 THEN \(CampaignState.importing.sql) ELSE state END, updated_at = ?7,
                     lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7, ledger_scope = ?11,
-                    max_price = ?12, campaign_limit = ?13, monthly_limit = ?14, stop_reason = NULL, stop_kind = NULL,
+                    max_price = ?12, campaign_limit = ?13, monthly_limit = ?14,
+                    stop_reason = CASE WHEN ?16 THEN stop_reason END, stop_kind = CASE WHEN ?16 THEN stop_kind END,
                     control = NULL, sender = ?15
                 WHERE cid = ?1
                 """)
@@ -96,6 +95,7 @@ extension Journal {
                 .bind(8, owner.token).bind(9, owner.pid).bind(10, owner.host).bind(11, inputs.ledgerScope.rawValue)
                 .bind(12, inputs.limits.maxPrice?.nanos).bind(13, inputs.limits.campaignLimit?.nanos)
                 .bind(14, inputs.limits.monthlyLimit?.nanos).bind(15, inputs.sender.rawValue)
+                .bind(16, OpenRule.keepsStopReason(state: record.state, shared: sharesCampaigns) ? 1 : 0)
             try update.run()
             if reimport {
                 try deleteRows(cid: record.cid)
