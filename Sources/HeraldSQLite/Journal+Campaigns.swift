@@ -274,7 +274,7 @@ extension Journal {
     }
 
     /// A holder on another host is taken over 30 s after its last heartbeat.
-    public var leaseTimeout: Duration { .milliseconds(LeaseOwner.staleAfterMilliseconds) }
+    public var leaseTimeout: Duration { .milliseconds(LeaseLiveness.staleAfterMilliseconds) }
 
     @discardableResult
     func touchLease(cid: Int64, owner: LeaseOwner) throws -> Bool {

@@ -20,3 +20,24 @@ import Testing
         #expect(!OpenRule.keepsStopReason(state: .running, shared: false), "on SQLite a running campaign's holder died")
     }
 }
+
+/// A SQLite lease's liveness: this host asks its process table, another host's heartbeat ages.
+@Suite struct LeaseLivenessTests {
+    let me = LeaseOwner(token: "me", pid: 10, host: "a")
+    let now: Int64 = 1_796_000_000_000
+
+    func live(_ holder: LeaseLiveness.Holder, alive: Set<Int> = []) -> Bool {
+        LeaseLiveness.isLive(holder, against: me, now: now) { alive.contains($0) }
+    }
+
+    @Test func cases() {
+        let silent = now - 10 * LeaseLiveness.staleAfterMilliseconds
+        #expect(live(.init(token: "x", pid: 7, host: "a", heartbeat: silent), alive: [7]), "frozen on this host: kept, however silent")
+        #expect(!live(.init(token: "x", pid: 7, host: "a", heartbeat: now), alive: []), "killed on this host: gone at once")
+        #expect(live(.init(token: "x", pid: 7, host: "b", heartbeat: now - LeaseLiveness.staleAfterMilliseconds + 1)))
+        #expect(!live(.init(token: "x", pid: 7, host: "b", heartbeat: now - LeaseLiveness.staleAfterMilliseconds)),
+                "another host: stale at the timeout")
+        #expect(!live(.init(token: "me", pid: 7, host: "a", heartbeat: now), alive: [7]), "its own lease is never another's")
+        #expect(!live(.init(token: nil, pid: nil, host: nil, heartbeat: nil)), "nobody holds it")
+    }
+}

@@ -125,7 +125,7 @@ func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
         journal.now = { clock }
         _ = try open(journal, owner: remote)
         #expect(throws: JournalError.self) { try open(journal, owner: LeaseOwner()) }
-        clock += LeaseOwner.staleAfterMilliseconds
+        clock += LeaseLiveness.staleAfterMilliseconds
         let taker = LeaseOwner()
         _ = try open(journal, owner: taker)
         // Fencing: the remote holder wakes and steps; nothing it says is recorded.
@@ -146,7 +146,7 @@ func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
         journal.now = { clock }
         let frozen = LeaseOwner(token: "frozen")  // this process: it exists
         _ = try open(journal, owner: frozen)
-        clock += 10 * LeaseOwner.staleAfterMilliseconds
+        clock += 10 * LeaseLiveness.staleAfterMilliseconds
         let error = #expect(throws: JournalError.self) { try open(journal, owner: LeaseOwner()) }
         #expect(error?.isLeaseConflict == true)
     }
