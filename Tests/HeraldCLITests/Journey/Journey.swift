@@ -74,10 +74,8 @@ struct Journey: CustomStringConvertible {
     /// Nano-dollars a message: every number is a one-part SMS priced `*,sms`.
     static let unitPrice: Int64 = 7_500_000
 
-    /// `freezes`: whether SIGSTOP-past-the-lease steps are drawn (PostgreSQL). CI leaves them
-    /// out until the open findings they produce are fixed (a fenced sender exits 4 on a
-    /// PostgreSQL error after SIGCONT; see the README's "Not yet"); the long mode keeps them.
-    init(seed: UInt64, store: Store, postgresAvailable: Bool, freezes: Bool = true) {
+    /// SIGSTOP-past-the-lease steps are drawn on PostgreSQL, in CI's seeds too.
+    init(seed: UInt64, store: Store, postgresAvailable: Bool) {
         var random = SplitMix64(seed: seed)
         self.seed = seed
         self.store = store
@@ -104,7 +102,7 @@ struct Journey: CustomStringConvertible {
             case 25..<45: drawn.append(.resume(fault()))
             case 45..<55: drawn.append(.limit(Int.random(in: 1...recipients / 2, using: &random)))
             case 55..<65: drawn.append(.pause(afterMs: Int.random(in: 20...sendTime, using: &random)))
-            case 65..<73 where store == .postgres && freezes:
+            case 65..<73 where store == .postgres:
                 drawn.append(.freeze(afterMs: Int.random(in: 20...sendTime, using: &random)))
             case 65..<80: drawn.append(.suppress(recipient: Int.random(in: 0..<recipients, using: &random)))
             case 80..<92:
