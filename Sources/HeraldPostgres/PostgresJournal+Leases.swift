@@ -143,7 +143,7 @@ extension PostgresJournal {
             """)
         try register(cid: cid, owner: owner)
         if reimport {
-            for table in ["message", "tally"] { try session.query("DELETE FROM \(sql: table) WHERE cid = \(cid)") }
+            for table in ExportedTable.importedTables { try session.query("DELETE FROM \(sql: table) WHERE cid = \(cid)") }
             return .opened(.needsImport(cid: cid))
         }
         let recovered = try takeOver(cid: cid, resend: inputs.providerDedupes)

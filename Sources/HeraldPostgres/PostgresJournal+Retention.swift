@@ -17,8 +17,7 @@ extension PostgresJournal: RetentionJournal {
                 guard PurgeRule.allows(state) else { return nil }
                 let cleared = try session.query(
                     """
-                    WITH cleared AS (UPDATE message SET dest = NULL, body = NULL, tz = NULL, provider_ref = NULL
-                        WHERE cid = \(cid) RETURNING 1)
+                    WITH cleared AS (UPDATE message SET \(sql: PurgeRule.clearing) WHERE cid = \(cid) RETURNING 1)
                     SELECT count(*)::int8 FROM cleared
                     """).first?.cells.int(0) ?? 0
                 try session.query("UPDATE receipt SET raw = NULL WHERE cid = \(cid) AND raw IS NOT NULL")

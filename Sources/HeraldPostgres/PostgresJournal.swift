@@ -311,7 +311,8 @@ public final class PostgresJournal: CampaignJournal {
                         FROM ledger l WHERE l.cid = \(cid) AND m.scope = \(try row.cells.string(1) ?? "")
                             AND m.channel = l.channel AND m.month = l.month
                         """)
-                    for table in ["message", "ledger", "run", "tally", "lease", "rate_bucket", "report_minute", "report_country"] {
+                    // With this store's own: the senders' leases and the shared rate.
+                    for table in ExportedTable.discardedTables + ["lease", "rate_bucket"] {
                         try session.query("DELETE FROM \(sql: table) WHERE cid = \(cid)")
                     }
                 }
@@ -322,11 +323,9 @@ public final class PostgresJournal: CampaignJournal {
     public func discardImport(cid: Int64) throws(JournalError) {
         try attempt {
             try session.transaction {
-                try session.query("DELETE FROM message WHERE cid = \(cid)")
-                try session.query("DELETE FROM tally WHERE cid = \(cid)")
-                try session.query("DELETE FROM report_minute WHERE cid = \(cid)")
-                try session.query("DELETE FROM report_country WHERE cid = \(cid)")
-                try session.query("DELETE FROM lease WHERE cid = \(cid)")
+                for table in ExportedTable.importedTables + ["lease"] {
+                    try session.query("DELETE FROM \(sql: table) WHERE cid = \(cid)")
+                }
                 try session.query("DELETE FROM campaign WHERE cid = \(cid) AND state = 'importing'")
             }
         }

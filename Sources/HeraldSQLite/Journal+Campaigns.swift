@@ -236,7 +236,7 @@ extension Journal {
     public func discardCampaign(id: String, mode: RunMode) throws(JournalError) {
         try write {
             let where_ = "cid IN (SELECT cid FROM campaign WHERE id = ?1 AND mode = ?2)"
-            for table in ["message", "ledger", "run", "tally", "campaign"] {
+            for table in ExportedTable.discardedTables + ["campaign"] {
                 let statement = try db.statement("DELETE FROM \(table) WHERE \(where_)")
                 statement.bind(1, id).bind(2, mode.rawValue)
                 try statement.run()

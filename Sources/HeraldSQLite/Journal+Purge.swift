@@ -15,7 +15,7 @@ extension Journal {
             try db.execute("PRAGMA secure_delete=ON")
             defer { try? db.execute("PRAGMA secure_delete=OFF") }
             let clear = try db.statement(
-                "UPDATE message SET dest = NULL, body = NULL, tz = NULL, provider_ref = NULL WHERE cid = ?1")
+                "UPDATE message SET \(PurgeRule.clearing) WHERE cid = ?1")
             clear.bind(1, cid)
             try clear.run()
             let count = db.changes

@@ -165,9 +165,8 @@ DeliveryTallyChanges.fromRowsSQL(cid: "?1"))
 
     /// Deletes a campaign's rows and their counters.
     func deleteRows(cid: Int64) throws {
-        try deleteReportCounters(cid: cid)
-        for sql in ["DELETE FROM message WHERE cid = ?1", "DELETE FROM tally WHERE cid = ?1",
-                    "UPDATE campaign SET pending_after = 0 WHERE cid = ?1"] {
+        let clears = ExportedTable.importedTables.map { "DELETE FROM \($0) WHERE cid = ?1" }
+        for sql in clears + ["UPDATE campaign SET pending_after = 0 WHERE cid = ?1"] {
             let statement = try db.statement(sql)
             statement.bind(1, cid)
             try statement.run()

@@ -12,4 +12,10 @@ public enum PurgeRule {
     public static func allows(_ state: CampaignState?) -> Bool {
         state == .completed || state == .cancelled
     }
+
+    /// The message columns a purge clears: what names a person or their message. State,
+    /// reason, parts, cost and country stay, so the counters, ledger and reports stay true.
+    public static let clearedMessageColumns = ["dest", "body", "tz", "provider_ref"]
+    /// `SET dest = NULL, body = NULL, ...` for both stores' statements.
+    public static var clearing: String { clearedMessageColumns.map { "\($0) = NULL" }.joined(separator: ", ") }
 }

@@ -26,6 +26,15 @@ public struct ExportedTable: Sendable {
         ExportedTable("report_country", ["region", "sent", "delivered", "spent", "estimated", "reported", "priced"]),
     ]
 
+    /// The tables a discarded campaign (a dry run, started afresh each time) leaves, besides
+    /// the campaign's own row and a store's own sender tables: the same list `journal copy`
+    /// moves, so neither store can keep a table the other clears.
+    public static var discardedTables: [String] { campaignTables.map(\.name) }
+
+    /// The tables an import writes (the rows and their counters): what importing a campaign
+    /// again, or giving up its import, clears first, on both stores.
+    public static let importedTables = ["message", "tally", "report_minute", "report_country"]
+
     /// Columns of a campaign's tables that say which sender holds a row right now, in one
     /// store only (PostgreSQL's lease epoch and claim step): never copied, a copied row is
     /// held by nobody.
