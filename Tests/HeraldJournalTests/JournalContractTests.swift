@@ -134,6 +134,43 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
         #expect(inDoubt == 0)
     }
 
+    /// Claims in batches of seven until none is left: every row once, in file order (moved
+    /// here, with the next, from the SQLite-only tests).
+    @Test(arguments: Store.allCases)
+    func claimsNeverReturnARowTwice(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(50))
+        var cursor = ClaimCursor()
+        var seen: [Int] = []
+        var settle: [Settlement] = []
+        while true {
+            let batch = try journal.step(cid: cid, owner: owner, settle: settle, claim: 7, cursor: &cursor, budget: nil, gate: nil,
+                                         sender: "", rate: nil).claimed
+            if batch.isEmpty { break }
+            seen += batch.map(\.row)
+            settle = batch.map { Settlement(row: $0.row, state: .sent).settling($0) }
+        }
+        #expect(seen == Array(2...51))
+        #expect(try journal.counts(cid: cid)[.sent] == 50)
+    }
+
+    @Test(arguments: Store.allCases)
+    func aDiscardedImportLeavesNoTrace(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try journal.discardImport(cid: cid)
+        #expect(try journal.campaign(id: "spring", mode: .real) == nil)
+        guard case .needsImport = try openCampaign(try fixture.open(), owner: owner) else {
+            Issue.record("opened again, the campaign is imported afresh")
+            return
+        }
+    }
+
     @Test(arguments: Store.allCases)
     func claimsSettleAndDueRetriesComeFirst(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }

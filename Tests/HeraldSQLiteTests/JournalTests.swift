@@ -31,82 +31,9 @@ func open(_ journal: Journal, owner: LeaseOwner = LeaseOwner(), _ campaign: Camp
 
 func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
 
+/// SQLite only: its file (not a database, a newer schema, missing) and its one-host lease.
+/// Everything else a journal does runs on both stores (`Tests/HeraldJournalTests`).
 @Suite struct JournalTests {
-    @Test func newCampaignNeedsImportThenIsReady() throws {
-        let journal = try Journal(path: temporaryJournalPath())
-        let owner = LeaseOwner()
-        guard case .needsImport(let cid) = try open(journal, owner: owner) else {
-            Issue.record("a new campaign needs its rows")
-            return
-        }
-        let duplicates = try importRows(journal, cid: cid, numbers: [447700900001, nil, 447700900002, 447700900001, 447700900003])
-        #expect(duplicates == 1)
-        let counts = try journal.counts(cid: cid)
-        #expect(counts[.pending] == 3)
-        #expect(counts[.skipped] == 2)
-        #expect(counts.byReason == [.badNumber: 1, .duplicate: 1])
-        try journal.release(cid: cid, owner: owner, state: .ready)
-        guard case .ready(_, let inDoubt) = try open(journal) else {
-            Issue.record("an imported campaign opens ready")
-            return
-        }
-        #expect(inDoubt == 0)
-    }
-
-    @Test func claimSettleAndRecoverInDoubt() throws {
-        let path = temporaryJournalPath()
-        let first = LeaseOwner(token: "first", pid: 999_999_99, host: LeaseOwner().host)
-        var journal = try Journal(path: path)
-        let cid = cid(of: try open(journal, owner: first))
-        try importRows(journal, cid: cid, numbers: (1...10).map { 447700900000 + $0 })
-        var cursor = ClaimCursor()
-        let batch = try journal.step(cid: cid, owner: first, settle: [], claim: 4, cursor: &cursor).claimed
-        #expect(batch.map(\.row) == [2, 3, 4, 5])
-        #expect(batch[0].destination == 447700900001)
-        #expect(batch[0].body == "hello")
-        let settled = [
-            Settlement(row: 2, state: .sent, providerRef: "m-2"),
-            Settlement(row: 3, state: .failed, reason: .rejected, detail: "opted out"),
-            Settlement(row: 4, state: .retry, reason: .throttled, notBefore: 0, countsAttempt: false),
-        ]
-        let next = try journal.step(cid: cid, owner: first, settle: settled, claim: 2, cursor: &cursor).claimed
-        #expect(next.map(\.row) == [4, 6], "a due retry comes before pending rows")
-        var counts = try journal.counts(cid: cid)
-        #expect(counts[.sent] == 1 && counts[.failed] == 1 && counts[.sending] == 3 && counts[.pending] == 5)
-
-        // The process "dies" (its pid does not exist): the next opener finds 3 rows in doubt.
-        journal = try Journal(path: path)
-        guard case .ready(_, let inDoubt) = try open(journal) else {
-            Issue.record("expected ready")
-            return
-        }
-        #expect(inDoubt == 3)
-        counts = try journal.counts(cid: cid)
-        #expect(counts[.inDoubt] == 3 && counts[.sending] == 0)
-        #expect(try journal.rows(cid: cid, in: .inDoubt, limit: 10).map(\.row) == [4, 5, 6])
-        #expect(try journal.resendInDoubt(cid: cid, providerDedupes: true) == 3)
-        counts = try journal.counts(cid: cid)
-        #expect(counts[.retry] == 3 && counts[.inDoubt] == 0)
-    }
-
-    @Test func claimsNeverReturnARowTwice() throws {
-        let journal = try Journal(path: temporaryJournalPath())
-        let owner = LeaseOwner()
-        let cid = cid(of: try open(journal, owner: owner))
-        try importRows(journal, cid: cid, numbers: (1...50).map { 447700900000 + $0 })
-        var cursor = ClaimCursor()
-        var seen: [Int] = []
-        var settle: [Settlement] = []
-        while true {
-            let batch = try journal.step(cid: cid, owner: owner, settle: settle, claim: 7, cursor: &cursor).claimed
-            if batch.isEmpty { break }
-            seen += batch.map(\.row)
-            settle = batch.map { Settlement(row: $0.row, state: .sent) }
-        }
-        #expect(seen == Array(2...51))
-        #expect(try journal.counts(cid: cid)[.sent] == 50)
-    }
-
     @Test func liveLeaseRefusesASecondSender() throws {
         let journal = try Journal(path: temporaryJournalPath())
         let me = LeaseOwner()
@@ -151,30 +78,6 @@ func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
         #expect(error?.isLeaseConflict == true)
     }
 
-    @Test func changedInputsAreRefusedOnceSendingStarted() throws {
-        let journal = try Journal(path: temporaryJournalPath())
-        let owner = LeaseOwner()
-        let cid = cid(of: try open(journal, owner: owner))
-        try importRows(journal, cid: cid, numbers: [447700900001, 447700900002])
-        try journal.release(cid: cid, owner: owner, state: .ready)
-        var changed = inputs
-        changed.recipientsSHA = "r2"
-        // Nothing sent yet: the new CSV is imported afresh.
-        guard case .needsImport = try open(journal, owner: owner, changed) else {
-            Issue.record("an unstarted campaign re-imports a changed CSV")
-            return
-        }
-        try importRows(journal, cid: cid, numbers: [447700900003])
-        var cursor = ClaimCursor()
-        _ = try journal.step(cid: cid, owner: owner, settle: [], claim: 1, cursor: &cursor)
-        try journal.release(cid: cid, owner: owner, state: .stopped)
-        changed.templateSHA = "t2"
-        let error = #expect(throws: JournalError.self) { try open(journal, owner: owner, changed) }
-        #expect(error?.isInputChange == true)
-        #expect(error?.description.contains("t.yaml: the template changed") == true)
-        #expect(try journal.counts(cid: cid).total == 1, "nothing was lost")
-    }
-
     @Test func notADatabaseIsReportedAndLeftUntouched() throws {
         let path = temporaryJournalPath()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -200,12 +103,5 @@ func cid(of opening: CampaignOpening) -> Int64 { opening.cid }
         let path = temporaryJournalPath()
         #expect(throws: JournalError.self) { try Journal(path: path, create: false) }
         #expect(!FileManager.default.fileExists(atPath: path))
-    }
-
-    @Test func discardedImportLeavesNoTrace() throws {
-        let journal = try Journal(path: temporaryJournalPath())
-        let cid = cid(of: try open(journal))
-        try journal.discardImport(cid: cid)
-        #expect(try journal.campaign(id: inputs.id) == nil)
     }
 }
