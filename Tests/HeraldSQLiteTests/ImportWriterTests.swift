@@ -4,6 +4,8 @@ import Testing
 @testable import HeraldJournal
 @testable import HeraldSQLite
 
+/// SQLite only: its own import writer's batching (PostgreSQL imports with COPY; both stores'
+/// imports are held to the same counts in `JournalContractTests`).
 /// The import writer puts rows in several to a statement (`ImportWriter.rowsPerInsert`):
 /// every field lands on its own row, whatever the batch and group boundaries, with skipped
 /// rows between sent ones and each body lent only for its call.

@@ -5,6 +5,8 @@ import Testing
 @testable import HeraldJournal
 @testable import HeraldSQLite
 
+/// SQLite only: its migrations from journals earlier releases wrote (PostgreSQL journals began
+/// at a later schema; its named migrations run in every PostgreSQL test).
 /// A v3 journal written by the v3 release (Tests/HeraldCLITests/Fixtures/journal-v3)
 /// opens, migrates to v4 in place and keeps every row, reason and amount.
 @Suite struct MigrationTests {

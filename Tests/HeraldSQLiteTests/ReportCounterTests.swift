@@ -4,7 +4,7 @@ import Testing
 @testable import HeraldJournal
 @testable import HeraldSQLite
 
-/// The report's counters against an oracle written in SQLite's SQL (the same script runs on both
+/// SQLite only: the report's counters against an oracle written in SQLite's SQL (the same script runs on both
 /// stores against their own recounts: `ReportCounterContractTests`). Whatever happens to a campaign (duplicates,
 /// invalid rows, suppressed numbers, every kind of answer, receipts in any order, a cancel),
 /// the counters equal what the rows say, and the report drawn from them equals a report
