@@ -269,6 +269,23 @@ public final class PostgresJournal: CampaignJournal {
     /// Cancelling: every row still to send (pending or waiting) is skipped, counters moved.
     private func skipUnsent(cid: Int64) throws {
         let rule = BulkRule.Cancellation.self
+        var changes = TallyChanges()
+        // Rows whose earlier attempt may have been delivered: in doubt, not cancelled.
+        for row in try session.query(
+            """
+            WITH old AS (SELECT row, state, coalesce(reason, '') AS reason, doubt FROM message
+                         WHERE cid = \(cid) AND state = ANY(\(rule.states.map { Int16($0.rawValue) })) AND doubt IS NOT NULL
+                         FOR UPDATE),
+                 moved AS (UPDATE message m SET state = \(Int16(rule.doubtedState.rawValue)), reason = old.doubt,
+                     not_before = NULL, updated_at = \(currentTime()), detail = \(rule.doubtedDetailPrefix) || old.doubt || ')'
+                           FROM old WHERE m.cid = \(cid) AND m.row = old.row RETURNING old.state, old.reason, old.doubt)
+            SELECT state, reason, doubt, count(*) FROM moved GROUP BY 1, 2, 3
+            """)
+        {
+            let c = row.cells
+            guard let state = MessageState(rawValue: try c.int(0)), let doubt = try c.string(2) else { continue }
+            changes.merge(rule.moveDoubted(from: TallyKey(state, code: try c.string(1)), doubt: doubt, try c.int(3)))
+        }
         let moved = try session.query(
             """
             WITH old AS (SELECT row, state, coalesce(reason, '') AS reason FROM message
@@ -278,7 +295,6 @@ public final class PostgresJournal: CampaignJournal {
                            FROM old WHERE m.cid = \(cid) AND m.row = old.row RETURNING old.state, old.reason, m.region, m.cost)
             SELECT state, reason, region, count(*), coalesce(sum(cost), 0)::int8 FROM moved GROUP BY 1, 2, 3
             """)
-        var changes = TallyChanges()
         var report = ReportCounters()
         let time = currentTime()
         for row in moved {

@@ -152,10 +152,33 @@ extension Journal {
 
     /// Cancelling: every row still to send (pending or waiting) is skipped.
     private func skipUnsent(cid: Int64) throws {
+        let rule = BulkRule.Cancellation.self
+        let states = rule.states.map(\.sql).joined(separator: ", ")
+        // Rows whose earlier attempt may have been delivered: in doubt, not cancelled.
         var changes = TallyChanges()
-        for state in BulkRule.Cancellation.states {
+        var doubtedCounts: [TallyKey: Int] = [:]
+        let doubted = try db.statement(
+            "SELECT state, reason, doubt, count(*) FROM message WHERE cid = ?1 AND state IN (\(states)) AND doubt IS NOT NULL GROUP BY 1, 2, 3")
+        doubted.bind(1, cid)
+        while try doubted.step() {
+            guard let state = MessageState(rawValue: doubted.int(0)), let doubt = doubted.string(2) else { continue }
+            let from = TallyKey(state, code: doubted.string(1))
+            changes.merge(rule.moveDoubted(from: from, doubt: doubt, doubted.int(3)))
+            doubtedCounts[from, default: 0] += doubted.int(3)
+        }
+        doubted.reset()
+        let toDoubt = try db.statement(
+            """
+            UPDATE message SET state = \(rule.doubtedState.sql), reason = doubt, not_before = NULL, updated_at = ?2,
+                detail = ?3 || doubt || ')'
+            WHERE cid = ?1 AND state IN (\(states)) AND doubt IS NOT NULL
+            """)
+        toDoubt.bind(1, cid).bind(2, now()).bind(3, rule.doubtedDetailPrefix)
+        try toDoubt.run()
+        for state in rule.states {
             for (code, count) in try tally(cid: cid, state: state) {
-                changes.merge(BulkRule.Cancellation.move(from: TallyKey(state, code: code), count))
+                let key = TallyKey(state, code: code)
+                changes.merge(rule.move(from: key, count - doubtedCounts[key, default: 0]))
             }
         }
         // What the skipped rows take from the report's estimate, per country, before they change.

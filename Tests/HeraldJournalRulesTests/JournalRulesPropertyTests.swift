@@ -155,9 +155,17 @@ struct RuleModel {
 
     mutating func cancel() {
         for index in rows.indices where BulkRule.Cancellation.states.contains(rows[index].state) {
-            tally.merge(BulkRule.Cancellation.move(from: TallyKey(rows[index].state, code: rows[index].reason), 1))
-            rows[index].state = BulkRule.Cancellation.state
-            rows[index].reason = BulkRule.Cancellation.reason.rawValue
+            let from = TallyKey(rows[index].state, code: rows[index].reason)
+            if let doubt = rows[index].doubt {
+                // It may have been delivered: in doubt, where a receipt can still settle it.
+                tally.merge(BulkRule.Cancellation.moveDoubted(from: from, doubt: doubt, 1))
+                rows[index].state = BulkRule.Cancellation.doubtedState
+                rows[index].reason = doubt
+            } else {
+                tally.merge(BulkRule.Cancellation.move(from: from, 1))
+                rows[index].state = BulkRule.Cancellation.state
+                rows[index].reason = BulkRule.Cancellation.reason.rawValue
+            }
         }
     }
 

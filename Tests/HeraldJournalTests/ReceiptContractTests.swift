@@ -149,6 +149,42 @@ import Testing
         #expect(drift.isEmpty, "\(drift)")
     }
 
+    /// `herald cancel` skips what waits to be sent, but a row waiting to be sent again whose
+    /// earlier attempt may have been delivered (its answer lost) becomes `in_doubt`, and a
+    /// receipt for that attempt then settles it `sent`. Skipped, the receipt counted a
+    /// delivery for a row the journal said was cancelled: delivered passed sent.
+    @Test(arguments: Store.allCases)
+    func aCancelLeavesARowThatMayHaveBeenDeliveredInDoubt(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let owner = LeaseOwner()
+        var inputs = campaignInputs
+        inputs.providerDedupes = true
+        let cid = cid(of: try openCampaign(journal, owner: owner, inputs))
+        try importRows(journal, cid: cid, numbers: numbers(4), cost: 5_000_000)
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 2).claimed
+        let answers = [
+            Settlement(row: 2, state: .retry, reason: .lostAnswer, notBefore: 4_000_000_000_000).settling(claimed[0]),
+            Settlement(row: 3, state: .retry, reason: .transient, notBefore: 4_000_000_000_000).settling(claimed[1]),
+        ]
+        _ = try step(journal, cid: cid, owner: owner, settle: answers, claim: 0)
+        #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real))
+        let counts = try journal.counts(cid: cid)
+        #expect(counts[.inDoubt] == 1 && counts.inDoubtByReason == [.lostAnswer: 1], "\(counts)")
+        #expect(counts[.skipped] == 3 && counts.byReason == [.cancelled: 3], "\(counts)")
+        let row = try journal.rows(cid: cid, in: .inDoubt, limit: 5)
+        #expect(row.map(\.row) == [2] && row.first?.detail == BulkRule.Cancellation.doubtedDetailPrefix + "lost_answer)")
+        // Its first attempt was delivered: sent, spent once (counted when the answer was lost).
+        let events = [event("TEXT_DELIVERED", .row(campaign: "spring", row: 2, reference: nil), .delivered)]
+        #expect(try journal.recordReceipts(events, receivedAt: at, keywords: ReplyKeywords(), resolve: nil).settled == 1)
+        let after = try journal.counts(cid: cid)
+        #expect(after[.sent] == 1 && after[.inDoubt] == 0)
+        #expect(try journal.deliverySummary(cid: cid)[.delivered] == 1)
+        #expect(try journal.ledger(cid: cid).reduce(0) { $0 + $1.spent.nanos } == 5_000_000)
+        let drift = try journal.checkCounters(cid: cid)
+        #expect(drift.isEmpty, "\(drift)")
+    }
+
     /// A receipt for an attempt made before its row was made due again spends the row once:
     /// now, where the row's reservation was only released (the provider dedupes); not again,
     /// where `resend-in-doubt` without dedupe already counted it as spent.

@@ -290,15 +290,28 @@ public enum BulkRule {
     }
 
     /// `herald cancel`: rows not yet sent (pending, waiting retries) are skipped, `cancelled`.
+    /// A waiting row whose earlier attempt may have been delivered (its `doubt` is set: its
+    /// sender died, or an answer was lost) is not: it becomes `in_doubt`, its reason that
+    /// doubt, so a receipt for the attempt still settles it `sent`. Skipped, such a receipt
+    /// counted a delivery for a row the journal said was never sent.
     public enum Cancellation {
         public static let states: [MessageState] = [.pending, .retry]
         public static let state = MessageState.skipped
         public static let reason = Reason.cancelled
+        /// Where a waiting row with a doubt goes instead.
+        public static let doubtedState = MessageState.inDoubt
         public static func move(from: TallyKey, _ count: Int) -> TallyChanges {
             var tally = TallyChanges()
             tally.move(from: from, to: TallyKey(state, reason), count)
             return tally
         }
+        public static func moveDoubted(from: TallyKey, doubt: String, _ count: Int) -> TallyChanges {
+            var tally = TallyChanges()
+            tally.move(from: from, to: TallyKey(doubtedState, code: doubt), count)
+            return tally
+        }
+        /// The detail of a doubted row, before its doubt and a closing parenthesis (a store appends them).
+        public static let doubtedDetailPrefix = "cancelled while due again; an earlier attempt may have been delivered ("
     }
 
     /// A row whose number an earlier row of the CSV already has: skipped, `duplicate`,
