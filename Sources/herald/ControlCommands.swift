@@ -35,7 +35,7 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         if try Control.request(.cancel, campaign: campaign, journalPath: journal.path) {
-            print("\(campaign): cancelled; rows not yet sent were skipped")
+            print("\(campaign): cancelled; rows not yet sent were skipped (any that may have been delivered are left in doubt)")
         }
     }
 }

@@ -42,6 +42,8 @@ struct Journey: CustomStringConvertible {
         case receipts(rows: [Int], delivered: Bool)
         /// `herald journal copy` of the SQLite journal to PostgreSQL; the journey goes on there.
         case copyToPostgres
+        /// `herald cancel` while a run sends (or between runs): final.
+        case cancel(afterMs: Int)
 
         var description: String {
             switch self {
@@ -54,6 +56,7 @@ struct Journey: CustomStringConvertible {
             case .receipts(let rows, let delivered):
                 "herald receipts import events.json   # \(delivered ? "TEXT_DELIVERED" : "TEXT_CARRIER_UNREACHABLE") for lines \(rows.map(String.init).joined(separator: ","))"
             case .copyToPostgres: "herald journal copy --from .herald/journal.sqlite --to $PG   # then --journal $PG"
+            case .cancel(let ms): "herald run c.yaml & sleep \(Double(ms) / 1000); herald cancel c; wait"
             }
         }
     }
@@ -67,6 +70,8 @@ struct Journey: CustomStringConvertible {
     let failureRate: Double
     let permanentFailureRate: Double
     let throttle: Int?
+    /// Share of deliveries whose answer the simulator loses (the request got through).
+    let lostAnswerRate: Double
     /// The campaign limit in messages at `unitPrice` (nil: none), so a budget may stop the run.
     let budgetMessages: Int?
     let steps: [Step]
@@ -86,6 +91,7 @@ struct Journey: CustomStringConvertible {
         permanentFailureRate = random.unit() < 0.3 ? 0.03 : 0
         throttle = random.unit() < 0.2 ? messagesPerSecond / 2 : nil
         budgetMessages = random.unit() < 0.3 ? Int.random(in: recipients / 3...recipients, using: &random) : nil
+        lostAnswerRate = random.unit() < 0.25 ? 0.03 : 0
         var drawn: [Step] = []
         let sendTime = max(100, recipients * 1000 / messagesPerSecond)
         func fault() -> Fault {
@@ -111,6 +117,7 @@ struct Journey: CustomStringConvertible {
                 var rows: [Int] = []
                 for _ in 0..<count { rows.append(Int.random(in: 2...last, using: &random)) }
                 drawn.append(.receipts(rows: rows, delivered: random.unit() < 0.8))
+            case 92..<95: drawn.append(.cancel(afterMs: Int.random(in: 0...sendTime, using: &random)))
             default:
                 if store != .postgres, postgresAvailable, !copied {
                     copied = true
@@ -127,7 +134,7 @@ struct Journey: CustomStringConvertible {
         var lines = [
             "journey seed \(seed) on \(store.rawValue): \(recipients) recipients, \(messagesPerSecond) msg/s, "
                 + "receipts \(receipts ? "on" : "off"), failure \(failureRate)/\(permanentFailureRate), "
-                + "throttle \(throttle.map(String.init) ?? "none"), budget \(budgetMessages.map { "\($0) messages" } ?? "none")",
+                + "throttle \(throttle.map(String.init) ?? "none"), lost answers \(lostAnswerRate), budget \(budgetMessages.map { "\($0) messages" } ?? "none")",
         ]
         lines += steps.enumerated().map { "  \($0.offset + 1). \($0.element)" }
         lines.append("  then: herald resume c   # until it ends")
