@@ -158,7 +158,10 @@ extension Journal {
         var changes = TallyChanges()
         var doubtedCounts: [TallyKey: Int] = [:]
         let doubted = try db.statement(
-            "SELECT state, reason, doubt, count(*) FROM message WHERE cid = ?1 AND state IN (\(states)) AND doubt IS NOT NULL GROUP BY 1, 2, 3")
+            """
+            SELECT state, reason, doubt, count(*) FROM message WHERE cid = ?1 AND state IN (\(states)) AND doubt IS NOT NULL
+            GROUP BY 1, 2, 3
+            """)
         doubted.bind(1, cid)
         while try doubted.step() {
             guard let state = MessageState(rawValue: doubted.int(0)), let doubt = doubted.string(2) else { continue }
