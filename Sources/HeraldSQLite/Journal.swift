@@ -53,15 +53,16 @@ public final class Journal {
             db = try SQLiteDatabase(path: path, readOnly: readOnly)
             sqlite3_busy_handler(db.handle, Self.busyHandler, nil)
             // Reading the schema version first touches the file header: a file that is
-            // not a database fails here, before anything could be written to it.
-            let version = try db.statement("PRAGMA user_version")
-            _ = try version.step()
-            let found = version.int(0)
-            version.reset()
-            let tables = try db.statement("SELECT count(*) FROM sqlite_master")
-            _ = try tables.step()
-            let tableCount = tables.int(0)
-            tables.reset()
+            // not a database fails here, before anything could be written to it. Version
+            // and tables in one statement, one snapshot: read apart, another process
+            // creating the same journal could commit its tables between them, and a new
+            // journal would look like a file that is not Herald's.
+            let header = try db.statement(
+                "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)")
+            _ = try header.step()
+            let found = header.int(0)
+            let tableCount = header.int(1)
+            header.reset()
             if found > Self.schemaVersion {
                 throw JournalError(.newerSchema(found: found, supported: Self.schemaVersion), path: path)
             }

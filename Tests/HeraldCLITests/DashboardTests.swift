@@ -49,9 +49,16 @@ import Glibc
         for _ in 0..<200 {
             rows = try campaigns(server)
             if rows.first?["state"] as? String == "running", (rows.first?["sent"] as? Int ?? 0) > 50 { break }
+            // A sender that ended early says why, instead of a page with no row to click.
+            if !sender.isRunning {
+                let ended = sender.wait(timeout: 1)
+                Issue.record("the sender ended before the dashboard saw it send: exit \(ended.status)\n\(ended.stdout)\n\(ended.stderr)")
+                return
+            }
             usleep(50_000)
         }
-        #expect(rows.first?["campaign"] as? String == "live" && rows.first?["state"] as? String == "running", "\(rows)")
+        #expect(rows.first?["campaign"] as? String == "live" && rows.first?["state"] as? String == "running",
+                "\(rows); the server said: \(get(server, "/api/campaigns").map { "\($0.status) \($0.body.prefix(300))" } ?? "nothing")")
         #expect((rows.first?["progress"] as? Double ?? 0) > 0 && rows.first?["total"] as? Int == 3000)
         // Every page needs the token (never in the URL: the login form sets a cookie).
         #expect(get(server, "/", token: nil)?.status == 401 && get(server, "/api/campaigns", token: "wrong")?.status == 401)
