@@ -141,7 +141,7 @@ let package = Package(
             dependencies: ["HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
-        .testTarget(name: "HeraldSQLiteTests", dependencies: ["HeraldSQLite", "HeraldJournal"]),
+        .testTarget(name: "HeraldSQLiteTests", dependencies: ["HeraldSQLite", "HeraldJournal", "HeraldTestSupport"]),
         // The journal's rules without a database: tables and property tests.
         .testTarget(
             name: "HeraldJournalRulesTests",
@@ -153,6 +153,7 @@ let package = Package(
         .target(
             name: "HeraldTestSupport",
             dependencies: [
+                "HeraldCore", "HeraldJournal",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

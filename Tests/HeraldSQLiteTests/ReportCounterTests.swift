@@ -3,6 +3,7 @@ import HeraldCore
 import Testing
 @testable import HeraldJournal
 @testable import HeraldSQLite
+import HeraldTestSupport
 
 /// SQLite only: the report's counters against an oracle written in SQLite's SQL (the same script runs on both
 /// stores against their own recounts: `ReportCounterContractTests`). Whatever happens to a campaign (duplicates,
@@ -10,26 +11,12 @@ import Testing
 /// the counters equal what the rows say, and the report drawn from them equals a report
 /// computed the slow way, with SQL over every row.
 @Suite struct ReportCounterTests {
-    static let regions: [String?] = ["GB", "US", "FR", nil]
-
-    /// A campaign of `rows` rows: some invalid, some repeating an earlier number, four regions.
+    /// A campaign of `rows` rows: some invalid, some repeating an earlier number, four regions,
+    /// imported in batches of 7 rows.
     func campaign(_ journal: Journal, rows: Int, owner: LeaseOwner = LeaseOwner(), random: inout SplitMix64) throws -> Int64 {
         let cid = cid(of: try open(journal, owner: owner))
-        let writer = journal.importWriter(cid: cid, batchSize: 7)
         defer { journal.endImport() }
-        var body = Array("hello".utf8)
-        try body.withUnsafeMutableBufferPointer { buffer in
-            for index in 0..<rows {
-                let invalid = Int.random(in: 0..<10, using: &random) == 0
-                let repeated = index > 10 && Int.random(in: 0..<10, using: &random) == 0
-                let number: UInt64? = invalid ? nil : 447700900000 + UInt64(repeated ? Int.random(in: 0..<index, using: &random) : index)
-                var row = ImportedRow(row: index + 2, destination: number, region: Self.regions[index % 4],
-                                      body: UnsafeBufferPointer(buffer), skipReason: invalid ? .badNumber : nil)
-                row.cost = Int64.random(in: 1...90, using: &random) * 1_000_000
-                try writer.add(row)
-            }
-        }
-        _ = try writer.finish()
+        try ReportCounterScript.importRows(journal.importWriter(cid: cid, batchSize: 7), rows: rows, random: &random)
         return cid
     }
 
@@ -99,50 +86,9 @@ import Testing
         let journal = try Journal(path: temporaryJournalPath())
         let owner = LeaseOwner()
         let cid = try campaign(journal, rows: 400, owner: owner, random: &random)
-        try expectAgreement(journal, cid: cid, "after import")
-        _ = try journal.suppress((0..<12).map {
-            SuppressionEntry(destination: 447700900000 + UInt64($0 * 17), scope: "", reason: "asked", source: .manual, addedAt: 1)
-        })
-        guard case .ready = try open(journal, owner: owner) else {
-            Issue.record("the campaign opens ready")
-            return
+        try ReportCounterScript.run(journal, cid: cid, owner: owner, random: &random) { stage in
+            try expectAgreement(journal, cid: cid, stage)
         }
-        var cursor = ClaimCursor()
-        var unsettled: [ClaimedMessage] = []
-        for round in 0..<12 {
-            let settle = unsettled.map { message -> Settlement in
-                let outcome: Settlement
-                switch Int.random(in: 0..<12, using: &random) {
-                case 0: outcome = Settlement(row: message.row, state: .failed, reason: .rejected, detail: "no")
-                case 1: outcome = Settlement(row: message.row, state: .failed, reason: .optedOut, detail: "opted out")
-                case 2: outcome = Settlement(row: message.row, state: .skipped, reason: .maxPrice, detail: "too dear")
-                case 3: outcome = Settlement(row: message.row, state: .inDoubt, reason: .lostAnswer, detail: "timeout")
-                case 4: outcome = Settlement(row: message.row, state: .retry, reason: .transient, notBefore: 0)
-                case 5: outcome = Settlement(row: message.row, state: .retry, reason: .throttled, notBefore: 4_000_000_000_000)
-                default: outcome = Settlement(row: message.row, state: .sent, providerRef: "ref-\(message.row)")
-                }
-                return outcome.settling(message)
-            }
-            unsettled = try journal.step(cid: cid, owner: owner, settle: settle, claim: round < 10 ? 25 : 0, cursor: &cursor).claimed
-            try expectAgreement(journal, cid: cid, "after round \(round)")
-            // Receipts for random rows of any state, at times over nine hours (hour buckets).
-            var events: [DeliveryEvent] = []
-            for _ in 0..<20 {
-                let row = Int.random(in: 2...401, using: &random)
-                let state: DeliveryState? = [.delivered, .fallback, .undelivered, .pending, nil].randomElement(using: &random)!
-                let price = Bool.random(using: &random) ? Money(nanos: Int64.random(in: 1...50, using: &random) * 1_000_000) : nil
-                events.append(DeliveryEvent(
-                    source: .agile, type: state?.rawValue ?? "READ", match: .row(campaign: "spring", row: row, reference: nil),
-                    state: state, read: state == nil, code: state == .undelivered ? "6" : nil,
-                    at: 1_780_000_000_000 + Int64.random(in: 0...(9 * 3_600_000), using: &random), price: price, raw: "{}"))
-            }
-            try journal.recordReceipts(events)
-            try expectAgreement(journal, cid: cid, "after receipts of round \(round)")
-        }
-        let waiting = try journal.counts(cid: cid)
-        #expect(waiting[.pending] > 0 && waiting[.retry] > 0, "the cancel has rows to skip")
-        #expect(try journal.request(.cancel, campaign: "spring"))
-        try expectAgreement(journal, cid: cid, "after cancel")
         // A repair from drifted counters puts them back as the rows say.
         try journal.db.execute("UPDATE report_country SET sent = sent + 3, estimated = 0 WHERE cid = \(cid)")
         try journal.db.execute("INSERT INTO report_minute (cid, minute, sent, delivered) VALUES (\(cid), 7, 1, 1)")
