@@ -60,10 +60,15 @@ let package = Package(
             ],
             swiftSettings: fast
         ),
+        // A campaign file's YAML, read key by key with errors naming file, line and key.
+        .target(
+            name: "HeraldSettings",
+            dependencies: ["HeraldCore", .product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "HeraldProviders",
             dependencies: [
-                "HeraldCore", "CZlib",
+                "HeraldCore", "HeraldSettings", "CZlib",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,7 +82,7 @@ let package = Package(
         .target(
             name: "HeraldEngine",
             dependencies: [
-                "HeraldCore", "HeraldCSV", "HeraldJournal", "HeraldSQLite", "HeraldPostgres", "HeraldProviders",
+                "HeraldCore", "HeraldCSV", "HeraldJournal", "HeraldSQLite", "HeraldPostgres", "HeraldProviders", "HeraldSettings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -99,7 +104,7 @@ let package = Package(
         .target(
             name: "HeraldServer",
             dependencies: [
-                "HeraldEngine", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldReport",
+                "HeraldEngine", "HeraldProviders", "HeraldJournal", "HeraldSQLite", "HeraldReport", "HeraldSettings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -121,6 +126,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldCore", "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldServer", "HeraldProviders", "HeraldReport", "HeraldPostgres",
+                "HeraldSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -141,6 +147,8 @@ let package = Package(
             dependencies: ["HeraldCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
+        // Each provider's own parts: its content rules, settings, receipts and requests.
+        .testTarget(name: "HeraldProvidersTests", dependencies: ["HeraldProviders", "HeraldCore", "HeraldSettings", "HeraldTestSupport"]),
         .testTarget(name: "HeraldSQLiteTests", dependencies: ["HeraldSQLite", "HeraldJournal", "HeraldTestSupport"]),
         // The journal's rules without a database: tables and property tests.
         .testTarget(
@@ -165,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEngineTests",
             dependencies: [
-                "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldCSV", "HeraldTestSupport", "HeraldFuzzing",
+                "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldCSV", "HeraldTestSupport", "HeraldFuzzing", "HeraldSettings",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"]  // read from the source tree by path
@@ -173,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCLITests",
             dependencies: [
-                "herald", "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldServer", "HeraldTestSupport",
+                "herald", "HeraldEngine", "HeraldJournal", "HeraldSQLite", "HeraldServer", "HeraldTestSupport", "HeraldProviders",
                 // A test CA and SNS signing certificates, made in the tests.
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

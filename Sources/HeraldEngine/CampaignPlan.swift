@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldSettings
 import HeraldJournal
 
 /// Everything needed to validate, import or send a campaign, loaded and checked

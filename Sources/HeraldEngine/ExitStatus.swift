@@ -1,4 +1,5 @@
 import HeraldJournal
+import HeraldSettings
 
 /// Process exit codes, as documented in the README.
 public enum ExitStatus: Int32, Sendable {

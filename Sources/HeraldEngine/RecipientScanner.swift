@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCSV
 import HeraldCore
+import HeraldSettings
 
 /// One recipient row after checking: what to send, or why not. The body is only
 /// valid during the callback it is passed to.
@@ -34,11 +35,14 @@ final class RecipientScanner: @unchecked Sendable {
     private var knownZones: [String: Bool] = [:]
     /// Leave the content rules to a stage of their own (`checkContent`), for imports.
     var deferContentRules = false
+    /// How the provider counts SMS parts (`ContentTarget.smsPacking`).
+    private let packing: SMSPacking
     /// The last region priced and its price for one unit (nil: the book has none).
     private var lastPrice: (region: String, unit: Money?) = ("", nil)
 
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
+        packing = plan.spec.provider.target.smsPacking
         let path = plan.spec.recipientsPath
         do {
             reader = try CSVReader(path: path)
@@ -179,7 +183,7 @@ extension RecipientScanner {
     func price(_ row: inout ScannedRow) -> RowProblem? {
         let channel = plan.template.channel
         if channel == .sms {
-            row.segments = SMSSegments(utf8: row.body)
+            row.segments = packing == .codePoints ? SMSSegments(utf8: row.body) : SMSSegments(utf8: row.body, packing: packing)
             let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
             if let problem = SMSLimits.check(row.segments, characters: characters) { return problem }
         } else if !deferContentRules,

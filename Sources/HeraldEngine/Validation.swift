@@ -2,6 +2,7 @@ import Foundation
 import HeraldJournal
 import HeraldSQLite
 import HeraldCore
+import HeraldSettings
 
 /// What `herald validate` found: every row checked, problems listed up to a cap.
 public struct ValidationReport: Sendable {

@@ -37,9 +37,9 @@ final class MetricsEndpoint: Sendable {
         for type in types {
             let label = route.metricLabel(type)
             let counter = receiptCounters.withLock { counters in
-                let key = route.rawValue + "/" + label
+                let key = route.name + "/" + label
                 if let counter = counters[key] { return counter }
-                let counter = registry.makeCounter(name: "herald_receipts_total", labels: [("provider", route.rawValue), ("type", label)])
+                let counter = registry.makeCounter(name: "herald_receipts_total", labels: [("provider", route.name), ("type", label)])
                 counters[key] = counter
                 return counter
             }

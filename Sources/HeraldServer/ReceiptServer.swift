@@ -53,7 +53,8 @@ public struct ReceiptServer: Sendable {
     let journalPath: String
     let writer: ReceiptWriter
     let token: String
-    let verifier: SNSVerifier
+    /// Each route's handler, by route name (`Providers.routes`).
+    let handlers: [String: any ReceiptHandler]
     let logger: Logger
     let metrics = MetricsEndpoint()
 
@@ -63,15 +64,15 @@ public struct ReceiptServer: Sendable {
         self.journalPath = journalPath
         self.writer = writer
         token = try JournalOpener.receipts(journalPath).receiptToken()
-        // Tests only: fetch SNS certificates and confirmations from a loopback server.
-        let via = environment["HERALD_SNS_FETCH_VIA"].flatMap { value -> String? in
-            guard let host = URLComponents(string: value)?.host, host == "127.0.0.1" || host == "localhost" else { return nil }
-            return value
-        }
-        verifier = try SNSVerifier(allowedTopics: options.snsTopics, trustedCAFiles: options.snsTrustedCAs, transport: transport, fetchVia: via)
         var logger = Logger(label: "herald.receipts")
         logger.logLevel = .notice
         self.logger = logger
+        let base = PublicBase(journalPath: journalPath)
+        let setup = ReceiptHandlerSetup(snsTopics: options.snsTopics, snsTrustedCAs: options.snsTrustedCAs, transport: transport,
+                                        environment: environment, logger: logger, publicBase: { base.value })
+        var handlers: [String: any ReceiptHandler] = [:]
+        for route in Providers.routes { handlers[route.name] = try route.makeHandler(setup) }
+        self.handlers = handlers
     }
 
     /// Serves until the task is cancelled or the process gets SIGTERM/SIGINT.
@@ -122,7 +123,7 @@ public struct ReceiptServer: Sendable {
 
     func receive(_ request: Request, _ context: HeraldRequestContext) async throws -> Response {
         guard Self.constantTimeEqual(context.parameters.get("token") ?? "", token),
-            let route = context.parameters.get("provider").flatMap(ReceiptRoute.init(rawValue:))
+            let route = context.parameters.get("provider").flatMap(Providers.route(named:)), let handler = handlers[route.name]
         else { return Response(status: .notFound) }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBody {
             return Response(status: .contentTooLarge)
@@ -133,39 +134,26 @@ public struct ReceiptServer: Sendable {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             return Response(status: .contentTooLarge)
         }
-        let body = Array(buffer: buffer)
-        let events: [DeliveryEvent]
-        var snsMessage: SNSMessage?
+        let reading: ReceiptReading
         do {
-            switch route {
-            case .agile:
-                events = try AgileReceipts.events(body: body)
-            case .v5:
-                let query = request.uri.queryParameters
-                events = try V5Receipts.events(
-                    body: body, campaign: query.get("herald_campaign"), row: query.get("herald_row").flatMap { Int($0) })
-            case .sns:
-                guard let sns = try await snsEvents(body, request) else { return Response(status: .ok) }
-                if verifier.wasTaken(sns.message) { return Self.text(.ok, "already taken") }
-                snsMessage = sns.message
-                // The journal remembers the id too: a replay to another receiver, or after a
-                // restart, is taken once.
-                events = sns.events.map { event in
-                    var event = event
-                    event.envelope = sns.message.messageID
-                    return event
-                }
-            }
+            reading = try await handler.read(ReceiptRequest(
+                body: Array(buffer: buffer), query: Self.firstValues(request.uri.queryParameters.map { (String($0.key), String($0.value)) }),
+                headers: Self.firstValues(request.headers.map { ($0.name.canonicalName, $0.value) }),
+                target: request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")))
         } catch let error as ReceiptParseError {
             return Self.text(.badRequest, error.description)
-        } catch let error as SNSVerifier.Failure {
-            logger.notice("SNS message refused", metadata: ["reason": "\(error.description.printable)"])
+        } catch let error as ReceiptRefusal {
+            logger.notice("receipt refused", metadata: ["route": "\(route.name)", "reason": "\(error.description.printable)"])
             return Self.text(.forbidden, error.description)
         }
+        guard case .events(let events, let recorded) = reading else {
+            if case .answered(let text) = reading, !text.isEmpty { return Self.text(.ok, text) }
+            return Response(status: .ok)
+        }
         do {
-            let recorded = try await writer.record(events)
-            if let snsMessage { verifier.taken(snsMessage) }
-            if recorded.replayed > 0, recorded.replayed == events.count { return Self.text(.ok, "already taken") }
+            let result = try await writer.record(events)
+            recorded?()
+            if result.replayed > 0, result.replayed == events.count { return Self.text(.ok, "already taken") }
             metrics.received(route: route, types: events.map(\.type))
         } catch {
             logger.error("receipts not recorded", metadata: ["error": "\("\(error)".printable)"])
@@ -174,27 +162,11 @@ public struct ReceiptServer: Sendable {
         return Response(status: .noContent)
     }
 
-    /// The events of one SNS message, or nil for a confirmation (handled here).
-    private func snsEvents(_ body: [UInt8], _ request: Request) async throws -> (message: SNSMessage, events: [DeliveryEvent])? {
-        let message = try SNSMessage(body: body)
-        if let type = request.headers[HTTPField.Name("x-amz-sns-message-type")!], type != message.kind.rawValue {
-            throw ReceiptParseError("x-amz-sns-message-type \(type) does not match Type \(message.kind.rawValue)")
-        }
-        try await verifier.verify(message)
-        switch message.kind {
-        case .notification:
-            guard let tree = JSONTree.parse(Array(message.message.utf8)) else {
-                throw ReceiptParseError("the SNS Message is not a JSON event record")
-            }
-            return (message, [try AWSEventRecords.event(tree, raw: message.message)])
-        case .subscriptionConfirmation:
-            try await verifier.confirm(message)
-            logger.notice("SNS subscription confirmed", metadata: ["topic": "\(message.topicARN.printable)"])
-            return nil
-        case .unsubscribeConfirmation:
-            logger.notice("SNS subscription ended", metadata: ["topic": "\(message.topicARN.printable)"])
-            return nil
-        }
+    /// The first value of each name.
+    static func firstValues(_ pairs: [(String, String)]) -> [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in pairs where values[name] == nil { values[name] = value }
+        return values
     }
 
     /// 429 for a client past its failed attempts.
@@ -210,12 +182,7 @@ public struct ReceiptServer: Sendable {
     }
 
     /// Compares every byte whatever the first difference, so timing tells nothing.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<y.count { difference |= (index < x.count ? x[index] : 0) ^ y[index] }
-        return difference == 0
-    }
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool { ConstantTime.equal(a, b) }
 }
 
 /// Marks sent messages with no final event after the receipt timeout `unknown`,
@@ -238,5 +205,22 @@ struct ExpirySweep: Service {
                 try await Task.sleep(for: .seconds(600))
             }
         }
+    }
+}
+
+/// The journal's receipt base URL (`herald receipts url --base`), read again at most every 10 s.
+final class PublicBase: Sendable {
+    let journalPath: String
+    private let cached = Mutex<(value: String?, at: ContinuousClock.Instant?)>((nil, nil))
+
+    init(journalPath: String) { self.journalPath = journalPath }
+
+    var value: String? {
+        let now = ContinuousClock.now
+        let (last, at) = cached.withLock { ($0.value, $0.at) }
+        if let at, at.duration(to: now) < .seconds(10) { return last }
+        let value = try? JournalOpener.receipts(journalPath).receiptSetting("base_url")
+        cached.withLock { $0 = (value ?? nil, now) }
+        return value ?? nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldSettings
 import HeraldEngine
 import HeraldProviders
 
@@ -17,7 +18,7 @@ struct LimitsCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let plan = try CampaignPlan.load(campaignPath: file)
-            guard case .aws(let configuration) = plan.spec.provider else {
+            guard let configuration = plan.spec.provider.settings(as: AWSConfiguration.self) else {
                 throw InputError(file: plan.spec.campaignPath, "provider: `herald limits` needs provider.kind: aws")
             }
             let transport = AsyncHTTPClientTransport(maxConnections: 1)

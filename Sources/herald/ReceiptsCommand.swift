@@ -136,7 +136,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                     throw ValidationError("no base URL yet: pass --base https://your-host")
                 }
                 let token = try journal.receiptToken()
-                for route in ReceiptRoute.allCases { print("\(route.rawValue): \(root)/receipts/\(route.rawValue)/\(token)") }
+                for route in Providers.routes { print("\(route.name): \(root)/receipts/\(route.name)/\(token)") }
             }
         }
     }

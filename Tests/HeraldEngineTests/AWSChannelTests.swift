@@ -1,6 +1,7 @@
 import Foundation
 import HeraldTestSupport
 import HeraldCore
+import HeraldSettings
 @testable import HeraldProviders
 import Testing
 @testable import HeraldEngine
@@ -128,7 +129,7 @@ import Testing
             provider: "{kind: aws, region: eu-west-1, endpoint: \"\(server.url)\", origination_identity: rcs-agent, fallback_origination_identity: \"+447700900000\", ttl_seconds: 600}",
             extra: "rate: {max_in_flight: 4}", template: RCSFixtures.template)
         let plan = try CampaignPlan.load(campaignPath: fixture.campaignPath)
-        guard case .aws(var configuration) = plan.spec.provider else { throw InputError(file: "", "expected aws") }
+        guard var configuration = plan.spec.provider.settings(as: AWSConfiguration.self) else { throw InputError(file: "", "expected aws") }
         configuration.maxPrice = "0.01"
         var runner = try fixture.runner()
         runner.provider = try AWSProvider(configuration: configuration, environment: AWSProviderTests.environment,

@@ -5,6 +5,7 @@ import HeraldTestSupport
 import Glibc
 #endif
 import HeraldCore
+import HeraldSettings
 @testable import HeraldProviders
 import HeraldJournal
 import HeraldSQLite
@@ -341,7 +342,7 @@ import Testing
             rows: "phone,name,code,points\n" + Fixture.validRows(1) + "\n",
             provider: "{kind: aws, region: eu-west-1, origination_identity: \"+447700900000\", message_type: PROMOTIONAL, ttl_seconds: 600, context: {team: growth}}")
         let spec = try CampaignPlan.load(campaignPath: fixture.campaignPath).spec
-        guard case .aws(let aws) = spec.provider else {
+        guard let aws = spec.provider.settings(as: AWSConfiguration.self) else {
             Issue.record("expected aws")
             return
         }

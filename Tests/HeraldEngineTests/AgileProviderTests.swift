@@ -1,6 +1,7 @@
 import Foundation
 import HeraldTestSupport
 import HeraldCore
+import HeraldSettings
 @testable import HeraldProviders
 import HeraldJournal
 import HeraldSQLite
@@ -137,7 +138,7 @@ import Testing
     func runner(_ fixture: Fixture) throws -> CampaignRunner {
         var runner = try fixture.runner()
         let plan = try CampaignPlan.load(campaignPath: fixture.campaignPath)
-        guard case .agile(let configuration) = plan.spec.provider else { throw InputError(file: "", "expected agile") }
+        guard let configuration = plan.spec.provider.settings(as: AgileConfiguration.self) else { throw InputError(file: "", "expected agile") }
         runner.provider = try AgileProvider(configuration: configuration, environment: AgileProviderTests.environment,
                                             transport: AsyncHTTPClientTransport(maxConnections: 4, requestTimeout: .seconds(5)))
         return runner

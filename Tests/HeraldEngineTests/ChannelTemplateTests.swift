@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldSettings
 import HeraldJournal
 import HeraldSQLite
 import Testing

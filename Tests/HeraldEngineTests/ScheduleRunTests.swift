@@ -1,4 +1,5 @@
 import Foundation
+import HeraldSettings
 import HeraldJournal
 import HeraldSQLite
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldTestSupport
 import HeraldCore
+import HeraldSettings
 @testable import HeraldProviders
 import HeraldJournal
 import HeraldSQLite
@@ -129,7 +130,7 @@ import Testing
 @Suite struct V5CampaignTests {
     func runner(_ fixture: Fixture) throws -> CampaignRunner {
         var runner = try fixture.runner()
-        guard case .v5(let configuration) = try CampaignPlan.load(campaignPath: fixture.campaignPath).spec.provider else {
+        guard let configuration = try CampaignPlan.load(campaignPath: fixture.campaignPath).spec.provider.settings(as: V5Configuration.self) else {
             throw InputError(file: "", "expected v5")
         }
         runner.provider = try V5Provider(configuration: configuration, environment: V5ProviderTests.environment,

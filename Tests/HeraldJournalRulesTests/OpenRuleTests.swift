@@ -12,6 +12,11 @@ import Testing
         #expect(OpenRule.refusal(purged: false, state: .running, control: .cancel, unpause: true) == "cancel")
         #expect(OpenRule.refusal(purged: false, state: .paused, control: .pause, unpause: false) == "pause", "a worker never unpauses")
         #expect(OpenRule.refusal(purged: false, state: .paused, control: .pause, unpause: true) == nil, "run or resume does")
+        // Journey seed 7930: `herald cancel` while the run claimed its last row; the run never
+        // saw it and completed every row. A resume then said "was cancelled" (exit 8).
+        #expect(OpenRule.refusal(purged: false, state: .completed, control: .cancel, unpause: true) == nil,
+                "a completed campaign has nothing left to cancel")
+        #expect(OpenRule.refusal(purged: false, state: .completed, control: .pause, unpause: false) == nil)
     }
 
     @Test func theStopReasonIsKeptOnlyWhileOtherSendersAreAtIt() {

@@ -157,6 +157,29 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
         #expect(try journal.counts(cid: cid)[.sent] == 50)
     }
 
+    /// Journey seed 7930: `herald cancel` came while the sender held its last rows; it never
+    /// saw the request and completed every row. The campaign is completed, and opens again (a
+    /// resume says so) instead of being refused as cancelled.
+    @Test(arguments: Store.allCases)
+    func aCancelAfterTheLastClaimLeavesTheCampaignCompleted(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(5))
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 10).claimed
+        #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real))
+        _ = try step(journal, cid: cid, owner: owner, settle: claimed.map { Settlement(row: $0.row, state: .sent).settling($0) }, claim: 0)
+        try journal.release(cid: cid, owner: owner, state: .completed)
+        #expect(try journal.counts(cid: cid)[.sent] == 5)
+        let again = try fixture.open()
+        guard case .ready = try openCampaign(again, owner: LeaseOwner()) else {
+            Issue.record("a completed campaign opens again")
+            return
+        }
+        #expect(try again.campaign(id: "spring", mode: .real)?.state == .completed)
+    }
+
     @Test(arguments: Store.allCases)
     func aDiscardedImportLeavesNoTrace(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }

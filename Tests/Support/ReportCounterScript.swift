@@ -60,7 +60,7 @@ public struct ReportCounterScript {
                 let state = states[Int.random(in: 0..<states.count, using: &random)]
                 let price = Bool.random(using: &random) ? Money(nanos: Int64.random(in: 1...50, using: &random) * 1_000_000) : nil
                 events.append(DeliveryEvent(
-                    source: .agile, type: state?.rawValue ?? "READ", match: .row(campaign: "spring", row: row, reference: nil),
+                    source: ReceiptSource("agile"), type: state?.rawValue ?? "READ", match: .row(campaign: "spring", row: row, reference: nil),
                     state: state, read: state == nil, code: state == .undelivered ? "6" : nil,
                     at: 1_780_000_000_000 + Int64.random(in: 0...(9 * 3_600_000), using: &random), price: price, raw: "{}"))
             }

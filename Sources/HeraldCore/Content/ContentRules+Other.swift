@@ -4,9 +4,9 @@ extension ContentRules {
     mutating func check(mms: MMSContent) {
         text("mms.body", mms.body, 1...1600)
         if mms.mediaURLs.isEmpty { issue("mms.media_urls", "an MMS needs a media URL") }
-        count("mms.media_urls", mms.mediaURLs, max: 1, what: "media URLs")
+        count("mms.media_urls", mms.mediaURLs, max: target.mms.maxMedia, what: "media URLs")
         for (index, url) in mms.mediaURLs.enumerated() {
-            self.url("mms.media_urls[\(index)]", url, schemes: ["s3://"], max: 2048, required: true)
+            self.url("mms.media_urls[\(index)]", url, schemes: target.mms.mediaSchemes, max: 2048, required: true)
         }
     }
 

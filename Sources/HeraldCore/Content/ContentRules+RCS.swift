@@ -1,8 +1,6 @@
-/// RCS limits. AWS: the `SendRcsMessage` shapes of the service model. Agile:
-/// TEXT / CARD / CAROUSEL bodies (media goes as a card), no request-location.
-/// v5: RCS_TEXT / MEDIA / CARD / CAROUSEL, whose cards need title, description
-/// and media. All: carousels of 2-10 cards, at most 4 suggestions per card,
-/// button labels of 25 characters and postback data of 2048.
+/// RCS limits. Where providers differ, the target's `RCSRules` say how (each provider's
+/// folder sets them from its documentation). All: carousels of 2-10 cards, at most 4
+/// suggestions per card, button labels of 25 characters and postback data of 2048.
 extension ContentRules {
     static let heights = ["SHORT", "MEDIUM", "TALL"]
 
@@ -14,8 +12,7 @@ extension ContentRules {
         }
         switch kind {
         case .text:
-            // Only AWS states a limit for the text of an RCS message.
-            text("\(path).text", rcs.text, 1...(target == .aws ? 3072 : .max), required: true)
+            text("\(path).text", rcs.text, 1...target.rcs.textMax, required: true)
         case .media:
             if let media = rcs.media { check(media: media, path: "\(path).media", inCard: false) }
         case .card:
@@ -25,16 +22,16 @@ extension ContentRules {
             if carousel.cards.count < 2 || carousel.cards.count > 10 {
                 issue("\(path).carousel.cards", "\(carousel.cards.count) cards; a carousel has 2 to 10")
             }
-            if target == .aws { oneOf("\(path).carousel.width", carousel.width, ["SMALL", "MEDIUM"]) }
+            if let widths = target.rcs.carouselWidths { oneOf("\(path).carousel.width", carousel.width, widths) }
             for (index, card) in carousel.cards.enumerated() {
                 check(card: card, path: "\(path).carousel.cards[\(index)]", inCarousel: true)
             }
-            if rcs.suggestions?.isEmpty == false, target == .agile || target == .v5 {
-                issue("\(path).suggestions", "\(target.rawValue) takes no suggestions under a carousel; put them on its cards")
+            if rcs.suggestions?.isEmpty == false, !target.rcs.suggestionsUnderCarousel {
+                issue("\(path).suggestions", "\(target.name) takes no suggestions under a carousel; put them on its cards")
             }
         case .template:
-            guard target == .agile || target == .simulator else {
-                issue("\(path).template_id", "a provider-side template is an Agile Telecom feature; \(target.rawValue) has none")
+            guard target.rcs.providerTemplates else {
+                issue("\(path).template_id", "a provider-side template is an Agile Telecom feature; \(target.name) has none")
                 break
             }
             if let id = rcs.templateID, known(id), Int(id) == nil {
@@ -46,42 +43,37 @@ extension ContentRules {
         }
         count("\(path).suggestions", rcs.suggestions, max: 11, what: "suggestions")
         // Agile and v5 put message-level suggestions on the card itself (Agile sends media as a card).
-        if target == .agile || target == .v5, kind == .card || (kind == .media && target == .agile) {
+        if target.rcs.suggestionsOnCard.contains(kind) {
             let onCard = (rcs.card?.suggestions?.count ?? 0) + (rcs.suggestions?.count ?? 0)
             if onCard > 4 {
-                issue("\(path).suggestions", "\(onCard) suggestions with the card's own; \(target.rawValue) puts them on the card, which takes at most 4")
+                issue("\(path).suggestions", "\(onCard) suggestions with the card's own; \(target.name) puts them on the card, which takes at most 4")
             }
         }
         for (index, suggestion) in (rcs.suggestions ?? []).enumerated() {
             check(suggestion: suggestion, path: "\(path).suggestions[\(index)]")
         }
         if let fallback = rcs.fallbackSMS {
-            let limit = target == .v5 ? 160 : 1600
-            text("fallback_sms", fallback, 1...limit, required: true)
+            text("fallback_sms", fallback, 1...target.rcs.fallbackSMSMax, required: true)
         }
         if let mms = rcs.fallbackMMS {
             if rcs.fallbackSMS != nil { issue("fallback_mms", "choose fallback_sms or fallback_mms, not both") }
-            switch target {
-            case .agile:
-                issue("fallback_mms", "agile has no MMS fallback; use fallback_sms")
-            case .aws, .simulator:
-                text("fallback_mms.body", mms.body, 1...1600)
-                url("fallback_mms.media_url", mms.mediaURL, schemes: ["s3://"], max: 2048, required: true)
-            case .v5:
-                text("fallback_mms.body", mms.body, 1...160, required: true)
-                url("fallback_mms.media_url", mms.mediaURL, schemes: ["https://", "http://"], max: 2048, required: true)
-                text("fallback_mms.subject", mms.subject, 1...100, required: true)
+            guard let rules = target.rcs.mmsFallback else {
+                issue("fallback_mms", "\(target.name) has no MMS fallback; use fallback_sms")
+                return
             }
+            text("fallback_mms.body", mms.body, 1...rules.bodyMax, required: rules.bodyRequired)
+            url("fallback_mms.media_url", mms.mediaURL, schemes: rules.mediaSchemes, max: 2048, required: true)
+            if let subjectMax = rules.subjectMax { text("fallback_mms.subject", mms.subject, 1...subjectMax, required: true) }
         }
     }
 
     private mutating func check(media: RCSMedia, path: String, inCard: Bool) {
-        let schemes = target == .aws ? ["https://", "s3://"] : ["https://", "http://"]
+        let schemes = target.rcs.mediaSchemes
         url("\(path).url", media.url, schemes: schemes, max: 2000, required: true)
         url("\(path).thumbnail_url", media.thumbnailURL, schemes: schemes, max: 2000)
-        if target == .v5, !inCard {
-            if media.thumbnailURL == nil { issue("\(path).thumbnail_url", "required by v5 for a media message") }
-            if media.filename == nil { issue("\(path).filename", "required by v5 for a media message") }
+        if target.rcs.standaloneMediaNeedsThumbnailAndFilename, !inCard {
+            if media.thumbnailURL == nil { issue("\(path).thumbnail_url", "required by \(target.name) for a media message") }
+            if media.filename == nil { issue("\(path).filename", "required by \(target.name) for a media message") }
         }
         text("\(path).filename", media.filename, 1...100)
         if inCard {
@@ -92,17 +84,17 @@ extension ContentRules {
     }
 
     private mutating func check(card: RCSCard, path: String, inCarousel: Bool) {
-        let (titleMax, descriptionMax) = target == .aws ? (200, 2000) : (100, 500)
-        let needsAll = target == .v5
+        let (titleMax, descriptionMax) = (target.rcs.cardTitleMax, target.rcs.cardDescriptionMax)
+        let needsAll = target.rcs.cardNeedsEverything
         text("\(path).title", card.title, 1...titleMax, required: needsAll)
         text("\(path).description", card.description, 1...descriptionMax, required: needsAll)
         if let media = card.media {
             check(media: media, path: "\(path).media", inCard: true)
-            if inCarousel, target == .aws, media.height == "TALL" {
+            if inCarousel, !target.rcs.tallMediaInCarousel, media.height == "TALL" {
                 issue("\(path).media.height", "TALL is not allowed in a carousel (SHORT or MEDIUM)")
             }
         } else if needsAll {
-            issue("\(path).media", "required by v5 for cards")
+            issue("\(path).media", "required by \(target.name) for cards")
         }
         if card.title == nil, card.description == nil, card.media == nil {
             issue(path, "a card needs at least a title, a description or media")
@@ -127,11 +119,11 @@ extension ContentRules {
         text("\(path).postback", suggestion.postbackData, 1...2048)
         switch suggestion.type {
         case .reply, .requestLocation:
-            if suggestion.type == .requestLocation, target == .agile {
-                issue("\(path).type", "agile has no request_location suggestion")
+            if suggestion.type == .requestLocation, !target.rcs.requestLocation {
+                issue("\(path).type", "\(target.name) has no request_location suggestion")
             }
         case .openURL:
-            url("\(path).url", suggestion.url, schemes: target == .aws ? ["https://"] : ["https://", "http://"], max: 2048,
+            url("\(path).url", suggestion.url, schemes: target.rcs.openURLSchemes, max: 2048,
                 required: true)
             oneOf("\(path).application", suggestion.application, ["BROWSER", "WEBVIEW"])
             oneOf("\(path).webview_mode", suggestion.webviewMode, ["FULL", "HALF", "TALL"])

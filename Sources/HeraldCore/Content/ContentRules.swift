@@ -19,7 +19,7 @@ public struct ContentRules {
                              rendered: Bool) -> [ContentIssue] {
         var rules = ContentRules(target: target, rendered: rendered)
         guard target.channels.contains(channel) else {
-            rules.issue("channel", "provider \(target.rawValue) cannot send \(channel.rawValue) "
+            rules.issue("channel", "provider \(target.name) cannot send \(channel.rawValue) "
                         + "(it sends: \(target.channels.map(\.rawValue).joined(separator: ", ")))")
             return rules.issues
         }
@@ -63,7 +63,7 @@ public struct ContentRules {
         }
         // A character takes at least one UTF-8 byte: count characters only when it may matter.
         if value.utf8.count > range.upperBound, value.count > range.upperBound {
-            issue(path(), "\(value.count) characters; \(target.rawValue) allows at most \(range.upperBound)")
+            issue(path(), "\(value.count) characters; \(target.name) allows at most \(range.upperBound)")
         }
     }
 
@@ -115,7 +115,7 @@ public struct ContentRules {
 
     mutating func count<T>(_ path: @autoclosure () -> String, _ list: [T]?, max: Int, what: String) {
         guard let list, list.count > max else { return }
-        issue(path(), "\(list.count) \(what); \(target.rawValue) allows at most \(max)")
+        issue(path(), "\(list.count) \(what); \(target.name) allows at most \(max)")
     }
 }
 

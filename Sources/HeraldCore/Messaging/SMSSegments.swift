@@ -1,9 +1,19 @@
+/// What a provider never splits across two parts of a concatenated SMS.
+public enum SMSPacking: Sendable, Hashable {
+    /// A code point (its septets, or a surrogate pair): AWS and the 3GPP rule.
+    case codePoints
+    /// A grapheme cluster (a flag, a ZWJ emoji, a letter and its combining marks), as
+    /// Twilio bills: its segment calculator packs graphemes, and a grapheme of more than one
+    /// code point (even `\r\n`) makes the message UCS-2.
+    case graphemes
+}
+
 /// The encoding of an SMS body and how many parts it is sent in.
 ///
 /// GSM-7: 160 septets in one part, 153 per part of a concatenated message; the
 /// extension characters `^ { } \ [ ~ ] | €` and form feed take two septets and are
 /// never split across parts. UCS-2: 70 UTF-16 code units in one part, 67 per part;
-/// a surrogate pair is never split.
+/// a surrogate pair is never split (nor, with `.graphemes`, a grapheme cluster).
 public struct SMSSegments: Sendable, Equatable {
     public let encoding: SMSEncoding
     public let parts: Int
@@ -19,6 +29,44 @@ public struct SMSSegments: Sendable, Equatable {
     public init(body: String) {
         var body = body
         self = body.withUTF8 { SMSSegments(utf8: $0) }
+    }
+
+    public init(body: String, packing: SMSPacking) {
+        var body = body
+        self = body.withUTF8 { SMSSegments(utf8: $0, packing: packing) }
+    }
+
+    /// Counts parts straight from UTF-8 bytes, the form bodies are rendered in.
+    public init(utf8: UnsafeBufferPointer<UInt8>, packing: SMSPacking) {
+        switch packing {
+        case .codePoints: self.init(utf8: utf8)
+        case .graphemes: self = Self.graphemeParts(String(decoding: utf8, as: UTF8.self))
+        }
+    }
+
+    /// Packs whole grapheme clusters, as Twilio's segment calculator does: GSM-7 only when
+    /// every cluster is one GSM character; a cluster bigger than a part takes a part alone.
+    static func graphemeParts(_ body: String) -> SMSSegments {
+        let gsm = body.allSatisfy { character in
+            character.unicodeScalars.count == 1 && character.unicodeScalars.first.map { GSMAlphabet.cost(of: $0) > 0 } == true
+        }
+        let costs = body.map { character in
+            gsm ? character.unicodeScalars.first.map { GSMAlphabet.cost(of: $0) } ?? 0 : character.utf16.count
+        }
+        let units = costs.reduce(0, +)
+        let (single, capacity) = gsm ? (160, 153) : (70, 67)
+        let encoding: SMSEncoding = gsm ? .gsm7 : .ucs2
+        guard units > single else { return SMSSegments(encoding: encoding, parts: 1, units: units) }
+        var parts = 1
+        var used = 0
+        for cost in costs {
+            if used > 0, used + cost > capacity {
+                parts += 1
+                used = 0
+            }
+            used += cost
+        }
+        return SMSSegments(encoding: encoding, parts: parts, units: units)
     }
 
     /// Counts parts straight from UTF-8 bytes, the form bodies are rendered in.

@@ -19,12 +19,15 @@ public enum DeliveryState: String, Sendable, CaseIterable, Codable {
     public var isFinal: Bool { self != .pending }
 }
 
-/// Where an event came from (also the `receipt.provider` column).
-public enum ReceiptSource: String, Sendable, CaseIterable, Codable {
-    case aws
-    case agile
-    case v5
-    case simulator
+/// Where an event came from (also the `receipt.provider` column): a provider's name, each
+/// declared in its provider's folder (`ReceiptSource.aws`).
+public struct ReceiptSource: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ name: String) { rawValue = name }
+
+    public var description: String { rawValue }
 }
 
 /// One provider event, parsed: the one shape every provider's receipts take before

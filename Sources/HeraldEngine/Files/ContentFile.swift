@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldSettings
 
 /// The content keys of a template, by channel:
 /// - sms: `body`

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HeraldSettings
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import HeraldCSV
 import HeraldCore
+import HeraldSettings
 
 /// Reads a price book: CSV with header `country,channel,price`, where country is
 /// an ISO 3166 alpha-2 code or `*` for every other country. Lines starting with

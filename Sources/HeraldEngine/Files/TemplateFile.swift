@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldSettings
 import Yams
 
 /// Reads `templates/*.yaml` into a compiled `Template`. SMS templates have a

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldSettings
 import HeraldProviders
 import HeraldJournal
 import Logging
@@ -237,30 +238,22 @@ public struct CampaignRunner: Sendable {
         }
         // The HTTP client is made on the first request: a provider whose setup fails leaves nothing open.
         let transport = AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight)
+        let journalPath = journalPath
+        let context = ProviderContext(transport: transport, maxPrice: plan.spec.budget.maxPrice.map(\.description),
+                                      receiptsURL: { route in try Self.receiptsURL(route, journalPath: journalPath) })
         do {
-            switch plan.spec.provider {
-            case .aws(var configuration):
-                configuration.maxPrice = plan.spec.budget.maxPrice.map(\.description)
-                return try AWSProvider(configuration: configuration, transport: transport)
-            case .agile(let configuration):
-                return try AgileProvider(configuration: configuration, transport: transport)
-            case .v5(var configuration):
-                if configuration.callbackURL == nil { configuration.callbackURL = try receiptsURL(.v5) }
-                return try V5Provider(configuration: configuration, transport: transport)
-            case .simulator(let configuration):
-                return try SimulatorProvider(configuration: configuration)
-            }
+            return try plan.spec.provider.settings.makeProvider(context)
         } catch {
             throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
         }
     }
 
     /// The journal's callback URL for `provider` once `herald receipts url --base` set a base.
-    private func receiptsURL(_ route: ReceiptRoute) throws -> String? {
+    private static func receiptsURL(_ route: ReceiptRoute, journalPath: String) throws -> String? {
         guard JournalOpener.exists(journalPath) else { return nil }
         let journal = try JournalOpener.receipts(journalPath)
         guard let base = try journal.receiptSetting("base_url") else { return nil }
-        return "\(base)/receipts/\(route.rawValue)/\(try journal.receiptToken())"
+        return "\(base)/receipts/\(route.name)/\(try journal.receiptToken())"
     }
 
     /// Imports every row; on failure the half-imported campaign is removed again.

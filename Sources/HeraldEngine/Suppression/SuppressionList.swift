@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCSV
 import HeraldCore
+import HeraldSettings
 import HeraldProviders
 import HeraldJournal
 import HeraldSQLite
@@ -146,7 +147,7 @@ extension SuppressionList {
     public static func sync(campaignPath: String, journalPath: String,
                             environment: AWSEnvironment = AWSEnvironment()) async throws -> (listed: Int, added: Int) {
         let plan = try CampaignPlan.load(campaignPath: campaignPath)
-        guard case .aws(let configuration) = plan.spec.provider else {
+        guard let configuration = plan.spec.provider.settings(as: AWSConfiguration.self) else {
             throw InputError(file: plan.spec.campaignPath, "provider: `herald suppress sync` needs provider.kind: aws")
         }
         guard let list = configuration.optOutList else {

@@ -7,9 +7,12 @@ import HeraldCore
 public enum OpenRule {
     /// The control word an open is refused with, or nil when the campaign may be opened:
     /// a purged campaign has lost its numbers; a cancelled one is final; a paused one opens
-    /// only for an explicit run or resume (`unpause`), never for a worker picking it up.
+    /// only for an explicit run or resume (`unpause`), never for a worker picking it up. A
+    /// completed campaign has nothing left for a control to act on: a cancel or pause that
+    /// came after its sender claimed the last row (and never saw it) changes nothing.
     public static func refusal(purged: Bool, state: CampaignState, control: CampaignControl?, unpause: Bool) -> String? {
         if purged { return "purged" }
+        if state == .completed { return nil }
         if state == .cancelled || control == .cancel { return CampaignControl.cancel.rawValue }
         if let control, !unpause { return control.rawValue }
         return nil

@@ -7,8 +7,8 @@ import HeraldCore
 /// with SigV4 (service `sms-voice`). AWS Send operations take no idempotency key, so
 /// a message whose request may have arrived is left in doubt, never resent on its own.
 public final class AWSProvider: MessageProvider {
-    public let name = "aws"
-    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: false)
+    public let name = ProviderKind.aws.name
+    public let capabilities = ProviderKind.aws.capabilities
     public let endpoint: String
     public let region: String
     private let configuration: AWSConfiguration

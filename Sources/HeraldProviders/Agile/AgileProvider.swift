@@ -6,8 +6,8 @@ import HeraldCore
 /// `messageId` derived from campaign and row, which Agile treats as an idempotency
 /// key, so a request left without an answer is sent again safely.
 public final class AgileProvider: MessageProvider {
-    public let name = "agile"
-    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: true)
+    public let name = ProviderKind.agile.name
+    public let capabilities = ProviderKind.agile.capabilities
     private let configuration: AgileConfiguration
     private let credentials: HTTPCredentials
     private let transport: any HTTPTransport

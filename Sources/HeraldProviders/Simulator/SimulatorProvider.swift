@@ -13,8 +13,8 @@ import Synchronization
 /// still reached the provider. A dry run is
 /// validated (and may be refused, at `permanent_failure_rate`) but never delivered.
 public final class SimulatorProvider: MessageProvider {
-    public let name = "simulator"
-    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: true)
+    public let name = ProviderKind.simulator.name
+    public let capabilities = ProviderKind.simulator.capabilities
     public let configuration: SimulatorConfiguration
 
     private struct State {

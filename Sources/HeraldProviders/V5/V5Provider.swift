@@ -5,8 +5,8 @@ import HeraldCore
 /// `choices`, Basic auth. It takes no idempotency key, so a request left without an
 /// answer leaves its row in doubt.
 public final class V5Provider: MessageProvider {
-    public let name = "v5"
-    public let capabilities = ProviderCapabilities(honoursIdempotencyKeys: false, validatesWithoutDelivering: false)
+    public let name = ProviderKind.v5.name
+    public let capabilities = ProviderKind.v5.capabilities
     private let configuration: V5Configuration
     private let credentials: HTTPCredentials
     private let transport: any HTTPTransport
@@ -66,7 +66,7 @@ public final class V5Provider: MessageProvider {
                 return .object(object)
             })
         }
-        object.set("callbackURL", configuration.callbackURL.map { Self.callbackURL($0, message) })
+        object.set("callbackURL", configuration.callbackURL.map { CallbackURL.naming($0, message) })
         if let text = content.fallbackSMS, let sender = configuration.fallbackSender {
             var failover = JSONObject()
             failover["enabled"] = .bool(true)
@@ -83,16 +83,6 @@ public final class V5Provider: MessageProvider {
             object["mmsFailover"] = .object(failover)
         }
         return object
-    }
-
-    /// The callback URL with the campaign and row in its query, so that a receipt for a
-    /// row whose send answer was lost (no GUID stored) still finds its row.
-    static func callbackURL(_ base: String, _ message: OutboundMessage) -> String {
-        var components = URLComponents(string: base)
-        var query = components?.queryItems ?? []
-        query += [URLQueryItem(name: "herald_campaign", value: message.campaign), URLQueryItem(name: "herald_row", value: String(message.row))]
-        components?.queryItems = query
-        return components?.string ?? base
     }
 
     private func head(_ object: inout JSONObject, _ message: OutboundMessage) {
