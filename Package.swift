@@ -148,7 +148,14 @@ let package = Package(
         ),
         .testTarget(name: "HeraldCSVTests", dependencies: ["HeraldCSV"]),
         // Each provider's own parts: its content rules, settings, receipts and requests.
-        .testTarget(name: "HeraldProvidersTests", dependencies: ["HeraldProviders", "HeraldCore", "HeraldSettings", "HeraldTestSupport"]),
+        .testTarget(
+            name: "HeraldProvidersTests",
+            dependencies: [
+                "HeraldProviders", "HeraldCore", "HeraldSettings", "HeraldTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Fixtures"]  // read from the source tree by path
+        ),
         .testTarget(name: "HeraldSQLiteTests", dependencies: ["HeraldSQLite", "HeraldJournal", "HeraldTestSupport"]),
         // The journal's rules without a database: tables and property tests.
         .testTarget(
@@ -175,8 +182,7 @@ let package = Package(
             dependencies: [
                 "HeraldEngine", "HeraldJournal", "HeraldProviders", "HeraldCSV", "HeraldTestSupport", "HeraldFuzzing", "HeraldSettings",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
-            exclude: ["Fixtures"]  // read from the source tree by path
+            ]
         ),
         .testTarget(
             name: "HeraldCLITests",

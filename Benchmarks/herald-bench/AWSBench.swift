@@ -40,23 +40,38 @@ func rcsCard(_ index: Int) -> String {
     return String(decoding: try! JSONEncoder().encode(content), as: UTF8.self)
 }
 
-/// The AWS adapter (SigV4 signing, JSON, AsyncHTTPClient) sending `count` messages
-/// with `inFlight` outstanding to the sink.
-func awsBench(count: Int, inFlight: Int, rcs: Bool = false) async throws {
+/// An adapter sending `count` messages with `inFlight` outstanding to a sink answering as the
+/// provider does: `aws` (SigV4 signing, JSON), `aws-rcs`, or `twilio` (form encoding, Basic).
+func adapterBench(count: Int, inFlight: Int, kind: String) async throws {
+    let rcs = kind == "aws-rcs"
+    let answer = kind == "twilio" ? #"{"sid":"SM00112233445566778899aabbccddeeff","status":"queued"}"# : #"{"MessageId":"bench"}"#
     let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .childChannelInitializer { channel in
-            channel.pipeline.configureHTTPServerPipeline().flatMap { channel.pipeline.addHandler(SinkHandler()) }
+            channel.pipeline.configureHTTPServerPipeline().flatMap { channel.pipeline.addHandler(SinkHandler(body: answer)) }
         }
         .bind(host: "127.0.0.1", port: 0).get()
-    var configuration = AWSConfiguration()
-    configuration.region = "eu-west-1"
-    configuration.endpoint = "http://127.0.0.1:\(server.localAddress!.port!)"
-    configuration.originationIdentity = "+15550100000"
-    configuration.fallbackOriginationIdentity = "+12025550100"
-    let provider = try AWSProvider(
-        configuration: configuration,
-        environment: AWSEnvironment(["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"]),
-        transport: AsyncHTTPClientTransport(maxConnections: inFlight))
+    let endpoint = "http://127.0.0.1:\(server.localAddress!.port!)"
+    let transport = AsyncHTTPClientTransport(maxConnections: inFlight)
+    let provider: any MessageProvider
+    if kind == "twilio" {
+        var configuration = TwilioConfiguration()
+        configuration.endpoint = endpoint
+        configuration.accountSID = "AC0123456789abcdef0123456789abcdef"
+        configuration.from = "+15550100"
+        configuration.statusCallback = "https://receipts.example/receipts/twilio/token"
+        provider = try TwilioProvider(configuration: configuration, environment: ["TWILIO_AUTH_TOKEN": "not-a-real-token"],
+                                      transport: transport)
+    } else {
+        var configuration = AWSConfiguration()
+        configuration.region = "eu-west-1"
+        configuration.endpoint = endpoint
+        configuration.originationIdentity = "+15550100000"
+        configuration.fallbackOriginationIdentity = "+12025550100"
+        provider = try AWSProvider(
+            configuration: configuration,
+            environment: AWSEnvironment(["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"]),
+            transport: transport)
+    }
     // Bodies as the journal would hand them over, made before the clock starts.
     let cards = rcs ? (0..<1000).map(rcsCard) : []
     let start = ContinuousClock.now
@@ -83,7 +98,7 @@ func awsBench(count: Int, inFlight: Int, rcs: Bool = false) async throws {
     let elapsed = start.duration(to: .now)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     precondition(accepted == count, "every message accepted")
-    emit(["figure": rcs ? "aws_rcs_adapter_msgs_per_s" : "aws_adapter_msgs_per_s", "messages": count, "in_flight": inFlight,
+    emit(["figure": kind.replacingOccurrences(of: "-", with: "_") + "_adapter_msgs_per_s", "messages": count, "in_flight": inFlight,
           "value": Int(Double(count) / seconds), "seconds": seconds, "target": ">= 10000"])
     await provider.shutdown()
     try await server.close()

@@ -206,6 +206,7 @@ usage:
   swift run -c release herald-bench resume N        # import N, send half, time a resume's first send and status
   swift run -c release herald-bench aws N           # the AWS adapter, 64 in flight, to a loopback sink
   swift run -c release herald-bench aws-rcs N       # the same with SendRcsMessage (rich card)
+  swift run -c release herald-bench twilio N        # the Twilio adapter (form encoding, Basic), the same way
   swift run -c release herald-bench receipts-http N [URL] # N Agile callbacks (+40% READ) to `herald receipts serve`, 64 connections (URL: an empty PostgreSQL database as the journal)
   swift run -c release herald-bench receipts-contention N [R]  # a simulator campaign of N rows (R msg/s), alone and under 20,000 callbacks/s
   swift run -c release herald-bench receipts-import N [URL] # `herald receipts import` of N AWS records (gzip) (URL: PostgreSQL)
@@ -224,7 +225,7 @@ Exit status: 0 done, 2 unknown mode or bad argument, otherwise the failing run's
 // As `herald` does first thing, so that the senders run here keep what herald's would.
 ProcessMemory.configureAllocator()
 let arguments = CommandLine.arguments
-let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws",
+let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws", "twilio",
                   "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
                   "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export"]
 if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
@@ -251,10 +252,8 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await endToEnd(rows: rows, budget: false, rcs: true)
 } else if arguments.count >= 3, arguments[1] == "resume", let rows = Int(arguments[2]) {
     try await resumeBench(rows: rows)
-} else if arguments.count >= 3, arguments[1] == "aws", let count = Int(arguments[2]) {
-    try await awsBench(count: count, inFlight: 64)
-} else if arguments.count >= 3, arguments[1] == "aws-rcs", let count = Int(arguments[2]) {
-    try await awsBench(count: count, inFlight: 64, rcs: true)
+} else if arguments.count >= 3, ["aws", "aws-rcs", "twilio"].contains(arguments[1]), let count = Int(arguments[2]) {
+    try await adapterBench(count: count, inFlight: 64, kind: arguments[1])
 } else if arguments.count >= 4, arguments[1] == "pg-ping", let count = Int(arguments[2]) {
     let journal = try JournalOpener.receipts(arguments[3])
     _ = try journal.receiptSetting("ping")
@@ -295,7 +294,7 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     exit(2)
 } else {
     let runs = [("e2e", 100_000), ("e2e", 1_000_000), ("e2e-budget", 1_000_000), ("e2e-suppressed", 1_000_000), ("estimate", 1_000_000),
-                ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000),
+                ("resume", 1_000_000), ("e2e-rcs", 1_000_000), ("aws", 100_000), ("aws-rcs", 100_000), ("twilio", 100_000),
                 ("receipts-http", 200_000), ("receipts-contention", 1_000_000), ("receipts-import", 1_000_000), ("report", 1_000_000), ("rate", 50), ("rate", 500), ("rate", 5000), ("throttle", 50), ("throttle", 500), ("throttle", 5000)]
     for (mode, rows) in runs {
         let child = Process()
