@@ -118,7 +118,12 @@ import Glibc
         #expect(bounded.contains("herald_receipts_total{provider=\"agile\",type=\"other\"} 1"))
         #expect(!bounded.contains("made-up") && !bounded.contains("\u{1B}"))
         #expect(metrics.contains("herald_spent_usd{campaign=\"live\"}") && metrics.contains("herald_send_rate_messages_per_second"))
-        #expect(metrics.contains("http_server_request_duration_bucket") && !metrics.contains(server.token), "no token in labels")
+        #expect(metrics.contains("http_server_request_duration_seconds_bucket") && !metrics.contains(server.token), "no token in labels")
+        // Prometheus' own linter: every family named as it asks, with HELP text.
+        let promtool = try #require(["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                    "promtool is needed (.ci/run installs Debian's prometheus)")
+        let lint = try Self.run(promtool, ["check", "metrics"], input: bounded)
+        #expect(lint.status == 0 && lint.output.isEmpty, "promtool check metrics: \(lint.output)")
     }
 
     @Test func aNonLoopbackDashboardNeedsAToken() throws {
@@ -129,5 +134,22 @@ import Glibc
         defer { _ = actions.stop() }
         #expect(post(actions, "/campaigns/x/pause")?.status == 403, "no token configured: no actions")
         #expect(get(actions, "/", token: nil)?.status == 200, "loopback without a token: pages are open")
+    }
+
+    /// Runs `path` with `input` on its standard input; its exit status and what it printed.
+    static func run(_ path: String, _ arguments: [String], input: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
     }
 }
