@@ -23,6 +23,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case agile
     /// A `/v5/messages` callback body.
     case v5
+    /// A Twilio status callback (form-encoded), and its signature over the fields.
+    case twilio
     /// A recipient CSV, every field of every record read as validation reads it.
     case csv
     /// A campaign YAML file.
@@ -55,6 +57,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .v5:
             for event in (try? V5Receipts.events(body: input, campaign: "c", row: 2)) ?? [] { Self.check(event, input) }
             for event in (try? V5Receipts.events(body: input, campaign: nil, row: nil)) ?? [] { Self.check(event, input) }
+        case .twilio:
+            for event in (try? TwilioReceipts.events(body: input, campaign: "c", row: 2)) ?? [] { Self.check(event, input) }
+            for event in (try? TwilioReceipts.events(body: input, campaign: nil, row: nil)) ?? [] { Self.check(event, input) }
+            if let fields = FormEncoding.decode(input) {
+                _ = TwilioReceipts.signature(url: "https://receipts.example/receipts/twilio/t", fields: fields, authToken: "t")
+                if FormEncoding.decode(FormEncoding.encode(fields))?.elementsEqual(fields, by: { $0 == $1 }) != true {
+                    fatalError("form fields do not survive encoding: \(String(decoding: input, as: UTF8.self))")
+                }
+            }
         case .csv:
             guard let path = Scratch.shared.write(input, as: "recipients.csv"),
                   let reader = try? CSVReader(path: path) else { return }
@@ -123,6 +134,7 @@ final class Scratch: @unchecked Sendable {
         _ = try? ReceiptImport.run(files: [file], journalPath: folder + "/journal.sqlite")
         if let events = try? AgileReceipts.events(body: input) { _ = try? journal.recordReceipts(events) }
         if let events = try? V5Receipts.events(body: input, campaign: "c", row: 3) { _ = try? journal.recordReceipts(events) }
+        if let events = try? TwilioReceipts.events(body: input, campaign: "c", row: 4) { _ = try? journal.recordReceipts(events) }
         do {
             let drift = try journal.checkCounters(cid: cid)
             if !drift.isEmpty { fatalError("counters drifted after \(String(decoding: input, as: UTF8.self)): \(drift)") }

@@ -4,22 +4,29 @@ import Foundation
 public enum FormEncoding {
     /// Every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`) percent-encoded, UTF-8.
     public static func encode(_ fields: [(String, String)]) -> [UInt8] {
-        Array(fields.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&").utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count * 3 + 2 })
+        for (index, (name, value)) in fields.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "&")) }
+            escape(name, into: &out)
+            out.append(UInt8(ascii: "="))
+            escape(value, into: &out)
+        }
+        return out
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    static func escape(_ text: String, into out: inout [UInt8]) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
+                out.append(byte)
             default:
-                out += String(format: "%%%02X", byte)
+                out += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
             }
         }
-        return out
     }
 
     /// The fields of a body in order (`+` is a space); nil when a field's escapes are not
