@@ -24,6 +24,8 @@ extension PostgresJournal {
                 return opening
             case .waitForImport(let cid):
                 try waitForImport(cid: cid)
+            case .refused(let error):
+                throw error
             }
         }
     }
@@ -31,6 +33,8 @@ extension PostgresJournal {
     enum OpenOutcome {
         case opened(CampaignOpening)
         case waitForImport(cid: Int64)
+        /// Refused, after what the refusal settles is committed.
+        case refused(JournalError)
     }
 
     /// Another sender imports the campaign: waits until its import lock is free, then
@@ -103,9 +107,23 @@ extension PostgresJournal {
         }
         let cid = try row.int64(0)
         let state = CampaignState(rawValue: try row.string(1) ?? "") ?? .stopped
-        if let refusal = OpenRule.refusal(purged: try row.optionalInt64(5) != nil, state: state,
+        let purged = try row.optionalInt64(5) != nil
+        if let refusal = OpenRule.refusal(purged: purged, state: state,
                                           control: try row.string(2).flatMap(CampaignControl.init), unpause: unpause) {
-            throw JournalError.controlled(campaign: name, control: refusal, path: location)
+            if refusal == CampaignControl.cancel.rawValue, !purged {
+                // A cancel whose senders died before they saw the request is finished here: the
+                // rows they had in flight may have been delivered, so they are in doubt (or sent
+                // where a receipt says so), never left `sending` for ever (journey seeds 60062 and
+                // 60086: receipts then made delivered exceed sent). Live senders finish it themselves.
+                _ = try takeOver(cid: cid, resend: false)
+                try skipUnsent(cid: cid)
+                try session.query(
+                    """
+                    UPDATE campaign SET state = \(literal: CampaignState.cancelled), updated_at = \(time)
+                    WHERE cid = \(cid) AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.cid = \(cid) AND \(sql: liveLease))
+                    """)
+            }
+            return .refused(JournalError.controlled(campaign: name, control: refusal, path: location))
         }
         var reimport = false
         if state == .importing {

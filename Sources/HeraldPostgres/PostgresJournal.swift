@@ -267,7 +267,7 @@ public final class PostgresJournal: CampaignJournal {
     }
 
     /// Cancelling: every row still to send (pending or waiting) is skipped, counters moved.
-    private func skipUnsent(cid: Int64) throws {
+    func skipUnsent(cid: Int64) throws {
         let rule = BulkRule.Cancellation.self
         var changes = TallyChanges()
         // Rows whose earlier attempt may have been delivered: in doubt, not cancelled.
@@ -307,6 +307,20 @@ public final class PostgresJournal: CampaignJournal {
         changes.add(cid: cid, to: &upserts)
         report.add(cid: cid, to: &upserts)
         try upserts.run(session)
+        // In-doubt rows keep no reservation: counted spent (`BulkRule.Cancellation.spendReservation`).
+        var ledger = LedgerDeltas()
+        for row in try session.query(
+            """
+            WITH old AS (SELECT row, spend_month, cost FROM message
+                         WHERE cid = \(cid) AND state = \(MessageState.inDoubt) AND spend_month IS NOT NULL FOR UPDATE)
+            UPDATE message m SET spend_month = NULL, earlier_spent = \(Int16(rule.earlierSpentMark))
+            FROM old WHERE m.cid = \(cid) AND m.row = old.row
+            RETURNING old.spend_month, old.cost
+            """)
+        {
+            ledger.add(rule.spendReservation(cost: try row.cells.int64(1), month: try row.cells[0].decode(Int?.self)))
+        }
+        for delta in ledger.deltas { try adjustLedger(cid: cid, month: delta.month, reserved: delta.reserved, spent: delta.spent) }
     }
 
     public func discardCampaign(id: String, mode: RunMode) throws(JournalError) {

@@ -32,12 +32,13 @@ extension Journal {
     /// once any row has left `pending`. Rows left `sending` by a dead process become
     /// `in_doubt` (reason `interrupted`).
     /// A paused campaign is refused unless `unpause` (an explicit run or resume);
-    /// a cancelled one always.
+    /// a cancelled one always, after the rows a dead sender left `sending` are settled as
+    /// an open would (the cancel is finished for it).
     public func open(_ inputs: CampaignInputs, owner: LeaseOwner, recipientsPath: String, templatePath: String,
                      unpause: Bool = true) throws(JournalError) -> CampaignOpening
     {
         let time = now()
-        return try write {
+        let outcome: Result<CampaignOpening, JournalError> = try write {
             let existing = try db.statement(
                 "SELECT \(Self.campaignColumns), lease_token FROM campaign WHERE id = ?1 AND mode = ?2")
             existing.bind(1, inputs.id).bind(2, inputs.mode.rawValue)
@@ -57,7 +58,7 @@ extension Journal {
                     .bind(13, inputs.limits.monthlyLimit?.nanos).bind(14, inputs.mode.rawValue)
                     .bind(15, inputs.sender.rawValue)
                 try insert.run()
-                return .needsImport(cid: db.lastInsertRowID)
+                return .success(.needsImport(cid: db.lastInsertRowID))
             }
             let record = try Self.campaignRecord(existing)
             let token = existing.string(24)
@@ -68,7 +69,24 @@ extension Journal {
             }
             if let refusal = OpenRule.refusal(purged: record.purgedAt != nil, state: record.state, control: record.control,
                                               unpause: unpause) {
-                throw JournalError(.controlled(campaign: record.name, control: refusal), path: path)
+                if refusal == CampaignControl.cancel.rawValue, record.purgedAt == nil {
+                    // Nobody live holds it (checked above): a cancel whose sender died before it
+                    // saw the request is finished here. Rows that sender had in flight may have
+                    // been delivered: in doubt, or sent where a receipt says so (journey seeds
+                    // 60062 and 60086: they stayed `sending` for ever, and receipts made
+                    // delivered exceed sent).
+                    _ = try recoverInterrupted(cid: record.cid, time: time)
+                    try skipUnsent(cid: record.cid)
+                    let cancelled = try db.statement(
+                        """
+                        UPDATE campaign SET state = \(CampaignState.cancelled.sql), updated_at = ?2, lease_token = NULL,
+                            lease_pid = NULL, lease_host = NULL, lease_heartbeat = NULL
+                        WHERE cid = ?1
+                        """)
+                    cancelled.bind(1, record.cid).bind(2, time)
+                    try cancelled.run()
+                }
+                return .failure(JournalError(.controlled(campaign: record.name, control: refusal), path: path))
             }
             let changed: (file: String, path: String)? =
                 record.templateSHA != inputs.templateSHA ? ("template", templatePath)
@@ -99,10 +117,11 @@ extension Journal {
             try update.run()
             if reimport {
                 try deleteRows(cid: record.cid)
-                return .needsImport(cid: record.cid)
+                return .success(.needsImport(cid: record.cid))
             }
-            return .ready(cid: record.cid, recoveredInDoubt: try recoverInterrupted(cid: record.cid, time: time))
+            return .success(.ready(cid: record.cid, recoveredInDoubt: try recoverInterrupted(cid: record.cid, time: time)))
         }
+        return try outcome.get()
     }
 
     /// Rows still `sending` were in flight when their process died: each may have been
@@ -215,6 +234,31 @@ extension Journal {
         }
         try apply(changes, cid: cid)
         try apply(report, cid: cid)
+        try spendDoubtedReservations(cid: cid)
+    }
+
+    /// A cancelled campaign's in-doubt rows keep no reservation: counted spent
+    /// (`BulkRule.Cancellation.spendReservation`).
+    private func spendDoubtedReservations(cid: Int64) throws {
+        let rule = BulkRule.Cancellation.self
+        let sums = try db.statement(
+            """
+            SELECT spend_month, sum(cost) FROM \(MessageState.inDoubt.table)
+            WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND spend_month IS NOT NULL GROUP BY spend_month
+            """)
+        sums.bind(1, cid)
+        var ledger = LedgerDeltas()
+        while try sums.step() { ledger.add(rule.spendReservation(cost: sums.int64(1), month: sums.int(0))) }
+        sums.reset()
+        guard !ledger.deltas.isEmpty else { return }
+        try adjustLedger(cid: cid, channel: try channel(cid: cid), ledger)
+        let rows = try db.statement(
+            """
+            UPDATE \(MessageState.inDoubt.table) SET spend_month = NULL, earlier_spent = ?2
+            WHERE cid = ?1 AND state = \(MessageState.inDoubt.sql) AND spend_month IS NOT NULL
+            """)
+        rows.bind(1, cid).bind(2, rule.earlierSpentMark)
+        try rows.run()
     }
 
     /// The pending request for a campaign, if any (read by its sender).

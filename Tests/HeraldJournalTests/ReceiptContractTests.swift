@@ -149,6 +149,45 @@ import Testing
         #expect(drift.isEmpty, "\(drift)")
     }
 
+    /// Journey seeds 60062 and 60086: a sender is killed holding rows `sending`, `herald cancel`
+    /// comes before anyone took them over, and every later open is refused as cancelled. The
+    /// refused open finishes the cancel for the dead sender: its rows become `in_doubt` (they
+    /// may have been delivered), or `sent` where a receipt came; none stays `sending` for ever
+    /// with receipts counting deliveries for it beyond what was sent.
+    @Test(arguments: Store.allCases)
+    func aCancelWhoseSenderDiedSettlesItsRowsInFlight(_ store: Store) throws {
+        guard let fixture = try Fixture(store, leaseTimeout: 1) else { return }
+        let journal = try fixture.openStore()
+        let first = deadOwner()
+        let cid = cid(of: try openCampaign(journal, owner: first))
+        try importRows(journal, cid: cid, numbers: numbers(5), cost: 5_000_000)
+        let claimed = try step(journal, cid: cid, owner: first, claim: 3).claimed
+        #expect(claimed.map(\.row) == [2, 3, 4])
+        #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real))
+        let events = [event("TEXT_DELIVERED", .row(campaign: "spring", row: 2, reference: nil), .delivered)]
+        _ = try journal.recordReceipts(events, receivedAt: at, keywords: ReplyKeywords(), resolve: nil)
+        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }
+        let other = try fixture.openStore()
+        #expect(throws: JournalError.self, "a cancelled campaign is refused") { try openCampaign(other, owner: LeaseOwner()) }
+        let counts = try other.counts(cid: cid)
+        #expect(counts[.sending] == 0 && counts[.sent] == 1 && counts[.inDoubt] == 2 && counts[.skipped] == 2, "\(counts)")
+        #expect(try other.deliverySummary(cid: cid)[.delivered] == 1)
+        #expect(try other.campaign(id: "spring", mode: .real)?.state == .cancelled)
+        #expect(try other.checkCounters(cid: cid).isEmpty)
+        // Nothing stays reserved: the rows in doubt may have been delivered, so they count spent.
+        let ledger = try other.ledger(cid: cid)
+        #expect(ledger.reduce(0) { $0 + $1.reserved.nanos } == 0 && ledger.reduce(0) { $0 + $1.spent.nanos } == 15_000_000, "\(ledger)")
+        // A receipt for one of them now settles it sent, spending nothing more.
+        let late = [event("TEXT_DELIVERED", .row(campaign: "spring", row: 3, reference: nil), .delivered)]
+        _ = try other.recordReceipts(late, receivedAt: at, keywords: ReplyKeywords(), resolve: nil)
+        #expect(try other.counts(cid: cid)[.sent] == 2)
+        #expect(try other.ledger(cid: cid).reduce(0) { $0 + $1.spent.nanos + $1.reserved.nanos } == 15_000_000)
+        let settled = try other.counts(cid: cid)
+        // Refused again: nothing more moves.
+        #expect(throws: JournalError.self) { try openCampaign(try fixture.openStore(), owner: LeaseOwner()) }
+        #expect(try other.counts(cid: cid) == settled && settled[.inDoubt] == 1)
+    }
+
     /// `herald cancel` skips what waits to be sent, but a row waiting to be sent again whose
     /// earlier attempt may have been delivered (its answer lost) becomes `in_doubt`, and a
     /// receipt for that attempt then settles it `sent`. Skipped, the receipt counted a

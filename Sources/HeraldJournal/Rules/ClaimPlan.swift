@@ -312,6 +312,15 @@ public enum BulkRule {
         }
         /// The detail of a doubted row, before its doubt and a closing parenthesis (a store appends them).
         public static let doubtedDetailPrefix = "cancelled while due again; an earlier attempt may have been delivered ("
+        /// A cancelled campaign's in-doubt rows hold no reservation: nothing sends them again,
+        /// and their attempt may have been delivered, so what each reserved is counted spent
+        /// (marked `earlierSpentMark`: a receipt for that attempt spends nothing more). Held,
+        /// a reservation stayed for ever, in the campaign's spend and its month's.
+        public static func spendReservation(cost: Int64, month: Int?) -> LedgerDelta? {
+            guard let month, cost != 0 else { return nil }
+            return LedgerDelta(month: month, reserved: -cost, spent: cost)
+        }
+        public static let earlierSpentMark = EarlierSpend.resendIsFree
     }
 
     /// A row whose number an earlier row of the CSV already has: skipped, `duplicate`,
