@@ -1,7 +1,9 @@
 import Foundation
 import HeraldSettings
 import HeraldJournal
+import HeraldProviders
 import HeraldSQLite
+import Synchronization
 import Testing
 @testable import HeraldEngine
 
@@ -164,5 +166,68 @@ import Testing
         let fixture = try Fixture(rows: CampaignRunnerTests.header + Fixture.validRows(1) + "\n", extra: "rate: {burst: 5}")
         let error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
         #expect(error?.description.contains("rate.burst: burst needs messages_per_second") == true)
+    }
+}
+
+/// `herald cancel` arriving as a run ends for another reason, after its send loop last read the
+/// campaign's control (journey seed 60140: a run stopped by its budget; the cancel skipped the
+/// 22 rows left, the campaign read `budget_exhausted`, and every resume was refused as
+/// cancelled). Seed 7930 is the other side: every row had ended sent, and nothing is cancelled.
+@Suite struct LateCancelTests {
+    func counts(_ states: [MessageState: Int], cancelled: Int = 0) -> CampaignCounts {
+        var counts = CampaignCounts()
+        counts.byState = states
+        if cancelled > 0 { counts.byReason[.cancelled] = cancelled }
+        return counts
+    }
+
+    @Test func aCancelTheLoopNeverSawEndsTheCampaignCancelledWhenItChangedSomething() {
+        #expect(CampaignRunner.cancelsLate(control: .cancel, counts: counts([.sent: 107, .skipped: 22], cancelled: 22)),
+                "seed 60140: the cancel skipped rows")
+        #expect(CampaignRunner.cancelsLate(control: .cancel, counts: counts([.sent: 5, .pending: 3])), "rows left unsent")
+        #expect(!CampaignRunner.cancelsLate(control: .cancel, counts: counts([.sent: 154, .skipped: 1])),
+                "seed 7930: every row ended without it")
+        #expect(!CampaignRunner.cancelsLate(control: .pause, counts: counts([.pending: 3])))
+        #expect(!CampaignRunner.cancelsLate(control: nil, counts: counts([.pending: 3])))
+    }
+
+    /// A cancel the loop sees (it comes during the run) ends it cancelled, as before.
+    @Test func aCancelDuringTheRunEndsItCancelled() async throws {
+        let fixture = try Fixture(rows: CampaignRunnerTests.header + Fixture.validRows(20) + "\n", extra: "rate: {max_in_flight: 1}")
+        var options = RunOptions()
+        options.limit = 5
+        var runner = try fixture.runner(options)
+        runner.provider = CancellingProvider(journalPath: fixture.journalPath, cancelAt: 3)
+        let summary = try await runner.run()
+        let journal = try Journal(path: fixture.journalPath)
+        let record = try #require(try journal.campaign(id: "test-campaign"))
+        #expect(record.state == .cancelled && summary.state == .cancelled, "\(record.state) \(summary.state)")
+        #expect(try journal.counts(cid: record.cid).byReason[.cancelled] ?? 0 >= 15)
+        await #expect(throws: JournalError.self, "refused as cancelled, as the state says") { try await fixture.runner().run() }
+    }
+
+    /// Accepts every message; on the `cancelAt`th, asks for a cancel from another connection.
+    final class CancellingProvider: MessageProvider {
+        let name = "simulator"
+        let capabilities = ProviderCapabilities(honoursIdempotencyKeys: true)
+        let journalPath: String
+        let cancelAt: Int
+        let sent = Mutex(0)
+
+        init(journalPath: String, cancelAt: Int) {
+            self.journalPath = journalPath
+            self.cancelAt = cancelAt
+        }
+
+        func send(_ message: OutboundMessage) async -> SendOutcome {
+            let count = sent.withLock { count -> Int in
+                count += 1
+                return count
+            }
+            if count == cancelAt { _ = try? Journal(path: journalPath).request(.cancel, campaign: message.campaign) }
+            return .accepted(providerRef: "ref-\(message.row)")
+        }
+
+        func shutdown() async {}
     }
 }

@@ -146,12 +146,19 @@ public struct CampaignRunner: Sendable {
                  try journal.ledger(cid: cid).reduce(Money.zero) { $0 + $1.spent + $1.reserved },
                  try journal.rows(cid: cid, in: .failed, limit: 20))
             }
-            if outcome.stop == .cancelled {
+            // A cancel that came while this run stopped for another reason (its budget, a
+            // limit, a signal) still cancels: it skipped rows, or leaves some unsent. One that
+            // came after the last row was claimed, when every row ended sent, changes nothing
+            // (journey seeds 60140 and 7930: the campaign read budget_exhausted or completed
+            // while every resume was refused as cancelled).
+            let control = outcome.stop == .cancelled ? nil : try await journal.run { try $0.control(cid: cid) }
+            let lateCancel = Self.cancelsLate(control: control, counts: finalCounts)
+            if outcome.stop == .cancelled || lateCancel {
                 // Rows put back by the stop are skipped too.
                 _ = try await journal.run { try $0.request(.cancel, campaign: key.id, mode: key.mode) }
             }
             let state: CampaignState
-            if outcome.stop == .cancelled {
+            if outcome.stop == .cancelled || lateCancel {
                 state = .cancelled
             } else if outcome.stop == .paused {
                 state = .paused
@@ -228,6 +235,13 @@ public struct CampaignRunner: Sendable {
             return nil
         }
         return SimulatedReceiptRun(source: source, writer: writer)
+    }
+
+    /// Whether a cancel the send loop never saw (it came as the run stopped for another
+    /// reason) ends the campaign cancelled: it did when it skipped rows or leaves rows
+    /// unsent; not when every row had already ended without it.
+    static func cancelsLate(control: CampaignControl?, counts: CampaignCounts) -> Bool {
+        control == .cancel && (counts.open > 0 || counts.byReason[.cancelled, default: 0] > 0)
     }
 
     private func makeProvider() throws -> any MessageProvider {
