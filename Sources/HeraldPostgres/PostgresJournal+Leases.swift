@@ -258,7 +258,9 @@ extension PostgresJournal {
         let everyone: [CampaignState] = [.completed, .paused, .cancelled, .budgetExhausted, .scheduled]
         try attempt {
             try session.transaction {
-                try session.query("SELECT 1 FROM campaign WHERE cid = \(cid) FOR UPDATE")
+                let control = try session.query("SELECT control FROM campaign WHERE cid = \(cid) FOR UPDATE").first?.cells
+                    .string(0).flatMap(CampaignControl.init)
+                let state = ReleaseRule.state(leaving: state, control: control)
                 try session.query("DELETE FROM lease WHERE lid = \(lid)")
                 try session.query(
                     """

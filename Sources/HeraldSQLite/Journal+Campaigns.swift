@@ -358,6 +358,7 @@ extension Journal {
     /// Gives the lease up and records where the campaign stands.
     public func release(cid: Int64, owner: LeaseOwner, state: CampaignState) throws(JournalError) {
         try write {
+            let state = ReleaseRule.state(leaving: state, control: try controlNow(cid: cid))
             let statement = try db.statement(
                 """
                 UPDATE campaign SET state = ?3, updated_at = ?4, lease_token = NULL, lease_pid = NULL,

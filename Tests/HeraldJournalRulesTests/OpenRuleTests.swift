@@ -19,6 +19,14 @@ import Testing
         #expect(OpenRule.refusal(purged: false, state: .completed, control: .pause, unpause: false) == nil)
     }
 
+    @Test func aCancelTheSenderNeverSawWinsAtReleaseOverAllButCompleted() {
+        #expect(ReleaseRule.state(leaving: .budgetExhausted, control: .cancel) == .cancelled, "seed 60164")
+        #expect(ReleaseRule.state(leaving: .stopped, control: .cancel) == .cancelled)
+        #expect(ReleaseRule.state(leaving: .completed, control: .cancel) == .completed, "seed 7930")
+        #expect(ReleaseRule.state(leaving: .budgetExhausted, control: .pause) == .budgetExhausted)
+        #expect(ReleaseRule.state(leaving: .stopped, control: nil) == .stopped)
+    }
+
     @Test func theStopReasonIsKeptOnlyWhileOtherSendersAreAtIt() {
         #expect(OpenRule.keepsStopReason(state: .running, shared: true))
         #expect(!OpenRule.keepsStopReason(state: .budgetExhausted, shared: true))

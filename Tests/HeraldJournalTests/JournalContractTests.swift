@@ -180,6 +180,25 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
         #expect(try again.campaign(id: "spring", mode: .real)?.state == .completed)
     }
 
+    /// Journey seed 60164: `herald cancel` while the sender held the campaign, after its send
+    /// loop last looked; the sender then stopped at its budget. The campaign is cancelled, as
+    /// the cancel's skipped rows and every later refused resume say, not `budget_exhausted`.
+    @Test(arguments: Store.allCases)
+    func aCancelTheSenderNeverSawWinsWhenItLeaves(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try importRows(journal, cid: cid, numbers: numbers(5))
+        let claimed = try step(journal, cid: cid, owner: owner, claim: 2).claimed
+        _ = try step(journal, cid: cid, owner: owner, settle: claimed.map { Settlement(row: $0.row, state: .sent).settling($0) }, claim: 0)
+        #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real))
+        #expect(try journal.campaign(id: "spring", mode: .real)?.state != .cancelled, "held by a live sender: it finishes the cancel")
+        try journal.release(cid: cid, owner: owner, state: .budgetExhausted)
+        #expect(try journal.campaign(id: "spring", mode: .real)?.state == .cancelled)
+        #expect(try journal.counts(cid: cid).byReason[.cancelled] == 3)
+    }
+
     @Test(arguments: Store.allCases)
     func aDiscardedImportLeavesNoTrace(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }

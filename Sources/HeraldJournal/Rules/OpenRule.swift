@@ -23,3 +23,13 @@ public enum OpenRule {
     /// reason is theirs to clear. Otherwise the new run starts without one and records its own.
     public static func keepsStopReason(state: CampaignState, shared: Bool) -> Bool { shared && state == .running }
 }
+
+/// The state a sender leaving a campaign records. A cancel it never saw (requested after its
+/// send loop last looked, while it still held the campaign) wins over any state but
+/// completed: it skipped the rows it could (journey seed 60164: the campaign read
+/// `budget_exhausted` while every resume was refused as cancelled).
+public enum ReleaseRule {
+    public static func state(leaving state: CampaignState, control: CampaignControl?) -> CampaignState {
+        control == .cancel && state != .completed ? .cancelled : state
+    }
+}
