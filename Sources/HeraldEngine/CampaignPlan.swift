@@ -11,15 +11,21 @@ public struct CampaignPlan: Sendable {
     public let templateSHA: String
     /// Prices from the campaign's `prices` file; nil when it names none.
     public let priceBook: PriceBook?
+    /// Each route's prices, in `spec.routes` order: its own `prices:`, else the campaign's.
+    public let routeBooks: [PriceBook?]
 
     public static func load(campaignPath: String) throws(InputError) -> CampaignPlan {
         let spec = try CampaignSpec.load(path: campaignPath)
         let template: Template
         template = try TemplateFile.load(path: spec.templatePath)
         let priceBook = try spec.pricesPath.map { path throws(InputError) in try PriceBookFile.load(path: path) }
+        var routeBooks: [PriceBook?] = []
+        for route in spec.routes {
+            routeBooks.append(try route.pricesPath.map { path throws(InputError) in try PriceBookFile.load(path: path) } ?? priceBook)
+        }
         try ProviderFit.check(spec: spec, template: template)
         let plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath),
-                                priceBook: priceBook)
+                                priceBook: priceBook, routeBooks: routeBooks)
         // Opening the scanner checks the CSV header against the template now,
         // so a missing column is reported before anything else happens.
         _ = try RecipientScanner(plan: plan)

@@ -45,6 +45,41 @@ public struct CampaignStatus: Codable, Sendable {
     public let nextSendAt: String?
     public let spend: Spend
     public let delivery: Delivery
+    /// Per provider, for a campaign with several (`providers:`); nil otherwise.
+    public let providers: [ProviderLine]?
+
+    /// What went through one provider of the campaign.
+    public struct ProviderLine: Codable, Sendable, Equatable {
+        public let name: String
+        public let kind: String
+        public let sent: Int
+        public let failed: Int
+        public let skipped: Int
+        public let inDoubt: Int
+        /// Pending, claimed or waiting for a retry.
+        public let open: Int
+        /// Herald's price of its rows sent or in doubt.
+        public let cost: Money
+        public let delivered: Int
+        public let undelivered: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, sent, failed, skipped, open, cost, delivered, undelivered
+            case inDoubt = "in_doubt"
+        }
+
+        /// Lines for every provider of `spec`, from the journal's totals (a provider that took
+        /// no row shows zeros).
+        static func lines(spec: CampaignSpec, totals: [RouteTotals]) -> [ProviderLine] {
+            spec.routes.enumerated().map { index, route in
+                let line = totals.first { $0.route == index } ?? RouteTotals(route: index)
+                return ProviderLine(name: route.name, kind: route.provider.kind.name, sent: line[.sent], failed: line[.failed],
+                                    skipped: line[.skipped], inDoubt: line[.inDoubt],
+                                    open: line[.pending] + line[.sending] + line[.retry], cost: Money(nanos: line.cost),
+                                    delivered: line.delivered, undelivered: line.undelivered)
+            }
+        }
+    }
 
     /// What the delivery receipts say (counters; `herald receipts`).
     public struct Delivery: Codable, Sendable {
@@ -105,7 +140,7 @@ public struct CampaignStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery
+        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers
         case inDoubt = "in_doubt"
         case inDoubtReasons = "in_doubt_reasons"
         case stopReason = "stop_reason"
@@ -152,8 +187,15 @@ public struct CampaignStatus: Codable, Sendable {
                 inDoubtReasons: codes(counts.inDoubtByReason), waiting: codes(counts.waitingByReason),
                 updatedAt: iso(record.updatedAt), lease: lease, stopReason: record.stopReason,
                 nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend,
-                delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]))
+                delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]),
+                providers: try providerLines(journal, record: record))
         }
+    }
+
+    /// Per provider, when the campaign file (still readable) lists several.
+    static func providerLines(_ journal: any CampaignJournal, record: CampaignRecord) throws -> [ProviderLine]? {
+        guard let spec = try? CampaignSpec.load(path: record.campaignPath), spec.isRouted else { return nil }
+        return ProviderLine.lines(spec: spec, totals: try journal.routeTotals(cid: record.cid))
     }
 
     /// Receipt events that matched no message, by provider.

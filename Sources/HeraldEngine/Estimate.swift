@@ -15,6 +15,16 @@ public struct Estimate: Codable, Sendable {
         public var cost = Money.zero
     }
 
+    /// What goes through one provider of a campaign with several (`providers:`).
+    public struct ProviderLine: Codable, Sendable {
+        public let name: String
+        /// Its kind (`aws`, `twilio`, ...).
+        public let kind: String
+        public var messages = 0
+        public var parts = 0
+        public var cost = Money.zero
+    }
+
     public struct EncodingLine: Codable, Sendable {
         public var messages = 0
         public var parts = 0
@@ -64,6 +74,10 @@ public struct Estimate: Codable, Sendable {
     public var parts = 0
     public var byEncoding: [String: EncodingLine] = [:]
     public var byCountry: [CountryLine] = []
+    /// Per provider, in the file's order; empty for a campaign with one provider.
+    public var byProvider: [ProviderLine] = []
+    /// The routing strategy of a campaign with several providers.
+    public var routing: String?
     public var total = Money.zero
     public var limits: [LimitStop] = []
     /// Send duration at the campaign's rate; nil without a rate.
@@ -81,6 +95,8 @@ public struct Estimate: Codable, Sendable {
         case frequencyCapped = "frequency_capped"
         case byEncoding = "by_encoding"
         case byCountry = "by_country"
+        case byProvider = "by_provider"
+        case routing
         case durationSeconds = "duration_seconds"
         case durationNote = "duration_note"
         case finishesAt = "finishes_at"
@@ -121,7 +137,12 @@ extension CampaignPlan {
             while nextWaiting < waiting.count, waiting[nextWaiting] < line { nextWaiting += 1 }
             return nextWaiting == waiting.count || waiting[nextWaiting] != line
         }
-        var writer = try perRecipient.map { try RecipientReport(path: $0) }
+        var writer = try perRecipient.map { try RecipientReport(path: $0, routed: spec.isRouted) }
+        let routeNames = spec.routes.map(\.name)
+        if spec.isRouted {
+            estimate.routing = spec.routing.rawValue
+            estimate.byProvider = spec.routes.map { Estimate.ProviderLine(name: $0.name, kind: $0.provider.kind.name) }
+        }
         var seen = DestinationSet()
         let suppressed = try suppressionChecker(journal)
         let capped = try frequencyChecker(journalPath: journalPath)
@@ -186,6 +207,11 @@ extension CampaignPlan {
                     estimate.byCountry[lastIndex].messages += 1
                     estimate.byCountry[lastIndex].parts += row.segments.parts
                     estimate.byCountry[lastIndex].cost += row.cost
+                    if !estimate.byProvider.isEmpty {
+                        estimate.byProvider[row.route].messages += 1
+                        estimate.byProvider[row.route].parts += row.segments.parts
+                        estimate.byProvider[row.route].cost += row.cost
+                    }
                     let zoneKey = row.timeZones ?? ""
                     if zoneKey != lastZoneKey || zoneUnits.isEmpty {
                         lastZoneKey = zoneKey
@@ -203,11 +229,13 @@ extension CampaignPlan {
                 try writer?.write(line: row.line, country: region, encoding: row.problem != nil ? ""
                                   : channel == .sms ? row.segments.encoding.rawValue : channel.rawValue,
                                   parts: row.problem == nil ? row.segments.parts : nil,
-                                  price: row.problem == nil ? row.cost : nil, status: status)
+                                  price: row.problem == nil ? row.cost : nil, status: status,
+                                  provider: row.problem == nil ? routeNames[row.route] : "")
             }
         }
         try writer?.close()
         if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
+        try scanner.checkEveryRouteFits()
         if let rate = spec.messagesPerSecond {
             let start = max(Date(), spec.schedule.startAt ?? Date())
             let finish = FinishTime.estimate(groups: zoneUnits, rate: rate, burst: spec.burst,
@@ -278,18 +306,25 @@ struct RecipientReport {
     private var buffer: [UInt8] = []
     let path: String
 
-    init(path: String) throws {
+    /// Whether the campaign has several providers: a `provider` column names each row's.
+    let routed: Bool
+
+    init(path: String, routed: Bool = false) throws {
+        self.routed = routed
         self.path = path
         guard let handle = try? PrivateFiles.create(path) else {
             throw InputError(file: path, "cannot create the per-recipient report")
         }
         self.handle = handle
         buffer.reserveCapacity(1 << 20)
-        buffer.append(contentsOf: "row,country,encoding,parts,price,status\n".utf8)
+        buffer.append(contentsOf: (routed ? "row,country,encoding,parts,price,status,provider\n" : "row,country,encoding,parts,price,status\n").utf8)
     }
 
-    mutating func write(line: Int, country: String, encoding: String, parts: Int?, price: Money?, status: String) throws {
-        buffer.append(contentsOf: "\(line),\(country),\(encoding),\(parts.map(String.init) ?? ""),\(price?.description ?? ""),\(status)\n".utf8)
+    mutating func write(line: Int, country: String, encoding: String, parts: Int?, price: Money?, status: String,
+                        provider: String) throws {
+        buffer.append(contentsOf: "\(line),\(country),\(encoding),\(parts.map(String.init) ?? ""),\(price?.description ?? ""),\(status)".utf8)
+        if routed { buffer.append(contentsOf: ",\(provider)".utf8) }
+        buffer.append(10)
         if buffer.count >= 1 << 20 { try flush() }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCSV
 import HeraldCore
 import HeraldSettings
+import HeraldJournal
 
 /// One recipient row after checking: what to send, or why not. The body is only
 /// valid during the callback it is passed to.
@@ -14,6 +15,8 @@ struct ScannedRow {
     var segments = SMSSegments(encoding: .gsm7, parts: 1, units: 0)
     /// What the message costs; zero without a price book.
     var cost = Money.zero
+    /// The provider it goes through (`spec.routes` index).
+    var route = 0
     /// Zone(s) the send window is read in, comma-separated; nil without a window.
     var timeZones: String?
 }
@@ -39,10 +42,30 @@ final class RecipientScanner: @unchecked Sendable {
     private let packing: SMSPacking
     /// The last region priced and its price for one unit (nil: the book has none).
     private var lastPrice: (region: String, unit: Money?) = ("", nil)
+    /// With several providers: each one's packing, rules and prices, and the rule choosing among them.
+    private var routes: [RoutePricing] = []
+    /// Routes that took at least one row (its country, its channel, a price): read once the
+    /// scan has ended, to refuse a provider that fits no row.
+    private(set) var fitted: Set<Int> = []
+    private let routeRule: RouteRule
+
+    /// One provider of a routed campaign, as the scanner prices a row through it.
+    struct RoutePricing {
+        let route: ProviderRoute
+        let packing: SMSPacking
+        let book: PriceBook?
+        var last: (region: String, unit: Money?) = ("", nil)
+    }
 
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
         packing = plan.spec.provider.target.smsPacking
+        routeRule = RouteRule(strategy: plan.spec.routing)
+        if plan.spec.isRouted {
+            routes = zip(plan.spec.routes, plan.routeBooks).map {
+                RoutePricing(route: $0, packing: $0.provider.target.smsPacking, book: $1)
+            }
+        }
         let path = plan.spec.recipientsPath
         do {
             reader = try CSVReader(path: path)
@@ -182,6 +205,7 @@ extension RecipientScanner {
     /// Counts SMS parts, checks the provider's maxima and prices the message.
     func price(_ row: inout ScannedRow) -> RowProblem? {
         let channel = plan.template.channel
+        if !routes.isEmpty { return route(&row) }
         if channel == .sms {
             row.segments = packing == .codePoints ? SMSSegments(utf8: row.body) : SMSSegments(utf8: row.body, packing: packing)
             let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
@@ -201,6 +225,79 @@ extension RecipientScanner {
         }
         row.cost = PriceBook.cost(unit: unit, channel: channel, parts: row.segments.parts)
         return nil
+    }
+}
+
+extension RecipientScanner {
+    /// Chooses the row's provider among those that take it (its country and channel, with a
+    /// price for it), each counting parts and pricing its own way (`RouteRule`), then checks
+    /// the rendered message against the chosen provider's rules.
+    private func route(_ row: inout ScannedRow) -> RowProblem? {
+        let channel = plan.template.channel
+        guard let phone = row.phone else { return nil }
+        var candidates: [RouteCandidate] = []
+        var segments: [SMSSegments] = []
+        var unpriced: [String] = []
+        var lastPacking: SMSPacking?
+        var counted = SMSSegments(encoding: .gsm7, parts: 1, units: 0)
+        for index in routes.indices where routes[index].route.takes(region: phone.region, channel: channel) {
+            if channel == .sms, lastPacking != routes[index].packing {
+                let packing = routes[index].packing
+                counted = packing == .codePoints ? SMSSegments(utf8: row.body) : SMSSegments(utf8: row.body, packing: packing)
+                lastPacking = packing
+            }
+            var cost = Money.zero
+            if let book = routes[index].book {
+                if routes[index].last.region != phone.region {
+                    routes[index].last = (phone.region, book.price(region: phone.region, channel: channel))
+                }
+                guard let unit = routes[index].last.unit else {
+                    unpriced.append(routes[index].route.name)
+                    continue
+                }
+                cost = PriceBook.cost(unit: unit, channel: channel, parts: counted.parts)
+            }
+            candidates.append(RouteCandidate(route: index, cost: cost.nanos, weight: routes[index].route.weight))
+            if fitted.count < routes.count { fitted.insert(index) }
+            segments.append(counted)
+        }
+        guard let chosen = routeRule.choose(candidates, line: row.line),
+            let position = candidates.firstIndex(where: { $0.route == chosen.route })
+        else {
+            if !unpriced.isEmpty {
+                return RowProblem(reason: .noPrice, detail: "no price for \(channel.rawValue) to \(phone.region) (nor for *) in the price book of "
+                    + unpriced.map(\.quoted).joined(separator: ", "))
+            }
+            return RowProblem(reason: .noRoute, detail: "no provider of the campaign takes \(channel.rawValue) to \(phone.region)")
+        }
+        row.route = chosen.route
+        row.segments = segments[position]
+        row.cost = Money(nanos: chosen.cost)
+        if channel == .sms {
+            let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            return SMSLimits.check(row.segments, characters: characters)
+        }
+        if !deferContentRules,
+            let issue = ContentRules.firstIssue(rendered: row.body, channel: channel, target: routes[chosen.route].route.provider.target)
+        {
+            return RowProblem(reason: .invalidContent, detail: issue.description)
+        }
+        return nil
+    }
+}
+
+extension RecipientScanner {
+    /// After a scan of a campaign with several providers: an error naming the first provider
+    /// of the list that took no row (a country or price book that matches nothing, most likely).
+    func checkEveryRouteFits() throws(InputError) {
+        guard !routes.isEmpty, fitted.count < routes.count,
+            let index = routes.indices.first(where: { !fitted.contains($0) })
+        else { return }
+        let route = routes[index].route
+        let countries = route.countries.map { " (countries: \($0.sorted().joined(separator: ", ")))" } ?? ""
+        throw InputError(file: plan.spec.campaignPath, line: route.line,
+                         "providers: \(route.name.quoted) fits no row of \(plan.spec.recipientsPath)\(countries): "
+                             + "no row's country and channel with a price in its book; remove it or fix its countries: or prices:")
     }
 }
 

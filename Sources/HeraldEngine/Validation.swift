@@ -24,6 +24,9 @@ public struct ValidationReport: Sendable {
     /// The first `listLimit` problems, in file order.
     public var problems: [Problem] = []
     public let listLimit: Int
+    /// With several providers: valid rows (duplicates and suppressed ones included) by the
+    /// provider each takes, in the file's order of providers.
+    public var byProvider: [(name: String, rows: Int)] = []
 
     /// Rows that would be sent.
     public var sendable: Int { rows - problemCount - duplicates - suppressed }
@@ -39,6 +42,7 @@ extension CampaignPlan {
         let suppressed = try suppressionChecker(journalPath: journalPath)
         let scanner = try RecipientScanner(plan: self)
         let file = spec.recipientsPath
+        if spec.isRouted { report.byProvider = spec.routes.map { ($0.name, 0) } }
         try scanner.scan { row in
             report.rows += 1
             if let problem = row.problem {
@@ -47,7 +51,10 @@ extension CampaignPlan {
                 if report.problems.count < listLimit {
                     report.problems.append(.init(file: file, line: row.line, problem: problem))
                 }
-            } else if let phone = row.phone, !seen.insert(phone.digits) {
+                return
+            }
+            if !report.byProvider.isEmpty { report.byProvider[row.route].rows += 1 }
+            if let phone = row.phone, !seen.insert(phone.digits) {
                 report.duplicates += 1
             } else if let phone = row.phone, suppressed?(phone.digits) == true {
                 report.suppressed += 1
@@ -56,6 +63,7 @@ extension CampaignPlan {
         if report.rows == 0 {
             throw InputError(file: file, "no recipient rows after the header")
         }
+        try scanner.checkEveryRouteFits()
         return report
     }
 }

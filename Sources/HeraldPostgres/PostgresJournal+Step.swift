@@ -14,7 +14,7 @@ extension PostgresJournal {
     /// had committed (the lease's `step_seq` says so), its claim is read back instead, so
     /// no claimed row is ever lost in limbo.
     public func step(cid: Int64, owner: LeaseOwner, settle settlements: [Settlement], claim limit: Int,
-                     cursor: inout ClaimCursor, budget: BudgetContext?, gate: SendGate?, sender: String,
+                     cursor: inout ClaimCursor, budget: BudgetContext?, gate: SendGate?, sender: SenderScopes,
                      rate: SharedRate?) throws(JournalError) -> StepResult
     {
         let seq = (leases[cid]?.seq ?? 0) + 1
@@ -50,24 +50,25 @@ extension PostgresJournal {
         var stepped = Stepped()
         for row in try session.query(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, spend_month, updated_at FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, spend_month, updated_at FROM message
             WHERE cid = \(cid) AND state = \(MessageState.sending) AND owner = \(lid) AND claim_seq = \(seq) ORDER BY row
             """)
         {
             // A free resend holds no reservation (no month): the claim's own month stands in.
-            let month = try row.cells.optionalInt64(9).map { Int(clamping: $0) }
-                ?? BillingMonth.of(milliseconds: try row.cells.int64(10))
+            let month = try row.cells.optionalInt64(10).map { Int(clamping: $0) }
+                ?? BillingMonth.of(milliseconds: try row.cells.int64(11))
             stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: month, epoch: lid))
         }
         return stepped
     }
 
-    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz, region, earlier_spent.
+    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route.
     static func candidate(_ row: PostgresRow, from: TallyKey) throws -> ClaimCandidate {
         let c = row.cells
         return ClaimCandidate(row: try c.int(0), destination: UInt64(bitPattern: try c.optionalInt64(1) ?? 0),
                               body: try c.string(2) ?? "", attempts: try c.int(3), parts: try c.int(4), cost: try c.int64(5),
-                              timeZones: try c.string(6), from: from, region: try c.string(7), earlierSpent: try c.optionalInt64(8))
+                              timeZones: try c.string(6), from: from, region: try c.string(7), earlierSpent: try c.optionalInt64(8),
+                              route: RouteIndex.checked(try c.int64(9)))
     }
 
     /// The heavy work (settling this sender's rows, taking pending rows with SKIP LOCKED)
@@ -75,7 +76,7 @@ extension PostgresJournal {
     /// serial: reserving within a budget (from the claim on, when the campaign has limits),
     /// and the ledger, counters, takeover and rate slots at the end of every step.
     private func stepOnce(cid: Int64, owner: LeaseOwner, seq: Int64, settlements: [Settlement], limit: Int,
-                          budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, sender: String) throws -> Stepped
+                          budget: BudgetContext?, gate: SendGate?, rate: SharedRate?, sender: SenderScopes) throws -> Stepped
     {
         let time = currentTime()
         let campaign = try session.query("SELECT control, ledger_scope, channel FROM campaign WHERE cid = \(cid)")
@@ -267,7 +268,7 @@ extension PostgresJournal {
     /// campaign row is locked; the month's row is locked here) and the send windows.
     /// Touches only the rows it takes.
     private func claim(cid: Int64, lid: Int64, seq: Int64, wanted: Int, time: Int64, scope: String, channel: String,
-                       budget: BudgetContext?, gate: SendGate?, sender: String, tally: inout TallyChanges,
+                       budget: BudgetContext?, gate: SendGate?, sender: SenderScopes, tally: inout TallyChanges,
                        report: inout ReportCounters, into stepped: inout Stepped) throws -> Claimed
     {
         let listed = try session.query("SELECT EXISTS (SELECT 1 FROM suppression)").first?.cells.bool(0) ?? false
@@ -294,20 +295,24 @@ extension PostgresJournal {
         /// the suppression list (for every sender, or this campaign's) are read per batch,
         /// so a number listed while the campaign runs is honoured at the next claim.
         func offer(_ candidates: [ClaimCandidate]) throws -> Bool {
-            var onList: Set<Int64> = []
+            // Listed numbers with the scope they are listed for: every sender (""), or one.
+            var onList: Set<SuppressedPair> = []
             if listed, !candidates.isEmpty {
+                let scopes = [""] + sender.distinct.filter { !$0.isEmpty }
                 onList = Set(try session.query(
                     """
-                    SELECT dest
+                    SELECT dest, scope
                     FROM suppression
-                    WHERE dest = ANY(\(candidates.map { Int64(bitPattern: $0.destination) })) AND scope IN ('', \(sender))
+                    WHERE dest = ANY(\(candidates.map { Int64(bitPattern: $0.destination) })) AND scope = ANY(\(scopes))
                     """)
-                    .map { try $0.cells.int64(0) })
+                    .map { SuppressedPair(dest: try $0.cells.int64(0), scope: try $0.cells.string(1) ?? "") })
             }
             let capped = try cappedNumbers(cid: cid, among: candidates.map(\.destination), time: time)
             for candidate in candidates {
                 let number = Int64(bitPattern: candidate.destination)
-                switch plan.consider(candidate, suppressed: onList.contains(number), capped: capped?.contains(number) ?? false) {
+                let suppressed = onList.contains(SuppressedPair(dest: number, scope: ""))
+                    || onList.contains(SuppressedPair(dest: number, scope: sender.scope(route: candidate.route)))
+                switch plan.consider(candidate, suppressed: suppressed, capped: capped?.contains(number) ?? false) {
                 case .stop: if !ClaimPlan.offersPastStop(candidate) { return false }
                 case .claim: claimed.append(candidate)
                 case .skip, .deferUntil: break
@@ -315,13 +320,13 @@ extension PostgresJournal {
             }
             return plan.exhausted == nil
         }
-        let columns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent"
+        let columns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route"
         let retries = try session.query(
             """
             SELECT \(sql: columns), coalesce(reason, '') FROM message WHERE cid = \(cid) AND state = \(MessageState.retry)
                 AND not_before <= \(time) ORDER BY not_before, row LIMIT \(wanted) FOR UPDATE SKIP LOCKED
             """).map { row in
-                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(9)))
+                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(10)))
             }
         if try offer(retries), claimed.count < wanted {
             let asked = wanted - claimed.count
@@ -399,4 +404,10 @@ extension PostgresJournal {
             candidate.claimed(month: month, due: serverClock.instant(slot, now: answered), epoch: epoch)
         }
     }
+}
+
+/// A number on the suppression list and the sender it is listed for ("" for every sender).
+struct SuppressedPair: Hashable {
+    let dest: Int64
+    let scope: String
 }

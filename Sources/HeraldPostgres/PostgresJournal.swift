@@ -127,6 +127,26 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
+    public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
+        try attempt {
+            let groups = try session.query(
+                """
+                SELECT m.route::int8, m.state::int8, count(*),
+                    greatest(least(coalesce(sum(m.cost), 0), 9000000000000000000), -9000000000000000000)::int8,
+                    count(*) FILTER (WHERE d.state IN ('\(sql: DeliveryState.delivered.rawValue)', '\(sql: DeliveryState.fallback.rawValue)')),
+                    count(*) FILTER (WHERE d.state IN ('\(sql: DeliveryState.undelivered.rawValue)', '\(sql: DeliveryState.expired.rawValue)',
+                                                     '\(sql: DeliveryState.unknown.rawValue)'))
+                FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
+                WHERE m.cid = \(cid) GROUP BY m.route, m.state
+                """).map { row in
+                    let c = row.cells
+                    return (route: try c.int64(0), state: Int(clamping: try c.int64(1)), count: Int(clamping: try c.int64(2)),
+                            cost: try c.int64(3), delivered: Int(clamping: try c.int64(4)), undelivered: Int(clamping: try c.int64(5)))
+                }
+            return RouteTotals.collect(groups)
+        }
+    }
+
     public func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry] {
         try attempt {
             try session.query("SELECT month, channel, reserved, spent FROM ledger WHERE cid = \(cid) ORDER BY month, channel").map { row in

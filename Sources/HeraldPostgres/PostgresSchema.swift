@@ -44,6 +44,9 @@ enum PostgresSchema {
             try session.query("CREATE TABLE receipt_envelope (id text PRIMARY KEY, taken_at bigint NOT NULL)")
             try session.query("CREATE INDEX receipt_envelope_taken ON receipt_envelope (taken_at)")
         },
+        Migration(7, "the provider each row goes through (its index in the campaign's providers: list)") { session in
+            try session.query("ALTER TABLE message ADD COLUMN route int2 NOT NULL DEFAULT 0")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys: the first names a kind of lock, the second which one. Kinds never

@@ -8,7 +8,7 @@ extension Journal: CampaignJournal {
     public func currentTime() -> Int64 { now() }
 
     public func step(cid: Int64, owner: LeaseOwner, settle: [Settlement], claim: Int, cursor: inout ClaimCursor,
-                     budget: BudgetContext?, gate: SendGate?, sender: String, rate: SharedRate?) throws(JournalError) -> StepResult {
+                     budget: BudgetContext?, gate: SendGate?, sender: SenderScopes, rate: SharedRate?) throws(JournalError) -> StepResult {
         try step(cid: cid, owner: owner, settle: settle, claim: claim, cursor: &cursor, budget: budget, gate: gate, sender: sender)
     }
 

@@ -10,7 +10,7 @@ extension Journal {
     /// (`Settlement.change`, `ClaimPlan`); this only reads facts and applies changes.
     public func step(
         cid: Int64, owner: LeaseOwner, settle settlements: [Settlement], claim limit: Int,
-        cursor: inout ClaimCursor, budget: BudgetContext? = nil, gate: SendGate? = nil, sender: String = ""
+        cursor: inout ClaimCursor, budget: BudgetContext? = nil, gate: SendGate? = nil, sender: SenderScopes = ""
     ) throws(JournalError) -> StepResult {
         let time = now()
         var localCursor = cursor
@@ -29,7 +29,7 @@ extension Journal {
     }
 
     private func stepOnce(cid: Int64, owner: LeaseOwner, settlements: [Settlement], limit: Int, cursor localCursor: inout ClaimCursor,
-                          budget: BudgetContext?, gate: SendGate?, sender: String, time: Int64) throws(JournalError) -> StepResult {
+                          budget: BudgetContext?, gate: SendGate?, sender: SenderScopes, time: Int64) throws(JournalError) -> StepResult {
         try write {
             try checkHolder(cid: cid, owner: owner)
             let channel = try budget?.channel ?? channel(cid: cid)
@@ -81,7 +81,7 @@ extension Journal {
     struct ClaimFacts {
         let cid: Int64
         /// The campaign's sender, for suppressions scoped to one sender.
-        let sender: String
+        let sender: SenderScopes
         let suppression: SuppressionCheck?
         /// Set for a campaign with a frequency cap.
         let contacts: ContactCheck?
@@ -155,7 +155,7 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route FROM message
             WHERE cid = ?1 AND row > ?2 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT ?3
             """)
         var after = cursor.afterRow ?? 0
@@ -165,7 +165,7 @@ extension Journal {
         let pending = TallyKey(.pending), time = plan.time, month = plan.month
         considering: while try select.step() {
             examined += 1
-            let candidate = Self.candidate(select, from: pending, earlierSpent: 8)
+            let candidate = Self.candidate(select, from: pending, earlierSpent: 8, route: 9)
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop: break considering
@@ -201,14 +201,14 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, reason, earlier_spent FROM \(MessageState.retry.table)
+            SELECT row, dest, body, attempts, parts, cost, tz, region, reason, earlier_spent, route FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
         let time = plan.time, month = plan.month
         select.bind(1, facts.cid).bind(2, time).bind(3, limit)
         var retries: [ClaimedMessage] = []
         considering: while try select.step() {
-            let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(8)), earlierSpent: 9)
+            let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(8)), earlierSpent: 9, route: 10)
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop:
@@ -267,13 +267,14 @@ extension Journal {
     /// Whether the candidate's number is suppressed.
     private func isSuppressed(_ candidate: ClaimCandidate, _ facts: ClaimFacts) throws -> Bool {
         guard let check = facts.suppression else { return false }
-        return try isSuppressed(candidate.destination, scope: facts.sender, check: check)
+        return try isSuppressed(candidate.destination, scope: facts.sender.scope(route: candidate.route), check: check)
     }
 
-    private static func candidate(_ select: Statement, from: TallyKey, earlierSpent column: Int32) -> ClaimCandidate {
+    private static func candidate(_ select: Statement, from: TallyKey, earlierSpent column: Int32, route: Int32) -> ClaimCandidate {
         ClaimCandidate(row: select.int(0), destination: UInt64(bitPattern: select.int64(1)), body: select.string(2) ?? "",
                        attempts: select.int(3), parts: select.int(4), cost: select.int64(5), timeZones: select.string(6),
-                       from: from, region: select.string(7), earlierSpent: select.isNull(column) ? nil : select.int64(column))
+                       from: from, region: select.string(7), earlierSpent: select.isNull(column) ? nil : select.int64(column),
+                       route: RouteIndex.checked(select.int64(route)))
     }
 
     /// When the earliest waiting retry falls due (ms since 1970), or nil when none waits.

@@ -97,6 +97,9 @@ extension Journal {
                 CREATE INDEX receipt_envelope_taken ON receipt_envelope (taken_at);
                 """)
         },
+        Migration(9, "the provider each row goes through (its index in the campaign's providers: list)") { journal in
+            try journal.db.execute("ALTER TABLE message ADD COLUMN route INTEGER NOT NULL DEFAULT 0")
+        },
     ]
 }
 

@@ -19,6 +19,29 @@ extension Journal {
         }
     }
 
+    public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
+        try read {
+            let statement = try db.statement(
+                """
+                SELECT m.route, m.state, count(*), CAST(max(min(total(m.cost), 9.0e18), -9.0e18) AS INTEGER),
+                    count(*) FILTER (WHERE d.state IN ('\(DeliveryState.delivered.rawValue)', '\(DeliveryState.fallback.rawValue)')),
+                    count(*) FILTER (WHERE d.state IN ('\(DeliveryState.undelivered.rawValue)', '\(DeliveryState.expired.rawValue)',
+                                                     '\(DeliveryState.unknown.rawValue)'))
+                FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
+                WHERE m.cid = ?1 GROUP BY m.route, m.state
+                """)
+            statement.bind(1, cid)
+            var groups: [(route: Int64, state: Int, count: Int, cost: Int64, delivered: Int, undelivered: Int)] = []
+            while try statement.step() {
+                // total() never overflows; clamped in SQL, so a hand-edited journal cannot trap this.
+                groups.append((statement.int64(0), statement.int(1), statement.int(2), statement.int64(3), statement.int(4),
+                               statement.int(5)))
+            }
+            statement.reset()
+            return RouteTotals.collect(groups)
+        }
+    }
+
     /// Where the campaign stands, for an estimate of what is left.
     public func progress(cid: Int64) throws(JournalError) -> JournalProgress {
         try read {

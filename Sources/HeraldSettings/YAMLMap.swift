@@ -48,6 +48,19 @@ public struct YAMLMap {
 
     public var keys: [String] { entries.map(\.key) }
 
+    /// The same mapping without `keys`: a part read by one reader, the rest handed to another
+    /// (a `providers:` entry's routing keys, then its provider's own).
+    public func removing(_ keys: Set<String>) -> YAMLMap {
+        YAMLMap(file: file, path: path, line: line, entries: entries.filter { !keys.contains($0.key) })
+    }
+
+    private init(file: String, path: String, line: Int?, entries: [(key: String, value: Node, line: Int?)]) {
+        self.file = file
+        self.path = path
+        self.line = line
+        self.entries = entries
+    }
+
     public func node(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
 
     /// The line a key is on (the mapping's own line when the key is absent).

@@ -15,6 +15,9 @@ enum Output {
         } else {
             line += "; no problems"
         }
+        if !report.byProvider.isEmpty {
+            line += "\n  by provider: " + report.byProvider.map { "\($0.name) \(Terminal.format($0.rows))" }.joined(separator: ", ")
+        }
         return line
     }
 
@@ -107,6 +110,15 @@ enum Output {
         if let maxPrice = spend.maxPrice { money += "; max_price $\(maxPrice)" }
         lines.append(money)
         lines += delivery(status.delivery, sent: status.counts["sent"] ?? 0)
+        for line in status.providers ?? [] {
+            let f = Terminal.format
+            var text = "  provider \(line.name) (\(line.kind)): sent \(f(line.sent)), failed \(f(line.failed)), "
+                + "skipped \(f(line.skipped)), in doubt \(f(line.inDoubt)), open \(f(line.open)); cost $\(line.cost)"
+            if line.delivered + line.undelivered > 0 {
+                text += "; delivered \(f(line.delivered)), undelivered \(f(line.undelivered))"
+            }
+            lines.append(text)
+        }
         if let reason = status.stopReason { lines.append("  last run stopped: \(reason.printable)") }
         if let next = status.nextSendAt { lines.append("  next send: \(next) (retries, or recipients outside their send window)") }
         if let lease = status.lease {
@@ -180,6 +192,14 @@ enum Output {
                 let country = line.country.padding(toLength: 3, withPad: " ", startingAt: 0)
                 let channel = line.channel.padding(toLength: 12, withPad: " ", startingAt: 0)
                 lines.append("    \(country) \(channel) \(f(line.messages).leftPadded(11)) msgs \(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
+            }
+        }
+        if let routing = estimate.routing {
+            lines.append("  cost by provider (routing: \(routing)):")
+            let width = max(8, estimate.byProvider.map(\.name.count).max() ?? 0)
+            for line in estimate.byProvider {
+                let name = "\(line.name) (\(line.kind))".padding(toLength: width + 10, withPad: " ", startingAt: 0)
+                lines.append("    \(name) \(f(line.messages).leftPadded(11)) msgs \(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
             }
         }
         lines.append("  total: $\(estimate.total)")

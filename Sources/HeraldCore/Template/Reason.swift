@@ -14,6 +14,9 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     case tooLong = "too_long"
     /// The price book has no price for the destination's region and the channel.
     case noPrice = "no_price"
+    /// No provider of the campaign's `providers:` list takes the row (its country, its
+    /// channel, or a price for it).
+    case noRoute = "no_route"
     /// The time zone column holds something that is not an IANA zone.
     case badTimezone = "bad_timezone"
     /// A send window applies but no time zone is known for the number's country.

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldSettings
+import HeraldJournal
 import HeraldProviders
 import Yams
 
@@ -13,7 +14,20 @@ public struct CampaignSpec: Sendable {
     public var recipientsPath: String
     public var phoneColumn = "phone"
     public var defaultCountry: String?
-    public var provider = ProviderSpec(SimulatorConfiguration())
+    /// The providers it may send through (`provider:`, one; or `providers:`, a list), and how
+    /// a row picks one (`routing:`).
+    public var routes = [ProviderRoute(name: ProviderKind.simulator.name, provider: ProviderSpec(SimulatorConfiguration()))]
+    public var routing = RoutingStrategy.ordered
+    /// The first provider: the campaign's only one unless it lists several.
+    public var provider: ProviderSpec {
+        get { routes[0].provider }
+        set {
+            routes[0].provider = newValue
+            if routes.count == 1 { routes[0].name = newValue.kind.name }
+        }
+    }
+    /// Whether the campaign lists several providers (each row records the one it takes).
+    public var isRouted: Bool { routes.count > 1 }
     /// Sends in flight at once.
     public var maxInFlight = 32
     /// Units (SMS parts, or messages) per second; nil for as fast as `maxInFlight` allows.
@@ -69,7 +83,7 @@ public struct CampaignSpec: Sendable {
 
     /// Whether its messages only ever reach the simulator (their spend is simulated too).
     public var isSimulated: Bool {
-        provider.kind.name == ProviderKind.simulator.name
+        routes.allSatisfy { $0.provider.kind.name == ProviderKind.simulator.name }
     }
 
     public static func load(path: String) throws(InputError) -> CampaignSpec {
@@ -80,7 +94,7 @@ public struct CampaignSpec: Sendable {
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
         let top = try YAMLMap.load(file: file, text: text)
         try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
-                          "budget", "provider", "rate", "retry", "schedule", "retention_days", "frequency_cap", "suppress_undeliverable"])
+                          "budget", "provider", "providers", "routing", "rate", "retry", "schedule", "retention_days", "frequency_cap", "suppress_undeliverable"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -106,12 +120,23 @@ public struct CampaignSpec: Sendable {
         if let schedule = try top.map("schedule") { spec.schedule = try parseSchedule(schedule) }
         if let budget = try top.map("budget") {
             spec.budget = try parseBudget(budget)
-            if !spec.budget.isEmpty, spec.pricesPath == nil {
-                throw top.error("budget", "a budget needs a price book: add prices: path/to/prices.csv")
-            }
         }
         if let provider = try top.map("provider") {
+            if top.node("providers") != nil { throw top.error("providers", "give either provider: (one) or providers: (a list), not both") }
             spec.provider = ProviderSpec(try Providers.parse(provider, folder: folder))
+        }
+        if let entries = try top.maps("providers") {
+            spec.routes = try ProviderRoute.parse(entries, list: top, resolve: resolve, folder: folder)
+        }
+        if let routing = try top.string("routing") {
+            guard let strategy = RoutingStrategy(rawValue: routing) else {
+                throw top.error("routing", "\(routing.quoted) is not a routing strategy (\(RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard spec.isRouted else { throw top.error("routing", "routing needs a providers: list of two or more") }
+            spec.routing = strategy
+        }
+        if !spec.budget.isEmpty, spec.pricesPath == nil, spec.routes.contains(where: { $0.pricesPath == nil }) {
+            throw top.error("budget", "a budget needs a price book for every provider: add prices: path/to/prices.csv")
         }
         if let rate = try top.map("rate") {
             try rate.onlyKeys(["messages_per_second", "burst", "max_in_flight"])

@@ -7,14 +7,23 @@ import HeraldProviders
 /// provider's rules, and the provider settings the channel needs.
 enum ProviderFit {
     static func check(spec: CampaignSpec, template: Template) throws(InputError) {
-        let target = spec.provider.target
-        let issues = ContentRules.check(template.layout, channel: template.channel, target: target, rendered: false)
-        if let first = issues.first {
-            let more = issues.count > 1 ? " (and \(issues.count - 1) more: \(issues.dropFirst().prefix(3).map(\.description).joined(separator: "; ")))" : ""
-            throw InputError(file: spec.templatePath, "\(first) for provider \(target.name)\(more)")
-        }
-        if let problem = settingsProblem(spec.provider, template: template) {
-            throw InputError(file: spec.campaignPath, "provider: \(problem)")
+        for route in spec.routes {
+            // A provider of a list that cannot take this template fits no row: a mistake in the file.
+            let place = spec.isRouted ? "providers: \(route.name.quoted)" : "provider"
+            if let channels = route.channels, !channels.contains(template.channel) {
+                throw InputError(file: spec.campaignPath, line: route.line,
+                                 "\(place) fits no row: it takes \(channels.map(\.rawValue).sorted().joined(separator: ", ")), the template is \(template.channel.rawValue)")
+            }
+            let target = route.provider.target
+            let issues = ContentRules.check(template.layout, channel: template.channel, target: target, rendered: false)
+            if let first = issues.first {
+                let more = issues.count > 1 ? " (and \(issues.count - 1) more: \(issues.dropFirst().prefix(3).map(\.description).joined(separator: "; ")))" : ""
+                let named = spec.isRouted ? " (\(route.name.quoted) in \(spec.campaignPath))" : ""
+                throw InputError(file: spec.templatePath, "\(first) for provider \(target.name)\(named)\(more)")
+            }
+            if let problem = settingsProblem(route.provider, template: template) {
+                throw InputError(file: spec.campaignPath, line: spec.isRouted ? route.line : nil, "\(place): \(problem)")
+            }
         }
     }
 

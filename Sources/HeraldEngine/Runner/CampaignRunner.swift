@@ -46,10 +46,10 @@ public struct CampaignRunner: Sendable {
         }
         // Credentials and settings are checked before the journal is touched. A provider
         // makes its connections on the first send, so leaving early needs no shutdown.
-        let ready: (any MessageProvider)? = options.scheduleAt == nil ? try makeProvider() : nil
-        if options.dryRun, let ready, !ready.capabilities.validatesWithoutDelivering {
+        let ready: ProviderSet? = options.scheduleAt == nil ? try makeProviders() : nil
+        if options.dryRun, let ready, let delivering = ready.providers.first(where: { !$0.capabilities.validatesWithoutDelivering }) {
             throw InputError(file: plan.spec.campaignPath,
-                             "provider: \(ready.name) has no validate-only mode, so --dry-run would deliver; rehearse with --simulate")
+                             "provider: \(delivering.name) has no validate-only mode, so --dry-run would deliver; rehearse with --simulate")
         }
         let recipientsSHA = try FileDigest.sha256(path: plan.spec.recipientsPath)
         var inputs = plan.inputs(recipientsSHA: recipientsSHA)
@@ -58,7 +58,7 @@ public struct CampaignRunner: Sendable {
         inputs.ledgerScope = options.ledgerScope(for: plan.spec)
         inputs.limits = limits
         inputs.sender = options.byWorker ? .worker : .run
-        inputs.providerDedupes = ready?.capabilities.honoursIdempotencyKeys ?? false
+        inputs.providerDedupes = ready?.dedupes ?? false
         let journal = JournalQueue(try JournalOpener.open(journalPath))
         if options.dryRun { try await journal.run { try $0.discardCampaign(id: key.id, mode: key.mode) } }
         if options.mustExist, try await journal.run({ try $0.campaign(id: key.id, mode: key.mode) }) == nil {
@@ -115,11 +115,11 @@ public struct CampaignRunner: Sendable {
                 importSeconds: importSeconds, spent: .zero, failedRows: [], dryRun: false,
                 recoveredInDoubt: recovered, resentInDoubt: false)
         }
-        let provider = try ready ?? makeProvider()
-        let resend = provider.capabilities.honoursIdempotencyKeys || options.resendInDoubt
+        let providers = try ready ?? makeProviders()
+        let resend = providers.dedupes || options.resendInDoubt
         var outcome: (sent: Int, stop: StopReason?) = (0, nil)
         do {
-            let dedupes = provider.capabilities.honoursIdempotencyKeys
+            let dedupes = providers.dedupes
             // Asked for by hand (the provider does not dedupe): only rows past the receipt grace.
             let graceCutoff: Int64? = dedupes ? nil
                 : Int64(Date().timeIntervalSince1970 * 1000) - Int64(options.receiptGrace.components.seconds) * 1000
@@ -136,11 +136,11 @@ public struct CampaignRunner: Sendable {
             if let early = try await waitForStart(cid: cid, owner: owner, journal: journal) {
                 outcome = (0, early)
             } else {
-                let receipts = try simulatedReceipts(provider, cid: cid)
-                outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, provider: provider)
-                receipts?.finish()
+                let receipts = try providers.distinct.compactMap { try simulatedReceipts($0, cid: cid) }
+                outcome = try await sendLoop(cid: cid, owner: owner, journal: journal, providers: providers)
+                for run in receipts { run.finish() }
             }
-            await provider.shutdown()
+            await providers.shutdown()
             let (finalCounts, spent, refused) = try await journal.run { journal in
                 (try journal.counts(cid: cid),
                  try journal.ledger(cid: cid).reduce(Money.zero) { $0 + $1.spent + $1.reserved },
@@ -186,7 +186,7 @@ public struct CampaignRunner: Sendable {
                 spent: spent, failedRows: refused, dryRun: options.dryRun, recoveredInDoubt: recovered,
                 resentInDoubt: resend)
         } catch {
-            await provider.shutdown()
+            await providers.shutdown()
             _ = try? await journal.run { try $0.release(cid: cid, owner: owner, state: .stopped) }
             throw error
         }
@@ -244,22 +244,32 @@ public struct CampaignRunner: Sendable {
         control == .cancel && (counts.open > 0 || counts.byReason[.cancelled, default: 0] > 0)
     }
 
-    private func makeProvider() throws -> any MessageProvider {
-        if let provider { return provider }
+    /// One provider for each route of the campaign, in `spec.routes` order.
+    private func makeProviders() throws -> ProviderSet {
+        let count = plan.spec.routes.count
+        if let provider { return ProviderSet(Array(repeating: provider, count: count)) }
         if key.mode == .simulation {
             // A rehearsal of a real provider's campaign: nothing may leave this process.
-            return try SimulatorProvider(configuration: SimulatorConfiguration())
+            let simulator = try SimulatorProvider(configuration: SimulatorConfiguration())
+            return ProviderSet(Array(repeating: simulator, count: count))
         }
         // The HTTP client is made on the first request: a provider whose setup fails leaves nothing open.
         let transport = AsyncHTTPClientTransport(maxConnections: plan.spec.maxInFlight)
         let journalPath = journalPath
         let context = ProviderContext(transport: transport, maxPrice: plan.spec.budget.maxPrice.map(\.description),
                                       receiptsURL: { route in try Self.receiptsURL(route, journalPath: journalPath) })
-        do {
-            return try plan.spec.provider.settings.makeProvider(context)
-        } catch {
-            throw InputError(file: plan.spec.campaignPath, "provider: \(error)")
+        var made: [any MessageProvider] = []
+        for route in plan.spec.routes {
+            do {
+                made.append(try route.provider.settings.makeProvider(context))
+            } catch {
+                let set = ProviderSet(made)
+                Task { await set.shutdown() }
+                let place = plan.spec.isRouted ? "providers: \(route.name.quoted)" : "provider"
+                throw InputError(file: plan.spec.campaignPath, line: plan.spec.isRouted ? route.line : nil, "\(place): \(error)")
+            }
         }
+        return ProviderSet(made)
     }
 
     /// The journal's callback URL for `provider` once `herald receipts url --base` set a base.
@@ -304,6 +314,7 @@ public struct CampaignRunner: Sendable {
                                     skipDetail: entry.problem?.description)
                                 row.parts = entry.segments.parts
                                 row.cost = entry.cost.nanos
+                                row.route = entry.route
                                 row.timeZones = entry.timeZones
                                 row.maybeRepeat = entry.maybeRepeat
                                 try writer.add(row)
@@ -323,6 +334,12 @@ public struct CampaignRunner: Sendable {
                     writer.abandon()
                     throw InputError(file: plan.spec.recipientsPath, "no recipient rows after the header")
                 }
+                do {
+                    try scanner.checkEveryRouteFits()
+                } catch {
+                    writer.abandon()
+                    throw error
+                }
                 try writer.finish()
                 return writer.rows
             }
@@ -333,5 +350,35 @@ public struct CampaignRunner: Sendable {
             }
             throw error
         }
+    }
+}
+
+/// The providers of a run, one for each route of the campaign (the same provider may stand
+/// for several routes: a test's, or the simulator of a `--simulate` run).
+struct ProviderSet: Sendable {
+    let providers: [any MessageProvider]
+
+    init(_ providers: [any MessageProvider]) { self.providers = providers }
+
+    /// The provider of `route` (the first for an index out of range).
+    func provider(route: Int) -> any MessageProvider {
+        providers.indices.contains(route) ? providers[route] : providers[0]
+    }
+
+    /// Whether every one of them dedupes by idempotency key: only then may the run pipeline
+    /// its claims and resend rows in doubt without asking.
+    var dedupes: Bool { providers.allSatisfy(\.capabilities.honoursIdempotencyKeys) }
+
+    /// Each provider once (a provider that is a class instance may stand for several routes).
+    var distinct: [any MessageProvider] {
+        var seen = Set<ObjectIdentifier>()
+        return providers.filter { provider in
+            guard type(of: provider) is AnyClass else { return true }
+            return seen.insert(ObjectIdentifier(provider as AnyObject)).inserted
+        }
+    }
+
+    func shutdown() async {
+        for provider in distinct { await provider.shutdown() }
     }
 }

@@ -7,7 +7,8 @@ import HeraldJournal
 /// returns a settlement per message, in completion order.
 struct Dispatcher: Sendable {
     let campaign: String
-    let provider: any MessageProvider
+    /// The campaign's providers; each message goes through its route's.
+    let providers: ProviderSet
     let maxInFlight: Int
     let dryRun: Bool
     let policy: RetryPolicy
@@ -73,7 +74,7 @@ struct Dispatcher: Sendable {
         if let lease, !lease.allowsRequest {
             return Settlement(row: claimed.row, state: .pending, countsAttempt: false).settling(claimed)
         }
-        let outcome = await provider.send(message)
+        let outcome = await providers.provider(route: claimed.route).send(message)
         if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
         var random = SystemRandomNumberGenerator()
         let now = Int64(Date().timeIntervalSince1970 * 1000)

@@ -12,6 +12,7 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var problem: RowProblem?
         var segments: SMSSegments
         var cost: Money
+        var route: Int
         var timeZones: String?
         /// The number may repeat an earlier row's (see `DestinationFilter`).
         var maybeRepeat = false
@@ -42,7 +43,7 @@ extension RecipientScanner {
                 var repeats = false
                 if row.problem == nil, let phone = row.phone { repeats = filter?.insert(phone.digits) ?? false }
                 batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
-                                           segments: row.segments, cost: row.cost, timeZones: row.timeZones,
+                                           segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones,
                                            maybeRepeat: repeats))
                 if batch.entries.count == batchSize {
                     guard channel.put(batch) else { throw ProducerCancelled() }
@@ -62,7 +63,7 @@ extension RecipientScanner {
     /// inline check would give it (which comes before pricing).
     func checkContent(from input: HandOff<ScannedBatch>, into output: HandOff<ScannedBatch>) {
         let channel = plan.template.channel
-        let target = plan.spec.provider.target
+        let targets = plan.spec.routes.map(\.provider.target)
         output.startProducer { output in
             defer { input.cancel() }
             while let batch = try input.take() {
@@ -74,6 +75,7 @@ extension RecipientScanner {
                         let problem = batch.entries[index].problem
                         guard problem == nil || problem?.reason == .noPrice else { continue }
                         let body = UnsafeBufferPointer(rebasing: bodies[start..<end])
+                        let target = targets[batch.entries[index].route]
                         if let issue = ContentRules.firstIssue(rendered: body, channel: channel, target: target) {
                             batch.entries[index].problem = RowProblem(reason: .invalidContent, detail: issue.description)
                         }

@@ -11,11 +11,11 @@ extension CampaignRunner {
     /// while the current one is in flight (two batches outstanding). Otherwise one
     /// batch of `max_in_flight` at a time, so a crash leaves as few rows in doubt
     /// as possible.
-    func sendLoop(cid: Int64, owner: LeaseOwner, journal: JournalQueue, provider: any MessageProvider)
+    func sendLoop(cid: Int64, owner: LeaseOwner, journal: JournalQueue, providers: ProviderSet)
         async throws -> (sent: Int, stop: StopReason?)
     {
         let spec = plan.spec
-        let pipelined = provider.capabilities.honoursIdempotencyKeys
+        let pipelined = providers.dedupes
         var batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
         let shared = journal.sharesCampaigns
         if let rate = spec.messagesPerSecond {
@@ -29,7 +29,7 @@ extension CampaignRunner {
         let sharedRate = shared ? spec.messagesPerSecond.map {
             SharedRate(messagesPerSecond: $0, burst: spec.burst, countsParts: plan.template.channel == .sms)
         } : nil
-        let dispatcher = Dispatcher(campaign: key.description, provider: provider, maxInFlight: spec.maxInFlight,
+        let dispatcher = Dispatcher(campaign: key.description, providers: providers, maxInFlight: spec.maxInFlight,
                                     dryRun: options.dryRun,
                                     policy: RetryPolicy(maxAttempts: spec.maxAttempts,
                                                         baseDelay: Int64(spec.initialBackoffMilliseconds),
@@ -56,7 +56,7 @@ extension CampaignRunner {
             return max(0, min(batchSize, limit - claimedTotal))
         }
         let budget = BudgetContext(limits: limits, channel: plan.template.channel)
-        let sender = spec.provider.sender
+        let sender = SenderScopes(spec.routes.map(\.provider.sender))
         let gate = spec.schedule.window.map { UncheckedBox(WindowGate(window: $0)) }
         func step(claim: Int) async throws -> [ClaimedMessage] {
             var settle = unsettled

@@ -23,12 +23,15 @@ public protocol CampaignJournal: AnyObject {
     func discardCampaign(id: String, mode: RunMode) throws(JournalError)
 
     func step(cid: Int64, owner: LeaseOwner, settle: [Settlement], claim: Int, cursor: inout ClaimCursor,
-              budget: BudgetContext?, gate: SendGate?, sender: String, rate: SharedRate?) throws(JournalError) -> StepResult
+              budget: BudgetContext?, gate: SendGate?, sender: SenderScopes, rate: SharedRate?) throws(JournalError) -> StepResult
     func nextRetry(cid: Int64) throws(JournalError) -> Int64?
     @discardableResult
     func resendInDoubt(cid: Int64, providerDedupes: Bool, attemptedBefore: Int64?) throws(JournalError) -> Int
 
     func counts(cid: Int64) throws(JournalError) -> CampaignCounts
+    /// Rows, cost and receipts per provider of a campaign with several (a full pass over its
+    /// rows: for status and reports, not for a sender's loop).
+    func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals]
     func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry]
     /// Spent and reserved in `month` on `channel` by every campaign of `scope`.
     func monthSpend(month: Int, channel: Channel, scope: LedgerScope) throws(JournalError) -> Money

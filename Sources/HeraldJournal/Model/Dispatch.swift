@@ -21,12 +21,16 @@ public struct ClaimedMessage: Sendable {
     public let epoch: Int64?
     /// What its claim reserved: `cost`, or nothing for a free resend (`EarlierSpend`).
     public let reserved: Int64
+    /// The provider it goes through: its index in the campaign's `providers:` list.
+    public let route: Int
     /// Whether the claim holds a reservation (a month): false only for a free resend.
     public var holdsReservation: Bool { reserved != 0 || cost == 0 }
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
-                due: ContinuousClock.Instant? = nil, region: String? = nil, epoch: Int64? = nil, reserved: Int64? = nil) {
+                due: ContinuousClock.Instant? = nil, region: String? = nil, epoch: Int64? = nil, reserved: Int64? = nil,
+                route: Int = 0) {
         self.reserved = reserved ?? cost
+        self.route = route
         self.region = region
         self.epoch = epoch
         self.row = row

@@ -13,6 +13,8 @@ public struct ImportedRow {
     /// SMS parts (1 for other channels) and the message's cost in nano-dollars.
     public var parts = 1
     public var cost: Int64 = 0
+    /// The provider it goes through: its index in the campaign's `providers:` list (0 with one provider).
+    public var route = 0
     /// Time zone(s) of the recipient's send window, comma-separated; nil without a window.
     public var timeZones: String?
     /// Whether the number may appear on an earlier row (a `DestinationFilter` said so),

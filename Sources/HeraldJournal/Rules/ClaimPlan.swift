@@ -15,10 +15,13 @@ public struct ClaimCandidate: Sendable {
     public let region: String?
     /// What claiming it reserves: its cost, or nothing for a free resend (`EarlierSpend`).
     public let reservation: Int64
+    /// The provider it goes through (`RouteRule`, recorded at import).
+    public let route: Int
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, timeZones: String?,
-                from: TallyKey, region: String? = nil, earlierSpent: Int64? = nil) {
+                from: TallyKey, region: String? = nil, earlierSpent: Int64? = nil, route: Int = 0) {
         self.region = region
+        self.route = route
         reservation = EarlierSpend.reservation(cost: cost, mark: earlierSpent)
         self.row = row
         self.destination = destination
@@ -32,7 +35,7 @@ public struct ClaimCandidate: Sendable {
 
     public func claimed(month: Int, due: ContinuousClock.Instant? = nil, epoch: Int64? = nil) -> ClaimedMessage {
         ClaimedMessage(row: row, destination: destination, body: body, attempts: attempts, parts: parts, cost: cost,
-                       month: month, due: due, region: region, epoch: epoch, reserved: reservation)
+                       month: month, due: due, region: region, epoch: epoch, reserved: reservation, route: route)
     }
 }
 

@@ -1,0 +1,41 @@
+import HeraldCore
+
+/// What went through one provider of a campaign with several: its rows by state, what the
+/// rows it sent cost (herald's prices), and what their receipts said.
+public struct RouteTotals: Sendable, Equatable, Codable {
+    /// The provider's index in the campaign's `providers:` list.
+    public let route: Int
+    public var counts: [MessageState: Int] = [:]
+    /// The cost of its rows sent or in doubt (nano-dollars).
+    public var cost: Int64 = 0
+    /// Receipts: delivered (fallback included) and undelivered, expired or unknown.
+    public var delivered = 0
+    public var undelivered = 0
+
+    public init(route: Int) { self.route = route }
+
+    public subscript(state: MessageState) -> Int { counts[state, default: 0] }
+
+    /// Adds `count` rows in `state` costing `cost` in all, and the receipts among them.
+    public mutating func add(state: MessageState, count: Int, cost: Int64, delivered: Int, undelivered: Int) {
+        counts[state, default: 0] += count
+        if state == .sent || state == .inDoubt { self.cost = self.cost.addingReportingOverflow(cost).overflow ? Int64.max : self.cost + cost }
+        self.delivered += delivered
+        self.undelivered += undelivered
+    }
+
+    /// Sums rows grouped by route and state, as each store's query returns them (routes out of
+    /// range fold into the first, `RouteIndex`), in route order.
+    public static func collect(_ groups: [(route: Int64, state: Int, count: Int, cost: Int64, delivered: Int, undelivered: Int)])
+        -> [RouteTotals]
+    {
+        var byRoute: [Int: RouteTotals] = [:]
+        for group in groups {
+            guard let state = MessageState(rawValue: group.state) else { continue }
+            let route = RouteIndex.checked(group.route)
+            byRoute[route, default: RouteTotals(route: route)]
+                .add(state: state, count: group.count, cost: group.cost, delivered: group.delivered, undelivered: group.undelivered)
+        }
+        return byRoute.keys.sorted().compactMap { byRoute[$0] }
+    }
+}
