@@ -1,0 +1,157 @@
+import Foundation
+import HeraldCore
+import HeraldJournal
+import HeraldSQLite
+import HeraldSettings
+@testable import HeraldEngine
+import Testing
+
+/// Campaigns with several providers (`providers:` and `routing:`): the file's checks, rows no
+/// provider takes, and each strategy's choice as estimate, validate, the journal and the
+/// simulators' outboxes see it.
+@Suite struct RoutingTests {
+    /// GB rows 0..<gb, US rows after them, then one French number.
+    static func rows(gb: Int, us: Int, france: Bool = false) -> String {
+        var lines = ["phone,name,code,points"]
+        lines += (0..<gb).map { "+44 7700 \(900000 + $0),Name\($0),C\(String(format: "%03d", $0)),1" }
+        lines += (0..<us).map { "+1 202 555 \(String(format: "%04d", 100 + $0)),Name\($0),D\(String(format: "%03d", $0)),1" }
+        if france { lines.append("+33 6 12 34 56 78,Marie,F001,1") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A fixture whose campaign file lists `providers` (YAML lines) with `routing`.
+    static func fixture(rows: String, routing: String? = "least_cost", providers: String, extra: String = "") throws -> Fixture {
+        let fixture = try Fixture(rows: rows)
+        try "country,channel,price\nGB,sms,0.0300\nUS,sms,0.0090\n"
+            .write(to: fixture.folder.appendingPathComponent("a.csv"), atomically: true, encoding: .utf8)
+        try "country,channel,price\nGB,sms,0.0250\nUS,sms,0.0100\n"
+            .write(to: fixture.folder.appendingPathComponent("b.csv"), atomically: true, encoding: .utf8)
+        try """
+        id: routed
+        template: template.yaml
+        recipients: recipients.csv
+        \(routing.map { "routing: \($0)" } ?? "")
+        providers:
+        \(providers)
+        \(extra)
+        """.write(to: URL(fileURLWithPath: fixture.campaignPath), atomically: true, encoding: .utf8)
+        return fixture
+    }
+
+    static let two = """
+          - {name: a, kind: simulator, outbox: a.jsonl, prices: a.csv}
+          - {name: b, kind: simulator, outbox: b.jsonl, prices: b.csv}
+        """
+
+    @Test(arguments: [
+        ("least_cost", two.replacingOccurrences(of: "name: b", with: "name: a"), "campaign.yaml:7: providers[1].name: \"a\" names two providers (line 6)"),
+        ("cheapest", two, "campaign.yaml:4: routing: \"cheapest\" is not a routing strategy (ordered, least_cost, weighted)"),
+        ("weighted", two.replacingOccurrences(of: "prices: b.csv}", with: "prices: b.csv, weight: 0}"),
+         "campaign.yaml:7: providers[1].weight: \"0\" must be a whole number from 1 to 1000000"),
+        ("weighted", two.replacingOccurrences(of: "prices: b.csv}", with: "prices: b.csv, weight: -3}"),
+         "campaign.yaml:7: providers[1].weight: \"-3\" must be a whole number from 1 to 1000000"),
+        ("ordered", two.replacingOccurrences(of: "prices: b.csv}", with: "prices: b.csv, countries: [GBR]}"),
+         "campaign.yaml:7: providers[1].countries: \"GBR\" is not an ISO 3166 alpha-2 code"),
+        ("ordered", two.replacingOccurrences(of: "prices: b.csv}", with: "prices: b.csv, channels: [mms]}"),
+         "campaign.yaml:7: providers: \"b\" fits no row: it takes mms, the template is sms"),
+        ("ordered", two.replacingOccurrences(of: "prices: b.csv}", with: "prices: b.csv, chanels: [sms]}"),
+         "campaign.yaml:7: unknown key \"chanels\" in providers[1]"),
+        ("ordered", "  - {name: a, kind: simulator}\n  - {name: \"b c\", kind: simulator}",
+         "campaign.yaml:7: providers[1].name: \"b c\" must be 1-64 letters"),
+    ])
+    func mistakesInTheListNameTheFileAndLine(routing: String, providers: String, expected: String) throws {
+        let fixture = try Self.fixture(rows: Self.rows(gb: 2, us: 2), routing: routing, providers: providers)
+        let error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+        #expect(error?.description.hasSuffix(expected) == true || error?.description.contains(expected) == true,
+                "\(String(describing: error))")
+    }
+
+    @Test func oneProviderAndAListAtOnceOrRoutingWithoutAListAreRefused() throws {
+        var fixture = try Fixture(rows: Self.rows(gb: 1, us: 0), extra: "providers:\n  - {kind: simulator}\n")
+        var error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+        #expect(error?.description.contains("give either provider: (one) or providers: (a list), not both") == true, "\(String(describing: error))")
+        fixture = try Fixture(rows: Self.rows(gb: 1, us: 0), extra: "routing: weighted\n")
+        error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+        #expect(error?.description.contains("routing needs a providers: list of two or more") == true, "\(String(describing: error))")
+        fixture = try Self.fixture(rows: Self.rows(gb: 1, us: 0), providers: "  - {name: a, kind: simulator, prices: a.csv}\n  - {name: b, kind: simulator}",
+                                   extra: "budget: {campaign_limit: 1}")
+        error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+        #expect(error?.description.contains("a budget needs a price book for every provider") == true, "\(String(describing: error))")
+    }
+
+    @Test func aProviderThatFitsNoRowIsRefusedBeforeAnythingIsSent() async throws {
+        let providers = Self.two.replacingOccurrences(of: "prices: b.csv}", with: "prices: b.csv, countries: [FR, DE]}")
+        let fixture = try Self.fixture(rows: Self.rows(gb: 2, us: 2), providers: providers)
+        let plan = try CampaignPlan.load(campaignPath: fixture.campaignPath)
+        for check in [{ _ = try plan.validate() }, { _ = try plan.estimate(journalPath: nil) }] {
+            let error = #expect(throws: InputError.self) { try check() }
+            #expect(error?.description.contains("campaign.yaml:7: providers: \"b\" fits no row of") == true
+                && error?.description.contains("(countries: DE, FR)") == true, "\(String(describing: error))")
+        }
+        let error = await #expect(throws: InputError.self) { _ = try await fixture.runner().run() }
+        #expect(error?.description.contains("\"b\" fits no row") == true, "\(String(describing: error))")
+        for outbox in ["a.jsonl", "b.jsonl"] {
+            #expect(FileManager.default.contents(atPath: fixture.folder.appendingPathComponent(outbox).path)?.isEmpty ?? true, "nothing sent")
+        }
+        let journal = try Journal(path: fixture.journalPath, create: false)
+        #expect(try journal.campaign(id: "routed", mode: .real)?.state != .ready, "the import was given up")
+    }
+
+    @Test func aRowNoProviderTakesIsSkippedAsNoRouteAndCountedEverywhere() async throws {
+        let providers = """
+              - {name: uk, kind: simulator, outbox: a.jsonl, prices: a.csv, countries: [GB]}
+              - {name: us, kind: simulator, outbox: b.jsonl, prices: b.csv, countries: [US]}
+            """
+        let fixture = try Self.fixture(rows: Self.rows(gb: 3, us: 2, france: true), routing: "ordered", providers: providers)
+        let plan = try CampaignPlan.load(campaignPath: fixture.campaignPath)
+        let report = try plan.validate()
+        #expect(report.problemsByReason == [.noRoute: 1] && report.problems.first?.line == 7)
+        #expect(report.problems.first?.problem.description.contains("no provider of the campaign takes sms to FR") == true)
+        #expect(report.byProvider.map(\.rows) == [3, 2])
+        let estimate = try plan.estimate(journalPath: nil)
+        #expect(estimate.invalid == ["no_route": 1] && estimate.messages == 5)
+        #expect(estimate.byProvider.map(\.messages) == [3, 2])
+        let summary = try await fixture.runner().run()
+        #expect(summary.counts[.sent] == 5 && summary.counts.byReason[.noRoute] == 1)
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
+        #expect(status.providers?.map(\.sent) == [3, 2] && status.providers?.map(\.name) == ["uk", "us"])
+    }
+
+    /// GB is cheaper through b, the US through a; spend is the sum of each provider's own prices,
+    /// and each simulator's outbox holds exactly the numbers routed to it.
+    @Test func leastCostSendsEachRowThroughTheCheaperProvider() async throws {
+        let fixture = try Self.fixture(rows: Self.rows(gb: 4, us: 3), providers: Self.two, extra: "budget: {campaign_limit: 5}")
+        let plan = try CampaignPlan.load(campaignPath: fixture.campaignPath)
+        let estimate = try plan.estimate(journalPath: nil)
+        #expect(estimate.routing == "least_cost")
+        #expect(estimate.byProvider.map(\.name) == ["a", "b"] && estimate.byProvider.map(\.messages) == [3, 4])
+        #expect(estimate.byProvider.map(\.cost) == [Money("0.027")!, Money("0.1")!])
+        let summary = try await fixture.runner().run()
+        #expect(summary.counts[.sent] == 7)
+        #expect(summary.spent == Money("0.127")!)
+        func destinations(_ file: String) throws -> Set<String> {
+            guard let data = FileManager.default.contents(atPath: fixture.folder.appendingPathComponent(file).path) else { return [] }
+            return Set(try data.split(separator: UInt8(ascii: "\n")).map {
+                (try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["destination"] as? String ?? "?"
+            })
+        }
+        #expect(try destinations("a.jsonl").allSatisfy { $0.hasPrefix("+1") } && destinations("a.jsonl").count == 3)
+        #expect(try destinations("b.jsonl").allSatisfy { $0.hasPrefix("+44") } && destinations("b.jsonl").count == 4)
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
+        #expect(status.providers?.map(\.cost) == estimate.byProvider.map(\.cost))
+    }
+
+    /// Weighted routing is drawn from each row's line: the estimate, validate and the journal agree.
+    @Test func weightedSplitsByWeightTheSameWayEverywhere() async throws {
+        let providers = Self.two.replacingOccurrences(of: "prices: a.csv}", with: "prices: a.csv, weight: 3}")
+        let fixture = try Self.fixture(rows: Self.rows(gb: 400, us: 0), routing: "weighted", providers: providers)
+        let plan = try CampaignPlan.load(campaignPath: fixture.campaignPath)
+        let estimate = try plan.estimate(journalPath: nil)
+        let shares = estimate.byProvider.map(\.messages)
+        #expect(shares.reduce(0, +) == 400 && abs(shares[0] - 300) < 40, "\(shares)")
+        #expect(try plan.validate().byProvider.map(\.rows) == shares)
+        _ = try await fixture.runner().run()
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
+        #expect(status.providers?.map(\.sent) == shares)
+    }
+}
