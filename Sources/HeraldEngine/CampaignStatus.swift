@@ -152,7 +152,9 @@ public struct CampaignStatus: Codable, Sendable {
 
     /// Statuses of one campaign (by id) or of every campaign in the journal.
     /// Reads only counters and indexes: it costs the same at ten million rows as at ten.
-    public static func load(journalPath: String, id: String?) throws -> [CampaignStatus] {
+    /// Per-provider lines take one pass over a routed campaign's rows: `providers` says for
+    /// which campaigns (by name) to take it (the dashboard keeps them a while).
+    public static func load(journalPath: String, id: String?, providers: (String) -> Bool = { _ in true }) throws -> [CampaignStatus] {
         let journal = try JournalOpener.open(journalPath, create: false)
         let records: [CampaignRecord]
         if let id {
@@ -188,7 +190,7 @@ public struct CampaignStatus: Codable, Sendable {
                 updatedAt: iso(record.updatedAt), lease: lease, stopReason: record.stopReason,
                 nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend,
                 delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]),
-                providers: try providerLines(journal, record: record))
+                providers: providers(record.name) ? try providerLines(journal, record: record) : nil)
         }
     }
 

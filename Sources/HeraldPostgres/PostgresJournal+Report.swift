@@ -169,19 +169,21 @@ extension PostgresJournal: ReportingJournal {
                 try session.query(
                     """
                     SELECT m.row, m.dest, m.region, m.state, m.reason, m.detail, m.parts, m.cost, m.updated_at,
-                        d.state, d.event_at, d.read_at, m.provider_ref
+                        d.state, d.event_at, d.read_at, m.provider_ref, m.route::int8
                     FROM message m LEFT JOIN delivery d ON d.cid = m.cid AND d.row = m.row
                     WHERE m.cid = \(cid) AND m.row > \(after) ORDER BY m.row LIMIT 20000
                     """).map { row -> RecipientLine in
                     let c = row.cells
                     let delivery = try c.string(9)
                     let delivered = delivery == DeliveryState.delivered.rawValue || delivery == DeliveryState.fallback.rawValue
-                    return RecipientLine(
+                    var recipient = RecipientLine(
                         row: try c.int(0), destination: try c.optionalInt64(1).map { UInt64(bitPattern: $0) }, region: try c.string(2),
                         state: MessageState(rawValue: try c.int(3)) ?? .pending, reason: try c.string(4), detail: try c.string(5),
                         parts: try c.int(6), cost: try c.int64(7), updatedAt: try c.int64(8), delivery: delivery,
                         deliveredAt: delivered ? try c.optionalInt64(10) : nil, readAt: try c.optionalInt64(11),
                         providerRef: try c.string(12))
+                    recipient.route = RouteIndex.checked(try c.int64(13))
+                    return recipient
                 }
             }
             guard let last = page.last else { return }

@@ -43,6 +43,19 @@ public struct CampaignReport: Codable, Sendable {
         public var providerReported: Money?
     }
 
+    /// One provider of a campaign with several (`providers:`).
+    public struct Provider: Codable, Sendable {
+        public var name: String
+        public var kind: String
+        public var sent: Int
+        public var failed: Int
+        public var inDoubt: Int
+        public var delivered: Int
+        public var deliveryRate: Double?
+        /// Herald's price of its rows sent or in doubt.
+        public var cost: Money
+    }
+
     public struct Spend: Codable, Sendable {
         public var estimated: Money
         public var reserved: Money
@@ -72,6 +85,8 @@ public struct CampaignReport: Codable, Sendable {
     public var latency: Latency
     public var spend: Spend
     public var countries: [Country]
+    /// Per provider, in the campaign file's order; empty for a campaign with one provider.
+    public var providers: [Provider] = []
     public var reasons: [ReasonCount]
     public var inDoubt: [Doubt]
     public var counts: [String: Int]
@@ -79,7 +94,10 @@ public struct CampaignReport: Codable, Sendable {
     public var deliveryRate: Double?
 
     /// Reads everything from the journal (counters, the ledger, one pass over the rows).
-    public static func load(journal: any ReportingJournal, record: CampaignRecord, provider: String) throws -> CampaignReport {
+    /// `routes` names the providers of a campaign with several (name and kind, in the file's
+    /// order); empty for one provider.
+    public static func load(journal: any ReportingJournal, record: CampaignRecord, provider: String,
+                            routes: [(name: String, kind: String)] = []) throws -> CampaignReport {
         let cid = record.cid
         let counts = try journal.counts(cid: cid)
         let summary = try journal.deliverySummary(cid: cid)
@@ -88,7 +106,7 @@ public struct CampaignReport: Codable, Sendable {
         let span = try journal.runSpan(cid: cid)
         let sent = counts[.sent]
         let rowProblems: Set<Reason> = [.malformedRow, .invalidUTF8, .badNumber, .missingValue, .invalidValue, .duplicate,
-                                        .tooLong, .noPrice, .badTimezone, .noTimezone, .invalidContent]
+                                        .tooLong, .noPrice, .noRoute, .badTimezone, .noTimezone, .invalidContent]
         let invalid = counts.byReason.filter { rowProblems.contains($0.key) }.values.reduce(0, +)
         let funnel = [
             Step(label: "rows", count: counts.total), Step(label: "valid", count: counts.total - invalid),
@@ -106,7 +124,15 @@ public struct CampaignReport: Codable, Sendable {
             }
         }
         let reported = aggregates.countries.compactMap(\.reported)
-        return CampaignReport(
+        let totals = routes.isEmpty ? [] : try journal.routeTotals(cid: cid)
+        let providers = routes.enumerated().map { index, route in
+            let line = totals.first { $0.route == index } ?? RouteTotals(route: index)
+            return Provider(name: route.name, kind: route.kind, sent: line[.sent], failed: line[.failed], inDoubt: line[.inDoubt],
+                            delivered: line.delivered,
+                            deliveryRate: line[.sent] == 0 || line.delivered + line.undelivered == 0 ? nil
+                                : Double(line.delivered) / Double(line[.sent]), cost: Money(nanos: line.cost))
+        }
+        var report = CampaignReport(
             header: Header(campaign: record.name, provider: provider, channel: record.channel.rawValue, state: record.state.rawValue,
                            startedAt: span.start.map(iso), endedAt: span.end.map(iso)),
             funnel: funnel, timeline: timeline, bucket: aggregates.bucketMilliseconds == 60_000 ? "minute" : "hour",
@@ -129,6 +155,8 @@ public struct CampaignReport: Codable, Sendable {
             counts: Dictionary(uniqueKeysWithValues: MessageState.allCases.map { ($0.name, counts[$0]) }),
             delivery: Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0.rawValue, summary[$0]) } + [("read", summary.read)]),
             deliveryRate: summary.deliveryRate(sent: sent))
+        report.providers = providers
+        return report
     }
 
     static func iso(_ milliseconds: Int64) -> String {

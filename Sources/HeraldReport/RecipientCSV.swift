@@ -9,12 +9,14 @@ public enum RecipientCSV {
 
     /// Writes every row of campaign `cid` to `path`; returns how many.
     @discardableResult
-    public static func write(journal: any ReportingJournal, cid: Int64, to path: String, unmasked: Bool = false) throws -> Int {
+    /// `routes` names the providers of a campaign with several: a last column, `provider`, names each row's.
+    public static func write(journal: any ReportingJournal, cid: Int64, to path: String, unmasked: Bool = false,
+                             routes: [String] = []) throws -> Int {
         let handle = try PrivateFiles.create(path)
         defer { try? handle.close() }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
-        buffer.append(contentsOf: header.utf8)
+        buffer.append(contentsOf: (routes.isEmpty ? header : header.dropLast() + ",provider\n").utf8)
         var rows = 0
         try journal.forEachRecipient(cid: cid) { line in
             rows += 1
@@ -46,6 +48,10 @@ public enum RecipientCSV {
             if let at = line.readAt { appendTime(at, to: &buffer) }
             buffer.append(UInt8(ascii: ","))
             if let reference = line.providerRef { appendQuoted(reference, to: &buffer) }
+            if !routes.isEmpty {
+                buffer.append(UInt8(ascii: ","))
+                buffer.append(contentsOf: routes[routes.indices.contains(line.route) ? line.route : 0].utf8)
+            }
             buffer.append(UInt8(ascii: "\n"))
             if buffer.count >= 1 << 20 {
                 handle.write(Data(buffer))

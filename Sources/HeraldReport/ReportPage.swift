@@ -67,6 +67,12 @@ public enum ReportPage {
                 ["country": $0.country, "sent": number($0.sent), "estimated": "$\($0.estimated)", "spent": "$\($0.spent)",
                  "reported": $0.providerReported.map { "$\($0)" } ?? "–"]
             },
+            "providers": report.providers.map {
+                ["name": $0.name, "kind": $0.kind, "sent": number($0.sent), "failed": number($0.failed),
+                 "inDoubt": number($0.inDoubt), "delivered": number($0.delivered),
+                 "rate": $0.deliveryRate.map(percent) ?? "–", "cost": "$\($0.cost)"]
+            },
+            "hasProviders": !report.providers.isEmpty,
             "reasons": report.reasons.map {
                 ["state": $0.state, "reason": $0.reason, "count": number($0.count),
                  "examples": $0.examples.map(String.init).joined(separator: ", ")]

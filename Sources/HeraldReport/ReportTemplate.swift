@@ -52,6 +52,12 @@ svg .grid { stroke: #ccc; stroke-width: 1; }
 {{#countries}}<tr><td>{{country}}</td><td class="num">{{sent}}</td><td class="num">{{estimated}}</td><td class="num">{{spent}}</td><td class="num">{{reported}}</td></tr>
 {{/countries}}</table>
 
+{{#hasProviders}}<h2>Providers</h2>
+<table id="providers">
+<tr><th>provider</th><th>kind</th><th class="num">sent</th><th class="num">failed</th><th class="num">in doubt</th><th class="num">delivered</th><th class="num">delivery rate</th><th class="num">cost</th></tr>
+{{#providers}}<tr><td>{{name}}</td><td>{{kind}}</td><td class="num">{{sent}}</td><td class="num">{{failed}}</td><td class="num">{{inDoubt}}</td><td class="num">{{delivered}}</td><td class="num">{{rate}}</td><td class="num">{{cost}}</td></tr>
+{{/providers}}</table>{{/hasProviders}}
+
 <h2>Delivery rate by country</h2>
 {{#hasRates}}{{{rates}}}{{/hasRates}}{{^hasRates}}<p class="empty">Nothing sent yet.</p>{{/hasRates}}
 

@@ -28,7 +28,7 @@ extension Journal {
             let statement = try db.statement(
                 """
                 SELECT m.row, m.dest, m.region, m.state, m.reason, m.detail, m.parts, m.cost, m.updated_at,
-                    d.state, d.event_at, d.read_at, m.provider_ref
+                    d.state, d.event_at, d.read_at, m.provider_ref, m.route
                 FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
                 WHERE m.cid = ?1 ORDER BY m.row
                 """)
@@ -37,13 +37,15 @@ extension Journal {
             while try statement.step() {
                 let delivery = statement.string(9)
                 let delivered = delivery == DeliveryState.delivered.rawValue || delivery == DeliveryState.fallback.rawValue
-                try line(RecipientLine(
+                var recipient = RecipientLine(
                     row: statement.int(0), destination: statement.isNull(1) ? nil : UInt64(bitPattern: statement.int64(1)),
                     region: statement.string(2), state: MessageState(rawValue: statement.int(3)) ?? .pending,
                     reason: statement.string(4), detail: statement.string(5), parts: statement.int(6), cost: statement.int64(7),
                     updatedAt: statement.int64(8), delivery: delivery,
                     deliveredAt: delivered && !statement.isNull(10) ? statement.int64(10) : nil,
-                    readAt: statement.isNull(11) ? nil : statement.int64(11), providerRef: statement.string(12)))
+                    readAt: statement.isNull(11) ? nil : statement.int64(11), providerRef: statement.string(12))
+                recipient.route = RouteIndex.checked(statement.int64(13))
+                try line(recipient)
             }
         }
     }

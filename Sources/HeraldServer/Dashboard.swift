@@ -20,6 +20,8 @@ final class Dashboard: Sendable {
     /// Needed for actions always, and for every page when set.
     let authToken: String?
     private let samples = Mutex<[String: (at: ContinuousClock.Instant, sent: Int, rate: Double)]>([:])
+    /// The last per-provider lines of each campaign and when they were read (nil: one provider).
+    private let providerLines = Mutex<[String: (at: ContinuousClock.Instant, lines: [CampaignStatus.ProviderLine]?)]>([:])
 
     let metrics: MetricsEndpoint
     /// Downloads made once for all who ask at about the same time.
@@ -57,7 +59,12 @@ final class Dashboard: Sendable {
         /// Every message state's count, and rows waiting because the provider throttled.
         let counts: [String: Int]
         let throttled: Int
+        /// Per provider, for a campaign with several (refreshed every `providerRefresh`).
+        let providers: [CampaignStatus.ProviderLine]?
     }
+
+    /// How long the per-provider lines of a routed campaign (a pass over its rows) are kept.
+    static let providerRefresh: Duration = .seconds(15)
 
     func register(on router: some RouterMethods<HeraldRequestContext>) {
         router.get("/login") { _, _ in Self.login(status: .ok) }
@@ -172,8 +179,19 @@ final class Dashboard: Sendable {
 
     func rows() throws -> [Row] {
         guard JournalOpener.exists(journalPath) else { return [] }
-        let statuses = try CampaignStatus.load(journalPath: journalPath, id: nil)
         let now = ContinuousClock.now
+        let stale = providerLines.withLock { lines in
+            Set(lines.filter { $0.value.at.duration(to: now) >= Self.providerRefresh }.keys)
+        }
+        let known = providerLines.withLock { Set($0.keys) }
+        let statuses = try CampaignStatus.load(journalPath: journalPath, id: nil) { name in
+            !known.contains(name) || stale.contains(name)
+        }
+        providerLines.withLock { lines in
+            for status in statuses where !known.contains(status.campaign) || stale.contains(status.campaign) {
+                lines[status.campaign] = (now, status.providers)
+            }
+        }
         return statuses.map { status in
             let sent = status.counts["sent"] ?? 0
             let open = (status.counts["pending"] ?? 0) + (status.counts["retry"] ?? 0) + (status.counts["sending"] ?? 0)
@@ -199,7 +217,8 @@ final class Dashboard: Sendable {
                 spent: status.spend.spent.description, reserved: status.spend.reserved.description,
                 campaignLimit: status.spend.campaignLimit?.description, monthlyLimit: status.spend.monthlyLimit?.description,
                 monthSpent: status.spend.monthSpent.description, counts: status.counts,
-                throttled: status.waiting["throttled"] ?? 0)
+                throttled: status.waiting["throttled"] ?? 0,
+                providers: providerLines.withLock { $0[status.campaign]?.lines })
         }
     }
 
@@ -222,7 +241,8 @@ final class Dashboard: Sendable {
     private func report(_ name: String, live: Bool) throws -> Response {
         guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
         let started = ContinuousClock.now
-        let report = try CampaignReport.load(journal: journal, record: record, provider: record.providerName)
+        let report = try CampaignReport.load(journal: journal, record: record, provider: record.providerName,
+                                                  routes: record.routeNames)
         var html = try ReportPage.html(report)
         if live {
             // The report, live: the page reloads itself every 2 s, or less often when the
@@ -252,7 +272,7 @@ final class Dashboard: Sendable {
                 let journal = try JournalOpener.reporting(journalPath)
                 let key = CampaignKey(parsing: name)
                 guard let record = try journal.campaign(id: key.id, mode: key.mode) else { throw ExportError.noSuchCampaign }
-                _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path)
+                _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path, routes: record.routeNames.map(\.name))
             }
         } catch ExportError.noSuchCampaign {
             return Response(status: .notFound)

@@ -69,6 +69,12 @@ async function refresh() {
       link.href = "/campaigns/" + encodeURIComponent(c.campaign);
       link.textContent = c.campaign;
       name.appendChild(link);
+      if (c.providers) {
+        const via = document.createElement("div");
+        via.className = "muted providers";
+        via.textContent = c.providers.map(p => p.name + " " + p.sent.toLocaleString() + " sent $" + p.cost).join(" · ");
+        name.appendChild(via);
+      }
       cell(row, c.state, "state");
       const bar = document.createElement("progress");
       bar.max = 1; bar.value = c.progress;

@@ -64,6 +64,15 @@ final class MetricsEndpoint: Sendable {
             gauge("herald_in_flight_messages", campaign).set(Double(row.counts["sending"] ?? 0))
             gauge("herald_throttled_messages", campaign).set(Double(row.throttled))
             gauge("herald_delivered_messages", campaign).set(Double(row.delivered))
+            for line in row.providers ?? [] {
+                let provider = campaign + [("provider", line.name)]
+                for (state, count) in [("sent", line.sent), ("failed", line.failed), ("skipped", line.skipped),
+                                       ("in_doubt", line.inDoubt), ("open", line.open)] {
+                    gauge("herald_provider_messages", provider + [("state", state)]).set(Double(count))
+                }
+                gauge("herald_provider_delivered_messages", provider).set(Double(line.delivered))
+                gauge("herald_provider_cost_usd", provider).set(Double(line.cost.description) ?? 0)
+            }
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
@@ -80,6 +89,9 @@ extension MetricsEndpoint {
         "herald_in_flight_messages": "A campaign's messages sent and not yet answered.",
         "herald_throttled_messages": "A campaign's messages waiting after a provider said too fast.",
         "herald_delivered_messages": "A campaign's messages a delivery receipt says were delivered.",
+        "herald_provider_messages": "Messages of a campaign with several providers, by provider and state (sent, failed, skipped, in_doubt, open).",
+        "herald_provider_delivered_messages": "Messages a delivery receipt says were delivered, by provider of a campaign with several.",
+        "herald_provider_cost_usd": "Herald's price of the messages each provider of a campaign with several sent (sent or in doubt).",
         "herald_receipts_total": "Delivery receipts committed, by receipt route and event type (unknown types count as other).",
     ]
 }

@@ -41,7 +41,8 @@ struct ReportCommand: AsyncParsableCommand {
             guard let record = try store.campaign(id: key.id, mode: key.mode) else {
                 throw JournalError.unknownCampaign(campaign, path: journal.path)
             }
-            let report = try CampaignReport.load(journal: store, record: record, provider: record.providerName)
+            let report = try CampaignReport.load(journal: store, record: record, provider: record.providerName,
+                                                  routes: record.routeNames)
             if let html {
                 let file = try PrivateFiles.create(html)
                 try file.write(contentsOf: Data(ReportPage.html(report).utf8))
@@ -49,7 +50,8 @@ struct ReportCommand: AsyncParsableCommand {
                 Terminal.note("report: \(html)")
             }
             if let csv {
-                let rows = try RecipientCSV.write(journal: store, cid: record.cid, to: csv, unmasked: unmasked)
+                let rows = try RecipientCSV.write(journal: store, cid: record.cid, to: csv, unmasked: unmasked,
+                                                  routes: record.routeNames.map(\.name))
                 Terminal.note("recipients: \(csv) (\(rows) rows)")
             }
             if json {
