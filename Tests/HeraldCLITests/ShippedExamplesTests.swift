@@ -47,4 +47,23 @@ import Testing
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("completed"), "\(run.stdout)")
     }
+
+    /// The routing example: the US rows through `first`, the UK ones through `second`, as its
+    /// comment and the README say; each simulator's outbox holds its own.
+    @Test func theRoutingExampleSendsEachCountryThroughTheCheaperProvider() throws {
+        let fixture = try copy()
+        let estimate = try HeraldProcess.run(["estimate", "campaigns/routed.yaml"], in: fixture.folder)
+        #expect(estimate.stdout.contains("cost by provider (routing: least_cost)"), "\(estimate.stdout)")
+        let run = try HeraldProcess.run(["run", "campaigns/routed.yaml", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(run.status == 0 && run.stdout.contains("9 sent"), "\(run.stdout)\n\(run.stderr)")
+        func destinations(_ file: String) throws -> [String] {
+            let data = try #require(FileManager.default.contents(atPath: fixture.path(".herald/\(file)")))
+            return try data.split(separator: UInt8(ascii: "\n")).map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])["destination"] as? String ?? "?"
+            }
+        }
+        #expect(try destinations("routed-first-outbox.jsonl").allSatisfy { $0.hasPrefix("+1") })
+        #expect(try destinations("routed-second-outbox.jsonl").allSatisfy { $0.hasPrefix("+44") })
+        #expect(try destinations("routed-first-outbox.jsonl").count + destinations("routed-second-outbox.jsonl").count == 9)
+    }
 }
