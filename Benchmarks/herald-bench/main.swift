@@ -198,6 +198,7 @@ usage:
   swift run -c release herald-bench                 # the standard set, each in its own process
   swift run -c release herald-bench e2e 250000      # end to end, one size
   swift run -c release herald-bench e2e-budget N    # the same with prices and a budget (guard on)
+  swift run -c release herald-bench e2e-routed N [URL|-] [one|two]  # one priced provider, then two with least_cost (URL: PostgreSQL)
   swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list and a frequency cap
   swift run -c release herald-bench estimate N      # herald estimate
   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
@@ -227,7 +228,7 @@ ProcessMemory.configureAllocator()
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws", "twilio",
                   "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
-                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export"]
+                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export", "e2e-routed"]
 if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
     print(usage, terminator: "")
     exit(0)
@@ -246,6 +247,9 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
     try await endToEnd(rows: rows, budget: false, suppressed: 1_000_000)
 } else if arguments.count >= 3, arguments[1] == "e2e-budget", let rows = Int(arguments[2]) {
     try await endToEnd(rows: rows, budget: true)
+} else if arguments.count >= 3, arguments[1] == "e2e-routed", let rows = Int(arguments[2]) {
+    try await routingBench(rows: rows, url: arguments.count >= 4 && arguments[3] != "-" ? arguments[3] : nil,
+                           only: arguments.count >= 5 ? arguments[4] : nil)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {
     try await estimate(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "e2e-rcs", let rows = Int(arguments[2]) {

@@ -107,6 +107,12 @@ final class PostgresImporter: RowImporter {
                 // A copy: a transaction tried again starts from the rows' own counters.
                 var counters = report
                 if let markRepeats {
+                    // Hash joins only: the rows just copied are not in the planner's statistics yet,
+                    // and with another campaign's rows in the table it estimated this campaign's at
+                    // one and nested the loops (every row against every flagged row: a 1M-row
+                    // import into a journal holding earlier campaigns took 3 minutes here, past the
+                    // idle timeout, and the import started over; 0.5 s hashed).
+                    try journal.session.query("SET LOCAL enable_nestloop = off")
                     let moved = try journal.session.query(markRepeats)
                     for row in moved {
                         let region = try row.cells.string(0), rows = Int(try row.cells.int64(1)), cost = try row.cells.int64(2)
