@@ -75,6 +75,9 @@ struct Journey: CustomStringConvertible {
     /// The campaign limit in messages at `unitPrice` (nil: none), so a budget may stop the run.
     let budgetMessages: Int?
     let steps: [Step]
+    /// Two simulated providers in one campaign (`providers:`, weighted), the second with an
+    /// outage: a third of its answers refused as transient failures.
+    let routed: Bool
 
     /// Nano-dollars a message: every number is a one-part SMS priced `*,sms`.
     static let unitPrice: Int64 = 7_500_000
@@ -128,13 +131,16 @@ struct Journey: CustomStringConvertible {
             }
         }
         self.steps = drawn
+        // Drawn last, so that a seed's steps stay what they were before routing was drawn.
+        routed = random.unit() < 0.35
     }
 
     var description: String {
         var lines = [
             "journey seed \(seed) on \(store.rawValue): \(recipients) recipients, \(messagesPerSecond) msg/s, "
                 + "receipts \(receipts ? "on" : "off"), failure \(failureRate)/\(permanentFailureRate), "
-                + "throttle \(throttle.map(String.init) ?? "none"), lost answers \(lostAnswerRate), budget \(budgetMessages.map { "\($0) messages" } ?? "none")",
+                + "throttle \(throttle.map(String.init) ?? "none"), lost answers \(lostAnswerRate), budget \(budgetMessages.map { "\($0) messages" } ?? "none")"
+                + (routed ? ", two providers (weighted; the second with an outage)" : ""),
         ]
         lines += steps.enumerated().map { "  \($0.offset + 1). \($0.element)" }
         lines.append("  then: herald resume c   # until it ends")

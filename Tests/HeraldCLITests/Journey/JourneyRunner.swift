@@ -28,6 +28,8 @@ struct JourneyRunner {
         var kills = 0
         var freezes = 0
         var sent = 0
+        /// Journeys with two providers (one here, or a sum).
+        var routed = 0
     }
 
     let journey: Journey
@@ -66,6 +68,7 @@ struct JourneyRunner {
     init(_ journey: Journey, postgres: String?) throws {
         self.journey = journey
         self.postgres = postgres
+        figures.routed = journey.routed ? 1 : 0
         fixture = try CLIFixture()
         switch journey.store {
         case .sqliteDefault: journal = []
@@ -77,19 +80,52 @@ struct JourneyRunner {
         let rows = CLIFixture.rows(journey.recipients)
         try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
         try fixture.write("prices.csv", "country,channel,price\n*,sms,\(Money(nanos: Journey.unitPrice))\n")
-        var simulator = "{kind: simulator, latency_ms: \"1-3\", outbox: outbox.jsonl, seed: \(journey.seed % 100_000)"
-        if journey.failureRate > 0 { simulator += ", failure_rate: \(journey.failureRate)" }
-        if journey.permanentFailureRate > 0 { simulator += ", permanent_failure_rate: \(journey.permanentFailureRate)" }
-        if let throttle = journey.throttle { simulator += ", throttle_mps: \(throttle)" }
-        if journey.lostAnswerRate > 0 { simulator += ", lost_answer_rate: \(journey.lostAnswerRate)" }
-        if journey.receipts { simulator += ", receipts: {delivered: 0.9, undelivered: 0.05, read: 0.3, latency_ms: \"10-300\"}" }
-        simulator += "}"
+        func simulator(outbox: String, seed: UInt64, failureRate: Double) -> String {
+            var simulator = "{kind: simulator, latency_ms: \"1-3\", outbox: \(outbox), seed: \(seed)"
+            if failureRate > 0 { simulator += ", failure_rate: \(failureRate)" }
+            if journey.permanentFailureRate > 0 { simulator += ", permanent_failure_rate: \(journey.permanentFailureRate)" }
+            if let throttle = journey.throttle { simulator += ", throttle_mps: \(throttle)" }
+            if journey.lostAnswerRate > 0 { simulator += ", lost_answer_rate: \(journey.lostAnswerRate)" }
+            if journey.receipts { simulator += ", receipts: {delivered: 0.9, undelivered: 0.05, read: 0.3, latency_ms: \"10-300\"}" }
+            return simulator + "}"
+        }
+        let first = simulator(outbox: "outbox.jsonl", seed: journey.seed % 100_000, failureRate: journey.failureRate)
         var extra = "rate: {messages_per_second: \(journey.messagesPerSecond), burst: 20, max_in_flight: 8}\nprices: prices.csv"
         if let budget = journey.budgetMessages {
             extra += "\nbudget: {campaign_limit: \(Money(nanos: Journey.unitPrice * Int64(budget)))}"
         }
-        _ = try fixture.campaign("c", provider: simulator, extra: extra)
+        if journey.routed {
+            // Each provider its own outbox (its own ledger); the second refuses a third of its
+            // sends until the journey's steps are over (`endOutage`).
+            let second = simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: 0.3)
+            let withName = { (name: String, settings: String) in "{name: \(name), " + settings.dropFirst() }
+            try fixture.write("template.yaml", CLIFixture.template)
+            let campaign = """
+                id: c
+                template: template.yaml
+                recipients: recipients.csv
+                routing: weighted
+                providers:
+                  - \(withName("a", first))
+                  - \(withName("b", second))
+                \(extra)
+                """
+            try fixture.write("c.yaml", campaign)
+            let healed = simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: journey.failureRate)
+            afterOutage = campaign.replacingOccurrences(of: withName("b", second), with: withName("b", healed))
+        } else {
+            _ = try fixture.campaign("c", provider: first, extra: extra)
+        }
     }
+
+    /// The campaign file once the second provider's outage is over (two providers only). The
+    /// simulator draws its failures from its seed, the same in every process: through an
+    /// outage, a row resent after a crash meets the same refusals at every resume and stays in
+    /// doubt (rightly: a transient refusal proves nothing). The person resumes once it is over.
+    private var afterOutage: String?
+
+    /// The simulators' outboxes: what each provider accepted.
+    private var outboxes: [String] { journey.routed ? ["outbox.jsonl", "outbox-b.jsonl"] : ["outbox.jsonl"] }
 
     /// Plays every step, then resumes until the campaign ends, checking after each.
     mutating func play() throws {
@@ -105,6 +141,10 @@ struct JourneyRunner {
         if onPostgres, let killed = killedAt {
             let wait = Self.leaseTimeout + 0.6 - Date().timeIntervalSince(killed)
             if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+        }
+        if let afterOutage {
+            try fixture.write("c.yaml", afterOutage)
+            log.append("the second provider's outage is over")
         }
         // A journey whose sends all failed before the first import has no campaign yet: `run`.
         var command = ["resume", "c"]
@@ -228,12 +268,14 @@ struct JourneyRunner {
 
     /// Whether a process holds the simulator's outbox lock (this one takes and drops it when free).
     private func outboxLocked() -> Bool {
-        let fd = open(fixture.path("outbox.jsonl"), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
-        flock(fd, LOCK_UN)
-        return false
+        outboxes.contains { name in
+            let fd = open(fixture.path(name), O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
+            flock(fd, LOCK_UN)
+            return false
+        }
     }
 
     /// A sending command with a fault at a random moment.
@@ -385,10 +427,13 @@ struct JourneyRunner {
         }
     }
 
+    /// Every number the providers accepted, across both ledgers when the campaign has two.
     private func outboxDestinations() throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: fixture.path("outbox.jsonl")) else { return [] }
         struct Line: Decodable { let destination: String }
-        return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONDecoder().decode(Line.self, from: Data($0)).destination }
+        return outboxes.flatMap { name -> [String] in
+            guard let data = FileManager.default.contents(atPath: fixture.path(name)) else { return [] }
+            return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONDecoder().decode(Line.self, from: Data($0)).destination }
+        }
     }
 
     private func broken(_ rule: String) -> Broken {
