@@ -178,7 +178,7 @@ extension CampaignPlan {
                 } else if handled(row.line) {
                     estimate.alreadyHandled += 1
                     status = "already_handled"
-                } else if let phone = row.phone, suppressed?(phone.digits) == true {
+                } else if let phone = row.phone, suppressed?(phone.digits, row.route) == true {
                     estimate.suppressed += 1
                     status = "suppressed"
                 } else if let phone = row.phone, capped?(phone.digits) == true {

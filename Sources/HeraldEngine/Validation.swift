@@ -56,7 +56,7 @@ extension CampaignPlan {
             if !report.byProvider.isEmpty { report.byProvider[row.route].rows += 1 }
             if let phone = row.phone, !seen.insert(phone.digits) {
                 report.duplicates += 1
-            } else if let phone = row.phone, suppressed?(phone.digits) == true {
+            } else if let phone = row.phone, suppressed?(phone.digits, row.route) == true {
                 report.suppressed += 1
             }
         }
@@ -71,14 +71,27 @@ extension CampaignPlan {
 extension CampaignPlan {
     /// The journal's suppression list for this campaign's sender, read-only; nil when
     /// there is no journal or nothing is listed.
-    func suppressionChecker(journalPath: String?) throws -> ((UInt64) -> Bool)? {
+    func suppressionChecker(journalPath: String?) throws -> ((UInt64, Int) -> Bool)? {
         guard let journalPath else { return nil }
         return try suppressionChecker(try JournalOpener.planning(journalPath))
     }
 
-    func suppressionChecker(_ journal: (any PlanningJournal)?) throws -> ((UInt64) -> Bool)? {
+    /// Whether a number is suppressed for the row's route (its provider's sender, or every sender).
+    func suppressionChecker(_ journal: (any PlanningJournal)?) throws -> ((UInt64, Int) -> Bool)? {
+        guard let journal else { return nil }
+        let scopes = SenderScopes(spec.routes.map(\.provider.sender))
+        var checkers: [String: (UInt64) -> Bool] = [:]
+        for sender in scopes.distinct {
+            guard let checker = try Self.checker(journal, scope: sender) else { return nil }  // nothing listed
+            checkers[sender] = checker
+        }
+        let found = checkers
+        return { number, route in found[scopes.scope(route: route)]?(number) ?? false }
+    }
+
+    private static func checker(_ journal: any PlanningJournal, scope: String) throws -> ((UInt64) -> Bool)? {
         do {
-            return try journal?.suppressionChecker(scope: spec.provider.sender)
+            return try journal.suppressionChecker(scope: scope)
         } catch where error.isOlderSchema {
             return nil  // a v3 journal has no suppression list
         }

@@ -110,7 +110,22 @@ extension PostgresJournal {
         let purged = try row.optionalInt64(5) != nil
         if let refusal = OpenRule.refusal(purged: purged, state: state,
                                           control: try row.string(2).flatMap(CampaignControl.init), unpause: unpause) {
-            if refusal == CampaignControl.cancel.rawValue, !purged {
+            if refusal == CampaignControl.cancel.rawValue, !purged, state == .importing {
+                // Cancelled before its import ended. A live importer ends it and cancels its rows at
+                // its first step; one that died left rows without counters: they go, and the
+                // campaign ends cancelled with none.
+                let free = try session.query(importLock("pg_try_advisory_xact_lock", cid)).first!.cells.bool(0)
+                if free {
+                    for table in ExportedTable.importedTables {
+                        try session.query("DELETE FROM \(sql: table) WHERE cid = \(cid)")
+                    }
+                    try session.query(
+                        """
+                        UPDATE campaign SET state = \(literal: CampaignState.cancelled), total_rows = 0, updated_at = \(time)
+                        WHERE cid = \(cid)
+                        """)
+                }
+            } else if refusal == CampaignControl.cancel.rawValue, !purged {
                 // A cancel whose senders died before they saw the request is finished here: the
                 // rows they had in flight may have been delivered, so they are in doubt (or sent
                 // where a receipt says so), never left `sending` for ever (journey seeds 60062 and

@@ -244,13 +244,14 @@ public final class PostgresJournal: CampaignJournal {
     public func request(_ control: CampaignControl, campaign id: String, mode: RunMode) throws(JournalError) -> Bool {
         try attempt {
             try session.transaction {
-                guard let cid = try session.query(
+                guard let found = try session.query(
                     """
-                    SELECT cid
+                    SELECT cid, state
                     FROM campaign
                     WHERE id = \(id) AND mode = \(mode.rawValue)
                     FOR UPDATE
-                    """).first?.cells.int64(0) else { return false }
+                    """).first else { return false }
+                let cid = try found.cells.int64(0)
                 let changed = try session.query(
                     """
                     UPDATE campaign SET control = \(control.rawValue), updated_at = \(currentTime()) WHERE cid = \(cid)
@@ -258,6 +259,11 @@ public final class PostgresJournal: CampaignJournal {
                     RETURNING cid
                     """)
                 if changed.isEmpty { return true }
+                // An import in progress writes its counters when it ends: its rows are left to the
+                // sender, which sees the request at its first step and cancels them then, counted.
+                // Skipping them now moved counters the import had not written yet (journey seed
+                // 61106: pending -290, and the import started over).
+                guard try found.cells.string(1) != CampaignState.importing.rawValue else { return true }
                 if control == .cancel { try skipUnsent(cid: cid) }
                 // Nobody is sending it: the campaign takes the new state now.
                 try session.query(

@@ -18,7 +18,8 @@ struct LimitsCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let plan = try CampaignPlan.load(campaignPath: file)
-            guard let configuration = plan.spec.provider.settings(as: AWSConfiguration.self) else {
+            // The campaign's AWS provider (the first, when `providers:` lists several).
+            guard let configuration = plan.spec.settings(of: AWSConfiguration.self).first else {
                 throw InputError(file: plan.spec.campaignPath, "provider: `herald limits` needs provider.kind: aws")
             }
             let transport = AsyncHTTPClientTransport(maxConnections: 1)

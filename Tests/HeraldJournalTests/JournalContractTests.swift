@@ -550,3 +550,80 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
         #expect(record.templateSHA == "t1" && record.recipientsSHA == "r1" && record.campaignPath == "/c.yaml")
     }
 }
+
+/// Journey seed 61106 (PostgreSQL): `herald cancel` while the campaign was still importing. The
+/// cancel skipped the rows the import had copied, whose counters the import writes when it ends:
+/// pending read -290, and the import started over. Counters stay equal to the rows through a
+/// cancel at any moment of an import, and every row ends cancelled.
+@Suite struct CancelDuringImportTests {
+    @Test(arguments: Store.allCases)
+    func aCancelDuringTheImportLeavesCountersEqualToTheRows(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        guard case .needsImport(let cid) = try openCampaign(journal, owner: owner) else {
+            Issue.record("a new campaign needs its rows")
+            return
+        }
+        let writer = try journal.makeImporter(cid: cid)
+        var body = Array("hello".utf8)
+        try body.withUnsafeMutableBufferPointer { buffer in
+            // 20,000 rows: SQLite has committed one batch, PostgreSQL copied two chunks.
+            for line in 2...20_101 {
+                if line == 20_002 { #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real)) }
+                var row = ImportedRow(row: line, destination: 447_700_000_000 + UInt64(line), region: "GB", body: UnsafeBufferPointer(buffer))
+                row.cost = 1_000
+                try writer.add(row)
+            }
+        }
+        try writer.finish()
+        let check = try #require(journal as? any MaintenanceJournal)
+        let afterImport = try check.checkCounters(cid: cid)
+        #expect(afterImport.isEmpty, "after the import: \(afterImport)")
+        // The sender's first step sees the cancel; it cancels what is left, as the runner does.
+        #expect(try step(journal, cid: cid, owner: owner, claim: 10).control == .cancel)
+        #expect(try journal.request(.cancel, campaign: "spring", mode: .real))
+        try journal.release(cid: cid, owner: owner, state: .cancelled)
+        let counts = try journal.counts(cid: cid)
+        #expect(counts.byReason[.cancelled] == 20_100 && counts[.pending] == 0, "\(counts)")
+        let afterCancel = try check.checkCounters(cid: cid)
+        #expect(afterCancel.isEmpty, "after the cancel: \(afterCancel)")
+        #expect(try journal.campaign(id: "spring", mode: .real)?.state == .cancelled)
+    }
+}
+
+extension CancelDuringImportTests {
+    /// The same cancel, then the importer dies before its import ends (its connection, and its
+    /// import lock, gone): the next open is refused as cancelled and leaves the counters equal to
+    /// the rows (the half import goes on PostgreSQL, whose counters it had not written).
+    @Test(arguments: Store.allCases)
+    func aCancelThenTheImporterDyingLeavesCountersEqualToTheRows(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        var cid: Int64 = 0
+        do {
+            let importer = try fixture.open()
+            guard case .needsImport(let id) = try openCampaign(importer, owner: deadOwner()) else {
+                Issue.record("a new campaign needs its rows")
+                return
+            }
+            cid = id
+            let writer = try importer.makeImporter(cid: cid)
+            var body = Array("hello".utf8)
+            try body.withUnsafeMutableBufferPointer { buffer in
+                for line in 2...20_101 {
+                    if line == 20_002 { #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real)) }
+                    var row = ImportedRow(row: line, destination: 447_700_000_000 + UInt64(line), region: "GB", body: UnsafeBufferPointer(buffer))
+                    row.cost = 1_000
+                    try writer.add(row)
+                }
+            }
+            writer.abandon()
+        }
+        if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }
+        let next = try fixture.open()
+        #expect(throws: JournalError.self, "a cancelled campaign is refused") { try openCampaign(next) }
+        let drift = try #require(next as? any MaintenanceJournal).checkCounters(cid: cid)
+        #expect(drift.isEmpty, "\(drift)")
+        #expect(try next.counts(cid: cid)[.pending] >= 0)
+    }
+}

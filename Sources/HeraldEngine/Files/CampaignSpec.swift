@@ -81,6 +81,11 @@ public struct CampaignSpec: Sendable {
         public static func == (lhs: ProviderSpec, rhs: ProviderSpec) -> Bool { lhs.settings.isEqual(to: rhs.settings) }
     }
 
+    /// The settings of each of its providers of one type (`AWSConfiguration`), in the file's order.
+    public func settings<Settings: ProviderSettings>(of type: Settings.Type) -> [Settings] {
+        routes.compactMap { $0.provider.settings(as: type) }
+    }
+
     /// Whether its messages only ever reach the simulator (their spend is simulated too).
     public var isSimulated: Bool {
         routes.allSatisfy { $0.provider.kind.name == ProviderKind.simulator.name }

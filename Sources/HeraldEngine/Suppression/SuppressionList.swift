@@ -147,10 +147,12 @@ extension SuppressionList {
     public static func sync(campaignPath: String, journalPath: String,
                             environment: AWSEnvironment = AWSEnvironment()) async throws -> (listed: Int, added: Int) {
         let plan = try CampaignPlan.load(campaignPath: campaignPath)
-        guard let configuration = plan.spec.provider.settings(as: AWSConfiguration.self) else {
+        let aws = plan.spec.settings(of: AWSConfiguration.self)
+        guard !aws.isEmpty else {
             throw InputError(file: plan.spec.campaignPath, "provider: `herald suppress sync` needs provider.kind: aws")
         }
-        guard let list = configuration.optOutList else {
+        // With several AWS providers, the first that names an opt-out list.
+        guard let configuration = aws.first(where: { $0.optOutList != nil }) ?? aws.first, let list = configuration.optOutList else {
             throw InputError(file: plan.spec.campaignPath, "provider: set opt_out_list to the AWS opt-out list to read")
         }
         let transport = AsyncHTTPClientTransport(maxConnections: 1)
