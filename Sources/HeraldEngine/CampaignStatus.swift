@@ -41,6 +41,10 @@ public struct CampaignStatus: Codable, Sendable {
     public let lease: Lease?
     /// Why the last run stopped early, if it did.
     public let stopReason: String?
+    /// A pause or cancel asked for and not yet taken: `herald pause` or `cancel` while a sender
+    /// holds the campaign (it takes it at its next look), or on PostgreSQL while a killed
+    /// sender's lease has not run out (the next open takes it).
+    public let requested: String?
     /// When the earliest waiting row (a retry, or a recipient outside their send window) falls due.
     public let nextSendAt: String?
     public let spend: Spend
@@ -144,6 +148,7 @@ public struct CampaignStatus: Codable, Sendable {
         case inDoubt = "in_doubt"
         case inDoubtReasons = "in_doubt_reasons"
         case stopReason = "stop_reason"
+        case requested
         case nextSendAt = "next_send_at"
         case campaignFile = "campaign_file"
         case inDoubtRows = "in_doubt_rows"
@@ -188,9 +193,19 @@ public struct CampaignStatus: Codable, Sendable {
                 inDoubt: doubt.map { Doubt(row: $0.row, reason: $0.reason?.rawValue ?? "interrupted", detail: $0.detail) },
                 inDoubtReasons: codes(counts.inDoubtByReason), waiting: codes(counts.waitingByReason),
                 updatedAt: iso(record.updatedAt), lease: lease, stopReason: record.stopReason,
+                requested: requested(record),
                 nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend,
                 delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]),
                 providers: providers(record.name) ? try providerLines(journal, record: record) : nil)
+        }
+    }
+
+    /// The control word a campaign has not taken yet (a completed campaign has nothing left to take).
+    static func requested(_ record: CampaignRecord) -> String? {
+        guard let control = record.control, record.state != .completed else { return nil }
+        switch control {
+        case .cancel: return record.state == .cancelled ? nil : control.rawValue
+        case .pause: return record.state == .paused ? nil : control.rawValue
         }
     }
 

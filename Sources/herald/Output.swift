@@ -80,6 +80,9 @@ enum Output {
 
     static func status(_ status: CampaignStatus) -> String {
         var lines = ["\(status.campaign): \(status.state), \(Terminal.format(status.total)) rows (\(status.campaignFile))"]
+        if let requested = status.requested {
+            lines.append("  \(requested) requested: taken when the sender holding the campaign next looks, or by the next open once no live sender holds it")
+        }
         let order = ["pending", "sending", "retry", "sent", "failed", "skipped", "in_doubt"]
         lines.append("  " + order.map { "\($0) \(Terminal.format(status.counts[$0] ?? 0))" }.joined(separator: "  "))
         if !status.reasons.isEmpty {

@@ -206,6 +206,27 @@ import Testing
         await #expect(throws: JournalError.self, "refused as cancelled, as the state says") { try await fixture.runner().run() }
     }
 
+    /// A pause asked for while a sender holds the campaign is shown as requested until the
+    /// sender takes it (journey seed 61337: a cancel read as `budget_exhausted` for a while).
+    @Test func statusShowsARequestNotYetTaken() async throws {
+        let fixture = try Fixture(rows: CampaignRunnerTests.header + Fixture.validRows(5) + "\n")
+        var options = RunOptions()
+        options.limit = 2
+        _ = try await fixture.runner(options).run()
+        let holder = try Journal(path: fixture.journalPath)
+        let record = try #require(try holder.campaign(id: "test-campaign"))
+        let inputs = CampaignInputs(id: record.id, campaignPath: record.campaignPath, templateSHA: record.templateSHA,
+                                    recipientsSHA: record.recipientsSHA, channel: record.channel)
+        let owner = LeaseOwner()
+        _ = try holder.open(inputs, owner: owner, recipientsPath: fixture.csvPath, templatePath: "", unpause: true)
+        #expect(try Journal(path: fixture.journalPath).request(.pause, campaign: "test-campaign"))
+        var status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "test-campaign")[0]
+        #expect(status.requested == "pause" && status.state != "paused", "\(status.state) \(String(describing: status.requested))")
+        try holder.release(cid: record.cid, owner: owner, state: .paused)
+        status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "test-campaign")[0]
+        #expect(status.state == "paused" && status.requested == nil, "a pause taken is no longer requested: \(status.state)")
+    }
+
     /// Accepts every message; on the `cancelAt`th, asks for a cancel from another connection.
     final class CancellingProvider: MessageProvider {
         let name = "simulator"

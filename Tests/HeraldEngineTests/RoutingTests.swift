@@ -154,4 +154,31 @@ import Testing
         let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
         #expect(status.providers?.map(\.sent) == shares)
     }
+
+    /// A row keeps the provider it was routed to: when the campaign file no longer lists that
+    /// provider, the run stops with the row unsent (exit 9) instead of sending it through another.
+    @Test func aRowWhoseProviderWasRemovedIsNeverSentThroughAnother() async throws {
+        let providers = """
+              - {name: uk, kind: simulator, outbox: a.jsonl, prices: a.csv, countries: [GB]}
+              - {name: us, kind: simulator, outbox: b.jsonl, prices: b.csv, countries: [US]}
+            """
+        let fixture = try Self.fixture(rows: Self.rows(gb: 2, us: 2), routing: "ordered", providers: providers)
+        var options = RunOptions()
+        options.limit = 1
+        _ = try await fixture.runner(options).run()
+        let text = try String(contentsOfFile: fixture.campaignPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "  - {name: us, kind: simulator, outbox: b.jsonl, prices: b.csv, countries: [US]}\n", with: "")
+            .replacingOccurrences(of: "routing: ordered\n", with: "")
+            .write(toFile: fixture.campaignPath, atomically: true, encoding: .utf8)
+        let summary = try await fixture.runner().run()
+        guard case .providerRefused(let detail) = summary.stop else {
+            Issue.record("expected the run to stop, got \(String(describing: summary.stop))")
+            return
+        }
+        #expect(detail.contains("routed to provider #2 of providers:, which the campaign file no longer lists"), "\(detail)")
+        let sentThroughUK = FileManager.default.contents(atPath: fixture.folder.appendingPathComponent("a.jsonl").path)
+            .map { String(decoding: $0, as: UTF8.self) } ?? ""
+        #expect(!sentThroughUK.contains("+1202"), "no US row went through the UK provider")
+        #expect(summary.counts[.sent] == 2 && summary.counts[.pending] == 2, "\(summary.counts)")
+    }
 }

@@ -360,9 +360,9 @@ struct ProviderSet: Sendable {
 
     init(_ providers: [any MessageProvider]) { self.providers = providers }
 
-    /// The provider of `route` (the first for an index out of range).
-    func provider(route: Int) -> any MessageProvider {
-        providers.indices.contains(route) ? providers[route] : providers[0]
+    /// The provider of `route`; nil when the campaign file no longer lists that many.
+    func provider(route: Int) -> (any MessageProvider)? {
+        providers.indices.contains(route) ? providers[route] : nil
     }
 
     /// Whether every one of them dedupes by idempotency key: only then may the run pipeline

@@ -74,7 +74,15 @@ struct Dispatcher: Sendable {
         if let lease, !lease.allowsRequest {
             return Settlement(row: claimed.row, state: .pending, countsAttempt: false).settling(claimed)
         }
-        let outcome = await providers.provider(route: claimed.route).send(message)
+        // A row recorded for a provider the campaign file no longer lists is never sent through
+        // another: the run stops (exit 9) with the row unsent.
+        guard let provider = providers.provider(route: claimed.route) else {
+            return Settlement(row: claimed.row, state: .pending, reason: .campaignRefused,
+                              detail: "line \(claimed.row) is routed to provider #\(claimed.route + 1) of providers:, which the campaign file "
+                                  + "no longer lists (\(providers.providers.count) now); put it back to send the rest",
+                              countsAttempt: false).settling(claimed)
+        }
+        let outcome = await provider.send(message)
         if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
         var random = SystemRandomNumberGenerator()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
