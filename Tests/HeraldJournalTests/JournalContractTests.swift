@@ -556,6 +556,20 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
 /// pending read -290, and the import started over. Counters stay equal to the rows through a
 /// cancel at any moment of an import, and every row ends cancelled.
 @Suite struct CancelDuringImportTests {
+    /// Adds lines 2...20,101 to `writer`, with `herald cancel` from another connection after
+    /// 20,000 of them: SQLite has committed one batch then, PostgreSQL copied two chunks.
+    static func addRows(to writer: any RowImporter, cancellingFrom fixture: Fixture) throws {
+        var body = Array("hello".utf8)
+        try body.withUnsafeMutableBufferPointer { buffer in
+            for line in 2...20_101 {
+                if line == 20_002 { #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real)) }
+                var row = ImportedRow(row: line, destination: 447_700_000_000 + UInt64(line), region: "GB", body: UnsafeBufferPointer(buffer))
+                row.cost = 1_000
+                try writer.add(row)
+            }
+        }
+    }
+
     @Test(arguments: Store.allCases)
     func aCancelDuringTheImportLeavesCountersEqualToTheRows(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
@@ -566,16 +580,7 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
             return
         }
         let writer = try journal.makeImporter(cid: cid)
-        var body = Array("hello".utf8)
-        try body.withUnsafeMutableBufferPointer { buffer in
-            // 20,000 rows: SQLite has committed one batch, PostgreSQL copied two chunks.
-            for line in 2...20_101 {
-                if line == 20_002 { #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real)) }
-                var row = ImportedRow(row: line, destination: 447_700_000_000 + UInt64(line), region: "GB", body: UnsafeBufferPointer(buffer))
-                row.cost = 1_000
-                try writer.add(row)
-            }
-        }
+        try Self.addRows(to: writer, cancellingFrom: fixture)
         try writer.finish()
         let check = try #require(journal as? any MaintenanceJournal)
         let afterImport = try check.checkCounters(cid: cid)
@@ -608,15 +613,7 @@ extension CancelDuringImportTests {
             }
             cid = id
             let writer = try importer.makeImporter(cid: cid)
-            var body = Array("hello".utf8)
-            try body.withUnsafeMutableBufferPointer { buffer in
-                for line in 2...20_101 {
-                    if line == 20_002 { #expect(try fixture.open().request(.cancel, campaign: "spring", mode: .real)) }
-                    var row = ImportedRow(row: line, destination: 447_700_000_000 + UInt64(line), region: "GB", body: UnsafeBufferPointer(buffer))
-                    row.cost = 1_000
-                    try writer.add(row)
-                }
-            }
+            try Self.addRows(to: writer, cancellingFrom: fixture)
             writer.abandon()
         }
         if store == .postgres { Thread.sleep(forTimeInterval: 1.3) }
