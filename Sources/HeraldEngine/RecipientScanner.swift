@@ -42,30 +42,18 @@ final class RecipientScanner: @unchecked Sendable {
     private let packing: SMSPacking
     /// The last region priced and its price for one unit (nil: the book has none).
     private var lastPrice: (region: String, unit: Money?) = ("", nil)
-    /// With several providers: each one's packing, rules and prices, and the rule choosing among them.
-    private var routes: [RoutePricing] = []
+    /// With several providers: each one's packing, rules and prices.
+    private var quoter: RouteQuoter?
     /// Routes that took at least one row (its country, its channel, a price): read once the
     /// scan has ended, to refuse a provider that fits no row.
     private(set) var fitted: Set<Int> = []
     private let routeRule: RouteRule
 
-    /// One provider of a routed campaign, as the scanner prices a row through it.
-    struct RoutePricing {
-        let route: ProviderRoute
-        let packing: SMSPacking
-        let book: PriceBook?
-        var last: (region: String, unit: Money?) = ("", nil)
-    }
-
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
         packing = plan.spec.provider.target.smsPacking
         routeRule = RouteRule(strategy: plan.spec.routing)
-        if plan.spec.isRouted {
-            routes = zip(plan.spec.routes, plan.routeBooks).map {
-                RoutePricing(route: $0, packing: $0.provider.target.smsPacking, book: $1)
-            }
-        }
+        if plan.spec.isRouted { quoter = RouteQuoter(plan: plan) }
         let path = plan.spec.recipientsPath
         do {
             reader = try CSVReader(path: path)
@@ -205,7 +193,7 @@ extension RecipientScanner {
     /// Counts SMS parts, checks the provider's maxima and prices the message.
     func price(_ row: inout ScannedRow) -> RowProblem? {
         let channel = plan.template.channel
-        if !routes.isEmpty { return route(&row) }
+        if quoter != nil { return route(&row) }
         if channel == .sms {
             row.segments = packing == .codePoints ? SMSSegments(utf8: row.body) : SMSSegments(utf8: row.body, packing: packing)
             let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
@@ -233,56 +221,25 @@ extension RecipientScanner {
     /// price for it), each counting parts and pricing its own way (`RouteRule`), then checks
     /// the rendered message against the chosen provider's rules.
     private func route(_ row: inout ScannedRow) -> RowProblem? {
+        guard let phone = row.phone, var quoter else { return nil }
         let channel = plan.template.channel
-        guard let phone = row.phone else { return nil }
-        var candidates: [RouteCandidate] = []
-        var segments: [SMSSegments] = []
-        var unpriced: [String] = []
-        var lastPacking: SMSPacking?
-        var counted = SMSSegments(encoding: .gsm7, parts: 1, units: 0)
-        for index in routes.indices where routes[index].route.takes(region: phone.region, channel: channel) {
-            if channel == .sms, lastPacking != routes[index].packing {
-                let packing = routes[index].packing
-                counted = packing == .codePoints ? SMSSegments(utf8: row.body) : SMSSegments(utf8: row.body, packing: packing)
-                lastPacking = packing
-            }
-            var cost = Money.zero
-            if let book = routes[index].book {
-                if routes[index].last.region != phone.region {
-                    routes[index].last = (phone.region, book.price(region: phone.region, channel: channel))
-                }
-                guard let unit = routes[index].last.unit else {
-                    unpriced.append(routes[index].route.name)
-                    continue
-                }
-                cost = PriceBook.cost(unit: unit, channel: channel, parts: counted.parts)
-            }
-            candidates.append(RouteCandidate(route: index, cost: cost.nanos, weight: routes[index].route.weight))
-            if fitted.count < routes.count { fitted.insert(index) }
-            segments.append(counted)
-        }
-        guard let chosen = routeRule.choose(candidates, line: row.line),
-            let position = candidates.firstIndex(where: { $0.route == chosen.route })
+        let quote = quoter.quote(region: phone.region, body: row.body)
+        self.quoter = quoter
+        if fitted.count < quoter.routes.count { fitted.formUnion(quote.candidates.map(\.route)) }
+        guard let chosen = routeRule.choose(quote.candidates, line: row.line),
+            let position = quote.candidates.firstIndex(where: { $0.route == chosen.route })
         else {
-            if !unpriced.isEmpty {
+            if !quote.unpriced.isEmpty {
                 return RowProblem(reason: .noPrice, detail: "no price for \(channel.rawValue) to \(phone.region) (nor for *) in the price book of "
-                    + unpriced.map(\.quoted).joined(separator: ", "))
+                    + quote.unpriced.map(\.quoted).joined(separator: ", "))
             }
             return RowProblem(reason: .noRoute, detail: "no provider of the campaign takes \(channel.rawValue) to \(phone.region)")
         }
         row.route = chosen.route
-        row.segments = segments[position]
+        row.segments = quote.segments[position]
         row.cost = Money(nanos: chosen.cost)
-        if channel == .sms {
-            let characters = row.body.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
-            return SMSLimits.check(row.segments, characters: characters)
-        }
-        if !deferContentRules,
-            let issue = ContentRules.firstIssue(rendered: row.body, channel: channel, target: routes[chosen.route].route.provider.target)
-        {
-            return RowProblem(reason: .invalidContent, detail: issue.description)
-        }
-        return nil
+        if channel != .sms, deferContentRules { return nil }
+        return quoter.problem(route: chosen.route, segments: row.segments, body: row.body)
     }
 }
 
@@ -290,7 +247,7 @@ extension RecipientScanner {
     /// After a scan of a campaign with several providers: an error naming the first provider
     /// of the list that took no row (a country or price book that matches nothing, most likely).
     func checkEveryRouteFits() throws(InputError) {
-        guard !routes.isEmpty, fitted.count < routes.count,
+        guard let routes = quoter?.routes, fitted.count < routes.count,
             let index = routes.indices.first(where: { !fitted.contains($0) })
         else { return }
         let route = routes[index].route

@@ -50,25 +50,28 @@ extension PostgresJournal {
         var stepped = Stepped()
         for row in try session.query(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, spend_month, updated_at FROM message
+            SELECT \(sql: Self.candidateColumns), spend_month, updated_at FROM message
             WHERE cid = \(cid) AND state = \(MessageState.sending) AND owner = \(lid) AND claim_seq = \(seq) ORDER BY row
             """)
         {
             // A free resend holds no reservation (no month): the claim's own month stands in.
-            let month = try row.cells.optionalInt64(10).map { Int(clamping: $0) }
-                ?? BillingMonth.of(milliseconds: try row.cells.int64(11))
+            let month = try row.cells.optionalInt64(11).map { Int(clamping: $0) }
+                ?? BillingMonth.of(milliseconds: try row.cells.int64(12))
             stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: month, epoch: lid))
         }
         return stepped
     }
 
-    /// A row that may be claimed, from columns row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route.
+    /// The columns of a row that may be claimed, as `candidate` reads them.
+    static let candidateColumns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, doubt IS NOT NULL"
+
+    /// A row that may be claimed, from `candidateColumns`.
     static func candidate(_ row: PostgresRow, from: TallyKey) throws -> ClaimCandidate {
         let c = row.cells
         return ClaimCandidate(row: try c.int(0), destination: UInt64(bitPattern: try c.optionalInt64(1) ?? 0),
                               body: try c.string(2) ?? "", attempts: try c.int(3), parts: try c.int(4), cost: try c.int64(5),
                               timeZones: try c.string(6), from: from, region: try c.string(7), earlierSpent: try c.optionalInt64(8),
-                              route: RouteIndex.checked(try c.int64(9)))
+                              route: RouteIndex.checked(try c.int64(9)), doubted: try c.bool(10))
     }
 
     /// The heavy work (settling this sender's rows, taking pending rows with SKIP LOCKED)
@@ -167,17 +170,20 @@ extension PostgresJournal {
         let refs = changes.map { $0.providerRef ?? "" }, notBefore = changes.map { $0.notBefore ?? -1 }
         let attempts = changes.map { Int32($0.attempts) }, doubtsKept = changes.map { $0.doubt ?? "" }
         let keeps = changes.map(\.keepsReservation), marks = changes.map { Int16($0.earlierSpent ?? -1) }
+        let routes = changes.map { Int16($0.move?.to ?? -1) }, parts = changes.map { Int32($0.move?.parts ?? -1) }
+        let costs = changes.map { $0.move?.cost ?? -1 }
         let updated = try session.query(
             """
             UPDATE message m SET state = v.state, reason = nullif(v.reason, ''), detail = nullif(v.detail, ''),
                 provider_ref = coalesce(nullif(v.ref, ''), m.provider_ref), not_before = nullif(v.not_before, -1),
                 attempts = m.attempts + v.counts, updated_at = \(time), owner = NULL,
                 doubt = coalesce(nullif(v.doubt, ''), m.doubt), spend_month = CASE WHEN v.keeps THEN m.spend_month END,
-                earlier_spent = coalesce(nullif(v.mark, -1), m.earlier_spent)
+                earlier_spent = coalesce(nullif(v.mark, -1), m.earlier_spent), route = coalesce(nullif(v.route, -1), m.route),
+                parts = coalesce(nullif(v.parts, -1), m.parts), cost = coalesce(nullif(v.cost, -1), m.cost)
             FROM unnest(\(changedRows)::int4[], \(states)::int2[], \(reasons)::text[], \(details)::text[], \(refs)::text[],
                         \(notBefore)::int8[], \(attempts)::int4[], \(doubtsKept)::text[], \(keeps)::bool[], \(epochs)::int8[],
-                        \(marks)::int2[])
-                AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps, epoch, mark)
+                        \(marks)::int2[], \(routes)::int2[], \(parts)::int4[], \(costs)::int8[])
+                AS v(row, state, reason, detail, ref, not_before, counts, doubt, keeps, epoch, mark, route, parts, cost)
             WHERE m.cid = \(cid) AND m.row = v.row AND m.state = \(MessageState.sending) AND m.owner = v.epoch
             RETURNING m.row
             """)
@@ -193,6 +199,17 @@ extension PostgresJournal {
             if let move = change.report { report.apply(move) }
             settled.ledger.add(change.ledger)
             if let request = change.suppression { listed[request, default: []].append(Int32(change.row)) }
+        }
+        let moved = changes.filter { $0.move != nil && done.contains($0.row) }
+        if !moved.isEmpty {
+            try session.query(
+                """
+                INSERT INTO route_switch (cid, row, at, from_route, to_route, reason)
+                SELECT \(cid), v.row, \(time), v.from_route, v.to_route, v.reason
+                FROM unnest(\(moved.map { Int32($0.row) })::int4[], \(moved.map { Int16($0.move?.from ?? 0) })::int2[],
+                            \(moved.map { Int16($0.move?.to ?? 0) })::int2[], \(moved.map { $0.move?.reason ?? "" })::text[])
+                    AS v(row, from_route, to_route, reason)
+                """)
         }
         for (request, rows) in listed {
             try session.query(
@@ -320,13 +337,13 @@ extension PostgresJournal {
             }
             return plan.exhausted == nil
         }
-        let columns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route"
+        let columns = Self.candidateColumns
         let retries = try session.query(
             """
             SELECT \(sql: columns), coalesce(reason, '') FROM message WHERE cid = \(cid) AND state = \(MessageState.retry)
                 AND not_before <= \(time) ORDER BY not_before, row LIMIT \(wanted) FOR UPDATE SKIP LOCKED
             """).map { row in
-                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(10)))
+                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(11)))
             }
         if try offer(retries), claimed.count < wanted {
             let asked = wanted - claimed.count

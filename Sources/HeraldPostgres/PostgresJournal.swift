@@ -147,6 +147,21 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
+    public func routeSwitches(cid: Int64) throws(JournalError) -> [RouteSwitchSummary] {
+        try attempt {
+            try session.query(
+                """
+                SELECT from_route::int8, to_route::int8, reason, count(*), min(at), max(at) FROM route_switch WHERE cid = \(cid)
+                GROUP BY from_route, to_route, reason ORDER BY from_route, to_route, reason
+                """).map { row in
+                    let c = row.cells
+                    return RouteSwitchSummary(from: RouteIndex.checked(try c.int64(0)), to: RouteIndex.checked(try c.int64(1)),
+                                              reason: try c.string(2) ?? "", rows: Int(clamping: try c.int64(3)),
+                                              first: try c.int64(4), last: try c.int64(5))
+                }
+        }
+    }
+
     public func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry] {
         try attempt {
             try session.query("SELECT month, channel, reserved, spent FROM ledger WHERE cid = \(cid) ORDER BY month, channel").map { row in

@@ -39,8 +39,12 @@ public enum SendOutcome: Sendable, Equatable {
     case accepted(providerRef: String)
     /// Too fast: send again later (after `retryAfter` when the provider says).
     case throttled(retryAfter: Duration?)
-    /// Failed this time (server error, timeout, connection reset): worth retrying.
+    /// Failed this time (a server error): worth retrying.
     case transient(reason: String)
+    /// The request never reached the provider (connection refused, connect timeout, nothing
+    /// sent): worth retrying, and proof that this attempt was not delivered, so a campaign
+    /// with several providers may move the row to another (failover).
+    case unreached(reason: String)
     /// Refused for good (invalid number, blocked country).
     case permanent(reason: String)
     /// Refused because the recipient opted out: never send to this number again.

@@ -106,7 +106,8 @@ extension Journal {
             """
             UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = coalesce(?6, provider_ref), not_before = ?7,
                 attempts = attempts + ?8, updated_at = ?9, doubt = coalesce(?10, doubt),
-                spend_month = CASE WHEN ?11 THEN spend_month ELSE NULL END, earlier_spent = coalesce(?12, earlier_spent)
+                spend_month = CASE WHEN ?11 THEN spend_month ELSE NULL END, earlier_spent = coalesce(?12, earlier_spent),
+                route = coalesce(?13, route), parts = coalesce(?14, parts), cost = coalesce(?15, cost)
             WHERE cid = ?1 AND row = ?2 AND state = \(MessageState.sending.sql)
             """)
         var putBack: Int?
@@ -116,9 +117,10 @@ extension Journal {
             update.bind(1, cid).bind(2, change.row).bind(3, change.state.rawValue).bind(4, change.reason)
                 .bind(5, change.detail).bind(6, change.providerRef).bind(7, change.notBefore)
                 .bind(8, change.attempts).bind(9, time).bind(10, change.doubt).bind(11, change.keepsReservation ? 1 : 0)
-                .bind(12, change.earlierSpent)
+                .bind(12, change.earlierSpent).bind(13, change.move?.to).bind(14, change.move?.parts).bind(15, change.move?.cost)
             try update.run()
             guard db.changes == 1 else { continue }  // not a claimed row: nothing was changed
+            if let move = change.move { try recordSwitch(cid: cid, row: change.row, move, time: time) }
             // Accepted answers are counted in one move below.
             if change.state == .sent { sent += 1 } else { changes.move(from: change.from, to: change.to) }
             if change.putsBack { putBack = min(putBack ?? change.row, change.row) }
@@ -134,6 +136,13 @@ extension Journal {
         lower.bind(1, cid).bind(2, putBack - 1)
         try lower.run()
         return putBack - 1
+    }
+
+    /// A row moved to another provider: when, from which, to which and why.
+    private func recordSwitch(cid: Int64, row: Int, _ move: RouteMove, time: Int64) throws {
+        let insert = try db.statement("INSERT INTO route_switch (cid, row, at, from_route, to_route, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        insert.bind(1, cid).bind(2, row).bind(3, time).bind(4, move.from).bind(5, move.to).bind(6, move.reason)
+        try insert.run()
     }
 
     /// The fact the settlement rule needs for a failure that proves nothing: why an
@@ -155,7 +164,7 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, doubt IS NOT NULL FROM message
             WHERE cid = ?1 AND row > ?2 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT ?3
             """)
         var after = cursor.afterRow ?? 0
@@ -201,7 +210,8 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, reason, earlier_spent, route FROM \(MessageState.retry.table)
+            SELECT row, dest, body, attempts, parts, cost, tz, region, reason, earlier_spent, route, doubt IS NOT NULL
+            FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
         let time = plan.time, month = plan.month
@@ -274,7 +284,7 @@ extension Journal {
         ClaimCandidate(row: select.int(0), destination: UInt64(bitPattern: select.int64(1)), body: select.string(2) ?? "",
                        attempts: select.int(3), parts: select.int(4), cost: select.int64(5), timeZones: select.string(6),
                        from: from, region: select.string(7), earlierSpent: select.isNull(column) ? nil : select.int64(column),
-                       route: RouteIndex.checked(select.int64(route)))
+                       route: RouteIndex.checked(select.int64(route)), doubted: select.int(route + 1) != 0)
     }
 
     /// When the earliest waiting retry falls due (ms since 1970), or nil when none waits.

@@ -42,6 +42,25 @@ extension Journal {
         }
     }
 
+    public func routeSwitches(cid: Int64) throws(JournalError) -> [RouteSwitchSummary] {
+        try read {
+            let statement = try db.statement(
+                """
+                SELECT from_route, to_route, reason, count(*), min(at), max(at) FROM route_switch WHERE cid = ?1
+                GROUP BY from_route, to_route, reason ORDER BY from_route, to_route, reason
+                """)
+            statement.bind(1, cid)
+            var switches: [RouteSwitchSummary] = []
+            while try statement.step() {
+                switches.append(RouteSwitchSummary(from: RouteIndex.checked(statement.int64(0)), to: RouteIndex.checked(statement.int64(1)),
+                                                   reason: statement.string(2) ?? "", rows: statement.int(3),
+                                                   first: statement.int64(4), last: statement.int64(5)))
+            }
+            statement.reset()
+            return switches
+        }
+    }
+
     /// Where the campaign stands, for an estimate of what is left.
     public func progress(cid: Int64) throws(JournalError) -> JournalProgress {
         try read {

@@ -43,8 +43,11 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     /// Refused because the recipient opted out (AWS `DESTINATION_PHONE_NUMBER_OPTED_OUT`):
     /// the number joins the suppression list.
     case optedOut = "opted_out"
-    /// Failed this time (5xx, refused connection); retried, then failed.
+    /// Failed this time (a 5xx answer); retried, then failed.
     case transient
+    /// The request never reached the provider (connection refused, connect timeout):
+    /// this attempt was provably not delivered. Retried, then failed.
+    case unreached
     /// Too fast: sent again later without spending an attempt.
     case throttled
     /// The provider's spend limit is reached: the row waits for the next run.
@@ -53,6 +56,10 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     case campaignRefused = "campaign_refused"
     /// The request left but no answer came back: it may have been delivered.
     case lostAnswer = "lost_answer"
+    /// Moved to another provider of the campaign (failover): its own proved it never took
+    /// the message (never reached, refused the campaign, or throttled while demoted), and no
+    /// earlier attempt may have got through. Due again at once, through the new provider.
+    case rerouted
 
     // Recovery.
     /// The row was being sent when its process died: it may have been delivered.
@@ -63,7 +70,7 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     /// `failed`; any other failure leaves it in doubt.
     public var provesNotDelivered: Bool {
         switch self {
-        case .transient, .lostAnswer, .interrupted, .throttled, .spendLimit, .campaignRefused: false
+        case .transient, .unreached, .rerouted, .lostAnswer, .interrupted, .throttled, .spendLimit, .campaignRefused: false
         default: true
         }
     }

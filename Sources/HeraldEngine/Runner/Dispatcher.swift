@@ -18,6 +18,8 @@ struct Dispatcher: Sendable {
     let channel: Channel
     /// The sender's lease term, checked just before every request.
     var lease: LeaseClock?
+    /// With several providers: their health, and where a row that may move goes.
+    var failover: Failover?
 
     /// Once any of `halts` is set, or the lease term is over, no further message of the
     /// batch is sent: those left go back to `pending` (their reservation released, or, if
@@ -58,6 +60,13 @@ struct Dispatcher: Sendable {
             return Settlement(row: claimed.row, state: .failed, reason: .invalidContent,
                               detail: "the stored \(channel.rawValue) content is not readable JSON").settling(claimed)
         }
+        // Its provider is demoted and nothing of it may have reached any provider: it goes
+        // to another now, unsent, rather than waiting out the cool-down.
+        if let failover, failover.isDemoted(route: claimed.route, at: Self.now()),
+            let move = failover.move(claimed, after: nil, at: Self.now())
+        {
+            return rerouted(claimed, move, failover)
+        }
         if let due = claimed.due {
             // Its slot in the campaign's rate, handed out by a shared journal. Missed (a stall,
             // a slow batch ahead of it): the slot is forfeited and the row goes back unsent, to
@@ -85,8 +94,24 @@ struct Dispatcher: Sendable {
         let outcome = await provider.send(message)
         if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
         var random = SystemRandomNumberGenerator()
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Self.now()
+        if let failover {
+            let signal = Failover.signal(outcome)
+            failover.record(signal, route: claimed.route, at: now)
+            if let move = failover.move(claimed, after: signal, at: now) { return rerouted(claimed, move, failover) }
+        }
         return policy.settlement(for: outcome, row: claimed.row, attempts: claimed.attempts, now: now, random: &random)
             .settling(claimed)
     }
+
+    /// A row moved to another provider: due again now, through it, with its parts and price.
+    private func rerouted(_ claimed: ClaimedMessage, _ move: RouteMove, _ failover: Failover) -> Settlement {
+        var settlement = Settlement(row: claimed.row, state: .retry, reason: .rerouted,
+                                    detail: "moved from \(failover.name(move.from).quoted) to \(failover.name(move.to).quoted): \(move.reason)",
+                                    notBefore: Self.now(), countsAttempt: false).settling(claimed)
+        settlement.move = move
+        return settlement
+    }
+
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

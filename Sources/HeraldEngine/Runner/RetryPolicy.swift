@@ -1,3 +1,4 @@
+import HeraldCore
 import HeraldProviders
 import HeraldJournal
 
@@ -27,12 +28,9 @@ struct RetryPolicy: Sendable {
         case .overMaxPrice(let reason):
             return Settlement(row: row, state: .skipped, reason: .maxPrice, detail: reason)
         case .transient(let reason):
-            let attempt = attempts + 1
-            guard attempt < maxAttempts else {
-                return Settlement(row: row, state: .failed, reason: .transient, detail: "\(reason) (after \(attempt) attempts)")
-            }
-            return Settlement(row: row, state: .retry, reason: .transient, detail: reason,
-                              notBefore: now + backoff(attempt: attempt, random: &random))
+            return failedThisTime(.transient, reason, row: row, attempts: attempts, now: now, random: &random)
+        case .unreached(let reason):
+            return failedThisTime(.unreached, reason, row: row, attempts: attempts, now: now, random: &random)
         case .throttled(let retryAfter):
             let delay = retryAfter.map { Int64($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? throttleDelay
             return Settlement(row: row, state: .retry, reason: .throttled, notBefore: now + delay, countsAttempt: false)
@@ -49,6 +47,16 @@ struct RetryPolicy: Sendable {
         case .campaignRefused(let reason):
             return Settlement(row: row, state: .pending, reason: .campaignRefused, detail: reason, countsAttempt: false)
         }
+    }
+
+    /// A failure worth retrying: due again after a backoff, or failed once out of attempts.
+    private func failedThisTime(_ why: Reason, _ reason: String, row: Int, attempts: Int, now: Int64,
+                                random: inout some RandomNumberGenerator) -> Settlement {
+        let attempt = attempts + 1
+        guard attempt < maxAttempts else {
+            return Settlement(row: row, state: .failed, reason: why, detail: "\(reason) (after \(attempt) attempts)")
+        }
+        return Settlement(row: row, state: .retry, reason: why, detail: reason, notBefore: now + backoff(attempt: attempt, random: &random))
     }
 
     /// Full jitter: uniform from 0 to `baseDelay` doubled per attempt, capped at `maxDelay` (ms).

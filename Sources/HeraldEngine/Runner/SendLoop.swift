@@ -36,7 +36,8 @@ extension CampaignRunner {
                                                         maxDelay: Int64(spec.maxBackoffMilliseconds),
                                                         resendsUnanswered: pipelined),
                                     limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
-                                    channel: plan.template.channel, lease: lease)
+                                    channel: plan.template.channel, lease: lease,
+                                    failover: spec.isRouted ? Failover(plan: plan, logger: logger) : nil)
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
                                   total: startCounts.total, report: onProgress)

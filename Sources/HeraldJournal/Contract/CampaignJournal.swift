@@ -32,6 +32,8 @@ public protocol CampaignJournal: AnyObject {
     /// Rows, cost and receipts per provider of a campaign with several (a full pass over its
     /// rows: for status and reports, not for a sender's loop).
     func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals]
+    /// Rows moved from one provider to another (failover), by from, to and reason.
+    func routeSwitches(cid: Int64) throws(JournalError) -> [RouteSwitchSummary]
     func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry]
     /// Spent and reserved in `month` on `channel` by every campaign of `scope`.
     func monthSpend(month: Int, channel: Channel, scope: LedgerScope) throws(JournalError) -> Money

@@ -23,14 +23,18 @@ public struct ClaimedMessage: Sendable {
     public let reserved: Int64
     /// The provider it goes through: its index in the campaign's `providers:` list.
     public let route: Int
+    /// Whether an earlier request of it may have got through (a lost answer, a crash while it
+    /// was out): such a row never moves to another provider (`FailoverRule`).
+    public let doubted: Bool
     /// Whether the claim holds a reservation (a month): false only for a free resend.
     public var holdsReservation: Bool { reserved != 0 || cost == 0 }
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
                 due: ContinuousClock.Instant? = nil, region: String? = nil, epoch: Int64? = nil, reserved: Int64? = nil,
-                route: Int = 0) {
+                route: Int = 0, doubted: Bool = false) {
         self.reserved = reserved ?? cost
         self.route = route
+        self.doubted = doubted
         self.region = region
         self.epoch = epoch
         self.row = row
@@ -65,6 +69,9 @@ public struct Settlement: Sendable {
     public var region: String?
     /// The epoch the claim was made under.
     public var epoch: Int64?
+    /// Set when the row moves to another provider (failover): it goes back `retry`, due now,
+    /// with the new provider's parts and cost.
+    public var move: RouteMove?
 
     public init(row: Int, state: MessageState, reason: Reason? = nil, detail: String? = nil,
                 providerRef: String? = nil, notBefore: Int64? = nil, countsAttempt: Bool = true) {

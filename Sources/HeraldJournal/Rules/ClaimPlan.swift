@@ -17,11 +17,15 @@ public struct ClaimCandidate: Sendable {
     public let reservation: Int64
     /// The provider it goes through (`RouteRule`, recorded at import).
     public let route: Int
+    /// Whether an earlier request of it may have got through (its `doubt` is set).
+    public let doubted: Bool
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, timeZones: String?,
-                from: TallyKey, region: String? = nil, earlierSpent: Int64? = nil, route: Int = 0) {
+                from: TallyKey, region: String? = nil, earlierSpent: Int64? = nil, route: Int = 0, doubted: Bool = false) {
         self.region = region
         self.route = route
+        // A free resend is one whose earlier request may have been delivered.
+        self.doubted = doubted || earlierSpent != nil
         reservation = EarlierSpend.reservation(cost: cost, mark: earlierSpent)
         self.row = row
         self.destination = destination
@@ -35,7 +39,8 @@ public struct ClaimCandidate: Sendable {
 
     public func claimed(month: Int, due: ContinuousClock.Instant? = nil, epoch: Int64? = nil) -> ClaimedMessage {
         ClaimedMessage(row: row, destination: destination, body: body, attempts: attempts, parts: parts, cost: cost,
-                       month: month, due: due, region: region, epoch: epoch, reserved: reservation, route: route)
+                       month: month, due: due, region: region, epoch: epoch, reserved: reservation, route: route,
+                       doubted: doubted)
     }
 }
 

@@ -100,7 +100,13 @@ public struct ReportCounters: Sendable, Equatable {
     }
 
     public mutating func apply(_ move: ReportMove) {
-        self.move(region: move.region, cost: move.cost, from: move.from, at: move.before, to: move.to, at: move.after)
+        guard let after = move.costAfter, after != move.cost else {
+            self.move(region: move.region, cost: move.cost, from: move.from, at: move.before, to: move.to, at: move.after)
+            return
+        }
+        // A row that changed its cost (moved to another provider) counts again at its new cost.
+        add(move.from, region: move.region, cost: move.cost, at: move.before, sign: -1)
+        add(move.to, region: move.region, cost: after, at: move.after)
     }
 
     /// What a message's delivery adds: one delivery at the time of its delivered (or
@@ -192,14 +198,19 @@ public struct ReportCounters: Sendable, Equatable {
 public struct ReportMove: Sendable, Equatable {
     public let region: String?
     public let cost: Int64
+    /// The row's cost after the change, when the change sets a new one (a row moved to
+    /// another provider); nil when it keeps `cost`.
+    public let costAfter: Int64?
     public let from: MessageState
     public let before: Int64
     public let to: MessageState
     public let after: Int64
 
-    public init(region: String?, cost: Int64, from: MessageState, at before: Int64, to: MessageState, at after: Int64) {
+    public init(region: String?, cost: Int64, from: MessageState, at before: Int64, to: MessageState, at after: Int64,
+                costAfter: Int64? = nil) {
         self.region = region
         self.cost = cost
+        self.costAfter = costAfter
         self.from = from
         self.before = before
         self.to = to

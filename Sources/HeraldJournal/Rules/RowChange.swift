@@ -29,6 +29,9 @@ public struct RowChange: Sendable, Equatable {
     public var suppression: SuppressionRequest?
     /// What the change moves in the report's counters, when it moves them.
     public var report: ReportMove?
+    /// The row's new provider, parts and cost, when it moves to another provider (failover);
+    /// the store records the switch with it.
+    public var move: RouteMove?
 
     /// The row went back to `pending`: the store's pending cursor must look at it again.
     public var putsBack: Bool { state == .pending }
@@ -83,8 +86,8 @@ extension Settlement {
             reason = earlier
             detail = "an earlier attempt may have been delivered (\(earlier)); then \(self.detail ?? self.reason?.rawValue ?? "")"
         }
-        let report = ReportCounters.moves(from: .sending, to: state)
-            ? ReportMove(region: region, cost: cost, from: .sending, at: time, to: state, at: time) : nil
+        let report = ReportCounters.moves(from: .sending, to: state) || (move.map { $0.cost != cost } ?? false)
+            ? ReportMove(region: region, cost: cost, from: .sending, at: time, to: state, at: time, costAfter: move?.cost) : nil
         let reservation = reserved ?? cost
         let resentAsIs = state == .retry && self.reason == .lostAnswer && reservation != 0
         return RowChange(
@@ -95,6 +98,6 @@ extension Settlement {
             from: TallyKey(.sending), to: TallyKey(state, code: reason),
             ledger: resentAsIs ? LedgerDelta(month: month, reserved: -reservation, spent: reservation)
                 : LedgerDelta.settling(cost: reservation, month: month, as: state),
-            suppression: self.reason == .optedOut ? .optedOut : nil, report: report)
+            suppression: self.reason == .optedOut ? .optedOut : nil, report: report, move: move)
     }
 }

@@ -40,7 +40,7 @@ public enum TransportError: Error, Sendable {
     /// What the lost request means for its message.
     public var outcome: SendOutcome {
         switch self {
-        case .notSent(let reason): return .transient(reason: "not sent: \(reason)")
+        case .notSent(let reason): return .unreached(reason: "not sent: \(reason)")
         case .indeterminate(let reason): return .indeterminate(reason: reason)
         }
     }

@@ -6,6 +6,9 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var failureRate: Double = 0
     /// Share of sends answered with a permanent failure (0...1).
     public var permanentFailureRate: Double = 0
+    /// Share of requests that never reach the simulator, as over a refused connection: answered
+    /// at once as unreached, nothing delivered or remembered (0...1).
+    public var unreachableRate: Double = 0
     /// Share of sends delivered whose answer is then lost (a connection closed after
     /// the request arrived): herald cannot know they were delivered (0...1).
     public var lostAnswerRate: Double = 0

@@ -21,13 +21,15 @@ extension SimulatorConfiguration: ProviderSettings {
     public var sender: String { "" }
 
     public init(settings map: YAMLMap, folder: URL) throws(InputError) {
-        try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "lost_answer_rate", "throttle_mps",
+        try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "lost_answer_rate", "unreachable_rate",
+                          "throttle_mps",
                           "seed", "outbox", "spend_limit_after", "receipts"])
         self.init()
         if let latency = map.node("latency_ms") { latencyMilliseconds = try Self.latency(latency, map: map) }
         failureRate = try map.double("failure_rate", in: 0...1) ?? 0
         permanentFailureRate = try map.double("permanent_failure_rate", in: 0...1) ?? 0
         lostAnswerRate = try map.double("lost_answer_rate", in: 0...1) ?? 0
+        unreachableRate = try map.double("unreachable_rate", in: 0...1) ?? 0
         if failureRate + permanentFailureRate > 1 {
             throw map.error("failure_rate", "failure_rate + permanent_failure_rate must not exceed 1")
         }

@@ -47,6 +47,10 @@ public final class SimulatorProvider: MessageProvider {
 
     public func send(_ message: OutboundMessage) async -> SendOutcome {
         let (outcome, latency) = state.withLock { state -> (SendOutcome, Double) in
+            // A refused connection: answered at once, the request never arrived.
+            if configuration.unreachableRate > 0, state.random.unit() < configuration.unreachableRate {
+                return (.unreached(reason: "simulated refused connection: the request never reached the provider"), 0)
+            }
             let range = configuration.latencyMilliseconds
             let latency = range.lowerBound + (range.upperBound - range.lowerBound) * state.random.unit()
             return (decide(message, &state), latency)
