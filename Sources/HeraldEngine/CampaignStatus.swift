@@ -51,6 +51,27 @@ public struct CampaignStatus: Codable, Sendable {
     public let delivery: Delivery
     /// Per provider, for a campaign with several (`providers:`); nil otherwise.
     public let providers: [ProviderLine]?
+    /// Rows moved from one provider to another (failover), by from, to and reason; nil
+    /// where `providers` is.
+    public let switches: [Switch]?
+
+    /// Rows moved between two providers for one reason.
+    public struct Switch: Codable, Sendable, Equatable {
+        public let from: String
+        public let to: String
+        /// `unreached`, `campaign_refused`, `throttled` (while demoted) or `demoted` (moved unsent).
+        public let reason: String
+        public let rows: Int
+        public let first: String
+        public let last: String
+
+        static func list(spec: CampaignSpec, _ switches: [RouteSwitchSummary]) -> [Switch] {
+            func name(_ index: Int) -> String { spec.routes.indices.contains(index) ? spec.routes[index].name : "#\(index + 1)" }
+            return switches.map {
+                Switch(from: name($0.from), to: name($0.to), reason: $0.reason, rows: $0.rows, first: iso($0.first), last: iso($0.last))
+            }
+        }
+    }
 
     /// What went through one provider of the campaign.
     public struct ProviderLine: Codable, Sendable, Equatable {
@@ -144,7 +165,7 @@ public struct CampaignStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers
+        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers, switches
         case inDoubt = "in_doubt"
         case inDoubtReasons = "in_doubt_reasons"
         case stopReason = "stop_reason"
@@ -172,6 +193,7 @@ public struct CampaignStatus: Codable, Sendable {
             records = try journal.campaigns()
         }
         return try records.map { record in
+            let routed = providers(record.name) ? try providerLines(journal, record: record) : nil
             let counts = try journal.counts(cid: record.cid)
             let doubt = try journal.rows(cid: record.cid, in: .inDoubt, limit: 100)
             var byState: [String: Int] = [:]
@@ -196,7 +218,7 @@ public struct CampaignStatus: Codable, Sendable {
                 requested: requested(record),
                 nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend,
                 delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]),
-                providers: providers(record.name) ? try providerLines(journal, record: record) : nil)
+                providers: routed?.lines, switches: routed?.switches)
         }
     }
 
@@ -209,10 +231,14 @@ public struct CampaignStatus: Codable, Sendable {
         }
     }
 
-    /// Per provider, when the campaign file (still readable) lists several.
-    static func providerLines(_ journal: any CampaignJournal, record: CampaignRecord) throws -> [ProviderLine]? {
+    /// Per provider, and the rows moved between them, when the campaign file (still readable)
+    /// lists several.
+    static func providerLines(_ journal: any CampaignJournal, record: CampaignRecord) throws
+        -> (lines: [ProviderLine], switches: [Switch])?
+    {
         guard let spec = try? CampaignSpec.load(path: record.campaignPath), spec.isRouted else { return nil }
-        return ProviderLine.lines(spec: spec, totals: try journal.routeTotals(cid: record.cid))
+        return (ProviderLine.lines(spec: spec, totals: try journal.routeTotals(cid: record.cid)),
+                Switch.list(spec: spec, try journal.routeSwitches(cid: record.cid)))
     }
 
     /// Receipt events that matched no message, by provider.

@@ -56,6 +56,16 @@ public struct CampaignReport: Codable, Sendable {
         public var cost: Money
     }
 
+    /// Rows moved from one provider to another (failover), for one reason.
+    public struct Switch: Codable, Sendable {
+        public var from: String
+        public var to: String
+        public var reason: String
+        public var rows: Int
+        public var first: String
+        public var last: String
+    }
+
     public struct Spend: Codable, Sendable {
         public var estimated: Money
         public var reserved: Money
@@ -87,6 +97,7 @@ public struct CampaignReport: Codable, Sendable {
     public var countries: [Country]
     /// Per provider, in the campaign file's order; empty for a campaign with one provider.
     public var providers: [Provider] = []
+    public var switches: [Switch] = []
     public var reasons: [ReasonCount]
     public var inDoubt: [Doubt]
     public var counts: [String: Int]
@@ -156,6 +167,12 @@ public struct CampaignReport: Codable, Sendable {
             delivery: Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0.rawValue, summary[$0]) } + [("read", summary.read)]),
             deliveryRate: summary.deliveryRate(sent: sent))
         report.providers = providers
+        if !routes.isEmpty {
+            func name(_ index: Int) -> String { routes.indices.contains(index) ? routes[index].name : "#\(index + 1)" }
+            report.switches = try journal.routeSwitches(cid: cid).map {
+                Switch(from: name($0.from), to: name($0.to), reason: $0.reason, rows: $0.rows, first: iso($0.first), last: iso($0.last))
+            }
+        }
         return report
     }
 

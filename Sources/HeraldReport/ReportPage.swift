@@ -73,6 +73,10 @@ public enum ReportPage {
                  "rate": $0.deliveryRate.map(percent) ?? "–", "cost": "$\($0.cost)"]
             },
             "hasProviders": !report.providers.isEmpty,
+            "switches": report.switches.map {
+                ["from": $0.from, "to": $0.to, "reason": $0.reason, "rows": number($0.rows), "first": $0.first, "last": $0.last]
+            },
+            "hasSwitches": !report.switches.isEmpty,
             "reasons": report.reasons.map {
                 ["state": $0.state, "reason": $0.reason, "count": number($0.count),
                  "examples": $0.examples.map(String.init).joined(separator: ", ")]

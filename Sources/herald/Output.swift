@@ -122,6 +122,11 @@ enum Output {
             }
             lines.append(text)
         }
+        for move in status.switches ?? [] {
+            let when = move.first == move.last ? "at \(move.first)" : "\(move.first) to \(move.last)"
+            lines.append("  failover: \(Terminal.format(move.rows)) \(move.rows == 1 ? "row" : "rows") moved from \(move.from) to \(move.to) "
+                + "(\(move.reason)), \(when)")
+        }
         if let reason = status.stopReason { lines.append("  last run stopped: \(reason.printable)") }
         if let next = status.nextSendAt { lines.append("  next send: \(next) (retries, or recipients outside their send window)") }
         if let lease = status.lease {
