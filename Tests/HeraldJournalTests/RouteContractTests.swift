@@ -80,4 +80,67 @@ import Testing
         let totals = try journal.routeTotals(cid: cid)
         #expect(totals.map(\.route) == [0] && totals[0][.sending] == 4)
     }
+
+    /// Failover on both stores: a settlement that moves a row to another provider sets its
+    /// route, parts and cost, puts it back due now (`retry`, `rerouted`) with its reservation
+    /// released, records the switch, and keeps the report's counters equal to the rows. The
+    /// next claim carries the new route and reserves the new price. A row whose earlier
+    /// request may have got through says so in its claim (`doubted`), and a settlement for a
+    /// row the sender no longer holds records no switch.
+    @Test(arguments: Store.allCases)
+    func aMovedRowTakesItsNewRouteAndTheSwitchIsRecorded(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        try Self.importRouted(journal, cid: cid)
+        let budget = BudgetContext(limits: BudgetLimits(campaignLimit: Money("10.00")), channel: .sms)
+        var cursor = ClaimCursor()
+        let claimed = try journal.step(cid: cid, owner: owner, settle: [], claim: 3, cursor: &cursor, budget: budget, gate: nil,
+                                       sender: "", rate: nil).claimed
+        #expect(claimed.map(\.row) == [2, 3, 4])
+        #expect(claimed.allSatisfy { !$0.doubted })
+        // Line 3 (route 0, cost 1,000) moves to route 2 at 7,000 for 2 parts; line 2 (route 2)
+        // comes back with a lost answer, to be sent again with its key; line 4 is sent.
+        let line3 = try #require(claimed.first { $0.row == 3 })
+        var moved = Settlement(row: 3, state: .retry, reason: .rerouted, detail: "moved", notBefore: 0, countsAttempt: false)
+            .settling(line3)
+        moved.move = RouteMove(from: 0, to: 2, parts: 2, cost: 7_000, reason: "unreached")
+        let settle = claimed.map { message -> Settlement in
+            switch message.row {
+            case 3: moved
+            case 2: Settlement(row: 2, state: .retry, reason: .lostAnswer, notBefore: 0).settling(message)
+            default: Settlement(row: message.row, state: .sent, providerRef: "ref").settling(message)
+            }
+        }
+        _ = try journal.step(cid: cid, owner: owner, settle: settle, claim: 0, cursor: &cursor, budget: budget, gate: nil,
+                             sender: "", rate: nil)
+        // The same settlement again: the row is no longer held, nothing is recorded twice.
+        _ = try journal.step(cid: cid, owner: owner, settle: [moved], claim: 0, cursor: &cursor, budget: budget, gate: nil,
+                             sender: "", rate: nil)
+        let switches = try journal.routeSwitches(cid: cid)
+        #expect(switches.count == 1)
+        #expect(switches.first.map { ($0.from, $0.to, $0.reason, $0.rows) } ?? (0, 0, "", 0) == (0, 2, "unreached", 1))
+        let counts = try journal.counts(cid: cid)
+        #expect(counts.waitingByReason[.rerouted] == 1)
+        // Reserved: nothing (line 3 released, line 2's counted as spent for its resend with the
+        // same key); spent: line 4 (2,000) and line 2's (3,000).
+        let ledger = try journal.ledger(cid: cid)
+        #expect(ledger.reduce(Money.zero) { $0 + $1.reserved } == .zero)
+        #expect(ledger.reduce(Money.zero) { $0 + $1.spent } == Money(nanos: 5_000))
+        // Claimed again: line 2 (a resend after a lost answer: doubted) and line 3 through route 2.
+        let again = try journal.step(cid: cid, owner: owner, settle: [], claim: 2, cursor: &cursor, budget: budget, gate: nil,
+                                     sender: "", rate: nil).claimed
+        let reclaimed = try #require(again.first { $0.row == 3 })
+        #expect(reclaimed.route == 2 && reclaimed.parts == 2 && reclaimed.cost == 7_000 && reclaimed.reserved == 7_000)
+        #expect(!reclaimed.doubted)
+        #expect(again.first { $0.row == 2 }?.doubted == true)
+        let ledgerNow = try journal.ledger(cid: cid)
+        #expect(ledgerNow.reduce(Money.zero) { $0 + $1.reserved } == Money(nanos: 7_000))
+        let totals = try journal.routeTotals(cid: cid)
+        #expect(totals.first { $0.route == 2 }?[.sending] == 2)
+        let drift = try #require(journal as? any MaintenanceJournal).checkCounters(cid: cid)
+        #expect(drift.isEmpty, "\(drift)")
+        #expect(try schemaColumns(journal, "route_switch") == ["cid", "row", "at", "from_route", "to_route", "reason"])
+    }
 }
