@@ -181,4 +181,51 @@ import Testing
         #expect(!sentThroughUK.contains("+1202"), "no US row went through the UK provider")
         #expect(summary.counts[.sent] == 2 && summary.counts[.pending] == 2, "\(summary.counts)")
     }
+
+    /// The numbers a simulator's outbox delivered to (each delivery once: the outbox remembers keys).
+    static func delivered(_ fixture: Fixture, _ file: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: fixture.folder.appendingPathComponent(file).path) else { return [] }
+        return try data.split(separator: UInt8(ascii: "\n")).map {
+            (try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])?["destination"] as? String ?? "?"
+        }
+    }
+
+    /// Failover: a provider no request reaches is demoted, and its rows go through the other,
+    /// priced by the other's book. Every switch is recorded and shown; the counters agree.
+    @Test func aProviderNoRequestReachesHandsItsRowsToTheOther() async throws {
+        let providers = Self.two.replacingOccurrences(of: "prices: a.csv}", with: "prices: a.csv, unreachable_rate: 1}")
+        let fixture = try Self.fixture(rows: Self.rows(gb: 4, us: 3), providers: providers, extra: "budget: {campaign_limit: 5}")
+        let summary = try await fixture.runner().run()
+        #expect(summary.counts[.sent] == 7 && summary.stop == nil, "\(summary.counts)")
+        #expect(try Self.delivered(fixture, "a.jsonl").isEmpty)
+        #expect(try Set(Self.delivered(fixture, "b.jsonl")).count == 7)
+        // The US rows, cheaper through a ($0.009), went through b at b's price ($0.010).
+        #expect(summary.spent == Money("0.13")!)
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
+        let switches = try #require(status.switches)
+        #expect(switches.reduce(0) { $0 + $1.rows } == 3 && switches.allSatisfy { $0.from == "a" && $0.to == "b" }, "\(switches)")
+        #expect(switches.contains { $0.reason == "unreached" })
+        #expect(status.providers?.map(\.sent) == [0, 7] && status.providers?.map(\.cost) == [.zero, Money("0.13")!])
+        let journal = try Journal(path: fixture.journalPath)
+        let record = try #require(try journal.campaign(id: "routed", mode: .real))
+        #expect(try journal.checkCounters(cid: record.cid).isEmpty)
+    }
+
+    /// Failover never guesses: a row whose answer was lost (the provider may have delivered it)
+    /// stays with its provider even when a later attempt never reaches it, so no number is
+    /// delivered by both. Rows that never reached the first go through the second.
+    @Test func aRowThatMayHaveBeenDeliveredNeverMoves() async throws {
+        let providers = Self.two.replacingOccurrences(
+            of: "prices: a.csv}", with: "prices: a.csv, lost_answer_rate: 0.5, unreachable_rate: 0.3, seed: 7}")
+        let fixture = try Self.fixture(rows: Self.rows(gb: 0, us: 200), providers: providers,
+                                       extra: "budget: {campaign_limit: 50}\nretry: {max_attempts: 8, initial_backoff_ms: 1, max_backoff_ms: 5}")
+        let summary = try await fixture.runner().run()
+        let first = try Self.delivered(fixture, "a.jsonl"), second = try Self.delivered(fixture, "b.jsonl")
+        #expect(Set(first).count == first.count && Set(second).count == second.count)
+        #expect(Set(first).isDisjoint(with: second), "a number delivered by both providers")
+        #expect(!first.isEmpty && !second.isEmpty, "\(first.count) through a, \(second.count) through b")
+        #expect(summary.counts[.sent] + summary.counts[.inDoubt] + summary.counts[.failed] == 200, "\(summary.counts)")
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
+        #expect(status.switches?.reduce(0) { $0 + $1.rows } == second.count)
+    }
 }
