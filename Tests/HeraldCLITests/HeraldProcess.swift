@@ -46,6 +46,14 @@ struct HeraldProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else of the test process: herald inherited its loopback servers' listening
+        // sockets and connections, so a server the test stopped still took connections (in the
+        // child's backlog, never answered) and a dropped connection stayed open.
+        // (glibc 2.34+; Swift's Glibc module leaves the _np functions out.)
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        }
         // The shell changes folder then execs herald in its place: same pid.
         let command = ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", folder.path, binary] + arguments
         let argv = command.map { strdup($0) } + [nil]

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldProviders
 import HeraldTestSupport
 import Synchronization
@@ -92,5 +93,85 @@ import Testing
         } else {
             Issue.record("promtool is needed (.ci/run installs Debian's prometheus)")
         }
+    }
+
+    /// Failover with real processes and real sockets: Twilio's API is killed mid-campaign, after
+    /// it accepted five messages (it stops listening and drops its connections, requests in
+    /// flight included). Requests that may have reached it leave their rows in doubt, with
+    /// Twilio; rows whose requests never reached it go through AWS, at AWS's price. No number
+    /// that reached Twilio in any way is sent through AWS, every number is accounted for once,
+    /// and `status` shows the switch.
+    @Test func aProviderKilledMidCampaignHandsOnlyTheRowsItNeverSawToTheOther() async throws {
+        let fixture = try CLIFixture()
+        let twilioSaw = Mutex<[String]>([])
+        let awsTo = Mutex<[String]>([])
+        let dying = Atomic<Bool>(false)
+        let twilio = try await LoopbackServer { request in
+            let fields = FormEncoding.decode(request.body) ?? []
+            let count = twilioSaw.withLock { saw -> Int in
+                saw.append(fields.first { $0.0 == "To" }?.1 ?? "?")
+                return saw.count
+            }
+            guard count <= 5 else {
+                dying.store(true, ordering: .relaxed)
+                return .close
+            }
+            return .respond(status: 201, body: #"{"sid":"SM\#(String(format: "%032x", count))","status":"queued"}"#)
+        }
+        let aws = try await LoopbackServer { request in
+            let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+            let count = awsTo.withLock { sent -> Int in
+                sent.append(object?["DestinationPhoneNumber"] as? String ?? "?")
+                return sent.count
+            }
+            return .respond(status: 200, body: #"{"MessageId":"aws-\#(count)"}"#)
+        }
+        // 20 UK numbers, all cheaper through Twilio.
+        let uk = (0..<20).map { "+4477009\(String(format: "%05d", $0))" }
+        try fixture.write("recipients.csv", "phone,name,code\n"
+            + uk.enumerated().map { "\($1),Person \($0),C\(String(format: "%03d", $0))" }.joined(separator: "\n") + "\n")
+        try fixture.write("twilio.csv", "country,channel,price\nGB,sms,0.0400\n")
+        try fixture.write("aws.csv", "country,channel,price\nGB,sms,0.0450\n")
+        try fixture.write("template.yaml", CLIFixture.template)
+        try fixture.write("routed.yaml", """
+            id: routed
+            template: template.yaml
+            recipients: recipients.csv
+            routing: least_cost
+            providers:
+              - {name: tw, kind: twilio, endpoint: "\(twilio.url)", account_sid: \(Self.account), from: "+15550100", prices: twilio.csv}
+              - {name: aws, kind: aws, region: us-east-1, endpoint: "\(aws.url)", origination_identity: "+12025550199", prices: aws.csv}
+            rate: {messages_per_second: 20, max_in_flight: 2}
+            budget: {campaign_limit: 2.00}
+            """)
+        let folder = fixture.folder
+        let running = Task.detached {
+            try HeraldProcess.run(["run", "routed.yaml", "--journal", "journal.sqlite"], in: folder, environment: Self.environment)
+        }
+        while !dying.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(1)) }
+        await twilio.kill()
+        let run = try await running.value
+        try await aws.shutdown()
+        let saw = twilioSaw.withLock { $0 }, sentByAWS = awsTo.withLock { $0 }
+        let status = try HeraldProcess.run(["status", "routed", "--json", "--journal", "journal.sqlite"], in: fixture.folder)
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let doubted = Set((object?["in_doubt"] as? [[String: Any]] ?? []).compactMap { $0["row"] as? Int }.map { uk[$0 - 2] })
+        #expect(!doubted.isEmpty && !sentByAWS.isEmpty, "\(saw.count) requests reached Twilio, \(sentByAWS.count) went to AWS")
+        #expect(Set(saw).isDisjoint(with: sentByAWS), "a number that reached Twilio was sent through AWS too")
+        #expect(doubted.isDisjoint(with: sentByAWS), "a row in doubt was sent through AWS")
+        #expect(Set(sentByAWS).count == sentByAWS.count && 5 + doubted.count + sentByAWS.count == uk.count, "every number once")
+        #expect(run.status == 6, "rows in doubt: exit 6\n\(run.stdout)\n\(run.stderr)")
+        #expect(run.stderr.contains("provider \"tw\" demoted"), "\(run.stderr)")
+        let providers = object?["providers"] as? [[String: Any]] ?? []
+        #expect(providers.map { $0["sent"] as? Int } == [5, sentByAWS.count]
+            && providers.map { $0["in_doubt"] as? Int } == [doubted.count, 0], "\(status.stdout)")
+        // Each at its provider's price: 5 × $0.04 + the rest × $0.045, the rows in doubt reserved.
+        let spend = object?["spend"] as? [String: Any]
+        #expect(spend?["spent"] as? String == "\(Money(nanos: 5 * 40_000_000 + Int64(sentByAWS.count) * 45_000_000))", "\(status.stdout)")
+        let switches = object?["switches"] as? [[String: Any]] ?? []
+        #expect(switches.reduce(0) { $0 + ($1["rows"] as? Int ?? 0) } == sentByAWS.count, "\(status.stdout)")
+        #expect(switches.allSatisfy { $0["from"] as? String == "tw" && $0["to"] as? String == "aws" })
+        let text = try HeraldProcess.run(["status", "routed", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(text.stdout.contains("failover: ") && text.stdout.contains("moved from tw to aws"), "\(text.stdout)")
     }
 }

@@ -34,13 +34,22 @@ public final class LoopbackServer: Sendable {
     public var port: Int { channel.localAddress!.port! }
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// Every connection accepted, so that `kill` can drop them.
+    private let connections = Connections()
+
+    final class Connections: Sendable {
+        let open = Mutex<[any Channel]>([])
+    }
+
     public init(reply: @escaping @Sendable (Request) -> Reply) async throws {
         let box = UncheckedReply(reply: reply)
         let log = self.log
+        let connections = self.connections
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                connections.open.withLock { $0.append(channel) }
+                return channel.pipeline.configureHTTPServerPipeline().flatMap {
                     channel.pipeline.addHandler(Handler(reply: box.reply, record: { request in
                         log.items.withLock { $0.append(request) }
                     }))
@@ -51,6 +60,13 @@ public final class LoopbackServer: Sendable {
 
     public func shutdown() async throws {
         try await channel.close()
+    }
+
+    /// As a killed process: stops listening (new connections are refused) and drops every
+    /// open connection, requests in flight included.
+    public func kill() async {
+        try? await channel.close()
+        for connection in connections.open.withLock({ $0 }) { try? await connection.close() }
     }
 
     private struct UncheckedReply: Sendable {

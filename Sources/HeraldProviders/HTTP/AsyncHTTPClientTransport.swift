@@ -26,6 +26,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         configuration.timeout = .init(connect: connectTimeout, read: requestTimeout)
+        // A request that gets no connection fails at once with the connection's error (refused:
+        // provably not sent, so failover may move its row) instead of waiting queued for its
+        // deadline and failing as `deadlineExceeded`, which cannot be told from a request that
+        // left. Herald retries with its own backoff.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.configuration = configuration
         timeout = requestTimeout
     }

@@ -80,9 +80,10 @@ struct JourneyRunner {
         let rows = CLIFixture.rows(journey.recipients)
         try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
         try fixture.write("prices.csv", "country,channel,price\n*,sms,\(Money(nanos: Journey.unitPrice))\n")
-        func simulator(outbox: String, seed: UInt64, failureRate: Double, losesAnswers: Bool = true) -> String {
+        func simulator(outbox: String, seed: UInt64, failureRate: Double, losesAnswers: Bool = true, unreachable: Double = 0) -> String {
             var simulator = "{kind: simulator, latency_ms: \"1-3\", outbox: \(outbox), seed: \(seed)"
             if failureRate > 0 { simulator += ", failure_rate: \(failureRate)" }
+            if unreachable > 0 { simulator += ", unreachable_rate: \(unreachable)" }
             if journey.permanentFailureRate > 0 { simulator += ", permanent_failure_rate: \(journey.permanentFailureRate)" }
             if let throttle = journey.throttle { simulator += ", throttle_mps: \(throttle)" }
             if losesAnswers, journey.lostAnswerRate > 0 { simulator += ", lost_answer_rate: \(journey.lostAnswerRate)" }
@@ -90,14 +91,16 @@ struct JourneyRunner {
             return simulator + "}"
         }
         let first = simulator(outbox: "outbox.jsonl", seed: journey.seed % 100_000, failureRate: journey.failureRate)
+        let outage = simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: 0.3, unreachable: 0.2)
         var extra = "rate: {messages_per_second: \(journey.messagesPerSecond), burst: 20, max_in_flight: 8}\nprices: prices.csv"
         if let budget = journey.budgetMessages {
             extra += "\nbudget: {campaign_limit: \(Money(nanos: Journey.unitPrice * Int64(budget)))}"
         }
         if journey.routed {
-            // Each provider its own outbox (its own ledger); the second refuses a third of its
-            // sends until the journey's steps are over (`endOutage`).
-            let second = simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: 0.3)
+            // Each provider its own outbox (its own ledger); until the journey's steps are over
+            // (`afterOutage`) the second refuses a third of its sends and a fifth of its requests
+            // never reach it, so failover moves its rows that may move to the first.
+            let second = outage
             let withName = { (name: String, settings: String) in "{name: \(name), " + settings.dropFirst() }
             try fixture.write("template.yaml", CLIFixture.template)
             let campaign = """
@@ -120,7 +123,7 @@ struct JourneyRunner {
             of: String(first.dropFirst()),
             with: String(simulator(outbox: "outbox.jsonl", seed: journey.seed % 100_000, failureRate: 0, losesAnswers: false).dropFirst()))
             .replacingOccurrences(
-                of: String(simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: 0.3).dropFirst()),
+                of: String(outage.dropFirst()),
                 with: String(simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: 0, losesAnswers: false).dropFirst()))
     }
 
