@@ -34,7 +34,9 @@ public struct CampaignPlan: Sendable {
 
     /// The identity the journal checks on every start of this campaign.
     func inputs(recipientsSHA: String) -> CampaignInputs {
-        CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
-                       recipientsSHA: recipientsSHA, channel: template.channel)
+        var inputs = CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
+                                    recipientsSHA: recipientsSHA, channel: template.channel)
+        inputs.routes = spec.isRouted ? spec.routes.map(\.name) : []
+        return inputs
     }
 }

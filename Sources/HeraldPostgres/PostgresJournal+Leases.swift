@@ -84,7 +84,7 @@ extension PostgresJournal {
         try session.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.openLockSpace), hashtext(\(name)))")
         let found = try session.query(
             """
-            SELECT cid, state, control, template_sha, recipients_sha, purged_at
+            SELECT cid, state, control, template_sha, recipients_sha, purged_at, routes
             FROM campaign
             WHERE id = \(inputs.id) AND mode = \(inputs.mode.rawValue)
             FOR UPDATE
@@ -94,11 +94,11 @@ extension PostgresJournal {
             let cid = try session.query(
                 """
                 INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, created_at,
-                    updated_at, ledger_scope, max_price, campaign_limit, monthly_limit, sender)
+                    updated_at, ledger_scope, max_price, campaign_limit, monthly_limit, sender, routes)
                 VALUES (\(inputs.id), \(inputs.mode.rawValue), \(inputs.campaignPath), \(inputs.templateSHA),
                     \(inputs.recipientsSHA), \(inputs.channel.rawValue), \(literal: CampaignState.importing), \(time), \(time),
                     \(inputs.ledgerScope.rawValue), \(limits.maxPrice?.nanos), \(limits.campaignLimit?.nanos),
-                    \(limits.monthlyLimit?.nanos), \(inputs.sender.rawValue))
+                    \(limits.monthlyLimit?.nanos), \(inputs.sender.rawValue), \(OpenRule.storedRoutes(inputs.routes)))
                 RETURNING cid
                 """).first!.cells.int64(0)
             try session.query(importLock("pg_advisory_lock", cid))
@@ -147,9 +147,11 @@ extension PostgresJournal {
             guard free else { return .waitForImport(cid: cid) }
             reimport = true
         }
+        let routes = try row.string(6)
         let changed: (file: String, path: String)? =
             try row.string(3) != inputs.templateSHA ? ("template", templatePath)
-            : try row.string(4) != inputs.recipientsSHA ? ("recipient CSV", recipientsPath) : nil
+            : try row.string(4) != inputs.recipientsSHA ? ("recipient CSV", recipientsPath)
+            : OpenRule.routeChange(stored: routes, now: inputs.routes).map { ($0, inputs.campaignPath) }
         if let changed, !reimport {
             let startedStates = BulkRule.startedStates.map { Int16($0.rawValue) }
             let started = try session.query(
@@ -170,7 +172,7 @@ extension PostgresJournal {
                 state = CASE WHEN \(reimport) THEN \(literal: CampaignState.importing) ELSE state END, updated_at = \(time),
                 ledger_scope = \(inputs.ledgerScope.rawValue), max_price = \(limits.maxPrice?.nanos),
                 campaign_limit = \(limits.campaignLimit?.nanos), monthly_limit = \(limits.monthlyLimit?.nanos),
-                sender = \(inputs.sender.rawValue), control = NULL,
+                sender = \(inputs.sender.rawValue), control = NULL, routes = \(OpenRule.storedRoutes(inputs.routes) ?? routes),
                 stop_reason = CASE WHEN \(keeps) THEN stop_reason END, stop_kind = CASE WHEN \(keeps) THEN stop_kind END
             WHERE cid = \(cid)
             """)

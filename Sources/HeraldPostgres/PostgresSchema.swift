@@ -47,13 +47,14 @@ enum PostgresSchema {
         Migration(7, "the provider each row goes through (its index in the campaign's providers: list)") { session in
             try session.query("ALTER TABLE message ADD COLUMN route int2 NOT NULL DEFAULT 0")
         },
-        Migration(8, "rows moved from one provider to another (failover), with when and why") { session in
+        Migration(8, "rows moved from one provider to another (failover), with when and why; the providers: list's names") { session in
             try session.query(
                 """
                 CREATE TABLE route_switch (cid bigint NOT NULL, row int4 NOT NULL, at bigint NOT NULL, from_route int2 NOT NULL,
                     to_route int2 NOT NULL, reason text NOT NULL)
                 """)
             try session.query("CREATE INDEX route_switch_row ON route_switch (cid, row)")
+            try session.query("ALTER TABLE campaign ADD COLUMN routes text")
         },
     ]
     static let version = migrations.schemaVersion()

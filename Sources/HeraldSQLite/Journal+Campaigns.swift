@@ -48,15 +48,16 @@ extension Journal {
                     """
                     INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, created_at,
                         updated_at, lease_token, lease_pid, lease_host, lease_heartbeat, ledger_scope, max_price,
-                        campaign_limit, monthly_limit, sender)
-                    VALUES (?1, ?14, ?2, ?3, ?4, ?5, \(CampaignState.importing.sql), ?6, ?6, ?7, ?8, ?9, ?6, ?10, ?11, ?12, ?13, ?15)
+                        campaign_limit, monthly_limit, sender, routes)
+                    VALUES (?1, ?14, ?2, ?3, ?4, ?5, \(CampaignState.importing.sql), ?6, ?6, ?7, ?8, ?9, ?6, ?10, ?11, ?12, ?13, ?15,
+                        ?16)
                     """)
                 insert.bind(1, inputs.id).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
                     .bind(4, inputs.recipientsSHA).bind(5, inputs.channel.rawValue).bind(6, time).bind(7, owner.token)
                     .bind(8, owner.pid).bind(9, owner.host).bind(10, inputs.ledgerScope.rawValue)
                     .bind(11, inputs.limits.maxPrice?.nanos).bind(12, inputs.limits.campaignLimit?.nanos)
                     .bind(13, inputs.limits.monthlyLimit?.nanos).bind(14, inputs.mode.rawValue)
-                    .bind(15, inputs.sender.rawValue)
+                    .bind(15, inputs.sender.rawValue).bind(16, OpenRule.storedRoutes(inputs.routes))
                 try insert.run()
                 return .success(.needsImport(cid: db.lastInsertRowID))
             }
@@ -88,9 +89,11 @@ extension Journal {
                 }
                 return .failure(JournalError(.controlled(campaign: record.name, control: refusal), path: path))
             }
+            let routes = try storedRoutes(cid: record.cid)
             let changed: (file: String, path: String)? =
                 record.templateSHA != inputs.templateSHA ? ("template", templatePath)
-                : record.recipientsSHA != inputs.recipientsSHA ? ("recipient CSV", recipientsPath) : nil
+                : record.recipientsSHA != inputs.recipientsSHA ? ("recipient CSV", recipientsPath)
+                : OpenRule.routeChange(stored: routes, now: inputs.routes).map { ($0, inputs.campaignPath) }
             var reimport = record.state == .importing
             if let changed {
                 if try hasStarted(cid: record.cid) {
@@ -105,7 +108,7 @@ extension Journal {
                     lease_token = ?8, lease_pid = ?9, lease_host = ?10, lease_heartbeat = ?7, ledger_scope = ?11,
                     max_price = ?12, campaign_limit = ?13, monthly_limit = ?14,
                     stop_reason = CASE WHEN ?16 THEN stop_reason END, stop_kind = CASE WHEN ?16 THEN stop_kind END,
-                    control = NULL, sender = ?15
+                    control = NULL, sender = ?15, routes = ?17
                 WHERE cid = ?1
                 """)
             update.bind(1, record.cid).bind(2, inputs.campaignPath).bind(3, inputs.templateSHA)
@@ -114,6 +117,7 @@ extension Journal {
                 .bind(12, inputs.limits.maxPrice?.nanos).bind(13, inputs.limits.campaignLimit?.nanos)
                 .bind(14, inputs.limits.monthlyLimit?.nanos).bind(15, inputs.sender.rawValue)
                 .bind(16, OpenRule.keepsStopReason(state: record.state, shared: sharesCampaigns) ? 1 : 0)
+                .bind(17, OpenRule.storedRoutes(inputs.routes) ?? routes)
             try update.run()
             if reimport {
                 try deleteRows(cid: record.cid)
@@ -487,5 +491,16 @@ extension Journal {
             try statement.run()
             return db.changes == 1
         }
+    }
+}
+
+extension Journal {
+    /// The `providers:` names a campaign was opened with (nil: one provider, or a journal from
+    /// before they were kept).
+    func storedRoutes(cid: Int64) throws -> String? {
+        let select = try db.statement("SELECT routes FROM campaign WHERE cid = ?1")
+        select.bind(1, cid)
+        defer { select.reset() }
+        return try select.step() ? select.string(0) : nil
     }
 }

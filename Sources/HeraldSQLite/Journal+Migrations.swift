@@ -100,12 +100,13 @@ extension Journal {
         Migration(9, "the provider each row goes through (its index in the campaign's providers: list)") { journal in
             try journal.db.execute("ALTER TABLE message ADD COLUMN route INTEGER NOT NULL DEFAULT 0")
         },
-        Migration(10, "rows moved from one provider to another (failover), with when and why") { journal in
+        Migration(10, "rows moved from one provider to another (failover), with when and why; the providers: list's names") { journal in
             try journal.db.execute(
                 """
                 CREATE TABLE route_switch (cid INTEGER NOT NULL, row INTEGER NOT NULL, at INTEGER NOT NULL,
                     from_route INTEGER NOT NULL, to_route INTEGER NOT NULL, reason TEXT NOT NULL);
                 CREATE INDEX route_switch_row ON route_switch (cid, row);
+                ALTER TABLE campaign ADD COLUMN routes TEXT;
                 """)
         },
     ]

@@ -143,4 +143,42 @@ import Testing
         #expect(drift.isEmpty, "\(drift)")
         #expect(try schemaColumns(journal, "route_switch") == ["cid", "row", "at", "from_route", "to_route", "reason"])
     }
+
+    /// Rows record their provider by its place in `providers:`, so on both stores a started
+    /// campaign whose list was reordered (or a provider renamed) is refused, naming both lists,
+    /// as a changed template is; providers added at the end are taken; before anything was
+    /// sent, a changed list imports the rows again.
+    @Test(arguments: Store.allCases)
+    func aReorderedListIsRefusedOnceSendingStarted(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        var inputs = campaignInputs
+        inputs.routes = ["a", "b"]
+        var reordered = inputs
+        reordered.routes = ["b", "a"]
+        // Not started: the new order is taken and the rows imported again.
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner, inputs))
+        try importRows(journal, cid: cid, numbers: numbers(3))
+        try journal.release(cid: cid, owner: owner, state: .stopped)
+        let again = try openCampaign(try fixture.open(), owner: owner, reordered)
+        guard case .needsImport = again else {
+            Issue.record("a campaign that sent nothing imports again under a new list, got \(again)")
+            return
+        }
+        try importRows(journal, cid: cid, numbers: numbers(3))
+        _ = try step(journal, cid: cid, owner: owner, claim: 1)
+        try journal.release(cid: cid, owner: owner, state: .stopped)
+        do {
+            try openCampaign(try fixture.open(), inputs)
+            Issue.record("a reordered providers: list must be refused once rows were sent")
+        } catch let error as JournalError {
+            #expect(error.isInputChange, "\(error)")
+            #expect("\(error)".contains("list of providers: (b, a when it started, a, b now"), "\(error)")
+        }
+        var longer = reordered
+        longer.routes = ["b", "a", "c"]
+        let opened = try fixture.open()
+        #expect(throws: Never.self) { try openCampaign(opened, owner: owner, longer) }
+    }
 }

@@ -17,6 +17,8 @@ public struct CampaignInputs: Sendable {
     /// The provider dedupes by idempotency key: on a shared journal, the rows of a sender
     /// that died are sent again rather than left in doubt.
     public var providerDedupes = false
+    /// The names in the campaign's `providers:` list, in order (empty for one provider).
+    public var routes: [String] = []
 
     public init(id: String, mode: RunMode = .real, campaignPath: String, templateSHA: String, recipientsSHA: String,
                 channel: Channel, ledgerScope: LedgerScope = .real, limits: BudgetLimits = BudgetLimits(),

@@ -22,6 +22,23 @@ public enum OpenRule {
     /// while other senders are at it (a shared journal, the campaign `running`), since the
     /// reason is theirs to clear. Otherwise the new run starts without one and records its own.
     public static func keepsStopReason(state: CampaignState, shared: Bool) -> Bool { shared && state == .running }
+
+    /// A campaign's `providers:` names as a journal stores them (nil for one provider).
+    public static func storedRoutes(_ names: [String]) -> String? { names.isEmpty ? nil : names.joined(separator: ",") }
+
+    /// What a changed `providers:` list means for a campaign whose rows record their provider
+    /// by its place in the list: nil when every row still finds its own provider where it was
+    /// (the same list, providers added at the end, or the last ones removed: a row whose
+    /// provider is gone stops the run, exit 9), else the change (the list reordered, or a
+    /// provider renamed or replaced), which the campaign is refused for once it has started
+    /// sending, as a changed template is, and imported again for before.
+    public static func routeChange(stored: String?, now names: [String]) -> String? {
+        guard let stored, !stored.isEmpty, !names.isEmpty else { return nil }
+        let before = stored.split(separator: ",").map(String.init)
+        guard zip(before, names).contains(where: { $0 != $1 }) else { return nil }
+        return "list of providers: (\(before.joined(separator: ", ")) when it started, \(names.joined(separator: ", ")) now; "
+            + "each row records its provider's place in the list, so keep the order and add new providers at the end)"
+    }
 }
 
 /// The state a sender leaving a campaign records. A cancel it never saw (requested after its
