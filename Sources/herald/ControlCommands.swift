@@ -86,7 +86,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             let summary = try await CampaignRunner(plan: plan, journalPath: journal.path, options: options,
                                                    stop: StopSignal()).run()
             print("\(summary.campaign): scheduled for \(ISO8601DateFormatter().string(from: start)); "
-                + "\(Terminal.format(summary.counts[.pending])) rows to send, \(Terminal.format(summary.counts[.skipped])) skipped; "
+                + "\(Terminal.count(summary.counts[.pending], "row")) to send, \(Terminal.format(summary.counts[.skipped])) skipped; "
                 + "`herald worker` sends it")
         } catch let error as ValidationError {
             throw error

@@ -43,7 +43,7 @@ struct DoctorCommand: AsyncParsableCommand {
             let drift = try journal.checkCounters(cid: record.cid)
             if drift.isEmpty {
                 let counts = try journal.counts(cid: record.cid)
-                print("\(record.name): counters match the rows (\(Terminal.format(counts.total)) rows)")
+                print("\(record.name): counters match the rows (\(Terminal.count(counts.total, "row")))")
                 return
             }
             for item in drift { print("\(record.name): \(item)") }

@@ -9,6 +9,7 @@ struct Herald: AsyncParsableCommand {
         discussion: "Exit codes: 0 done, 1 unexpected error, 3 invalid input, 4 journal unusable, "
             + "5 campaign busy in another process, 6 rows left in doubt, 7 budget exhausted, 8 paused or cancelled, 9 provider refused the campaign, 10 counters disagree with rows (doctor), "
             + "130/143 stopped by SIGINT/SIGTERM (resumable), 64 bad command line.",
+        version: HeraldVersion.current,
         subcommands: [
             ValidateCommand.self, EstimateCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self,
             ScheduleCommand.self, WorkerCommand.self, PauseCommand.self, CancelCommand.self, LimitsCommand.self,

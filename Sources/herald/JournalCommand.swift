@@ -50,7 +50,7 @@ struct JournalCommand: ParsableCommand {
                     switch copied {
                     case .success(true):
                         withList = false
-                        print("\(record.name): copied (\(Terminal.format(record.totalRows)) rows, \(record.state.rawValue)) to \(target)")
+                        print("\(record.name): copied (\(Terminal.count(record.totalRows, "row")), \(record.state.rawValue)) to \(target)")
                     case .success(false):
                         print("\(record.name): already in \(target); left as it is")
                     case .failure(let error) where error.isLeaseConflict:

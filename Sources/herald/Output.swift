@@ -5,8 +5,8 @@ import HeraldJournal
 /// Short human summaries for stdout.
 enum Output {
     static func validationLine(_ report: ValidationReport) -> String {
-        var line = "\(report.campaign): \(Terminal.format(report.rows)) rows, \(Terminal.format(report.sendable)) to send"
-        if report.duplicates > 0 { line += ", \(Terminal.format(report.duplicates)) duplicate numbers (sent once)" }
+        var line = "\(report.campaign): \(Terminal.count(report.rows, "row")), \(Terminal.format(report.sendable)) to send"
+        if report.duplicates > 0 { line += ", \(Terminal.count(report.duplicates, "duplicate number")) (sent once)" }
         if report.suppressed > 0 { line += ", \(Terminal.format(report.suppressed)) on the suppression list" }
         if report.problemCount > 0 {
             let reasons = report.problemsByReason.sorted { $0.key.rawValue < $1.key.rawValue }
@@ -46,9 +46,9 @@ enum Output {
         let rate = summary.elapsedSeconds > 0 ? Double(summary.sentThisRun) / summary.elapsedSeconds : 0
         var run = "this run: \(Terminal.format(summary.sentThisRun)) sent in \(String(format: "%.1f", summary.elapsedSeconds)) s"
             + " (\(Terminal.format(Int(rate))) msg/s)"
-        if summary.imported > 0 { run += "; imported \(Terminal.format(summary.imported)) rows" }
+        if summary.imported > 0 { run += "; imported \(Terminal.count(summary.imported, "row"))" }
         if summary.recoveredInDoubt > 0 {
-            run += "; \(Terminal.format(summary.recoveredInDoubt)) rows were in doubt after the last run"
+            run += "; \(Terminal.count(summary.recoveredInDoubt, "row was", "rows were")) in doubt after the last run"
                 + (summary.resentInDoubt ? " and were resent (the provider dedupes them)" : "")
         }
         lines.append(run)
@@ -79,7 +79,7 @@ enum Output {
     }
 
     static func status(_ status: CampaignStatus) -> String {
-        var lines = ["\(status.campaign): \(status.state), \(Terminal.format(status.total)) rows (\(status.campaignFile))"]
+        var lines = ["\(status.campaign): \(status.state), \(Terminal.count(status.total, "row")) (\(status.campaignFile))"]
         if let requested = status.requested {
             lines.append("  \(requested) requested: taken when the sender holding the campaign next looks, or by the next open once no live sender holds it")
         }
@@ -108,7 +108,7 @@ enum Output {
         var money = "  spend: $\(spend.spent) spent + $\(spend.reserved) reserved"
         if let limit = spend.campaignLimit { money += "; campaign_limit $\(limit)" }
         if let limit = spend.monthlyLimit {
-            money += "; month \(spend.month): $\(spend.monthSpent) of monthly_limit $\(limit)"
+            money += "; \(BillingMonth.label(spend.month)): $\(spend.monthSpent) of monthly_limit $\(limit)"
         }
         if let maxPrice = spend.maxPrice { money += "; max_price $\(maxPrice)" }
         lines.append(money)
@@ -170,7 +170,7 @@ enum Output {
         let f = Terminal.format
         var lines = ["\(estimate.campaign): estimate (offline: nothing sent, nothing written)"]
         var rows = "  rows \(f(estimate.rows)): \(f(estimate.messages)) to send"
-        if estimate.duplicates > 0 { rows += ", \(f(estimate.duplicates)) duplicates" }
+        if estimate.duplicates > 0 { rows += ", \(Terminal.count(estimate.duplicates, "duplicate"))" }
         if estimate.alreadyHandled > 0 {
             let other = estimate.alreadyHandled - estimate.alreadySent
             rows += ", \(f(estimate.alreadySent)) already sent or in doubt"
@@ -187,12 +187,12 @@ enum Output {
         lines.append(rows)
         if estimate.channel == "sms" {
             lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
-                .map { " | \($0.key) \(f($0.value.messages)) messages, \(f($0.value.parts)) parts" }.joined())
+                .map { " | \($0.key) \(Terminal.count($0.value.messages, "message")), \(Terminal.count($0.value.parts, "part"))" }.joined())
         } else if estimate.byEncoding.isEmpty {
             lines.append("  messages: \(f(estimate.messages)) (\(estimate.channel): one unit each, no SMS parts)")
         } else {
             lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
-                .map { " | \($0.key) \(f($0.value.messages)) messages, \(f($0.value.parts)) parts" }.joined())
+                .map { " | \($0.key) \(Terminal.count($0.value.messages, "message")), \(Terminal.count($0.value.parts, "part"))" }.joined())
         }
         if !estimate.byCountry.isEmpty {
             lines.append("  cost by country and channel:")
@@ -215,7 +215,7 @@ enum Output {
             var text = "  \(stop.limit) $\(stop.amount)"
             if stop.alreadySpent > .zero { text += " ($\(stop.alreadySpent) already spent)" }
             if let line = stop.stopsAtLine {
-                text += ": stops after \(f(stop.messagesBeforeStop)) messages ($\(stop.costBeforeStop)), before \(recipients):\(line)"
+                text += ": stops after \(Terminal.count(stop.messagesBeforeStop, "message")) ($\(stop.costBeforeStop)), before \(recipients):\(line)"
             } else {
                 text += ": not reached (this campaign adds $\(stop.costBeforeStop))"
             }

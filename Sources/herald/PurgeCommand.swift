@@ -32,7 +32,7 @@ struct PurgeCommand: AsyncParsableCommand {
                 Terminal.error("\(record.name) is \(record.state.rawValue): only a completed or cancelled campaign can be purged")
                 throw ExitCode(ExitStatus.invalidInput.rawValue)
             }
-            print("\(record.name): numbers and message bodies of \(Terminal.format(rows)) rows removed; counts and spend kept")
+            print("\(record.name): numbers and message bodies of \(Terminal.count(rows, "row")) removed; counts and spend kept")
         } catch let exit as ExitCode {
             throw exit
         } catch {

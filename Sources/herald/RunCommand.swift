@@ -112,7 +112,7 @@ enum Sending {
         } catch let failed as ValidationFailed {
             for problem in failed.report.problems { print(problem) }
             print(Output.validationLine(failed.report))
-            Terminal.error("--strict: \(Terminal.format(failed.report.problemCount)) rows have problems; nothing was sent")
+            Terminal.error("--strict: \(Terminal.count(failed.report.problemCount, "row has", "rows have")) problems; nothing was sent")
             throw ExitCode(ExitStatus.invalidInput.rawValue)
         } catch {
             Terminal.error("\(error)")

@@ -28,7 +28,7 @@ enum Terminal {
         let text: String
         switch progress.phase {
         case .importing:
-            text = "importing: \(format(progress.done)) rows"
+            text = "importing: \(count(progress.done, "row"))"
         case .waiting where progress.total == 0:
             text = "starting in \(duration(progress.secondsLeft ?? 0)) (schedule.start_at); Ctrl-C to stop"
         case .sending, .waiting:
@@ -42,6 +42,11 @@ enum Terminal {
 
     static func clearProgress() {
         if stderrIsTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    /// `1 row`, `2 rows`, `1,204 rows`: a count and its noun, singular for exactly one.
+    static func count(_ number: Int, _ singular: String, _ plural: String? = nil) -> String {
+        "\(format(number)) \(number == 1 ? singular : plural ?? singular + "s")"
     }
 
     static func format(_ number: Int) -> String {

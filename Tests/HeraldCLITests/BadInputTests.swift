@@ -81,7 +81,7 @@ import Testing
             _ = try f.campaign("bad", csv: "ragged.csv")
             try f.write("ragged.csv", header + "+44 7700 900001,Ada,AB12\n+44 7700 900002,Bob\n")
             return ["run", "--strict", "bad.yaml"]
-        }, status: 3, message: "--strict: 1 rows have problems; nothing was sent"),
+        }, status: 3, message: "--strict: 1 row has problems; nothing was sent"),
         Case(name: "invalid UTF-8 (validate)", setUp: { f in
             _ = try f.campaign("bad", csv: "latin1.csv")
             try f.write("latin1.csv", bytes: Array((header + "+44 7700 900001,Jos").utf8) + [0xE9] + Array(",AB12\n".utf8))

@@ -5,6 +5,13 @@ public enum BillingMonth {
         let date = CivilDate(milliseconds: milliseconds)
         return date.year * 100 + date.month
     }
+
+    /// `2026-12` for 202612, as people read a month; a number that is no month prints as it is.
+    public static func label(_ month: Int) -> String {
+        let (year, number) = month.quotientAndRemainder(dividingBy: 100)
+        guard (1...12).contains(number), (1...9999).contains(year) else { return String(month) }
+        return (year < 1000 ? String(repeating: "0", count: 4 - String(year).count) : "") + "\(year)-\(number < 10 ? "0" : "")\(number)"
+    }
 }
 
 /// A UTC calendar date from milliseconds since 1970 (Howard Hinnant's days-to-civil

@@ -23,7 +23,7 @@ public struct SendWindow: Sendable, Equatable {
     }
 
     /// "09:00" -> 540.
-    static func minutes(_ text: String) -> Int? {
+    public static func minutes(_ text: String) -> Int? {
         let parts = text.split(separator: ":")
         guard parts.count == 2, parts[1].count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]),
             (0...23).contains(hour), (0...59).contains(minute) else { return nil }

@@ -200,7 +200,19 @@ public struct CampaignSpec: Sendable {
                     days.insert(day)
                 }
             }
-            guard let parsed = SendWindow(start: start, end: end, days: days) else {
+            // Each mistake at its own key: the end of the day may be written 24:00.
+            guard SendWindow.minutes(start) != nil else {
+                throw window.error("start", "\(start.quoted) is not a time of day as HH:MM (00:00 to 23:59)")
+            }
+            let closing = end == "24:00" ? "00:00" : end
+            guard let endMinutes = SendWindow.minutes(closing) else {
+                throw window.error("end", "\(end.quoted) is not a time of day as HH:MM (00:00 to 24:00)")
+            }
+            guard endMinutes != SendWindow.minutes(start) else {
+                throw window.error("end", "\(end.quoted) is the window's start too: a window needs two different times")
+            }
+            guard !days.isEmpty else { throw window.error("days", "a window needs at least one day") }
+            guard let parsed = SendWindow(start: start, end: closing, days: days) else {
                 throw window.error("start", "window needs start and end as HH:MM, different from each other, and at least one day")
             }
             schedule.window = parsed
@@ -218,7 +230,16 @@ public struct CampaignSpec: Sendable {
         try map.onlyKeys(["max_price", "campaign_limit", "monthly_limit"])
         func amount(_ key: String) throws(InputError) -> Money? {
             guard let node = map.node(key) else { return nil }
-            guard case .scalar(let scalar) = node, let money = Money(scalar.string) else {
+            guard case .scalar(let scalar) = node else {
+                throw map.error(key, "expected an amount in USD such as 0.05 or 500.00 (at most 9 decimals)")
+            }
+            let text = scalar.string.trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix("-") { throw map.error(key, "must not be negative (\(text))") }
+            // Read as written or refused, never read as something else: amounts are plain USD.
+            if text.hasPrefix("$") || text.hasPrefix("USD") || text.hasSuffix("USD") {
+                throw map.error(key, "write the amount as a plain number of US dollars, such as \(text.filter { $0.isNumber || $0 == "." }), without a currency sign")
+            }
+            guard let money = Money(text) else {
                 throw map.error(key, "expected an amount in USD such as 0.05 or 500.00 (at most 9 decimals)")
             }
             return money

@@ -37,9 +37,25 @@ public enum TemplateFile {
             }
             return try Template(id: id, channel: channel, variables: variables, body: body, layout: layout)
         } catch {
-            throw InputError(file: path, line: top.line(of: error.isAboutVariables ? "variables" : ContentFile.contentKey(channel)),
-                             error.description)
+            throw InputError(file: path, line: line(of: error, in: top, channel: channel), error.description)
         }
+    }
+
+    /// Where a template error is: a variable's own key (its default, pattern or max_length),
+    /// else the content it is about.
+    private static func line(of error: TemplateError, in top: YAMLMap, channel: Channel) -> Int? {
+        let key: (variable: String, key: String)?
+        switch error {
+        case .invalidDefault(let variable, _): key = (variable, "default")
+        case .invalidPattern(let variable, _): key = (variable, "pattern")
+        case .constraintOnWrongType(let variable, let constraint): key = (variable, constraint)
+        case .malformedPlaceholder, .unknownPlaceholder: key = nil
+        }
+        guard let key else { return top.line(of: ContentFile.contentKey(channel)) }
+        guard let variables = try? top.map("variables"), let spec = try? variables.map(key.variable) else {
+            return top.line(of: "variables")
+        }
+        return spec.line(of: key.key)
     }
 
     private static func variable(_ name: String, _ map: YAMLMap) throws(InputError) -> VariableSpec {
