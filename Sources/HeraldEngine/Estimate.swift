@@ -168,7 +168,7 @@ extension CampaignPlan {
             for row in batch.entries {
                 estimate.rows += 1
                 let region = row.phone?.region ?? ""
-                let status: String
+                var status: String
                 if let problem = row.problem {
                     estimate.invalid[problem.reason.rawValue, default: 0] += 1
                     status = problem.reason.rawValue
@@ -224,6 +224,8 @@ extension CampaignPlan {
                     zoneUnits[lastZoneIndex].units += channel == .sms ? row.segments.parts : 1
                     campaignStop.offer(row.cost, line: row.line)
                     monthStop.offer(row.cost, line: row.line)
+                    // From the row a limit stops at, nothing is sent: the run stops there.
+                    if !campaignStop.open || !monthStop.open { status = "budget_stop" }
                 }
                 // Other channels have no SMS encoding: their column says the channel.
                 try writer?.write(line: row.line, country: region, encoding: row.problem != nil ? ""

@@ -19,6 +19,10 @@ public struct ValidationReport: Sendable {
     public var duplicates = 0
     /// Valid rows whose number is on the journal's suppression list: not sent.
     public var suppressed = 0
+    /// Valid rows whose recipient already reached the campaign's frequency cap (with a journal).
+    public var frequencyCapped = 0
+    /// Valid rows that cost more than `max_price`: skipped, as `estimate` and the run skip them.
+    public var overMaxPrice = 0
     public var problemCount = 0
     public var problemsByReason: [Reason: Int] = [:]
     /// The first `listLimit` problems, in file order.
@@ -29,7 +33,7 @@ public struct ValidationReport: Sendable {
     public var byProvider: [(name: String, rows: Int)] = []
 
     /// Rows that would be sent.
-    public var sendable: Int { rows - problemCount - duplicates - suppressed }
+    public var sendable: Int { rows - problemCount - duplicates - suppressed - frequencyCapped - overMaxPrice }
     public var isClean: Bool { problemCount == 0 }
 }
 
@@ -40,6 +44,8 @@ extension CampaignPlan {
         var report = ValidationReport(campaign: spec.id, listLimit: listLimit)
         var seen = DestinationSet()
         let suppressed = try suppressionChecker(journalPath: journalPath)
+        let capped = try frequencyChecker(journalPath: journalPath)
+        let maxPrice = BudgetLimits(maxPrice: spec.budget.maxPrice)
         let scanner = try RecipientScanner(plan: self)
         let file = spec.recipientsPath
         if spec.isRouted { report.byProvider = spec.routes.map { ($0.name, 0) } }
@@ -54,10 +60,15 @@ extension CampaignPlan {
                 return
             }
             if !report.byProvider.isEmpty { report.byProvider[row.route].rows += 1 }
+            // In the order `estimate` and the claim decide.
             if let phone = row.phone, !seen.insert(phone.digits) {
                 report.duplicates += 1
             } else if let phone = row.phone, suppressed?(phone.digits, row.route) == true {
                 report.suppressed += 1
+            } else if let phone = row.phone, capped?(phone.digits) == true {
+                report.frequencyCapped += 1
+            } else if maxPrice.decide(cost: row.cost, campaignSpent: .zero, monthSpent: .zero) == .overMaxPrice {
+                report.overMaxPrice += 1
             }
         }
         if report.rows == 0 {

@@ -155,7 +155,7 @@ public struct CampaignReport: Codable, Sendable {
                          providerReported: reported.isEmpty ? nil : Money(nanos: reported.reduce(0, +))),
             countries: aggregates.countries.map {
                 Country(country: $0.region, sent: $0.sent, delivered: $0.delivered,
-                        deliveryRate: $0.sent == 0 ? nil : Double($0.delivered) / Double($0.sent),
+                        deliveryRate: $0.sent == 0 || summary.finals == 0 ? nil : Double($0.delivered) / Double($0.sent),
                         estimated: Money(nanos: $0.estimated), spent: Money(nanos: $0.spent),
                         providerReported: $0.reported.map { Money(nanos: $0) })
             },

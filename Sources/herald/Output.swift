@@ -8,6 +8,8 @@ enum Output {
         var line = "\(report.campaign): \(Terminal.count(report.rows, "row")), \(Terminal.format(report.sendable)) to send"
         if report.duplicates > 0 { line += ", \(Terminal.count(report.duplicates, "duplicate number")) (sent once)" }
         if report.suppressed > 0 { line += ", \(Terminal.format(report.suppressed)) on the suppression list" }
+        if report.frequencyCapped > 0 { line += ", \(Terminal.format(report.frequencyCapped)) at the frequency cap" }
+        if report.overMaxPrice > 0 { line += ", \(Terminal.format(report.overMaxPrice)) over max_price" }
         if report.problemCount > 0 {
             let reasons = report.problemsByReason.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.key.rawValue) \(Terminal.format($0.value))" }.joined(separator: ", ")
@@ -105,7 +107,10 @@ enum Output {
             }
         }
         let spend = status.spend
-        var money = "  spend: $\(spend.spent) spent + $\(spend.reserved) reserved"
+        // A dry run delivers nothing and spends nothing: its figures are what it would cost.
+        var money = status.mode == RunMode.dryRun.rawValue
+            ? "  would-be cost (dry run, no money spent): $\(spend.spent) + $\(spend.reserved) in flight"
+            : "  spend: $\(spend.spent) spent + $\(spend.reserved) reserved"
         if let limit = spend.campaignLimit { money += "; campaign_limit $\(limit)" }
         if let limit = spend.monthlyLimit {
             money += "; \(BillingMonth.label(spend.month)): $\(spend.monthSpent) of monthly_limit $\(limit)"

@@ -57,6 +57,11 @@ import Testing
                                   template: template)
         try "country,channel,price\nGB,sms,0.04\n".write(toFile: fixture.folder.appendingPathComponent("prices.csv").path,
                                                           atomically: true, encoding: .utf8)
+        // validate and estimate agree before the run: nothing to send, three over max_price.
+        let plan = try CampaignPlan.load(campaignPath: fixture.campaignPath)
+        let validation = try plan.validate()
+        #expect(validation.overMaxPrice == 3 && validation.sendable == 0)
+        #expect(try plan.estimate(journalPath: nil).messages == validation.sendable)
         let summary = try await fixture.runner().run()
         #expect(summary.counts.byReason == [.maxPrice: 3], "2-part messages cost $0.08 > max_price $0.04")
         #expect(summary.state == .completed)
@@ -104,14 +109,19 @@ import Testing
         let estimate = try plan.estimate(journalPath: fixture.journalPath, perRecipient: report)
         #expect(estimate.rows == 33 && estimate.messages == 30 && estimate.duplicates == 1)
         #expect(estimate.invalid == ["no_price": 1, "bad_number": 1])
+        // validate says the same number to send (it ignored max_price once: 19,900 against 19,869).
+        #expect(try plan.validate().sendable == estimate.messages)
         #expect(estimate.total == Money("1.20"))
         let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n").dropFirst()
         #expect(lines.count == 33)
-        let sendPrices = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-            .filter { $0[5] == "send" }.map { Money(String($0[4]))! }
+        let fields = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let sendPrices = fields.filter { $0[5] == "send" || $0[5] == "budget_stop" }.map { Money(String($0[4]))! }
         #expect(sendPrices.reduce(.zero, +) == estimate.total)
         let campaignStop = try #require(estimate.limits.first { $0.limit == "campaign_limit" })
         #expect(campaignStop.messagesBeforeStop == 12 && campaignStop.stopsAtLine == 14)
+        // Rows from the line the limit stops at are not marked as sent: the run stops there.
+        #expect(fields.filter { $0[5] == "send" }.count == 12)
+        #expect(fields.first { $0[5] == "budget_stop" }?[0] == "14" && fields.filter { $0[5] == "budget_stop" }.count == 18)
         #expect(!FileManager.default.fileExists(atPath: fixture.journalPath), "estimate writes no journal")
 
         // The run stops where the estimate said; a second estimate leaves out what was sent.

@@ -20,9 +20,10 @@ public struct DeliverySummary: Sendable, Equatable, Codable {
     /// Sent messages still waiting for a final event.
     public func waiting(sent: Int) -> Int { max(0, sent - finals) }
 
-    /// Delivered (fallback included) out of sent.
+    /// Delivered (fallback included) out of sent; nil before anything was sent or before any
+    /// receipt said how a message ended (a campaign without receipts has no rate, not 0%).
     public func deliveryRate(sent: Int) -> Double? {
-        sent == 0 ? nil : Double(self[.delivered] + self[.fallback]) / Double(sent)
+        sent == 0 || finals == 0 ? nil : Double(self[.delivered] + self[.fallback]) / Double(sent)
     }
 
     /// The time from send to delivery under which `fraction` of delivered messages
