@@ -39,7 +39,11 @@ final class Dashboard: Sendable {
     /// One campaign as `/api/campaigns` gives it.
     struct Row: Codable {
         let campaign: String
+        /// `real`, `simulation` or `dry_run`: the page lists rehearsals apart.
+        let mode: String
         let state: String
+        /// What `herald pause`, `resume` and `cancel` can do to it now (the page shows those buttons).
+        let actions: [String]
         let total: Int
         let sent: Int
         let failed: Int
@@ -61,6 +65,16 @@ final class Dashboard: Sendable {
         let throttled: Int
         /// Per provider, for a campaign with several (refreshed every `providerRefresh`).
         let providers: [CampaignStatus.ProviderLine]?
+    }
+
+    /// The controls that mean something for a campaign in `state`: a finished one takes none,
+    /// a paused one resumes (or is cancelled), anything else may be paused or cancelled.
+    static func actions(_ state: CampaignState) -> [String] {
+        switch state {
+        case .completed, .cancelled: []
+        case .paused: ["resume", "cancel"]
+        default: ["pause", "cancel"]
+        }
     }
 
     /// How long the per-provider lines of a routed campaign (a pass over its rows) are kept.
@@ -208,12 +222,15 @@ final class Dashboard: Sendable {
                 return rate
             }
             let done = status.total - open
+            // Rate and ETA only while it sends: a paused row kept showing its last rate.
+            let sending = status.state == CampaignState.running.rawValue
             return Row(
-                campaign: status.campaign, state: status.state, total: status.total, sent: sent,
+                campaign: status.campaign, mode: status.mode, state: status.state,
+                actions: CampaignState(rawValue: status.state).map(Self.actions) ?? [], total: status.total, sent: sent,
                 failed: status.counts["failed"] ?? 0, skipped: status.counts["skipped"] ?? 0,
                 inDoubt: status.counts["in_doubt"] ?? 0, open: open, delivered: status.delivery.delivered,
-                progress: status.total == 0 ? 0 : Double(done) / Double(status.total), rate: (rate * 10).rounded() / 10,
-                etaSeconds: rate > 0 && open > 0 ? Int(Double(open) / rate) : nil,
+                progress: status.total == 0 ? 0 : Double(done) / Double(status.total), rate: sending ? (rate * 10).rounded() / 10 : 0,
+                etaSeconds: sending && rate > 0 && open > 0 ? Int(Double(open) / rate) : nil,
                 spent: status.spend.spent.description, reserved: status.spend.reserved.description,
                 campaignLimit: status.spend.campaignLimit?.description, monthlyLimit: status.spend.monthlyLimit?.description,
                 monthSpent: status.spend.monthSpent.description, counts: status.counts,
@@ -244,6 +261,8 @@ final class Dashboard: Sendable {
         let report = try CampaignReport.load(journal: journal, record: record, provider: record.providerName,
                                                   routes: record.routeNames)
         var html = try ReportPage.html(report)
+        // Served beside the list: a way back to it.
+        html = html.replacingOccurrences(of: "<body>", with: "<body>\n<p><a id=\"back\" href=\"/\">← all campaigns</a></p>")
         if live {
             // The report, live: the page reloads itself every 2 s, or less often when the
             // report takes long to make (a pass over millions of rows), so that making it

@@ -1,7 +1,8 @@
 /// The dashboard page (swift-mustache). The table is filled by a small inline script
-/// from `/api/campaigns` every 2 s; with `actions`, each row has Pause, Resume and
-/// Cancel buttons that POST with the token the user types once (kept in the tab's
-/// sessionStorage, sent as `X-Herald-Token`, never in a URL).
+/// from `/api/campaigns` every 2 s, real campaigns first and rehearsals (dry runs,
+/// simulations) in a table of their own; with `actions`, each row has the buttons its state
+/// allows (Pause or Resume, and Cancel, which asks to confirm) that POST with the token the
+/// user types once (kept in the tab's sessionStorage, sent as `X-Herald-Token`, never in a URL).
 enum DashboardTemplate {
     static let page = #"""
 <!DOCTYPE html>
@@ -12,7 +13,7 @@ enum DashboardTemplate {
 <title>Herald</title>
 <style>
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1b1b; margin: 0 auto; max-width: 1100px; padding: 24px; }
-h1 { font-size: 22px; margin: 0 0 12px; }
+h1 { font-size: 22px; margin: 0 0 12px; } h2 { font-size: 17px; margin: 28px 0 4px; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eee; vertical-align: middle; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 progress { width: 160px; height: 14px; accent-color: #0072B2; }
@@ -29,6 +30,14 @@ button { font: inherit; padding: 2px 10px; margin-right: 4px; }
 <thead><tr><th>campaign</th><th>state</th><th>progress</th><th class="num">sent</th><th class="num">delivered</th><th class="num">msg/s</th><th>ETA</th><th>spend</th><th></th></tr></thead>
 <tbody></tbody>
 </table>
+<section id="rehearsals" hidden>
+<h2>Rehearsals</h2>
+<p class="muted">Dry runs and simulations: nothing was delivered and no money was spent.</p>
+<table id="rehearsal-campaigns">
+<thead><tr><th>campaign</th><th>state</th><th>progress</th><th class="num">sent</th><th class="num">delivered</th><th class="num">msg/s</th><th>ETA</th><th>would-be cost</th><th></th></tr></thead>
+<tbody></tbody>
+</table>
+</section>
 <script nonce="{{nonce}}">
 const actions = {{#actions}}true{{/actions}}{{^actions}}false{{/actions}};
 const tokenField = document.getElementById("token");
@@ -50,6 +59,8 @@ function eta(seconds) {
   return (seconds / 3600).toFixed(1) + " h";
 }
 async function act(action, campaign) {
+  // Cancel is final: asked once more.
+  if (action === "cancel" && !confirm("Cancel " + campaign + "? Its unsent rows will never be sent; this cannot be undone.")) return;
   const response = await fetch("/campaigns/" + encodeURIComponent(campaign) + "/" + action,
     { method: "POST", headers: { "X-Herald-Token": tokenField ? tokenField.value : "" } });
   document.getElementById("action").textContent = action + " " + campaign + ": " + (await response.text());
@@ -60,8 +71,11 @@ async function refresh() {
     const response = await fetch("/api/campaigns", { cache: "no-store" });
     const data = await response.json();
     const body = document.querySelector("#campaigns tbody");
+    const rehearsals = document.querySelector("#rehearsal-campaigns tbody");
     body.replaceChildren();
+    rehearsals.replaceChildren();
     for (const c of data.campaigns) {
+      const real = c.mode === "real";
       const row = document.createElement("tr");
       row.dataset.campaign = c.campaign;
       const name = cell(row, "");
@@ -82,14 +96,15 @@ async function refresh() {
       cell(row, "").appendChild(bar);
       cell(row, c.sent.toLocaleString() + " / " + c.total.toLocaleString(), "num");
       cell(row, c.delivered.toLocaleString(), "num");
-      cell(row, c.rate.toLocaleString(), "num");
-      cell(row, eta(c.eta_seconds));
-      let spend = "$" + c.spent + " + $" + c.reserved + " reserved";
+      const sending = c.state === "running";
+      cell(row, sending ? c.rate.toLocaleString() : "–", "num");
+      cell(row, sending ? eta(c.eta_seconds) : "–");
+      let spend = "$" + c.spent + (real ? " + $" + c.reserved + " reserved" : "");
       if (c.campaign_limit) spend += " of $" + c.campaign_limit;
       cell(row, spend, "muted");
       const buttons = cell(row, "");
       if (actions) {
-        for (const action of ["pause", "resume", "cancel"]) {
+        for (const action of c.actions) {
           const button = document.createElement("button");
           button.textContent = action[0].toUpperCase() + action.slice(1);
           button.className = action;
@@ -97,8 +112,9 @@ async function refresh() {
           buttons.appendChild(button);
         }
       }
-      body.appendChild(row);
+      (real ? body : rehearsals).appendChild(row);
     }
+    document.getElementById("rehearsals").hidden = rehearsals.children.length === 0;
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (error) {
     document.getElementById("updated").textContent = "cannot reach herald: " + error;

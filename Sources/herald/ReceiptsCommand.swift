@@ -95,6 +95,10 @@ struct ReceiptsCommand: AsyncParsableCommand {
             try await server.run { address in
                 // Unbuffered: a supervisor (or a test) waits for this line.
                 FileHandle.standardOutput.write(Data("receipts: listening on \(address)\n".utf8))
+                if dashboard {
+                    let login = authToken == nil ? "" : " (sign in with the token at /login)"
+                    FileHandle.standardOutput.write(Data("dashboard: http://\(address)/\(login)\n".utf8))
+                }
             }
             await transport.shutdown()
             let totals = writer.recorded

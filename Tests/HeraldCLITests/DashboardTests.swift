@@ -41,13 +41,19 @@ import Glibc
         try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(3000).map(\.line).joined(separator: "\n") + "\n")
         let file = try fixture.campaign("live", provider: "{kind: simulator, receipts: {delivered: 0.97, undelivered: 0.03, latency_ms: 5}}",
                                         extra: "rate: {messages_per_second: 300, max_in_flight: 8}")
+        // A rehearsal first: the page lists it apart from real campaigns.
+        let rehearsal = try fixture.campaign("rehearse", provider: "{kind: simulator}")
+        #expect(try HeraldProcess.run(["run", rehearsal, "--dry-run", "--journal", "journal.sqlite"], in: fixture.folder).status == 0)
         let sender = try HeraldProcess(["run", file, "--journal", "journal.sqlite"], in: fixture.folder)
         let server = try ReceiptServerProcess(fixture, arguments: ["--auth-token", Self.token], dashboard: true)
         defer { _ = server.stop() }
+        #expect(server.process.stdoutSoFar.contains("dashboard: http://127.0.0.1:\(server.port)/ (sign in with the token at /login)"),
+                "herald serve says where the dashboard is: \(server.process.stdoutSoFar)")
         // Running: the JSON moves.
         var rows: [[String: Any]] = []
+        func liveRow() throws -> [String: Any]? { try campaigns(server).first { $0["campaign"] as? String == "live" } }
         for _ in 0..<200 {
-            rows = try campaigns(server)
+            rows = try campaigns(server).filter { $0["campaign"] as? String == "live" }
             if rows.first?["state"] as? String == "running", (rows.first?["sent"] as? Int ?? 0) > 50 { break }
             // A sender that ended early says why, instead of a page with no row to click.
             if !sender.isRunning {
@@ -70,10 +76,15 @@ import Glibc
         try logIn(browser, server)
         #expect(try browser.waitUntil("document.querySelector('tr[data-campaign=\"live\"] progress') !== null"),
                 "the campaign row is rendered")
-        for button in ["pause", "resume", "cancel"] {
-            #expect(try browser.evaluate("document.querySelector('tr[data-campaign=\"live\"] button.\(button)') !== null") as? Bool == true,
-                    "a \(button) button")
+        // Only the buttons its state allows: a running campaign pauses or cancels.
+        for (button, shown) in [("pause", true), ("resume", false), ("cancel", true)] {
+            #expect(try browser.evaluate("document.querySelector('tr[data-campaign=\"live\"] button.\(button)') !== null") as? Bool == shown,
+                    "a \(button) button \(shown ? "" : "not ")shown while running")
         }
+        // The dry run sits under Rehearsals, not among real campaigns.
+        #expect(try browser.waitUntil("document.querySelector('#rehearsal-campaigns tr[data-campaign=\"rehearse@dry-run\"]') !== null"
+            + " && document.querySelector('#campaigns tr[data-campaign=\"rehearse@dry-run\"]') === null"
+            + " && !document.getElementById('rehearsals').hidden"), "the dry run is listed as a rehearsal")
         // Without the token, or with a wrong one, actions are refused.
         #expect(post(server, "/campaigns/live/pause", token: nil)?.status == 403)
         #expect(post(server, "/campaigns/live/pause", token: "wrong-token-0000000")?.status == 403)
@@ -88,18 +99,31 @@ import Glibc
                 "the page reports the pause")
         let paused = sender.wait(timeout: 30)
         #expect(paused.status == 8, "the sender stops paused: \(paused.stdout)\n\(paused.stderr)")
-        #expect(try campaigns(server).first?["state"] as? String == "paused")
+        #expect(try liveRow()?["state"] as? String == "paused")
+        // Paused: Resume and Cancel, no rate or ETA. Cancel asks first; declined, nothing happens.
+        #expect(try browser.waitUntil("document.querySelector('tr[data-campaign=\"live\"] button.resume') !== null"
+            + " && document.querySelector('tr[data-campaign=\"live\"] button.pause') === null"
+            + " && document.querySelector('tr[data-campaign=\"live\"]').children[5].textContent === '–'"), "a paused row")
+        _ = try browser.evaluate("""
+            (() => { window.confirm = () => false;
+              document.querySelector('tr[data-campaign="live"] button.cancel').click(); return true; })()
+            """)
+        usleep(300_000)
+        #expect(try liveRow()?["state"] as? String == "paused", "a declined cancel changes nothing")
         // Resume hands it to a worker; cancel ends it.
         #expect(post(server, "/campaigns/live/resume")?.status == 200)
-        #expect(try campaigns(server).first?["state"] as? String == "scheduled")
+        #expect(try liveRow()?["state"] as? String == "scheduled")
         #expect(post(server, "/campaigns/live/cancel")?.status == 200)
-        #expect(try campaigns(server).first?["state"] as? String == "cancelled")
+        #expect(try liveRow()?["state"] as? String == "cancelled")
+        #expect(try liveRow()?["actions"] as? [String] == [], "a cancelled campaign takes no action")
+        #expect(try browser.waitUntil("document.querySelector('tr[data-campaign=\"live\"] button') === null"), "no buttons once cancelled")
         #expect(post(server, "/campaigns/nobody/pause")?.status == 404)
         // Downloads: the report page and the recipients, masked.
         let report = try #require(get(server, "/campaigns/live/report.html"))
         #expect(report.status == 200 && report.body.contains("id=\"funnel-title\""))
         let live = try #require(get(server, "/campaigns/live"))
         #expect(live.body.contains("http-equiv=\"refresh\""), "the live report reloads itself")
+        #expect(live.body.contains("<a id=\"back\" href=\"/\">"), "and links back to the list")
         let csv = try #require(get(server, "/campaigns/live/recipients.csv"))
         #expect(csv.status == 200 && csv.body.contains("2,+1******0100,US,") && !csv.body.contains("2015550100"))
         // Prometheus: counters read from the journal, receipts taken, HTTP durations; token-guarded.
