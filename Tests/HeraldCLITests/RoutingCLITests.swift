@@ -144,13 +144,13 @@ import Testing
             rate: {messages_per_second: 20, max_in_flight: 2}
             budget: {campaign_limit: 2.00}
             """)
-        let folder = fixture.folder
-        let running = Task.detached {
-            try HeraldProcess.run(["run", "routed.yaml", "--journal", "journal.sqlite"], in: folder, environment: Self.environment)
-        }
-        while !dying.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(1)) }
+        // Spawned, then watched without holding a thread of the test pool.
+        let sender = try HeraldProcess(["run", "routed.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
+                                       environment: Self.environment)
+        while !dying.load(ordering: .relaxed), sender.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         await twilio.kill()
-        let run = try await running.value
+        while sender.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        let run = sender.wait()
         try await aws.shutdown()
         let saw = twilioSaw.withLock { $0 }, sentByAWS = awsTo.withLock { $0 }
         let status = try HeraldProcess.run(["status", "routed", "--json", "--journal", "journal.sqlite"], in: fixture.folder)

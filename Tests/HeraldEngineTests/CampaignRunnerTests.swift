@@ -197,11 +197,11 @@ import Testing
         var options = RunOptions()
         options.limit = 5
         var runner = try fixture.runner(options)
-        runner.provider = CancellingProvider(journalPath: fixture.journalPath, cancelAt: 3)
+        runner.provider = CancellingProvider(journalPath: fixture.journalPath, cancelAt: 1)
         let summary = try await runner.run()
         let journal = try Journal(path: fixture.journalPath)
         let record = try #require(try journal.campaign(id: "test-campaign"))
-        #expect(record.state == .cancelled && summary.state == .cancelled, "\(record.state) \(summary.state)")
+        #expect(record.state == .cancelled && summary.state == .cancelled, "\(record.state) \(summary)")
         #expect(try journal.counts(cid: record.cid).byReason[.cancelled] ?? 0 >= 15)
         await #expect(throws: JournalError.self, "refused as cancelled, as the state says") { try await fixture.runner().run() }
     }
