@@ -134,6 +134,12 @@ public struct CampaignReport: Codable, Sendable {
                                            examples: aggregates.examples[reason.rawValue] ?? []))
             }
         }
+        // Rows the campaign stopped before (its budget, --limit, a signal, a pause): still
+        // pending, listed with why, so that a budget's stop shows as rows, not a word.
+        if counts[.pending] > 0, let why = Self.unsentReason(record) {
+            reasons.append(ReasonCount(state: "not sent", reason: why, count: counts[.pending],
+                                       examples: try journal.rows(cid: cid, in: .pending, limit: 5).map(\.row)))
+        }
         let reported = aggregates.countries.compactMap(\.reported)
         let totals = routes.isEmpty ? [] : try journal.routeTotals(cid: cid)
         let providers = routes.enumerated().map { index, route in
@@ -174,6 +180,25 @@ public struct CampaignReport: Codable, Sendable {
             }
         }
         return report
+    }
+
+    /// Why a stopped campaign's pending rows were not sent; nil while it is being imported or sent.
+    static func unsentReason(_ record: CampaignRecord) -> String? {
+        switch record.state {
+        case .importing, .ready, .running, .completed, .cancelled: return nil
+        case .budgetExhausted: return "budget_exhausted"
+        case .paused: return "paused"
+        case .scheduled: return "scheduled"
+        case .stopped:
+            switch record.stopKind {
+            case .budget: return "budget_exhausted"
+            case .limit: return "limit"
+            case .signal: return "stopped"
+            case .providerRefused: return "provider_refused"
+            case .paused: return "paused"
+            case .cancelled, nil: return "stopped"
+            }
+        }
     }
 
     static func iso(_ milliseconds: Int64) -> String {

@@ -183,6 +183,12 @@ import Testing
         #expect(object["state"] as? String == "budget_exhausted")
         let spend = object["spend"] as! [String: Any]
         #expect(spend["spent"] as? String == "6.00" && spend["reserved"] as? String == "0.00")
+        // The report lists the 900 rows the budget left unsent, with example lines.
+        let report = try HeraldProcess.run(["report", "capped", "--json"], in: fixture.folder)
+        let reasons = (try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])?["reasons"] as? [[String: Any]]
+        let unsent = reasons?.first { $0["state"] as? String == "not sent" }
+        #expect(unsent?["reason"] as? String == "budget_exhausted" && unsent?["count"] as? Int == 900
+            && (unsent?["examples"] as? [Int])?.count == 5, "\(report.stdout.prefix(2000))")
         // Raising the limit lets it finish.
         try fixture.write("capped.yaml", try String(contentsOfFile: fixture.path("capped.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "campaign_limit: 6.00", with: "campaign_limit: 15.00"))
