@@ -14,26 +14,38 @@ import Testing
     static let environment = ["TWILIO_AUTH_TOKEN": "test-auth-token-not-a-secret", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
                               "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"]
 
+    /// Numbers an API was asked to send to, in order.
+    final class Destinations: Sendable {
+        private let list = Mutex<[String]>([])
+        /// Adds one; returns how many so far.
+        func add(_ number: String?) -> Int { list.withLock { $0.append(number ?? "?"); return $0.count } }
+        var all: [String] { list.withLock { $0 } }
+    }
+
+    /// Twilio's `Messages.json` answer for the `count`th message.
+    static func twilioQueued(_ count: Int) -> LoopbackServer.Reply {
+        .respond(status: 201, body: #"{"sid":"SM\#(String(format: "%032x", count))","status":"queued"}"#)
+    }
+
+    /// The `To` of a Twilio send.
+    static func twilioTo(_ request: LoopbackServer.Request) -> String? {
+        (FormEncoding.decode(request.body) ?? []).first { $0.0 == "To" }?.1
+    }
+
+    /// AWS End User Messaging's SendTextMessage over loopback: accepts every message, recording its destination.
+    static func awsAPI(recording sent: Destinations) async throws -> LoopbackServer {
+        try await LoopbackServer { request in
+            let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+            return .respond(status: 200, body: #"{"MessageId":"aws-\#(sent.add(object?["DestinationPhoneNumber"] as? String))"}"#)
+        }
+    }
+
     @Test func leastCostSendsEachCountryThroughTheCheaperProviderAndCountsBoth() async throws {
         let fixture = try CLIFixture()
-        let twilioTo = Mutex<[String]>([])
-        let awsTo = Mutex<[String]>([])
-        let twilio = try await LoopbackServer { request in
-            let fields = FormEncoding.decode(request.body) ?? []
-            let count = twilioTo.withLock { sent -> Int in
-                sent.append(fields.first { $0.0 == "To" }?.1 ?? "?")
-                return sent.count
-            }
-            return .respond(status: 201, body: #"{"sid":"SM\#(String(format: "%032x", count))","status":"queued"}"#)
-        }
-        let aws = try await LoopbackServer { request in
-            let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
-            let count = awsTo.withLock { sent -> Int in
-                sent.append(object?["DestinationPhoneNumber"] as? String ?? "?")
-                return sent.count
-            }
-            return .respond(status: 200, body: #"{"MessageId":"aws-\#(count)"}"#)
-        }
+        let twilioTo = Destinations()
+        let awsTo = Destinations()
+        let twilio = try await LoopbackServer { request in Self.twilioQueued(twilioTo.add(Self.twilioTo(request))) }
+        let aws = try await Self.awsAPI(recording: awsTo)
         // 6 US numbers, 4 UK ones. Twilio is cheaper for the UK, AWS for the US.
         let us = (0..<6).map { "+1202555\(String(format: "%04d", 100 + $0))" }
         let uk = (0..<4).map { "+4477009\(String(format: "%05d", $0))" }
@@ -59,8 +71,8 @@ import Testing
         try await twilio.shutdown()
         try await aws.shutdown()
         #expect(run.status == 0 && run.stdout.contains("10 sent"), "\(run.stdout)\n\(run.stderr)")
-        #expect(twilioTo.withLock { $0 }.sorted() == uk.sorted(), "exactly the UK rows go to Twilio, once each")
-        #expect(awsTo.withLock { $0 }.sorted() == us.sorted(), "exactly the US rows go to AWS, once each")
+        #expect(twilioTo.all.sorted() == uk.sorted(), "exactly the UK rows go to Twilio, once each")
+        #expect(awsTo.all.sorted() == us.sorted(), "exactly the US rows go to AWS, once each")
         // 6 × $0.0050 + 4 × $0.0400 = $0.19.
         #expect(run.stdout.contains("spend so far: $0.19\n"), "\(run.stdout)")
         let status = try HeraldProcess.run(["status", "routed", "--json", "--journal", "journal.sqlite"], in: fixture.folder)
@@ -103,29 +115,18 @@ import Testing
     /// and `status` shows the switch.
     @Test func aProviderKilledMidCampaignHandsOnlyTheRowsItNeverSawToTheOther() async throws {
         let fixture = try CLIFixture()
-        let twilioSaw = Mutex<[String]>([])
-        let awsTo = Mutex<[String]>([])
+        let twilioSaw = Destinations()
+        let awsTo = Destinations()
         let dying = Atomic<Bool>(false)
         let twilio = try await LoopbackServer { request in
-            let fields = FormEncoding.decode(request.body) ?? []
-            let count = twilioSaw.withLock { saw -> Int in
-                saw.append(fields.first { $0.0 == "To" }?.1 ?? "?")
-                return saw.count
-            }
+            let count = twilioSaw.add(Self.twilioTo(request))
             guard count <= 5 else {
                 dying.store(true, ordering: .relaxed)
                 return .close
             }
-            return .respond(status: 201, body: #"{"sid":"SM\#(String(format: "%032x", count))","status":"queued"}"#)
+            return Self.twilioQueued(count)
         }
-        let aws = try await LoopbackServer { request in
-            let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
-            let count = awsTo.withLock { sent -> Int in
-                sent.append(object?["DestinationPhoneNumber"] as? String ?? "?")
-                return sent.count
-            }
-            return .respond(status: 200, body: #"{"MessageId":"aws-\#(count)"}"#)
-        }
+        let aws = try await Self.awsAPI(recording: awsTo)
         // 20 UK numbers, all cheaper through Twilio.
         let uk = (0..<20).map { "+4477009\(String(format: "%05d", $0))" }
         try fixture.write("recipients.csv", "phone,name,code\n"
@@ -152,7 +153,7 @@ import Testing
         while sender.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         let run = sender.wait()
         try await aws.shutdown()
-        let saw = twilioSaw.withLock { $0 }, sentByAWS = awsTo.withLock { $0 }
+        let saw = twilioSaw.all, sentByAWS = awsTo.all
         let status = try HeraldProcess.run(["status", "routed", "--json", "--journal", "journal.sqlite"], in: fixture.folder)
         let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         let doubted = Set((object?["in_doubt"] as? [[String: Any]] ?? []).compactMap { $0["row"] as? Int }.map { uk[$0 - 2] })

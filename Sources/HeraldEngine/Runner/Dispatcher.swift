@@ -62,8 +62,8 @@ struct Dispatcher: Sendable {
         }
         // Its provider is demoted and nothing of it may have reached any provider: it goes
         // to another now, unsent, rather than waiting out the cool-down.
-        if let failover, failover.isDemoted(route: claimed.route, at: Self.now()),
-            let move = failover.move(claimed, after: nil, at: Self.now())
+        if let failover, case let now = Self.now(), failover.isDemoted(route: claimed.route, at: now),
+            let move = failover.move(claimed, after: nil, at: now)
         {
             return rerouted(claimed, move, failover)
         }

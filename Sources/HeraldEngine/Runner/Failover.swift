@@ -60,7 +60,11 @@ final class Failover: Sendable {
     /// provider demoted), or nil when it stays: it may not move (`FailoverRule.mayMove`), or
     /// no other provider fits it now.
     func move(_ claimed: ClaimedMessage, after signal: ProviderSignal?, at now: Int64) -> RouteMove? {
-        guard let region = claimed.region else { return nil }
+        // Most answers can never move a row (accepted, a server error, a doubted row): decided
+        // here, without the lock, on every send.
+        guard let region = claimed.region,
+            FailoverRule.mayMove(after: signal, attempts: claimed.attempts, doubted: claimed.doubted, providerDemoted: true)
+        else { return nil }
         return state.withLock { state -> RouteMove? in
             let demoted = Set(state.health.indices.filter { state.health[$0].isDemoted(at: now) })
             guard FailoverRule.mayMove(after: signal, attempts: claimed.attempts, doubted: claimed.doubted,
