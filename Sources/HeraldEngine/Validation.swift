@@ -90,14 +90,14 @@ extension CampaignPlan {
     /// Whether a number is suppressed for the row's route (its provider's sender, or every sender).
     func suppressionChecker(_ journal: (any PlanningJournal)?) throws -> ((UInt64, Int) -> Bool)? {
         guard let journal else { return nil }
-        let scopes = SenderScopes(spec.routes.map(\.provider.sender))
+        let scopes = spec.senders
         var checkers: [String: (UInt64) -> Bool] = [:]
         for sender in scopes.distinct {
             guard let checker = try Self.checker(journal, scope: sender) else { return nil }  // nothing listed
             checkers[sender] = checker
         }
         let found = checkers
-        return { number, route in found[scopes.scope(route: route)]?(number) ?? false }
+        return { number, route in scopes.scopes(route: route).contains { found[$0]?(number) ?? false } }
     }
 
     private static func checker(_ journal: any PlanningJournal, scope: String) throws -> ((UInt64) -> Bool)? {

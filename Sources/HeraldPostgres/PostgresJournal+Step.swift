@@ -55,15 +55,15 @@ extension PostgresJournal {
             """)
         {
             // A free resend holds no reservation (no month): the claim's own month stands in.
-            let month = try row.cells.optionalInt64(11).map { Int(clamping: $0) }
-                ?? BillingMonth.of(milliseconds: try row.cells.int64(12))
+            let month = try row.cells.optionalInt64(12).map { Int(clamping: $0) }
+                ?? BillingMonth.of(milliseconds: try row.cells.int64(13))
             stepped.step.claimed.append(try Self.candidate(row, from: TallyKey(.sending)).claimed(month: month, epoch: lid))
         }
         return stepped
     }
 
     /// The columns of a row that may be claimed, as `candidate` reads them.
-    static let candidateColumns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, doubt IS NOT NULL"
+    static let candidateColumns = "row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, doubt IS NOT NULL, sender"
 
     /// A row that may be claimed, from `candidateColumns`.
     static func candidate(_ row: PostgresRow, from: TallyKey) throws -> ClaimCandidate {
@@ -71,7 +71,8 @@ extension PostgresJournal {
         return ClaimCandidate(row: try c.int(0), destination: UInt64(bitPattern: try c.optionalInt64(1) ?? 0),
                               body: try c.string(2) ?? "", attempts: try c.int(3), parts: try c.int(4), cost: try c.int64(5),
                               timeZones: try c.string(6), from: from, region: try c.string(7), earlierSpent: try c.optionalInt64(8),
-                              route: RouteIndex.checked(try c.int64(9)), doubted: try c.bool(10))
+                              route: RouteIndex.checked(try c.int64(9)), doubted: try c.bool(10),
+                              sender: SenderIndex.checked(try c.optionalInt64(11)))
     }
 
     /// The heavy work (settling this sender's rows, taking pending rows with SKIP LOCKED)
@@ -131,7 +132,8 @@ extension PostgresJournal {
                 WHERE cid = \(cid)
                 """)
         }
-        stepped.step.claimed = try schedule(claimed.rows, cid: cid, month: claimed.month, rate: rate, epoch: lid)
+        stepped.step.claimed = try schedule(claimed, cid: cid, rate: rate, senders: sender,
+                                            countsParts: channel == HeraldCore.Channel.sms.rawValue, epoch: lid)
         var upserts = CounterUpserts()
         tally.add(cid: cid, to: &upserts)
         report.add(cid: cid, to: &upserts)
@@ -152,6 +154,8 @@ extension PostgresJournal {
         var rows: [ClaimCandidate] = []
         var reserved: Int64 = 0
         var month = 0
+        /// The identity of its route's pool each claimed row goes from, by row.
+        var senders: [Int: Int] = [:]
     }
 
     /// Records each outcome, as the settlement rule says, for rows its claim still holds:
@@ -179,7 +183,8 @@ extension PostgresJournal {
                 attempts = m.attempts + v.counts, updated_at = \(time), owner = NULL,
                 doubt = coalesce(nullif(v.doubt, ''), m.doubt), spend_month = CASE WHEN v.keeps THEN m.spend_month END,
                 earlier_spent = coalesce(nullif(v.mark, -1), m.earlier_spent), route = coalesce(nullif(v.route, -1), m.route),
-                parts = coalesce(nullif(v.parts, -1), m.parts), cost = coalesce(nullif(v.cost, -1), m.cost)
+                parts = coalesce(nullif(v.parts, -1), m.parts), cost = coalesce(nullif(v.cost, -1), m.cost),
+                sender = CASE WHEN v.route = -1 THEN m.sender END
             FROM unnest(\(changedRows)::int4[], \(states)::int2[], \(reasons)::text[], \(details)::text[], \(refs)::text[],
                         \(notBefore)::int8[], \(attempts)::int4[], \(doubtsKept)::text[], \(keeps)::bool[], \(epochs)::int8[],
                         \(marks)::int2[], \(routes)::int2[], \(parts)::int4[], \(costs)::int8[])
@@ -306,6 +311,9 @@ extension PostgresJournal {
                 """).first?.cells.int64(0) ?? 0
         }
         var plan = ClaimPlan(budget: budget, campaignSpent: campaignSpent, monthSpent: monthSpent, time: time, gate: gate)
+        if sender.hasPools {
+            plan.usePools(sender, used: try lockSenderDays(sender, time: time), countsParts: channel == HeraldCore.Channel.sms.rawValue)
+        }
         var claimed: [ClaimCandidate] = []
         /// Offers candidates to the plan; false once the budget stopped the claim (due retries
         /// are all offered still: free resends among them are admitted). Numbers on
@@ -328,7 +336,7 @@ extension PostgresJournal {
             for candidate in candidates {
                 let number = Int64(bitPattern: candidate.destination)
                 let suppressed = onList.contains(SuppressedPair(dest: number, scope: ""))
-                    || onList.contains(SuppressedPair(dest: number, scope: sender.scope(route: candidate.route)))
+                    || sender.scopes(route: candidate.route).contains { onList.contains(SuppressedPair(dest: number, scope: $0)) }
                 switch plan.consider(candidate, suppressed: suppressed, capped: capped?.contains(number) ?? false) {
                 case .stop: if !ClaimPlan.offersPastStop(candidate) { return false }
                 case .claim: claimed.append(candidate)
@@ -343,7 +351,7 @@ extension PostgresJournal {
             SELECT \(sql: columns), coalesce(reason, '') FROM message WHERE cid = \(cid) AND state = \(MessageState.retry)
                 AND not_before <= \(time) ORDER BY not_before, row LIMIT \(wanted) FOR UPDATE SKIP LOCKED
             """).map { row in
-                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(11)))
+                try Self.candidate(row, from: TallyKey(.retry, code: try row.cells.string(12)))
             }
         if try offer(retries), claimed.count < wanted {
             let asked = wanted - claimed.count
@@ -362,6 +370,7 @@ extension PostgresJournal {
                 WHERE cid = \(cid) AND row = ANY(\(claimed.map { Int32($0.row) }))
                 """)
         }
+        try recordSenders(plan, cid: cid)
         let (skipped, deferred) = plan.takeSkipsAndDeferrals()
         if !skipped.isEmpty {
             try session.query(
@@ -375,16 +384,17 @@ extension PostgresJournal {
         if !deferred.isEmpty {
             try session.query(
                 """
-                UPDATE message m SET state = \(MessageState.retry), reason = \(literal: Reason.window), detail = NULL,
+                UPDATE message m SET state = \(MessageState.retry), reason = v.reason, detail = NULL,
                     not_before = v.opens, updated_at = \(time)
-                FROM unnest(\(deferred.map { Int32($0.row) })::int4[], \(deferred.map(\.opens))::int8[]) AS v(row, opens)
+                FROM unnest(\(deferred.map { Int32($0.row) })::int4[], \(deferred.map(\.opens))::int8[],
+                    \(deferred.map(\.reason.rawValue))::text[]) AS v(row, opens, reason)
                     WHERE m.cid = \(cid) AND m.row = v.row
                 """)
         }
         plan.record(into: &stepped.step)
         tally.merge(plan.tally)
         report.merge(plan.report)
-        return Claimed(rows: claimed, reserved: plan.reserved, month: month)
+        return Claimed(rows: claimed, reserved: plan.reserved, month: month, senders: plan.senders)
     }
 
     /// Takes send slots for the claimed rows from the campaign's token bucket (GCRA, by the
@@ -393,34 +403,48 @@ extension PostgresJournal {
     /// clock through `serverClock`, so a freeze while the answer was on its way leaves the
     /// slots where the database put them: a sender that misses one by more than
     /// `Pacing.lateness` forfeits it (the dispatcher puts the row back).
-    private func schedule(_ claimed: [ClaimCandidate], cid: Int64, month: Int, rate: SharedRate?, epoch: Int64) throws -> [ClaimedMessage] {
-        guard let rate, rate.messagesPerSecond > 0, !claimed.isEmpty else {
-            return claimed.map { $0.claimed(month: month, due: nil, epoch: epoch) }
-        }
-        let units = claimed.map { rate.countsParts ? max(1, $0.parts) : 1 }
-        try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES (\(cid), clock_timestamp()) ON CONFLICT DO NOTHING")
-        let pacing = Pacing(rate: rate.messagesPerSecond, burst: rate.burst)
-        let span = Double(units.reduce(0, +)) / pacing.pacedRate
+    private func schedule(_ claimed: Claimed, cid: Int64, rate: SharedRate?, senders scopes: SenderScopes, countsParts: Bool,
+                          epoch: Int64) throws -> [ClaimedMessage] {
+        let rows = claimed.rows, month = claimed.month
+        func plain() -> [ClaimedMessage] { rows.map { $0.claimed(month: month, due: nil, epoch: epoch, sender: claimed.senders[$0.row]) } }
+        guard !rows.isEmpty else { return [] }
+        var slots = [Double?](repeating: nil, count: rows.count)
         let sent = ContinuousClock.now
-        let cells = try session.query(
-            """
-            UPDATE rate_bucket SET next_slot = greatest(next_slot,
-                clock_timestamp() - make_interval(secs => \(pacing.burst / pacing.pacedRate)))
-                + make_interval(secs => \(span))
-            WHERE cid = \(cid)
-            RETURNING extract(epoch from next_slot - make_interval(secs => \(span)))::float8,
-                extract(epoch from clock_timestamp())::float8
-            """).first?.cells
-        let answered = ContinuousClock.now
-        guard let cells, let start = try? cells.double(0), let serverNow = try? cells.double(1) else {
-            throw JournalError.server("the rate bucket of campaign \(cid) has no readable slot", path: location)
+        var serverNow: Double?
+        if let rate, rate.messagesPerSecond > 0 {
+            let units = rows.map { rate.countsParts ? max(1, $0.parts) : 1 }
+            try session.query("INSERT INTO rate_bucket (cid, next_slot) VALUES (\(cid), clock_timestamp()) ON CONFLICT DO NOTHING")
+            let pacing = Pacing(rate: rate.messagesPerSecond, burst: rate.burst)
+            let span = Double(units.reduce(0, +)) / pacing.pacedRate
+            let cells = try session.query(
+                """
+                UPDATE rate_bucket SET next_slot = greatest(next_slot,
+                    clock_timestamp() - make_interval(secs => \(pacing.burst / pacing.pacedRate)))
+                    + make_interval(secs => \(span))
+                WHERE cid = \(cid)
+                RETURNING extract(epoch from next_slot - make_interval(secs => \(span)))::float8,
+                    extract(epoch from clock_timestamp())::float8
+                """).first?.cells
+            guard let cells, let start = try? cells.double(0), let now = try? cells.double(1) else {
+                throw JournalError.server("the rate bucket of campaign \(cid) has no readable slot", path: location)
+            }
+            serverNow = now
+            slots = pacing.slots(from: start, serverNow: now, units: units)
         }
+        if scopes.hasPools {
+            let paced = try senderSlots(rows, senders: claimed.senders, scopes: scopes, slots: slots, countsParts: countsParts)
+            slots = paced.slots
+            serverNow = serverNow ?? paced.serverNow
+        }
+        let answered = ContinuousClock.now
+        guard let serverNow else { return plain() }
         serverClock.observe(server: serverNow, sent: sent, answered: answered)
-        let slots = pacing.slots(from: start, serverNow: serverNow, units: units)
-        return zip(claimed, slots).map { candidate, slot in
-            candidate.claimed(month: month, due: serverClock.instant(slot, now: answered), epoch: epoch)
+        return zip(rows, slots).map { candidate, slot in
+            candidate.claimed(month: month, due: slot.map { serverClock.instant($0, now: answered) }, epoch: epoch,
+                              sender: claimed.senders[candidate.row])
         }
     }
+
 }
 
 /// A number on the suppression list and the sender it is listed for ("" for every sender).

@@ -56,6 +56,12 @@ enum PostgresSchema {
             try session.query("CREATE INDEX route_switch_row ON route_switch (cid, row)")
             try session.query("ALTER TABLE campaign ADD COLUMN routes text")
         },
+        Migration(9, "sender pools: the identity each row goes from; each identity's units per UTC day and its rate bucket") { session in
+            try session.query("ALTER TABLE message ADD COLUMN sender int2")
+            try session.query(
+                "CREATE TABLE sender_day (identity text NOT NULL, day int4 NOT NULL, used int8 NOT NULL, PRIMARY KEY (identity, day))")
+            try session.query("CREATE TABLE sender_bucket (identity text PRIMARY KEY, next_slot timestamptz NOT NULL)")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys: the first names a kind of lock, the second which one. Kinds never

@@ -18,6 +18,9 @@ public struct OutboundMessage: Sendable {
     public let parts: Int
     /// Validate only, deliver nothing (AWS `DryRun`, Agile `simulation`).
     public let dryRun: Bool
+    /// The identity of the provider's sender pool it goes from (`senders:`): AWS's
+    /// `OriginationIdentity`, Twilio's `From`; nil: the provider's configured sender.
+    public var sender: String?
 
     public init(campaign: String, row: Int, destination: PhoneNumber, channel: Channel = .sms, body: String,
                 parts: Int, dryRun: Bool = false) {

@@ -44,6 +44,9 @@ extension Journal {
             try adjustLedger(cid: cid, channel: channel, ledger)
             if localCursor.afterRow == nil { localCursor.afterRow = try pendingAfter(cid: cid) }
             var plan = try claimPlan(cid: cid, budget: budget, channel: channel, time: time, gate: gate)
+            if sender.hasPools {
+                plan.usePools(sender, used: try senderUse(day: SenderChoice.day(of: time)), countsParts: channel == .sms)
+            }
             if let contacts = contactCheck { try refreshLiveContacts(contacts) }
             let facts = ClaimFacts(cid: cid, sender: sender, suppression: try currentSuppression(), contacts: contactCheck)
             var result = StepResult()
@@ -55,6 +58,7 @@ extension Journal {
                 try claimPending(&plan, facts, limit: limit - result.claimed.count, cursor: &localCursor, into: &result.claimed)
             }
             plan.record(into: &result)
+            try recordSenders(plan, cid: cid)
             try adjustLedger(cid: cid, month: plan.month, channel: channel, reserved: plan.reserved, spent: 0)
             changes.merge(plan.tally)
             try apply(changes, cid: cid)
@@ -96,6 +100,36 @@ extension Journal {
                          time: time, gate: gate)
     }
 
+    /// Each capped identity's units on `day`, by identity key.
+    private func senderUse(day: Int) throws -> [String: Int] {
+        let select = try db.statement("SELECT identity, used FROM sender_day WHERE day = ?1")
+        select.bind(1, day)
+        defer { select.reset() }
+        var used: [String: Int] = [:]
+        while try select.step() { if let key = select.string(0) { used[key] = select.int(1) } }
+        return used
+    }
+
+    /// The identity chosen for each claimed row, on the row; what they take from each
+    /// identity's day, in `sender_day`.
+    private func recordSenders(_ plan: ClaimPlan, cid: Int64) throws {
+        guard let choice = plan.senderChoice else { return }
+        if !plan.senders.isEmpty {
+            let mark = try db.statement("UPDATE message SET sender = ?3 WHERE cid = ?1 AND row = ?2")
+            for (row, sender) in plan.senders {
+                mark.bind(1, cid).bind(2, row).bind(3, sender)
+                try mark.run()
+            }
+        }
+        guard !choice.added.isEmpty else { return }
+        let add = try db.statement(
+            "INSERT INTO sender_day (identity, day, used) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET used = used + excluded.used")
+        for (key, units) in choice.added {
+            add.bind(1, key).bind(2, choice.day).bind(3, units)
+            try add.run()
+        }
+    }
+
     /// Records each outcome as the settlement rule says, for rows still `sending`.
     /// Returns the line before the first row put back to `pending`, if any was.
     private func settle(cid: Int64, _ settlements: [Settlement], time: Int64, changes: inout TallyChanges,
@@ -107,7 +141,8 @@ extension Journal {
             UPDATE message SET state = ?3, reason = ?4, detail = ?5, provider_ref = coalesce(?6, provider_ref), not_before = ?7,
                 attempts = attempts + ?8, updated_at = ?9, doubt = coalesce(?10, doubt),
                 spend_month = CASE WHEN ?11 THEN spend_month ELSE NULL END, earlier_spent = coalesce(?12, earlier_spent),
-                route = coalesce(?13, route), parts = coalesce(?14, parts), cost = coalesce(?15, cost)
+                route = coalesce(?13, route), parts = coalesce(?14, parts), cost = coalesce(?15, cost),
+                sender = CASE WHEN ?13 IS NULL THEN sender END
             WHERE cid = ?1 AND row = ?2 AND state = \(MessageState.sending.sql)
             """)
         var putBack: Int?
@@ -164,7 +199,7 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, doubt IS NOT NULL FROM message
+            SELECT row, dest, body, attempts, parts, cost, tz, region, earlier_spent, route, doubt IS NOT NULL, sender FROM message
             WHERE cid = ?1 AND row > ?2 AND state = \(MessageState.pending.sql) ORDER BY row LIMIT ?3
             """)
         var after = cursor.afterRow ?? 0
@@ -179,7 +214,7 @@ extension Journal {
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop: break considering
             case .claim:
-                claimed.append(candidate.claimed(month: month))
+                claimed.append(candidate.claimed(month: month, sender: plan.senders[candidate.row]))
                 if first == nil { first = candidate.row }
             case .skip, .deferUntil: break
             }
@@ -210,7 +245,7 @@ extension Journal {
                               into claimed: inout [ClaimedMessage]) throws {
         let select = try db.statement(
             """
-            SELECT row, dest, body, attempts, parts, cost, tz, region, reason, earlier_spent, route, doubt IS NOT NULL
+            SELECT row, dest, body, attempts, parts, cost, tz, region, reason, earlier_spent, route, doubt IS NOT NULL, sender
             FROM \(MessageState.retry.table)
             WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before <= ?2 ORDER BY not_before, row LIMIT ?3
             """)
@@ -224,7 +259,7 @@ extension Journal {
             case .stop:
                 if ClaimPlan.offersPastStop(candidate) { continue considering }
                 break considering
-            case .claim: retries.append(candidate.claimed(month: month))
+            case .claim: retries.append(candidate.claimed(month: month, sender: plan.senders[candidate.row]))
             case .skip, .deferUntil: break
             }
         }
@@ -240,7 +275,7 @@ extension Journal {
     }
 
     /// Writes the plan's skips (`skipped` with the rule's reason and detail) and
-    /// deferrals (`retry`, reason `window`, until the window opens).
+    /// deferrals (`retry`, with the rule's reason, until the window opens or the day turns).
     private func applySkipsAndDeferrals(_ plan: inout ClaimPlan, cid: Int64) throws {
         let (skipped, deferred) = plan.takeSkipsAndDeferrals()
         if !skipped.isEmpty {
@@ -257,12 +292,11 @@ extension Journal {
         if !deferred.isEmpty {
             let wait = try db.statement(
                 """
-                UPDATE message SET state = \(MessageState.retry.sql), reason = '\(Reason.window.rawValue)', detail = NULL,
-                    not_before = ?3, updated_at = ?4
+                UPDATE message SET state = \(MessageState.retry.sql), reason = ?5, detail = NULL, not_before = ?3, updated_at = ?4
                 WHERE cid = ?1 AND row = ?2
                 """)
             for item in deferred {
-                wait.bind(1, cid).bind(2, item.row).bind(3, item.opens).bind(4, plan.time)
+                wait.bind(1, cid).bind(2, item.row).bind(3, item.opens).bind(4, plan.time).bind(5, item.reason.rawValue)
                 try wait.run()
             }
         }
@@ -277,14 +311,18 @@ extension Journal {
     /// Whether the candidate's number is suppressed.
     private func isSuppressed(_ candidate: ClaimCandidate, _ facts: ClaimFacts) throws -> Bool {
         guard let check = facts.suppression else { return false }
-        return try isSuppressed(candidate.destination, scope: facts.sender.scope(route: candidate.route), check: check)
+        for scope in facts.sender.scopes(route: candidate.route) where try isSuppressed(candidate.destination, scope: scope, check: check) {
+            return true
+        }
+        return false
     }
 
     private static func candidate(_ select: Statement, from: TallyKey, earlierSpent column: Int32, route: Int32) -> ClaimCandidate {
         ClaimCandidate(row: select.int(0), destination: UInt64(bitPattern: select.int64(1)), body: select.string(2) ?? "",
                        attempts: select.int(3), parts: select.int(4), cost: select.int64(5), timeZones: select.string(6),
                        from: from, region: select.string(7), earlierSpent: select.isNull(column) ? nil : select.int64(column),
-                       route: RouteIndex.checked(select.int64(route)), doubted: select.int(route + 1) != 0)
+                       route: RouteIndex.checked(select.int64(route)), doubted: select.int(route + 1) != 0,
+                       sender: SenderIndex.checked(select.isNull(route + 2) ? nil : select.int64(route + 2)))
     }
 
     /// When the earliest waiting retry falls due (ms since 1970), or nil when none waits.

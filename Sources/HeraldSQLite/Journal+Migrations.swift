@@ -109,6 +109,14 @@ extension Journal {
                 ALTER TABLE campaign ADD COLUMN routes TEXT;
                 """)
         },
+        Migration(11, "sender pools: the identity each row goes from; each identity's units per UTC day") { journal in
+            try journal.db.execute(
+                """
+                ALTER TABLE message ADD COLUMN sender INTEGER;
+                CREATE TABLE sender_day (identity TEXT NOT NULL, day INTEGER NOT NULL, used INTEGER NOT NULL,
+                    PRIMARY KEY (identity, day)) WITHOUT ROWID;
+                """)
+        },
     ]
 }
 

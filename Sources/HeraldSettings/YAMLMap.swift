@@ -54,6 +54,13 @@ public struct YAMLMap {
         YAMLMap(file: file, path: path, line: line, entries: entries.filter { !keys.contains($0.key) })
     }
 
+    /// The same mapping with `key` set to the text `value`, as if written on `line`: a value
+    /// one reader derives for the next (a sender pool's first identity, as its provider's sender).
+    public func adding(_ key: String, _ value: String, line: Int?) -> YAMLMap {
+        YAMLMap(file: file, path: path, line: self.line,
+                entries: entries.filter { $0.key != key } + [(key, Node.scalar(Node.Scalar(value)), line)])
+    }
+
     private init(file: String, path: String, line: Int?, entries: [(key: String, value: Node, line: Int?)]) {
         self.file = file
         self.path = path

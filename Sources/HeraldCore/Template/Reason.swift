@@ -30,6 +30,9 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     case maxPrice = "max_price"
     /// The recipient's send window is closed: the row waits until it opens.
     case window
+    /// Every identity of its provider's sender pool it may use reached its `daily_cap`: the
+    /// row waits for the next UTC day.
+    case senderCap = "sender_cap"
     /// `herald cancel`: the row will never be sent.
     case cancelled
     /// The number is on the journal's suppression list (it opted out, or was added).

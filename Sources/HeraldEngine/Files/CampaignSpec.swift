@@ -28,6 +28,8 @@ public struct CampaignSpec: Sendable {
     }
     /// Whether the campaign lists several providers (each row records the one it takes).
     public var isRouted: Bool { routes.count > 1 }
+    /// Each route's sender (suppressions may be scoped to it) and its pool of identities.
+    public var senders: SenderScopes { SenderScopes(routes.map(\.provider.sender), pools: routes.map(\.pool)) }
     /// Sends in flight at once.
     public var maxInFlight = 32
     /// Units (SMS parts, or messages) per second; nil for as fast as `maxInFlight` allows.
@@ -128,7 +130,9 @@ public struct CampaignSpec: Sendable {
         }
         if let provider = try top.map("provider") {
             if top.node("providers") != nil { throw top.error("providers", "give either provider: (one) or providers: (a list), not both") }
-            spec.provider = ProviderSpec(try Providers.parse(provider, folder: folder))
+            let (map, pool) = try SenderPoolFile.parse(provider)
+            spec.provider = ProviderSpec(try Providers.parse(map, folder: folder))
+            spec.routes[0].pool = pool
         }
         if let entries = try top.maps("providers") {
             spec.routes = try ProviderRoute.parse(entries, list: top, resolve: resolve, folder: folder)

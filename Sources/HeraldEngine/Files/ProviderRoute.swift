@@ -18,6 +18,8 @@ public struct ProviderRoute: Sendable, Equatable {
     public var channels: Set<Channel>?
     /// Its share under `routing: weighted`.
     public var weight = 1
+    /// The identities its rows go from (`senders:`), nil: its provider's one sender.
+    public var pool: SenderPool?
     /// The line of its entry in the campaign file, for errors found later (a provider that fits no row).
     public var line: Int?
 
@@ -40,8 +42,10 @@ public struct ProviderRoute: Sendable, Equatable {
         guard entries.count <= 32 else { throw top.error("providers", "at most 32 providers (found \(entries.count))") }
         var routes: [ProviderRoute] = []
         for entry in entries {
-            let settings = try Providers.parse(entry.removing(keys), folder: folder)
+            let (map, pool) = try SenderPoolFile.parse(entry.removing(keys))
+            let settings = try Providers.parse(map, folder: folder)
             var route = ProviderRoute(name: try entry.string("name") ?? settings.kind.name, provider: .init(settings))
+            route.pool = pool
             route.line = entry.line
             guard CampaignSpec.isValidID(route.name) else {
                 throw entry.error("name", "\(route.name.quoted) must be 1-64 letters, digits, dots, dashes or underscores")

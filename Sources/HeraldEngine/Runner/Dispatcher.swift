@@ -20,6 +20,8 @@ struct Dispatcher: Sendable {
     var lease: LeaseClock?
     /// With several providers: their health, and where a row that may move goes.
     var failover: Failover?
+    /// The routes' sender pools, and each identity's rate where this process paces it.
+    var senders = SenderLimiters(SenderScopes(""), inProcess: false)
 
     /// Once any of `halts` is set, or the lease term is over, no further message of the
     /// batch is sent: those left go back to `pending` (their reservation released, or, if
@@ -54,8 +56,10 @@ struct Dispatcher: Sendable {
                 .settling(claimed)
         }
         // Parts as imported and charged; the content decoded once, in the message.
-        let message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination, channel: channel,
+        var message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination, channel: channel,
                                       body: claimed.body, parts: claimed.parts, dryRun: dryRun)
+        let identity = senders.identity(of: claimed)
+        message.sender = identity?.id
         guard message.content != nil else {
             return Settlement(row: claimed.row, state: .failed, reason: .invalidContent,
                               detail: "the stored \(channel.rawValue) content is not readable JSON").settling(claimed)
@@ -77,6 +81,7 @@ struct Dispatcher: Sendable {
             }
         } else {
             await limiter?.acquire(channel == .sms ? message.parts : 1)
+            if let identity { await senders.limiter(identity)?.acquire(channel == .sms ? message.parts : 1) }
         }
         // The last check before the request leaves: a sender whose term is over (frozen, or
         // cut off from the journal) no longer holds the row for sure, and sends nothing.
@@ -92,7 +97,10 @@ struct Dispatcher: Sendable {
                               countsAttempt: false).settling(claimed)
         }
         let outcome = await provider.send(message)
-        if case .throttled(let retryAfter) = outcome { await limiter?.throttled(retryAfter: retryAfter) }
+        if case .throttled(let retryAfter) = outcome {
+            await limiter?.throttled(retryAfter: retryAfter)
+            if let identity { await senders.limiter(identity)?.throttled(retryAfter: retryAfter) }
+        }
         var random = SystemRandomNumberGenerator()
         let now = Self.now()
         if let failover {

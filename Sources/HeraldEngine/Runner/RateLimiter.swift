@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldJournal
 
 /// The campaign's rate in one process, shared by every send in flight: each send waits
 /// for its slot; a throttling answer slows everyone down. The rule is `Pacing`'s (slots a
@@ -30,4 +31,33 @@ actor RateLimiter {
         schedule.throttled(at: .now, retryAfter: retryAfter)
         left.throttled(at: .now, retryAfter: retryAfter)
     }
+}
+
+/// The campaign's sender pools as the dispatcher sends from them: which identity a claimed
+/// row goes from (recorded on it by the claim, `SenderChoice`), and, where this process alone
+/// paces them (SQLite), one limiter per identity with a rate. On a shared journal the claim's
+/// slots already hold each identity's rate (`due`).
+struct SenderLimiters: Sendable {
+    let scopes: SenderScopes
+    private let limiters: [String: RateLimiter]
+
+    init(_ scopes: SenderScopes, inProcess: Bool) {
+        self.scopes = scopes
+        var limiters: [String: RateLimiter] = [:]
+        if inProcess {
+            for identity in scopes.pools.flatMap({ $0?.identities ?? [] }) {
+                guard let rate = identity.messagesPerSecond, limiters[identity.key] == nil else { continue }
+                limiters[identity.key] = RateLimiter(messagesPerSecond: rate, burst: identity.burst)
+            }
+        }
+        self.limiters = limiters
+    }
+
+    func identity(of claimed: ClaimedMessage) -> SenderPool.Identity? {
+        guard let sender = claimed.sender, let pool = scopes.pool(route: claimed.route),
+              pool.identities.indices.contains(sender) else { return nil }
+        return pool.identities[sender]
+    }
+
+    func limiter(_ identity: SenderPool.Identity) -> RateLimiter? { limiters[identity.key] }
 }

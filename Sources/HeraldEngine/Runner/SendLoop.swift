@@ -11,6 +11,21 @@ extension CampaignRunner {
     /// while the current one is in flight (two batches outstanding). Otherwise one
     /// batch of `max_in_flight` at a time, so a crash leaves as few rows in doubt
     /// as possible.
+    /// The most the campaign may send a second, what a claim is sized by: its rate, or what
+    /// its sender pools allow together when every identity has a rate and that is less.
+    static func claimRate(_ spec: CampaignSpec) -> Double? {
+        var pooled: Double?
+        let pools = spec.routes.map(\.pool)
+        if pools.allSatisfy({ $0 != nil }) {
+            let rates = pools.flatMap { $0?.identities.map(\.messagesPerSecond) ?? [] }
+            if rates.allSatisfy({ $0 != nil }) { pooled = rates.reduce(0) { $0 + ($1 ?? 0) } }
+        }
+        switch (spec.messagesPerSecond, pooled) {
+        case let (rate?, pool?): return min(rate, pool)
+        case let (rate, pool): return rate ?? pool
+        }
+    }
+
     func sendLoop(cid: Int64, owner: LeaseOwner, journal: JournalQueue, providers: ProviderSet)
         async throws -> (sent: Int, stop: StopReason?)
     {
@@ -18,7 +33,7 @@ extension CampaignRunner {
         let pipelined = providers.dedupes
         var batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
         let shared = journal.sharesCampaigns
-        if let rate = spec.messagesPerSecond {
+        if let rate = Self.claimRate(spec) {
             // About a second's worth of sends claimed at a time, so few rows sit claimed; a
             // quarter of a second's when the journal hands out the slots of a shared rate.
             let horizon = shared ? (rate / 4).rounded(.up) : rate.rounded(.up)
@@ -37,7 +52,8 @@ extension CampaignRunner {
                                                         resendsUnanswered: pipelined),
                                     limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
                                     channel: plan.template.channel, lease: lease,
-                                    failover: spec.isRouted ? Failover(plan: plan, logger: logger) : nil)
+                                    failover: spec.isRouted ? Failover(plan: plan, logger: logger) : nil,
+                                    senders: SenderLimiters(spec.senders, inProcess: !shared))
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
                                   total: startCounts.total, report: onProgress)
@@ -57,7 +73,7 @@ extension CampaignRunner {
             return max(0, min(batchSize, limit - claimedTotal))
         }
         let budget = BudgetContext(limits: limits, channel: plan.template.channel)
-        let sender = SenderScopes(spec.routes.map(\.provider.sender))
+        let sender = spec.senders
         let gate = spec.schedule.window.map { UncheckedBox(WindowGate(window: $0)) }
         func step(claim: Int) async throws -> [ClaimedMessage] {
             var settle = unsettled

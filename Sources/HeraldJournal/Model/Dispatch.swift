@@ -26,12 +26,16 @@ public struct ClaimedMessage: Sendable {
     /// Whether an earlier request of it may have got through (a lost answer, a crash while it
     /// was out): such a row never moves to another provider (`FailoverRule`).
     public let doubted: Bool
+    /// The identity of its route's sender pool it goes from (an index into the pool), nil
+    /// when the route has no pool.
+    public let sender: Int?
     /// Whether the claim holds a reservation (a month): false only for a free resend.
     public var holdsReservation: Bool { reserved != 0 || cost == 0 }
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, month: Int,
                 due: ContinuousClock.Instant? = nil, region: String? = nil, epoch: Int64? = nil, reserved: Int64? = nil,
-                route: Int = 0, doubted: Bool = false) {
+                route: Int = 0, doubted: Bool = false, sender: Int? = nil) {
+        self.sender = sender
         self.reserved = reserved ?? cost
         self.route = route
         self.doubted = doubted

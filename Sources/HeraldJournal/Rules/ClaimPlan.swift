@@ -19,9 +19,13 @@ public struct ClaimCandidate: Sendable {
     public let route: Int
     /// Whether an earlier request of it may have got through (its `doubt` is set).
     public let doubted: Bool
+    /// The identity of its route's sender pool it was last claimed for (`SenderChoice`).
+    public let sender: Int?
 
     public init(row: Int, destination: UInt64, body: String, attempts: Int, parts: Int, cost: Int64, timeZones: String?,
-                from: TallyKey, region: String? = nil, earlierSpent: Int64? = nil, route: Int = 0, doubted: Bool = false) {
+                from: TallyKey, region: String? = nil, earlierSpent: Int64? = nil, route: Int = 0, doubted: Bool = false,
+                sender: Int? = nil) {
+        self.sender = sender
         self.region = region
         self.route = route
         // A free resend is one whose earlier request may have been delivered.
@@ -37,10 +41,10 @@ public struct ClaimCandidate: Sendable {
         self.from = from
     }
 
-    public func claimed(month: Int, due: ContinuousClock.Instant? = nil, epoch: Int64? = nil) -> ClaimedMessage {
+    public func claimed(month: Int, due: ContinuousClock.Instant? = nil, epoch: Int64? = nil, sender: Int? = nil) -> ClaimedMessage {
         ClaimedMessage(row: row, destination: destination, body: body, attempts: attempts, parts: parts, cost: cost,
                        month: month, due: due, region: region, epoch: epoch, reserved: reservation, route: route,
-                       doubted: doubted)
+                       doubted: doubted, sender: sender ?? self.sender)
     }
 }
 
@@ -69,16 +73,19 @@ public struct ClaimPlan {
         public let detail: String
     }
 
-    /// A row whose window is closed: it waits (`retry`, reason `window`) until `opens`.
+    /// A row that waits (`retry`) until `opens`: its window is closed (reason `window`), or
+    /// every identity of its sender pool reached its daily cap (`sender_cap`).
     public struct Deferral: Sendable, Equatable {
         public let row: Int
         public let from: TallyKey
         public let opens: Int64
+        public let reason: Reason
 
-        public init(row: Int, from: TallyKey, opens: Int64) {
+        public init(row: Int, from: TallyKey, opens: Int64, reason: Reason = .window) {
             self.row = row
             self.from = from
             self.opens = opens
+            self.reason = reason
         }
     }
 
@@ -109,6 +116,13 @@ public struct ClaimPlan {
         return all
     }
     public private(set) var counts = Counts()
+    /// The routes' sender pools and today's use of their identities (`usePools`).
+    private var pools: SenderScopes?
+    public private(set) var senderChoice: SenderChoice?
+    private var poolCountsParts = true
+    /// The identity chosen for each claimed row of a route with a pool, by row: the store
+    /// records it on the row, and the claimed message carries it.
+    public private(set) var senders: [Int: Int] = [:]
 
     public struct Counts: Sendable, Equatable {
         public var overMaxPrice = 0
@@ -125,6 +139,15 @@ public struct ClaimPlan {
         self.gate = gate
         self.campaignSpent = campaignSpent
         self.monthSpent = monthSpent
+    }
+
+    /// Sends rows of routes with a pool from one of its identities (`SenderChoice`), `used`
+    /// being each capped identity's units so far today, read from the journal.
+    public mutating func usePools(_ scopes: SenderScopes, used: [String: Int], countsParts: Bool) {
+        guard scopes.hasPools else { return }
+        pools = scopes
+        senderChoice = SenderChoice(time: time, used: used)
+        poolCountsParts = countsParts
     }
 
     /// Whether a store goes on offering candidates like this one after the budget stopped
@@ -151,11 +174,13 @@ public struct ClaimPlan {
             counts.capped += 1
             return .skip(.frequencyCap)
         }
-        if let gate, let opens = gate(candidate.timeZones, time) {
-            deferred.append(Deferral(row: candidate.row, from: candidate.from, opens: opens))
-            moves.move(from: candidate.from, to: TallyKey(.retry, .window))
-            counts.deferred += 1
-            return .deferUntil(opens)
+        if let gate, let opens = gate(candidate.timeZones, time) { return deferral(candidate, until: opens, .window) }
+        var identity: (pool: SenderPool, index: Int)?
+        if let pool = pools?.pool(route: candidate.route), let choice = senderChoice {
+            guard let index = choice.choose(pool, destination: candidate.destination, region: candidate.region,
+                                            units: units(candidate), recorded: candidate.sender, doubted: candidate.doubted)
+            else { return deferral(candidate, until: choice.nextDay, .senderCap) }
+            identity = (pool, index)
         }
         // A free resend is inside every limit already: its cost was counted when it was made
         // due again. Past a stop, nothing else is admitted, however cheap.
@@ -171,6 +196,11 @@ public struct ClaimPlan {
             monthSpent += candidate.reservation
             reserved += candidate.reservation
             claimedCount += 1
+            if let identity {
+                let units = units(candidate)
+                senderChoice?.take(identity.pool.identities[identity.index], units: units)
+                senders[candidate.row] = identity.index
+            }
             if let run = claimRun, run.from == candidate.from {
                 claimRun = (run.from, run.count + 1)
             } else {
@@ -193,6 +223,16 @@ public struct ClaimPlan {
     public mutating func consider(_ candidate: ClaimCandidate, suppressed: Bool) -> Verdict {
         consider(candidate, suppressed: suppressed, capped: false)
     }
+
+    private mutating func deferral(_ candidate: ClaimCandidate, until opens: Int64, _ reason: Reason) -> Verdict {
+        deferred.append(Deferral(row: candidate.row, from: candidate.from, opens: opens, reason: reason))
+        moves.move(from: candidate.from, to: TallyKey(.retry, reason))
+        counts.deferred += 1
+        return .deferUntil(opens)
+    }
+
+    /// What a row counts against its identity's rate and cap: SMS parts, else one.
+    private func units(_ candidate: ClaimCandidate) -> Int { poolCountsParts ? max(1, candidate.parts) : 1 }
 
     private mutating func skip(_ candidate: ClaimCandidate, _ reason: Reason, _ detail: String) {
         skipped.append(Skip(row: candidate.row, from: candidate.from, reason: reason, detail: detail))

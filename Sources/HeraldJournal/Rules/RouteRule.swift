@@ -77,21 +77,38 @@ public enum RouteIndex {
     }
 }
 
-/// The sender a suppression may be scoped to, for each route of a campaign (AWS
-/// `origination_identity`, Agile `agent_id`, ...; "" for none): a row is checked against the
-/// list for every sender and against its own route's sender.
+/// The senders of each route of a campaign: the one a suppression may be scoped to (AWS
+/// `origination_identity`, Agile `agent_id`, ...; "" for none), or the pool of identities a row
+/// is sent from (`senders:`). A row is checked against the list for every sender and against
+/// each sender its route may use: an opt-out from one number of a pool holds for the pool.
 public struct SenderScopes: Sendable, Equatable, ExpressibleByStringLiteral {
     public let byRoute: [String]
+    /// The pool of each route, where it has one (indexed like `byRoute`).
+    public let pools: [SenderPool?]
 
-    public init(_ byRoute: [String]) { self.byRoute = byRoute.isEmpty ? [""] : byRoute }
+    public init(_ byRoute: [String], pools: [SenderPool?] = []) {
+        self.byRoute = byRoute.isEmpty ? [""] : byRoute
+        self.pools = pools
+    }
     public init(stringLiteral value: String) { self.init([value]) }
 
     /// The sender of the route a row takes (the first route's for an index out of range).
     public func scope(route: Int) -> String { byRoute.indices.contains(route) ? byRoute[route] : byRoute[0] }
 
+    /// Every sender a row of `route` may go from: its pool's identities, or its one sender.
+    public func scopes(route: Int) -> [String] {
+        if let pool = pool(route: route) { return pool.identities.map(\.id) }
+        return [scope(route: route)]
+    }
+
+    /// The pool of `route`, if it has one.
+    public func pool(route: Int) -> SenderPool? { pools.indices.contains(route) ? pools[route] : nil }
+
+    public var hasPools: Bool { pools.contains { $0 != nil } }
+
     /// Every sender named, once each.
     public var distinct: [String] {
         var seen = Set<String>()
-        return byRoute.filter { seen.insert($0).inserted }
+        return (byRoute + pools.flatMap { $0?.identities.map(\.id) ?? [] }).filter { seen.insert($0).inserted }
     }
 }

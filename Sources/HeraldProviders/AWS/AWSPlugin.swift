@@ -8,6 +8,7 @@ import Logging
 extension ProviderKind {
     public static let aws = ProviderKind(
         name: "aws", content: .aws, capabilities: ProviderCapabilities(honoursIdempotencyKeys: false), receipts: .sns,
+        senderField: SenderField(key: "origination_identity", allowed: "A-Za-z0-9_:/+-", max: 256),
         parse: { map, _ throws(InputError) in try AWSConfiguration(settings: map) })
 }
 
@@ -47,7 +48,7 @@ extension AWSConfiguration: ProviderSettings {
                                  shape: { $0.split(separator: "-").count >= 3 && $0.last?.isNumber == true }, example: "eu-west-1")
         endpoint = try map.httpURL("endpoint")
         // Shapes from the service model (pinpoint-sms-voice-v2), checked before anything is sent.
-        originationIdentity = try map.setting("origination_identity", allowed: "A-Za-z0-9_:/+-", max: 256)
+        originationIdentity = try map.setting("origination_identity", allowed: Self.kind.senderField?.allowed, max: 256)
         configurationSet = try map.setting("configuration_set", allowed: "A-Za-z0-9_:/-", max: 256)
         if let type = try map.string("message_type") {
             guard type == "TRANSACTIONAL" || type == "PROMOTIONAL" else {

@@ -15,14 +15,14 @@ struct AWSRequests {
             return .success(("SendTextMessage", textMessage(message)))
         case .mms:
             guard case .mms(let content) = message.content else { return unreadable(message) }
-            var object = head(message, identity: configuration.originationIdentity)
+            var object = head(message, identity: message.sender ?? configuration.originationIdentity)
             object.set("MessageBody", content.body)
             object["MediaUrls"] = .array(content.mediaURLs.map(JSONValue.string))
             common(&object, message, price: "MaxPrice")
             return .success(("SendMediaMessage", object.text))
         case .voice:
             guard case .voice(let content) = message.content else { return unreadable(message) }
-            var object = head(message, identity: configuration.originationIdentity)
+            var object = head(message, identity: message.sender ?? configuration.originationIdentity)
             object.set("MessageBody", content.body)
             object.set("MessageBodyTextType", content.textType)
             object.set("VoiceId", configuration.voiceID)
@@ -30,7 +30,7 @@ struct AWSRequests {
             return .success(("SendVoiceMessage", object.text))
         case .rcs:
             guard case .rcs(let content) = message.content else { return unreadable(message) }
-            var object = head(message, identity: configuration.originationIdentity)
+            var object = head(message, identity: message.sender ?? configuration.originationIdentity)
             object["RcsMessageContent"] = .object(rcsContent(content))
             if content.fallbackSMS != nil || content.fallbackMMS != nil {
                 var fallback = JSONObject()
@@ -96,7 +96,7 @@ struct AWSRequests {
             fields.append("\"\(name)\":\(quoted)")
         }
         add("DestinationPhoneNumber", message.destination.e164)
-        add("OriginationIdentity", configuration.originationIdentity)
+        add("OriginationIdentity", message.sender ?? configuration.originationIdentity)
         add("MessageBody", message.body)
         add("MessageType", configuration.messageType)
         add("Keyword", configuration.keyword)

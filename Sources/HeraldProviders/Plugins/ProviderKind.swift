@@ -14,12 +14,17 @@ public struct ProviderKind: Sendable, CustomStringConvertible {
     public let capabilities: ProviderCapabilities
     /// Where its delivery receipts arrive; nil when it sends none (or sends them in process).
     public let receipts: ReceiptRoute?
+    /// The setting naming the identity it sends from, when a campaign may give it a pool of
+    /// them (`senders:`) instead; nil: no pools.
+    public let senderField: SenderField?
     /// Reads its settings from a campaign's `provider:` mapping (`kind` included), with
     /// errors naming the file, line and key; `folder` resolves relative paths.
     public let parse: @Sendable (_ map: YAMLMap, _ folder: URL) throws(InputError) -> any ProviderSettings
 
     public init(name: String, content: ContentTarget, capabilities: ProviderCapabilities, receipts: ReceiptRoute? = nil,
+                senderField: SenderField? = nil,
                 parse: @escaping @Sendable (_ map: YAMLMap, _ folder: URL) throws(InputError) -> any ProviderSettings) {
+        self.senderField = senderField
         self.name = name
         self.content = content
         self.capabilities = capabilities
@@ -28,6 +33,21 @@ public struct ProviderKind: Sendable, CustomStringConvertible {
     }
 
     public var description: String { name }
+}
+
+/// The setting a provider's sender identity is given in (Twilio `from`, AWS
+/// `origination_identity`), with the shape each identity of a pool must have.
+public struct SenderField: Sendable {
+    public let key: String
+    /// A character-class body (`A-Za-z0-9 +`), as `YAMLMap.setting` takes it.
+    public let allowed: String
+    public let max: Int
+
+    public init(key: String, allowed: String, max: Int) {
+        self.key = key
+        self.allowed = allowed
+        self.max = max
+    }
 }
 
 /// One provider's settings, as its `parse` read them from a campaign file.

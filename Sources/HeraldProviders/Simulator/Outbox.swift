@@ -27,8 +27,12 @@ final class Outbox: @unchecked Sendable {
     /// Where this process's reading of the file stopped: after the last whole line seen.
     private var readOffset: off_t = 0
 
-    init(path: String) throws {
+    /// The sender recorded for a message that names none (the simulator's `from:`).
+    private let from: String?
+
+    init(path: String, from: String? = nil) throws {
         self.path = path
+        self.from = from
         let folder = (path as NSString).deletingLastPathComponent
         // Full numbers: the folder is made 0700 and the file 0600, whatever the umask.
         if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
@@ -123,6 +127,10 @@ final class Outbox: @unchecked Sendable {
         JSONEscape.appendQuoted(message.campaign, to: &line)
         line += ",\"destination\":\"\(message.destination.e164)\",\"idempotency_key\":"
         JSONEscape.appendQuoted(message.idempotencyKey, to: &line)
+        if let from = message.sender ?? from {
+            line += ",\"from\":"
+            JSONEscape.appendQuoted(from, to: &line)
+        }
         if message.channel == .sms {
             line += ",\"body\":"
             JSONEscape.appendQuoted(message.body, to: &line)

@@ -23,6 +23,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var outboxPath: String?
     /// Delivery receipts to produce for accepted messages (`provider.receipts`).
     public var receipts: SimulatedReceiptRates?
+    /// The sender its outbox records (`from:`, or a pool identity per message); nil: none.
+    public var from: String?
 
     public init() {}
 }

@@ -8,6 +8,7 @@ import Yams
 extension ProviderKind {
     public static let simulator = ProviderKind(
         name: "simulator", content: .simulator, capabilities: ProviderCapabilities(honoursIdempotencyKeys: true),
+        senderField: SenderField(key: "from", allowed: "A-Za-z0-9 +_-", max: 32),
         parse: { map, folder throws(InputError) in try SimulatorConfiguration(settings: map, folder: folder) })
 }
 
@@ -18,13 +19,14 @@ extension ContentTarget {
 extension SimulatorConfiguration: ProviderSettings {
     public static var kind: ProviderKind { .simulator }
 
-    public var sender: String { "" }
+    public var sender: String { from ?? "" }
 
     public init(settings map: YAMLMap, folder: URL) throws(InputError) {
         try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "lost_answer_rate", "unreachable_rate",
                           "throttle_mps",
-                          "seed", "outbox", "spend_limit_after", "receipts"])
+                          "seed", "outbox", "spend_limit_after", "receipts", "from"])
         self.init()
+        from = try map.setting("from", allowed: Self.kind.senderField?.allowed, max: 32)
         if let latency = map.node("latency_ms") { latencyMilliseconds = try Self.latency(latency, map: map) }
         failureRate = try map.double("failure_rate", in: 0...1) ?? 0
         permanentFailureRate = try map.double("permanent_failure_rate", in: 0...1) ?? 0

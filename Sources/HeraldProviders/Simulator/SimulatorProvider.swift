@@ -31,7 +31,7 @@ public final class SimulatorProvider: MessageProvider {
 
     public init(configuration: SimulatorConfiguration) throws {
         self.configuration = configuration
-        outbox = try configuration.outboxPath.map(Outbox.init(path:))
+        outbox = try configuration.outboxPath.map { try Outbox(path: $0, from: configuration.from) }
         state = Mutex(State(
             random: SplitMix64(seed: configuration.seed),
             tokens: max((configuration.throttleMessagesPerSecond ?? 0) / 10, 1), lastRefill: .now))

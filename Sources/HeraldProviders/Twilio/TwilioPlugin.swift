@@ -8,6 +8,7 @@ extension ProviderKind {
     public static let twilio = ProviderKind(
         name: "twilio", content: .twilio,
         capabilities: ProviderCapabilities(honoursIdempotencyKeys: false, validatesWithoutDelivering: false), receipts: .twilio,
+        senderField: SenderField(key: "from", allowed: "A-Za-z0-9 +", max: 16),
         parse: { map, _ throws(InputError) in try TwilioConfiguration(settings: map) })
 }
 
@@ -37,7 +38,7 @@ extension TwilioConfiguration: ProviderSettings {
         endpoint = try map.httpURL("endpoint") ?? Self.defaultEndpoint
         accountSID = try map.setting("account_sid", allowed: "A-Za-z0-9", max: 34,
                                      shape: { Self.isSID($0, prefix: "AC") }, example: "AC and 32 hex digits")
-        from = try map.setting("from", allowed: "A-Za-z0-9 +", max: 16)
+        from = try map.setting("from", allowed: Self.kind.senderField?.allowed, max: 16)
         messagingServiceSID = try map.setting("messaging_service_sid", allowed: "A-Za-z0-9", max: 34,
                                               shape: { Self.isSID($0, prefix: "MG") }, example: "MG and 32 hex digits")
         guard (from == nil) != (messagingServiceSID == nil) else {

@@ -53,8 +53,9 @@ public final class TwilioProvider: MessageProvider {
     /// The request's fields, named as Twilio's Message resource names them.
     func fields(_ message: OutboundMessage) -> [(String, String)]? {
         var fields: [(String, String)] = [("To", message.destination.e164)]
+        // A pool's identity is the From number; a Messaging Service then only groups the sends.
         if let service = configuration.messagingServiceSID { fields.append(("MessagingServiceSid", service)) }
-        if let from = configuration.from { fields.append(("From", from)) }
+        if let from = message.sender ?? configuration.from { fields.append(("From", from)) }
         switch message.channel {
         case .sms:
             fields.append(("Body", message.body))
