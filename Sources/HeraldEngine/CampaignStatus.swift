@@ -54,6 +54,35 @@ public struct CampaignStatus: Codable, Sendable {
     /// Rows moved from one provider to another (failover), by from, to and reason; nil
     /// where `providers` is.
     public let switches: [Switch]?
+    /// Per identity of the providers' sender pools (`senders:`); nil without pools.
+    public var senders: [SenderLine]?
+
+    /// What went from one identity of a sender pool.
+    public struct SenderLine: Codable, Sendable, Equatable {
+        /// The provider's name (its entry's `name`, or its kind).
+        public let provider: String
+        public let id: String
+        public let sent: Int
+        public let failed: Int
+        public let inDoubt: Int
+        /// Claimed at least once and not settled yet (sending, waiting for a retry).
+        public let open: Int
+
+        enum CodingKeys: String, CodingKey {
+            case provider, id, sent, failed, open
+            case inDoubt = "in_doubt"
+        }
+
+        static func lines(spec: CampaignSpec, totals: [SenderTotals]) -> [SenderLine] {
+            spec.routes.enumerated().flatMap { route, entry in
+                (entry.pool?.identities ?? []).enumerated().map { index, identity in
+                    let line = totals.first { $0.route == route && $0.sender == index } ?? SenderTotals(route: route, sender: index)
+                    return SenderLine(provider: entry.name, id: identity.id, sent: line[.sent], failed: line[.failed],
+                                      inDoubt: line[.inDoubt], open: line[.pending] + line[.sending] + line[.retry])
+                }
+            }
+        }
+    }
 
     /// Rows moved between two providers for one reason.
     public struct Switch: Codable, Sendable, Equatable {
@@ -165,7 +194,7 @@ public struct CampaignStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers, switches
+        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers, switches, senders
         case inDoubt = "in_doubt"
         case inDoubtReasons = "in_doubt_reasons"
         case stopReason = "stop_reason"
@@ -193,7 +222,9 @@ public struct CampaignStatus: Codable, Sendable {
             records = try journal.campaigns()
         }
         return try records.map { record in
-            let routed = providers(record.name) ? try providerLines(journal, record: record) : nil
+            let detailed = providers(record.name)
+            let spec = detailed ? try? CampaignSpec.load(path: record.campaignPath) : nil
+            let routed = try spec.flatMap { try providerLines(journal, spec: $0, cid: record.cid) }
             let counts = try journal.counts(cid: record.cid)
             let doubt = try journal.rows(cid: record.cid, in: .inDoubt, limit: 100)
             var byState: [String: Int] = [:]
@@ -208,7 +239,7 @@ public struct CampaignStatus: Codable, Sendable {
                 maxPrice: record.limits.maxPrice, campaignLimit: record.limits.campaignLimit,
                 monthlyLimit: record.limits.monthlyLimit, month: month,
                 monthSpent: try journal.monthSpend(month: month, channel: record.channel, scope: record.ledgerScope))
-            return CampaignStatus(
+            var status = CampaignStatus(
                 campaign: record.name, mode: record.mode.rawValue, state: record.state.rawValue,
                 campaignFile: record.campaignPath, total: counts.total, counts: byState,
                 reasons: codes(counts.byReason), inDoubtRows: doubt.map(\.row),
@@ -219,6 +250,10 @@ public struct CampaignStatus: Codable, Sendable {
                 nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend,
                 delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]),
                 providers: routed?.lines, switches: routed?.switches)
+            if let spec, spec.senders.hasPools {
+                status.senders = SenderLine.lines(spec: spec, totals: try journal.senderTotals(cid: record.cid))
+            }
+            return status
         }
     }
 
@@ -233,12 +268,12 @@ public struct CampaignStatus: Codable, Sendable {
 
     /// Per provider, and the rows moved between them, when the campaign file (still readable)
     /// lists several.
-    static func providerLines(_ journal: any CampaignJournal, record: CampaignRecord) throws
+    static func providerLines(_ journal: any CampaignJournal, spec: CampaignSpec, cid: Int64) throws
         -> (lines: [ProviderLine], switches: [Switch])?
     {
-        guard let spec = try? CampaignSpec.load(path: record.campaignPath), spec.isRouted else { return nil }
-        return (ProviderLine.lines(spec: spec, totals: try journal.routeTotals(cid: record.cid)),
-                Switch.list(spec: spec, try journal.routeSwitches(cid: record.cid)))
+        guard spec.isRouted else { return nil }
+        return (ProviderLine.lines(spec: spec, totals: try journal.routeTotals(cid: cid)),
+                Switch.list(spec: spec, try journal.routeSwitches(cid: cid)))
     }
 
     /// Receipt events that matched no message, by provider.

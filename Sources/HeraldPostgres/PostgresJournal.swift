@@ -127,6 +127,21 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
+    public func senderTotals(cid: Int64) throws(JournalError) -> [SenderTotals] {
+        try attempt {
+            let groups = try session.query(
+                """
+                SELECT route::int8, sender::int8, state::int8, count(*) FROM message
+                WHERE cid = \(cid) AND sender IS NOT NULL GROUP BY route, sender, state
+                """).map { row in
+                    let c = row.cells
+                    return (route: try c.int64(0), sender: try c.int64(1), state: Int(clamping: try c.int64(2)),
+                            count: Int(clamping: try c.int64(3)))
+                }
+            return SenderTotals.collect(groups)
+        }
+    }
+
     public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
         try attempt {
             let groups = try session.query(

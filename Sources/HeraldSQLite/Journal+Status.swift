@@ -19,6 +19,18 @@ extension Journal {
         }
     }
 
+    public func senderTotals(cid: Int64) throws(JournalError) -> [SenderTotals] {
+        try read {
+            let statement = try db.statement(
+                "SELECT route, sender, state, count(*) FROM message WHERE cid = ?1 AND sender IS NOT NULL GROUP BY route, sender, state")
+            statement.bind(1, cid)
+            var groups: [(route: Int64, sender: Int64, state: Int, count: Int)] = []
+            while try statement.step() { groups.append((statement.int64(0), statement.int64(1), statement.int(2), statement.int(3))) }
+            statement.reset()
+            return SenderTotals.collect(groups)
+        }
+    }
+
     public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
         try read {
             let statement = try db.statement(

@@ -127,6 +127,11 @@ enum Output {
             }
             lines.append(text)
         }
+        for line in status.senders ?? [] {
+            let f = Terminal.format
+            lines.append("  sender \(line.id) (\(line.provider)): sent \(f(line.sent)), failed \(f(line.failed)), "
+                + "in doubt \(f(line.inDoubt)), open \(f(line.open))")
+        }
         for move in status.switches ?? [] {
             let when = move.first == move.last ? "at \(move.first)" : "\(move.first) to \(move.last)"
             lines.append("  failover: \(Terminal.format(move.rows)) \(move.rows == 1 ? "row" : "rows") moved from \(move.from) to \(move.to) "

@@ -32,6 +32,9 @@ public protocol CampaignJournal: AnyObject {
     /// Rows, cost and receipts per provider of a campaign with several (a full pass over its
     /// rows: for status and reports, not for a sender's loop).
     func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals]
+    /// Rows per identity of the campaign's sender pools, of the rows claimed at least once
+    /// (a full pass over its rows, as `routeTotals`).
+    func senderTotals(cid: Int64) throws(JournalError) -> [SenderTotals]
     /// Rows moved from one provider to another (failover), by from, to and reason.
     func routeSwitches(cid: Int64) throws(JournalError) -> [RouteSwitchSummary]
     func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry]

@@ -39,3 +39,31 @@ public struct RouteTotals: Sendable, Equatable, Codable {
         return byRoute.keys.sorted().compactMap { byRoute[$0] }
     }
 }
+
+/// What went from one identity of a route's sender pool: its rows by state.
+public struct SenderTotals: Sendable, Equatable {
+    /// The provider's index in the campaign's `providers:` list.
+    public let route: Int
+    /// The identity's index in that provider's `senders:` list.
+    public let sender: Int
+    public var counts: [MessageState: Int] = [:]
+
+    public init(route: Int, sender: Int) {
+        self.route = route
+        self.sender = sender
+    }
+
+    public subscript(state: MessageState) -> Int { counts[state, default: 0] }
+
+    /// Sums rows grouped by route, sender and state as each store's query returns them
+    /// (senders out of range are left out, `SenderIndex`), in route then sender order.
+    public static func collect(_ groups: [(route: Int64, sender: Int64, state: Int, count: Int)]) -> [SenderTotals] {
+        var bySender: [[Int]: SenderTotals] = [:]
+        for group in groups {
+            guard let state = MessageState(rawValue: group.state), let sender = SenderIndex.checked(group.sender) else { continue }
+            let route = RouteIndex.checked(group.route)
+            bySender[[route, sender], default: SenderTotals(route: route, sender: sender)].counts[state, default: 0] += group.count
+        }
+        return bySender.keys.sorted { $0.lexicographicallyPrecedes($1) }.compactMap { bySender[$0] }
+    }
+}
