@@ -25,6 +25,27 @@ public struct Estimate: Codable, Sendable {
         public var cost = Money.zero
     }
 
+    /// What goes from one identity of a provider's sender pool (`senders:`): the rows whose
+    /// recipients prefer it (sticky sender), moved on to the next when its daily cap is full.
+    public struct SenderLine: Codable, Sendable {
+        public let provider: String
+        public let id: String
+        public let messagesPerSecond: Double?
+        public let dailyCap: Int?
+        public var messages = 0
+        /// Units as its rate and cap count them (SMS parts, else messages).
+        public var units = 0
+
+        /// Seconds its units take at its rate; nil without a rate.
+        public var seconds: Double? { messagesPerSecond.map { Double(units) / $0 } }
+
+        enum CodingKeys: String, CodingKey {
+            case provider, id, messages, units
+            case messagesPerSecond = "messages_per_second"
+            case dailyCap = "daily_cap"
+        }
+    }
+
     public struct EncodingLine: Codable, Sendable {
         public var messages = 0
         public var parts = 0
@@ -78,6 +99,11 @@ public struct Estimate: Codable, Sendable {
     public var byProvider: [ProviderLine] = []
     /// The routing strategy of a campaign with several providers.
     public var routing: String?
+    /// Per identity of the providers' sender pools; empty without pools.
+    public var bySender: [SenderLine] = []
+    /// Rows every identity of their pool would refuse today (daily caps, counting from zero):
+    /// they wait for a later UTC day.
+    public var beyondDailyCaps = 0
     public var total = Money.zero
     public var limits: [LimitStop] = []
     /// Send duration at the campaign's rate; nil without a rate.
@@ -96,6 +122,8 @@ public struct Estimate: Codable, Sendable {
         case byEncoding = "by_encoding"
         case byCountry = "by_country"
         case byProvider = "by_provider"
+        case bySender = "by_sender"
+        case beyondDailyCaps = "beyond_daily_caps"
         case routing
         case durationSeconds = "duration_seconds"
         case durationNote = "duration_note"
@@ -160,6 +188,16 @@ extension CampaignPlan {
         let channel = template.channel
         // Three stages on two cores: libcsv parsing, row checks and rendering, and
         // (here) duplicates, budget walk and totals in file order.
+        // Sender pools: each row from the identity its recipient prefers, as a claim picks it.
+        let pools = spec.senders
+        var senderDay = SenderChoice(time: Int64(Date().timeIntervalSince1970 * 1000), used: [:])
+        var senderOffsets: [Int] = []
+        for route in spec.routes {
+            senderOffsets.append(estimate.bySender.count)
+            estimate.bySender += (route.pool?.identities ?? []).map {
+                Estimate.SenderLine(provider: route.name, id: $0.id, messagesPerSecond: $0.messagesPerSecond, dailyCap: $0.dailyCap)
+            }
+        }
         let scanner = try RecipientScanner(plan: self)
         let rows = HandOff<ScannedBatch>(capacity: 4)
         scanner.produce(into: rows, keepBodies: false)
@@ -222,6 +260,17 @@ extension CampaignPlan {
                         }()
                     }
                     zoneUnits[lastZoneIndex].units += channel == .sms ? row.segments.parts : 1
+                    if let phone = row.phone, let pool = pools.pool(route: row.route) {
+                        let units = channel == .sms ? max(1, row.segments.parts) : 1
+                        if let index = senderDay.choose(pool, destination: phone.digits, region: phone.region, units: units,
+                                                        recorded: nil, doubted: false) {
+                            senderDay.take(pool.identities[index], units: units)
+                            estimate.bySender[senderOffsets[row.route] + index].messages += 1
+                            estimate.bySender[senderOffsets[row.route] + index].units += units
+                        } else {
+                            estimate.beyondDailyCaps += 1
+                        }
+                    }
                     campaignStop.offer(row.cost, line: row.line)
                     monthStop.offer(row.cost, line: row.line)
                     // From the row a limit stops at, nothing is sent: the run stops there.
@@ -238,7 +287,7 @@ extension CampaignPlan {
         try writer?.close()
         if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
         try scanner.checkEveryRouteFits()
-        if let rate = spec.messagesPerSecond {
+        if let rate = paceRate(estimate) {
             let start = max(Date(), spec.schedule.startAt ?? Date())
             let finish = FinishTime.estimate(groups: zoneUnits, rate: rate, burst: spec.burst,
                                              window: spec.schedule.window, start: start)
@@ -247,7 +296,8 @@ extension CampaignPlan {
                 estimate.durationSeconds = finish.timeIntervalSince(start)
                 estimate.finishesAt = ISO8601DateFormatter().string(from: finish)
             }
-            estimate.durationNote = "at \(String(format: "%g", rate)) \(unit)/s with burst \(String(format: "%g", spec.burst))"
+            estimate.durationNote = "at \(String(format: "%.4g", rate)) \(unit)/s with burst \(String(format: "%g", spec.burst))"
+                + (rate < (spec.messagesPerSecond ?? .infinity) ? " (the sender pools' pace: each identity at its own rate)" : "")
                 + (spec.schedule.window == nil ? "" : ", inside each recipient's send window")
                 + (spec.schedule.startAt == nil ? "" : ", from start_at")
                 + (finish == nil ? "; no finish within a year (windows never open together?)" : ", if nothing throttles")
@@ -261,6 +311,26 @@ extension CampaignPlan {
         if let stop = campaignStop.result(name: "campaign_limit") { estimate.limits.append(stop) }
         if let stop = monthStop.result(name: "monthly_limit") { estimate.limits.append(stop) }
         return estimate
+    }
+}
+
+extension CampaignPlan {
+    /// The pace the campaign sends at: its rate, or, when every identity of its sender pools has a
+    /// rate, the pace the busiest identity allows (its share of the rows at its rate), if slower.
+    /// Rows beyond the daily caps are not counted here: the estimate names them apart.
+    func paceRate(_ estimate: Estimate) -> Double? {
+        var pooled: Double?
+        let units = estimate.bySender.reduce(0) { $0 + $1.units }
+        if !estimate.bySender.isEmpty, spec.routes.allSatisfy({ $0.pool != nil }), units > 0 {
+            let seconds = estimate.bySender.map(\.seconds)
+            if seconds.allSatisfy({ $0 != nil }), let longest = seconds.compactMap({ $0 }).max(), longest > 0 {
+                pooled = Double(units) / longest
+            }
+        }
+        switch (spec.messagesPerSecond, pooled) {
+        case let (rate?, pool?): return min(rate, pool)
+        case let (rate, pool): return rate ?? pool
+        }
     }
 }
 

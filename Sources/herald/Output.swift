@@ -220,6 +220,20 @@ enum Output {
                 lines.append("    \(name) \(f(line.messages).leftPadded(11)) msgs \(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
             }
         }
+        if !estimate.bySender.isEmpty {
+            lines.append("  by sender (sticky: each recipient's own; rates and daily caps as listed):")
+            for line in estimate.bySender {
+                var text = "    \(line.id) (\(line.provider)) \(f(line.messages).leftPadded(11)) msgs \(f(line.units).leftPadded(11)) units"
+                if let rate = line.messagesPerSecond, let seconds = line.seconds {
+                    text += " at \(String(format: "%g", rate))/s: \(Terminal.duration(seconds))"
+                }
+                if let cap = line.dailyCap { text += "; daily_cap \(f(cap))" }
+                lines.append(text)
+            }
+            if estimate.beyondDailyCaps > 0 {
+                lines.append("    \(Terminal.count(estimate.beyondDailyCaps, "row")) beyond today's daily caps: they wait for the next UTC day")
+            }
+        }
         lines.append("  total: $\(estimate.total)")
         for stop in estimate.limits {
             var text = "  \(stop.limit) $\(stop.amount)"

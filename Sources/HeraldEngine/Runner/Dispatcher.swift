@@ -27,8 +27,9 @@ struct Dispatcher: Sendable {
     /// batch is sent: those left go back to `pending` (their reservation released, or, if
     /// the rows were taken over meanwhile, their doubt lifted: `Fencing`), in-flight ones
     /// finish.
-    func send(_ batch: [ClaimedMessage], haltOn halts: [StopSignal] = []) async -> [Settlement] {
-        await withTaskGroup(of: Settlement.self, returning: [Settlement].self) { group in
+    func send(_ claimed: [ClaimedMessage], haltOn halts: [StopSignal] = []) async -> [Settlement] {
+        let batch = senders.paced(claimed, countsParts: channel == .sms)
+        return await withTaskGroup(of: Settlement.self, returning: [Settlement].self) { group in
             var results: [Settlement] = []
             results.reserveCapacity(batch.count)
             var next = 0

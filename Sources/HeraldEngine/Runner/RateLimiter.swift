@@ -60,4 +60,23 @@ struct SenderLimiters: Sendable {
     }
 
     func limiter(_ identity: SenderPool.Identity) -> RateLimiter? { limiters[identity.key] }
+
+    /// The batch in the order its rows may go: by their slot (`due`) where the journal gave
+    /// them one, else by when each identity's rate lets its next row go, counted from the
+    /// batch's start. Sent in claim order, a slow identity's rows held the sends in flight
+    /// while they waited, and the faster identities idled.
+    func paced(_ batch: [ClaimedMessage], countsParts: Bool) -> [ClaimedMessage] {
+        guard scopes.hasPools, batch.count > 1 else { return batch }
+        if batch.allSatisfy({ $0.due != nil }) {
+            return batch.enumerated().sorted { ($0.element.due!, $0.offset) < ($1.element.due!, $1.offset) }.map(\.element)
+        }
+        var clock: [String: Double] = [:]
+        let keyed = batch.enumerated().map { offset, message -> (at: Double, offset: Int, message: ClaimedMessage) in
+            guard let identity = identity(of: message), let rate = identity.messagesPerSecond else { return (0, offset, message) }
+            let at = clock[identity.key, default: 0]
+            clock[identity.key] = at + Double(countsParts ? max(1, message.parts) : 1) / rate
+            return (at, offset, message)
+        }
+        return keyed.sorted { ($0.at, $0.offset) < ($1.at, $1.offset) }.map(\.message)
+    }
 }

@@ -36,7 +36,11 @@ extension CampaignRunner {
         if let rate = Self.claimRate(spec) {
             // About a second's worth of sends claimed at a time, so few rows sit claimed; a
             // quarter of a second's when the journal hands out the slots of a shared rate.
-            let horizon = shared ? (rate / 4).rounded(.up) : rate.rounded(.up)
+            // With sender pools in one process, four seconds': a batch is sent to its end before
+            // the next starts, so a short one ends on its slowest identity's share while the
+            // others idle (resent free after a crash, as the provider dedupes).
+            let seconds = shared ? 0.25 : spec.senders.hasPools && pipelined ? 4 : 1
+            let horizon = (rate * seconds).rounded(.up)
             batchSize = min(batchSize, max(shared ? 1 : spec.maxInFlight, Int(horizon)))
         }
         // Renewed by every step and heartbeat that commits; checked before every request.
