@@ -222,8 +222,10 @@ enum Output {
         }
         if !estimate.bySender.isEmpty {
             lines.append("  by sender (sticky: each recipient's own; rates and daily caps as listed):")
+            let width = estimate.bySender.map { $0.id.count + $0.provider.count + 3 }.max() ?? 0
             for line in estimate.bySender {
-                var text = "    \(line.id) (\(line.provider)) \(f(line.messages).leftPadded(11)) msgs \(f(line.units).leftPadded(11)) units"
+                let name = "\(line.id) (\(line.provider))".padding(toLength: width, withPad: " ", startingAt: 0)
+                var text = "    \(name) \(f(line.messages).leftPadded(9)) msgs \(f(line.units).leftPadded(9)) units"
                 if let rate = line.messagesPerSecond, let seconds = line.seconds {
                     text += " at \(String(format: "%g", rate))/s: \(Terminal.duration(seconds))"
                 }
