@@ -11,6 +11,7 @@ extension PostgresJournal {
     /// copying nothing, when the campaign is already here. A campaign in flight is refused.
     public func copyCampaign(_ record: CampaignRecord, from source: any CampaignExporting, suppression: Bool) throws(JournalError) -> Bool {
         if try campaign(id: record.id, mode: record.mode) != nil { return false }
+        let routes = try source.exportedRoutes(record)
         do {
             try session.transaction {
                 let cid = try session.query(
@@ -18,13 +19,13 @@ extension PostgresJournal {
                     INSERT INTO campaign (id, mode, campaign_path, template_sha, recipients_sha, channel, state, total_rows,
                         created_at,
                         updated_at, ledger_scope, max_price, campaign_limit, monthly_limit, stop_reason, stop_kind, control,
-                        scheduled_at, sender, purged_at)
+                        scheduled_at, sender, purged_at, routes)
                     VALUES (\(record.id), \(record.mode.rawValue), \(record.campaignPath), \(record.templateSHA),
                         \(record.recipientsSHA), \(record.channel.rawValue), \(record.state.rawValue), \(record.totalRows),
                         \(record.createdAt), \(record.updatedAt), \(record.ledgerScope.rawValue),
                         \(record.limits.maxPrice?.nanos), \(record.limits.campaignLimit?.nanos),
                         \(record.limits.monthlyLimit?.nanos), \(record.stopReason), \(record.stopKind?.rawValue),
-                        \(record.control?.rawValue), \(record.scheduledAt), \(record.sender.rawValue), \(record.purgedAt))
+                        \(record.control?.rawValue), \(record.scheduledAt), \(record.sender.rawValue), \(record.purgedAt), \(routes))
                         RETURNING cid
                     """).first!.cells.int64(0)
                 var copier = TableCopier(session: session, cid: cid)

@@ -497,6 +497,10 @@ extension Journal {
 extension Journal {
     /// The `providers:` names a campaign was opened with (nil: one provider, or a journal from
     /// before they were kept).
+    public func exportedRoutes(_ record: CampaignRecord) throws(JournalError) -> String? {
+        try read { try storedRoutes(cid: record.cid) }
+    }
+
     func storedRoutes(cid: Int64) throws -> String? {
         let select = try db.statement("SELECT routes FROM campaign WHERE cid = ?1")
         select.bind(1, cid)

@@ -59,6 +59,37 @@ import Glibc
         #expect(!delivered.contains(listed))
     }
 
+    /// A started campaign with several providers keeps its `providers:` list on PostgreSQL: the
+    /// copy refuses a reordered list as the original does (rows record their provider by place).
+    @Test func aRoutedCampaignKeepsItsProvidersListWhenCopied() throws {
+        guard let url = try PostgresClusterTests.database() else { return }
+        let fixture = try CLIFixture()
+        try fixture.write("recipients.csv", "phone,name,code\n" + CLIFixture.rows(40).map(\.line).joined(separator: "\n") + "\n")
+        try fixture.write("template.yaml", CLIFixture.template)
+        func write(_ providers: [String]) throws {
+            try fixture.write("routed.yaml", """
+                id: routed
+                template: template.yaml
+                recipients: recipients.csv
+                routing: weighted
+                providers:
+                \(providers.map { "  - {name: \($0), kind: simulator, outbox: \($0).jsonl}" }.joined(separator: "\n"))
+                """)
+        }
+        try write(["one", "two"])
+        let first = try HeraldProcess.run(["run", "routed.yaml", "--limit", "10", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        let copy = try HeraldProcess.run(["journal", "copy", "--from", "journal.sqlite", "--to", url], in: fixture.folder)
+        #expect(copy.status == 0, "\(copy.stdout)\n\(copy.stderr)")
+        try write(["two", "one"])
+        let reordered = try HeraldProcess.run(["resume", "routed", "--journal", url], in: fixture.folder)
+        #expect(reordered.status == 3 && reordered.stderr.contains("providers"), "\(reordered.stdout)\n\(reordered.stderr)")
+        try write(["one", "two"])
+        let resumed = try HeraldProcess.run(["resume", "routed", "--journal", url], in: fixture.folder)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect((try PostgresClusterTests.status(fixture, "routed", ["HERALD_JOURNAL": url])["counts"] as? [String: Int])?["sent"] == 40)
+    }
+
     @Test func aCampaignBeingSentIsRefused() throws {
         guard let url = try PostgresClusterTests.database() else { return }
         let fixture = try CLIFixture()

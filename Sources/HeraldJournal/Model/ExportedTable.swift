@@ -55,4 +55,7 @@ public protocol CampaignExporting {
     /// campaign in flight.
     func export(_ record: CampaignRecord, tables: [ExportedTable], suppression: Bool,
                 row: (ExportedTable, [String?]) throws -> Void) throws(JournalError)
+    /// The `providers:` names the campaign was opened with, as stored (`OpenRule.storedRoutes`):
+    /// a copy keeps refusing a reordered list as the original does.
+    func exportedRoutes(_ record: CampaignRecord) throws(JournalError) -> String?
 }
