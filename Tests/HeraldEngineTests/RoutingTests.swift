@@ -66,6 +66,30 @@ import Testing
                 "\(String(describing: error))")
     }
 
+    @Test func failoverThresholdsAreReadAndCheckedAgainstTheWindow() throws {
+        var fixture = try Self.fixture(rows: Self.rows(gb: 1, us: 0), providers: Self.two,
+                                       extra: "failover: {cool_down_seconds: 5, max_cool_down_seconds: 60, window: 10, failures: 3, throttles: 4}")
+        let spec = try CampaignPlan.load(campaignPath: fixture.campaignPath).spec
+        #expect(spec.failover == FailoverPolicy(coolDown: 5_000, maxCoolDown: 60_000, window: 10, failures: 3, throttles: 4))
+        fixture = try Self.fixture(rows: Self.rows(gb: 1, us: 0), providers: Self.two, extra: "failover: {window: 4}")
+        // Counts the file leaves out are held within the window it sets.
+        #expect(try CampaignPlan.load(campaignPath: fixture.campaignPath).spec.failover
+                    == FailoverPolicy(coolDown: 30_000, maxCoolDown: 300_000, window: 4, failures: 4, throttles: 4))
+        for (extra, expected) in [
+            ("failover: {window: 10, failures: 11}", "campaign.yaml:8: failover.failures: 11 is more than the window's 10 answers"),
+            ("failover: {cool_down_seconds: 60, max_cool_down_seconds: 30}", "failover.max_cool_down_seconds: must not be shorter than cool_down_seconds (60)"),
+            ("failover: {cool_down_seconds: 0}", "failover.cool_down_seconds"),
+            ("failover: {cooldown: 5}", "unknown key \"cooldown\" in failover"),
+        ] {
+            fixture = try Self.fixture(rows: Self.rows(gb: 1, us: 0), providers: Self.two, extra: extra)
+            let error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+            #expect(error?.description.contains(expected) == true, "\(String(describing: error))")
+        }
+        fixture = try Fixture(rows: Self.rows(gb: 1, us: 0), extra: "failover: {window: 5}\n")
+        let error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }
+        #expect(error?.description.contains("failover needs a providers: list of two or more") == true, "\(String(describing: error))")
+    }
+
     @Test func oneProviderAndAListAtOnceOrRoutingWithoutAListAreRefused() throws {
         var fixture = try Fixture(rows: Self.rows(gb: 1, us: 0), extra: "providers:\n  - {kind: simulator}\n")
         var error = #expect(throws: InputError.self) { try CampaignPlan.load(campaignPath: fixture.campaignPath) }

@@ -18,6 +18,8 @@ public struct CampaignSpec: Sendable {
     /// a row picks one (`routing:`).
     public var routes = [ProviderRoute(name: ProviderKind.simulator.name, provider: ProviderSpec(SimulatorConfiguration()))]
     public var routing = RoutingStrategy.ordered
+    /// When a provider counts as down or failing, and how long it is left alone (`failover:`).
+    public var failover = FailoverPolicy()
     /// The first provider: the campaign's only one unless it lists several.
     public var provider: ProviderSpec {
         get { routes[0].provider }
@@ -101,7 +103,8 @@ public struct CampaignSpec: Sendable {
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(file: file, "not UTF-8 text") }
         let top = try YAMLMap.load(file: file, text: text)
         try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
-                          "budget", "provider", "providers", "routing", "rate", "retry", "schedule", "retention_days", "frequency_cap", "suppress_undeliverable"])
+                          "budget", "provider", "providers", "routing", "rate", "retry", "schedule", "retention_days", "frequency_cap", "suppress_undeliverable",
+                          "failover"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -143,6 +146,10 @@ public struct CampaignSpec: Sendable {
             }
             guard spec.isRouted else { throw top.error("routing", "routing needs a providers: list of two or more") }
             spec.routing = strategy
+        }
+        if let failover = try top.map("failover") {
+            guard spec.isRouted else { throw top.error("failover", "failover needs a providers: list of two or more") }
+            spec.failover = try parseFailover(failover)
         }
         if !spec.budget.isEmpty, spec.pricesPath == nil, spec.routes.contains(where: { $0.pricesPath == nil }) {
             throw top.error("budget", "a budget needs a price book for every provider: add prices: path/to/prices.csv")
@@ -256,5 +263,31 @@ public struct CampaignSpec: Sendable {
             throw map.error("max_price", "must be below 100 with at most 5 decimals (\(maxPrice))")
         }
         return limits
+    }
+}
+
+extension CampaignSpec {
+    /// `failover: {cool_down_seconds, max_cool_down_seconds, window, failures, throttles}`:
+    /// each within its range, the failure counts within the window.
+    static func parseFailover(_ map: YAMLMap) throws(InputError) -> FailoverPolicy {
+        try map.onlyKeys(["cool_down_seconds", "max_cool_down_seconds", "window", "failures", "throttles"])
+        var policy = FailoverPolicy()
+        if let seconds = try map.int("cool_down_seconds", in: 1...3_600) { policy.coolDown = Int64(seconds) * 1_000 }
+        if let seconds = try map.int("max_cool_down_seconds", in: 1...86_400) { policy.maxCoolDown = Int64(seconds) * 1_000 }
+        if map.node("max_cool_down_seconds") == nil { policy.maxCoolDown = max(policy.maxCoolDown, policy.coolDown) }
+        guard policy.maxCoolDown >= policy.coolDown else {
+            throw map.error("max_cool_down_seconds", "must not be shorter than cool_down_seconds (\(policy.coolDown / 1_000))")
+        }
+        policy.window = try map.int("window", in: 1...1_000) ?? policy.window
+        for key in ["failures", "throttles"] {
+            guard let count = try map.int(key, in: 1...1_000) else { continue }
+            guard count <= policy.window else {
+                throw map.error(key, "\(count) is more than the window's \(policy.window) answers: it could never be reached")
+            }
+            if key == "failures" { policy.failures = count } else { policy.throttles = count }
+        }
+        if map.node("failures") == nil { policy.failures = min(policy.failures, policy.window) }
+        if map.node("throttles") == nil { policy.throttles = min(policy.throttles, policy.window) }
+        return policy
     }
 }

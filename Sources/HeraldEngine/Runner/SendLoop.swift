@@ -56,7 +56,7 @@ extension CampaignRunner {
                                                         resendsUnanswered: pipelined),
                                     limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
                                     channel: plan.template.channel, lease: lease,
-                                    failover: spec.isRouted ? Failover(plan: plan, logger: logger) : nil,
+                                    failover: spec.isRouted ? Failover(plan: plan, policy: spec.failover, logger: logger) : nil,
                                     senders: SenderLimiters(spec.senders, inProcess: !shared))
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
