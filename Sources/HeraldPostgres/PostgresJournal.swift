@@ -127,6 +127,22 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
+    public func finalReceipts(cid: Int64, rows: [Int]) throws(JournalError) -> [Int: Int64] {
+        guard !rows.isEmpty else { return [:] }
+        return try attempt {
+            var found: [Int: Int64] = [:]
+            for row in try session.query(
+                """
+                SELECT row::int8, event_at FROM delivery WHERE cid = \(cid) AND row = ANY(\(rows.map { Int32(clamping: $0) }))
+                    AND state <> \(DeliveryState.pending.rawValue) AND event_at IS NOT NULL
+                """)
+            {
+                found[Int(clamping: try row.cells.int64(0))] = try row.cells.int64(1)
+            }
+            return found
+        }
+    }
+
     public func senderTotals(cid: Int64) throws(JournalError) -> [SenderTotals] {
         try attempt {
             let groups = try session.query(

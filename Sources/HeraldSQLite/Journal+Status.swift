@@ -19,6 +19,20 @@ extension Journal {
         }
     }
 
+    public func finalReceipts(cid: Int64, rows: [Int]) throws(JournalError) -> [Int: Int64] {
+        try read {
+            let select = try db.statement(
+                "SELECT event_at FROM delivery WHERE cid = ?1 AND row = ?2 AND state != '\(DeliveryState.pending.rawValue)' AND event_at IS NOT NULL")
+            var found: [Int: Int64] = [:]
+            for row in rows {
+                select.bind(1, cid).bind(2, row)
+                if try select.step() { found[row] = select.int64(0) }
+                select.reset()
+            }
+            return found
+        }
+    }
+
     public func senderTotals(cid: Int64) throws(JournalError) -> [SenderTotals] {
         try read {
             let statement = try db.statement(

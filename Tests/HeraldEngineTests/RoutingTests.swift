@@ -235,6 +235,30 @@ import Testing
         #expect(try journal.checkCounters(cid: record.cid).isEmpty)
     }
 
+    /// Receipts much slower through one provider than the other (as Notify measures it): the slow
+    /// one is demoted, and its rows not yet sent go through the other, unsent until then.
+    @Test func aProviderWhoseDeliveriesAreSlowIsDemoted() async throws {
+        let providers = """
+              - {name: a, kind: simulator, outbox: a.jsonl, prices: a.csv, weight: 1, receipts: {delivered: 1, undelivered: 0, latency_ms: "1-20"}}
+              - {name: b, kind: simulator, outbox: b.jsonl, prices: b.csv, weight: 1, receipts: {delivered: 1, undelivered: 0, latency_ms: "500-6000"}}
+            """
+        let fixture = try Self.fixture(rows: Self.rows(gb: 0, us: 300), routing: "weighted", providers: providers, extra: """
+            rate: {messages_per_second: 60, max_in_flight: 8}
+            failover: {slow_after_seconds: 1, slow_minimum: 5, cool_down_seconds: 600}
+            """)
+        let summary = try await fixture.runner().run()
+        #expect(summary.counts[.sent] == 300, "\(summary.counts)")
+        let first = try Self.delivered(fixture, "a.jsonl"), second = try Self.delivered(fixture, "b.jsonl")
+        #expect(Set(first).isDisjoint(with: second) && first.count + second.count == 300)
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
+        let switches = try #require(status.switches)
+        // About half the rows are b's by weight; once b is judged slow (after a second and a
+        // half or so), the rest of them go through a.
+        #expect(switches.allSatisfy { $0.from == "b" && $0.to == "a" && $0.reason == "demoted" }, "\(switches)")
+        #expect(switches.reduce(0) { $0 + $1.rows } >= 50, "\(switches)")
+        #expect(second.count <= 100, "\(second.count) went through b")
+    }
+
     /// Failover never guesses: a row whose answer was lost (the provider may have delivered it)
     /// stays with its provider even when a later attempt never reaches it, so no number is
     /// delivered by both. Rows that never reached the first go through the second.

@@ -270,7 +270,8 @@ extension CampaignSpec {
     /// `failover: {cool_down_seconds, max_cool_down_seconds, window, failures, throttles}`:
     /// each within its range, the failure counts within the window.
     static func parseFailover(_ map: YAMLMap) throws(InputError) -> FailoverPolicy {
-        try map.onlyKeys(["cool_down_seconds", "max_cool_down_seconds", "window", "failures", "throttles"])
+        try map.onlyKeys(["cool_down_seconds", "max_cool_down_seconds", "window", "failures", "throttles",
+                          "slow_after_seconds", "slow_share", "slow_window_minutes", "slow_minimum"])
         var policy = FailoverPolicy()
         if let seconds = try map.int("cool_down_seconds", in: 1...3_600) { policy.coolDown = Int64(seconds) * 1_000 }
         if let seconds = try map.int("max_cool_down_seconds", in: 1...86_400) { policy.maxCoolDown = Int64(seconds) * 1_000 }
@@ -285,6 +286,14 @@ extension CampaignSpec {
                 throw map.error(key, "\(count) is more than the window's \(policy.window) answers: it could never be reached")
             }
             if key == "failures" { policy.failures = count } else { policy.throttles = count }
+        }
+        if let seconds = try map.int("slow_after_seconds", in: 1...86_400) { policy.slow.deliveredWithin = Int64(seconds) * 1_000 }
+        if let share = try map.double("slow_share", in: 0.01...1) { policy.slow.share = share }
+        if let minutes = try map.int("slow_window_minutes", in: 1...1_440) { policy.slow.window = Int64(minutes) * 60_000 }
+        if let minimum = try map.int("slow_minimum", in: 1...1_000) { policy.slow.minimum = minimum }
+        guard policy.slow.window > policy.slow.deliveredWithin else {
+            throw map.error("slow_window_minutes", "the window (\(policy.slow.window / 60_000) min) must be longer than slow_after_seconds "
+                + "(\(policy.slow.deliveredWithin / 1_000) s): no message could be judged")
         }
         if map.node("failures") == nil { policy.failures = min(policy.failures, policy.window) }
         if map.node("throttles") == nil { policy.throttles = min(policy.throttles, policy.window) }

@@ -108,6 +108,7 @@ struct Dispatcher: Sendable {
             let signal = Failover.signal(outcome)
             failover.record(signal, route: claimed.route, at: now)
             if let move = failover.move(claimed, after: signal, at: now) { return rerouted(claimed, move, failover) }
+            if case .accepted = outcome, !dryRun { failover.taken(row: claimed.row, route: claimed.route, at: now) }
         }
         return policy.settlement(for: outcome, row: claimed.row, attempts: claimed.attempts, now: now, random: &random)
             .settling(claimed)

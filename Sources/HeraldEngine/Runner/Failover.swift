@@ -13,17 +13,26 @@ final class Failover: Sendable {
     private struct State {
         var health: [ProviderHealth]
         var quoter: RouteQuoter
+        /// A sample of each provider's accepted messages (row, when taken), for its delivery speed.
+        var taken: [[(row: Int, at: Int64)]]
+        var lastCheck: Int64 = 0
     }
+
+    /// At most this many accepted messages per provider are kept for the speed sample.
+    static let sampleLimit = 1_000
 
     private let state: Mutex<State>
     private let rule: RouteRule
     private let maxPrice: Int64?
     private let names: [String]
     private let logger: Logger
+    let policy: FailoverPolicy
 
     init(plan: CampaignPlan, policy: FailoverPolicy = FailoverPolicy(), logger: Logger) {
         let routes = plan.spec.routes
-        state = Mutex(State(health: routes.map { _ in ProviderHealth(policy: policy) }, quoter: RouteQuoter(plan: plan)))
+        self.policy = policy
+        state = Mutex(State(health: routes.map { _ in ProviderHealth(policy: policy) }, quoter: RouteQuoter(plan: plan),
+                            taken: routes.map { _ in [] }))
         rule = RouteRule(strategy: plan.spec.routing)
         maxPrice = plan.spec.budget.maxPrice?.nanos
         names = routes.map(\.name)
@@ -53,6 +62,53 @@ final class Failover: Sendable {
         }
         if let demoted {
             logger.warning("provider \(names[route].quoted) demoted for \((demoted.until - now + 999) / 1000) s: \(demoted.why); rows that may move go to the others")
+        }
+    }
+
+    // MARK: Delivery speed (receipts)
+
+    /// Notes an accepted message for its provider's speed sample: one every hundredth of
+    /// `deliveredWithin` at most, so the sample spans the whole window at any rate.
+    func taken(row: Int, route: Int, at now: Int64) {
+        let spacing = max(1, policy.slow.deliveredWithin / 100)
+        state.withLock { state in
+            guard state.taken.indices.contains(route) else { return }
+            if let last = state.taken[route].last, now - last.at < spacing { return }
+            state.taken[route].append((row, now))
+            let cutoff = now - policy.slow.window
+            if state.taken[route].count > Self.sampleLimit || (state.taken[route].first?.at ?? now) < cutoff {
+                state.taken[route].removeAll { $0.at < cutoff }
+                if state.taken[route].count > Self.sampleLimit { state.taken[route].removeFirst(state.taken[route].count - Self.sampleLimit) }
+            }
+        }
+    }
+
+    /// The rows to look up receipts for, when a check of the providers' speed is due at `now`
+    /// (every half of `deliveredWithin`, at most every 30 s); nil when not.
+    func speedCheckRows(at now: Int64) -> [Int]? {
+        let every = min(30_000, max(500, policy.slow.deliveredWithin / 2))
+        return state.withLock { state -> [Int]? in
+            guard now - state.lastCheck >= every else { return nil }
+            state.lastCheck = now
+            let rows = state.taken.flatMap { $0.map(\.row) }
+            return rows.isEmpty ? nil : rows
+        }
+    }
+
+    /// Judges each provider's speed from the sample and the receipts found (`SlowDeliveryRule`);
+    /// demotes the slow ones and says so.
+    func judgeSpeed(finalAt: [Int: Int64], at now: Int64) {
+        let demoted = state.withLock { state -> [(route: Int, until: Int64, why: String)] in
+            var samples: [Int: [DeliverySample]] = [:]
+            for (route, taken) in state.taken.enumerated() {
+                samples[route] = taken.map { DeliverySample(sentAt: $0.at, finalAt: finalAt[$0.row]) }
+            }
+            return SlowDeliveryRule.slow(samples, at: now, policy: policy.slow).sorted { $0.key < $1.key }.compactMap { route, why in
+                state.health[route].demoteSlow(why, at: now).map { (route, $0, why) }
+            }
+        }
+        for demotion in demoted {
+            logger.warning("provider \(names[demotion.route].quoted) demoted for \((demotion.until - now + 999) / 1000) s: \(demotion.why); rows that may move go to the others")
         }
     }
 

@@ -153,6 +153,13 @@ extension CampaignRunner {
                 if let request = try? await journal.run({ try $0.control(cid: cid) }) {
                     control.request(request == .pause ? .paused : .cancelled)
                 }
+                // Each provider's delivery speed, from the receipts of a sample of what it took.
+                if let failover = dispatcher.failover, case let now = Int64(Date().timeIntervalSince1970 * 1000),
+                    let rows = failover.speedCheckRows(at: now),
+                    let found = try? await journal.run({ try $0.finalReceipts(cid: cid, rows: rows) })
+                {
+                    failover.judgeSpeed(finalAt: found, at: now)
+                }
                 if beat.duration(to: .now) >= .seconds(2) {
                     beat = .now
                     // A heartbeat that fails (the journal out of reach) renews nothing: the

@@ -35,6 +35,9 @@ public protocol CampaignJournal: AnyObject {
     /// Rows per identity of the campaign's sender pools, of the rows claimed at least once
     /// (a full pass over its rows, as `routeTotals`).
     func senderTotals(cid: Int64) throws(JournalError) -> [SenderTotals]
+    /// When the first final receipt of each of `rows` arrived (its event time), for the rows that
+    /// have one: a sender's sample of its providers' delivery speed (`SlowDeliveryRule`).
+    func finalReceipts(cid: Int64, rows: [Int]) throws(JournalError) -> [Int: Int64]
     /// Rows moved from one provider to another (failover), by from, to and reason.
     func routeSwitches(cid: Int64) throws(JournalError) -> [RouteSwitchSummary]
     func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry]

@@ -26,6 +26,8 @@ public struct FailoverPolicy: Sendable, Equatable {
     public var failures: Int
     /// Throttled answers among them that demote it.
     public var throttles: Int
+    /// When its deliveries are slow (receipts).
+    public var slow = SlowDeliveryPolicy()
 
     public init(coolDown: Int64 = 30_000, maxCoolDown: Int64 = 300_000, window: Int = 20, failures: Int = 5, throttles: Int = 10) {
         self.coolDown = coolDown
@@ -86,6 +88,13 @@ public struct ProviderHealth: Sendable, Equatable {
             if recent.allSatisfy({ $0 == .answered }) { recent = [] }
             return nil
         }
+    }
+
+    /// Demotes it for slow deliveries (`SlowDeliveryRule`), unless it is demoted already;
+    /// returns the cool-down's end when it does.
+    public mutating func demoteSlow(_ why: String, at now: Int64) -> Int64? {
+        if isDemoted(at: now) { return nil }
+        return demote(why, at: now)
     }
 
     private mutating func demote(_ why: String, at now: Int64) -> Int64 {
