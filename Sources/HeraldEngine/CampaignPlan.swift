@@ -13,6 +13,8 @@ public struct CampaignPlan: Sendable {
     public let priceBook: PriceBook?
     /// Each route's prices, in `spec.routes` order: its own `prices:`, else the campaign's.
     public let routeBooks: [PriceBook?]
+    /// `where:`, checked against the template's variables; nil: every row.
+    public var segment: Segment?
 
     public static func load(campaignPath: String) throws(InputError) -> CampaignPlan {
         let spec = try CampaignSpec.load(path: campaignPath)
@@ -24,8 +26,15 @@ public struct CampaignPlan: Sendable {
             routeBooks.append(try route.pricesPath.map { path throws(InputError) in try PriceBookFile.load(path: path) } ?? priceBook)
         }
         try ProviderFit.check(spec: spec, template: template)
-        let plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath),
+        var plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath),
                                 priceBook: priceBook, routeBooks: routeBooks)
+        if let source = spec.segmentSource {
+            do {
+                plan.segment = try Segment(source, variables: template.variables)
+            } catch {
+                throw InputError(file: campaignPath, line: spec.segmentLine, "where: \(error)")
+            }
+        }
         // Opening the scanner checks the CSV header against the template now,
         // so a missing column is reported before anything else happens.
         _ = try RecipientScanner(plan: plan)
@@ -34,8 +43,11 @@ public struct CampaignPlan: Sendable {
 
     /// The identity the journal checks on every start of this campaign.
     func inputs(recipientsSHA: String) -> CampaignInputs {
+        // The rows a campaign holds are its CSV's as `where:` chose them: a changed filter is a
+        // changed recipient list (refused once sending started, imported again before).
+        let recipients = segment.map { FileDigest.sha256(text: recipientsSHA + "\nwhere: " + $0.source) } ?? recipientsSHA
         var inputs = CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
-                                    recipientsSHA: recipientsSHA, channel: template.channel)
+                                    recipientsSHA: recipients, channel: template.channel)
         inputs.routes = spec.isRouted ? spec.routes.map(\.name) : []
         return inputs
     }

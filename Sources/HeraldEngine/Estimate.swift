@@ -46,6 +46,12 @@ public struct Estimate: Codable, Sendable {
         }
     }
 
+    /// One top-level clause of `where:` and the rows it leaves out.
+    public struct ClauseLine: Codable, Sendable {
+        public let clause: String
+        public var removes = 0
+    }
+
     public struct EncodingLine: Codable, Sendable {
         public var messages = 0
         public var parts = 0
@@ -86,6 +92,10 @@ public struct Estimate: Codable, Sendable {
     /// send window are still to send.
     public var alreadyHandled = 0
     public var overMaxPrice = 0
+    /// Rows `where:` leaves out (never sent, never charged), and per top-level clause of it, how
+    /// many rows it leaves out (a row failing two clauses counts for both).
+    public var filtered = 0
+    public var byClause: [ClauseLine] = []
     /// Rows whose number is on the journal's suppression list.
     public var suppressed = 0
     /// Rows whose recipient already reached the campaign's frequency cap.
@@ -117,6 +127,8 @@ public struct Estimate: Codable, Sendable {
         case alreadySent = "already_sent"
         case alreadyHandled = "already_handled"
         case overMaxPrice = "over_max_price"
+        case filtered
+        case byClause = "by_clause"
         case suppressed
         case frequencyCapped = "frequency_capped"
         case byEncoding = "by_encoding"
@@ -198,6 +210,7 @@ extension CampaignPlan {
                 Estimate.SenderLine(provider: route.name, id: $0.id, messagesPerSecond: $0.messagesPerSecond, dailyCap: $0.dailyCap)
             }
         }
+        estimate.byClause = segment?.clauses.map { Estimate.ClauseLine(clause: $0.text) } ?? []
         let scanner = try RecipientScanner(plan: self)
         let rows = HandOff<ScannedBatch>(capacity: 4)
         scanner.produce(into: rows, keepBodies: false)
@@ -207,7 +220,16 @@ extension CampaignPlan {
                 estimate.rows += 1
                 let region = row.phone?.region ?? ""
                 var status: String
-                if let problem = row.problem {
+                if row.problem?.reason == .filtered {
+                    estimate.filtered += 1
+                    var misses = row.clauseMisses
+                    while misses != 0 {
+                        let index = misses.trailingZeroBitCount
+                        if estimate.byClause.indices.contains(index) { estimate.byClause[index].removes += 1 }
+                        misses &= misses - 1
+                    }
+                    status = Reason.filtered.rawValue
+                } else if let problem = row.problem {
                     estimate.invalid[problem.reason.rawValue, default: 0] += 1
                     status = problem.reason.rawValue
                 } else if let phone = row.phone, !seen.insert(phone.digits) {

@@ -17,6 +17,8 @@ struct ScannedRow {
     var cost = Money.zero
     /// The provider it goes through (`spec.routes` index).
     var route = 0
+    /// For a row `where:` leaves out: the top-level clauses it fails, one bit each (the first 64).
+    var clauseMisses: UInt64 = 0
     /// Zone(s) the send window is read in, comma-separated; nil without a window.
     var timeZones: String?
 }
@@ -48,6 +50,8 @@ final class RecipientScanner: @unchecked Sendable {
     /// scan has ended, to refuse a provider that fits no row.
     private(set) var fitted: Set<Int> = []
     private let routeRule: RouteRule
+    /// `where:` bound to the header: each variable it reads, by name, as its column and default.
+    private let segmentFields: [String: (column: Int?, fallback: String?)]
 
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
@@ -81,6 +85,35 @@ final class RecipientScanner: @unchecked Sendable {
             timezoneColumn = nil
         }
         checkedColumns = [phone] + renderer.columns + (timezoneColumn.map { [$0] } ?? [])
+        var fields: [String: (column: Int?, fallback: String?)] = [:]
+        for variable in plan.template.variables where plan.segment?.variableNames.contains(variable.name) == true {
+            fields[variable.name] = (header.firstIndex(of: variable.name), variable.defaultValue)
+        }
+        segmentFields = fields
+    }
+
+    /// Whether `where:` keeps the row (always without one); a row left out is marked `filtered`,
+    /// with the clauses it fails.
+    private func inSegment(_ record: CSVRecord, _ row: inout ScannedRow) -> Bool {
+        guard let segment = plan.segment else { return true }
+        let fields = segmentFields
+        let region = row.phone?.region
+        let lookup: Segment.Lookup = { operand in
+            guard case .variable = operand.kind else { return region }
+            guard let field = fields[operand.name] else { return nil }
+            if let column = field.column, !record[column].isEmpty { return record.string(column) }
+            return field.fallback
+        }
+        guard !segment.contains(lookup) else { return true }
+        var misses: UInt64 = 0
+        var first: String?
+        for (index, passed) in segment.clauseResults(lookup).enumerated() where !passed {
+            if index < 64 { misses |= 1 << UInt64(index) }
+            if first == nil { first = segment.clauses[index].text }
+        }
+        row.clauseMisses = misses
+        row.problem = RowProblem(reason: .filtered, detail: "left out by where: \(first ?? segment.source)")
+        return false
     }
 
     /// The header's columns for a message: each quoted, at most ten of them.
@@ -141,6 +174,7 @@ final class RecipientScanner: @unchecked Sendable {
             row.problem = problem
             return try body(row)
         }
+        guard inSegment(record, &row) else { return try body(row) }
         if let problem = zone(record, &row) {
             row.problem = problem
             return try body(row)

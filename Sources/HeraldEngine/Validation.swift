@@ -23,6 +23,8 @@ public struct ValidationReport: Sendable {
     public var frequencyCapped = 0
     /// Valid rows that cost more than `max_price`: skipped, as `estimate` and the run skip them.
     public var overMaxPrice = 0
+    /// Rows `where:` leaves out: counted, never a problem.
+    public var filtered = 0
     public var problemCount = 0
     public var problemsByReason: [Reason: Int] = [:]
     /// The first `listLimit` problems, in file order.
@@ -33,7 +35,7 @@ public struct ValidationReport: Sendable {
     public var byProvider: [(name: String, rows: Int)] = []
 
     /// Rows that would be sent.
-    public var sendable: Int { rows - problemCount - duplicates - suppressed - frequencyCapped - overMaxPrice }
+    public var sendable: Int { rows - filtered - problemCount - duplicates - suppressed - frequencyCapped - overMaxPrice }
     public var isClean: Bool { problemCount == 0 }
 }
 
@@ -51,6 +53,10 @@ extension CampaignPlan {
         if spec.isRouted { report.byProvider = spec.routes.map { ($0.name, 0) } }
         try scanner.scan { row in
             report.rows += 1
+            if row.problem?.reason == .filtered {
+                report.filtered += 1
+                return
+            }
             if let problem = row.problem {
                 report.problemCount += 1
                 report.problemsByReason[problem.reason, default: 0] += 1

@@ -6,6 +6,7 @@ import HeraldJournal
 enum Output {
     static func validationLine(_ report: ValidationReport) -> String {
         var line = "\(report.campaign): \(Terminal.count(report.rows, "row")), \(Terminal.format(report.sendable)) to send"
+        if report.filtered > 0 { line += ", \(Terminal.format(report.filtered)) left out by where:" }
         if report.duplicates > 0 { line += ", \(Terminal.count(report.duplicates, "duplicate number")) (sent once)" }
         if report.suppressed > 0 { line += ", \(Terminal.format(report.suppressed)) on the suppression list" }
         if report.frequencyCapped > 0 { line += ", \(Terminal.format(report.frequencyCapped)) at the frequency cap" }
@@ -186,6 +187,7 @@ enum Output {
             rows += ", \(f(estimate.alreadySent)) already sent or in doubt"
                 + (other > 0 ? ", \(f(other)) already failed or skipped by the journal" : "")
         }
+        if estimate.filtered > 0 { rows += ", \(f(estimate.filtered)) left out by where:" }
         if estimate.overMaxPrice > 0 { rows += ", \(f(estimate.overMaxPrice)) over max_price" }
         if estimate.suppressed > 0 { rows += ", \(f(estimate.suppressed)) on the suppression list" }
         if estimate.frequencyCapped > 0 { rows += ", \(f(estimate.frequencyCapped)) over the frequency cap" }
@@ -195,6 +197,10 @@ enum Output {
                 .map { "\($0.key) \(f($0.value))" }.joined(separator: ", ") + ")"
         }
         lines.append(rows)
+        if !estimate.byClause.isEmpty {
+            lines.append("  where: each clause leaves out (a row may fail several):")
+            for clause in estimate.byClause { lines.append("    \(f(clause.removes).leftPadded(9))  \(clause.clause)") }
+        }
         if estimate.channel == "sms" {
             lines.append("  parts: \(f(estimate.parts))" + estimate.byEncoding.sorted { $0.key < $1.key }
                 .map { " | \($0.key) \(Terminal.count($0.value.messages, "message")), \(Terminal.count($0.value.parts, "part"))" }.joined())

@@ -24,6 +24,8 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     /// The rendered content breaks a rule of the provider (an RCS button label too
     /// long, a URL that is not https, a date that is not ISO 8601).
     case invalidContent = "invalid_content"
+    /// The campaign's `where:` leaves the row out: not an error, never sent, never charged.
+    case filtered
 
     // Decisions made when a row is claimed.
     /// The message costs more than the campaign's MaxPrice (or AWS said so).

@@ -18,6 +18,10 @@ public struct CampaignSpec: Sendable {
     /// a row picks one (`routing:`).
     public var routes = [ProviderRoute(name: ProviderKind.simulator.name, provider: ProviderSpec(SimulatorConfiguration()))]
     public var routing = RoutingStrategy.ordered
+    /// `where:`, as written, and its line: which rows the campaign is for (`Segment`, checked
+    /// against the template's variables when the plan loads).
+    public var segmentSource: String?
+    public var segmentLine: Int?
     /// When a provider counts as down or failing, and how long it is left alone (`failover:`).
     public var failover = FailoverPolicy()
     /// The first provider: the campaign's only one unless it lists several.
@@ -104,7 +108,7 @@ public struct CampaignSpec: Sendable {
         let top = try YAMLMap.load(file: file, text: text)
         try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
                           "budget", "provider", "providers", "routing", "rate", "retry", "schedule", "retention_days", "frequency_cap", "suppress_undeliverable",
-                          "failover"])
+                          "failover", "where"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -146,6 +150,10 @@ public struct CampaignSpec: Sendable {
             }
             guard spec.isRouted else { throw top.error("routing", "routing needs a providers: list of two or more") }
             spec.routing = strategy
+        }
+        if let segment = try top.string("where") {
+            spec.segmentSource = segment
+            spec.segmentLine = top.line(of: "where")
         }
         if let failover = try top.map("failover") {
             guard spec.isRouted else { throw top.error("failover", "failover needs a providers: list of two or more") }

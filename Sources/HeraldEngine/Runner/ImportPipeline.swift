@@ -16,6 +16,8 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var timeZones: String?
         /// The number may repeat an earlier row's (see `DestinationFilter`).
         var maybeRepeat = false
+        /// The `where:` clauses a filtered row fails, one bit each.
+        var clauseMisses: UInt64 = 0
     }
 
     var entries: [Entry] = []
@@ -44,7 +46,7 @@ extension RecipientScanner {
                 if row.problem == nil, let phone = row.phone { repeats = filter?.insert(phone.digits) ?? false }
                 batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
                                            segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones,
-                                           maybeRepeat: repeats))
+                                           maybeRepeat: repeats, clauseMisses: row.clauseMisses))
                 if batch.entries.count == batchSize {
                     guard channel.put(batch) else { throw ProducerCancelled() }
                     batch = ScannedBatch(capacity: batchSize)
