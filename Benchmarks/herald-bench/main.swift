@@ -201,6 +201,7 @@ usage:
   swift run -c release herald-bench e2e-routed N [URL|-] [one|two]  # one priced provider, then two with least_cost (URL: PostgreSQL)
   swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list and a frequency cap
   swift run -c release herald-bench estimate N      # herald estimate
+  swift run -c release herald-bench import-where N  # import and estimate without, then with, a three-clause where:
   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
   swift run -c release herald-bench e2e-rcs N       # end to end with an RCS rich-card template
@@ -228,7 +229,7 @@ ProcessMemory.configureAllocator()
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws", "twilio",
                   "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
-                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export", "e2e-routed"]
+                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export", "e2e-routed", "import-where"]
 if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
     print(usage, terminator: "")
     exit(0)
@@ -250,6 +251,8 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
 } else if arguments.count >= 3, arguments[1] == "e2e-routed", let rows = Int(arguments[2]) {
     try await routingBench(rows: rows, url: arguments.count >= 4 && arguments[3] != "-" ? arguments[3] : nil,
                            only: arguments.count >= 5 ? arguments[4] : nil)
+} else if arguments.count >= 3, arguments[1] == "import-where", let rows = Int(arguments[2]) {
+    try await segmentBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {
     try await estimate(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "e2e-rcs", let rows = Int(arguments[2]) {
@@ -307,5 +310,35 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
         try child.run()
         child.waitUntilExit()
         if child.terminationStatus != 0 { exit(child.terminationStatus) }
+    }
+}
+
+/// Import of N rows without and then with a three-clause `where:` (about a fifth of the rows
+/// kept), each into a journal of its own, in one run: the filter's cost at import, and
+/// `estimate`'s, side by side.
+func segmentBench(rows: Int) async throws {
+    let filter = #"where: 'country in [US, CA] and points >= 400 and name != "Person 7"'"#
+    for (label, extra) in [("", ""), ("_where", "\n" + filter + "\n")] {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("herald-bench-\(getpid())\(label)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let campaign = try makeCampaign(in: folder, rows: rows)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: campaign))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(extra.utf8))
+        try handle.close()
+        let plan = try CampaignPlan.load(campaignPath: campaign)
+        let estimateStart = ContinuousClock.now
+        let estimate = try plan.estimate(journalPath: nil)
+        let estimateSeconds = seconds(estimateStart.duration(to: .now))
+        var options = RunOptions()
+        options.limit = 1
+        let runner = CampaignRunner(plan: plan, journalPath: folder.appendingPathComponent("journal.sqlite").path, options: options,
+                                    stop: StopSignal())
+        let summary = try await runner.run()
+        precondition(label.isEmpty ? estimate.filtered == 0 : estimate.filtered > rows / 2, "the filter leaves out \(estimate.filtered)")
+        emit(["figure": "import_rows_per_s" + label, "rows": rows, "value": Int(Double(rows) / summary.importSeconds),
+              "seconds": summary.importSeconds, "kept": estimate.messages])
+        emit(["figure": "estimate_rows_per_s" + label, "rows": rows, "value": Int(Double(rows) / estimateSeconds),
+              "seconds": estimateSeconds])
     }
 }

@@ -11,7 +11,7 @@ struct Herald: AsyncParsableCommand {
             + "130/143 stopped by SIGINT/SIGTERM (resumable), 64 bad command line.",
         version: HeraldVersion.current,
         subcommands: [
-            ValidateCommand.self, EstimateCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self,
+            ValidateCommand.self, EstimateCommand.self, PreviewCommand.self, RunCommand.self, ResumeCommand.self, StatusCommand.self,
             ScheduleCommand.self, WorkerCommand.self, PauseCommand.self, CancelCommand.self, LimitsCommand.self,
             DoctorCommand.self, SuppressCommand.self, PurgeCommand.self, ReceiptsCommand.self, ReportCommand.self, ServeCommand.self,
             JournalCommand.self,
