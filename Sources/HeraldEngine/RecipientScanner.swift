@@ -50,8 +50,10 @@ final class RecipientScanner: @unchecked Sendable {
     /// scan has ended, to refuse a provider that fits no row.
     private(set) var fitted: Set<Int> = []
     private let routeRule: RouteRule
-    /// `where:` bound to the header: each variable it reads, by name, as its column and default.
-    private let segmentFields: [String: (column: Int?, fallback: String?)]
+    /// `where:` bound to the header: each variable it reads (by `Operand.slot`) as its column and
+    /// default; and the detail of a row each top-level clause leaves out.
+    private let segmentFields: [(column: Int?, fallback: String?)]
+    private let filteredDetails: [String]
 
     init(plan: CampaignPlan) throws(InputError) {
         self.plan = plan
@@ -85,11 +87,10 @@ final class RecipientScanner: @unchecked Sendable {
             timezoneColumn = nil
         }
         checkedColumns = [phone] + renderer.columns + (timezoneColumn.map { [$0] } ?? [])
-        var fields: [String: (column: Int?, fallback: String?)] = [:]
-        for variable in plan.template.variables where plan.segment?.variableNames.contains(variable.name) == true {
-            fields[variable.name] = (header.firstIndex(of: variable.name), variable.defaultValue)
+        segmentFields = (plan.segment?.variables ?? []).map { name in
+            (header.firstIndex(of: name), plan.template.variables.first { $0.name == name }?.defaultValue)
         }
-        segmentFields = fields
+        filteredDetails = plan.segment?.clauses.map { "left out by where: \($0.text)" } ?? []
     }
 
     /// Whether `where:` keeps the row (always without one); a row left out is marked `filtered`,
@@ -100,19 +101,23 @@ final class RecipientScanner: @unchecked Sendable {
         let region = row.phone?.region
         let lookup: Segment.Lookup = { operand in
             guard case .variable = operand.kind else { return region }
-            guard let field = fields[operand.name] else { return nil }
+            guard fields.indices.contains(operand.slot) else { return nil }
+            let field = fields[operand.slot]
             if let column = field.column, !record[column].isEmpty { return record.string(column) }
             return field.fallback
         }
-        guard !segment.contains(lookup) else { return true }
+        // With several top-level clauses each is evaluated once: their results say both whether
+        // the row is kept and which clauses leave it out.
+        let results = segment.clauses.count > 1 ? segment.clauseResults(lookup) : [segment.contains(lookup)]
+        guard results.contains(false) else { return true }
         var misses: UInt64 = 0
-        var first: String?
-        for (index, passed) in segment.clauseResults(lookup).enumerated() where !passed {
+        var first: Int?
+        for (index, passed) in results.enumerated() where !passed {
             if index < 64 { misses |= 1 << UInt64(index) }
-            if first == nil { first = segment.clauses[index].text }
+            if first == nil { first = index }
         }
         row.clauseMisses = misses
-        row.problem = RowProblem(reason: .filtered, detail: "left out by where: \(first ?? segment.source)")
+        row.problem = RowProblem(reason: .filtered, detail: filteredDetails[first ?? 0])
         return false
     }
 

@@ -66,4 +66,39 @@ import Testing
         #expect(try destinations("routed-second-outbox.jsonl").allSatisfy { $0.hasPrefix("+44") })
         #expect(try destinations("routed-first-outbox.jsonl").count + destinations("routed-second-outbox.jsonl").count == 9)
     }
+
+    /// The outbox lines of one shipped simulator, as objects.
+    func outbox(_ fixture: CLIFixture, _ name: String) throws -> [[String: Any]] {
+        let data = try #require(FileManager.default.contents(atPath: fixture.path(".herald/\(name)")))
+        return try data.split(separator: UInt8(ascii: "\n")).map { try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]) }
+    }
+
+    @Test func theSegmentExampleSendsOnlyItsSegment() throws {
+        let fixture = try copy()
+        let estimate = try HeraldProcess.run(["estimate", "campaigns/segment.yaml"], in: fixture.folder)
+        #expect(estimate.stdout.contains("rows 10: 2 to send, 8 left out by where:") && estimate.stdout.contains("country == GB"),
+                "\(estimate.stdout)")
+        let run = try HeraldProcess.run(["run", "campaigns/segment.yaml", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        // GB rows with 5 points or more, Barbara left out: Edsger (40) and Ken (7).
+        let sent = try outbox(fixture, "segment-outbox.jsonl").compactMap { $0["destination"] as? String }
+        #expect(sent.sorted() == ["+447700900001", "+447700900005"], "\(sent)")
+    }
+
+    @Test func thePoolExampleSendsEachRecipientFromItsIdentity() throws {
+        let fixture = try copy()
+        let estimate = try HeraldProcess.run(["estimate", "campaigns/pool.yaml"], in: fixture.folder)
+        #expect(estimate.stdout.contains("by sender (sticky"), "\(estimate.stdout)")
+        let run = try HeraldProcess.run(["run", "campaigns/pool.yaml", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let lines = try outbox(fixture, "pool-outbox.jsonl")
+        #expect(lines.count == 9)
+        // Geomatch: UK numbers from the UK identity, US numbers from a US one.
+        for line in lines {
+            let to = line["destination"] as? String ?? "", from = line["from"] as? String ?? ""
+            #expect(to.hasPrefix("+44") ? from == "+447700900100" : ["+15550100", "+15550101"].contains(from), "\(to) from \(from)")
+        }
+        let status = try HeraldProcess.run(["status", "pool", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(status.stdout.contains("sender +447700900100 (simulator): sent 5"), "\(status.stdout)")
+    }
 }

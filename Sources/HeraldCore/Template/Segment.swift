@@ -50,8 +50,18 @@ public struct Segment: Sendable {
         }
         public let name: String
         public let kind: Kind
+        /// Its place in `Segment.variables` (-1 for the country): a reader binds each once.
+        public var slot = -1
+
+        public init(name: String, kind: Kind, slot: Int = -1) {
+            self.name = name
+            self.kind = kind
+            self.slot = slot
+        }
     }
 
+    /// The variables it reads, each once, in the order of their `slot`.
+    public let variables: [String]
     /// The expression as written.
     public let source: String
     public let root: Node
@@ -66,6 +76,7 @@ public struct Segment: Sendable {
     public init(_ source: String, variables: [VariableSpec]) throws(SegmentError) {
         var parser = Parser(source: source, variables: variables)
         let (root, clauses) = try parser.parse()
+        self.variables = parser.slots
         self.source = source
         self.root = root
         self.clauses = clauses
@@ -126,12 +137,35 @@ public struct Segment: Sendable {
         switch value {
         case .string(let other): return sign(text, other)
         case .integer(let other):
-            let trimmed = text.trimmingSpaces
-            guard let number = Int64(trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed) else { return nil }
+            guard let number = parseInteger(text) else { return nil }
             return sign(number, other)
         case .boolean(let other): return parseBoolean(text).map { $0 == other ? 0 : 1 }
         case .date(let other): return parseDate(text.trimmingSpaces).map { sign($0, other) }
         }
+    }
+
+    /// A whole number with optional spaces around it and an optional sign, without allocating.
+    static func parseInteger(_ text: String) -> Int64? {
+        var value: Int64 = 0
+        var negative = false, digits = 0, started = false, ended = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                if started { ended = true }
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                guard !started else { return nil }
+                started = true
+                negative = byte == UInt8(ascii: "-")
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard !ended, digits < 18 else { return nil }
+                started = true
+                digits += 1
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            default: return nil
+            }
+        }
+        guard digits > 0 else { return nil }
+        return negative ? -value : value
     }
 
     static func parseBoolean(_ text: String) -> Bool? {
@@ -203,6 +237,8 @@ extension Segment {
     struct Parser {
         let characters: [Character]
         let variables: [String: VariableType]
+        /// Each variable the expression names, once, in order of first use.
+        var slots: [String] = []
         var position = 0
         var token = Token.end
         var tokenColumn = 1
@@ -302,8 +338,14 @@ extension Segment {
             return .truth(operand)
         }
 
-        func operand(_ name: String, column: Int) throws(SegmentError) -> Operand {
-            if let type = variables[name] { return Operand(name: name, kind: .variable(type)) }
+        mutating func operand(_ name: String, column: Int) throws(SegmentError) -> Operand {
+            if let type = variables[name] {
+                let slot = slots.firstIndex(of: name) ?? {
+                    slots.append(name)
+                    return slots.count - 1
+                }()
+                return Operand(name: name, kind: .variable(type), slot: slot)
+            }
             if name == Segment.countryName { return Operand(name: name, kind: .country) }
             let known = (variables.keys.sorted() + [Segment.countryName]).joined(separator: ", ")
             throw SegmentError(column: column, message: "\(name.quoted) is not a variable of the template (\(known))")
