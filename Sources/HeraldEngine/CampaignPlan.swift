@@ -28,6 +28,10 @@ public struct CampaignPlan: Sendable {
         try ProviderFit.check(spec: spec, template: template)
         var plan = CampaignPlan(spec: spec, template: template, templateSHA: try FileDigest.sha256(path: spec.templatePath),
                                 priceBook: priceBook, routeBooks: routeBooks)
+        if spec.smartEncoding, template.channel != .sms {
+            throw InputError(file: campaignPath, line: spec.smartEncodingLine,
+                             "smart_encoding: applies to SMS; the template \(spec.templatePath) is \(template.channel.rawValue)")
+        }
         if let source = spec.segmentSource {
             do {
                 plan.segment = try Segment(source, variables: template.variables)
@@ -45,7 +49,9 @@ public struct CampaignPlan: Sendable {
     func inputs(recipientsSHA: String) -> CampaignInputs {
         // The rows a campaign holds are its CSV's as `where:` chose them: a changed filter is a
         // changed recipient list (refused once sending started, imported again before).
-        let recipients = segment.map { FileDigest.sha256(text: recipientsSHA + "\nwhere: " + $0.source) } ?? recipientsSHA
+        var recipients = segment.map { FileDigest.sha256(text: recipientsSHA + "\nwhere: " + $0.source) } ?? recipientsSHA
+        // So are bodies rendered another way.
+        if spec.smartEncoding { recipients = FileDigest.sha256(text: recipients + "\nsmart_encoding") }
         var inputs = CampaignInputs(id: spec.id, campaignPath: spec.campaignPath, templateSHA: templateSHA,
                                     recipientsSHA: recipients, channel: template.channel)
         inputs.routes = spec.isRouted ? spec.routes.map(\.name) : []

@@ -46,6 +46,20 @@ public struct Estimate: Codable, Sendable {
         }
     }
 
+    /// What `smart_encoding: true` saved: rows whose text it changed, and the parts and money
+    /// their GSM-7 look-alikes saved against the text as written.
+    public struct SmartSaving: Codable, Sendable {
+        public var rowsChanged = 0
+        public var partsSaved = 0
+        public var costSaved = Money.zero
+
+        enum CodingKeys: String, CodingKey {
+            case rowsChanged = "rows_changed"
+            case partsSaved = "parts_saved"
+            case costSaved = "cost_saved"
+        }
+    }
+
     /// One top-level clause of `where:` and the rows it leaves out.
     public struct ClauseLine: Codable, Sendable {
         public let clause: String
@@ -96,6 +110,10 @@ public struct Estimate: Codable, Sendable {
     /// many rows it leaves out (a row failing two clauses counts for both).
     public var filtered = 0
     public var byClause: [ClauseLine] = []
+    /// With `smart_encoding: true`, what it saved.
+    public var smartEncoding: SmartSaving?
+    /// The characters that make rows to send UCS-2 (after smart encoding, when it is on).
+    public var ucs2Characters: [UCS2Culprits.Culprit] = []
     /// Rows whose number is on the journal's suppression list.
     public var suppressed = 0
     /// Rows whose recipient already reached the campaign's frequency cap.
@@ -129,6 +147,8 @@ public struct Estimate: Codable, Sendable {
         case overMaxPrice = "over_max_price"
         case filtered
         case byClause = "by_clause"
+        case smartEncoding = "smart_encoding"
+        case ucs2Characters = "ucs2_characters"
         case suppressed
         case frequencyCapped = "frequency_capped"
         case byEncoding = "by_encoding"
@@ -211,6 +231,7 @@ extension CampaignPlan {
             }
         }
         estimate.byClause = segment?.clauses.map { Estimate.ClauseLine(clause: $0.text) } ?? []
+        if spec.smartEncoding { estimate.smartEncoding = Estimate.SmartSaving() }
         let scanner = try RecipientScanner(plan: self)
         let rows = HandOff<ScannedBatch>(capacity: 4)
         scanner.produce(into: rows, keepBodies: false)
@@ -252,6 +273,14 @@ extension CampaignPlan {
                     status = "send"
                     estimate.messages += 1
                     estimate.parts += row.segments.parts
+                    if row.smartReplaced {
+                        estimate.smartEncoding?.rowsChanged += 1
+                        estimate.smartEncoding?.partsSaved += row.smartSaved
+                        if row.smartSaved > 0, row.segments.parts > 0 {
+                            // Priced per part: the saved parts at the row's own price of one.
+                            estimate.smartEncoding?.costSaved += Money(nanos: row.cost.nanos / Int64(row.segments.parts) * Int64(row.smartSaved))
+                        }
+                    }
                     estimate.total += row.cost
                     tally[row.segments.encoding == .gsm7 ? 0 : 1].messages += 1
                     tally[row.segments.encoding == .gsm7 ? 0 : 1].parts += row.segments.parts
@@ -309,6 +338,7 @@ extension CampaignPlan {
         try writer?.close()
         if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
         try scanner.checkEveryRouteFits()
+        estimate.ucs2Characters = scanner.culprits.top()
         if let rate = paceRate(estimate) {
             let start = max(Date(), spec.schedule.startAt ?? Date())
             let finish = FinishTime.estimate(groups: zoneUnits, rate: rate, burst: spec.burst,

@@ -19,6 +19,10 @@ struct ScannedRow {
     var route = 0
     /// For a row `where:` leaves out: the top-level clauses it fails, one bit each (the first 64).
     var clauseMisses: UInt64 = 0
+    /// SMS parts `smart_encoding` saved on this row (0: nothing replaced, or no saving).
+    var smartSaved = 0
+    /// Whether `smart_encoding` replaced anything in it.
+    var smartReplaced = false
     /// Zone(s) the send window is read in, comma-separated; nil without a window.
     var timeZones: String?
 }
@@ -49,6 +53,8 @@ final class RecipientScanner: @unchecked Sendable {
     /// Routes that took at least one row (its country, its channel, a price): read once the
     /// scan has ended, to refuse a provider that fits no row.
     private(set) var fitted: Set<Int> = []
+    /// The characters that made SMS rows UCS-2: read once the scan has ended.
+    private(set) var culprits = UCS2Culprits()
     private let routeRule: RouteRule
     /// `where:` bound to the header: each variable it reads (by `Operand.slot`) as its column and
     /// default; and the detail of a row each top-level clause leaves out.
@@ -180,6 +186,12 @@ final class RecipientScanner: @unchecked Sendable {
             return try body(row)
         }
         guard inSegment(record, &row) else { return try body(row) }
+        if plan.spec.smartEncoding, let replaced = output.withUnsafeBufferPointer({ SmartEncoding.apply($0) }) {
+            let before = output.withUnsafeBufferPointer { SMSSegments(utf8: $0, packing: packing) }.parts
+            output = replaced
+            row.smartReplaced = true
+            row.smartSaved = max(0, before - output.withUnsafeBufferPointer { SMSSegments(utf8: $0, packing: packing) }.parts)
+        }
         if let problem = zone(record, &row) {
             row.problem = problem
             return try body(row)
@@ -187,6 +199,7 @@ final class RecipientScanner: @unchecked Sendable {
         try output.withUnsafeBufferPointer { rendered in
             row.body = rendered
             if let problem = price(&row) { row.problem = problem }
+            if row.problem == nil, row.segments.encoding == .ucs2, plan.template.channel == .sms { culprits.note(rendered, line: row.line) }
             try body(row)
         }
     }

@@ -25,6 +25,8 @@ public struct ValidationReport: Sendable {
     public var overMaxPrice = 0
     /// Rows `where:` leaves out: counted, never a problem.
     public var filtered = 0
+    /// The characters that make rows UCS-2, with example lines.
+    public var ucs2Characters: [UCS2Culprits.Culprit] = []
     public var problemCount = 0
     public var problemsByReason: [Reason: Int] = [:]
     /// The first `listLimit` problems, in file order.
@@ -81,6 +83,7 @@ extension CampaignPlan {
             throw InputError(file: file, "no recipient rows after the header")
         }
         try scanner.checkEveryRouteFits()
+        report.ucs2Characters = scanner.culprits.top()
         return report
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import HeraldEngine
 import HeraldJournal
@@ -21,7 +22,24 @@ enum Output {
         if !report.byProvider.isEmpty {
             line += "\n  by provider: " + report.byProvider.map { "\($0.name) \(Terminal.format($0.rows))" }.joined(separator: ", ")
         }
-        return line
+        return ([line] + ucs2Lines(report.ucs2Characters, recipients: nil)).joined(separator: "\n")
+    }
+
+    /// The characters that make rows UCS-2 (SMS at 70 characters a part instead of 160), with
+    /// example lines and what smart encoding would send instead.
+    static func ucs2Lines(_ culprits: [UCS2Culprits.Culprit], recipients: String?) -> [String] {
+        guard !culprits.isEmpty else { return [] }
+        var lines = ["  characters that make rows UCS-2 (70 characters a part instead of 160):"]
+        for culprit in culprits {
+            let shown = culprit.character.unicodeScalars.allSatisfy { $0.properties.isWhitespace } ? culprit.codePoint : culprit.character
+            var text = "    \(shown) \(culprit.codePoint) \(culprit.name): \(Terminal.count(culprit.rows, "row")), e.g. line"
+                + (culprit.exampleLines.count == 1 ? " " : "s ") + culprit.exampleLines.map(String.init).joined(separator: ", ")
+            if let replacement = culprit.smartReplacement {
+                text += "; smart_encoding sends " + (replacement.isEmpty ? "nothing" : replacement.trimmingCharacters(in: .whitespaces).isEmpty ? "a space" : "\"\(replacement)\"")
+            }
+            lines.append(text)
+        }
+        return lines
     }
 
     static func summary(_ summary: RunSummary) -> String {
@@ -242,6 +260,11 @@ enum Output {
                 lines.append("    \(Terminal.count(estimate.beyondDailyCaps, "row")) beyond today's daily caps: they wait for the next UTC day")
             }
         }
+        if let smart = estimate.smartEncoding {
+            lines.append("  smart_encoding: \(Terminal.count(smart.rowsChanged, "row")) changed, \(Terminal.count(smart.partsSaved, "part")) "
+                + "and $\(smart.costSaved) saved against the text as written")
+        }
+        lines += ucs2Lines(estimate.ucs2Characters, recipients: recipients)
         lines.append("  total: $\(estimate.total)")
         for stop in estimate.limits {
             var text = "  \(stop.limit) $\(stop.amount)"

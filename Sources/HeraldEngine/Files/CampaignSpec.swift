@@ -22,6 +22,10 @@ public struct CampaignSpec: Sendable {
     /// against the template's variables when the plan loads).
     public var segmentSource: String?
     public var segmentLine: Int?
+    /// `smart_encoding: true`: SMS characters that force UCS-2 are sent as GSM-7 look-alikes
+    /// (`SmartEncoding`); its line, for the error when the template is not SMS.
+    public var smartEncoding = false
+    public var smartEncodingLine: Int?
     /// When a provider counts as down or failing, and how long it is left alone (`failover:`).
     public var failover = FailoverPolicy()
     /// The first provider: the campaign's only one unless it lists several.
@@ -108,7 +112,7 @@ public struct CampaignSpec: Sendable {
         let top = try YAMLMap.load(file: file, text: text)
         try top.onlyKeys(["id", "template", "recipients", "phone_column", "default_country", "timezone_column", "prices",
                           "budget", "provider", "providers", "routing", "rate", "retry", "schedule", "retention_days", "frequency_cap", "suppress_undeliverable",
-                          "failover", "where"])
+                          "failover", "where", "smart_encoding"])
         let id = try top.requiredString("id")
         guard isValidID(id) else {
             throw top.error("id", "\(id.quoted) must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit")
@@ -150,6 +154,10 @@ public struct CampaignSpec: Sendable {
             }
             guard spec.isRouted else { throw top.error("routing", "routing needs a providers: list of two or more") }
             spec.routing = strategy
+        }
+        if let smart = try top.bool("smart_encoding") {
+            spec.smartEncoding = smart
+            spec.smartEncodingLine = top.line(of: "smart_encoding")
         }
         if let segment = try top.string("where") {
             spec.segmentSource = segment

@@ -18,6 +18,9 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var maybeRepeat = false
         /// The `where:` clauses a filtered row fails, one bit each.
         var clauseMisses: UInt64 = 0
+        /// What `smart_encoding` did to it: replaced characters, and the parts that saved.
+        var smartReplaced = false
+        var smartSaved = 0
     }
 
     var entries: [Entry] = []
@@ -46,7 +49,8 @@ extension RecipientScanner {
                 if row.problem == nil, let phone = row.phone { repeats = filter?.insert(phone.digits) ?? false }
                 batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
                                            segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones,
-                                           maybeRepeat: repeats, clauseMisses: row.clauseMisses))
+                                           maybeRepeat: repeats, clauseMisses: row.clauseMisses,
+                                           smartReplaced: row.smartReplaced, smartSaved: row.smartSaved))
                 if batch.entries.count == batchSize {
                     guard channel.put(batch) else { throw ProducerCancelled() }
                     batch = ScannedBatch(capacity: batchSize)
