@@ -379,9 +379,14 @@ extension CampaignPlan {
                 pooled = Double(units) / longest
             }
         }
-        switch (spec.messagesPerSecond, pooled) {
-        case let (rate?, pool?): return min(rate, pool)
-        case let (rate, pool): return rate ?? pool
+        return Self.slower(spec.messagesPerSecond, pooled)
+    }
+
+    /// The lower of two rates, either of which may be unset (no limit).
+    static func slower(_ a: Double?, _ b: Double?) -> Double? {
+        switch (a, b) {
+        case let (a?, b?): return min(a, b)
+        case let (a, b): return a ?? b
         }
     }
 }

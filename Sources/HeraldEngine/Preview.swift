@@ -8,11 +8,8 @@ extension CampaignPlan {
     public func preview(lines: [Int]?, sample: Int = 3, journalPath: String? = nil) throws -> Preview {
         var preview = Preview(campaign: spec.id, chosenBy: lines == nil ? "sample" : "rows")
         let wanted = lines.map(Set.init)
-        let suppressed = try suppressionChecker(journalPath: journalPath)
-        let capped = try frequencyChecker(journalPath: journalPath)
-        let maxPrice = BudgetLimits(maxPrice: spec.budget.maxPrice)
+        var check = try OfflineRowCheck(self, journalPath: journalPath)
         let pools = spec.senders
-        var seen = DestinationSet()
         // Sampling: the first row of each kind, then more rows to reach `sample`.
         var kinds: [String: Int] = [:]
         var firstOfKind: [Preview.Row] = []
@@ -26,18 +23,14 @@ extension CampaignPlan {
             if let problem = scanned.problem {
                 row.status = problem.reason.rawValue
                 row.detail = problem.description
-            } else if let phone = scanned.phone, !seen.insert(phone.digits) {
-                row.status = Reason.duplicate.rawValue
-                row.detail = "an earlier row has the same number: that one is sent"
-            } else if let phone = scanned.phone, suppressed?(phone.digits, scanned.route) == true {
-                row.status = Reason.suppressed.rawValue
-                row.detail = "the number is on the journal's suppression list"
-            } else if let phone = scanned.phone, capped?(phone.digits) == true {
-                row.status = Reason.frequencyCap.rawValue
-                row.detail = "the recipient reached the campaign's frequency_cap"
-            } else if maxPrice.decide(cost: scanned.cost, campaignSpent: .zero, monthSpent: .zero) == .overMaxPrice {
-                row.status = Reason.maxPrice.rawValue
-                row.detail = "costs $\(scanned.cost), more than max_price"
+            } else if let reason = check.skipReason(phone: scanned.phone, route: scanned.route, cost: scanned.cost) {
+                row.status = reason.rawValue
+                switch reason {
+                case .duplicate: row.detail = "an earlier row has the same number: that one is sent"
+                case .suppressed: row.detail = "the number is on the journal's suppression list"
+                case .frequencyCap: row.detail = "the recipient reached the campaign's frequency_cap"
+                default: row.detail = "costs $\(scanned.cost), more than max_price"
+                }
             }
             let kind = [row.country ?? "", String(scanned.route), scanned.problem == nil ? scanned.segments.encoding.rawValue : "",
                         row.status].joined(separator: "|")

@@ -19,10 +19,11 @@ struct ScannedRow {
     var route = 0
     /// For a row `where:` leaves out: the top-level clauses it fails, one bit each (the first 64).
     var clauseMisses: UInt64 = 0
+    /// SMS parts of the text as written, when `smart_encoding` replaced anything in it.
+    var partsAsWritten: Int?
     /// SMS parts `smart_encoding` saved on this row (0: nothing replaced, or no saving).
-    var smartSaved = 0
-    /// Whether `smart_encoding` replaced anything in it.
-    var smartReplaced = false
+    var smartSaved: Int { partsAsWritten.map { max(0, $0 - segments.parts) } ?? 0 }
+    var smartReplaced: Bool { partsAsWritten != nil }
     /// Zone(s) the send window is read in, comma-separated; nil without a window.
     var timeZones: String?
 }
@@ -187,10 +188,9 @@ final class RecipientScanner: @unchecked Sendable {
         }
         guard inSegment(record, &row) else { return try body(row) }
         if plan.spec.smartEncoding, let replaced = output.withUnsafeBufferPointer({ SmartEncoding.apply($0) }) {
-            let before = output.withUnsafeBufferPointer { SMSSegments(utf8: $0, packing: packing) }.parts
+            // The parts as written, for the saving; the parts as sent are counted by `price`.
+            row.partsAsWritten = output.withUnsafeBufferPointer { SMSSegments(utf8: $0, packing: packing) }.parts
             output = replaced
-            row.smartReplaced = true
-            row.smartSaved = max(0, before - output.withUnsafeBufferPointer { SMSSegments(utf8: $0, packing: packing) }.parts)
         }
         if let problem = zone(record, &row) {
             row.problem = problem

@@ -41,15 +41,36 @@ public struct ValidationReport: Sendable {
     public var isClean: Bool { problemCount == 0 }
 }
 
+/// Why a valid row would not be sent, decided offline in the order the claim decides: a repeat
+/// of an earlier row's number, a suppressed number, a recipient at the frequency cap, a price
+/// over `max_price`. Shared by `validate` and `preview`, so both say the same.
+struct OfflineRowCheck {
+    private var seen = DestinationSet()
+    let suppressed: ((UInt64, Int) -> Bool)?
+    let capped: ((UInt64) -> Bool)?
+    let maxPrice: BudgetLimits
+
+    init(_ plan: CampaignPlan, journalPath: String?) throws {
+        suppressed = try plan.suppressionChecker(journalPath: journalPath)
+        capped = try plan.frequencyChecker(journalPath: journalPath)
+        maxPrice = BudgetLimits(maxPrice: plan.spec.budget.maxPrice)
+    }
+
+    mutating func skipReason(phone: PhoneNumber?, route: Int, cost: Money) -> Reason? {
+        if let phone, !seen.insert(phone.digits) { return .duplicate }
+        if let phone, suppressed?(phone.digits, route) == true { return .suppressed }
+        if let phone, capped?(phone.digits) == true { return .frequencyCap }
+        if maxPrice.decide(cost: cost, campaignSpent: .zero, monthSpent: .zero) == .overMaxPrice { return .maxPrice }
+        return nil
+    }
+}
+
 extension CampaignPlan {
     /// Checks every recipient row against the template. The journal, when given and
     /// present, is only read: for its suppression list.
     public func validate(listLimit: Int = 50, journalPath: String? = nil) throws -> ValidationReport {
         var report = ValidationReport(campaign: spec.id, listLimit: listLimit)
-        var seen = DestinationSet()
-        let suppressed = try suppressionChecker(journalPath: journalPath)
-        let capped = try frequencyChecker(journalPath: journalPath)
-        let maxPrice = BudgetLimits(maxPrice: spec.budget.maxPrice)
+        var check = try OfflineRowCheck(self, journalPath: journalPath)
         let scanner = try RecipientScanner(plan: self)
         let file = spec.recipientsPath
         if spec.isRouted { report.byProvider = spec.routes.map { ($0.name, 0) } }
@@ -68,15 +89,12 @@ extension CampaignPlan {
                 return
             }
             if !report.byProvider.isEmpty { report.byProvider[row.route].rows += 1 }
-            // In the order `estimate` and the claim decide.
-            if let phone = row.phone, !seen.insert(phone.digits) {
-                report.duplicates += 1
-            } else if let phone = row.phone, suppressed?(phone.digits, row.route) == true {
-                report.suppressed += 1
-            } else if let phone = row.phone, capped?(phone.digits) == true {
-                report.frequencyCapped += 1
-            } else if maxPrice.decide(cost: row.cost, campaignSpent: .zero, monthSpent: .zero) == .overMaxPrice {
-                report.overMaxPrice += 1
+            switch check.skipReason(phone: row.phone, route: row.route, cost: row.cost) {
+            case .duplicate: report.duplicates += 1
+            case .suppressed: report.suppressed += 1
+            case .frequencyCap: report.frequencyCapped += 1
+            case .maxPrice: report.overMaxPrice += 1
+            default: break
             }
         }
         if report.rows == 0 {

@@ -331,13 +331,13 @@ public struct UCS2Culprits: Sendable {
         var seen = Set<UInt32>()
         for scalar in String(decoding: utf8, as: UTF8.self).unicodeScalars where GSMAlphabet.cost(of: scalar) == 0 {
             guard seen.insert(scalar.value).inserted else { continue }
-            if found[scalar.value] == nil {
-                found[scalar.value] = Culprit(character: String(scalar), codePoint: String(format: "U+%04X", scalar.value),
-                                              name: scalar.properties.name?.lowercased() ?? "unnamed",
-                                              rows: 0, exampleLines: [], smartReplacement: SmartEncoding.replacement(for: scalar))
-            }
-            found[scalar.value]!.rows += 1
-            if found[scalar.value]!.exampleLines.count < 3 { found[scalar.value]!.exampleLines.append(line) }
+            var culprit = found[scalar.value]
+                ?? Culprit(character: String(scalar), codePoint: String(format: "U+%04X", scalar.value),
+                           name: scalar.properties.name?.lowercased() ?? "unnamed",
+                           rows: 0, exampleLines: [], smartReplacement: SmartEncoding.replacement(for: scalar))
+            culprit.rows += 1
+            if culprit.exampleLines.count < 3 { culprit.exampleLines.append(line) }
+            found[scalar.value] = culprit
         }
     }
 

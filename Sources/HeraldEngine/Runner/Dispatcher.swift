@@ -81,8 +81,9 @@ struct Dispatcher: Sendable {
                 return Settlement(row: claimed.row, state: .pending, countsAttempt: false).settling(claimed)
             }
         } else {
-            await limiter?.acquire(channel == .sms ? message.parts : 1)
-            if let identity { await senders.limiter(identity)?.acquire(channel == .sms ? message.parts : 1) }
+            let units = channel == .sms ? message.parts : 1
+            await limiter?.acquire(units)
+            if let identity { await senders.limiter(identity)?.acquire(units) }
         }
         // The last check before the request leaves: a sender whose term is over (frozen, or
         // cut off from the journal) no longer holds the row for sure, and sends nothing.

@@ -4,13 +4,6 @@ import HeraldProviders
 import HeraldJournal
 
 extension CampaignRunner {
-    /// Claims, sends and settles until nothing is left to claim, a stop is
-    /// requested or the limit is reached. Returns messages sent and why it stopped early.
-    ///
-    /// With a provider that dedupes by idempotency key, the next batch is claimed
-    /// while the current one is in flight (two batches outstanding). Otherwise one
-    /// batch of `max_in_flight` at a time, so a crash leaves as few rows in doubt
-    /// as possible.
     /// The most the campaign may send a second, what a claim is sized by: its rate, or what
     /// its sender pools allow together when every identity has a rate and that is less.
     static func claimRate(_ spec: CampaignSpec) -> Double? {
@@ -20,12 +13,16 @@ extension CampaignRunner {
             let rates = pools.flatMap { $0?.identities.map(\.messagesPerSecond) ?? [] }
             if rates.allSatisfy({ $0 != nil }) { pooled = rates.reduce(0) { $0 + ($1 ?? 0) } }
         }
-        switch (spec.messagesPerSecond, pooled) {
-        case let (rate?, pool?): return min(rate, pool)
-        case let (rate, pool): return rate ?? pool
-        }
+        return CampaignPlan.slower(spec.messagesPerSecond, pooled)
     }
 
+    /// Claims, sends and settles until nothing is left to claim, a stop is
+    /// requested or the limit is reached. Returns messages sent and why it stopped early.
+    ///
+    /// With a provider that dedupes by idempotency key, the next batch is claimed
+    /// while the current one is in flight (two batches outstanding). Otherwise one
+    /// batch of `max_in_flight` at a time, so a crash leaves as few rows in doubt
+    /// as possible.
     func sendLoop(cid: Int64, owner: LeaseOwner, journal: JournalQueue, providers: ProviderSet)
         async throws -> (sent: Int, stop: StopReason?)
     {
