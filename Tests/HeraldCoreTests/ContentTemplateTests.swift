@@ -50,6 +50,28 @@ import Testing
         #expect(decoded.text == #"5 < 6 and a \ backslash, "quoted" Ada"#)
     }
 
+    @Test func conditionsWorkInEveryTextOfACardAndItsFallback() throws {
+        let content = RCSContent(
+            card: RCSCard(title: "Hi <name><points? (<points> \"points\")>",
+                          description: "<!points?No points yet.><points?Spend them \\ now.>",
+                          suggestions: [RCSSuggestion(type: .reply, text: "<points?Redeem><!points?Join>", postback: "p-<code>")]),
+            fallbackSMS: "Hi <name><points?, <points> points>.")
+        let withPoints = try #require(ContentJSON.decode(RCSContent.self, from: try render(content, ["Ada", "AB12", "7"])))
+        #expect(withPoints.card?.title == #"Hi Ada (7 "points")"#)
+        #expect(withPoints.card?.description == #"Spend them \ now."#)
+        #expect(withPoints.card?.suggestions?.first?.text == "Redeem")
+        #expect(withPoints.fallbackSMS == "Hi Ada, 7 points.")
+        // points defaults to 0, which is a value: the condition holds.
+        let defaulted = try #require(ContentJSON.decode(RCSContent.self, from: try render(content, ["Bo", "AB12", ""])))
+        #expect(defaulted.card?.title == #"Hi Bo (0 "points")"#)
+        #expect(throws: TemplateError.unknownPlaceholder("gold", declared: ["name", "code", "points"], field: "rcs.text")) {
+            try ContentTemplate.compile(RCSContent(text: "<name><gold?x>"), root: "rcs", declared: Self.variables.map(\.name))
+        }
+        #expect(throws: TemplateError.unclosedCondition(column: 3, field: "fallback_sms")) {
+            try ContentTemplate.compile(RCSContent(text: "x", fallbackSMS: "a <name?b"), root: "rcs", declared: ["name"])
+        }
+    }
+
     @Test func anUnknownPlaceholderNamesItsField() {
         let content = RCSContent(card: RCSCard(title: "ok", suggestions: [RCSSuggestion(type: .reply, text: "Hi <nmae>")]))
         #expect(throws: TemplateError.unknownPlaceholder("nmae", declared: ["name", "code", "points"],

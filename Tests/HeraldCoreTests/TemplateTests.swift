@@ -14,10 +14,10 @@ import Testing
     }
 
     /// Renders one row given as column name -> value.
-    func render(_ row: [String: String], columns: [String] = ["phone", "name", "code", "points", "vip"]) throws
-        -> Result<String, RowProblem>
+    func render(_ row: [String: String], columns: [String] = ["phone", "name", "code", "points", "vip"],
+                body: String = "Hi <name>, <code>, <points>, <vip>") throws -> Result<String, RowProblem>
     {
-        let renderer = try template().bind(columns: columns)
+        let renderer = try template(body).bind(columns: columns)
         let cells = columns.map { Array((row[$0] ?? "").utf8) }
         var output: [UInt8] = []
         let buffers = cells.map { cell -> UnsafeMutableBufferPointer<UInt8> in
@@ -87,5 +87,97 @@ import Testing
 
     @Test func maxLengthCountsCharactersNotBytes() throws {
         #expect(try render(["name": "ÉÉÉÉÉ", "code": "AB1"]).get().hasPrefix("Hi ÉÉÉÉÉ,"))
+    }
+
+    @Test func conditionsShowTextByTheirVariable() throws {
+        let body = "Hi <name>.<vip? Gold.><!vip? Join us.><points? <points> pts.><code? Code <code>.>"
+        // A boolean holds when true; an integer or a string when not empty (0 is a value).
+        #expect(try render(["name": "Ada", "code": "AB1", "points": "0", "vip": "yes"], body: body).get()
+            == "Hi Ada. Gold. 0 pts. Code AB1.")
+        #expect(try render(["name": "Ada", "code": "AB1", "points": "", "vip": "no"], body: body).get()
+            == "Hi Ada. Join us. 0 pts. Code AB1.")
+        // An empty boolean without a default is false; a missing column reads as empty.
+        #expect(try render(["name": "Ada", "code": "AB1", "vip": ""], body: body).get() == "Hi Ada. Join us. 0 pts. Code AB1.")
+        let optional = "<name><vip?!><!vip?.>"
+        #expect(try render(["name": "Ada", "code": "AB1"], columns: ["phone", "name", "code"], body: optional).get() == "Ada.")
+    }
+
+    @Test func nestedConditionsNeedEveryCondition() throws {
+        let body = "<vip?V<points?P<!code?never>>>|"
+        #expect(try render(["name": "A", "code": "AB1", "points": "5", "vip": "1"], body: body).get() == "VP|")
+        #expect(try render(["name": "A", "code": "AB1", "points": "5", "vip": "0"], body: body).get() == "|")
+    }
+
+    @Test func aConditionsVariableIsDeclaredAndCheckedLikeAPlaceholder() throws {
+        #expect(throws: TemplateError.unknownPlaceholder("gold", declared: ["name", "code", "points", "vip"])) {
+            try template("Hi <gold?x>")
+        }
+        // A value the condition reads is checked even when the text is not shown.
+        guard case .failure(let problem) = try render(["name": "A", "code": "AB1", "vip": "maybe"], body: "<vip?x>") else {
+            Issue.record("expected a problem")
+            return
+        }
+        #expect(problem.column == "vip")
+    }
+
+    /// Random bodies and rows against a reference renderer written from the documented
+    /// rules on strings, independent of the compiled pieces.
+    @Test func randomConditionsRenderAsTheReferenceSays() throws {
+        var random = SplitMix64(seed: 38)
+        let names = ["name", "code", "points", "vip"]
+        for _ in 0..<400 {
+            let tree = Self.randomTree(&random, depth: 0, names: names)
+            let source = tree.map(\.source).joined()
+            let row = ["name": ["Ada", "Bo"][Int(random.next() % 2)], "code": "AB1",
+                       "points": ["", "0", "12"][Int(random.next() % 3)], "vip": ["", "yes", "no", "1"][Int(random.next() % 4)]]
+            let values = ["name": row["name"]!, "code": "AB1", "points": row["points"]!.isEmpty ? "0" : row["points"]!,
+                          "vip": row["vip"]!.isEmpty ? "" : (row["vip"] == "no" ? "false" : "true")]
+            let expected = tree.map { $0.render(values) }.joined()
+            #expect(try render(row, body: source).get() == expected, "\(source) with \(row)")
+        }
+    }
+
+    indirect enum Node {
+        case text(String)
+        case value(String)
+        case condition(String, negated: Bool, [Node])
+
+        var source: String {
+            switch self {
+            case .text(let text): return text.replacingOccurrences(of: "<", with: "\\<")
+            case .value(let name): return "<\(name)>"
+            case .condition(let name, let negated, let inner):
+                return "<\(negated ? "!" : "")\(name)?" + inner.map(\.insideSource).joined() + ">"
+            }
+        }
+
+        var insideSource: String {
+            if case .text(let text) = self { return text.replacingOccurrences(of: "<", with: "\\<").replacingOccurrences(of: ">", with: "\\>") }
+            return source
+        }
+
+        func render(_ values: [String: String]) -> String {
+            switch self {
+            case .text(let text): return text
+            case .value(let name): return values[name]!
+            case .condition(let name, let negated, let inner):
+                let value = values[name]!
+                let holds = name == "vip" ? value == "true" : !value.isEmpty
+                return holds != negated ? inner.map { $0.render(values) }.joined() : ""
+            }
+        }
+    }
+
+    static func randomTree(_ random: inout SplitMix64, depth: Int, names: [String]) -> [Node] {
+        (0..<Int(random.next() % 4)).map { _ in
+            switch random.next() % 3 {
+            case 0: return .text(["a", " b<", "c>", "é ", ">"][Int(random.next() % 5)])
+            case 1: return .value(names[Int(random.next() % 4)])
+            default:
+                guard depth < TemplateBody.maximumNesting else { return .text("z") }
+                return .condition(names[Int(random.next() % 4)], negated: random.next() % 2 == 0,
+                                  randomTree(&random, depth: depth + 1, names: names))
+            }
+        }
     }
 }

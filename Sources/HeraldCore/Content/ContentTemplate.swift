@@ -37,15 +37,12 @@ public enum ContentTemplate {
         mutating func emit(_ value: Any, path: String) throws(TemplateError) {
             if let text = value as? String {
                 literal.append(UInt8(ascii: "\""))
-                for segment in try TemplateBody(parsing: text, field: path).segments {
-                    switch segment {
-                    case .literal(let bytes): JSONEscape.append(bytes, to: &literal)
-                    case .placeholder(let name), .jsonPlaceholder(let name):
-                        guard declared.contains(name) else {
-                            throw .unknownPlaceholder(name, declared: declared, field: path)
-                        }
+                for segment in try inJSON(TemplateBody(parsing: text, field: path).segments, path: path) {
+                    if case .literal(let bytes) = segment {
+                        literal.append(contentsOf: bytes)
+                    } else {
                         flush()
-                        segments.append(.jsonPlaceholder(name))
+                        segments.append(segment)
                     }
                 }
                 literal.append(UInt8(ascii: "\""))
@@ -71,6 +68,31 @@ public enum ContentTemplate {
             } else {
                 literal.append(contentsOf: Array("null".utf8))
             }
+        }
+
+        /// A string's segments as they go inside a JSON string: literals escaped, values
+        /// escaped as they are rendered, conditions likewise inside.
+        func inJSON(_ parsed: [TemplateBody.Segment], path: String) throws(TemplateError) -> [TemplateBody.Segment] {
+            var result: [TemplateBody.Segment] = []
+            for segment in parsed {
+                switch segment {
+                case .literal(let bytes):
+                    var escaped: [UInt8] = []
+                    JSONEscape.append(bytes, to: &escaped)
+                    if case .literal(let previous)? = result.last {
+                        result[result.count - 1] = .literal(previous + escaped)
+                    } else {
+                        result.append(.literal(escaped))
+                    }
+                case .placeholder(let name), .jsonPlaceholder(let name):
+                    guard declared.contains(name) else { throw .unknownPlaceholder(name, declared: declared, field: path) }
+                    result.append(.jsonPlaceholder(name))
+                case .conditional(let name, let negated, let inner):
+                    guard declared.contains(name) else { throw .unknownPlaceholder(name, declared: declared, field: path) }
+                    result.append(.conditional(name, negated: negated, try inJSON(inner, path: path)))
+                }
+            }
+            return result
         }
 
         mutating func flush() {

@@ -21,6 +21,8 @@ public struct RowRenderer: Sendable {
         case slot(Int)
         /// A value inside a JSON string, escaped as it is copied.
         case jsonSlot(Int)
+        /// Pieces copied when the slot's value is true or not empty (negated: otherwise).
+        indirect case conditional(Int, negated: Bool, [Piece])
     }
 
     let slots: [Slot]
@@ -40,24 +42,41 @@ public struct RowRenderer: Sendable {
         return withUnsafeTemporaryAllocation(of: Value.self, capacity: slots.count) { values in
             if let problem = check(field: field, into: values) { return problem }
             defer { values.baseAddress!.deinitialize(count: slots.count) }
-            for piece in pieces {
-                switch piece {
-                case .literal(let bytes): output.append(contentsOf: bytes)
-                case .slot(let index):
-                    switch values[index] {
-                    case .cell(let cell): output.append(contentsOf: cell)
-                    case .bytes(let bytes): output.append(contentsOf: bytes)
-                    }
-                case .jsonSlot(let index):
-                    switch values[index] {
-                    case .cell(let cell): JSONEscape.append(cell, to: &output)
-                    case .bytes(let bytes): JSONEscape.append(bytes, to: &output)
-                    }
-                }
-            }
+            append(pieces, values: UnsafeBufferPointer(values), to: &output)
             return nil
         }
     }
+
+    private func append(_ pieces: [Piece], values: UnsafeBufferPointer<Value>, to output: inout [UInt8]) {
+        for piece in pieces {
+            switch piece {
+            case .literal(let bytes): output.append(contentsOf: bytes)
+            case .slot(let index):
+                switch values[index] {
+                case .cell(let cell): output.append(contentsOf: cell)
+                case .bytes(let bytes): output.append(contentsOf: bytes)
+                }
+            case .jsonSlot(let index):
+                switch values[index] {
+                case .cell(let cell): JSONEscape.append(cell, to: &output)
+                case .bytes(let bytes): JSONEscape.append(bytes, to: &output)
+                }
+            case .conditional(let index, let negated, let inner):
+                if holds(values[index], slots[index].spec.type) != negated { append(inner, values: values, to: &output) }
+            }
+        }
+    }
+
+    /// A condition's test: a boolean is true, any other value is not empty. A cell is
+    /// never empty (an empty cell reads as the default or as no value).
+    private func holds(_ value: Value, _ type: VariableType) -> Bool {
+        switch value {
+        case .cell(let cell): return type == .boolean ? cell.elementsEqual(RowRenderer.trueBytes) : true
+        case .bytes(let bytes): return type == .boolean ? bytes == RowRenderer.trueBytes : !bytes.isEmpty
+        }
+    }
+
+    private static let trueBytes = Array("true".utf8)
 
     /// Fills `values` (all of it, or none when a problem is returned).
     private func check(

@@ -57,14 +57,18 @@ public struct Template: Sendable {
         }
         guard missing.isEmpty else { throw BindingError(missingVariables: missing, columns: columns) }
         let index = Dictionary(uniqueKeysWithValues: variables.enumerated().map { ($1.name, $0) })
-        let segments: [RowRenderer.Piece] = body.segments.map {
-            switch $0 {
-            case .literal(let bytes): return .literal(bytes)
-            case .placeholder(let name): return .slot(index[name]!)
-            case .jsonPlaceholder(let name): return .jsonSlot(index[name]!)
+        // Every name was checked against the variables at init.
+        func pieces(_ segments: [TemplateBody.Segment]) -> [RowRenderer.Piece] {
+            segments.map {
+                switch $0 {
+                case .literal(let bytes): return .literal(bytes)
+                case .placeholder(let name): return .slot(index[name]!)
+                case .jsonPlaceholder(let name): return .jsonSlot(index[name]!)
+                case .conditional(let name, let negated, let inner): return .conditional(index[name]!, negated: negated, pieces(inner))
+                }
             }
         }
-        return RowRenderer(slots: slots, pieces: segments)
+        return RowRenderer(slots: slots, pieces: pieces(body.segments))
     }
 }
 

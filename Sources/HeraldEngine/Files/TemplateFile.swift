@@ -49,7 +49,7 @@ public enum TemplateFile {
         case .invalidDefault(let variable, _): key = (variable, "default")
         case .invalidPattern(let variable, _): key = (variable, "pattern")
         case .constraintOnWrongType(let variable, let constraint): key = (variable, constraint)
-        case .malformedPlaceholder, .unknownPlaceholder: key = nil
+        case .malformedPlaceholder, .unknownPlaceholder, .unclosedCondition, .conditionTooDeep: key = nil
         }
         guard let key else { return top.line(of: ContentFile.contentKey(channel)) }
         guard let variables = try? top.map("variables"), let spec = try? variables.map(key.variable) else {
@@ -75,7 +75,7 @@ extension TemplateError {
     var isAboutVariables: Bool {
         switch self {
         case .invalidDefault, .invalidPattern, .constraintOnWrongType: return true
-        case .malformedPlaceholder, .unknownPlaceholder: return false
+        case .malformedPlaceholder, .unknownPlaceholder, .unclosedCondition, .conditionTooDeep: return false
         }
     }
 }
