@@ -56,6 +56,39 @@ public struct CampaignStatus: Codable, Sendable {
     public let switches: [Switch]?
     /// Per identity of the providers' sender pools (`senders:`); nil without pools.
     public var senders: [SenderLine]?
+    /// Per language of a template with variants (`language:`); nil without.
+    public var languages: [LanguageLine]?
+
+    /// What went out in one language.
+    public struct LanguageLine: Codable, Sendable, Equatable {
+        public let language: String
+        public let sent: Int
+        public let failed: Int
+        public let skipped: Int
+        public let inDoubt: Int
+        /// Pending, claimed or waiting for a retry.
+        public let open: Int
+        public let cost: Money
+        public let delivered: Int
+        public let undelivered: Int
+
+        enum CodingKeys: String, CodingKey {
+            case language, sent, failed, skipped, open, cost, delivered, undelivered
+            case inDoubt = "in_doubt"
+        }
+
+        /// A line for every language of the template (one no row took shows zeros), then any
+        /// other the journal holds (a variant since removed from the file).
+        static func lines(codes: [String], totals: [LanguageTotals]) -> [LanguageLine] {
+            let all = codes + totals.map(\.language).filter { !codes.contains($0) }
+            return all.map { code in
+                let line = totals.first { $0.language == code } ?? LanguageTotals(language: code)
+                return LanguageLine(language: code, sent: line[.sent], failed: line[.failed], skipped: line[.skipped],
+                                    inDoubt: line[.inDoubt], open: line[.pending] + line[.sending] + line[.retry],
+                                    cost: Money(nanos: line.cost), delivered: line.delivered, undelivered: line.undelivered)
+            }
+        }
+    }
 
     /// What went from one identity of a sender pool.
     public struct SenderLine: Codable, Sendable, Equatable {
@@ -194,7 +227,7 @@ public struct CampaignStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers, switches, senders
+        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers, switches, senders, languages
         case inDoubt = "in_doubt"
         case inDoubtReasons = "in_doubt_reasons"
         case stopReason = "stop_reason"
@@ -252,6 +285,9 @@ public struct CampaignStatus: Codable, Sendable {
                 providers: routed?.lines, switches: routed?.switches)
             if let spec, spec.senders.hasPools {
                 status.senders = SenderLine.lines(spec: spec, totals: try journal.senderTotals(cid: record.cid))
+            }
+            if let spec, let languages = (try? TemplateFile.load(path: spec.templatePath))?.languages {
+                status.languages = LanguageLine.lines(codes: languages.codes, totals: try journal.languageTotals(cid: record.cid))
             }
             return status
         }

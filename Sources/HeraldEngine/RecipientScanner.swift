@@ -26,6 +26,8 @@ struct ScannedRow {
     var smartReplaced: Bool { partsAsWritten != nil }
     /// Zone(s) the send window is read in, comma-separated; nil without a window.
     var timeZones: String?
+    /// The template variant it renders (index in `languages.codes`); nil without languages.
+    var language: Int?
 }
 
 /// Reads the recipient CSV and checks every row against the template: field
@@ -182,7 +184,9 @@ final class RecipientScanner: @unchecked Sendable {
             row.problem = RowProblem(reason: .badNumber, column: plan.spec.phoneColumn, detail: "\(error)")
             return try body(row)
         }
-        if let problem = renderer.render(field: { record[$0] }, into: &output) {
+        let variant = renderer.variant(field: { record[$0] })
+        if plan.template.languages != nil { row.language = variant }
+        if let problem = renderer.render(field: { record[$0] }, variant: variant, into: &output) {
             row.problem = problem
             return try body(row)
         }

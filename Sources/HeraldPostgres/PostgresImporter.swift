@@ -25,7 +25,7 @@ final class PostgresImporter: RowImporter {
     /// Numbers that may repeat an earlier row's (the scanner's filter flagged them).
     private var suspects: [Int64] = []
 
-    static let columns = ["cid", "row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "updated_at", "route"]
+    static let columns = ["cid", "row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "updated_at", "route", "language"]
 
     init(journal: PostgresJournal, cid: Int64, chunkRows: Int = 8192) {
         self.journal = journal
@@ -61,7 +61,8 @@ final class PostgresImporter: RowImporter {
             if let destination = row.destination, row.maybeRepeat ?? true { suspects.append(Int64(bitPattern: destination)) }
         }
         buffer.writeDecimal(time); buffer.writeInteger(tab)
-        buffer.writeDecimal(Int64(row.route))
+        buffer.writeDecimal(Int64(row.route)); buffer.writeInteger(tab)
+        buffer.writeText(row.language)
         buffer.writeInteger(UInt8(10))
         rows += 1
         inChunk += 1

@@ -159,22 +159,31 @@ public final class PostgresJournal: CampaignJournal {
     }
 
     public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
+        RouteTotals.collect(try totals(cid: cid, by: "m.route"))
+    }
+
+    public func languageTotals(cid: Int64) throws(JournalError) -> [LanguageTotals] {
+        LanguageTotals.collect(try totals(cid: cid, by: "m.language"))
+    }
+
+    /// Rows, cost and receipts of a campaign grouped by `key` (a column of `message AS m`) and state.
+    private func totals(cid: Int64, by key: String) throws(JournalError) -> [RowTotalsGroup] {
         try attempt {
-            let groups = try session.query(
+            // `key` is one of this file's column names; the rest is numbers.
+            try session.query(unsafeSQL:
                 """
-                SELECT m.route::int8, m.state::int8, count(*),
+                SELECT \(key)::text, m.state::int8, count(*),
                     greatest(least(coalesce(sum(m.cost), 0), 9000000000000000000), -9000000000000000000)::int8,
-                    count(*) FILTER (WHERE d.state IN ('\(sql: DeliveryState.delivered.rawValue)', '\(sql: DeliveryState.fallback.rawValue)')),
-                    count(*) FILTER (WHERE d.state IN ('\(sql: DeliveryState.undelivered.rawValue)', '\(sql: DeliveryState.expired.rawValue)',
-                                                     '\(sql: DeliveryState.unknown.rawValue)'))
+                    count(*) FILTER (WHERE d.state IN ('\(DeliveryState.delivered.rawValue)', '\(DeliveryState.fallback.rawValue)')),
+                    count(*) FILTER (WHERE d.state IN ('\(DeliveryState.undelivered.rawValue)', '\(DeliveryState.expired.rawValue)',
+                                                     '\(DeliveryState.unknown.rawValue)'))
                 FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
-                WHERE m.cid = \(cid) GROUP BY m.route, m.state
+                WHERE m.cid = \(cid) GROUP BY \(key), m.state
                 """).map { row in
                     let c = row.cells
-                    return (route: try c.int64(0), state: Int(clamping: try c.int64(1)), count: Int(clamping: try c.int64(2)),
+                    return (key: try c.string(0), state: Int(clamping: try c.int64(1)), count: Int(clamping: try c.int64(2)),
                             cost: try c.int64(3), delivered: Int(clamping: try c.int64(4)), undelivered: Int(clamping: try c.int64(5)))
                 }
-            return RouteTotals.collect(groups)
         }
     }
 

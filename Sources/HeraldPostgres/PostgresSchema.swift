@@ -62,6 +62,9 @@ enum PostgresSchema {
                 "CREATE TABLE sender_day (identity text NOT NULL, day int4 NOT NULL, used int8 NOT NULL, PRIMARY KEY (identity, day))")
             try session.query("CREATE TABLE sender_bucket (identity text PRIMARY KEY, next_slot timestamptz NOT NULL)")
         },
+        Migration(10, "languages: the template variant each row was rendered in") { session in
+            try session.query("ALTER TABLE message ADD COLUMN language text")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys: the first names a kind of lock, the second which one. Kinds never

@@ -39,7 +39,7 @@ public final class ImportWriter {
             if inBatch == 0 { try journal.db.execute("BEGIN IMMEDIATE") }
             var waiting = WaitingRow(row: row.row, destination: row.destination.map { Int64($0) }, region: row.region,
                                      body: nil, state: .pending, reason: nil, detail: nil, parts: row.parts,
-                                     cost: row.cost, timeZones: row.timeZones, route: row.route)
+                                     cost: row.cost, timeZones: row.timeZones, route: row.route, language: row.language)
             if let reason = row.skipReason {
                 waiting.state = .skipped
                 waiting.reason = reason.rawValue
@@ -89,6 +89,7 @@ public final class ImportWriter {
         let cost: Int64
         let timeZones: String?
         let route: Int
+        let language: String?
     }
     private var waitingRows: [WaitingRow] = []
     private var bodies: [UInt8] = []
@@ -105,7 +106,7 @@ public final class ImportWriter {
                     .bind(first + 4, row.destination).bind(first + 5, row.region)
                     .bind(first + 7, row.reason).bind(first + 8, row.detail).bind(first + 9, time)
                     .bind(first + 10, row.parts).bind(first + 11, row.cost).bind(first + 12, row.timeZones)
-                    .bind(first + 13, row.route)
+                    .bind(first + 13, row.route).bind(first + 14, row.language)
                 if let body = row.body {
                     insert.bind(first + 6, utf8: UnsafeBufferPointer(rebasing: bodies[body]))
                 } else {
@@ -149,7 +150,7 @@ public final class ImportWriter {
     }
 
     /// Columns an inserted row binds.
-    private static let columns = 13
+    private static let columns = 14
 
     /// The insert of `rows` rows, prepared once.
     private func insertStatement(rows: Int) throws(SQLiteError) -> Statement {
@@ -159,7 +160,7 @@ public final class ImportWriter {
         }
         let statement = try journal.db.preparedOnce(
             """
-            INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at, parts, cost, tz, route)
+            INSERT INTO message (cid, row, state, dest, region, body, reason, detail, updated_at, parts, cost, tz, route, language)
             VALUES \(values.joined(separator: ", "))
             """)
         inserts[rows] = statement

@@ -117,6 +117,9 @@ extension Journal {
                     PRIMARY KEY (identity, day)) WITHOUT ROWID;
                 """)
         },
+        Migration(12, "languages: the template variant each row was rendered in") { journal in
+            try journal.db.execute("ALTER TABLE message ADD COLUMN language TEXT")
+        },
     ]
 }
 

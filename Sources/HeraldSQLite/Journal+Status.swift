@@ -46,25 +46,34 @@ extension Journal {
     }
 
     public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
+        RouteTotals.collect(try totals(cid: cid, by: "m.route"))
+    }
+
+    public func languageTotals(cid: Int64) throws(JournalError) -> [LanguageTotals] {
+        LanguageTotals.collect(try totals(cid: cid, by: "m.language"))
+    }
+
+    /// Rows, cost and receipts of a campaign grouped by `key` (a column of `message AS m`) and state.
+    private func totals(cid: Int64, by key: String) throws(JournalError) -> [RowTotalsGroup] {
         try read {
             let statement = try db.statement(
                 """
-                SELECT m.route, m.state, count(*), CAST(max(min(total(m.cost), 9.0e18), -9.0e18) AS INTEGER),
+                SELECT CAST(\(key) AS TEXT), m.state, count(*), CAST(max(min(total(m.cost), 9.0e18), -9.0e18) AS INTEGER),
                     count(*) FILTER (WHERE d.state IN ('\(DeliveryState.delivered.rawValue)', '\(DeliveryState.fallback.rawValue)')),
                     count(*) FILTER (WHERE d.state IN ('\(DeliveryState.undelivered.rawValue)', '\(DeliveryState.expired.rawValue)',
                                                      '\(DeliveryState.unknown.rawValue)'))
                 FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
-                WHERE m.cid = ?1 GROUP BY m.route, m.state
+                WHERE m.cid = ?1 GROUP BY \(key), m.state
                 """)
             statement.bind(1, cid)
-            var groups: [(route: Int64, state: Int, count: Int, cost: Int64, delivered: Int, undelivered: Int)] = []
+            var groups: [RowTotalsGroup] = []
             while try statement.step() {
                 // total() never overflows; clamped in SQL, so a hand-edited journal cannot trap this.
-                groups.append((statement.int64(0), statement.int(1), statement.int(2), statement.int64(3), statement.int(4),
+                groups.append((statement.string(0), statement.int(1), statement.int(2), statement.int64(3), statement.int(4),
                                statement.int(5)))
             }
             statement.reset()
-            return RouteTotals.collect(groups)
+            return groups
         }
     }
 

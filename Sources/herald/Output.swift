@@ -146,6 +146,15 @@ enum Output {
             }
             lines.append(text)
         }
+        for line in status.languages ?? [] {
+            let f = Terminal.format
+            var text = "  language \(line.language): sent \(f(line.sent)), failed \(f(line.failed)), skipped \(f(line.skipped)), "
+                + "in doubt \(f(line.inDoubt)), open \(f(line.open)); cost $\(line.cost)"
+            if line.delivered + line.undelivered > 0 {
+                text += "; delivered \(f(line.delivered)), undelivered \(f(line.undelivered))"
+            }
+            lines.append(text)
+        }
         for line in status.senders ?? [] {
             let f = Terminal.format
             lines.append("  sender \(line.id) (\(line.provider)): sent \(f(line.sent)), failed \(f(line.failed)), "

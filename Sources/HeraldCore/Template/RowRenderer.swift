@@ -26,15 +26,38 @@ public struct RowRenderer: Sendable {
     }
 
     let slots: [Slot]
-    let pieces: [Piece]
+    /// The pieces of each variant of the template (one per language).
+    let variants: [[Piece]]
+    let languages: TemplateLanguages?
+    let languageColumn: Int?
+
+    init(slots: [Slot], variants: [[Piece]], languages: TemplateLanguages?, languageColumn: Int?) {
+        self.slots = slots
+        self.variants = variants
+        self.languages = languages
+        self.languageColumn = languageColumn
+    }
+
+    /// The variant a row renders: its language's index in `languages.codes` (0 without languages).
+    public func variant(field: (Int) -> UnsafeBufferPointer<UInt8>) -> Int {
+        guard let languages, let languageColumn else { return 0 }
+        return languages.variant(for: field(languageColumn))
+    }
 
     /// Columns the renderer reads; their cells must be valid UTF-8.
-    public var columns: [Int] { slots.compactMap(\.column) }
+    public var columns: [Int] { slots.compactMap(\.column) + (languageColumn.map { [$0] } ?? []) }
 
     /// Renders one row into `output` (cleared first). `field` returns the raw bytes
     /// of a column. Returns the first problem found, or nil when the row is good.
     public func render(
         field: (Int) -> UnsafeBufferPointer<UInt8>, into output: inout [UInt8]
+    ) -> RowProblem? {
+        render(field: field, variant: variant(field: field), into: &output)
+    }
+
+    /// Renders one row in variant `variant` (as `variant(field:)` chose it).
+    public func render(
+        field: (Int) -> UnsafeBufferPointer<UInt8>, variant: Int, into output: inout [UInt8]
     ) -> RowProblem? {
         output.removeAll(keepingCapacity: true)
         // One value per slot: a cell of the row as is, or bytes of its own (a
@@ -42,7 +65,7 @@ public struct RowRenderer: Sendable {
         return withUnsafeTemporaryAllocation(of: Value.self, capacity: slots.count) { values in
             if let problem = check(field: field, into: values) { return problem }
             defer { values.baseAddress!.deinitialize(count: slots.count) }
-            append(pieces, values: UnsafeBufferPointer(values), to: &output)
+            append(variants[variant], values: UnsafeBufferPointer(values), to: &output)
             return nil
         }
     }

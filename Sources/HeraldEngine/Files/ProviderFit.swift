@@ -15,11 +15,14 @@ enum ProviderFit {
                                  "\(place) fits no row: it takes \(channels.map(\.rawValue).sorted().joined(separator: ", ")), the template is \(template.channel.rawValue)")
             }
             let target = route.provider.target
-            let issues = ContentRules.check(template.layout, channel: template.channel, target: target, rendered: false)
-            if let first = issues.first {
-                let more = issues.count > 1 ? " (and \(issues.count - 1) more: \(issues.dropFirst().prefix(3).map(\.description).joined(separator: "; ")))" : ""
-                let named = spec.isRouted ? " (\(route.name.quoted) in \(spec.campaignPath))" : ""
-                throw InputError(file: spec.templatePath, "\(first) for provider \(target.name)\(named)\(more)")
+            for (index, variant) in template.variants.enumerated() {
+                let issues = ContentRules.check(variant.layout, channel: template.channel, target: target, rendered: false)
+                if let first = issues.first {
+                    let more = issues.count > 1 ? " (and \(issues.count - 1) more: \(issues.dropFirst().prefix(3).map(\.description).joined(separator: "; ")))" : ""
+                    let named = spec.isRouted ? " (\(route.name.quoted) in \(spec.campaignPath))" : ""
+                    let language = template.languages.map { "language \($0.codes[index].quoted): " } ?? ""
+                    throw InputError(file: spec.templatePath, "\(language)\(first) for provider \(target.name)\(named)\(more)")
+                }
             }
             if let problem = settingsProblem(route.provider, template: template) {
                 throw InputError(file: spec.campaignPath, line: spec.isRouted ? route.line : nil, "\(place): \(problem)")
@@ -29,11 +32,9 @@ enum ProviderFit {
 
     /// A setting the provider needs for this template and lacks.
     static func settingsProblem(_ provider: CampaignSpec.ProviderSpec, template: Template) -> String? {
-        let fallback: Bool
-        if case .rcs(let content) = template.layout {
-            fallback = content.fallbackSMS != nil || content.fallbackMMS != nil
-        } else {
-            fallback = false
+        let fallback = template.variants.contains {
+            guard case .rcs(let content) = $0.layout else { return false }
+            return content.fallbackSMS != nil || content.fallbackMMS != nil
         }
         return provider.settings.problem(sending: template.channel, fallback: fallback)
     }

@@ -298,6 +298,7 @@ public struct CampaignRunner: Sendable {
                 scanner.produce(into: scanned, batchSize: 1024, flagRepeats: true)
                 scanner.checkContent(from: scanned, into: channel)
             }
+            let languages = plan.template.languages?.codes ?? []
             return try await journal.run { journal in
                 let writer = try journal.makeImporter(cid: cid)
                 var lastReport = ContinuousClock.now
@@ -316,6 +317,7 @@ public struct CampaignRunner: Sendable {
                                 row.cost = entry.cost.nanos
                                 row.route = entry.route
                                 row.timeZones = entry.timeZones
+                                row.language = entry.language.map { languages[$0] }
                                 row.maybeRepeat = entry.maybeRepeat
                                 try writer.add(row)
                             }

@@ -14,6 +14,8 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         var cost: Money
         var route: Int
         var timeZones: String?
+        /// The template variant's index in `languages.codes`; nil without languages.
+        var language: Int?
         /// The number may repeat an earlier row's (see `DestinationFilter`).
         var maybeRepeat = false
         /// The `where:` clauses a filtered row fails, one bit each.
@@ -48,7 +50,7 @@ extension RecipientScanner {
                 var repeats = false
                 if row.problem == nil, let phone = row.phone { repeats = filter?.insert(phone.digits) ?? false }
                 batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
-                                           segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones,
+                                           segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones, language: row.language,
                                            maybeRepeat: repeats, clauseMisses: row.clauseMisses,
                                            smartReplaced: row.smartReplaced, smartSaved: row.smartSaved))
                 if batch.entries.count == batchSize {

@@ -32,6 +32,9 @@ public protocol CampaignJournal: AnyObject {
     /// Rows, cost and receipts per provider of a campaign with several (a full pass over its
     /// rows: for status and reports, not for a sender's loop).
     func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals]
+    /// Rows, cost and receipts per language of a template with variants (as `routeTotals`);
+    /// empty for one without.
+    func languageTotals(cid: Int64) throws(JournalError) -> [LanguageTotals]
     /// Rows per identity of the campaign's sender pools, of the rows claimed at least once
     /// (a full pass over its rows, as `routeTotals`).
     func senderTotals(cid: Int64) throws(JournalError) -> [SenderTotals]

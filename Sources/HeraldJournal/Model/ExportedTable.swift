@@ -14,7 +14,8 @@ public struct ExportedTable: Sendable {
     /// Every table that holds a campaign's progress, spend and receipts.
     public static let campaignTables: [ExportedTable] = [
         ExportedTable("message", ["row", "dest", "region", "body", "parts", "cost", "tz", "state", "reason", "detail", "doubt",
-                                  "attempts", "not_before", "provider_ref", "spend_month", "updated_at", "earlier_spent", "route", "sender"]),
+                                  "attempts", "not_before", "provider_ref", "spend_month", "updated_at", "earlier_spent", "route", "sender",
+                                  "language"]),
         ExportedTable("tally", ["state", "reason", "n"]),
         ExportedTable("ledger", ["month", "channel", "reserved", "spent"]),
         ExportedTable("run", ["mode", "pid", "host", "started_at", "ended_at", "outcome", "sent"]),

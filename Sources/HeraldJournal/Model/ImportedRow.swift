@@ -17,6 +17,8 @@ public struct ImportedRow {
     public var route = 0
     /// Time zone(s) of the recipient's send window, comma-separated; nil without a window.
     public var timeZones: String?
+    /// The template variant's language code (`language:`); nil for a template without languages.
+    public var language: String?
     /// Whether the number may appear on an earlier row (a `DestinationFilter` said so),
     /// checked exactly when the import finishes; false when it certainly does not. Nil
     /// lets the writer's own filter decide (on the journal's thread).

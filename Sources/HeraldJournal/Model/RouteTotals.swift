@@ -1,8 +1,35 @@
 import HeraldCore
 
+/// Rows of a campaign by state, what those sent cost (herald's prices), and what their
+/// receipts said: for one provider (`RouteTotals`) or one language (`LanguageTotals`).
+public protocol RowTotals {
+    var counts: [MessageState: Int] { get set }
+    /// The cost of the rows sent or in doubt (nano-dollars).
+    var cost: Int64 { get set }
+    /// Receipts: delivered (fallback included) and undelivered, expired or unknown.
+    var delivered: Int { get set }
+    var undelivered: Int { get set }
+}
+
+extension RowTotals {
+    public subscript(state: MessageState) -> Int { counts[state, default: 0] }
+
+    /// Adds `count` rows in `state` costing `cost` in all, and the receipts among them.
+    public mutating func add(state: MessageState, count: Int, cost: Int64, delivered: Int, undelivered: Int) {
+        counts[state, default: 0] += count
+        if state == .sent || state == .inDoubt { self.cost = self.cost.addingReportingOverflow(cost).overflow ? Int64.max : self.cost + cost }
+        self.delivered += delivered
+        self.undelivered += undelivered
+    }
+}
+
+/// One group of a store's totals query: a key (the route, the language), a state, its rows,
+/// their cost and receipts.
+public typealias RowTotalsGroup = (key: String?, state: Int, count: Int, cost: Int64, delivered: Int, undelivered: Int)
+
 /// What went through one provider of a campaign with several: its rows by state, what the
 /// rows it sent cost (herald's prices), and what their receipts said.
-public struct RouteTotals: Sendable, Equatable, Codable {
+public struct RouteTotals: RowTotals, Sendable, Equatable, Codable {
     /// The provider's index in the campaign's `providers:` list.
     public let route: Int
     public var counts: [MessageState: Int] = [:]
@@ -14,29 +41,40 @@ public struct RouteTotals: Sendable, Equatable, Codable {
 
     public init(route: Int) { self.route = route }
 
-    public subscript(state: MessageState) -> Int { counts[state, default: 0] }
-
-    /// Adds `count` rows in `state` costing `cost` in all, and the receipts among them.
-    public mutating func add(state: MessageState, count: Int, cost: Int64, delivered: Int, undelivered: Int) {
-        counts[state, default: 0] += count
-        if state == .sent || state == .inDoubt { self.cost = self.cost.addingReportingOverflow(cost).overflow ? Int64.max : self.cost + cost }
-        self.delivered += delivered
-        self.undelivered += undelivered
-    }
-
     /// Sums rows grouped by route and state, as each store's query returns them (routes out of
-    /// range fold into the first, `RouteIndex`), in route order.
-    public static func collect(_ groups: [(route: Int64, state: Int, count: Int, cost: Int64, delivered: Int, undelivered: Int)])
-        -> [RouteTotals]
-    {
+    /// range, or not numbers, fold into the first, `RouteIndex`), in route order.
+    public static func collect(_ groups: [RowTotalsGroup]) -> [RouteTotals] {
         var byRoute: [Int: RouteTotals] = [:]
         for group in groups {
             guard let state = MessageState(rawValue: group.state) else { continue }
-            let route = RouteIndex.checked(group.route)
+            let route = RouteIndex.checked(group.key.flatMap { Int64($0) } ?? 0)
             byRoute[route, default: RouteTotals(route: route)]
                 .add(state: state, count: group.count, cost: group.cost, delivered: group.delivered, undelivered: group.undelivered)
         }
         return byRoute.keys.sorted().compactMap { byRoute[$0] }
+    }
+}
+
+/// What went out in one language of a template with variants (`language:`).
+public struct LanguageTotals: RowTotals, Sendable, Equatable, Codable {
+    /// The variant's code, as the import recorded it.
+    public let language: String
+    public var counts: [MessageState: Int] = [:]
+    public var cost: Int64 = 0
+    public var delivered = 0
+    public var undelivered = 0
+
+    public init(language: String) { self.language = language }
+
+    /// Sums rows grouped by language and state (rows without one are left out), by code.
+    public static func collect(_ groups: [RowTotalsGroup]) -> [LanguageTotals] {
+        var byLanguage: [String: LanguageTotals] = [:]
+        for group in groups {
+            guard let state = MessageState(rawValue: group.state), let language = group.key else { continue }
+            byLanguage[language, default: LanguageTotals(language: language)]
+                .add(state: state, count: group.count, cost: group.cost, delivered: group.delivered, undelivered: group.undelivered)
+        }
+        return byLanguage.keys.sorted().compactMap { byLanguage[$0] }
     }
 }
 
