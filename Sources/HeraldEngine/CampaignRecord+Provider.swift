@@ -22,3 +22,13 @@ extension CampaignRecord {
         return spec.routes.map { ($0.name, $0.provider.kind.name) }
     }
 }
+
+extension CampaignRecord {
+    /// The languages of the campaign's template (`language:`), in its file's order; empty for a
+    /// template without, or a campaign file no longer readable.
+    public var languageCodes: [String] {
+        guard let spec = try? CampaignSpec.load(path: campaignPath),
+              let languages = (try? TemplateFile.load(path: spec.templatePath))?.languages else { return [] }
+        return languages.codes
+    }
+}

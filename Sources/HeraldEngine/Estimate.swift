@@ -25,6 +25,14 @@ public struct Estimate: Codable, Sendable {
         public var cost = Money.zero
     }
 
+    /// What goes out in one language of a template with variants (`language:`).
+    public struct LanguageLine: Codable, Sendable {
+        public let language: String
+        public var messages = 0
+        public var parts = 0
+        public var cost = Money.zero
+    }
+
     /// What goes from one identity of a provider's sender pool (`senders:`): the rows whose
     /// recipients prefer it (sticky sender), moved on to the next when its daily cap is full.
     public struct SenderLine: Codable, Sendable {
@@ -125,6 +133,8 @@ public struct Estimate: Codable, Sendable {
     public var byCountry: [CountryLine] = []
     /// Per provider, in the file's order; empty for a campaign with one provider.
     public var byProvider: [ProviderLine] = []
+    /// Per language of a template with variants, in its file's order; empty without.
+    public var byLanguage: [LanguageLine] = []
     /// The routing strategy of a campaign with several providers.
     public var routing: String?
     /// Per identity of the providers' sender pools; empty without pools.
@@ -155,6 +165,7 @@ public struct Estimate: Codable, Sendable {
         case byCountry = "by_country"
         case byProvider = "by_provider"
         case bySender = "by_sender"
+        case byLanguage = "by_language"
         case beyondDailyCaps = "beyond_daily_caps"
         case routing
         case durationSeconds = "duration_seconds"
@@ -203,6 +214,7 @@ extension CampaignPlan {
             estimate.routing = spec.routing.rawValue
             estimate.byProvider = spec.routes.map { Estimate.ProviderLine(name: $0.name, kind: $0.provider.kind.name) }
         }
+        estimate.byLanguage = template.languages?.codes.map { Estimate.LanguageLine(language: $0) } ?? []
         var seen = DestinationSet()
         let suppressed = try suppressionChecker(journal)
         let capped = try frequencyChecker(journalPath: journalPath)
@@ -300,6 +312,11 @@ extension CampaignPlan {
                         estimate.byProvider[row.route].messages += 1
                         estimate.byProvider[row.route].parts += row.segments.parts
                         estimate.byProvider[row.route].cost += row.cost
+                    }
+                    if let language = row.language, estimate.byLanguage.indices.contains(language) {
+                        estimate.byLanguage[language].messages += 1
+                        estimate.byLanguage[language].parts += row.segments.parts
+                        estimate.byLanguage[language].cost += row.cost
                     }
                     let zoneKey = row.timeZones ?? ""
                     if zoneKey != lastZoneKey || zoneUnits.isEmpty {

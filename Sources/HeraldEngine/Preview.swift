@@ -4,7 +4,7 @@ import HeraldJournal
 
 extension CampaignPlan {
     /// The rows at CSV `lines`, or (lines nil) a sample of `sample` rows that covers every
-    /// country, provider, encoding and outcome present, first ones first.
+    /// country, provider, language, encoding and outcome present, first ones first.
     public func preview(lines: [Int]?, sample: Int = 3, journalPath: String? = nil) throws -> Preview {
         var preview = Preview(campaign: spec.id, chosenBy: lines == nil ? "sample" : "rows")
         let wanted = lines.map(Set.init)
@@ -20,6 +20,7 @@ extension CampaignPlan {
             preview.total += 1
             var row = Preview.Row(line: scanned.line, phone: scanned.phone?.e164, country: scanned.phone?.region, status: "send",
                                   channel: template.channel.rawValue)
+            if let codes = template.languages?.codes, let index = scanned.language { row.language = codes[index] }
             if let problem = scanned.problem {
                 row.status = problem.reason.rawValue
                 row.detail = problem.description
@@ -32,7 +33,7 @@ extension CampaignPlan {
                 default: row.detail = "costs $\(scanned.cost), more than max_price"
                 }
             }
-            let kind = [row.country ?? "", String(scanned.route), scanned.problem == nil ? scanned.segments.encoding.rawValue : "",
+            let kind = [row.country ?? "", String(scanned.route), row.language ?? "", scanned.problem == nil ? scanned.segments.encoding.rawValue : "",
                         row.status].joined(separator: "|")
             let keep: Bool
             if let wanted {

@@ -57,6 +57,16 @@ public struct CampaignReport: Codable, Sendable {
     }
 
     /// Rows moved from one provider to another (failover), for one reason.
+    public struct Language: Codable, Sendable {
+        public var language: String
+        public var sent: Int
+        public var failed: Int
+        public var skipped: Int
+        public var delivered: Int
+        public var deliveryRate: Double?
+        public var cost: Money
+    }
+
     public struct Switch: Codable, Sendable {
         public var from: String
         public var to: String
@@ -98,6 +108,8 @@ public struct CampaignReport: Codable, Sendable {
     /// Per provider, in the campaign file's order; empty for a campaign with one provider.
     public var providers: [Provider] = []
     public var switches: [Switch] = []
+    /// Per language of a template with variants, in its file's order; empty without.
+    public var languages: [Language] = []
     public var reasons: [ReasonCount]
     public var inDoubt: [Doubt]
     public var counts: [String: Int]
@@ -108,7 +120,7 @@ public struct CampaignReport: Codable, Sendable {
     /// `routes` names the providers of a campaign with several (name and kind, in the file's
     /// order); empty for one provider.
     public static func load(journal: any ReportingJournal, record: CampaignRecord, provider: String,
-                            routes: [(name: String, kind: String)] = []) throws -> CampaignReport {
+                            routes: [(name: String, kind: String)] = [], languages: [String] = []) throws -> CampaignReport {
         let cid = record.cid
         let counts = try journal.counts(cid: cid)
         let summary = try journal.deliverySummary(cid: cid)
@@ -173,6 +185,16 @@ public struct CampaignReport: Codable, Sendable {
             delivery: Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0.rawValue, summary[$0]) } + [("read", summary.read)]),
             deliveryRate: summary.deliveryRate(sent: sent))
         report.providers = providers
+        if !languages.isEmpty {
+            let totals = try journal.languageTotals(cid: cid)
+            report.languages = (languages + totals.map(\.language).filter { !languages.contains($0) }).map { code in
+                let line = totals.first { $0.language == code } ?? LanguageTotals(language: code)
+                return Language(language: code, sent: line[.sent], failed: line[.failed], skipped: line[.skipped],
+                                delivered: line.delivered,
+                                deliveryRate: line[.sent] == 0 || line.delivered + line.undelivered == 0 ? nil
+                                    : Double(line.delivered) / Double(line[.sent]), cost: Money(nanos: line.cost))
+            }
+        }
         if !routes.isEmpty {
             func name(_ index: Int) -> String { routes.indices.contains(index) ? routes[index].name : "#\(index + 1)" }
             report.switches = try journal.routeSwitches(cid: cid).map {

@@ -20,7 +20,7 @@ public enum PreviewPage {
         // Mustache shows a section for any value present, an empty text too: only what is set.
         var item: [String: Any] = ["line": row.line, "phone": row.phone ?? "no valid number", "sent": row.status == "send",
                                    "status": row.status]
-        for (key, value) in [("country", row.country), ("detail", row.detail), ("provider", row.provider), ("sender", row.sender)] {
+        for (key, value) in [("country", row.country), ("detail", row.detail), ("provider", row.provider), ("sender", row.sender), ("language", row.language)] {
             if let value, !value.isEmpty { item[key] = value }
         }
         var facts: [String] = []
@@ -118,7 +118,7 @@ public enum PreviewPage {
     <div class="phones">
     {{#rows}}
     <section class="phone{{^sent}} skipped{{/sent}}" id="line-{{line}}">
-      <div class="head"><strong>line {{line}}</strong> · {{phone}}{{#country}} ({{country}}){{/country}}{{#provider}}<br>via {{provider}}{{/provider}}{{#sender}} from {{sender}}{{/sender}}</div>
+      <div class="head"><strong>line {{line}}</strong> · {{phone}}{{#country}} ({{country}}){{/country}}{{#language}} · in {{language}}{{/language}}{{#provider}}<br>via {{provider}}{{/provider}}{{#sender}} from {{sender}}{{/sender}}</div>
       {{^sent}}<p><span class="reason">skipped: {{status}}</span><br>{{detail}}</p>{{/sent}}
       {{#hasSMS}}<div class="bubble">{{#sms}}<span class="part{{#boundary}} boundary{{/boundary}}">{{#label}}<span class="part-label">{{label}}</span>{{/label}}{{text}}</span>{{/sms}}</div>{{/hasSMS}}
       {{#mms}}<div class="bubble">{{#media}}<div class="media">{{.}}</div>{{/media}}{{text}}</div>{{/mms}}

@@ -73,6 +73,11 @@ public enum ReportPage {
                  "rate": $0.deliveryRate.map(percent) ?? "–", "cost": "$\($0.cost)"]
             },
             "hasProviders": !report.providers.isEmpty,
+            "languages": report.languages.map {
+                ["language": $0.language, "sent": number($0.sent), "failed": number($0.failed), "skipped": number($0.skipped),
+                 "delivered": number($0.delivered), "rate": $0.deliveryRate.map(percent) ?? "–", "cost": "$\($0.cost)"]
+            },
+            "hasLanguages": !report.languages.isEmpty,
             "switches": report.switches.map {
                 ["from": $0.from, "to": $0.to, "reason": $0.reason, "rows": number($0.rows), "first": $0.first, "last": $0.last]
             },

@@ -57,6 +57,11 @@ svg .grid { stroke: #ccc; stroke-width: 1; }
 <tr><th>provider</th><th>kind</th><th class="num">sent</th><th class="num">failed</th><th class="num">in doubt</th><th class="num">delivered</th><th class="num">delivery rate</th><th class="num">cost</th></tr>
 {{#providers}}<tr><td>{{name}}</td><td>{{kind}}</td><td class="num">{{sent}}</td><td class="num">{{failed}}</td><td class="num">{{inDoubt}}</td><td class="num">{{delivered}}</td><td class="num">{{rate}}</td><td class="num">{{cost}}</td></tr>
 {{/providers}}</table>{{/hasProviders}}
+{{#hasLanguages}}<h2>Languages</h2>
+<table id="languages">
+<tr><th>language</th><th class="num">sent</th><th class="num">failed</th><th class="num">skipped</th><th class="num">delivered</th><th class="num">delivery rate</th><th class="num">cost</th></tr>
+{{#languages}}<tr><td>{{language}}</td><td class="num">{{sent}}</td><td class="num">{{failed}}</td><td class="num">{{skipped}}</td><td class="num">{{delivered}}</td><td class="num">{{rate}}</td><td class="num">{{cost}}</td></tr>
+{{/languages}}</table>{{/hasLanguages}}
 {{#hasSwitches}}<h2>Failover</h2>
 <table id="switches">
 <tr><th>from</th><th>to</th><th>why</th><th class="num">rows</th><th>first</th><th>last</th></tr>

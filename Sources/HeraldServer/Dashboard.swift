@@ -259,7 +259,7 @@ final class Dashboard: Sendable {
         guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
         let started = ContinuousClock.now
         let report = try CampaignReport.load(journal: journal, record: record, provider: record.providerName,
-                                                  routes: record.routeNames)
+                                             routes: record.routeNames, languages: record.languageCodes)
         var html = try ReportPage.html(report)
         // Served beside the list: a way back to it.
         html = html.replacingOccurrences(of: "<body>", with: "<body>\n<p><a id=\"back\" href=\"/\">← all campaigns</a></p>")

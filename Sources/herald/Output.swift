@@ -253,6 +253,13 @@ enum Output {
                 lines.append("    \(name) \(f(line.messages).leftPadded(11)) msgs \(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
             }
         }
+        if !estimate.byLanguage.isEmpty {
+            lines.append("  by language:")
+            for line in estimate.byLanguage {
+                lines.append("    \(line.language.padding(toLength: 8, withPad: " ", startingAt: 0)) \(f(line.messages).leftPadded(11)) msgs "
+                    + "\(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
+            }
+        }
         if !estimate.bySender.isEmpty {
             lines.append("  by sender (sticky: each recipient's own; rates and daily caps as listed):")
             let width = estimate.bySender.map { $0.id.count + $0.provider.count + 3 }.max() ?? 0

@@ -16,7 +16,7 @@ struct PreviewCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("CSV lines to show, comma-separated (the header is line 1).", valueName: "2,17,40"))
     var rows: String?
 
-    @Option(help: "Show this many rows, chosen to cover every country, provider, encoding and outcome present.")
+    @Option(help: "Show this many rows, chosen to cover every country, provider, language, encoding and outcome present.")
     var sample = 3
 
     @Option(help: ArgumentHelp("Also write a self-contained HTML page drawing each message as a phone shows it.", valueName: "file"))
@@ -71,10 +71,11 @@ extension Output {
     static func preview(_ preview: Preview) -> String {
         let f = Terminal.format
         var lines = ["\(preview.campaign): \(preview.rows.count) of \(Terminal.count(preview.total, "row"))"
-            + (preview.chosenBy == "sample" ? " (a sample covering each country, provider, encoding and outcome; --rows 2,17 picks rows)" : "")]
+            + (preview.chosenBy == "sample" ? " (a sample covering each country, provider, language, encoding and outcome; --rows 2,17 picks rows)" : "")]
         for row in preview.rows {
             var head = "line \(row.line)"
             if let phone = row.phone { head += "  \(phone)" + (row.country.map { " (\($0))" } ?? "") }
+            if let language = row.language { head += "  in \(language)" }
             if row.status == "send" {
                 if let provider = row.provider { head += "  via \(provider)" }
                 if let sender = row.sender { head += " from \(sender)" }

@@ -42,7 +42,7 @@ struct ReportCommand: AsyncParsableCommand {
                 throw JournalError.unknownCampaign(campaign, path: journal.path)
             }
             let report = try CampaignReport.load(journal: store, record: record, provider: record.providerName,
-                                                  routes: record.routeNames)
+                                                  routes: record.routeNames, languages: record.languageCodes)
             if let html {
                 let file = try PrivateFiles.create(html)
                 try file.write(contentsOf: Data(ReportPage.html(report).utf8))

@@ -24,6 +24,8 @@ public struct Preview: Codable, Sendable {
         public var provider: String?
         /// The identity of the provider's sender pool the recipient prefers (sticky sender).
         public var sender: String?
+        /// The template variant's language (`language:`); nil for a template without.
+        public var language: String?
 
         public init(line: Int, phone: String?, country: String?, status: String, channel: String) {
             self.line = line
@@ -34,7 +36,7 @@ public struct Preview: Codable, Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case line, phone, country, status, detail, channel, body, encoding, characters, parts, cost, provider, sender
+            case line, phone, country, status, detail, channel, body, encoding, characters, parts, cost, provider, sender, language
             case partTexts = "part_texts"
         }
     }
