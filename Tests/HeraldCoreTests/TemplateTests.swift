@@ -180,4 +180,51 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: [
+        ("es", 1), ("ES", 1), (" es ", 1), ("es-MX", 1), ("es_mx", 1), ("pt-BR", 2), ("pt_br", 2), ("pt", 3), ("PT-PT", 3),
+        ("en", 0), ("", 0), ("de", 0), ("e", 0), ("esp", 0), ("-", 0), ("pt-BRX", 3),
+    ])
+    func aRowsLanguageChoosesItsVariant(cell: String, expected: Int) {
+        let languages = TemplateLanguages(column: "lang", codes: ["en", "es", "pt-BR", "pt"], defaultIndex: 0)
+        let bytes = Array(cell.utf8)
+        #expect(bytes.withUnsafeBufferPointer { languages.variant(for: $0) } == expected)
+    }
+
+    @Test(arguments: [("en", true), ("pt-BR", true), ("zh-Hant", true), ("fil", true), ("e", false), ("english", false),
+                      ("en-", false), ("12", false), ("en_US", false), ("en-123456789", false)])
+    func languageCodesAreTags(code: String, valid: Bool) {
+        #expect(TemplateLanguages.isCode(code) == valid)
+    }
+
+    @Test func eachVariantIsCheckedAndRenderedForItsRows() throws {
+        let variants = try ["Hi <name><vip?!>", "Hola <name><points? (<points>)>"].map {
+            Template.Variant(body: try TemplateBody(parsing: $0))
+        }
+        let template = try Template(id: "t", channel: .sms, variables: Self.variables, variants: variants,
+                                    languages: TemplateLanguages(column: "lang", codes: ["en", "es"], defaultIndex: 0))
+        let renderer = try template.bind(columns: ["name", "code", "points", "vip", "lang"])
+        func render(_ cells: [String]) -> String {
+            let owned = cells.map { Array($0.utf8) }
+            var output: [UInt8] = []
+            let pointers = owned.map { bytes -> UnsafeMutableBufferPointer<UInt8> in
+                let pointer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
+                _ = pointer.initialize(from: bytes)
+                return pointer
+            }
+            defer { pointers.forEach { $0.deallocate() } }
+            _ = renderer.render(field: { UnsafeBufferPointer(rebasing: pointers[$0][0..<owned[$0].count]) }, into: &output)
+            return String(decoding: output, as: UTF8.self)
+        }
+        #expect(render(["Ada", "AB1", "5", "yes", "es"]) == "Hola Ada (5)")
+        #expect(render(["Ada", "AB1", "5", "yes", "fr"]) == "Hi Ada!")
+        #expect(throws: TemplateError.unknownPlaceholder("nmae", declared: ["name", "code", "points", "vip"], field: "language.variants.es")) {
+            try Template(id: "t", channel: .sms, variables: Self.variables,
+                         variants: [Template.Variant(body: try TemplateBody(parsing: "<name>")),
+                                    Template.Variant(body: try TemplateBody(parsing: "<nmae>"))],
+                         languages: TemplateLanguages(column: "lang", codes: ["en", "es"], defaultIndex: 0))
+        }
+        let error = #expect(throws: BindingError.self) { try template.bind(columns: ["name", "code"]) }
+        #expect(error?.description.contains("language column \"lang\" is not a column") == true)
+    }
 }

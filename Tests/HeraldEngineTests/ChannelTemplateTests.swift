@@ -67,6 +67,52 @@ import Testing
         #expect(content["body"] as? String == "<speak>Hello Ada</speak>" && content["text_type"] as? String == "SSML")
     }
 
+    /// An RCS card in two languages, each with conditional text in its fields and fallback:
+    /// each row's content is its language's, rendered for its values.
+    @Test func rcsVariantsPerLanguageWithConditions() async throws {
+        let rows = "phone,name,code,points,lang\n+44 7700 900001,Ada,AB12,7,es\n+44 7700 900002,Bob,CD34,,pt-BR\n+44 7700 900003,Cy,EF56,3,\n"
+        let fixture = try Fixture(rows: rows, template: """
+            id: card
+            channel: rcs
+            variables:
+              name: {type: string, required: true}
+              code: {type: string, required: true}
+              points: {type: integer}
+            language:
+              column: lang
+              default: en
+              variants:
+                en:
+                  rcs:
+                    card: {title: "Hi <name>", description: "Code <code>.<points? You have <points> points.>"}
+                  fallback_sms: "Hi <name>, code <code><points?, <points> pts>"
+                es:
+                  rcs:
+                    card: {title: "Hola <name>", description: "Código <code>.<!points? Aún sin puntos.>"}
+                  fallback_sms: "Hola <name>, código <code>"
+            """)
+        let summary = try await fixture.runner().run()
+        #expect(summary.counts[.sent] == 3)
+        let data = try #require(FileManager.default.contents(atPath: fixture.outboxPath))
+        let lines = try data.split(separator: UInt8(ascii: "\n")).map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any])
+        }
+        func card(_ destination: String) -> [String: Any]? {
+            ((Self.line(to: destination, in: lines)?["content"] as? [String: Any])?["card"]) as? [String: Any]
+        }
+        #expect(card("+447700900001")?["title"] as? String == "Hola Ada")
+        #expect(card("+447700900001")?["description"] as? String == "Código AB12.")
+        // pt-BR has no variant: the default's, without the points it lacks.
+        #expect(card("+447700900002")?["title"] as? String == "Hi Bob")
+        #expect(card("+447700900002")?["description"] as? String == "Code CD34.")
+        #expect(card("+447700900003")?["description"] as? String == "Code EF56. You have 3 points.")
+        let fallback = (Self.line(to: "+447700900003", in: lines)?["content"] as? [String: Any])?["fallback_sms"] as? String
+        #expect(fallback == "Hi Cy, code EF56, 3 pts")
+        let journal = try Journal(path: fixture.journalPath)
+        let cid = try #require(try journal.campaign(id: "test-campaign")?.cid)
+        #expect(try journal.languageTotals(cid: cid).map { [$0.language: $0[.sent]] } == [["en": 2], ["es": 1]])
+    }
+
     @Test(arguments: [
         ("id: t\nchannel: rcs\nrcs:\n  card:\n    title: Hi\n    colour: red\n", "template.yaml:6: unknown key \"colour\" in rcs.card"),
         ("id: t\nchannel: rcs\nrcs:\n  carousel:\n    cards:\n      - {title: One}\n", "template.yaml:5: rcs.carousel.cards: 1 cards; a carousel has 2 to 10"),
@@ -77,6 +123,16 @@ import Testing
         ("id: t\nchannel: notify-text\n", "template.yaml:1: a Notify template needs variables"),
         ("id: t\nchannel: sms\nbody: Hi\nrcs: {text: Hi}\n", "template.yaml:4: unknown key \"rcs\""),
         ("id: t\nchannel: rcs\nvariables: {name: {type: string}}\nrcs:\n  card: {title: \"Hi <nmae>\"}\n", "template.yaml:4: rcs.card.title: placeholder <nmae> is not a declared variable"),
+        ("id: t\nbody: \"Hi <vip?gold\"\n", "template.yaml:2: body, column 4: this condition is never closed"),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: de\n  variants:\n    en: {body: Hi}\n", "template.yaml:5: language.default: \"de\" has no variant (variants: en)"),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: en\n  variants:\n    en: {body: Hi}\n    english: {body: Hi}\n", "template.yaml:8: language.variants.english: \"english\" is not a language code"),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: en\n  variants:\n    en: {body: Hi}\n    EN: {body: Hi}\n", "template.yaml:8: language.variants.EN: language \"EN\" has two variants"),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: en\n  variants:\n    en: {body: Hi}\n    es: {body: \"Hola <nmae>\"}\n", "template.yaml:8: language.variants.es: placeholder <nmae> is not a declared variable"),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: en\n  variants:\n    en: {body: Hi, rcs: {text: Hi}}\n", "template.yaml:7: unknown key \"rcs\" in language.variants.en"),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: en\n  variants:\n    en: {body: \"Hi <x?y\"}\n", "template.yaml:7: language.variants.en.body, column 4: this condition is never closed"),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: en\nbody: Hi\n", "template.yaml:6: unknown key \"body\""),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: lang\n  default: en\n", "template.yaml:4: missing required key \"language.variants\""),
+        ("id: t\nvariables: {name: {type: string}}\nlanguage:\n  column: language\n  default: en\n  variants:\n    en: {body: Hi}\n", "not a column"),
     ])
     func templateMistakesNameTheFileLineAndKey(template: String, expected: String) throws {
         let fixture = try Fixture(rows: Self.rows, template: template)
