@@ -24,6 +24,44 @@ import Testing
         try writer.finish()
     }
 
+    /// Each row's language, recorded at import, is counted by state with its cost and
+    /// receipts on both stores; skipped rows keep theirs.
+    @Test(arguments: Store.allCases)
+    func languageTotalsCountEachVariantsRows(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.openStore()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        let writer = try journal.makeImporter(cid: cid)
+        var body = Array("hola".utf8)
+        try body.withUnsafeMutableBufferPointer { buffer in
+            // Lines 2...9: en, es, pt-BR, en, es, pt-BR, ...; line 9 skipped (a bad value).
+            for line in 2...9 {
+                var row = ImportedRow(row: line, destination: 447_700_900_000 + UInt64(line), region: "GB",
+                                      body: UnsafeBufferPointer(buffer), skipReason: line == 9 ? .invalidValue : nil)
+                row.language = ["en", "es", "pt-BR"][line % 3]
+                row.cost = 1_000
+                try writer.add(row)
+            }
+        }
+        try writer.finish()
+        var cursor = ClaimCursor()
+        let claimed = try journal.step(cid: cid, owner: owner, settle: [], claim: 3, cursor: &cursor, budget: nil, gate: nil,
+                                       sender: "sender", rate: nil).claimed
+        #expect(claimed.map(\.row) == [2, 3, 4])
+        let settle = claimed.map { Settlement(row: $0.row, state: .sent, providerRef: "ref-\($0.row)").settling($0) }
+        _ = try journal.step(cid: cid, owner: owner, settle: settle, claim: 0, cursor: &cursor, budget: nil, gate: nil,
+                             sender: "sender", rate: nil)
+        let totals = try journal.languageTotals(cid: cid)
+        #expect(totals.map(\.language) == ["en", "es", "pt-BR"])
+        // Line 2 -> pt-BR, 3 -> en, 4 -> es sent; 5 pt-BR, 6 en, 7 es, 8 pt-BR pending; 9 en skipped.
+        #expect(totals.map { $0[.sent] } == [1, 1, 1])
+        #expect(totals.map { $0[.pending] } == [1, 1, 2])
+        #expect(totals.map { $0[.skipped] } == [1, 0, 0])
+        #expect(totals.map(\.cost) == [1_000, 1_000, 1_000])
+        #expect(try schemaColumns(journal, "message").contains("language"))
+    }
+
     @Test(arguments: Store.allCases)
     func claimsCarryTheRecordedRouteAndTotalsAddUp(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
