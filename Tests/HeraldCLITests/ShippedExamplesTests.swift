@@ -85,6 +85,61 @@ import Testing
         #expect(sent.sorted() == ["+447700900001", "+447700900005"], "\(sent)")
     }
 
+    /// A segment, two languages, conditional text and smart encoding, on both journals: the
+    /// outbox holds exactly the rows in the segment, each with its language's text for its
+    /// values; estimate and status count them by language.
+    @Test(arguments: SenderPoolCLITests.Journal.allCases)
+    func theReminderExampleSendsEachRowItsLanguagesText(_ journal: SenderPoolCLITests.Journal) throws {
+        let url: String
+        switch journal {
+        case .sqlite: url = "journal.sqlite"
+        case .postgres:
+            guard let database = try PostgresClusterTests.database() else { return }
+            url = database
+        }
+        let fixture = try copy()
+        let estimate = try HeraldProcess.run(["estimate", "campaigns/reminder.yaml", "--json"], in: fixture.folder)
+        let planned = try JSONSerialization.jsonObject(with: Data(estimate.stdout.utf8)) as? [String: Any]
+        let byLanguage = (planned?["by_language"] as? [[String: Any]] ?? []).map { [$0["language"] as? String ?? "": $0["messages"] as? Int ?? -1] }
+        #expect(byLanguage == [["en": 4], ["es": 2]], "\(estimate.stdout)")
+        #expect(planned?["filtered"] as? Int == 2)
+        // Smart encoding: the English rows' curly apostrophe; the Spanish accents stay UCS-2.
+        #expect((planned?["smart_encoding"] as? [String: Any])?["rows_changed"] as? Int == 4, "\(estimate.stdout)")
+        let run = try HeraldProcess.run(["run", "campaigns/reminder.yaml", "--journal", url], in: fixture.folder)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        var sent: [String: String] = [:]
+        for line in try outbox(fixture, "reminder-outbox.jsonl") {
+            sent[line["destination"] as? String ?? "?"] = line["body"] as? String
+        }
+        let en = { (name: String, when: String, clinic: String, extra: String) in
+            "Hi \(name), we're expecting you \(when) at \(clinic).\(extra) Reply C to confirm."
+        }
+        let es = { (name: String, when: String, extra: String) in
+            "Hola \(name), le esperamos \(when) en Clínica Norte.\(extra) Responda C para confirmar."
+        }
+        #expect(sent == [
+            "+447700900101": en("Amelia", "tomorrow 09:30", "North Clinic", " Your lounge pass is at the desk."),
+            "+447700900102": es("Lucía", "mañana 10:00", " ¿Primera visita? Venga 10 minutos antes."),
+            "+447700900103": es("Mateo", "mañana 11:15", " Su pase VIP está en recepción."),
+            "+447700900104": en("Oliver", "tomorrow 12:00", "North Clinic", " First visit? Come 10 minutes early."),
+            "+447700900105": en("Chloé", "demain 14:00", "North Clinic", ""),
+            "+12025550108": en("Noah", "tomorrow 17:00", "Capitol Clinic", " Your lounge pass is at the desk."),
+        ])
+        let status = try HeraldProcess.run(["status", "reminder", "--json", "--journal", url], in: fixture.folder)
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let languages = (object?["languages"] as? [[String: Any]] ?? []).map {
+            "\($0["language"] as? String ?? "?") sent \($0["sent"] as? Int ?? -1) skipped \($0["skipped"] as? Int ?? -1)"
+        }
+        #expect(languages == ["en sent 4 skipped 1", "es sent 2 skipped 1"], "\(status.stdout)")
+        let text = try HeraldProcess.run(["status", "reminder", "--journal", url], in: fixture.folder)
+        #expect(text.stdout.contains("language es: sent 2, failed 0, skipped 1"), "\(text.stdout)")
+        let report = try HeraldProcess.run(["report", "reminder", "--json", "--html", "report.html", "--journal", url], in: fixture.folder)
+        let reported = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+        #expect((reported?["languages"] as? [[String: Any]] ?? []).map { $0["language"] as? String } == ["en", "es"], "\(report.stdout)")
+        let page = try String(contentsOfFile: fixture.path("report.html"), encoding: .utf8)
+        #expect(page.contains("<table id=\"languages\">") && page.contains("<tr><td>es</td><td class=\"num\">2</td>"))
+    }
+
     @Test func thePoolExampleSendsEachRecipientFromItsIdentity() throws {
         let fixture = try copy()
         let estimate = try HeraldProcess.run(["estimate", "campaigns/pool.yaml"], in: fixture.folder)
