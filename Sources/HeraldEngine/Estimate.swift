@@ -25,6 +25,18 @@ public struct Estimate: Codable, Sendable {
         public var cost = Money.zero
     }
 
+    /// Rows whose send window opens at one time.
+    public struct WindowLine: Codable, Sendable, Equatable {
+        /// When their window opens (ISO 8601); nil: open when the campaign starts.
+        public var opensAt: String?
+        public var rows: Int
+
+        enum CodingKeys: String, CodingKey {
+            case opensAt = "opens_at"
+            case rows
+        }
+    }
+
     /// What goes out in one language of a template with variants (`language:`).
     public struct LanguageLine: Codable, Sendable {
         public let language: String
@@ -133,6 +145,9 @@ public struct Estimate: Codable, Sendable {
     public var byCountry: [CountryLine] = []
     /// Per provider, in the file's order; empty for a campaign with one provider.
     public var byProvider: [ProviderLine] = []
+    /// With a send window: how many rows may go when the campaign starts (`opensAt` nil) and how
+    /// many wait for their window, by when it opens; empty without a window.
+    public var windows: [WindowLine] = []
     /// Per language of a template with variants, in its file's order; empty without.
     public var byLanguage: [LanguageLine] = []
     /// The routing strategy of a campaign with several providers.
@@ -166,6 +181,7 @@ public struct Estimate: Codable, Sendable {
         case byProvider = "by_provider"
         case bySender = "by_sender"
         case byLanguage = "by_language"
+        case windows
         case beyondDailyCaps = "beyond_daily_caps"
         case routing
         case durationSeconds = "duration_seconds"
@@ -225,6 +241,7 @@ extension CampaignPlan {
         // Units to send per send-window zone list, in order of first appearance.
         var zoneIndex: [String: Int] = [:]
         var zoneUnits: [(zones: String?, units: Int)] = []
+        var zoneRows: [Int] = []
         var lastZoneKey = ""
         var lastZoneIndex = 0
         var campaignStop = LimitWalker(limit: spec.budget.campaignLimit, kind: .campaign, spent: campaignSpent)
@@ -324,10 +341,12 @@ extension CampaignPlan {
                         lastZoneIndex = zoneIndex[zoneKey] ?? {
                             zoneIndex[zoneKey] = zoneUnits.count
                             zoneUnits.append((row.timeZones, 0))
+                            zoneRows.append(0)
                             return zoneUnits.count - 1
                         }()
                     }
                     zoneUnits[lastZoneIndex].units += channel == .sms ? row.segments.parts : 1
+                    zoneRows[lastZoneIndex] += 1
                     if let phone = row.phone, let pool = pools.pool(route: row.route) {
                         let units = channel == .sms ? max(1, row.segments.parts) : 1
                         if let index = senderDay.choose(pool, destination: phone.digits, region: phone.region, units: units,
@@ -356,8 +375,11 @@ extension CampaignPlan {
         if estimate.rows == 0 { throw InputError(file: spec.recipientsPath, "no recipient rows after the header") }
         try scanner.checkEveryRouteFits()
         estimate.ucs2Characters = scanner.culprits.top()
+        let start = max(Date(), spec.schedule.startAt ?? Date())
+        if let window = spec.schedule.window {
+            estimate.windows = Self.windowOpenings(zones: zip(zoneUnits.map(\.zones), zoneRows).map { ($0, $1) }, window: window, at: start)
+        }
         if let rate = paceRate(estimate) {
-            let start = max(Date(), spec.schedule.startAt ?? Date())
             let finish = FinishTime.estimate(groups: zoneUnits, rate: rate, burst: spec.burst,
                                              window: spec.schedule.window, start: start)
             let unit = channel == .sms ? "parts" : "messages"
@@ -482,5 +504,24 @@ struct RecipientReport {
     mutating func close() throws {
         try flush()
         try handle.close()
+    }
+}
+
+extension CampaignPlan {
+    /// Rows by when their window opens after `start` (open ones first), from the rows per zone list.
+    static func windowOpenings(zones: [(String?, Int)], window: SendWindow, at start: Date) -> [Estimate.WindowLine] {
+        var byOpening: [Date?: Int] = [:]
+        for (list, rows) in zones where rows > 0 {
+            let parsed = (list ?? "").split(separator: ",").compactMap { TimeZone(identifier: String($0)) }
+            guard !parsed.isEmpty else {
+                byOpening[nil, default: 0] += rows
+                continue
+            }
+            let state = window.state(at: start, inEvery: parsed)
+            byOpening[state.open ? nil : state.until, default: 0] += rows
+        }
+        let formatter = ISO8601DateFormatter()
+        return byOpening.sorted { ($0.key ?? .distantPast) < ($1.key ?? .distantPast) }
+            .map { Estimate.WindowLine(opensAt: $0.key.map(formatter.string(from:)), rows: $0.value) }
     }
 }

@@ -21,7 +21,8 @@ public enum ExitStatus: Int32, Sendable {
     /// monthly limit, or the provider's spend limit was reached. Raise it and resume.
     case budgetExhausted = 7
     /// Paused or cancelled by `herald pause` / `herald cancel` from another process,
-    /// or refused because the campaign is paused or cancelled.
+    /// or refused because the campaign is paused or cancelled; or `herald run` answered no at
+    /// its check before sending.
     case controlled = 8
     /// The provider refused the campaign as a whole (bad credentials, unknown
     /// origination identity): nothing more was sent; fix it and resume.

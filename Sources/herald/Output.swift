@@ -204,10 +204,10 @@ enum Output {
         milliseconds < 1000 ? "\(milliseconds) ms" : String(format: "%.1f s", Double(milliseconds) / 1000)
     }
 
-    static func estimate(_ estimate: Estimate, recipients: String) -> String {
+    /// `rows 8: 6 to send, 2 left out by where:, ...`: what will be sent and what will not, and why.
+    static func rowsLine(_ estimate: Estimate) -> String {
         let f = Terminal.format
-        var lines = ["\(estimate.campaign): estimate (offline: nothing sent, nothing written)"]
-        var rows = "  rows \(f(estimate.rows)): \(f(estimate.messages)) to send"
+        var rows = "rows \(f(estimate.rows)): \(f(estimate.messages)) to send"
         if estimate.duplicates > 0 { rows += ", \(Terminal.count(estimate.duplicates, "duplicate"))" }
         if estimate.alreadyHandled > 0 {
             let other = estimate.alreadyHandled - estimate.alreadySent
@@ -223,7 +223,38 @@ enum Output {
             rows += ", \(f(invalid)) invalid (" + estimate.invalid.sorted { $0.key < $1.key }
                 .map { "\($0.key) \(f($0.value))" }.joined(separator: ", ") + ")"
         }
-        lines.append(rows)
+        return rows
+    }
+
+    /// Where each budget limit stops the campaign, one line each.
+    static func limitLines(_ estimate: Estimate, recipients: String) -> [String] {
+        estimate.limits.map { stop in
+            var text = "  \(stop.limit) $\(stop.amount)"
+            if stop.alreadySpent > .zero { text += " ($\(stop.alreadySpent) already spent)" }
+            if let line = stop.stopsAtLine {
+                text += ": stops after \(Terminal.count(stop.messagesBeforeStop, "message")) ($\(stop.costBeforeStop)), before \(recipients):\(line)"
+            } else {
+                text += ": not reached (this campaign adds $\(stop.costBeforeStop))"
+            }
+            return text
+        }
+    }
+
+    /// `send windows: 4,000 rows now; 15,100 at 2026-12-08T08:00:00Z (in 4:46:00)`; nil without a window.
+    static func windowsLine(_ estimate: Estimate, now: Date = Date()) -> String? {
+        guard !estimate.windows.isEmpty else { return nil }
+        let formatter = ISO8601DateFormatter()
+        return "  send windows: " + estimate.windows.map { line in
+            guard let opens = line.opensAt else { return "\(Terminal.count(line.rows, "row")) open now" }
+            let wait = formatter.date(from: opens).map { " (in \(Terminal.duration(max(0, $0.timeIntervalSince(now)))))" } ?? ""
+            return "\(Terminal.count(line.rows, "row")) wait for \(opens)\(wait)"
+        }.joined(separator: "; ")
+    }
+
+    static func estimate(_ estimate: Estimate, recipients: String) -> String {
+        let f = Terminal.format
+        var lines = ["\(estimate.campaign): estimate (offline: nothing sent, nothing written)"]
+        lines.append("  " + rowsLine(estimate))
         if !estimate.byClause.isEmpty {
             lines.append("  where: each clause leaves out (a row may fail several):")
             for clause in estimate.byClause { lines.append("    \(f(clause.removes).leftPadded(9))  \(clause.clause)") }
@@ -282,16 +313,8 @@ enum Output {
         }
         lines += ucs2Lines(estimate.ucs2Characters, recipients: recipients)
         lines.append("  total: $\(estimate.total)")
-        for stop in estimate.limits {
-            var text = "  \(stop.limit) $\(stop.amount)"
-            if stop.alreadySpent > .zero { text += " ($\(stop.alreadySpent) already spent)" }
-            if let line = stop.stopsAtLine {
-                text += ": stops after \(Terminal.count(stop.messagesBeforeStop, "message")) ($\(stop.costBeforeStop)), before \(recipients):\(line)"
-            } else {
-                text += ": not reached (this campaign adds $\(stop.costBeforeStop))"
-            }
-            lines.append(text)
-        }
+        lines += limitLines(estimate, recipients: recipients)
+        if let windows = windowsLine(estimate) { lines.append(windows) }
         if let seconds = estimate.durationSeconds, let finish = estimate.finishesAt {
             lines.append("  duration: \(Terminal.duration(seconds)), finishing about \(finish) if started now (\(estimate.durationNote))")
         } else {

@@ -56,6 +56,10 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Have the provider validate every message without delivering it; reports problems and the would-be cost.")
     var dryRun = false
 
+    @Flag(name: [.customShort("y"), .long],
+          help: "Send without the check a terminal shows first (rows, cost, limits, windows, sample messages, then a question).")
+    var yes = false
+
     @OptionGroup var send: SendOptions
     @OptionGroup var journal: JournalOptions
 
@@ -63,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = send.runOptions
         options.strict = strict
         options.dryRun = dryRun
-        try await Sending.perform(campaignFile: file, journalPath: journal.path, options: options)
+        try await Sending.perform(campaignFile: file, journalPath: journal.path, options: options, confirm: !yes)
     }
 }
 
@@ -94,12 +98,19 @@ struct ResumeCommand: AsyncParsableCommand {
 
 /// What `run` and `resume` share: load, trap signals, run, print, exit.
 enum Sending {
-    static func perform(campaignFile: String, journalPath: String, options: RunOptions) async throws {
+    /// `confirm`: on a terminal, show the check before sending and ask (`herald run` without `--yes`).
+    static func perform(campaignFile: String, journalPath: String, options: RunOptions, confirm: Bool = false) async throws {
         let stop = StopSignal()
         let trap = SignalTrap(stop: stop)
         defer { trap.cancel() }
         do {
             let plan = try CampaignPlan.load(campaignPath: campaignFile)
+            if Confirmation.needed(plan, options, yes: !confirm) {
+                guard try Confirmation.ask(plan, journalPath: journalPath) else {
+                    Terminal.note("nothing sent (answered no; --yes sends without asking)")
+                    throw ExitCode(ExitStatus.controlled.rawValue)
+                }
+            }
             var runner = CampaignRunner(plan: plan, journalPath: journalPath, options: options, stop: stop)
             runner.onProgress = { Terminal.progress($0) }
             let summary = try await runner.run()

@@ -32,7 +32,10 @@ struct HeraldProcess {
     private let outPath: String
     private let errPath: String
 
-    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:], binary: String = Self.binary) throws {
+    /// `terminal`: a pseudo-terminal's device, opened as its stdin, stdout and stderr (what it
+    /// prints is then read from the terminal's master, not from `wait`'s result).
+    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:], binary: String = Self.binary,
+         terminal: String? = nil) throws {
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("herald-out-\(UUID().uuidString)")
         outPath = capture.path + ".stdout"
         errPath = capture.path + ".stderr"
@@ -43,9 +46,13 @@ struct HeraldProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let terminal {
+            for descriptor: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, descriptor, terminal, O_RDWR, 0) }
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
         // Nothing else of the test process: herald inherited its loopback servers' listening
         // sockets and connections, so a server the test stopped still took connections (in the
         // child's backlog, never answered) and a dropped connection stayed open.
