@@ -32,12 +32,37 @@ enum Terminal {
         case .waiting where progress.total == 0:
             text = "starting in \(duration(progress.secondsLeft ?? 0)) (schedule.start_at); Ctrl-C to stop"
         case .sending, .waiting:
-            var line = "\(format(progress.done))/\(format(progress.total)) done  \(format(Int(progress.rate))) msg/s"
-            if let left = progress.secondsLeft { line += "  ETA \(duration(left))" }
-            if progress.phase == .waiting { line += "  (waiting: retries or send windows)" }
-            text = line
+            text = sendingLine(progress, now: Date())
         }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    /// `4,825/19,925 done · 31 msg/s · $13.20 of $50.00 · 15,100 waiting for 08:00 local (in 4:46:00) · ETA 18:02Z`
+    static func sendingLine(_ progress: RunProgress, now: Date) -> String {
+        var parts = ["\(format(progress.done))/\(format(progress.total)) done"]
+        if progress.phase == .sending { parts.append("\(format(Int(progress.rate.isFinite ? min(progress.rate, 1e9) : 0))) msg/s") }
+        if let spent = progress.spent {
+            let money = progress.dryRun ? "would cost $\(spent)" : "$\(spent)"
+            parts.append(money + (progress.limit.map { " of $\($0)" } ?? ""))
+        }
+        if progress.waitingForWindow > 0 {
+            var waiting = "\(format(progress.waitingForWindow)) waiting for " + (progress.windowStart.map { "\($0) local" } ?? "their send window")
+            if let opens = progress.windowOpens { waiting += " (in \(duration(max(0, opens.timeIntervalSince(now)))))" }
+            parts.append(waiting)
+        } else if progress.phase == .waiting {
+            parts.append("waiting for retries")
+        }
+        if let finish = progress.finishesAt {
+            let format = finish.timeIntervalSince(now) < 20 * 3600 ? "HH:mm'Z'" : "yyyy-MM-dd HH:mm'Z'"
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = format
+            parts.append("ETA \(formatter.string(from: finish))")
+        } else if let left = progress.secondsLeft {
+            parts.append("ETA \(duration(left))")
+        }
+        return parts.joined(separator: " · ")
     }
 
     static func clearProgress() {

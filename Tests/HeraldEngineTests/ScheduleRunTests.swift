@@ -1,7 +1,9 @@
 import Foundation
+import HeraldCore
 import HeraldSettings
 import HeraldJournal
 import HeraldSQLite
+import Synchronization
 import Testing
 @testable import HeraldEngine
 
@@ -39,6 +41,55 @@ import Testing
         // (measured from `began`, not from now: a loaded machine takes its time over the run).
         let opensAfter = next.timeIntervalSince(began)
         #expect(opensAfter > 110 * 60 - 62 && opensAfter < 110 * 60 + 2, "they wait for their window to open: \(opensAfter) s")
+    }
+
+    /// The progress line's facts while rows wait for their window: how many, when it opens,
+    /// the spend against the limit, and an ETA from the rate and the opening.
+    @Test func progressKnowsTheWindowsTheSpendAndTheFinish() async throws {
+        let began = Date()
+        let window = "{start: \"\(utcClock(110))\", end: \"\(utcClock(170))\"}"
+        var csv = "phone,name,code,points,tz\n"
+        for index in 0..<10 {
+            csv += "+44 7700 \(900000 + index),N\(index),C\(String(format: "%03d", index)),1,\(index % 2 == 0 ? "UTC" : "Etc/GMT-2")\n"
+        }
+        let fixture = try Fixture(rows: csv, extra: """
+            timezone_column: tz
+            schedule: {window: \(window), timezone: recipient}
+            prices: prices.csv
+            budget: {campaign_limit: 1.00}
+            rate: {messages_per_second: 50}
+            """)
+        try "country,channel,price\nGB,sms,0.04\n".write(to: fixture.folder.appendingPathComponent("prices.csv"), atomically: true, encoding: .utf8)
+        let stop = StopSignal()
+        var runner = try fixture.runner(stop: stop)
+        let seen = Mutex<RunProgress?>(nil)
+        runner.onProgress = { progress in
+            guard progress.phase == .waiting, progress.waitingForWindow > 0 else { return }
+            seen.withLock { $0 = progress }
+            stop.request(.signal(2))
+        }
+        _ = try await runner.run()
+        let progress = try #require(seen.withLock { $0 })
+        #expect(progress.waitingForWindow == 5 && progress.done == 5 && progress.total == 10)
+        #expect(progress.spent == Money(nanos: 5 * 40_000_000) && progress.limit == Money(nanos: 1_000_000_000))
+        #expect(progress.windowStart == utcClock(110) || progress.windowStart == utcClock(109))
+        let opens = try #require(progress.windowOpens)
+        #expect(abs(opens.timeIntervalSince(began) - 110 * 60) < 65, "\(opens)")
+        // Nothing open left: the five waiting rows go from the opening, at 50 a second.
+        let finish = try #require(progress.finishesAt)
+        #expect(abs(finish.timeIntervalSince(opens) - 0.1) < 0.001, "\(finish) \(opens)")
+    }
+
+    @Test func theFinishCountsOpenRowsThenTheWaitingOnesFromTheirOpening() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(ProgressMeter.finish(open: 100, waiting: 0, opens: nil, rate: 10, now: now) == now.addingTimeInterval(10))
+        // The open rows end before the window opens: the waiting ones start at the opening.
+        #expect(ProgressMeter.finish(open: 100, waiting: 50, opens: now.addingTimeInterval(3600), rate: 10, now: now)
+            == now.addingTimeInterval(3605))
+        // They end after it: the waiting ones follow them.
+        #expect(ProgressMeter.finish(open: 100_000, waiting: 50, opens: now.addingTimeInterval(60), rate: 10, now: now)
+            == now.addingTimeInterval(10_005))
+        #expect(ProgressMeter.finish(open: 1, waiting: 1, opens: nil, rate: nil, now: now) == nil)
     }
 
     @Test func startInTheFutureWaitsAndCanBeStopped() async throws {

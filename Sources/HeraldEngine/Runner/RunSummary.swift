@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import HeraldJournal
 
@@ -12,6 +13,27 @@ public struct RunProgress: Sendable {
     public var rate: Double
     /// Seconds left at the current rate, when known.
     public var secondsLeft: Double?
+    /// The campaign's spend so far (reserved included; the would-be cost of a dry run) and its
+    /// campaign_limit; nil before sending.
+    public var spent: Money?
+    public var limit: Money?
+    public var dryRun = false
+    /// Rows waiting for their recipients' send window, and when the next window opens.
+    public var waitingForWindow = 0
+    public var windowOpens: Date?
+    /// The send window's local opening time (`08:00`); nil without a window.
+    public var windowStart: String?
+    /// When the campaign should finish: the rows that may go now at the campaign's rate, then
+    /// the rows waiting for a window from when it opens; nil when not known.
+    public var finishesAt: Date?
+
+    public init(phase: Phase, done: Int, total: Int, rate: Double, secondsLeft: Double? = nil) {
+        self.phase = phase
+        self.done = done
+        self.total = total
+        self.rate = rate
+        self.secondsLeft = secondsLeft
+    }
 }
 
 /// How a run ended.

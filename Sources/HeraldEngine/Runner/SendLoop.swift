@@ -58,6 +58,17 @@ extension CampaignRunner {
         let startCounts = try await journal.run { try $0.counts(cid: cid) }
         var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
                                   total: startCounts.total, report: onProgress)
+        if onProgress != nil {
+            let ledger = try await journal.run { try $0.ledger(cid: cid) }
+            meter.spent = ledger.reduce(Int64(0)) { total, entry in
+                let sum = total.addingReportingOverflow(entry.spent.nanos).partialValue
+                return sum.addingReportingOverflow(entry.reserved.nanos).partialValue
+            }
+            meter.limit = limits.campaignLimit
+            meter.dryRun = options.dryRun
+            meter.plannedRate = spec.messagesPerSecond
+            meter.windowStart = spec.schedule.window.map { String(format: "%02d:%02d", $0.start / 60, $0.start % 60) }
+        }
         var cursor = ClaimCursor()
         var claimedTotal = 0
         var sent = 0
@@ -126,7 +137,7 @@ extension CampaignRunner {
                 switch result.state {
                 case .sent:
                     sent += 1
-                    meter.finished(sent: true)
+                    meter.finished(sent: true, cost: result.cost)
                 case .failed, .skipped: meter.finished(sent: false)
                 default: break
                 }
@@ -224,6 +235,7 @@ extension CampaignRunner {
             } else if !pipelined {
                 next = try await step(claim: claimAllowance())
             }
+            if meter.wantsPlan { try await refreshPlan(cid: cid, journal: journal, meter: &meter) }
             meter.tick()
             current = next
         }
@@ -251,6 +263,14 @@ extension CampaignRunner {
         return true
     }
 
+    /// The rows waiting for their send window and when the next opens, for the progress line.
+    private func refreshPlan(cid: Int64, journal: JournalQueue, meter: inout ProgressMeter) async throws {
+        guard plan.spec.schedule.window != nil else { return meter.plan(waitingForWindow: 0, opens: nil) }
+        let (counts, next) = try await journal.run { (try $0.counts(cid: cid), try $0.nextRetry(cid: cid)) }
+        meter.plan(waitingForWindow: counts.waitingByReason[.window, default: 0],
+                   opens: next.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+    }
+
     /// Sleeps until the next retry falls due, waking early for a stop request or a
     /// pause/cancel (returned), keeping the lease fresh.
     private func waitForRetry(due: Int64, cid: Int64, owner: LeaseOwner, journal: JournalQueue,
@@ -259,6 +279,7 @@ extension CampaignRunner {
         while stop.requested == nil {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             if now >= due { return nil }
+            if meter.wantsPlan { try await refreshPlan(cid: cid, journal: journal, meter: &meter) }
             meter.waiting()
             try? await Task.sleep(for: .milliseconds(min(due - now, 100)))
             if let control = try await watch.poll(journal) { return control }
@@ -292,14 +313,26 @@ struct ControlWatch {
     }
 }
 
-/// Counts finished rows and reports progress at most five times a second.
+/// Counts finished rows and reports progress at most five times a second: rows done, the
+/// spend against the campaign's limit, the rows waiting for a send window and when it opens,
+/// and an ETA from the campaign's rate and the windows.
 struct ProgressMeter {
     var done: Int
     let total: Int
     let report: (@Sendable (RunProgress) -> Void)?
     private let start = ContinuousClock.now
     private var last = ContinuousClock.now
+    private var lastPlan: ContinuousClock.Instant?
     private var sentThisRun = 0
+    /// Spent and reserved (nano-dollars): the ledger when the run started plus what this run sent.
+    var spent: Int64 = 0
+    var limit: Money?
+    var dryRun = false
+    /// Messages a second the campaign is paced at (nil: as fast as it goes).
+    var plannedRate: Double?
+    var windowStart: String?
+    private var waitingForWindow = 0
+    private var windowOpens: Date?
 
     init(done: Int, total: Int, report: (@Sendable (RunProgress) -> Void)?) {
         self.done = done
@@ -307,9 +340,25 @@ struct ProgressMeter {
         self.report = report
     }
 
-    mutating func finished(sent: Bool) {
+    mutating func finished(sent: Bool, cost: Int64 = 0) {
         done += 1
-        if sent { sentThisRun += 1 }
+        if sent {
+            sentThisRun += 1
+            spent = spent.addingReportingOverflow(cost).overflow ? .max : spent + cost
+        }
+    }
+
+    /// Whether the window counts are due for a refresh (every two seconds, only when shown).
+    var wantsPlan: Bool {
+        guard report != nil else { return false }
+        guard let lastPlan else { return true }
+        return lastPlan.duration(to: .now) >= .seconds(2)
+    }
+
+    mutating func plan(waitingForWindow rows: Int, opens: Date?) {
+        lastPlan = .now
+        waitingForWindow = rows
+        windowOpens = rows > 0 ? opens : nil
     }
 
     mutating func tick(force: Bool = false) { emit(.sending, force: force) }
@@ -323,6 +372,24 @@ struct ProgressMeter {
         let seconds = start.duration(to: now).seconds
         let rate = seconds > 0 ? Double(sentThisRun) / seconds : 0
         let left = rate > 0 ? Double(total - done) / rate : nil
-        report(RunProgress(phase: phase, done: done, total: total, rate: rate, secondsLeft: left))
+        var progress = RunProgress(phase: phase, done: done, total: total, rate: rate, secondsLeft: left)
+        progress.spent = Money(nanos: spent)
+        progress.limit = limit
+        progress.dryRun = dryRun
+        progress.waitingForWindow = waitingForWindow
+        progress.windowOpens = windowOpens
+        progress.windowStart = windowStart
+        progress.finishesAt = Self.finish(open: max(0, total - done - waitingForWindow), waiting: waitingForWindow,
+                                          opens: windowOpens, rate: plannedRate ?? (rate > 0 ? rate : nil), now: Date())
+        report(progress)
+    }
+
+    /// The rows open now at `rate`, then those waiting for a window from when it opens (all of
+    /// them at the next opening: the earliest they can go).
+    static func finish(open: Int, waiting: Int, opens: Date?, rate: Double?, now: Date) -> Date? {
+        guard let rate, rate > 0 else { return nil }
+        let openDone = now.addingTimeInterval(Double(open) / rate)
+        guard waiting > 0, let opens else { return openDone }
+        return max(openDone, opens).addingTimeInterval(Double(waiting) / rate)
     }
 }
