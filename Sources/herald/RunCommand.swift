@@ -1,5 +1,7 @@
+import Foundation
 import ArgumentParser
 import HeraldEngine
+import HeraldJournal
 
 /// Flags shared by `run` and `resume`.
 struct SendOptions: ParsableArguments {
@@ -56,6 +58,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Have the provider validate every message without delivering it; reports problems and the would-be cost.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp(
+        "With --dry-run: the provider validates this many rows, chosen to cover each country, provider, language and encoding, "
+            + "sent at once (no rate, no windows); every row is checked offline.", valueName: "N"))
+    var sample: Int?
+
     @Flag(name: [.customShort("y"), .long],
           help: "Send without the check a terminal shows first (rows, cost, limits, windows, sample messages, then a question).")
     var yes = false
@@ -63,10 +70,20 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var send: SendOptions
     @OptionGroup var journal: JournalOptions
 
+    func validate() throws {
+        if let sample {
+            guard dryRun else { throw ValidationError("--sample goes with --dry-run (a real run sends every row)") }
+            guard (1...1000).contains(sample) else { throw ValidationError("--sample must be 1 to 1,000 rows") }
+        }
+    }
+
     func run() async throws {
         var options = send.runOptions
         options.strict = strict
         options.dryRun = dryRun
+        if let sample {
+            return try await Sending.sampleDryRun(campaignFile: file, journalPath: journal.path, options: options, rows: sample)
+        }
         try await Sending.perform(campaignFile: file, journalPath: journal.path, options: options, confirm: !yes)
     }
 }
@@ -98,6 +115,51 @@ struct ResumeCommand: AsyncParsableCommand {
 
 /// What `run` and `resume` share: load, trap signals, run, print, exit.
 enum Sending {
+    /// `run --dry-run --sample N`: every row checked offline, then a DryRun of the sampled rows
+    /// at once, in a journal of its own (the campaign's journal is read, never written).
+    static func sampleDryRun(campaignFile: String, journalPath: String, options: RunOptions, rows: Int) async throws {
+        let stop = StopSignal()
+        let trap = SignalTrap(stop: stop)
+        defer { trap.cancel() }
+        do {
+            let plan = try CampaignPlan.load(campaignPath: campaignFile)
+            let report = try plan.validate(listLimit: 20, journalPath: journalPath)
+            for problem in report.problems { print(problem) }
+            print(Output.validationLine(report))
+            let chosen = try plan.preview(lines: nil, sample: rows * 2, journalPath: journalPath).rows
+                .filter { $0.status == "send" }.prefix(rows).map(\.line)
+            guard !chosen.isEmpty else {
+                Terminal.error("no row to send, so none for the provider to validate")
+                throw ExitCode(ExitStatus.invalidInput.rawValue)
+            }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-sample-\(UUID().uuidString)")
+            try PrivateFiles.makeFolder(folder.path)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let sampled = try SampledDryRun(plan, lines: chosen, folder: folder)
+            var runner = CampaignRunner(plan: sampled.plan, journalPath: folder.appendingPathComponent("journal.sqlite").path,
+                                        options: options, stop: stop)
+            runner.onProgress = { Terminal.progress($0) }
+            let summary = try await runner.run()
+            Terminal.clearProgress()
+            let counts = summary.counts
+            print("dry run of \(Terminal.count(chosen.count, "sampled row")) (lines \(chosen.map(String.init).joined(separator: ", "))), "
+                + "sent at once, nothing delivered: \(Terminal.format(counts[.sent])) accepted by the provider, "
+                + "\(Terminal.format(counts[.failed])) refused, \(Terminal.format(counts[.inDoubt])) unanswered; would-be cost $\(summary.spent)")
+            for row in summary.failedRows {
+                let line = sampled.originalLines[row.row] ?? row.row
+                print("  line \(line): \(row.reason?.rawValue ?? "failed"): \((row.detail ?? "").printable)")
+            }
+            let status = ExitStatus(for: summary)
+            if status != .success { throw ExitCode(status.rawValue) }
+            if counts[.failed] > 0 || report.problemCount > 0 { throw ExitCode(ExitStatus.invalidInput.rawValue) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+
     /// `confirm`: on a terminal, show the check before sending and ask (`herald run` without `--yes`).
     static func perform(campaignFile: String, journalPath: String, options: RunOptions, confirm: Bool = false) async throws {
         let stop = StopSignal()
