@@ -96,6 +96,11 @@ final class Dashboard: Sendable {
                 return response
             }
         }
+        router.get("/campaigns/:id/preview") { request, context in
+            let name = context.parameters.get("id") ?? ""
+            // Reading the CSV takes a while: off the event loop, on the concurrency pool.
+            return try await self.guardedAsync(request) { try await Task.detached { try self.preview(name) }.value }
+        }
         router.get("/campaigns/:id/recipients.csv") { request, context in
             guard self.allowed(request) else { return self.refused(request) }
             return try await self.recipients(context.parameters.get("id") ?? "", channel: context.channel)
@@ -116,6 +121,11 @@ final class Dashboard: Sendable {
     private func guarded(_ request: Request, _ body: () throws -> Response) throws -> Response {
         guard allowed(request) else { return refused(request) }
         return try body()
+    }
+
+    private func guardedAsync(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
+        guard allowed(request) else { return refused(request) }
+        return try await body()
     }
 
     /// Whether the request may see the dashboard: no token is set, or it presents the token.
@@ -253,6 +263,23 @@ final class Dashboard: Sendable {
         let journal = try JournalOpener.reporting(journalPath)
         let key = CampaignKey(parsing: name)
         return try journal.campaign(id: key.id, mode: key.mode).map { (journal, $0) }
+    }
+
+    /// What `herald preview --html` draws, for a campaign in the journal (a scheduled one most of
+    /// all): a sample covering each country, provider, language and encoding, from its campaign file.
+    private func preview(_ name: String) throws -> Response {
+        guard let (_, record) = try record(name) else { return Response(status: .notFound) }
+        let plan: CampaignPlan
+        do {
+            plan = try CampaignPlan.load(campaignPath: record.campaignPath)
+        } catch {
+            return ReceiptServer.text(.conflict, "the campaign file cannot be read: \(error)")
+        }
+        let preview = try plan.preview(lines: nil, sample: 12, journalPath: journalPath)
+        var html = try PreviewPage.html(preview)
+        html = html.replacingOccurrences(of: "<body>", with: "<body>\n<p><a id=\"back\" href=\"/\">← all campaigns</a></p>")
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
     private func report(_ name: String, live: Bool) throws -> Response {

@@ -83,6 +83,13 @@ async function refresh() {
       link.href = "/campaigns/" + encodeURIComponent(c.campaign);
       link.textContent = c.campaign;
       name.appendChild(link);
+      if (c.state === "scheduled" || c.state === "ready" || c.state === "importing") {
+        const preview = document.createElement("a");
+        preview.href = "/campaigns/" + encodeURIComponent(c.campaign) + "/preview";
+        preview.textContent = "preview";
+        preview.className = "preview";
+        name.append(" ", preview);
+      }
       if (c.providers) {
         const via = document.createElement("div");
         via.className = "muted providers";

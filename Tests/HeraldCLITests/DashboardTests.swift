@@ -150,6 +150,32 @@ import Glibc
         #expect(lint.status == 0 && lint.output.isEmpty, "promtool check metrics: \(lint.output)")
     }
 
+    /// A scheduled campaign's preview at /campaigns/ID/preview: the sample `herald preview --html`
+    /// draws (each language, skipped rows with why), behind the token, linked from its row,
+    /// rendered in Chromium.
+    @Test func aScheduledCampaignsPreview() throws {
+        let fixture = try ShippedExamplesTests().copy()
+        let at = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
+        let scheduled = try HeraldProcess.run(["schedule", "campaigns/reminder.yaml", "--at", at, "--journal", "journal.sqlite"],
+                                              in: fixture.folder)
+        #expect(scheduled.status == 0, "\(scheduled.stderr)")
+        let server = try ReceiptServerProcess(fixture, arguments: ["--auth-token", Self.token], dashboard: true)
+        defer { _ = server.stop() }
+        let page = try #require(get(server, "/campaigns/reminder/preview"))
+        #expect(page.status == 200, "\(page.body.prefix(300))")
+        #expect(page.body.contains("Hola Lucía") && page.body.contains("· in es") && page.body.contains("· in en"), "\(page.body.prefix(2000))")
+        #expect(page.body.contains("filtered"), "the rows where: leaves out, with why")
+        #expect(get(server, "/campaigns/reminder/preview", token: nil)?.status == 401)
+        #expect(get(server, "/campaigns/nothing/preview")?.status == 404)
+        let chromium = try #require(ReportTests.chromium, "headless Chromium is needed (.ci/run installs it)")
+        let browser = try HeadlessBrowser(chromium: chromium)
+        try logIn(browser, server)
+        #expect(try browser.waitUntil("document.querySelector('tr[data-campaign=\"reminder\"] a.preview') !== null"),
+                "a scheduled campaign's row links its preview")
+        try browser.open("http://127.0.0.1:\(server.port)/campaigns/reminder/preview")
+        #expect(try browser.waitUntil("document.querySelectorAll('.bubble').length >= 5"), "the messages drawn as bubbles")
+    }
+
     @Test func aNonLoopbackDashboardNeedsAToken() throws {
         let fixture = try CLIFixture()
         let result = try HeraldProcess.run(["serve", "--listen", "0.0.0.0:0", "--journal", "journal.sqlite"], in: fixture.folder)
