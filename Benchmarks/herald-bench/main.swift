@@ -202,6 +202,7 @@ usage:
   swift run -c release herald-bench e2e-suppressed N  # the same with a 1,000,000-number suppression list and a frequency cap
   swift run -c release herald-bench estimate N      # herald estimate
   swift run -c release herald-bench import-where N  # import and estimate without, then with, a three-clause where:
+  swift run -c release herald-bench import-content N  # import with where:, two languages and smart encoding beside a plain one; estimate beside sqlite3 .import
   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
   swift run -c release herald-bench e2e-rcs N       # end to end with an RCS rich-card template
@@ -229,7 +230,7 @@ ProcessMemory.configureAllocator()
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws", "twilio",
                   "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
-                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export", "e2e-routed", "import-where"]
+                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export", "e2e-routed", "import-where", "import-content"]
 if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
     print(usage, terminator: "")
     exit(0)
@@ -251,6 +252,8 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
 } else if arguments.count >= 3, arguments[1] == "e2e-routed", let rows = Int(arguments[2]) {
     try await routingBench(rows: rows, url: arguments.count >= 4 && arguments[3] != "-" ? arguments[3] : nil,
                            only: arguments.count >= 5 ? arguments[4] : nil)
+} else if arguments.count >= 3, arguments[1] == "import-content", let rows = Int(arguments[2]) {
+    try await contentBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "import-where", let rows = Int(arguments[2]) {
     try await segmentBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {

@@ -263,7 +263,13 @@ extension CampaignPlan {
         if spec.smartEncoding { estimate.smartEncoding = Estimate.SmartSaving() }
         let scanner = try RecipientScanner(plan: self)
         let rows = HandOff<ScannedBatch>(capacity: 4)
-        scanner.produce(into: rows, keepBodies: false)
+        // Rows are checked on every core; what depends on earlier rows is counted here, in order.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if cores > 1 {
+            try scanner.produceInParallel(into: rows, workers: min(cores, 4))
+        } else {
+            scanner.produce(into: rows, keepBodies: false)
+        }
         defer { rows.cancel() }
         while let batch = try rows.take() {
             for row in batch.entries {

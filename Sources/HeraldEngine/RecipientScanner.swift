@@ -55,9 +55,11 @@ final class RecipientScanner: @unchecked Sendable {
     private var quoter: RouteQuoter?
     /// Routes that took at least one row (its country, its channel, a price): read once the
     /// scan has ended, to refuse a provider that fits no row.
-    private(set) var fitted: Set<Int> = []
+    var fitted: Set<Int> = []
     /// The characters that made SMS rows UCS-2: read once the scan has ended.
-    private(set) var culprits = UCS2Culprits()
+    var culprits = UCS2Culprits()
+    /// Smart encoding's output, its storage reused row after row.
+    private var smartOutput: [UInt8] = []
     private let routeRule: RouteRule
     /// `where:` bound to the header: each variable it reads (by `Operand.slot`) as its column and
     /// default; and the detail of a row each top-level clause leaves out.
@@ -158,7 +160,7 @@ final class RecipientScanner: @unchecked Sendable {
     }
 
     /// Checks one record and hands the result to `body`.
-    private func check(_ record: CSVRecord, into output: inout [UInt8], _ body: (ScannedRow) throws -> Void) throws {
+    func check(_ record: CSVRecord, into output: inout [UInt8], _ body: (ScannedRow) throws -> Void) throws {
         let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var row = ScannedRow(line: record.line, phone: nil, body: empty, problem: nil)
         if record.count != reader.header.count {
@@ -191,10 +193,10 @@ final class RecipientScanner: @unchecked Sendable {
             return try body(row)
         }
         guard inSegment(record, &row) else { return try body(row) }
-        if plan.spec.smartEncoding, let replaced = output.withUnsafeBufferPointer({ SmartEncoding.apply($0) }) {
+        if plan.spec.smartEncoding, output.withUnsafeBufferPointer({ SmartEncoding.apply($0, into: &smartOutput) }) {
             // The parts as written, for the saving; the parts as sent are counted by `price`.
             row.partsAsWritten = output.withUnsafeBufferPointer { SMSSegments(utf8: $0, packing: packing) }.parts
-            output = replaced
+            swap(&output, &smartOutput)
         }
         if let problem = zone(record, &row) {
             row.problem = problem

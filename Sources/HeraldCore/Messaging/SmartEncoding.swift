@@ -274,16 +274,32 @@ public enum SmartEncoding {
     }
 
     /// The UTF-8 text with every character of the table replaced, or nil when it holds none.
-    /// Only a tab, a grave accent or a non-ASCII byte can start one: other text is passed over
-    /// byte by byte without decoding.
     public static func apply(_ utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard utf8.contains(where: { $0 >= 0x80 || $0 == 0x09 || $0 == 0x60 }) else { return nil }
         var output: [UInt8] = []
+        return apply(utf8, into: &output) ? output : nil
+    }
+
+    /// Writes the text with every character of the table replaced into `output` (cleared first,
+    /// its storage kept for the next row); false, and `output` unspecified, when it holds none.
+    /// Only a tab, a grave accent or a non-ASCII byte can start one: runs of other bytes are
+    /// copied whole, and only those characters are looked up.
+    public static func apply(_ utf8: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Bool {
+        func candidate(_ byte: UInt8) -> Bool { byte >= 0x80 || byte == 0x09 || byte == 0x60 }
+        guard var index = utf8.firstIndex(where: candidate) else { return false }
+        let map = Self.map
+        output.removeAll(keepingCapacity: true)
         output.reserveCapacity(utf8.count + 8)
+        output.append(contentsOf: utf8[..<index])
         var changed = false
-        var index = 0
         while index < utf8.count {
             let byte = utf8[index]
+            guard candidate(byte) else {
+                var end = index + 1
+                while end < utf8.count, !candidate(utf8[end]) { end += 1 }
+                output.append(contentsOf: utf8[index..<end])
+                index = end
+                continue
+            }
             let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
             guard index + length <= utf8.count else {
                 output.append(contentsOf: utf8[index...])
@@ -299,7 +315,7 @@ public enum SmartEncoding {
             }
             index += length
         }
-        return changed ? output : nil
+        return changed
     }
 }
 
@@ -328,16 +344,39 @@ public struct UCS2Culprits: Sendable {
 
     /// Notes the characters of a UCS-2 body (CSV line `line`) that GSM-7 lacks, once each a row.
     public mutating func note(_ utf8: UnsafeBufferPointer<UInt8>, line: Int) {
-        var seen = Set<UInt32>()
-        for scalar in String(decoding: utf8, as: UTF8.self).unicodeScalars where GSMAlphabet.cost(of: scalar) == 0 {
-            guard seen.insert(scalar.value).inserted else { continue }
-            var culprit = found[scalar.value]
-                ?? Culprit(character: String(scalar), codePoint: String(format: "U+%04X", scalar.value),
-                           name: scalar.properties.name?.lowercased() ?? "unnamed",
-                           rows: 0, exampleLines: [], smartReplacement: SmartEncoding.replacement(for: scalar))
-            culprit.rows += 1
-            if culprit.exampleLines.count < 3 { culprit.exampleLines.append(line) }
-            found[scalar.value] = culprit
+        // Decoded by hand, ASCII passed over without a lookup; a row holds few culprits, so the
+        // ones seen in it are kept in a short array.
+        var seen: [UInt32] = []
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
+            guard index + length <= utf8.count else { break }
+            var value = length == 1 ? UInt32(byte) : UInt32(byte) & (UInt32(0xFF) >> UInt32(length + 1))
+            for offset in 1..<max(length, 1) where length > 1 { value = value << 6 | UInt32(utf8[index + offset] & 0x3F) }
+            index += length
+            guard let scalar = Unicode.Scalar(value), GSMAlphabet.cost(of: scalar) == 0, !seen.contains(value) else { continue }
+            seen.append(value)
+            if found[value] == nil {
+                found[value] = Culprit(character: String(scalar), codePoint: String(format: "U+%04X", value),
+                                       name: scalar.properties.name?.lowercased() ?? "unnamed",
+                                       rows: 0, exampleLines: [], smartReplacement: SmartEncoding.replacement(for: scalar))
+            }
+            found[value]?.rows += 1
+            if found[value]?.exampleLines.count ?? 3 < 3 { found[value]?.exampleLines.append(line) }
+        }
+    }
+
+    /// Adds what another scan of other rows found (example lines kept in line order).
+    public mutating func merge(_ other: UCS2Culprits) {
+        for (value, theirs) in other.found {
+            guard var mine = found[value] else {
+                found[value] = theirs
+                continue
+            }
+            mine.rows += theirs.rows
+            mine.exampleLines = Array((mine.exampleLines + theirs.exampleLines).sorted().prefix(3))
+            found[value] = mine
         }
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import HeraldCore
 import HeraldJournal
+import HeraldCSV
+import HeraldSettings
 
 /// Rows scanned from the CSV, handed from the scanning thread to the journal
 /// thread in one piece: bodies side by side in one buffer.
@@ -32,6 +34,75 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         entries.reserveCapacity(capacity)
         bodies.reserveCapacity(capacity * 96)
     }
+
+    func add(_ row: ScannedRow, keepBody: Bool, maybeRepeat: Bool) {
+        if keepBody { bodies.append(contentsOf: row.body) }
+        entries.append(.init(line: row.line, phone: row.phone, bodyEnd: bodies.count, problem: row.problem,
+                             segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones, language: row.language,
+                             maybeRepeat: maybeRepeat, clauseMisses: row.clauseMisses,
+                             smartReplaced: row.smartReplaced, smartSaved: row.smartSaved))
+    }
+}
+
+extension RecipientScanner {
+    /// As `produce` without bodies or repeat flags, the rows checked by `workers` scanners at once:
+    /// the reader hands CSV batch i to worker i mod `workers`, and the batches are taken back in
+    /// that order, so the rows come out in file order. Each worker has its own renderer, caches
+    /// and findings (UCS-2 characters, providers fitted), added to this scanner's at the end.
+    /// Everything that depends on earlier rows (duplicates, limits, caps) is the consumer's.
+    func produceInParallel(into channel: HandOff<ScannedBatch>, workers count: Int) throws {
+        let plan = plan
+        let scanners = try (0..<count).map { _ in try RecipientScanner(plan: plan) }
+        let inputs = (0..<count).map { _ in HandOff<CSVBatch>(capacity: 2) }
+        let outputs = (0..<count).map { _ in HandOff<ScannedBatch>(capacity: 2) }
+        let reader = UncheckedBox(self.reader)
+        inputs[0].startProducer { first in
+            // One thread reads and deals the batches out; `first` is closed when it returns, the others here.
+            var index = 0
+            do {
+                while let batch = try reader.value.nextBatch() {
+                    guard (index % count == 0 ? first : inputs[index % count]).put(batch) else { throw ProducerCancelled() }
+                    index += 1
+                }
+                for other in inputs.dropFirst() { other.close() }
+            } catch {
+                for other in inputs.dropFirst() { other.close(error) }
+                throw error
+            }
+        }
+        for (worker, scanner) in scanners.enumerated() {
+            let box = UncheckedBox(scanner)
+            outputs[worker].startProducer { output in
+                defer { inputs[worker].cancel() }
+                var rendered: [UInt8] = []
+                rendered.reserveCapacity(1024)
+                do {
+                    while let records = try inputs[worker].take() {
+                        let batch = ScannedBatch(capacity: records.count)
+                        try records.forEach { record in
+                            try box.value.check(record, into: &rendered) { batch.add($0, keepBody: false, maybeRepeat: false) }
+                        }
+                        guard output.put(batch) else { throw ProducerCancelled() }
+                    }
+                } catch let error as CSVError {
+                    // As `scan` says it: the file and line, then what is wrong.
+                    throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+                }
+            }
+        }
+        channel.startProducer { [self] channel in
+            defer { outputs.forEach { $0.cancel() } }
+            var index = 0
+            while let batch = try outputs[index % count].take() {
+                guard channel.put(batch) else { throw ProducerCancelled() }
+                index += 1
+            }
+            for scanner in scanners {
+                culprits.merge(scanner.culprits)
+                fitted.formUnion(scanner.fitted)
+            }
+        }
+    }
 }
 
 extension RecipientScanner {
@@ -46,13 +117,9 @@ extension RecipientScanner {
             var batch = ScannedBatch(capacity: batchSize)
             var filter = flagRepeats ? DestinationFilter(expected: (expected ?? 0) / 24) : nil
             try scan { row in
-                if keepBodies { batch.bodies.append(contentsOf: row.body) }
                 var repeats = false
                 if row.problem == nil, let phone = row.phone { repeats = filter?.insert(phone.digits) ?? false }
-                batch.entries.append(.init(line: row.line, phone: row.phone, bodyEnd: batch.bodies.count, problem: row.problem,
-                                           segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones, language: row.language,
-                                           maybeRepeat: repeats, clauseMisses: row.clauseMisses,
-                                           smartReplaced: row.smartReplaced, smartSaved: row.smartSaved))
+                batch.add(row, keepBody: keepBodies, maybeRepeat: repeats)
                 if batch.entries.count == batchSize {
                     guard channel.put(batch) else { throw ProducerCancelled() }
                     batch = ScannedBatch(capacity: batchSize)
