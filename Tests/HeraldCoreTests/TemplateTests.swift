@@ -227,4 +227,14 @@ import Testing
         let error = #expect(throws: BindingError.self) { try template.bind(columns: ["name", "code"]) }
         #expect(error?.description.contains("language column \"lang\" is not a column") == true)
     }
+
+    @Test(arguments: [(" Yes ", "true"), ("TRUE", "true"), ("1", "true"), ("\tno", "false"), ("False ", "false"), ("0", "false"),
+                      ("yes no", nil), ("yess", nil), ("sí", nil), ("truetruetrue", nil), ("2", nil)] as [(String, String?)])
+    func booleansReadEveryWayTheyAreWritten(cell: String, expected: String?) throws {
+        let result = try render(["name": "Ada", "code": "AB1", "vip": cell], body: "<vip>")
+        switch result {
+        case .success(let text): #expect(text == expected)
+        case .failure(let problem): #expect(expected == nil && problem.column == "vip", "\(problem)")
+        }
+    }
 }

@@ -345,25 +345,30 @@ public struct UCS2Culprits: Sendable {
     /// Notes the characters of a UCS-2 body (CSV line `line`) that GSM-7 lacks, once each a row.
     public mutating func note(_ utf8: UnsafeBufferPointer<UInt8>, line: Int) {
         // Decoded by hand, ASCII passed over without a lookup; a row holds few culprits, so the
-        // ones seen in it are kept in a short array.
-        var seen: [UInt32] = []
-        var index = 0
-        while index < utf8.count {
-            let byte = utf8[index]
-            let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
-            guard index + length <= utf8.count else { break }
-            var value = length == 1 ? UInt32(byte) : UInt32(byte) & (UInt32(0xFF) >> UInt32(length + 1))
-            for offset in 1..<max(length, 1) where length > 1 { value = value << 6 | UInt32(utf8[index + offset] & 0x3F) }
-            index += length
-            guard let scalar = Unicode.Scalar(value), GSMAlphabet.cost(of: scalar) == 0, !seen.contains(value) else { continue }
-            seen.append(value)
-            if found[value] == nil {
-                found[value] = Culprit(character: String(scalar), codePoint: String(format: "U+%04X", value),
-                                       name: scalar.properties.name?.lowercased() ?? "unnamed",
-                                       rows: 0, exampleLines: [], smartReplacement: SmartEncoding.replacement(for: scalar))
+        // ones seen in it are kept on the stack (a row with more than 16 counts the first 16).
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { seen in
+            var seenCount = 0
+            var index = 0
+            while index < utf8.count {
+                let byte = utf8[index]
+                let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
+                guard index + length <= utf8.count else { break }
+                var value = length == 1 ? UInt32(byte) : UInt32(byte) & (UInt32(0xFF) >> UInt32(length + 1))
+                for offset in 1..<max(length, 1) where length > 1 { value = value << 6 | UInt32(utf8[index + offset] & 0x3F) }
+                index += length
+                guard let scalar = Unicode.Scalar(value), GSMAlphabet.cost(of: scalar) == 0,
+                      seenCount < seen.count, !seen[..<seenCount].contains(value) else { continue }
+                seen[seenCount] = value
+                seenCount += 1
+                if let slot = found.index(forKey: value) {
+                    found.values[slot].rows += 1
+                    if found.values[slot].exampleLines.count < 3 { found.values[slot].exampleLines.append(line) }
+                } else {
+                    found[value] = Culprit(character: String(scalar), codePoint: String(format: "U+%04X", value),
+                                           name: scalar.properties.name?.lowercased() ?? "unnamed",
+                                           rows: 1, exampleLines: [line], smartReplacement: SmartEncoding.replacement(for: scalar))
+                }
             }
-            found[value]?.rows += 1
-            if found[value]?.exampleLines.count ?? 3 < 3 { found[value]?.exampleLines.append(line) }
         }
     }
 

@@ -30,11 +30,38 @@ enum ValueChecker {
         return canonical.utf8.elementsEqual(raw) ? .success(.asIs) : .success(.replaced(Array(canonical.utf8)))
     }
 
+    static let trueBytes = Array("true".utf8)
+    static let falseBytes = Array("false".utf8)
+
+    /// `word` (at most 8 ASCII letters or digits) packed into an integer, lowercased.
+    private static func packed(_ word: String) -> UInt64 {
+        word.utf8.reduce(0) { $0 << 8 | UInt64($1 | ($1 >= 0x41 && $1 <= 0x5A ? 0x20 : 0)) }
+    }
+    private static let truths: Set<UInt64> = [packed("true"), packed("yes"), packed("1")]
+    private static let falsehoods: Set<UInt64> = [packed("false"), packed("no"), packed("0")]
+
     private static func checkBoolean(_ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec) -> Result<Checked, RowProblem> {
+        // The usual cells, trimmed and lowercased without allocating: packed into an integer.
+        var word: UInt64 = 0
+        var length = 0
+        var trailing = false
+        for byte in raw {
+            if byte == 0x20 || byte == 0x09 {
+                if length > 0 { trailing = true }
+                continue
+            }
+            guard !trailing, length < 8, byte < 0x80 else { length = 9; break }
+            word = word << 8 | UInt64(byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0))
+            length += 1
+        }
+        if length <= 8 {
+            if truths.contains(word) { return .success(.replaced(trueBytes)) }
+            if falsehoods.contains(word) { return .success(.replaced(falseBytes)) }
+        }
         let text = String(decoding: raw, as: UTF8.self).trimmingSpaces.lowercased()
         switch text {
-        case "true", "yes", "1": return .success(.replaced(Array("true".utf8)))
-        case "false", "no", "0": return .success(.replaced(Array("false".utf8)))
+        case "true", "yes", "1": return .success(.replaced(trueBytes))
+        case "false", "no", "0": return .success(.replaced(falseBytes))
         default:
             return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(text.quoted) is not a boolean (true/false, yes/no, 1/0)"))
         }
