@@ -288,7 +288,13 @@ public struct CampaignRunner: Sendable {
             let scanner = try RecipientScanner(plan: plan)
             let channel = HandOff<ScannedBatch>(capacity: 4)
             if plan.template.channel == .sms {
-                scanner.produce(into: channel, flagRepeats: true)
+                // Rows checked on every core, handed on in file order (repeats flagged in order).
+                let cores = ProcessInfo.processInfo.activeProcessorCount
+                if cores > 1 {
+                    try scanner.produceInParallel(into: channel, workers: min(cores, 4), keepBodies: true, flagRepeats: true)
+                } else {
+                    scanner.produce(into: channel, flagRepeats: true)
+                }
             } else {
                 // Structured content: scanning and checking the rendered messages run on two threads
                 // (the checker reads only the scanner's immutable plan).
