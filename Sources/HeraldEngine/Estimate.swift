@@ -196,7 +196,8 @@ extension CampaignPlan {
     /// (if there is one) to leave out what was sent; writes nothing to it.
     /// `perRecipient` gets one CSV line per row: row, country, encoding, parts, price,
     /// status; the prices of the `send` rows add up to `total`.
-    public func estimate(journalPath: String?, perRecipient: String? = nil) throws -> Estimate {
+    /// `workers`: threads that check rows (nil: one per core, at most four).
+    public func estimate(journalPath: String?, perRecipient: String? = nil, workers: Int? = nil) throws -> Estimate {
         var estimate = Estimate(campaign: spec.id)
         estimate.channel = template.channel.rawValue
         // Lines up to `handledThrough` the journal has dealt with, except those waiting.
@@ -264,9 +265,9 @@ extension CampaignPlan {
         let scanner = try RecipientScanner(plan: self)
         let rows = HandOff<ScannedBatch>(capacity: 4)
         // Rows are checked on every core; what depends on earlier rows is counted here, in order.
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        if cores > 1 {
-            try scanner.produceInParallel(into: rows, workers: min(cores, 4))
+        let threads = workers ?? RecipientScanner.defaultWorkers
+        if threads > 1 {
+            try scanner.produceInParallel(into: rows, workers: threads)
         } else {
             scanner.produce(into: rows, keepBodies: false)
         }

@@ -45,15 +45,16 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
 }
 
 extension RecipientScanner {
-    /// As `produce`, the rows checked by `workers` scanners at once: the reader hands CSV batch i
-    /// to worker i mod `workers`, and the batches are taken back in that order, so the rows come
-    /// out in file order. Each worker has its own renderer, caches and findings (UCS-2
-    /// characters, providers fitted), added to this scanner's at the end. What depends on
-    /// earlier rows is done in file order: the repeat flags here (`flagRepeats`), duplicates,
-    /// limits and caps by the consumer.
-    func produceInParallel(into channel: HandOff<ScannedBatch>, workers count: Int, keepBodies: Bool = false,
-                           flagRepeats: Bool = false) throws {
-        let expected = flagRepeats ? (try? FileManager.default.attributesOfItem(atPath: plan.spec.recipientsPath)[.size] as? Int) ?? nil : nil
+    /// Threads that check rows: one per core, at most four.
+    static var defaultWorkers: Int { min(4, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// As `produce` without bodies or repeat flags (for `estimate`), the rows checked by `workers`
+    /// scanners at once: the reader hands CSV batch i to worker i mod `workers`, and the batches
+    /// are taken back in that order, so the rows come out in file order. Each worker has its own
+    /// renderer, caches and findings (UCS-2 characters, providers fitted), added to this
+    /// scanner's at the end. What depends on earlier rows (duplicates, limits, caps) is the
+    /// consumer's, in file order.
+    func produceInParallel(into channel: HandOff<ScannedBatch>, workers count: Int) throws {
         let plan = plan
         let scanners = try (0..<count).map { _ in try RecipientScanner(plan: plan) }
         let inputs = (0..<count).map { _ in HandOff<CSVBatch>(capacity: 2) }
@@ -83,7 +84,7 @@ extension RecipientScanner {
                     while let records = try inputs[worker].take() {
                         let batch = ScannedBatch(capacity: records.count)
                         try records.forEach { record in
-                            try box.value.check(record, into: &rendered) { batch.add($0, keepBody: keepBodies, maybeRepeat: false) }
+                            try box.value.check(record, into: &rendered) { batch.add($0, keepBody: false, maybeRepeat: false) }
                         }
                         guard output.put(batch) else { throw ProducerCancelled() }
                     }
@@ -95,14 +96,8 @@ extension RecipientScanner {
         }
         channel.startProducer { [self] channel in
             defer { outputs.forEach { $0.cancel() } }
-            var filter = flagRepeats ? DestinationFilter(expected: (expected ?? 0) / 24) : nil
             var index = 0
             while let batch = try outputs[index % count].take() {
-                if filter != nil {
-                    for entry in batch.entries.indices where batch.entries[entry].problem == nil {
-                        if let phone = batch.entries[entry].phone { batch.entries[entry].maybeRepeat = filter?.insert(phone.digits) ?? false }
-                    }
-                }
                 guard channel.put(batch) else { throw ProducerCancelled() }
                 index += 1
             }
