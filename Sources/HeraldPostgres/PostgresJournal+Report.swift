@@ -169,7 +169,7 @@ extension PostgresJournal: ReportingJournal {
                 try session.query(
                     """
                     SELECT m.row, m.dest, m.region, m.state, m.reason, m.detail, m.parts, m.cost, m.updated_at,
-                        d.state, d.event_at, d.read_at, m.provider_ref, m.route::int8
+                        d.state, d.event_at, d.read_at, m.provider_ref, m.route::int8, m.language
                     FROM message m LEFT JOIN delivery d ON d.cid = m.cid AND d.row = m.row
                     WHERE m.cid = \(cid) AND m.row > \(after) ORDER BY m.row LIMIT 20000
                     """).map { row -> RecipientLine in
@@ -183,6 +183,7 @@ extension PostgresJournal: ReportingJournal {
                         deliveredAt: delivered ? try c.optionalInt64(10) : nil, readAt: try c.optionalInt64(11),
                         providerRef: try c.string(12))
                     recipient.route = RouteIndex.checked(try c.int64(13))
+                    recipient.language = try c.string(14)
                     return recipient
                 }
             }

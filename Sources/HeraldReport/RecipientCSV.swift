@@ -9,14 +9,16 @@ public enum RecipientCSV {
 
     /// Writes every row of campaign `cid` to `path`; returns how many.
     @discardableResult
-    /// `routes` names the providers of a campaign with several: a last column, `provider`, names each row's.
+    /// `routes` names the providers of a campaign with several: a column, `provider`, names each row's.
+    /// With `languages` (a template with variants), a last column, `language`, names each row's.
     public static func write(journal: any ReportingJournal, cid: Int64, to path: String, unmasked: Bool = false,
-                             routes: [String] = []) throws -> Int {
+                             routes: [String] = [], languages: Bool = false) throws -> Int {
         let handle = try PrivateFiles.create(path)
         defer { try? handle.close() }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
-        buffer.append(contentsOf: (routes.isEmpty ? header : header.dropLast() + ",provider\n").utf8)
+        let columns = String(header.dropLast()) + (routes.isEmpty ? "" : ",provider") + (languages ? ",language" : "") + "\n"
+        buffer.append(contentsOf: columns.utf8)
         var rows = 0
         try journal.forEachRecipient(cid: cid) { line in
             rows += 1
@@ -51,6 +53,10 @@ public enum RecipientCSV {
             if !routes.isEmpty {
                 buffer.append(UInt8(ascii: ","))
                 buffer.append(contentsOf: routes[routes.indices.contains(line.route) ? line.route : 0].utf8)
+            }
+            if languages {
+                buffer.append(UInt8(ascii: ","))
+                if let language = line.language { appendQuoted(language, to: &buffer) }
             }
             buffer.append(UInt8(ascii: "\n"))
             if buffer.count >= 1 << 20 {

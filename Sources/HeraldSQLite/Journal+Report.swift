@@ -28,7 +28,7 @@ extension Journal {
             let statement = try db.statement(
                 """
                 SELECT m.row, m.dest, m.region, m.state, m.reason, m.detail, m.parts, m.cost, m.updated_at,
-                    d.state, d.event_at, d.read_at, m.provider_ref, m.route
+                    d.state, d.event_at, d.read_at, m.provider_ref, m.route, m.language
                 FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
                 WHERE m.cid = ?1 ORDER BY m.row
                 """)
@@ -45,6 +45,7 @@ extension Journal {
                     deliveredAt: delivered && !statement.isNull(10) ? statement.int64(10) : nil,
                     readAt: statement.isNull(11) ? nil : statement.int64(11), providerRef: statement.string(12))
                 recipient.route = RouteIndex.checked(statement.int64(13))
+                recipient.language = statement.string(14)
                 try line(recipient)
             }
         }

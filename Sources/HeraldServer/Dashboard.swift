@@ -318,7 +318,8 @@ final class Dashboard: Sendable {
                 let journal = try JournalOpener.reporting(journalPath)
                 let key = CampaignKey(parsing: name)
                 guard let record = try journal.campaign(id: key.id, mode: key.mode) else { throw ExportError.noSuchCampaign }
-                _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path, routes: record.routeNames.map(\.name))
+                _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path, routes: record.routeNames.map(\.name),
+                                           languages: !record.languageCodes.isEmpty)
             }
         } catch ExportError.noSuchCampaign {
             return Response(status: .notFound)

@@ -51,7 +51,7 @@ struct ReportCommand: AsyncParsableCommand {
             }
             if let csv {
                 let rows = try RecipientCSV.write(journal: store, cid: record.cid, to: csv, unmasked: unmasked,
-                                                  routes: record.routeNames.map(\.name))
+                                                  routes: record.routeNames.map(\.name), languages: !record.languageCodes.isEmpty)
                 Terminal.note("recipients: \(csv) (\(rows) rows)")
             }
             if json {

@@ -133,7 +133,13 @@ import Testing
         #expect(languages == ["en sent 4 skipped 1", "es sent 2 skipped 1"], "\(status.stdout)")
         let text = try HeraldProcess.run(["status", "reminder", "--journal", url], in: fixture.folder)
         #expect(text.stdout.contains("language es: sent 2, failed 0, skipped 1"), "\(text.stdout)")
-        let report = try HeraldProcess.run(["report", "reminder", "--json", "--html", "report.html", "--journal", url], in: fixture.folder)
+        let report = try HeraldProcess.run(["report", "reminder", "--json", "--html", "report.html", "--csv", "recipients-out.csv",
+                                            "--journal", url], in: fixture.folder)
+        let csv = try String(contentsOfFile: fixture.path("recipients-out.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.first?.hasSuffix(",provider_ref,language") == true, "\(csv.first ?? "")")
+        // Line 3 (Lucía, es) and line 5 (Oliver, no language: the default).
+        #expect(csv.first { $0.hasPrefix("3,") }?.hasSuffix(",es") == true && csv.first { $0.hasPrefix("5,") }?.hasSuffix(",en") == true,
+                "\(csv)")
         let reported = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
         #expect((reported?["languages"] as? [[String: Any]] ?? []).map { $0["language"] as? String } == ["en", "es"], "\(report.stdout)")
         let page = try String(contentsOfFile: fixture.path("report.html"), encoding: .utf8)

@@ -32,6 +32,8 @@ public struct RecipientLine: Sendable {
     public var providerRef: String?
     /// The provider it went through (its index in the campaign's `providers:` list).
     public var route = 0
+    /// The template variant's language (`language:`); nil without.
+    public var language: String?
 
     public init(row: Int, destination: UInt64?, region: String?, state: MessageState, reason: String?, detail: String?, parts: Int,
                 cost: Int64, updatedAt: Int64, delivery: String?, deliveredAt: Int64?, readAt: Int64?, providerRef: String?) {
