@@ -232,7 +232,9 @@ extension CampaignPlan {
             estimate.byProvider = spec.routes.map { Estimate.ProviderLine(name: $0.name, kind: $0.provider.kind.name) }
         }
         estimate.byLanguage = template.languages?.codes.map { Estimate.LanguageLine(language: $0) } ?? []
-        var seen = DestinationSet()
+        // Sized for the file (rows of about 48 bytes) so that it rarely grows, and rehashes, on the way.
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: spec.recipientsPath)[.size] as? Int) ?? nil
+        var seen = DestinationSet(capacity: min((fileSize ?? 0) / 48, 50_000_000))
         let suppressed = try suppressionChecker(journal)
         let capped = try frequencyChecker(journalPath: journalPath)
         var countries: [String: Int] = [:]

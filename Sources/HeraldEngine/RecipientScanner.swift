@@ -61,9 +61,10 @@ final class RecipientScanner: @unchecked Sendable {
     /// Smart encoding's output, its storage reused row after row.
     private var smartOutput: [UInt8] = []
     private let routeRule: RouteRule
-    /// `where:` bound to the header: each variable it reads (by `Operand.slot`) as its column and
-    /// default; and the detail of a row each top-level clause leaves out.
-    private let segmentFields: [(column: Int?, fallback: String?)]
+    /// `where:` bound to the header: the filter, each variable it reads (by `Operand.slot`) as its
+    /// column, and the detail of a row each top-level clause leaves out.
+    private let segmentProgram: SegmentProgram?
+    private let segmentColumns: [Int?]
     private let filteredDetails: [String]
 
     init(plan: CampaignPlan) throws(InputError) {
@@ -98,37 +99,25 @@ final class RecipientScanner: @unchecked Sendable {
             timezoneColumn = nil
         }
         checkedColumns = [phone] + renderer.columns + (timezoneColumn.map { [$0] } ?? [])
-        segmentFields = (plan.segment?.variables ?? []).map { name in
-            (header.firstIndex(of: name), plan.template.variables.first { $0.name == name }?.defaultValue)
-        }
+        segmentProgram = plan.segment?.program
+        segmentColumns = (plan.segment?.variables ?? []).map { header.firstIndex(of: $0) }
         filteredDetails = plan.segment?.clauses.map { "left out by where: \($0.text)" } ?? []
     }
 
     /// Whether `where:` keeps the row (always without one); a row left out is marked `filtered`,
     /// with the clauses it fails.
     private func inSegment(_ record: CSVRecord, _ row: inout ScannedRow) -> Bool {
-        guard let segment = plan.segment else { return true }
-        let fields = segmentFields
-        let region = row.phone?.region
-        let lookup: Segment.Lookup = { operand in
-            guard case .variable = operand.kind else { return region }
-            guard fields.indices.contains(operand.slot) else { return nil }
-            let field = fields[operand.slot]
-            if let column = field.column, !record[column].isEmpty { return record.string(column) }
-            return field.fallback
+        guard let program = segmentProgram else { return true }
+        var region = row.phone?.region ?? ""
+        let (misses, first) = region.withUTF8 { country in
+            program.misses { slot in
+                if slot < 0 { return row.phone == nil ? nil : country }
+                return segmentColumns[slot].map { record[$0] }
+            }
         }
-        // With several top-level clauses each is evaluated once: their results say both whether
-        // the row is kept and which clauses leave it out.
-        let results = segment.clauses.count > 1 ? segment.clauseResults(lookup) : [segment.contains(lookup)]
-        guard results.contains(false) else { return true }
-        var misses: UInt64 = 0
-        var first: Int?
-        for (index, passed) in results.enumerated() where !passed {
-            if index < 64 { misses |= 1 << UInt64(index) }
-            if first == nil { first = index }
-        }
+        guard let first else { return true }
         row.clauseMisses = misses
-        row.problem = RowProblem(reason: .filtered, detail: filteredDetails[first ?? 0])
+        row.problem = RowProblem(reason: .filtered, detail: filteredDetails[first])
         return false
     }
 

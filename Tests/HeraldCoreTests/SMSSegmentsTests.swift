@@ -51,6 +51,20 @@ import Testing
 /// Properties over random bodies from a mix of GSM basic, GSM extension, other BMP
 /// characters and emoji.
 @Suite struct SMSSegmentsPropertyTests {
+    /// GSM 03.38's basic table and extension table as the standard prints them (row by row), against
+    /// the switch the counter uses, for every scalar of the Basic Multilingual Plane and a few beyond.
+    @Test func theAlphabetMatchesGSM0338ForEveryScalar() {
+        let basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+            + "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+        let extended = "\u{0C}^{}\\[~]|€"
+        #expect(basic.unicodeScalars.count == 127)  // 128 less the escape
+        for value in UInt32(0)..<0x1_0000 + 0x100 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let expected = basic.unicodeScalars.contains(scalar) ? 1 : extended.unicodeScalars.contains(scalar) ? 2 : 0
+            #expect(GSMAlphabet.cost(of: scalar) == expected, "U+\(String(value, radix: 16))")
+        }
+    }
+
     static let gsmBasic: [Character] = Array("abcXYZ019 @£$¥èé\nΔ_!?.,;:'\"()")
     static let gsmExtension: [Character] = Array("^{}\\[~]|€")
     static let other: [Character] = Array("жçßΩ中ü").filter { GSMAlphabet.cost(of: $0.unicodeScalars.first!) == 0 } + ["😀", "🎉"]

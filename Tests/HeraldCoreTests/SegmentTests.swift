@@ -137,4 +137,79 @@ import Testing
             #expect(inside + outside == rows.count)
         }
     }
+
+    /// The flattened program the scanner runs gives what `Segment.evaluate` gives on the cells as
+    /// text, clause by clause: random filters over rows with defaults, empty cells, spaces, other
+    /// cases, non-ASCII and decomposed text (which Swift orders by canonical equivalence).
+    @Test func theProgramAgreesWithTheTreeClauseByClause() throws {
+        let variables = [
+            VariableSpec(name: "name", type: .string, defaultValue: "Bob"),
+            VariableSpec(name: "visits", type: .integer, defaultValue: "2"),
+            VariableSpec(name: "vip", type: .boolean),
+            VariableSpec(name: "joined", type: .string),
+        ]
+        var random = SplitMix64(seed: 38)
+        func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+        func atom() -> String {
+            switch random.next() % 7 {
+            case 0: "visits \(pick(["==", "!=", "<", "<=", ">", ">="])) \(Int(random.next() % 7) - 1)"
+            case 1: pick(["vip", "not vip", "vip == true", "vip != false"])
+            case 2: "name \(pick(["in", "not in"])) [\(pick(["Ada", "Bob", "\"Zoë\""])), \(pick(["Cy", "\"Dee\"", "\"Ángel\""]))]"
+            case 3: "joined \(pick(["<", ">=", "==", "!="])) 2026-0\(1 + random.next() % 9)-1\(random.next() % 9)"
+            case 4: "country \(pick(["==", "!="])) \(pick(["US", "GB"]))"
+            case 5: "country \(pick(["in", "not in"])) [US, FR]"
+            default: "name \(pick(["<", ">", "==", "<="])) \(pick(["Bob", "M", "\"Zoë\"", "\"Zoe\u{308}\""]))"
+            }
+        }
+        func expression(_ depth: Int) -> String {
+            guard depth > 0, random.next() % 3 != 0 else { return atom() }
+            switch random.next() % 3 {
+            case 0: return "(\(expression(depth - 1)) and \(expression(depth - 1)))"
+            case 1: return "(\(expression(depth - 1)) or \(expression(depth - 1)))"
+            default: return "not \(expression(depth - 1))"
+            }
+        }
+        let names: [String?] = [nil, "", "Ada", "Bob", "Cy", "Dee", "Zed", "Zoë", "Zoe\u{308}", "Ángel", "ada", " Bob"]
+        let rows: [([String: String?], String?)] = (0..<300).map { _ in
+            (["visits": pick([nil, "", "0", "3", "+5", "-1", " 4 ", "x", "99999999999999999999"]),
+              "vip": pick([nil, "", "true", "no", "1", "YES", " False ", "maybe", "truest"]),
+              "name": pick(names),
+              "joined": pick([nil, "2026-03-14", " 2025-12-31", "not a date", "2026-09-19", "2026-02-30"])],
+             pick(["US", "GB", "FR", nil]))
+        }
+        let defaults = Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.defaultValue) })
+        let slotsOf = { (segment: Segment) in segment.variables }
+        for _ in 0..<300 {
+            let source = (0..<(1 + Int(random.next() % 3))).map { _ in expression(2) }.joined(separator: " and ")
+            let segment = try Segment(source, variables: variables)
+            for (values, country) in rows {
+                // The tree, on text: an empty or missing cell takes the default, as the scanner does.
+                let tree = segment.clauseResults { operand in
+                    guard operand.kind != .country else { return country }
+                    if let cell = values[operand.name] ?? nil, !cell.isEmpty { return cell }
+                    return defaults[operand.name] ?? nil
+                }
+                var expectedBits: UInt64 = 0
+                for (index, passed) in tree.enumerated() where !passed { expectedBits |= 1 << UInt64(index) }
+                // The program, on bytes.
+                let cells = slotsOf(segment).map { name in
+                    (values[name] ?? nil).map { text in
+                        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.utf8.count)
+                        _ = buffer.initialize(from: text.utf8)
+                        return buffer
+                    }
+                }
+                defer { cells.forEach { $0?.deallocate() } }
+                var countryText = country ?? ""
+                let (bits, first) = countryText.withUTF8 { countryBytes in
+                    segment.program.misses { slot in
+                        if slot < 0 { return country == nil ? nil : countryBytes }
+                        return cells[slot].map { UnsafeBufferPointer($0) }
+                    }
+                }
+                #expect(bits == expectedBits, "\(source) on \(values), \(country ?? "no country")")
+                #expect(first == tree.firstIndex(of: false))
+            }
+        }
+    }
 }

@@ -59,6 +59,18 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     public static func parse<Bytes: Collection<UInt8>>(
         _ input: Bytes, defaultRegion: String? = nil
     ) throws(PhoneNumberError) -> PhoneNumber {
+        try parseBytes(input, defaultRegion: defaultRegion)
+    }
+
+    /// A CSV cell, as the scanner reads a million of them: specialised in this module, where a
+    /// generic call from another would step through the bytes by witness table.
+    public static func parse(_ input: UnsafeBufferPointer<UInt8>, defaultRegion: String? = nil) throws(PhoneNumberError) -> PhoneNumber {
+        try parseBytes(input, defaultRegion: defaultRegion)
+    }
+
+    private static func parseBytes<Bytes: Collection<UInt8>>(
+        _ input: Bytes, defaultRegion: String?
+    ) throws(PhoneNumberError) -> PhoneNumber {
         // At most 17 digits matter (a 15-digit number behind 00); more is an error anyway.
         var digits = Digits()
         var international = false

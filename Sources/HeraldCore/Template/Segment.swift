@@ -68,6 +68,8 @@ public struct Segment: Sendable {
     /// The top-level clauses (those of an `and` at the top, or the whole), each with its text:
     /// `estimate` counts the rows each one leaves out.
     public let clauses: [(node: Node, text: String)]
+    /// The same filter, flattened for evaluating row after row (what the scanner runs).
+    public let program: SegmentProgram
 
     /// The name `where:` uses for the number's country (ISO 3166 alpha-2, from the number).
     public static let countryName = "country"
@@ -80,6 +82,8 @@ public struct Segment: Sendable {
         self.source = source
         self.root = root
         self.clauses = clauses
+        program = SegmentProgram(clauses: clauses.map(\.node),
+                                 defaults: parser.slots.map { name in variables.first { $0.name == name }?.defaultValue })
     }
 
     /// The variables it reads, by name (not the country).
@@ -145,10 +149,12 @@ public struct Segment: Sendable {
     }
 
     /// A whole number with optional spaces around it and an optional sign, without allocating.
-    static func parseInteger(_ text: String) -> Int64? {
+    static func parseInteger(_ text: String) -> Int64? { parseInteger(text.utf8) }
+
+    static func parseInteger<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int64? {
         var value: Int64 = 0
         var negative = false, digits = 0, started = false, ended = false
-        for byte in text.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"):
                 if started { ended = true }
@@ -168,17 +174,23 @@ public struct Segment: Sendable {
         return negative ? -value : value
     }
 
-    static func parseBoolean(_ text: String) -> Bool? {
-        switch text.trimmingSpaces.lowercased() {
-        case "true", "yes", "1": true
-        case "false", "no", "0": false
-        default: nil
-        }
+    static func parseBoolean(_ text: String) -> Bool? { ValueChecker.boolean(text.utf8) }
+
+    /// The bytes without spaces and tabs around them.
+    static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0, end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return UnsafeBufferPointer(rebasing: bytes[start..<end])
     }
 
     /// `YYYY-MM-DD` as days since 1970-01-01 (proleptic Gregorian), nil otherwise.
     public static func parseDate(_ text: String) -> Int? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parseDate($0) }
+    }
+
+    static func parseDate(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -191,8 +203,12 @@ public struct Segment: Sendable {
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), (1...12).contains(month), day >= 1
         else { return nil }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard day <= lengths[month - 1] else { return nil }
+        let length = switch month {
+        case 2: leap ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+        guard day <= length else { return nil }
         // Days from civil (Howard Hinnant's algorithm).
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

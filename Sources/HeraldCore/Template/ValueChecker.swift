@@ -33,15 +33,10 @@ enum ValueChecker {
     static let trueBytes = Array("true".utf8)
     static let falseBytes = Array("false".utf8)
 
-    /// `word` (at most 8 ASCII letters or digits) packed into an integer, lowercased.
-    private static func packed(_ word: String) -> UInt64 {
-        word.utf8.reduce(0) { $0 << 8 | UInt64($1 | ($1 >= 0x41 && $1 <= 0x5A ? 0x20 : 0)) }
-    }
-    private static let truths: Set<UInt64> = [packed("true"), packed("yes"), packed("1")]
-    private static let falsehoods: Set<UInt64> = [packed("false"), packed("no"), packed("0")]
-
-    private static func checkBoolean(_ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec) -> Result<Checked, RowProblem> {
-        // The usual cells, trimmed and lowercased without allocating: packed into an integer.
+    /// A boolean cell: `true`/`yes`/`1` or `false`/`no`/`0` in any case, with spaces or tabs
+    /// around; nil otherwise. Without allocating: the word is lowercased into an integer.
+    /// (Lowercasing beyond ASCII never yields one of these words, so bytes decide alone.)
+    static func boolean(_ raw: some Collection<UInt8>) -> Bool? {
         var word: UInt64 = 0
         var length = 0
         var trailing = false
@@ -50,21 +45,21 @@ enum ValueChecker {
                 if length > 0 { trailing = true }
                 continue
             }
-            guard !trailing, length < 8, byte < 0x80 else { length = 9; break }
+            guard !trailing, length < 5, byte < 0x80 else { return nil }
             word = word << 8 | UInt64(byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0))
             length += 1
         }
-        if length <= 8 {
-            if truths.contains(word) { return .success(.replaced(trueBytes)) }
-            if falsehoods.contains(word) { return .success(.replaced(falseBytes)) }
+        switch word {
+        case 0x74_72_75_65, 0x79_65_73, 0x31: return true  // true, yes, 1
+        case 0x66_61_6C_73_65, 0x6E_6F, 0x30: return false  // false, no, 0
+        default: return nil
         }
-        let text = String(decoding: raw, as: UTF8.self).trimmingSpaces.lowercased()
-        switch text {
-        case "true", "yes", "1": return .success(.replaced(trueBytes))
-        case "false", "no", "0": return .success(.replaced(falseBytes))
-        default:
-            return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(text.quoted) is not a boolean (true/false, yes/no, 1/0)"))
-        }
+    }
+
+    private static func checkBoolean(_ raw: some Collection<UInt8>, _ spec: borrowing VariableSpec) -> Result<Checked, RowProblem> {
+        if let value = boolean(raw) { return .success(.replaced(value ? trueBytes : falseBytes)) }
+        let text = String(decoding: raw, as: UTF8.self).trimmingSpaces
+        return .failure(RowProblem(reason: .invalidValue, column: spec.name, detail: "\(text.quoted) is not a boolean (true/false, yes/no, 1/0)"))
     }
 
     private static func checkString(
