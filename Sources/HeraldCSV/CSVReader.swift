@@ -145,13 +145,14 @@ public final class CSVReader {
 
 private let fieldCallback: @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Void = {
     field, length, context in
-    let collector = Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue()
-    collector.addField(UnsafeRawBufferPointer(start: field, count: length))
+    // The reader holds the collector for as long as libcsv runs: no retain for each call.
+    Unmanaged<Collector>.fromOpaque(context!)._withUnsafeGuaranteedRef {
+        $0.addField(UnsafeRawBufferPointer(start: field, count: length))
+    }
 }
 
 private let rowCallback: @convention(c) (Int32, UnsafeMutableRawPointer?) -> Void = { terminator, context in
-    let collector = Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue()
-    collector.endRecord(terminator: terminator)
+    Unmanaged<Collector>.fromOpaque(context!)._withUnsafeGuaranteedRef { $0.endRecord(terminator: terminator) }
 }
 
 /// Gathers libcsv's field and row callbacks into flat arrays: one byte buffer and
@@ -201,8 +202,30 @@ private final class Collector {
         recordLine = line
     }
 
-    /// Copies every complete record not yet consumed into a batch and drops them.
+    /// Hands every complete record not yet consumed over as a batch and drops them. The buffers
+    /// themselves go with the batch (no copy of the records); only the fields of a record still
+    /// being parsed are copied into fresh ones.
     func takeBatch(skipComments: Bool) -> CSVBatch? {
+        guard consumed < records.count else { return nil }
+        if skipComments { return copiedBatch(skipComments: true) }
+        var batch = CSVBatch()
+        let keepFrom = recordStart == 0 ? 0 : fieldEnds[recordStart - 1]
+        batch.records = consumed == 0 ? records : Array(records[consumed...])
+        swap(&batch.bytes, &bytes)
+        swap(&batch.ends, &fieldEnds)
+        bytes.reserveCapacity(max(1 << 18, batch.bytes.count))
+        bytes.append(contentsOf: batch.bytes[keepFrom...])
+        fieldEnds.reserveCapacity(max(1 << 14, batch.ends.count))
+        fieldEnds.append(contentsOf: batch.ends[recordStart...].lazy.map { $0 - keepFrom })
+        records.removeAll(keepingCapacity: true)
+        consumed = 0
+        recordStart = 0
+        return batch
+    }
+
+    /// Copies every complete record not yet consumed into a batch (leaving out comments) and
+    /// drops them.
+    private func copiedBatch(skipComments: Bool) -> CSVBatch? {
         var batch = CSVBatch()
         while consumed < records.count {
             let entry = records[consumed]

@@ -61,6 +61,14 @@ final class RecipientScanner: @unchecked Sendable {
     /// Smart encoding's output, its storage reused row after row.
     private var smartOutput: [UInt8] = []
     private let routeRule: RouteRule
+    /// Whether the template has variants by language (read once: the plan is a value, and
+    /// reading through it on every row copies what it holds).
+    private let hasLanguages: Bool
+    /// Read once, as `hasLanguages`: the channel, whether a price book is set, and the window's
+    /// fixed zone (`window` false: no window).
+    private let channel: Channel
+    private let hasPriceBook: Bool
+    private let window: (open: Bool, zone: String?)
     /// `where:` bound to the header: the filter, each variable it reads (by `Operand.slot`) as its
     /// column, and the detail of a row each top-level clause leaves out.
     private let segmentProgram: SegmentProgram?
@@ -99,6 +107,10 @@ final class RecipientScanner: @unchecked Sendable {
             timezoneColumn = nil
         }
         checkedColumns = [phone] + renderer.columns + (timezoneColumn.map { [$0] } ?? [])
+        hasLanguages = plan.template.languages != nil
+        channel = plan.template.channel
+        hasPriceBook = plan.priceBook != nil
+        window = (plan.spec.schedule.window != nil, plan.spec.schedule.zone)
         segmentProgram = plan.segment?.program
         segmentColumns = (plan.segment?.variables ?? []).map { header.firstIndex(of: $0) }
         filteredDetails = plan.segment?.clauses.map { "left out by where: \($0.text)" } ?? []
@@ -176,7 +188,7 @@ final class RecipientScanner: @unchecked Sendable {
             return try body(row)
         }
         let variant = renderer.variant(field: { record[$0] })
-        if plan.template.languages != nil { row.language = variant }
+        if hasLanguages { row.language = variant }
         if let problem = renderer.render(field: { record[$0] }, variant: variant, into: &output) {
             row.problem = problem
             return try body(row)
@@ -194,16 +206,15 @@ final class RecipientScanner: @unchecked Sendable {
         try output.withUnsafeBufferPointer { rendered in
             row.body = rendered
             if let problem = price(&row) { row.problem = problem }
-            if row.problem == nil, row.segments.encoding == .ucs2, plan.template.channel == .sms { culprits.note(rendered, line: row.line) }
+            if row.problem == nil, row.segments.encoding == .ucs2, channel == .sms { culprits.note(rendered, line: row.line) }
             try body(row)
         }
     }
 
     /// The zone(s) the row's send window is read in, when the campaign has a window.
     private func zone(_ record: CSVRecord, _ row: inout ScannedRow) -> RowProblem? {
-        let schedule = plan.spec.schedule
-        guard schedule.window != nil else { return nil }
-        if let zone = schedule.zone {
+        guard window.open else { return nil }
+        if let zone = window.zone {
             row.timeZones = zone
             return nil
         }
@@ -239,7 +250,6 @@ struct UncheckedBox<Value>: @unchecked Sendable {
 extension RecipientScanner {
     /// Counts SMS parts, checks the provider's maxima and prices the message.
     func price(_ row: inout ScannedRow) -> RowProblem? {
-        let channel = plan.template.channel
         if quoter != nil { return route(&row) }
         if channel == .sms {
             row.segments = packing == .codePoints ? SMSSegments(utf8: row.body) : SMSSegments(utf8: row.body, packing: packing)
@@ -250,10 +260,10 @@ extension RecipientScanner {
         {
             return RowProblem(reason: .invalidContent, detail: issue.description)
         }
-        guard let book = plan.priceBook, let phone = row.phone else { return nil }
+        guard hasPriceBook, let phone = row.phone else { return nil }
         // Rows of one country tend to come together: the last region's price is kept.
         if phone.region != lastPrice.region {
-            lastPrice = (phone.region, book.price(region: phone.region, channel: channel))
+            lastPrice = (phone.region, plan.priceBook?.price(region: phone.region, channel: channel))
         }
         guard let unit = lastPrice.unit else {
             return RowProblem(reason: .noPrice, detail: "the price book has no \(channel.rawValue) price for \(phone.region) (nor for *)")
@@ -269,7 +279,6 @@ extension RecipientScanner {
     /// the rendered message against the chosen provider's rules.
     private func route(_ row: inout ScannedRow) -> RowProblem? {
         guard let phone = row.phone, var quoter else { return nil }
-        let channel = plan.template.channel
         let quote = quoter.quote(region: phone.region, body: row.body)
         self.quoter = quoter
         if fitted.count < quoter.routes.count { fitted.formUnion(quote.candidates.map(\.route)) }
