@@ -84,7 +84,7 @@ final class RecipientScanner: @unchecked Sendable {
         do {
             reader = try CSVReader(path: path)
         } catch {
-            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+            throw InputError(error)
         }
         let header = reader.header
         guard let phone = header.firstIndex(of: plan.spec.phoneColumn) else {
@@ -156,7 +156,7 @@ final class RecipientScanner: @unchecked Sendable {
                 try batch.forEach { record in try check(record, into: &output, body) }
             }
         } catch let error as CSVError {
-            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+            throw InputError(error)
         }
     }
 

@@ -20,7 +20,7 @@ public struct SampledDryRun: Sendable {
         do {
             reader = try CSVReader(path: campaign.spec.recipientsPath)
         } catch {
-            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+            throw InputError(error)
         }
         var text = reader.header.map(Self.quoted).joined(separator: ",") + "\n"
         var map: [Int: Int] = [:]

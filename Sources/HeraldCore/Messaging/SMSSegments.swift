@@ -130,16 +130,27 @@ public struct SMSSegments: Sendable, Equatable {
         return parts
     }
 
-    /// Decodes one scalar from valid UTF-8 (bodies are validated before rendering).
+    /// Decodes one scalar from valid UTF-8 (bodies are validated before rendering); a sequence cut
+    /// short by the end reads as U+FFFD over what is left.
     @inline(__always)
     static func decodeScalar(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
-        let lead = utf8[index]
-        if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
-        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
-        var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-        for offset in 1..<length where index + offset < utf8.count {
-            value = (value << 6) | (UInt32(utf8[index + offset]) & 0x3F)
-        }
+        guard let (value, length) = UTF8Scalar.decode(utf8, at: index) else { return ("\u{FFFD}", utf8.count - index) }
         return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
+    }
+}
+
+/// The one UTF-8 decoder of the counting paths (parts, smart encoding, UCS-2 culprits): a scalar's
+/// value and length from its lead byte, without validating (bodies are checked before).
+enum UTF8Scalar {
+    /// The scalar at `index` and its length in bytes; nil when the text ends inside it.
+    @inline(__always)
+    static func decode(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (value: UInt32, length: Int)? {
+        let lead = utf8[index]
+        if lead < 0x80 { return (UInt32(lead), 1) }
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+        guard index + length <= utf8.count else { return nil }
+        var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for offset in 1..<length { value = value << 6 | UInt32(utf8[index + offset] & 0x3F) }
+        return (value, length)
     }
 }

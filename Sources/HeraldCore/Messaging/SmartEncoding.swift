@@ -300,13 +300,10 @@ public enum SmartEncoding {
                 index = end
                 continue
             }
-            let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
-            guard index + length <= utf8.count else {
+            guard let (value, length) = UTF8Scalar.decode(utf8, at: index) else {
                 output.append(contentsOf: utf8[index...])
                 break
             }
-            var value = length == 1 ? UInt32(byte) : UInt32(byte) & (UInt32(0xFF) >> UInt32(length + 1))
-            for offset in 1..<max(length, 1) where length > 1 { value = value << 6 | UInt32(utf8[index + offset] & 0x3F) }
             if let replacement = map[value] {
                 output.append(contentsOf: replacement)
                 changed = true
@@ -350,11 +347,7 @@ public struct UCS2Culprits: Sendable {
             var seenCount = 0
             var index = 0
             while index < utf8.count {
-                let byte = utf8[index]
-                let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
-                guard index + length <= utf8.count else { break }
-                var value = length == 1 ? UInt32(byte) : UInt32(byte) & (UInt32(0xFF) >> UInt32(length + 1))
-                for offset in 1..<max(length, 1) where length > 1 { value = value << 6 | UInt32(utf8[index + offset] & 0x3F) }
+                guard let (value, length) = UTF8Scalar.decode(utf8, at: index) else { break }
                 index += length
                 guard let scalar = Unicode.Scalar(value), GSMAlphabet.cost(of: scalar) == 0,
                       seenCount < seen.count, !seen[..<seenCount].contains(value) else { continue }

@@ -11,7 +11,7 @@ public enum PriceBookFile {
         do {
             reader = try CSVReader(path: path, skipComments: true)
         } catch {
-            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+            throw InputError(error)
         }
         guard reader.header == ["country", "channel", "price"] else {
             throw InputError(file: path, line: reader.headerLine,
@@ -47,7 +47,7 @@ public enum PriceBookFile {
                 return true
             }
         } catch let error as CSVError {
-            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+            throw InputError(error)
         } catch {
             throw InputError(file: path, "\(error)")
         }

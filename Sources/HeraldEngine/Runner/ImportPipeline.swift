@@ -89,8 +89,7 @@ extension RecipientScanner {
                         guard output.put(batch) else { throw ProducerCancelled() }
                     }
                 } catch let error as CSVError {
-                    // As `scan` says it: the file and line, then what is wrong.
-                    throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+                    throw InputError(error)
                 }
             }
         }

@@ -45,7 +45,7 @@ public enum SuppressionList {
         do {
             reader = try CSVReader(path: path)
         } catch {
-            throw InputError(file: error.path, line: error.line, error.descriptionWithoutPlace)
+            throw InputError(error)
         }
         guard let phone = reader.header.firstIndex(of: columns.phone) else {
             throw InputError(file: path, line: reader.headerLine,

@@ -78,6 +78,11 @@ struct Journey: CustomStringConvertible {
     /// Two simulated providers in one campaign (`providers:`, weighted), the second with an
     /// outage: a third of its answers refused as transient failures.
     let routed: Bool
+    /// The audience and content features together: a `where:` segment, a template in two
+    /// languages with conditional text, and `smart_encoding` (the outbox's texts are checked).
+    let content: Bool
+    /// A pool of two sender identities on the first provider, each at half the campaign's rate.
+    let pooled: Bool
 
     /// Nano-dollars a message: every number is a one-part SMS priced `*,sms`.
     static let unitPrice: Int64 = 7_500_000
@@ -133,14 +138,41 @@ struct Journey: CustomStringConvertible {
         self.steps = drawn
         // Drawn last, so that a seed's steps stay what they were before routing was drawn.
         routed = random.unit() < 0.35
+        content = random.unit() < 0.4
+        pooled = random.unit() < 0.3
     }
+
+    /// A row of a content journey: its language cell, whether VIP, its points. `where:` keeps
+    /// rows with 2 points or more, or VIPs.
+    static func contentRow(_ index: Int) -> (lang: String, vip: Bool, points: Int, kept: Bool) {
+        let lang = ["en", "es", "ES_mx", "", "fr"][index % 5]
+        let vip = index % 3 == 0, points = index % 7
+        return (lang, vip, points, points >= 2 || vip)
+    }
+
+    /// The text a kept row of a content journey must arrive as: Spanish for `es` and `es-*` in
+    /// any case (`_` for `-`), English (the default) otherwise; the VIP line only for VIPs in
+    /// English, "Gracias." only for others in Spanish; the curly apostrophe sent as `'`.
+    static func expectedText(_ index: Int) -> String {
+        let row = contentRow(index)
+        let code = "C\(String(format: "%03d", index % 1000))"
+        if row.lang.lowercased().hasPrefix("es") {
+            return "Hola Person \(index), su código es \(code).\(row.vip ? "" : " Gracias.")"
+        }
+        return "Hi Person \(index), your code is \(code).\(row.vip ? " You're a gold member." : "")"
+    }
+
+    /// The sender identities of a pooled journey.
+    static let poolIdentities = ["+15550100", "+15550101"]
 
     var description: String {
         var lines = [
             "journey seed \(seed) on \(store.rawValue): \(recipients) recipients, \(messagesPerSecond) msg/s, "
                 + "receipts \(receipts ? "on" : "off"), failure \(failureRate)/\(permanentFailureRate), "
                 + "throttle \(throttle.map(String.init) ?? "none"), lost answers \(lostAnswerRate), budget \(budgetMessages.map { "\($0) messages" } ?? "none")"
-                + (routed ? ", two providers (weighted; the second with an outage)" : ""),
+                + (routed ? ", two providers (weighted; the second with an outage)" : "")
+                + (content ? ", where: + two languages + conditional text + smart encoding" : "")
+                + (pooled ? ", a pool of two senders" : ""),
         ]
         lines += steps.enumerated().map { "  \($0.offset + 1). \($0.element)" }
         lines.append("  then: herald resume c   # until it ends")

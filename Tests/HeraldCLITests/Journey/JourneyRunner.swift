@@ -30,6 +30,9 @@ struct JourneyRunner {
         var sent = 0
         /// Journeys with two providers (one here, or a sum).
         var routed = 0
+        /// Journeys with `where:`, languages, conditional text and smart encoding; with a sender pool.
+        var content = 0
+        var pooled = 0
     }
 
     let journey: Journey
@@ -69,6 +72,8 @@ struct JourneyRunner {
         self.journey = journey
         self.postgres = postgres
         figures.routed = journey.routed ? 1 : 0
+        figures.content = journey.content ? 1 : 0
+        figures.pooled = journey.pooled ? 1 : 0
         fixture = try CLIFixture()
         switch journey.store {
         case .sqliteDefault: journal = []
@@ -78,9 +83,20 @@ struct JourneyRunner {
             journal = ["--journal", postgres]
         }
         let rows = CLIFixture.rows(journey.recipients)
-        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        if journey.content {
+            let lines = rows.enumerated().map { index, row in
+                let content = Journey.contentRow(index)
+                return "\(row.line),\(content.lang),\(content.vip ? "yes" : "no"),\(content.points)"
+            }
+            try fixture.write("recipients.csv", "phone,name,code,lang,vip,points\n" + lines.joined(separator: "\n") + "\n")
+            try fixture.write("template.yaml", Self.contentTemplate)
+        } else {
+            try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+            try fixture.write("template.yaml", CLIFixture.template)
+        }
         try fixture.write("prices.csv", "country,channel,price\n*,sms,\(Money(nanos: Journey.unitPrice))\n")
-        func simulator(outbox: String, seed: UInt64, failureRate: Double, losesAnswers: Bool = true, unreachable: Double = 0) -> String {
+        func simulator(outbox: String, seed: UInt64, failureRate: Double, losesAnswers: Bool = true, unreachable: Double = 0,
+                       pool: Bool = false) -> String {
             var simulator = "{kind: simulator, latency_ms: \"1-3\", outbox: \(outbox), seed: \(seed)"
             if failureRate > 0 { simulator += ", failure_rate: \(failureRate)" }
             if unreachable > 0 { simulator += ", unreachable_rate: \(unreachable)" }
@@ -88,21 +104,26 @@ struct JourneyRunner {
             if let throttle = journey.throttle { simulator += ", throttle_mps: \(throttle)" }
             if losesAnswers, journey.lostAnswerRate > 0 { simulator += ", lost_answer_rate: \(journey.lostAnswerRate)" }
             if journey.receipts { simulator += ", receipts: {delivered: 0.9, undelivered: 0.05, read: 0.3, latency_ms: \"10-300\"}" }
+            if pool {
+                let share = max(1, journey.messagesPerSecond / 2)
+                simulator += ", senders: [" + Journey.poolIdentities.map { "{id: \"\($0)\", messages_per_second: \(share), burst: 10}" }
+                    .joined(separator: ", ") + "]"
+            }
             return simulator + "}"
         }
-        let first = simulator(outbox: "outbox.jsonl", seed: journey.seed % 100_000, failureRate: journey.failureRate)
+        let first = simulator(outbox: "outbox.jsonl", seed: journey.seed % 100_000, failureRate: journey.failureRate, pool: journey.pooled)
         let outage = simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: 0.3, unreachable: 0.2)
         var extra = "rate: {messages_per_second: \(journey.messagesPerSecond), burst: 20, max_in_flight: 8}\nprices: prices.csv"
         if let budget = journey.budgetMessages {
             extra += "\nbudget: {campaign_limit: \(Money(nanos: Journey.unitPrice * Int64(budget)))}"
         }
+        if journey.content { extra += "\nwhere: points >= 2 or vip\nsmart_encoding: true" }
         if journey.routed {
             // Each provider its own outbox (its own ledger); until the journey's steps are over
             // (`afterOutage`) the second refuses a third of its sends and a fifth of its requests
             // never reach it, so failover moves its rows that may move to the first.
             let second = outage
             let withName = { (name: String, settings: String) in "{name: \(name), " + settings.dropFirst() }
-            try fixture.write("template.yaml", CLIFixture.template)
             let campaign = """
                 id: c
                 template: template.yaml
@@ -115,17 +136,36 @@ struct JourneyRunner {
                 """
             try fixture.write("c.yaml", campaign)
         } else {
-            _ = try fixture.campaign("c", provider: first, extra: extra)
+            try fixture.write("c.yaml", "id: c\ntemplate: template.yaml\nrecipients: recipients.csv\nprovider: \(first)\n\(extra)\n")
         }
         // Healed: no transient failures, no lost answers, on either provider.
         let text = try String(contentsOfFile: fixture.path("c.yaml"), encoding: .utf8)
         afterOutage = text.replacingOccurrences(
             of: String(first.dropFirst()),
-            with: String(simulator(outbox: "outbox.jsonl", seed: journey.seed % 100_000, failureRate: 0, losesAnswers: false).dropFirst()))
+            with: String(simulator(outbox: "outbox.jsonl", seed: journey.seed % 100_000, failureRate: 0, losesAnswers: false,
+                                   pool: journey.pooled).dropFirst()))
             .replacingOccurrences(
                 of: String(outage.dropFirst()),
                 with: String(simulator(outbox: "outbox-b.jsonl", seed: journey.seed % 100_000 + 1, failureRate: 0, losesAnswers: false).dropFirst()))
     }
+
+    /// A content journey's template: English and Spanish, conditional text, a curly apostrophe
+    /// that smart encoding sends as `'`.
+    static let contentTemplate = """
+        id: t
+        channel: sms
+        variables:
+          name: {type: string, required: true}
+          code: {type: string, required: true, pattern: "[A-Z0-9]{4}"}
+          vip: {type: boolean, default: "no"}
+          points: {type: integer, default: 0}
+        language:
+          column: lang
+          default: en
+          variants:
+            en: {body: "Hi <name>, your code is <code>.<vip? You’re a gold member.>"}
+            es: {body: "Hola <name>, su código es <code>.<!vip? Gracias.>"}
+        """
 
     /// The campaign file once the providers have healed (the second one's outage over, no
     /// transient failures or lost answers), for the final resumes. The simulator draws from its
@@ -386,7 +426,9 @@ struct JourneyRunner {
             throw broken("\(counts["sending"] ?? 0) rows are `sending` with no herald process running")
         }
 
-        let outbox = try outboxDestinations()
+        let entries = try outboxEntries()
+        let outbox = entries.map(\.destination)
+        try checkContent(entries)
         let repeated = Dictionary(grouping: outbox, by: { $0 }).filter { $0.value.count > 1 }
         guard repeated.isEmpty else { throw broken("the provider accepted \(repeated.count) recipients twice") }
         if !importedReceipts, outbox.count < sent {
@@ -405,6 +447,7 @@ struct JourneyRunner {
         figures.processes += 1
         guard doctor.status == 0 else { throw broken("doctor exited \(doctor.status): \(doctor.stdout.suffix(400))") }
         guard final else { return }
+        try checkContentTotals(object, sent: sent)
 
         let open = (counts["pending"] ?? 0) + (counts["retry"] ?? 0)
         // A cancel leaves in doubt what may have been delivered; nothing else ends in doubt.
@@ -443,12 +486,69 @@ struct JourneyRunner {
         }
     }
 
-    /// Every number the providers accepted, across both ledgers when the campaign has two.
-    private func outboxDestinations() throws -> [String] {
-        struct Line: Decodable { let destination: String }
-        return outboxes.flatMap { name -> [String] in
+    /// One message a provider accepted: its outbox, number, text and sender identity.
+    struct OutboxEntry: Decodable {
+        var outbox = ""
+        let destination: String
+        let body: String?
+        let from: String?
+
+        enum CodingKeys: String, CodingKey { case destination, body, from }
+    }
+
+    /// Every message the providers accepted, across both ledgers when the campaign has two.
+    private func outboxEntries() throws -> [OutboxEntry] {
+        outboxes.flatMap { name -> [OutboxEntry] in
             guard let data = FileManager.default.contents(atPath: fixture.path(name)) else { return [] }
-            return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONDecoder().decode(Line.self, from: Data($0)).destination }
+            return data.split(separator: UInt8(ascii: "\n")).compactMap { line in
+                var entry = try? JSONDecoder().decode(OutboxEntry.self, from: Data(line))
+                entry?.outbox = name
+                return entry
+            }
+        }
+    }
+
+    /// What went out in a content journey is exactly what the rows ask for: never a row
+    /// `where:` leaves out, each in its language with its conditional text, smart-encoded; in a
+    /// pooled journey, every message of the first provider from one of the pool's identities.
+    private func checkContent(_ entries: [OutboxEntry]) throws {
+        let phones = journey.content ? Dictionary(uniqueKeysWithValues: CLIFixture.rows(journey.recipients).enumerated().map { ($1.phone, $0) }) : [:]
+        for entry in entries {
+            if journey.content {
+                guard let index = phones[entry.destination] else { throw broken("the provider got \(entry.destination), not a recipient") }
+                guard Journey.contentRow(index).kept else {
+                    throw broken("the provider got row \(index + 2) (CSV line), which where: leaves out")
+                }
+                let expected = Journey.expectedText(index)
+                guard entry.body == expected else {
+                    throw broken("CSV line \(index + 2) arrived as \((entry.body ?? "nothing").debugDescription), expected \(expected.debugDescription)")
+                }
+            }
+            if journey.pooled, entry.outbox == "outbox.jsonl", !Journey.poolIdentities.contains(entry.from ?? "") {
+                throw broken("a message went from \(entry.from ?? "no identity"), not one of the pool's \(Journey.poolIdentities)")
+            }
+        }
+    }
+
+    /// At the end: `status` counts the rows `where:` left out (reason `filtered`), and its
+    /// languages (en, es) and senders add up to what was sent.
+    private func checkContentTotals(_ object: [String: Any], sent: Int) throws {
+        if journey.content {
+            let filtered = (0..<journey.recipients).filter { !Journey.contentRow($0).kept }.count
+            let reasons = object["reasons"] as? [String: Int] ?? [:]
+            guard reasons["filtered"] == filtered else { throw broken("status counts \(reasons["filtered"] ?? 0) rows filtered, where: leaves out \(filtered)") }
+            let languages = object["languages"] as? [[String: Any]] ?? []
+            let codes = languages.compactMap { $0["language"] as? String }
+            guard codes.sorted() == ["en", "es"] else { throw broken("status has languages \(codes), expected en and es") }
+            let inLanguages = languages.reduce(0) { $0 + ($1["sent"] as? Int ?? 0) }
+            guard inLanguages == sent else { throw broken("status counts \(inLanguages) sent by language, \(sent) in all") }
+        }
+        if journey.pooled, !journey.routed {
+            let senders = object["senders"] as? [[String: Any]] ?? []
+            let ids = senders.compactMap { $0["id"] as? String }
+            guard ids.sorted() == Journey.poolIdentities else { throw broken("status has senders \(ids), expected \(Journey.poolIdentities)") }
+            let bySender = senders.reduce(0) { $0 + ($1["sent"] as? Int ?? 0) }
+            guard bySender == sent else { throw broken("status counts \(bySender) sent by sender identity, \(sent) in all") }
         }
     }
 

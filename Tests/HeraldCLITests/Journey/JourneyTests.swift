@@ -27,7 +27,7 @@ import Testing
         }
         // A minute or two of waiting on processes: off the cooperative pool.
         try await onOwnThread {
-            var steps = 0, interrupts = 0, kills = 0, freezes = 0, routed = 0
+            var steps = 0, interrupts = 0, kills = 0, freezes = 0, routed = 0, content = 0, pooled = 0
             for seed in Self.ciSeeds {
                 let figures = try play(seed: seed &* 7919 &+ UInt64(store.rawValue.count), store: store, record: false)
                 steps += figures.steps
@@ -35,9 +35,12 @@ import Testing
                 kills += figures.kills
                 freezes += figures.freezes
                 routed += figures.routed
+                content += figures.content
+                pooled += figures.pooled
             }
             print("journeys of CI's seeds on \(store): \(steps) steps, SIGINT \(interrupts), SIGKILL \(kills), SIGSTOP \(freezes), "
-                  + "\(routed) of \(Self.ciSeeds.count) with two providers")
+                  + "\(routed) of \(Self.ciSeeds.count) with two providers, \(content) with segment, languages and smart encoding, "
+                  + "\(pooled) with a sender pool")
         }
     }
 
@@ -68,12 +71,15 @@ import Testing
                 total.freezes += figures.freezes
                 total.sent += figures.sent
                 total.routed += figures.routed
+                total.content += figures.content
+                total.pooled += figures.pooled
             } catch {
                 failures.append("seed \(seed) on \(store.rawValue): \(error)")
                 print("JOURNEY FAILED\n\(error)")
             }
         }
-        print("journeys: \(count) (\(total.routed) with two providers), failed \(failures.count); steps \(total.steps), processes \(total.processes), "
+        print("journeys: \(count) (\(total.routed) with two providers, \(total.content) with segment, languages and smart encoding, "
+              + "\(total.pooled) with a sender pool), failed \(failures.count); steps \(total.steps), processes \(total.processes), "
               + "SIGINT \(total.interrupts), SIGKILL \(total.kills), SIGSTOP \(total.freezes), messages sent \(total.sent), "
               + "\(Int(Date().timeIntervalSince(started))) s")
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
