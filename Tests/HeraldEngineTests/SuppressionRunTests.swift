@@ -31,7 +31,7 @@ import Testing
         var configuration = AWSConfiguration()
         configuration.region = "eu-west-1"
         configuration.endpoint = server.url
-        runner.provider = try AWSProvider(configuration: configuration, environment: AWSProviderTests.environment,
+        runner.provider = try AWSProvider(configuration: configuration, environment: ProviderTestValues.awsEnvironment,
                                           transport: AsyncHTTPClientTransport(maxConnections: 2))
         let second = try await runner.run()
         #expect(second.counts[.sent] == 4 && second.counts.byReason[.suppressed] == 1)
@@ -51,7 +51,7 @@ import Testing
         let fixture = try Fixture(rows: "phone,name,code,points\n" + Fixture.validRows(5) + "\n",
                                   provider: "{kind: aws, region: eu-west-1, endpoint: \"\(server.url)\", opt_out_list: Default}")
         let result = try await SuppressionList.sync(campaignPath: fixture.campaignPath, journalPath: fixture.journalPath,
-                                                    environment: AWSProviderTests.environment)
+                                                    environment: ProviderTestValues.awsEnvironment)
         #expect(result.listed == 2 && result.added == 2)
         let journal = try Journal(path: fixture.journalPath)
         #expect(try journal.suppressions(limit: 10).map(\.destination) == [447700900001, 447700900003])

@@ -56,20 +56,4 @@ enum RCSFixtures {
         OutboundMessage(campaign: "spring", row: row, destination: PhoneNumber(digits: digits, region: "GB"), channel: channel,
                         body: json(content), parts: 1, dryRun: dryRun)
     }
-
-    /// An RCS template for whole-campaign tests (columns phone,name,code,points).
-    static let template = """
-        id: t
-        channel: rcs
-        variables:
-          name: {type: string, required: true, max_length: 20}
-          code: {type: string, required: true}
-          points: {type: integer, default: 0}
-        rcs:
-          text: "Hi <name>, your code is <code>"
-          suggestions:
-            - {type: reply, text: "Use <code>", postback: "use-<code>"}
-            - {type: open_url, text: "Open", url: "https://example.com/c/<code>"}
-        fallback_sms: "Hi <name>, code <code>"
-        """
 }
