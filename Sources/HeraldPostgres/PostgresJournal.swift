@@ -250,6 +250,18 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
+    public func waitingByMinute(cid: Int64) throws(JournalError) -> [WaitingMinute] {
+        try attempt {
+            try session.query(
+                """
+                SELECT min(not_before)::int8, count(*)
+                FROM message
+                WHERE cid = \(cid) AND state = \(MessageState.retry) AND not_before IS NOT NULL
+                GROUP BY not_before / 60000 ORDER BY 1
+                """).map { row in WaitingMinute(due: try row.cells.int64(0), rows: Int(clamping: try row.cells.int64(1))) }
+        }
+    }
+
     // MARK: Campaign state
 
     public func control(cid: Int64) throws(JournalError) -> CampaignControl? {

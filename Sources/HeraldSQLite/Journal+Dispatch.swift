@@ -336,4 +336,28 @@ extension Journal {
             return statement.isNull(0) ? nil : statement.int64(0)
         }
     }
+
+    public func waitingByMinute(cid: Int64) throws(JournalError) -> [WaitingMinute] {
+        try read {
+            // Grouped in the retry index's own order, (cid, not_before), with no sort; the
+            // minutes are merged here as the groups come.
+            let statement = try db.statement(
+                """
+                SELECT not_before, count(*) FROM \(MessageState.retry.table)
+                WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before IS NOT NULL GROUP BY not_before ORDER BY not_before
+                """)
+            statement.bind(1, cid)
+            defer { statement.reset() }
+            var minutes: [WaitingMinute] = []
+            while try statement.step() {
+                let due = statement.int64(0), rows = statement.int(1)
+                if let last = minutes.last, last.due / 60_000 == due / 60_000 {
+                    minutes[minutes.count - 1] = WaitingMinute(due: last.due, rows: last.rows.addingReportingOverflow(rows).partialValue)
+                } else {
+                    minutes.append(WaitingMinute(due: due, rows: rows))
+                }
+            }
+            return minutes
+        }
+    }
 }

@@ -44,14 +44,15 @@ import Testing
     }
 
     /// The progress line's facts while rows wait for their window: how many, when it opens,
-    /// the spend against the limit, and an ETA from the rate and the opening.
+    /// the spend against the limit, and an ETA from the rate and each zone's opening.
     @Test func progressKnowsTheWindowsTheSpendAndTheFinish() async throws {
         let began = Date()
         let opening = utcClock(110)
         let window = "{start: \"\(opening)\", end: \"\(utcClock(170))\"}"
+        // Three zones: UTC+2 inside its window now, UTC opening in 110 minutes, UTC-1 an hour later.
         var csv = "phone,name,code,points,tz\n"
-        for index in 0..<10 {
-            csv += "+44 7700 \(900000 + index),N\(index),C\(String(format: "%03d", index)),1,\(index % 2 == 0 ? "UTC" : "Etc/GMT-2")\n"
+        for index in 0..<12 {
+            csv += "+44 7700 \(900000 + index),N\(index),C\(String(format: "%03d", index)),1,\(["UTC", "Etc/GMT-2", "Etc/GMT+1"][index % 3])\n"
         }
         let fixture = try Fixture(rows: csv, extra: """
             timezone_column: tz
@@ -71,26 +72,35 @@ import Testing
         }
         _ = try await runner.run()
         let progress = try #require(seen.withLock { $0 })
-        #expect(progress.waitingForWindow == 5 && progress.done == 5 && progress.total == 10)
-        #expect(progress.spent == Money(nanos: 5 * 40_000_000) && progress.limit == Money(nanos: 1_000_000_000))
+        #expect(progress.waitingForWindow == 8 && progress.done == 4 && progress.total == 12)
+        #expect(progress.spent == Money(nanos: 4 * 40_000_000) && progress.limit == Money(nanos: 1_000_000_000))
         #expect(progress.windowStart == opening)
         let opens = try #require(progress.windowOpens)
         #expect(abs(opens.timeIntervalSince(began) - 110 * 60) < 65, "\(opens)")
-        // Nothing open left: the five waiting rows go from the opening, at 50 a second.
+        // Nothing open left: the UTC rows go from their opening, the UTC-1 rows from theirs an
+        // hour later, four of them at 50 a second.
         let finish = try #require(progress.finishesAt)
-        #expect(abs(finish.timeIntervalSince(opens) - 0.1) < 0.001, "\(finish) \(opens)")
+        #expect(abs(finish.timeIntervalSince(opens) - 3600.08) < 0.001, "\(finish) \(opens)")
     }
 
-    @Test func theFinishCountsOpenRowsThenTheWaitingOnesFromTheirOpening() {
+    @Test func theFinishCountsOpenRowsThenEachMinutesWaitingRowsFromThatMinute() {
         let now = Date(timeIntervalSince1970: 1_000_000)
-        #expect(ProgressMeter.finish(open: 100, waiting: 0, opens: nil, rate: 10, now: now) == now.addingTimeInterval(10))
+        let ms = { (seconds: Double) in Int64((1_000_000 + seconds) * 1000) }
+        #expect(ProgressMeter.finish(remaining: 100, waiting: [], rate: 10, now: now) == now.addingTimeInterval(10))
         // The open rows end before the window opens: the waiting ones start at the opening.
-        #expect(ProgressMeter.finish(open: 100, waiting: 50, opens: now.addingTimeInterval(3600), rate: 10, now: now)
+        #expect(ProgressMeter.finish(remaining: 150, waiting: [WaitingMinute(due: ms(3600), rows: 50)], rate: 10, now: now)
             == now.addingTimeInterval(3605))
         // They end after it: the waiting ones follow them.
-        #expect(ProgressMeter.finish(open: 100_000, waiting: 50, opens: now.addingTimeInterval(60), rate: 10, now: now)
+        #expect(ProgressMeter.finish(remaining: 100_050, waiting: [WaitingMinute(due: ms(60), rows: 50)], rate: 10, now: now)
             == now.addingTimeInterval(10_005))
-        #expect(ProgressMeter.finish(open: 1, waiting: 1, opens: nil, rate: nil, now: now) == nil)
+        // Zones whose windows open at different hours: each zone's rows from its own opening (the
+        // eastern rows done long before the western window opens), not all at the first one.
+        let zones = [WaitingMinute(due: ms(3600), rows: 100), WaitingMinute(due: ms(4 * 3600), rows: 50)]
+        #expect(ProgressMeter.finish(remaining: 250, waiting: zones, rate: 10, now: now) == now.addingTimeInterval(4 * 3600 + 5))
+        // A retry due in a minute behind a long queue of open rows changes nothing.
+        #expect(ProgressMeter.finish(remaining: 1_001, waiting: [WaitingMinute(due: ms(60), rows: 1)], rate: 10, now: now)
+            == now.addingTimeInterval(100.1))
+        #expect(ProgressMeter.finish(remaining: 1, waiting: [], rate: nil, now: now) == nil)
     }
 
     @Test func startInTheFutureWaitsAndCanBeStopped() async throws {

@@ -4,6 +4,7 @@ import HeraldPostgres
 import HeraldJournal
 import HeraldSQLite
 import HeraldTestSupport
+import Synchronization
 import Testing
 
 /// The journal protocol's contract: every test runs against the SQLite journal and the
@@ -111,6 +112,36 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
 }
 
 @Suite struct JournalContractTests {
+    /// The progress line's ETA reads the waiting rows by the minute they fall due: each group
+    /// with its earliest time, in order, on both stores.
+    @Test(arguments: Store.allCases)
+    func waitingRowsAreGroupedByTheMinuteTheyFallDue(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let journal = try fixture.open()
+        let owner = LeaseOwner()
+        let cid = cid(of: try openCampaign(journal, owner: owner))
+        _ = try importRows(journal, cid: cid, numbers: numbers(6))
+        #expect(try journal.waitingByMinute(cid: cid).isEmpty)
+        // Windows opening in one, three and five hours (minute-aligned); one row of the second
+        // zone 30 s after the others: the same minute.
+        let minute: Int64 = 60_000
+        let hour = (journal.currentTime() / minute + 60) * minute
+        let openings = [hour, hour, hour, hour + 2 * 60 * minute, hour + 2 * 60 * minute + 30_000, hour + 4 * 60 * minute]
+        let next = Mutex(0)
+        let gate: SendGate = { _, _ in next.withLock { index in
+            defer { index += 1 }
+            return openings[index % openings.count]
+        } }
+        var cursor = ClaimCursor()
+        let waited = try journal.step(cid: cid, owner: owner, settle: [], claim: 6, cursor: &cursor, budget: nil, gate: gate,
+                                      sender: "", rate: nil)
+        #expect(waited.claimed.isEmpty && waited.deferred == 6)
+        #expect(try journal.waitingByMinute(cid: cid) == [
+            WaitingMinute(due: hour, rows: 3), WaitingMinute(due: hour + 2 * 60 * minute, rows: 2),
+            WaitingMinute(due: hour + 4 * 60 * minute, rows: 1),
+        ])
+    }
+
     @Test(arguments: Store.allCases)
     func importCountsRowsAndDuplicates(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }

@@ -263,12 +263,19 @@ extension CampaignRunner {
         return true
     }
 
-    /// The rows waiting for their send window and when the next opens, for the progress line.
+    /// The rows waiting for their send window and when the next opens, for the progress line
+    /// (from the counters, every two seconds); and every ten, the waiting rows by the minute they
+    /// fall due, for the ETA (a pass over the retry index).
     private func refreshPlan(cid: Int64, journal: JournalQueue, meter: inout ProgressMeter) async throws {
         guard plan.spec.schedule.window != nil else { return meter.plan(waitingForWindow: 0, opens: nil) }
         let (counts, next) = try await journal.run { (try $0.counts(cid: cid), try $0.nextRetry(cid: cid)) }
         meter.plan(waitingForWindow: counts.waitingByReason[.window, default: 0],
                    opens: next.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+        if meter.wantsMinutes {
+            let started = ContinuousClock.now
+            let minutes = try await journal.run { try $0.waitingByMinute(cid: cid) }
+            meter.plan(waiting: minutes, took: started.duration(to: .now))
+        }
     }
 
     /// Sleeps until the next retry falls due, waking early for a stop request or a
@@ -333,6 +340,11 @@ struct ProgressMeter {
     var windowStart: String?
     private var waitingForWindow = 0
     private var windowOpens: Date?
+    /// Every waiting row by when it falls due, and when that was read.
+    private var waitingByMinute: [WaitingMinute]?
+    private var lastMinutes: ContinuousClock.Instant?
+    private var waitingWhenRead = 0
+    private var minutesCost = Duration.zero
 
     init(done: Int, total: Int, report: (@Sendable (RunProgress) -> Void)?) {
         self.done = done
@@ -361,6 +373,24 @@ struct ProgressMeter {
         windowOpens = rows > 0 ? opens : nil
     }
 
+    /// Whether the waiting rows by minute are due for a refresh: every ten seconds, sooner when the
+    /// rows waiting for a window changed since they were read; never more often than fifty times
+    /// the last read took (a pass over the waiting rows: 0.7 s at 2M on SQLite, so about 2% of
+    /// the journal's time at most).
+    var wantsMinutes: Bool {
+        guard let lastMinutes else { return true }
+        let since = lastMinutes.duration(to: .now)
+        guard since >= minutesCost * 50 else { return false }
+        return waitingForWindow != waitingWhenRead || since >= .seconds(10)
+    }
+
+    mutating func plan(waiting minutes: [WaitingMinute], took: Duration) {
+        lastMinutes = .now
+        minutesCost = took
+        waitingWhenRead = waitingForWindow
+        waitingByMinute = minutes
+    }
+
     mutating func tick(force: Bool = false) { emit(.sending, force: force) }
     mutating func waiting() { emit(.waiting, force: false) }
 
@@ -379,17 +409,23 @@ struct ProgressMeter {
         progress.waitingForWindow = waitingForWindow
         progress.windowOpens = windowOpens
         progress.windowStart = windowStart
-        progress.finishesAt = Self.finish(open: max(0, total - done - waitingForWindow), waiting: waitingForWindow,
-                                          opens: windowOpens, rate: plannedRate ?? (rate > 0 ? rate : nil), now: Date())
+        progress.finishesAt = Self.finish(remaining: total - done, waiting: waitingByMinute ?? [], rate: plannedRate ?? (rate > 0 ? rate : nil),
+                                          now: Date())
         report(progress)
     }
 
-    /// The rows open now at `rate`, then those waiting for a window from when it opens (all of
-    /// them at the next opening: the earliest they can go).
-    static func finish(open: Int, waiting: Int, opens: Date?, rate: Double?, now: Date) -> Date? {
+    /// When the `remaining` rows are sent at `rate`: those not waiting first, from now; then each
+    /// minute's waiting rows from that minute (a window opening in each zone, a retry falling due),
+    /// after what came before. A window that closes on rows not yet sent is not foreseen: the
+    /// journal defers them when it happens, and the next refresh counts them from their new minute.
+    static func finish(remaining: Int, waiting: [WaitingMinute], rate: Double?, now: Date) -> Date? {
         guard let rate, rate > 0 else { return nil }
-        let openDone = now.addingTimeInterval(Double(open) / rate)
-        guard waiting > 0, let opens else { return openDone }
-        return max(openDone, opens).addingTimeInterval(Double(waiting) / rate)
+        let waitingRows = waiting.reduce(0) { $0 + $1.rows }
+        var time = now.addingTimeInterval(Double(max(0, remaining - waitingRows)) / rate)
+        for minute in waiting {
+            let due = Date(timeIntervalSince1970: Double(minute.due) / 1000)
+            time = max(time, due).addingTimeInterval(Double(minute.rows) / rate)
+        }
+        return time
     }
 }

@@ -132,3 +132,16 @@ public struct StepResult: Sendable {
 
     public init() {}
 }
+
+/// Rows waiting that fall due within one minute.
+public struct WaitingMinute: Sendable, Equatable {
+    /// When the earliest of them falls due (milliseconds since the epoch): for rows waiting for a
+    /// send window, the window's opening in their zone.
+    public let due: Int64
+    public let rows: Int
+
+    public init(due: Int64, rows: Int) {
+        self.due = due
+        self.rows = max(0, rows)
+    }
+}
