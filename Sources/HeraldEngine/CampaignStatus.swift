@@ -56,6 +56,16 @@ public struct CampaignStatus: Codable, Sendable {
     public let switches: [Switch]?
     /// Per identity of the providers' sender pools (`senders:`); nil without pools.
     public var senders: [SenderLine]?
+    /// Providers a sender of the campaign demoted whose cool-down has not ended (every sender
+    /// leaves them alone until then); nil where `providers` is, or when none is.
+    public var demoted: [Demotion]?
+
+    /// A provider left alone until its cool-down ends.
+    public struct Demotion: Codable, Sendable, Equatable {
+        public let provider: String
+        public let until: String
+        public let reason: String
+    }
     /// Per language of a template with variants (`language:`); nil without.
     public var languages: [LanguageLine]?
 
@@ -227,7 +237,7 @@ public struct CampaignStatus: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers, switches, senders, languages
+        case campaign, mode, state, total, counts, reasons, lease, spend, waiting, delivery, providers, switches, senders, languages, demoted
         case inDoubt = "in_doubt"
         case inDoubtReasons = "in_doubt_reasons"
         case stopReason = "stop_reason"
@@ -283,6 +293,12 @@ public struct CampaignStatus: Codable, Sendable {
                 nextSendAt: try journal.nextRetry(cid: record.cid).map(iso), spend: spend,
                 delivery: try delivery(journal, cid: record.cid, sent: counts[.sent]),
                 providers: routed?.lines, switches: routed?.switches)
+            if let spec, spec.isRouted, case let demotions = try journal.sharedDemotions(cid: record.cid), !demotions.isEmpty {
+                status.demoted = demotions.map { demotion in
+                    Demotion(provider: spec.routes.indices.contains(demotion.route) ? spec.routes[demotion.route].name : "#\(demotion.route + 1)",
+                             until: iso(demotion.until), reason: demotion.reason)
+                }
+            }
             if let spec, spec.senders.hasPools {
                 status.senders = SenderLine.lines(spec: spec, totals: try journal.senderTotals(cid: record.cid))
             }

@@ -65,6 +65,9 @@ enum PostgresSchema {
         Migration(10, "languages: the template variant each row was rendered in") { session in
             try session.query("ALTER TABLE message ADD COLUMN language text")
         },
+        Migration(11, "providers demoted by a sender, for every sender of the campaign (JSON)") { session in
+            try session.query("ALTER TABLE campaign ADD COLUMN demotions text")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys: the first names a kind of lock, the second which one. Kinds never

@@ -120,6 +120,9 @@ extension Journal {
         Migration(12, "languages: the template variant each row was rendered in") { journal in
             try journal.db.execute("ALTER TABLE message ADD COLUMN language TEXT")
         },
+        Migration(13, "providers demoted by a sender, for every sender of the campaign (JSON)") { journal in
+            try journal.db.execute("ALTER TABLE campaign ADD COLUMN demotions TEXT")
+        },
     ]
 }
 

@@ -165,6 +165,9 @@ enum Output {
             lines.append("  failover: \(Terminal.format(move.rows)) \(move.rows == 1 ? "row" : "rows") moved from \(move.from) to \(move.to) "
                 + "(\(move.reason)), \(when)")
         }
+        for demotion in status.demoted ?? [] {
+            lines.append("  provider \(demotion.provider) demoted until \(demotion.until): \(demotion.reason.printable)")
+        }
         if let reason = status.stopReason { lines.append("  last run stopped: \(reason.printable)") }
         if let next = status.nextSendAt { lines.append("  next send: \(next) (retries, or recipients outside their send window)") }
         if let lease = status.lease {

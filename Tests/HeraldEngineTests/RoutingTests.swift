@@ -235,6 +235,32 @@ import Testing
         #expect(try journal.checkCounters(cid: record.cid).isEmpty)
     }
 
+    /// A provider one run demoted stays demoted for the next sender of the campaign until its
+    /// cool-down ends (the journal shares it): the second run sends nothing through it, though it
+    /// works again, and `status` says why.
+    @Test func aDemotionIsSharedWithTheNextSender() async throws {
+        let providers = Self.two.replacingOccurrences(of: "prices: a.csv}", with: "prices: a.csv, unreachable_rate: 1}")
+        // US rows only: each cheaper through a.
+        let fixture = try Self.fixture(rows: Self.rows(gb: 0, us: 8), providers: providers, extra: "failover: {cool_down_seconds: 120}")
+        var options = RunOptions()
+        options.limit = 2
+        // The two rows it claims find a refusing a's connection: moved to b, left for the next run.
+        let first = try await fixture.runner(options).run()
+        #expect(first.counts[.sent] == 0 && first.counts[.retry] == 2, "\(first.counts)")
+        #expect(try Self.delivered(fixture, "a.jsonl").isEmpty)
+        let demoted = try #require(try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0].demoted)
+        #expect(demoted.map(\.provider) == ["a"] && demoted[0].reason == "a request never reached it", "\(demoted)")
+        // Provider a works again; the next run still leaves it alone: its rows go through b,
+        // moved unsent.
+        try String(contentsOfFile: fixture.campaignPath, encoding: .utf8).replacingOccurrences(of: ", unreachable_rate: 1", with: "")
+            .write(toFile: fixture.campaignPath, atomically: true, encoding: .utf8)
+        let second = try await fixture.runner().run()
+        #expect(second.counts[.sent] == 8, "\(second.counts)")
+        #expect(try Self.delivered(fixture, "a.jsonl").isEmpty)
+        let status = try CampaignStatus.load(journalPath: fixture.journalPath, id: "routed")[0]
+        #expect(status.switches?.contains { $0.from == "a" && $0.to == "b" && $0.reason == "demoted" } == true, "\(status.switches ?? [])")
+    }
+
     /// Receipts much slower through one provider than the other (as Notify measures it): the slow
     /// one is demoted, and its rows not yet sent go through the other, unsent until then.
     @Test func aProviderWhoseDeliveriesAreSlowIsDemoted() async throws {

@@ -92,3 +92,53 @@ import Testing
         #expect(health.record(.unreached, at: 12_000) == 13_000)
     }
 }
+
+/// Demotions shared between the senders of a campaign: how the journal keeps them, how a sender
+/// takes another's, and what it reads back from a hostile journal.
+@Suite struct SharedDemotionRuleTests {
+    static let now: Int64 = 1_000_000
+
+    @Test(arguments: [
+        // stored, added, kept (route: until)
+        ([(1, 2_000_000)], [(1, 1_500_000)], [(1, 2_000_000)]),
+        ([(1, 1_500_000)], [(1, 2_000_000)], [(1, 2_000_000)]),
+        ([(1, 999_999)], [(0, 1_200_000)], [(0, 1_200_000)]),
+        ([], [(3, 1_000_000)], []),
+        ([(2, 1_100_000), (0, 1_300_000)], [], [(0, 1_300_000), (2, 1_100_000)]),
+    ] as [([(Int, Int64)], [(Int, Int64)], [(Int, Int64)])])
+    func theLaterEndOfEachProviderIsKeptUntilItEnds(stored: [(Int, Int64)], added: [(Int, Int64)], kept: [(Int, Int64)]) {
+        let demotions = { (list: [(Int, Int64)]) in list.map { SharedDemotion(route: $0.0, until: $0.1, reason: "r\($0.0)") } }
+        let merged = SharedDemotionRule.merged(demotions(stored), adding: demotions(added), at: Self.now)
+        #expect(merged.map { [Int64($0.route), $0.until] } == kept.map { [Int64($0.0), $0.1] })
+    }
+
+    @Test func whatIsReadBackIsRangeChecked() {
+        #expect(SharedDemotionRule.decode(nil).isEmpty)
+        #expect(SharedDemotionRule.decode("not json").isEmpty)
+        #expect(SharedDemotionRule.decode(#"{"route":1}"#).isEmpty)
+        #expect(SharedDemotionRule.decode(#"[{"route":-1,"until":5,"reason":"x"},{"route":99999,"until":5,"reason":"x"}]"#).isEmpty)
+        let long = String(repeating: "é", count: 500)
+        let read = SharedDemotionRule.decode(#"[{"route":2,"until":9223372036854775807,"reason":"\#(long)"}]"#)
+        #expect(read.count == 1 && read[0].route == 2 && read[0].until == .max && read[0].reason.count == SharedDemotionRule.maxReason)
+        let list = [SharedDemotion(route: 0, until: 7, reason: "a \"quoted\" reason")]
+        #expect(SharedDemotionRule.decode(SharedDemotionRule.encode(list)) == list)
+    }
+
+    @Test func aSenderTakesAnothersDemotionOnlyWhenItLastsLonger() {
+        var health = ProviderHealth()
+        let taken = health.adopt(until: Self.now + 30_000, why: "a request never reached it", at: Self.now)
+        #expect(taken)
+        #expect(health.isDemoted(at: Self.now + 29_999) && !health.isDemoted(at: Self.now + 30_000))
+        #expect(health.reason == "a request never reached it")
+        // Shorter, equal or already ended: nothing changes.
+        let shorter = health.adopt(until: Self.now + 10_000, why: "x", at: Self.now)
+        let equal = health.adopt(until: Self.now + 30_000, why: "x", at: Self.now)
+        let ended = health.adopt(until: Self.now - 1, why: "x", at: Self.now)
+        #expect(!shorter && !equal && !ended && health.reason == "a request never reached it")
+        // Not counted as its own demotion: its first failure after the cool-down demotes it for
+        // the first length again, not twice as long.
+        #expect(health.demotions == 0)
+        let until = health.record(.unreached, at: Self.now + 30_000)
+        #expect(until == Self.now + 30_000 + health.policy.coolDown)
+    }
+}

@@ -8,6 +8,30 @@ import Testing
 /// comes back with its claim, a suppression scoped to one route's sender holds back only that
 /// route's rows, and the totals per route add up to the campaign's.
 @Suite struct RouteContractTests {
+    /// A provider one sender demoted is seen by another sender of the campaign (another
+    /// connection) until its cool-down ends: per provider the later end is kept, whoever wrote
+    /// last, and an ended one is gone; on both stores.
+    @Test(arguments: Store.allCases)
+    func demotionsAreSharedUntilTheyEnd(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let first = try fixture.openStore(), second = try fixture.openStore()
+        let cid = cid(of: try openCampaign(first, owner: LeaseOwner()))
+        #expect(try second.sharedDemotions(cid: cid).isEmpty)
+        let now = first.currentTime()
+        try first.shareDemotions(cid: cid, [SharedDemotion(route: 1, until: now + 60_000, reason: "a request never reached it")])
+        #expect(try second.sharedDemotions(cid: cid) == [SharedDemotion(route: 1, until: now + 60_000, reason: "a request never reached it")])
+        // The other sender demotes it for less (kept: the later end), and another provider.
+        try second.shareDemotions(cid: cid, [SharedDemotion(route: 1, until: now + 30_000, reason: "throttled"),
+                                             SharedDemotion(route: 0, until: now + 90_000, reason: "slow")])
+        #expect(try first.sharedDemotions(cid: cid) == [
+            SharedDemotion(route: 0, until: now + 90_000, reason: "slow"),
+            SharedDemotion(route: 1, until: now + 60_000, reason: "a request never reached it"),
+        ])
+        // Ended: gone from what is read, and dropped at the next write.
+        try first.shareDemotions(cid: cid, [SharedDemotion(route: 2, until: now - 1, reason: "over")])
+        #expect(try second.sharedDemotions(cid: cid).map(\.route) == [0, 1])
+    }
+
     /// Rows 2...13: row r goes through route (r % 3), costing 1,000 × (route + 1).
     static func importRouted(_ journal: any CampaignJournal, cid: Int64) throws {
         let writer = try journal.makeImporter(cid: cid)

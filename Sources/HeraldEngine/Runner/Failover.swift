@@ -16,6 +16,8 @@ final class Failover: Sendable {
         /// A sample of each provider's accepted messages (row, when taken), for its delivery speed.
         var taken: [[(row: Int, at: Int64)]]
         var lastCheck: Int64 = 0
+        /// Demotions made here and not yet written to the journal for the campaign's other senders.
+        var unshared: [SharedDemotion] = []
     }
 
     /// At most this many accepted messages per provider are kept for the speed sample.
@@ -58,7 +60,9 @@ final class Failover: Sendable {
     func record(_ signal: ProviderSignal, route: Int, at now: Int64) {
         let demoted = state.withLock { state -> (until: Int64, why: String)? in
             guard state.health.indices.contains(route), let until = state.health[route].record(signal, at: now) else { return nil }
-            return (until, state.health[route].reason ?? "")
+            let why = state.health[route].reason ?? ""
+            state.unshared.append(SharedDemotion(route: route, until: until, reason: why))
+            return (until, why)
         }
         if let demoted {
             logger.warning("provider \(names[route].quoted) demoted for \((demoted.until - now + 999) / 1000) s: \(demoted.why); rows that may move go to the others")
@@ -103,12 +107,38 @@ final class Failover: Sendable {
             for (route, taken) in state.taken.enumerated() {
                 samples[route] = taken.map { DeliverySample(sentAt: $0.at, finalAt: finalAt[$0.row]) }
             }
-            return SlowDeliveryRule.slow(samples, at: now, policy: policy.slow).sorted { $0.key < $1.key }.compactMap { route, why in
-                state.health[route].demoteSlow(why, at: now).map { (route, $0, why) }
+            let demoted = SlowDeliveryRule.slow(samples, at: now, policy: policy.slow).sorted { $0.key < $1.key }.compactMap { route, why in
+                state.health[route].demoteSlow(why, at: now).map { (route: route, until: $0, why: why) }
             }
+            state.unshared += demoted.map { SharedDemotion(route: $0.route, until: $0.until, reason: $0.why) }
+            return demoted
         }
         for demotion in demoted {
             logger.warning("provider \(names[demotion.route].quoted) demoted for \((demotion.until - now + 999) / 1000) s: \(demotion.why); rows that may move go to the others")
+        }
+    }
+
+    // MARK: Shared with the campaign's other senders
+
+    /// The demotions made here since the last call, to write to the journal.
+    func takeUnshared() -> [SharedDemotion] {
+        state.withLock { state in
+            defer { state.unshared = [] }
+            return state.unshared
+        }
+    }
+
+    /// Takes the demotions the campaign's senders wrote to the journal (this one's included,
+    /// which change nothing); says so for each provider another sender demoted.
+    func adopt(_ shared: [SharedDemotion], at now: Int64) {
+        let adopted = state.withLock { state in
+            shared.filter { demotion in
+                state.health.indices.contains(demotion.route)
+                    && state.health[demotion.route].adopt(until: demotion.until, why: demotion.reason, at: now)
+            }
+        }
+        for demotion in adopted {
+            logger.warning("provider \(name(demotion.route).quoted) demoted for \((demotion.until - now + 999) / 1000) s by another sender of the campaign: \(demotion.reason); rows that may move go to the others")
         }
     }
 

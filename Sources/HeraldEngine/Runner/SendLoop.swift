@@ -168,6 +168,20 @@ extension CampaignRunner {
                 {
                     failover.judgeSpeed(finalAt: found, at: now)
                 }
+                // Providers demoted here go to the campaign's other senders at once; theirs are
+                // read every two seconds (a failed write keeps nothing back: this sender's own
+                // view holds either way).
+                if let failover = dispatcher.failover {
+                    let mine = failover.takeUnshared()
+                    if !mine.isEmpty || beat.duration(to: .now) >= .seconds(2),
+                        let shared = try? await journal.run({ journal in
+                            try journal.shareDemotions(cid: cid, mine)
+                            return try journal.sharedDemotions(cid: cid)
+                        })
+                    {
+                        failover.adopt(shared, at: Int64(Date().timeIntervalSince1970 * 1000))
+                    }
+                }
                 if beat.duration(to: .now) >= .seconds(2) {
                     beat = .now
                     // A heartbeat that fails (the journal out of reach) renews nothing: the
@@ -178,6 +192,10 @@ extension CampaignRunner {
         }
         defer { watcher.cancel() }
 
+        // Providers another sender (or the last run) demoted are left alone from the start.
+        if let failover = dispatcher.failover, let shared = try? await journal.run({ try $0.sharedDemotions(cid: cid) }) {
+            failover.adopt(shared, at: Int64(Date().timeIntervalSince1970 * 1000))
+        }
         var current = try await step(claim: claimAllowance())
         while true {
             if stopReason == nil, let requested = control.requested { stopReason = requested }
@@ -240,6 +258,10 @@ extension CampaignRunner {
             current = next
         }
         if !unsettled.isEmpty { _ = try await step(claim: 0) }
+        // What this run demoted and the watcher had not written yet: for the next sender.
+        if let failover = dispatcher.failover, case let mine = failover.takeUnshared(), !mine.isEmpty {
+            _ = try? await journal.run { try $0.shareDemotions(cid: cid, mine) }
+        }
         meter.tick(force: true)
         return (sent, stopReason ?? stop.requested ?? exhausted.map { StopReason.budget($0, nil) })
     }

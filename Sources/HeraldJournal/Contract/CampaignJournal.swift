@@ -46,6 +46,11 @@ public protocol CampaignJournal: AnyObject {
     func finalReceipts(cid: Int64, rows: [Int]) throws(JournalError) -> [Int: Int64]
     /// Rows moved from one provider to another (failover), by from, to and reason.
     func routeSwitches(cid: Int64) throws(JournalError) -> [RouteSwitchSummary]
+    /// Keeps the providers a sender demoted, for every sender of the campaign (`SharedDemotionRule`:
+    /// per provider the later end).
+    func shareDemotions(cid: Int64, _ demotions: [SharedDemotion]) throws(JournalError)
+    /// The campaign's providers some sender demoted, whose cool-down has not ended.
+    func sharedDemotions(cid: Int64) throws(JournalError) -> [SharedDemotion]
     func ledger(cid: Int64) throws(JournalError) -> [LedgerEntry]
     /// Spent and reserved in `month` on `channel` by every campaign of `scope`.
     func monthSpend(month: Int, channel: Channel, scope: LedgerScope) throws(JournalError) -> Money

@@ -90,6 +90,17 @@ public struct ProviderHealth: Sendable, Equatable {
         }
     }
 
+    /// Takes a demotion another sender of the campaign made (`SharedDemotion`): demoted until
+    /// `until` for `why`, unless it already is for as long. True when that changed anything. The
+    /// demotions in a row are not counted up: this sender did not see the failure.
+    public mutating func adopt(until: Int64, why: String, at now: Int64) -> Bool {
+        guard until > now, (demotedUntil ?? .min) < until else { return false }
+        demotedUntil = until
+        reason = why
+        recent = []
+        return true
+    }
+
     /// Demotes it for slow deliveries (`SlowDeliveryRule`), unless it is demoted already;
     /// returns the cool-down's end when it does.
     public mutating func demoteSlow(_ why: String, at now: Int64) -> Int64? {
