@@ -375,7 +375,7 @@ func reportBench(rows: Int, journal url: String? = nil) async throws {
 /// Seconds to make the live report of a campaign: its values from the journal and its page.
 func liveReportSeconds(_ journal: any ReportingJournal, _ record: CampaignRecord) throws -> Double {
     let start = ContinuousClock.now
-    let report = try CampaignReport.load(journal: journal, record: record, provider: record.providerName)
+    let report = try CampaignReport.load(journal: journal, record: record, provider: record.fileFacts.providerName)
     _ = try ReportPage.html(report)
     return seconds(start.duration(to: .now))
 }

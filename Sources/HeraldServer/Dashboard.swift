@@ -285,8 +285,9 @@ final class Dashboard: Sendable {
     private func report(_ name: String, live: Bool) throws -> Response {
         guard let (journal, record) = try record(name) else { return Response(status: .notFound) }
         let started = ContinuousClock.now
-        let report = try CampaignReport.load(journal: journal, record: record, provider: record.providerName,
-                                             routes: record.routeNames, languages: record.languageCodes)
+        let facts = record.fileFacts
+        let report = try CampaignReport.load(journal: journal, record: record, provider: facts.providerName,
+                                             routes: facts.routeNames, languages: facts.languageCodes)
         var html = try ReportPage.html(report)
         // Served beside the list: a way back to it.
         html = html.replacingOccurrences(of: "<body>", with: "<body>\n<p><a id=\"back\" href=\"/\">← all campaigns</a></p>")
@@ -318,8 +319,9 @@ final class Dashboard: Sendable {
                 let journal = try JournalOpener.reporting(journalPath)
                 let key = CampaignKey(parsing: name)
                 guard let record = try journal.campaign(id: key.id, mode: key.mode) else { throw ExportError.noSuchCampaign }
-                _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path, routes: record.routeNames.map(\.name),
-                                           languages: !record.languageCodes.isEmpty)
+                let facts = record.fileFacts
+                _ = try RecipientCSV.write(journal: journal, cid: record.cid, to: path, routes: facts.routeNames.map(\.name),
+                                           languages: !facts.languageCodes.isEmpty)
             }
         } catch ExportError.noSuchCampaign {
             return Response(status: .notFound)

@@ -41,8 +41,9 @@ struct ReportCommand: AsyncParsableCommand {
             guard let record = try store.campaign(id: key.id, mode: key.mode) else {
                 throw JournalError.unknownCampaign(campaign, path: journal.path)
             }
-            let report = try CampaignReport.load(journal: store, record: record, provider: record.providerName,
-                                                  routes: record.routeNames, languages: record.languageCodes)
+            let facts = record.fileFacts
+            let report = try CampaignReport.load(journal: store, record: record, provider: facts.providerName,
+                                                  routes: facts.routeNames, languages: facts.languageCodes)
             if let html {
                 let file = try PrivateFiles.create(html)
                 try file.write(contentsOf: Data(ReportPage.html(report).utf8))
@@ -51,7 +52,7 @@ struct ReportCommand: AsyncParsableCommand {
             }
             if let csv {
                 let rows = try RecipientCSV.write(journal: store, cid: record.cid, to: csv, unmasked: unmasked,
-                                                  routes: record.routeNames.map(\.name), languages: !record.languageCodes.isEmpty)
+                                                  routes: facts.routeNames.map(\.name), languages: !facts.languageCodes.isEmpty)
                 Terminal.note("recipients: \(csv) (\(rows) rows)")
             }
             if json {
