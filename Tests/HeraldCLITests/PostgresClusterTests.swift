@@ -132,6 +132,45 @@ import Glibc
         #expect(status["state"] as? String == "budget_exhausted")
     }
 
+    /// Two senders of one campaign with two providers, the first refusing every connection: the
+    /// sender that finds it down demotes it and the other, started after, leaves it alone from
+    /// its first message (it never tries it itself), and every row goes through the second.
+    @Test func aProviderOneSenderDemotesIsLeftAloneByTheOther() throws {
+        guard let url = try Self.database() else { return }
+        let fixture = try CLIFixture()
+        let rows = CLIFixture.rows(300)
+        try fixture.write("recipients.csv", "phone,name,code\n" + rows.map(\.line).joined(separator: "\n") + "\n")
+        try fixture.write("template.yaml", CLIFixture.template)
+        try fixture.write("routed.yaml", """
+            id: routed
+            template: template.yaml
+            recipients: recipients.csv
+            routing: ordered
+            providers:
+              - {name: down, kind: simulator, outbox: down.jsonl, unreachable_rate: 1}
+              - {name: up, kind: simulator, outbox: up.jsonl}
+            rate: {messages_per_second: 100, max_in_flight: 2}
+            failover: {cool_down_seconds: 120}
+            """)
+        let environment = ["HERALD_JOURNAL": url]
+        let first = try HeraldProcess(["run", "routed.yaml"], in: fixture.folder, environment: environment)
+        // The first sender has met the outage once its demotion is in the journal.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try Self.status(fixture, "routed", environment)["demoted"] as? [[String: Any]])?.isEmpty ?? true {
+            usleep(50_000)
+        }
+        let second = try HeraldProcess(["run", "routed.yaml"], in: fixture.folder, environment: environment)
+        let (one, two) = (first.wait(timeout: 120), second.wait(timeout: 120))
+        #expect(one.status == 0 && two.status == 0, "\(one.stderr)\n\(two.stderr)")
+        #expect(one.stderr.contains("provider \"down\" demoted for 120 s: a request never reached it"), "\(one.stderr)")
+        #expect(two.stderr.contains("provider \"down\" demoted for") && two.stderr.contains("by another sender of the campaign"), "\(two.stderr)")
+        #expect(!two.stderr.contains(" s: a request never reached it"), "the second sender never tried it: \(two.stderr)")
+        let status = try Self.status(fixture, "routed", environment)
+        #expect((status["counts"] as? [String: Int])?["sent"] == 300, "\(status)")
+        let down = (try? String(contentsOfFile: fixture.path("down.jsonl"), encoding: .utf8)) ?? ""
+        #expect(down.isEmpty, "the provider that is down took nothing")
+    }
+
     @Test func threeSendersKeepTheCombinedRate() async throws {
         guard let url = try Self.database() else { return }
         let provider = try await DedupingProvider.start()
