@@ -23,6 +23,20 @@ public struct Segment: Sendable {
 
     public enum Comparison: String, Sendable, CaseIterable {
         case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+
+        /// Whether a row's value ordered `order` (-1, 0, 1) against the expression's passes; a
+        /// row without a value of the type (nil) passes only `!=`.
+        func holds(_ order: Int?) -> Bool {
+            guard let order else { return self == .notEqual }
+            switch self {
+            case .equal: return order == 0
+            case .notEqual: return order != 0
+            case .less: return order < 0
+            case .lessOrEqual: return order <= 0
+            case .greater: return order > 0
+            case .greaterOrEqual: return order >= 0
+            }
+        }
     }
 
     public enum Value: Sendable, Equatable, CustomStringConvertible {
@@ -119,15 +133,7 @@ public struct Segment: Sendable {
         case .not(let inner): return !evaluate(inner, lookup)
         case .truth(let operand): return lookup(operand).flatMap(parseBoolean) ?? false
         case .compare(let operand, let comparison, let value):
-            guard let text = lookup(operand), let order = compare(text, value) else { return comparison == .notEqual }
-            switch comparison {
-            case .equal: return order == 0
-            case .notEqual: return order != 0
-            case .less: return order < 0
-            case .lessOrEqual: return order <= 0
-            case .greater: return order > 0
-            case .greaterOrEqual: return order >= 0
-            }
+            return comparison.holds(lookup(operand).flatMap { compare($0, value) })
         case .member(let operand, let values, let negated):
             guard let text = lookup(operand) else { return negated }
             return values.contains { compare(text, $0) == 0 } != negated

@@ -139,17 +139,7 @@ public final class SegmentProgram: @unchecked Sendable {  // immutable after ini
         case .truth:
             return value(step.slot, cell).flatMap(ValueChecker.boolean) ?? false
         case .compare:
-            guard let text = value(step.slot, cell), let order = compare(text, constants[step.first]) else {
-                return step.comparison == .notEqual
-            }
-            switch step.comparison {
-            case .equal: return order == 0
-            case .notEqual: return order != 0
-            case .less: return order < 0
-            case .lessOrEqual: return order <= 0
-            case .greater: return order > 0
-            case .greaterOrEqual: return order >= 0
-            }
+            return step.comparison.holds(value(step.slot, cell).flatMap { compare($0, constants[step.first]) })
         case .member:
             guard let text = value(step.slot, cell) else { return step.negated }
             for offset in 0..<step.count where compare(text, constants[step.first + offset]) == 0 { return !step.negated }
