@@ -16,6 +16,8 @@ extension CampaignPlan {
         var others: [Preview.Row] = []
         let scanner = try RecipientScanner(plan: self)
         let packing = spec.routes.map(\.provider.target.smsPacking)
+        // Rows from a pool, by line: their route and number, for the identity the journal remembers.
+        var pooled: [Int: (route: Int, number: UInt64)] = [:]
         try scanner.scan { scanned in
             preview.total += 1
             var row = Preview.Row(line: scanned.line, phone: scanned.phone?.e164, country: scanned.phone?.region, status: "send",
@@ -63,6 +65,7 @@ extension CampaignPlan {
                         let first = pool.preference(destination: phone.digits, region: phone.region).first
                     {
                         row.sender = pool.identities[first].id
+                        pooled[scanned.line] = (scanned.route, phone.digits)
                     }
                 }
             }
@@ -81,7 +84,33 @@ extension CampaignPlan {
             let ordered = firstOfKind.filter { $0.status == "send" } + firstOfKind.filter { $0.status != "send" }
             preview.rows = Array((ordered + others).prefix(max(sample, 0))).sorted { $0.line < $1.line }
         }
+        try recallSenders(&preview.rows, pooled: pooled, journalPath: journalPath)
         return preview
+    }
+
+    /// What the journal remembers for `numbers`; nil from a journal an older herald wrote.
+    private static func remembered(_ numbers: [UInt64], journalPath: String) throws(JournalError) -> [UInt64: [String]]? {
+        do {
+            return try JournalOpener.planning(journalPath)?.rememberedSenders(among: numbers)
+        } catch {
+            if error.isOlderSchema { return nil }
+            throw error
+        }
+    }
+
+    /// Shows, for each pooled row, the identity the journal remembers for its recipient (sticky
+    /// sender, `SenderMemory`) where the pool holds it, as a claim would choose it.
+    private func recallSenders(_ rows: inout [Preview.Row], pooled: [Int: (route: Int, number: UInt64)],
+                               journalPath: String?) throws {
+        let shown = rows.compactMap { pooled[$0.line] }
+        guard let journalPath, !shown.isEmpty, JournalOpener.exists(journalPath) else { return }
+        guard let remembered = try Self.remembered(shown.map(\.number), journalPath: journalPath) else { return }
+        let pools = spec.senders
+        for index in rows.indices {
+            guard let (route, number) = pooled[rows[index].line], let pool = pools.pool(route: route),
+                  let recalled = pool.recalled(remembered[number] ?? []) else { continue }
+            rows[index].sender = pool.identities[recalled].id
+        }
     }
 }
 

@@ -21,6 +21,8 @@ extension PostgresJournal: RetentionJournal {
                     SELECT count(*)::int8 FROM cleared
                     """).first?.cells.int(0) ?? 0
                 try session.query("UPDATE receipt SET raw = NULL WHERE cid = \(cid) AND raw IS NOT NULL")
+                // The identities its numbers were last sent from go with them (sticky sender).
+                try session.query("DELETE FROM sender_memory WHERE cid = \(cid)")
                 try session.query("UPDATE campaign SET purged_at = \(time), updated_at = \(time) WHERE cid = \(cid)")
                 return cleared
             }

@@ -50,6 +50,46 @@ extension PostgresJournal {
             """)
     }
 
+    public func rememberedSenders(among numbers: [UInt64]) throws(JournalError) -> [UInt64: [String]] {
+        try attempt { try remembered(Set(numbers.map { Int64(bitPattern: $0) })) }
+    }
+
+    /// The identity keys remembered for `numbers`, by number.
+    private func remembered(_ numbers: Set<Int64>) throws -> [UInt64: [String]] {
+        var keys: [UInt64: [String]] = [:]
+        guard !numbers.isEmpty else { return keys }
+        for row in try session.query("SELECT dest, identity FROM sender_memory WHERE dest = ANY(\(Array(numbers)))") {
+            if let key = SenderMemory.checked(try row.cells.string(1)) {
+                keys[UInt64(bitPattern: try row.cells.int64(0)), default: []].append(key)
+            }
+        }
+        return keys
+    }
+
+    /// Gives the plan what is remembered (`SenderMemory`) for the numbers of the candidates that
+    /// go from a pool, in one read.
+    func recallSenders(_ candidates: [ClaimCandidate], into plan: inout ClaimPlan) throws {
+        let numbers = Set(candidates.filter { plan.choosesSender($0) }.map { Int64(bitPattern: $0.destination) })
+        guard !numbers.isEmpty else { return }
+        let keys = try remembered(numbers)
+        for number in numbers { plan.recall(UInt64(bitPattern: number), keys[UInt64(bitPattern: number)] ?? []) }
+    }
+
+    /// Records the claims' identities (sticky sender) for campaign `cid`, in one statement.
+    func remember(_ memories: [SenderMemory], cid: Int64, time: Int64) throws {
+        let latest = SenderMemory.latest(memories)
+        guard !latest.isEmpty else { return }
+        try session.query(
+            """
+            INSERT INTO sender_memory (dest, provider, identity, cid, at)
+            SELECT v.dest, v.provider, v.identity, \(cid), \(time)
+            FROM unnest(\(latest.map { Int64(bitPattern: $0.destination) })::int8[], \(latest.map(\.provider))::text[],
+                \(latest.map(\.identity))::text[]) WITH ORDINALITY AS v(dest, provider, identity, n)
+            ORDER BY v.n
+            ON CONFLICT (dest, provider) DO UPDATE SET identity = excluded.identity, cid = excluded.cid, at = excluded.at
+            """)
+    }
+
     /// Moves each claimed row's slot (server seconds; nil: none yet) to no earlier than its
     /// identity's rate allows, by GCRA over the identity's shared bucket: a row may go at `t`
     /// when `t ≥ TAT − burst/rate`, and moves TAT to `max(TAT, t) + units/rate`. The rows of one

@@ -312,7 +312,8 @@ extension PostgresJournal {
         }
         var plan = ClaimPlan(budget: budget, campaignSpent: campaignSpent, monthSpent: monthSpent, time: time, gate: gate)
         if sender.hasPools {
-            plan.usePools(sender, used: try lockSenderDays(sender, time: time), countsParts: channel == HeraldCore.Channel.sms.rawValue)
+            plan.usePools(sender, used: try lockSenderDays(sender, time: time), countsParts: channel == HeraldCore.Channel.sms.rawValue,
+                          remembers: scope == LedgerScope.real.rawValue)
         }
         var claimed: [ClaimCandidate] = []
         /// Offers candidates to the plan; false once the budget stopped the claim (due retries
@@ -333,6 +334,7 @@ extension PostgresJournal {
                     .map { SuppressedPair(dest: try $0.cells.int64(0), scope: try $0.cells.string(1) ?? "") })
             }
             let capped = try cappedNumbers(cid: cid, among: candidates.map(\.destination), time: time)
+            try recallSenders(candidates, into: &plan)
             for candidate in candidates {
                 let number = Int64(bitPattern: candidate.destination)
                 let suppressed = onList.contains(SuppressedPair(dest: number, scope: ""))
@@ -371,6 +373,7 @@ extension PostgresJournal {
                 """)
         }
         try recordSenders(plan, cid: cid)
+        try remember(plan.remembering, cid: cid, time: time)
         let (skipped, deferred) = plan.takeSkipsAndDeferrals()
         if !skipped.isEmpty {
             try session.query(

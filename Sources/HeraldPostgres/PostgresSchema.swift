@@ -68,6 +68,14 @@ enum PostgresSchema {
         Migration(11, "providers demoted by a sender, for every sender of the campaign (JSON)") { session in
             try session.query("ALTER TABLE campaign ADD COLUMN demotions text")
         },
+        Migration(12, "sticky sender: the identity each recipient was last sent from, per provider, across campaigns") { session in
+            try session.query(
+                """
+                CREATE TABLE sender_memory (dest int8 NOT NULL, provider text NOT NULL, identity text NOT NULL,
+                    cid int8 NOT NULL, at int8 NOT NULL, PRIMARY KEY (dest, provider))
+                """)
+            try session.query("CREATE INDEX sender_memory_cid ON sender_memory (cid)")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys: the first names a kind of lock, the second which one. Kinds never

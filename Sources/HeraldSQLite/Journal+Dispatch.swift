@@ -45,7 +45,8 @@ extension Journal {
             if localCursor.afterRow == nil { localCursor.afterRow = try pendingAfter(cid: cid) }
             var plan = try claimPlan(cid: cid, budget: budget, channel: channel, time: time, gate: gate)
             if sender.hasPools {
-                plan.usePools(sender, used: try senderUse(day: SenderChoice.day(of: time)), countsParts: channel == .sms)
+                plan.usePools(sender, used: try senderUse(day: SenderChoice.day(of: time)), countsParts: channel == .sms,
+                              remembers: try ledgerScope(cid: cid) == .real)
             }
             if let contacts = contactCheck { try refreshLiveContacts(contacts) }
             let facts = ClaimFacts(cid: cid, sender: sender, suppression: try currentSuppression(), contacts: contactCheck)
@@ -59,6 +60,7 @@ extension Journal {
             }
             plan.record(into: &result)
             try recordSenders(plan, cid: cid)
+            try remember(plan.remembering, cid: cid, time: time)
             try adjustLedger(cid: cid, month: plan.month, channel: channel, reserved: plan.reserved, spent: 0)
             changes.merge(plan.tally)
             try apply(changes, cid: cid)
@@ -210,6 +212,7 @@ extension Journal {
         considering: while try select.step() {
             examined += 1
             let candidate = Self.candidate(select, from: pending, earlierSpent: 8, route: 9)
+            if plan.choosesSender(candidate) { plan.recall(candidate.destination, try remembered(candidate.destination)) }
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop: break considering
@@ -254,6 +257,7 @@ extension Journal {
         var retries: [ClaimedMessage] = []
         considering: while try select.step() {
             let candidate = Self.candidate(select, from: TallyKey(.retry, code: select.string(8)), earlierSpent: 9, route: 10)
+            if plan.choosesSender(candidate) { plan.recall(candidate.destination, try remembered(candidate.destination)) }
             switch try plan.consider(candidate, suppressed: try isSuppressed(candidate, facts),
                                      capped: try isCapped(candidate, facts, time: time)) {
             case .stop:

@@ -123,6 +123,14 @@ extension Journal {
         Migration(13, "providers demoted by a sender, for every sender of the campaign (JSON)") { journal in
             try journal.db.execute("ALTER TABLE campaign ADD COLUMN demotions TEXT")
         },
+        Migration(14, "sticky sender: the identity each recipient was last sent from, per provider, across campaigns") { journal in
+            try journal.db.execute(
+                """
+                CREATE TABLE sender_memory (dest INTEGER NOT NULL, provider TEXT NOT NULL, identity TEXT NOT NULL,
+                    cid INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (dest, provider)) WITHOUT ROWID;
+                CREATE INDEX sender_memory_cid ON sender_memory (cid);
+                """)
+        },
     ]
 }
 

@@ -23,6 +23,10 @@ extension Journal {
             let history = try db.statement("DELETE FROM contact WHERE cid = ?1")
             history.bind(1, cid)
             try history.run()
+            // And the identities they were last sent from (sticky sender).
+            let memory = try db.statement("DELETE FROM sender_memory WHERE cid = ?1")
+            memory.bind(1, cid)
+            try memory.run()
             // Receipts keep their type and time; their raw bodies (which name the number) go.
             let raw = try db.statement("UPDATE receipt SET raw = NULL WHERE cid = ?1 AND raw IS NOT NULL")
             raw.bind(1, cid)

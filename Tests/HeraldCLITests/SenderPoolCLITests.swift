@@ -7,7 +7,8 @@ import Testing
 
 /// Sender pools through the real binary against Twilio's API over loopback: each identity of
 /// a pool keeps its own rate (one process on SQLite, two sharing a PostgreSQL journal), a
-/// recipient gets the same `From` in every campaign, and a pool's daily cap holds.
+/// recipient gets the same `From` in every campaign (remembered, though the pool grows), and a
+/// pool's daily cap holds.
 @Suite(.serialized) struct SenderPoolCLITests {
     /// Every Twilio request: its `From`, its `To` and when it arrived.
     final class Arrivals: Sendable {
@@ -105,8 +106,9 @@ import Testing
         let arrivals = Arrivals()
         let twilio = try await Self.twilio(arrivals)
         let fixture = try CLIFixture()
-        // The second campaign lists the same identities in another order, and one more that is
-        // full for the day: a recipient keeps its sender while it is available.
+        // The second campaign lists the same identities in another order, one more that is full
+        // for the day, and a new one so fast that its hashing would take most recipients: a
+        // recipient keeps the sender the journal remembers while it is available.
         try Self.writeCampaign(fixture, id: "first", url: twilio.url, senders: """
                 - {id: "+15550100"}
                 - {id: "+15550101"}
@@ -119,9 +121,20 @@ import Testing
         #expect(firstFrom.count == 60 && Set(firstFrom.values).count == 3)
         try Self.writeCampaign(fixture, id: "second", url: twilio.url, senders: """
                 - {id: "+15550102"}
+                - {id: "+15550109", messages_per_second: 1000}
                 - {id: "+15550100", daily_cap: 5}
                 - {id: "+15550101"}
             """, recipients: 60)
+        // The preview shows the remembered sender; without the journal, the hashing's choice.
+        let lines = (2...61).map(String.init).joined(separator: ",")
+        for (journal, remembered) in [(["--journal", "journal.sqlite"], true), (["--journal", "none.sqlite"], false)] {
+            let preview = try HeraldProcess.run(["preview", "second.yaml", "--rows", lines, "--json"] + journal, in: fixture.folder)
+            #expect(preview.status == 0, "\(preview.stderr)")
+            let rows = (try JSONSerialization.jsonObject(with: Data(preview.stdout.utf8)) as? [String: Any])?["rows"] as? [[String: Any]] ?? []
+            #expect(rows.count == 60)
+            let kept = rows.filter { row in (row["phone"] as? String).map { firstFrom[$0] } == row["sender"] as? String }.count
+            if remembered { #expect(kept == 60) } else { #expect(kept < 30, "\(kept) of 60 by hashing alone") }
+        }
         let second = try HeraldProcess.run(["run", "second.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
                                            environment: RoutingCLITests.environment)
         try await twilio.shutdown()

@@ -106,6 +106,70 @@ import Testing
                     == test.expected)
     }
 
+    /// Sticky sender remembered: a recipient keeps the identity it was last sent from while the
+    /// pool holds it and its cap admits the row, though a new identity now wins its preference.
+    @Test func aRememberedIdentityHoldsWhileThePoolHoldsItAndItsCapAdmits() throws {
+        let newcomer = SenderPool.Identity(id: "+15550109", provider: "twilio", messagesPerSecond: 1_000, dailyCap: 5)
+        let grown = SenderPool(identities: Self.pool.identities + [newcomer])
+        let number = try #require(Self.numbers(400).first { grown.preference(destination: $0, region: nil)[0] == 3 })
+        let before = Self.pool.identities[Self.pool.preference(destination: number, region: nil)[0]]
+        let choice = SenderChoice(time: 1_800_000_000_000, used: [:])
+        func chosen(_ pool: SenderPool, remembered: [String], used: [String: Int] = [:], recorded: Int? = nil,
+                    doubted: Bool = false) -> String? {
+            SenderChoice(time: choice.nextDay, used: used).choose(pool, destination: number, region: nil, units: 1, recorded: recorded,
+                                                                  doubted: doubted, remembered: remembered)
+                .map { pool.identities[$0].key }
+        }
+        // Nothing remembered: the newcomer wins, as rendezvous hashing says.
+        #expect(chosen(grown, remembered: []) == newcomer.key)
+        // Remembered: the identity it had before the pool grew.
+        #expect(chosen(grown, remembered: [before.key]) == before.key)
+        // Another provider's memory, or an identity the pool no longer holds, changes nothing.
+        #expect(chosen(grown, remembered: ["aws:" + before.id]) == newcomer.key)
+        #expect(chosen(grown, remembered: ["twilio:+15550199"]) == newcomer.key)
+        // The remembered identity is full today: the preference decides.
+        let capped = SenderPool(identities: grown.identities.map {
+            $0.key == before.key ? .init(id: $0.id, provider: "twilio", messagesPerSecond: $0.messagesPerSecond, dailyCap: 1) : $0
+        })
+        #expect(chosen(capped, remembered: [before.key], used: [before.key: 1]) == newcomer.key)
+        // A doubted row goes from the identity recorded on it, whatever is remembered.
+        #expect(chosen(grown, remembered: [before.key], recorded: 1, doubted: true) == grown.identities[1].key)
+    }
+
+    @Test func theClaimPlanRemembersRealSendsThatChangeTheMemoryOnly() {
+        let pool = SenderPool(identities: [.init(id: "a", provider: "twilio"), .init(id: "b", provider: "twilio")])
+        let scopes = SenderScopes([""], pools: [pool])
+        let candidates = (2...5).map {
+            ClaimCandidate(row: $0, destination: 15_550_100 + UInt64($0 % 3), body: "hi", attempts: 0, parts: 1, cost: 0,
+                           timeZones: nil, from: TallyKey(.pending))
+        }
+        for remembers in [false, true] {
+            var plan = ClaimPlan(budget: nil, time: 1_800_000_000_000)
+            plan.usePools(scopes, used: [:], countsParts: true, remembers: remembers)
+            // Row 2's number (row 5's too) remembers b: kept, nothing to write; the others remember nothing.
+            for candidate in candidates where plan.choosesSender(candidate) {
+                plan.recall(candidate.destination, candidate.destination == 15_550_102 ? ["twilio:b", "aws:x"] : [])
+            }
+            for candidate in candidates { plan.consider(candidate, suppressed: false) }
+            #expect(plan.senders[2] == 1)
+            var expected: Set<SenderMemory> = []
+            if remembers {
+                for number: UInt64 in [15_550_100, 15_550_101] {
+                    let first = pool.identities[pool.preference(destination: number, region: nil)[0]]
+                    expected.insert(SenderMemory(destination: number, provider: "twilio", identity: first.key))
+                }
+            }
+            #expect(Set(plan.remembering) == expected)
+            #expect(plan.senders[5] == 1)
+        }
+        // A store writes the last of each number and provider, in one order.
+        let twice = [SenderMemory(destination: 2, provider: "t", identity: "t:a"), SenderMemory(destination: 1, provider: "t", identity: "t:a"),
+                     SenderMemory(destination: 2, provider: "t", identity: "t:b")]
+        #expect(SenderMemory.latest(twice) == [twice[1], twice[2]])
+        #expect(SenderMemory.checked("twilio:+15550100") == "twilio:+15550100")
+        for hostile in [nil, "", ":a", "a:", "nocolon", String(repeating: "x:", count: 150)] { #expect(SenderMemory.checked(hostile) == nil) }
+    }
+
     @Test func everyIdentityFullPutsTheRowOffToTheNextUTCDay() {
         let pool = SenderPool(identities: [.init(id: "a", provider: "simulator", dailyCap: 2)])
         let time: Int64 = 1_800_000_000_000  // 2027-01-15T08:00:00Z

@@ -55,6 +55,59 @@ import Testing
         #expect(try schemaColumns(second, "message").contains("sender"))
     }
 
+    /// Sticky sender across campaigns and processes: a recipient keeps the identity it was last
+    /// sent from when the pool grows by one its hashing now prefers; a dry run reads the memory
+    /// but never writes it; a purge takes the campaign's entries with its numbers.
+    @Test(arguments: Store.allCases)
+    func aRecipientKeepsItsIdentityAcrossCampaignsWhenThePoolGrows(_ store: Store) throws {
+        guard let fixture = try Fixture(store) else { return }
+        let pool = Self.pool(caps: [nil, nil])
+        let newcomer = SenderPool.Identity(id: "+15550109", provider: "simulator", messagesPerSecond: 1_000)
+        let grown = SenderPool(identities: pool.identities + [newcomer])
+        let all = numbers(40).compactMap { $0 }
+        // The numbers the newcomer would take were nothing remembered.
+        let moving = Set(all.filter { grown.preference(destination: $0, region: nil)[0] == 2 })
+        #expect(moving.count > 20)
+        let first = try fixture.openStore(), second = try fixture.openStore()
+        let firstOwner = LeaseOwner(), secondOwner = LeaseOwner(), dryOwner = LeaseOwner()
+        let a = cid(of: try openCampaign(first, owner: firstOwner))
+        try importRows(first, cid: a, numbers: all)
+        let sentA = try Self.claim(first, cid: a, owner: firstOwner, pool: pool, claim: 40).claimed
+        #expect(sentA.count == 40)
+        let fromA = Dictionary(uniqueKeysWithValues: sentA.map { ($0.destination, pool.identities[$0.sender ?? 0].key) })
+        // A dry run of the grown pool, another process: what was remembered, and it writes nothing.
+        let dry = CampaignInputs(id: "autumn", mode: .dryRun, campaignPath: "/o.yaml", templateSHA: "t2", recipientsSHA: "r2",
+                                 channel: .sms, ledgerScope: .dryRun)
+        let d = cid(of: try openCampaign(second, owner: dryOwner, dry))
+        try importRows(second, cid: d, numbers: all)
+        let rehearsed = try Self.claim(second, cid: d, owner: dryOwner, pool: grown, claim: 40).claimed
+        #expect(rehearsed.count == 40)
+        for message in rehearsed { #expect(grown.identities[message.sender ?? 0].key == fromA[message.destination]) }
+        // Campaign b, the grown pool, another process: every recipient keeps its identity.
+        let b = cid(of: try openCampaign(second, owner: secondOwner, Self.other))
+        try importRows(second, cid: b, numbers: all)
+        let sentB = try Self.claim(second, cid: b, owner: secondOwner, pool: grown, claim: 40).claimed
+        #expect(sentB.count == 40)
+        for message in sentB { #expect(grown.identities[message.sender ?? 0].key == fromA[message.destination]) }
+        // Purged, campaign a's numbers are forgotten (b wrote nothing: nothing changed). A dry run
+        // of the first pool then writes nothing either, so a new campaign's recipients follow the
+        // hashing of the grown pool again.
+        _ = try Self.claim(first, cid: a, owner: firstOwner, pool: pool,
+                           settle: sentA.map { Settlement(row: $0.row, state: .sent).settling($0) }, claim: 0)
+        try first.release(cid: a, owner: firstOwner, state: .completed)
+        #expect(try first.purge(cid: a, vacuum: false) != nil)
+        var rehearsal = dry
+        rehearsal.id = "spring"
+        let e = cid(of: try openCampaign(second, owner: dryOwner, rehearsal))
+        try importRows(second, cid: e, numbers: all)
+        #expect(try Self.claim(second, cid: e, owner: dryOwner, pool: pool, claim: 40).claimed.count == 40)
+        let c = cid(of: try openCampaign(first, owner: firstOwner, CampaignInputs(id: "winter", campaignPath: "/w.yaml",
+                                                                                 templateSHA: "t3", recipientsSHA: "r3", channel: .sms)))
+        try importRows(first, cid: c, numbers: all)
+        let sentC = try Self.claim(first, cid: c, owner: firstOwner, pool: grown, claim: 40).claimed
+        #expect(Set(sentC.filter { $0.sender == 2 }.map(\.destination)) == moving)
+    }
+
     @Test(arguments: Store.allCases)
     func aDoubtedRowIsResentFromItsIdentityAndAnUndoubtedOneMayMove(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }

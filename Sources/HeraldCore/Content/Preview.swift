@@ -22,7 +22,8 @@ public struct Preview: Codable, Sendable {
         public var parts: Int?
         public var cost: Money?
         public var provider: String?
-        /// The identity of the provider's sender pool the recipient prefers (sticky sender).
+        /// The identity of the provider's sender pool it would go from: the one the journal remembers for the
+        /// recipient (sticky sender) where the pool holds it, else the first of its preference.
         public var sender: String?
         /// The template variant's language (`language:`); nil for a template without.
         public var language: String?

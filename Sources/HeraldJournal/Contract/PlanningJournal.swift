@@ -16,4 +16,6 @@ public protocol PlanningJournal: AnyObject {
     func suppressionChecker(scope: String) throws(JournalError) -> ((UInt64) -> Bool)?
     /// Who already reached `cap` from the other campaigns of `scope` (read-only).
     func frequencyChecker(campaign id: String, scope: LedgerScope, cap: FrequencyCap) throws(JournalError) -> (UInt64) -> Bool
+    /// The identity keys remembered for each of `numbers` (sticky sender, `SenderMemory`), one per provider.
+    func rememberedSenders(among numbers: [UInt64]) throws(JournalError) -> [UInt64: [String]]
 }

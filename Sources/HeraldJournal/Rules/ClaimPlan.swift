@@ -123,6 +123,12 @@ public struct ClaimPlan {
     /// The identity chosen for each claimed row of a route with a pool, by row: the store
     /// records it on the row, and the claimed message carries it.
     public private(set) var senders: [Int: Int] = [:]
+    /// The identity keys remembered for the numbers offered (`SenderMemory`), as a store read them.
+    private var remembered: [UInt64: [String]] = [:]
+    /// Whether claims are remembered (real sends only).
+    private var remembers = false
+    /// What the claims so far change in the journal's sender memory: the store writes it.
+    public private(set) var remembering: [SenderMemory] = []
 
     public struct Counts: Sendable, Equatable {
         public var overMaxPrice = 0
@@ -143,11 +149,22 @@ public struct ClaimPlan {
 
     /// Sends rows of routes with a pool from one of its identities (`SenderChoice`), `used`
     /// being each capped identity's units so far today, read from the journal.
-    public mutating func usePools(_ scopes: SenderScopes, used: [String: Int], countsParts: Bool) {
+    /// `remembers`: the claims are real sends, whose identities the journal remembers.
+    public mutating func usePools(_ scopes: SenderScopes, used: [String: Int], countsParts: Bool, remembers: Bool = false) {
         guard scopes.hasPools else { return }
         pools = scopes
         senderChoice = SenderChoice(time: time, used: used)
         poolCountsParts = countsParts
+        self.remembers = remembers
+    }
+
+    /// Whether a candidate goes from a pool, so the store reads what is remembered for its number.
+    public func choosesSender(_ candidate: ClaimCandidate) -> Bool { pools?.pool(route: candidate.route) != nil }
+
+    /// What the journal remembers for `destination` (identity keys, `SenderMemory.checked`), read
+    /// by the store before the candidate is considered.
+    public mutating func recall(_ destination: UInt64, _ keys: [String]) {
+        remembered[destination] = keys
     }
 
     /// Whether a store goes on offering candidates like this one after the budget stopped
@@ -178,7 +195,8 @@ public struct ClaimPlan {
         var identity: (pool: SenderPool, index: Int)?
         if let pool = pools?.pool(route: candidate.route), let choice = senderChoice {
             guard let index = choice.choose(pool, destination: candidate.destination, region: candidate.region,
-                                            units: units(candidate), recorded: candidate.sender, doubted: candidate.doubted)
+                                            units: units(candidate), recorded: candidate.sender, doubted: candidate.doubted,
+                                            remembered: remembered[candidate.destination] ?? [])
             else { return deferral(candidate, until: choice.nextDay, .senderCap) }
             identity = (pool, index)
         }
@@ -198,8 +216,15 @@ public struct ClaimPlan {
             claimedCount += 1
             if let identity {
                 let units = units(candidate)
-                senderChoice?.take(identity.pool.identities[identity.index], units: units)
+                let chosen = identity.pool.identities[identity.index]
+                senderChoice?.take(chosen, units: units)
                 senders[candidate.row] = identity.index
+                if remembers, !(remembered[candidate.destination] ?? []).contains(chosen.key) {
+                    remembering.append(SenderMemory(destination: candidate.destination, provider: chosen.provider, identity: chosen.key))
+                    // Two rows of one number in a step: the second sees the first's choice.
+                    remembered[candidate.destination, default: []].removeAll { $0.hasPrefix(chosen.provider + ":") }
+                    remembered[candidate.destination, default: []].append(chosen.key)
+                }
             }
             if let run = claimRun, run.from == candidate.from {
                 claimRun = (run.from, run.count + 1)

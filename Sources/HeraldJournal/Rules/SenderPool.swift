@@ -12,6 +12,8 @@ public struct SenderPool: Sendable, Equatable {
         /// The identity across campaigns: its provider's name and `id` (`twilio:+15550100`).
         /// Daily counts and shared rate buckets are kept under it.
         public let key: String
+        /// Its provider's name: a recipient's remembered identity is kept per provider.
+        public let provider: String
         /// Its rate (SMS parts per second, else messages), nil: only the campaign's.
         public let messagesPerSecond: Double?
         /// Units it may send at once on top of its rate after a quiet spell (as the campaign's `burst`).
@@ -26,6 +28,7 @@ public struct SenderPool: Sendable, Equatable {
             self.id = id
             self.burst = burst
             self.key = provider + ":" + id
+            self.provider = provider
             self.messagesPerSecond = messagesPerSecond
             self.dailyCap = dailyCap
             self.country = country
@@ -49,7 +52,15 @@ public struct SenderPool: Sendable, Equatable {
 
     public var hasCaps: Bool { identities.contains { $0.dailyCap != nil } }
 
-    /// The identities in the order recipient `destination` prefers them: sticky sender by
+    /// The identity of this pool a recipient was last sent from, among `remembered` (the
+    /// identity keys the journal remembers for the number, one per provider), if the pool holds it.
+    public func recalled(_ remembered: [String]) -> Int? {
+        guard !remembered.isEmpty else { return nil }
+        return identities.firstIndex { remembered.contains($0.key) }
+    }
+
+    /// The identities in the order recipient `destination` prefers them when nothing is
+    /// remembered for it (`SenderMemory`): sticky sender by
     /// weighted rendezvous hashing (each identity scores the number; the highest wins), so a
     /// recipient gets the same identity in every campaign whose pool holds it, and an
     /// identity added to the pool takes over only the recipients it now wins (its share,
@@ -85,10 +96,12 @@ public struct SenderPool: Sendable, Equatable {
     }
 }
 
-/// Which identity a claimed row sends from: the first of its preference (`SenderPool.preference`)
-/// whose daily cap admits it, or the one recorded on it when an earlier attempt may have got
-/// through (a resend goes from the same identity, as its first request did). Usage is
-/// counted per identity and UTC day, from what the journal held when the step began.
+/// Which identity a claimed row sends from: the one recorded on it when an earlier attempt may
+/// have got through (a resend goes from the same identity, as its first request did); else the
+/// identity its recipient was last sent from by this provider, in any campaign (`SenderMemory`),
+/// while the pool holds it and its daily cap admits the row; else the first of its preference
+/// (`SenderPool.preference`) whose cap admits it. Usage is counted per identity and UTC day,
+/// from what the journal held when the step began.
 public struct SenderChoice: Sendable {
     /// The UTC day (days since 1970) the counts are for.
     public let day: Int
@@ -108,16 +121,18 @@ public struct SenderChoice: Sendable {
     public var nextDay: Int64 { Int64(day + 1) * 86_400_000 }
 
     /// The identity for the row, or nil when every identity it may use reached its cap today.
-    /// `recorded` is the identity stored on the row (an index into the pool), kept when `doubted`.
+    /// `recorded` is the identity stored on the row (an index into the pool), kept when `doubted`;
+    /// `remembered` the identity keys the journal remembers for the number.
     public func choose(_ pool: SenderPool, destination: UInt64, region: String?, units: Int,
-                       recorded: Int?, doubted: Bool) -> Int? {
+                       recorded: Int?, doubted: Bool, remembered: [String] = []) -> Int? {
         if doubted, let recorded, pool.identities.indices.contains(recorded) { return recorded }
-        for index in pool.preference(destination: destination, region: region) {
-            let identity = pool.identities[index]
-            guard let cap = identity.dailyCap else { return index }
-            if (used[identity.key] ?? 0) + units <= cap { return index }
-        }
-        return nil
+        if let index = pool.recalled(remembered), admits(pool.identities[index], units: units) { return index }
+        return pool.preference(destination: destination, region: region).first { admits(pool.identities[$0], units: units) }
+    }
+
+    private func admits(_ identity: SenderPool.Identity, units: Int) -> Bool {
+        guard let cap = identity.dailyCap else { return true }
+        return (used[identity.key] ?? 0) + units <= cap
     }
 
     /// Counts `units` against the identity's day.
@@ -125,6 +140,47 @@ public struct SenderChoice: Sendable {
         guard identity.dailyCap != nil else { return }
         used[identity.key, default: 0] += units
         added[identity.key, default: 0] += units
+    }
+}
+
+/// Sticky sender across campaigns: the identity each recipient was last sent from, per
+/// provider, kept in the journal (`sender_memory`). A claim reads what is remembered for its
+/// candidates' numbers and writes what changed: a recipient keeps its identity while the pool
+/// holds it and its cap admits the row, whatever identities join the pool or how their rates
+/// change. Only real sends are remembered (a simulation or dry run reads, never writes); a
+/// purged campaign's entries go with its numbers.
+public struct SenderMemory: Sendable, Equatable, Hashable {
+    public let destination: UInt64
+    /// The provider's name (`SenderPool.Identity.provider`): one identity per recipient and provider.
+    public let provider: String
+    /// The identity's key (`SenderPool.Identity.key`).
+    public let identity: String
+
+    public init(destination: UInt64, provider: String, identity: String) {
+        self.destination = destination
+        self.provider = provider
+        self.identity = identity
+    }
+
+    /// What a store writes for `memories`: the last of each number and provider, in the order
+    /// of number then provider (one lock order for every writer of a shared journal).
+    public static func latest(_ memories: [SenderMemory]) -> [SenderMemory] {
+        var last: [SenderMemory.Slot: SenderMemory] = [:]
+        for memory in memories { last[Slot(destination: memory.destination, provider: memory.provider)] = memory }
+        return last.values.sorted { ($0.destination, $0.provider) < ($1.destination, $1.provider) }
+    }
+
+    struct Slot: Hashable {
+        let destination: UInt64
+        let provider: String
+    }
+
+    /// An identity key read back from a journal, if it is one a pool could hold (a provider's
+    /// name, a colon, an id; at most 200 characters): anything else is never matched.
+    public static func checked(_ stored: String?) -> String? {
+        guard let stored, stored.utf8.count <= 200, let colon = stored.firstIndex(of: ":"),
+              colon != stored.startIndex, stored.index(after: colon) != stored.endIndex else { return nil }
+        return stored
     }
 }
 
