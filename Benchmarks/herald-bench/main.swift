@@ -203,6 +203,7 @@ usage:
   swift run -c release herald-bench estimate N      # herald estimate
   swift run -c release herald-bench import-where N  # import and estimate without, then with, a three-clause where:
   swift run -c release herald-bench import-content N  # import with where:, two languages and smart encoding beside a plain one; estimate beside sqlite3 .import
+  swift run -c release herald-bench pool-claim N [URL]  # the journal's claim and settle without a pool, with one (sticky identities written), again with a grown pool (read back) (URL: PostgreSQL)
   swift run -c release herald-bench rate R          # pacing at R msg/s for 10 s
   swift run -c release herald-bench throttle R      # R msg/s against a simulator throttling at R/2
   swift run -c release herald-bench e2e-rcs N       # end to end with an RCS rich-card template
@@ -230,7 +231,7 @@ ProcessMemory.configureAllocator()
 let arguments = CommandLine.arguments
 let modes: Set = ["make-suppression", "csv", "e2e", "e2e-suppressed", "e2e-budget", "estimate", "e2e-rcs", "resume", "aws", "twilio",
                   "aws-rcs", "pg-ping", "receipts-http", "receipts-contention", "report", "receipts-parse", "receipts-import", "pg-e2e",
-                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export", "e2e-routed", "import-where", "import-content"]
+                  "pg-pair", "pg-join", "pg-story", "rate", "throttle", "slow-export", "e2e-routed", "import-where", "import-content", "pool-claim"]
 if arguments.count >= 2, ["--help", "-h", "help"].contains(arguments[1]) {
     print(usage, terminator: "")
     exit(0)
@@ -254,6 +255,8 @@ if arguments.count >= 5, arguments[1] == "make-suppression", let count = Int(arg
                            only: arguments.count >= 5 ? arguments[4] : nil)
 } else if arguments.count >= 3, arguments[1] == "import-content", let rows = Int(arguments[2]) {
     try await contentBench(rows: rows)
+} else if arguments.count >= 3, arguments[1] == "pool-claim", let rows = Int(arguments[2]) {
+    try poolBench(rows: rows, url: arguments.count >= 4 ? arguments[3] : nil)
 } else if arguments.count >= 3, arguments[1] == "import-where", let rows = Int(arguments[2]) {
     try await segmentBench(rows: rows)
 } else if arguments.count >= 3, arguments[1] == "estimate", let rows = Int(arguments[2]) {

@@ -10,7 +10,9 @@ public final class ImportWriter {
     private var inBatch = 0
     private var time: Int64
     public private(set) var rows = 0
-    private lazy var filter = DestinationFilter(expected: 1 << 20)
+    /// Made on the first row that does not say whether it may repeat. Not `lazy`: a lazy
+    /// property is read and written back whole, so each insert copied the filter (quadratic).
+    private var filter: DestinationFilter?
     /// The last row whose number may repeat an earlier row's (the numbers themselves go
     /// to a temporary table, so memory stays flat however many rows repeat).
     private var lastSuspect = 0
@@ -34,6 +36,12 @@ public final class ImportWriter {
         self.time = journal.now()
     }
 
+    /// Whether `destination` may be an earlier row's, by the filter (updated in place).
+    private func mayRepeat(_ destination: UInt64) -> Bool {
+        if filter == nil { filter = DestinationFilter(expected: 1 << 20) }
+        return filter?.insert(destination) ?? true
+    }
+
     public func add(_ row: ImportedRow) throws(JournalError) {
         do {
             if inBatch == 0 { try journal.db.execute("BEGIN IMMEDIATE") }
@@ -55,7 +63,7 @@ public final class ImportWriter {
                     runRegion = row.region
                 }
                 runCost &+= row.cost
-                if let destination = row.destination, row.maybeRepeat ?? filter.insert(destination) {
+                if let destination = row.destination, row.maybeRepeat ?? mayRepeat(destination) {
                     try noteSuspect(destination)
                     lastSuspect = row.row
                 }
