@@ -116,6 +116,10 @@ public struct Segment: Sendable {
     }
 
     // MARK: Evaluation
+    //
+    // The tree evaluator below states the rule plainly; rows are filtered by the flat
+    // `SegmentProgram` (`program`), which the property tests check against it clause by
+    // clause over random filters and rows. Nothing on the send or estimate path calls it.
 
     /// A row's value of one operand: its cell (or default) as text; nil when empty.
     public typealias Lookup = (Operand) -> String?
