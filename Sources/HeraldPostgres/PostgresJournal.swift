@@ -250,15 +250,25 @@ public final class PostgresJournal: CampaignJournal {
         }
     }
 
-    public func waitingByMinute(cid: Int64) throws(JournalError) -> [WaitingMinute] {
+    public func remainingByZone(cid: Int64) throws(JournalError) -> [RemainingRows] {
         try attempt {
-            try session.query(
+            let waiting = try session.query(
                 """
-                SELECT min(not_before)::int8, count(*)
+                SELECT tz, min(not_before)::int8, count(*)
                 FROM message
                 WHERE cid = \(cid) AND state = \(MessageState.retry) AND not_before IS NOT NULL
-                GROUP BY not_before / 60000 ORDER BY 1
-                """).map { row in WaitingMinute(due: try row.cells.int64(0), rows: Int(clamping: try row.cells.int64(1))) }
+                GROUP BY tz, not_before / 60000
+                """).map { row in
+                    RemainingRows(zones: try row.cells.string(0), due: try row.cells.int64(1), rows: Int(clamping: try row.cells.int64(2)))
+                }
+            let pending = try session.query(
+                """
+                SELECT tz, count(*), min(row)::int8 FROM message WHERE cid = \(cid) AND state = \(MessageState.pending) GROUP BY tz
+                """).map { row in
+                    (group: RemainingRows(zones: try row.cells.string(0), due: nil, rows: Int(clamping: try row.cells.int64(1))),
+                     first: Int(clamping: try row.cells.int64(2)))
+                }
+            return RemainingRows.ordered(waiting: waiting, pending: pending)
         }
     }
 

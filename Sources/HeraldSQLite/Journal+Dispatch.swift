@@ -341,27 +341,28 @@ extension Journal {
         }
     }
 
-    public func waitingByMinute(cid: Int64) throws(JournalError) -> [WaitingMinute] {
+    public func remainingByZone(cid: Int64) throws(JournalError) -> [RemainingRows] {
         try read {
-            // Grouped in the retry index's own order, (cid, not_before), with no sort; the
-            // minutes are merged here as the groups come.
-            let statement = try db.statement(
+            let waiting = try db.statement(
                 """
-                SELECT not_before, count(*) FROM \(MessageState.retry.table)
-                WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before IS NOT NULL GROUP BY not_before ORDER BY not_before
+                SELECT tz, min(not_before), count(*) FROM \(MessageState.retry.table)
+                WHERE cid = ?1 AND state = \(MessageState.retry.sql) AND not_before IS NOT NULL GROUP BY tz, not_before / 60000
                 """)
-            statement.bind(1, cid)
-            defer { statement.reset() }
-            var minutes: [WaitingMinute] = []
-            while try statement.step() {
-                let due = statement.int64(0), rows = statement.int(1)
-                if let last = minutes.last, last.due / 60_000 == due / 60_000 {
-                    minutes[minutes.count - 1] = WaitingMinute(due: last.due, rows: last.rows.addingReportingOverflow(rows).partialValue)
-                } else {
-                    minutes.append(WaitingMinute(due: due, rows: rows))
-                }
+            waiting.bind(1, cid)
+            defer { waiting.reset() }
+            var waitingRows: [RemainingRows] = []
+            while try waiting.step() {
+                waitingRows.append(RemainingRows(zones: waiting.string(0), due: waiting.int64(1), rows: waiting.int(2)))
             }
-            return minutes
+            let pending = try db.statement(
+                "SELECT tz, count(*), min(row) FROM message WHERE cid = ?1 AND state = \(MessageState.pending.sql) GROUP BY tz")
+            pending.bind(1, cid)
+            defer { pending.reset() }
+            var pendingRows: [(group: RemainingRows, first: Int)] = []
+            while try pending.step() {
+                pendingRows.append((RemainingRows(zones: pending.string(0), due: nil, rows: pending.int(1)), pending.int(2)))
+            }
+            return RemainingRows.ordered(waiting: waitingRows, pending: pendingRows)
         }
     }
 }

@@ -53,7 +53,10 @@ enum Terminal {
             parts.append("waiting for retries")
         }
         if let finish = progress.finishesAt {
-            let format = finish.timeIntervalSince(now) < 20 * 3600 ? "HH:mm'Z'" : "yyyy-MM-dd HH:mm'Z'"
+            // The time alone on the same UTC day; with its date otherwise (09:13Z must not read as this morning).
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC") ?? utc.timeZone
+            let format = utc.isDate(finish, inSameDayAs: now) ? "HH:mm'Z'" : "yyyy-MM-dd HH:mm'Z'"
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "UTC")

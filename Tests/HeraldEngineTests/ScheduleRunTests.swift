@@ -86,21 +86,47 @@ import Testing
     @Test func theFinishCountsOpenRowsThenEachMinutesWaitingRowsFromThatMinute() {
         let now = Date(timeIntervalSince1970: 1_000_000)
         let ms = { (seconds: Double) in Int64((1_000_000 + seconds) * 1000) }
-        #expect(ProgressMeter.finish(remaining: 100, waiting: [], rate: 10, now: now) == now.addingTimeInterval(10))
+        func finish(_ remaining: Int, _ waiting: [RemainingRows], rate: Double? = 10) -> Date? {
+            ETA.finish(ETA.adjusted(waiting, remaining: remaining), window: nil, rate: rate, now: now)
+        }
+        func due(_ seconds: Double, _ rows: Int) -> RemainingRows { RemainingRows(zones: nil, due: ms(seconds), rows: rows) }
+        #expect(finish(100, []) == now.addingTimeInterval(10))
         // The open rows end before the window opens: the waiting ones start at the opening.
-        #expect(ProgressMeter.finish(remaining: 150, waiting: [WaitingMinute(due: ms(3600), rows: 50)], rate: 10, now: now)
-            == now.addingTimeInterval(3605))
+        #expect(finish(150, [due(3600, 50)]) == now.addingTimeInterval(3605))
         // They end after it: the waiting ones follow them.
-        #expect(ProgressMeter.finish(remaining: 100_050, waiting: [WaitingMinute(due: ms(60), rows: 50)], rate: 10, now: now)
-            == now.addingTimeInterval(10_005))
+        #expect(finish(100_050, [due(60, 50)]) == now.addingTimeInterval(10_005))
         // Zones whose windows open at different hours: each zone's rows from its own opening (the
         // eastern rows done long before the western window opens), not all at the first one.
-        let zones = [WaitingMinute(due: ms(3600), rows: 100), WaitingMinute(due: ms(4 * 3600), rows: 50)]
-        #expect(ProgressMeter.finish(remaining: 250, waiting: zones, rate: 10, now: now) == now.addingTimeInterval(4 * 3600 + 5))
+        #expect(finish(250, [due(3600, 100), due(4 * 3600, 50)]) == now.addingTimeInterval(4 * 3600 + 5))
         // A retry due in a minute behind a long queue of open rows changes nothing.
-        #expect(ProgressMeter.finish(remaining: 1_001, waiting: [WaitingMinute(due: ms(60), rows: 1)], rate: 10, now: now)
-            == now.addingTimeInterval(100.1))
-        #expect(ProgressMeter.finish(remaining: 1, waiting: [], rate: nil, now: now) == nil)
+        #expect(finish(1_001, [due(60, 1)]) == now.addingTimeInterval(100.1))
+        #expect(finish(1, [], rate: nil) == nil)
+        // Rows sent since the groups were read leave the pending ones first.
+        let read = [due(3600, 50), RemainingRows(zones: nil, due: nil, rows: 100)]
+        #expect(ETA.adjusted(read, remaining: 120) == [due(3600, 50), RemainingRows(zones: nil, due: nil, rows: 70)])
+        #expect(ETA.adjusted(read, remaining: 160).first == RemainingRows(zones: nil, due: nil, rows: 10))
+    }
+
+    /// A window that closes on rows not yet sent: they go at its next opening, and the ETA says
+    /// so (the old rule, rows over the rate from now, said tonight).
+    @Test func theFinishForeseesAWindowClosingOnRowsNotYetSent() throws {
+        let window = try #require(SendWindow(start: "08:00", end: "20:00"))
+        // 2027-01-15 19:00Z; London is on UTC in January.
+        let now = Date(timeIntervalSince1970: 1_800_039_600)
+        let london = "Europe/London", newYork = "America/New_York"
+        // 72,000 rows at 10 a second: 36,000 before 20:00, the rest from 08:00 the next day.
+        let pending = [RemainingRows(zones: london, due: nil, rows: 72_000)]
+        let finish = try #require(ETA.finish(pending, window: window, rate: 10, now: now))
+        #expect(finish == now.addingTimeInterval(14 * 3600))
+        // New York's window is open until 01:00Z: London's rows first until 20:00Z, New York's
+        // 18,000 then, by 20:30Z, then London's last 36,000 from 08:00Z: done 09:00Z.
+        let two = [RemainingRows(zones: london, due: nil, rows: 72_000), RemainingRows(zones: newYork, due: nil, rows: 18_000)]
+        #expect(ETA.finish(two, window: window, rate: 10, now: now) == now.addingTimeInterval(14 * 3600))
+        // A row with no zone is never held by the window.
+        #expect(ETA.finish([RemainingRows(zones: nil, due: nil, rows: 72_000)], window: window, rate: 10, now: now)
+            == now.addingTimeInterval(7_200))
+        // A window that never opens for a zone in a year: no ETA rather than a wrong one.
+        #expect(ETA.finish([RemainingRows(zones: london, due: nil, rows: 10_000_000_000)], window: window, rate: 1, now: now) == nil)
     }
 
     @Test func startInTheFutureWaitsAndCanBeStopped() async throws {

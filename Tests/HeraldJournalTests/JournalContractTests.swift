@@ -112,21 +112,36 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
 }
 
 @Suite struct JournalContractTests {
-    /// The progress line's ETA reads the waiting rows by the minute they fall due: each group
-    /// with its earliest time, in order, on both stores.
+    /// The progress line's ETA reads the rows not yet sent by zone: waiting ones by the minute they
+    /// fall due too, each group with its earliest time, in order; then pending ones in file order.
     @Test(arguments: Store.allCases)
-    func waitingRowsAreGroupedByTheMinuteTheyFallDue(_ store: Store) throws {
+    func unsentRowsAreGroupedByZoneAndTheMinuteTheyFallDue(_ store: Store) throws {
         guard let fixture = try Fixture(store) else { return }
         let journal = try fixture.open()
         let owner = LeaseOwner()
         let cid = cid(of: try openCampaign(journal, owner: owner))
-        _ = try importRows(journal, cid: cid, numbers: numbers(6))
-        #expect(try journal.waitingByMinute(cid: cid).isEmpty)
-        // Windows opening in one, three and five hours (minute-aligned); one row of the second
-        // zone 30 s after the others: the same minute.
+        // Rows 2-9: zones A, B, A, B, ... ; row 10 none.
+        let writer = try journal.makeImporter(cid: cid)
+        var body = Array("hello".utf8)
+        try body.withUnsafeMutableBufferPointer { buffer in
+            for index in 0..<9 {
+                var row = ImportedRow(row: index + 2, destination: 447_700_900_000 + UInt64(index), region: "GB",
+                                      body: UnsafeBufferPointer(buffer))
+                row.timeZones = index == 8 ? nil : ["Europe/London", "America/New_York"][index % 2]
+                try writer.add(row)
+            }
+        }
+        try writer.finish()
+        #expect(try journal.remainingByZone(cid: cid) == [
+            RemainingRows(zones: "Europe/London", due: nil, rows: 4), RemainingRows(zones: "America/New_York", due: nil, rows: 4),
+            RemainingRows(zones: nil, due: nil, rows: 1),
+        ])
+        // The first six wait: openings in one, three and five hours (minute-aligned); one row of
+        // the second opening 30 s after the other: the same minute, if the same zone.
         let minute: Int64 = 60_000
         let hour = (journal.currentTime() / minute + 60) * minute
-        let openings = [hour, hour, hour, hour + 2 * 60 * minute, hour + 2 * 60 * minute + 30_000, hour + 4 * 60 * minute]
+        let openings = [hour, hour, hour + 2 * 60 * minute, hour + 2 * 60 * minute + 30_000, hour + 4 * 60 * minute,
+                        hour + 4 * 60 * minute + 30_000]
         let next = Mutex(0)
         let gate: SendGate = { _, _ in next.withLock { index in
             defer { index += 1 }
@@ -136,10 +151,17 @@ func schemaColumns(_ journal: any CampaignJournal, _ table: String) throws -> Se
         let waited = try journal.step(cid: cid, owner: owner, settle: [], claim: 6, cursor: &cursor, budget: nil, gate: gate,
                                       sender: "", rate: nil)
         #expect(waited.claimed.isEmpty && waited.deferred == 6)
-        #expect(try journal.waitingByMinute(cid: cid) == [
-            WaitingMinute(due: hour, rows: 3), WaitingMinute(due: hour + 2 * 60 * minute, rows: 2),
-            WaitingMinute(due: hour + 4 * 60 * minute, rows: 1),
-        ])
+        let london = "Europe/London", newYork = "America/New_York"
+        let groups = try journal.remainingByZone(cid: cid)
+        // Waiting by due (two zones of one minute in either order), then pending in file order.
+        #expect(groups.count == 9)
+        #expect(Set(groups.prefix(2)) == [RemainingRows(zones: london, due: hour, rows: 1), RemainingRows(zones: newYork, due: hour, rows: 1)])
+        #expect(Set(groups[2..<4]) == [RemainingRows(zones: london, due: hour + 2 * 60 * minute, rows: 1),
+                                       RemainingRows(zones: newYork, due: hour + 2 * 60 * minute + 30_000, rows: 1)])
+        #expect(Set(groups[4..<6]) == [RemainingRows(zones: london, due: hour + 4 * 60 * minute, rows: 1),
+                                       RemainingRows(zones: newYork, due: hour + 4 * 60 * minute + 30_000, rows: 1)])
+        #expect(Array(groups[6...]) == [RemainingRows(zones: london, due: nil, rows: 1), RemainingRows(zones: newYork, due: nil, rows: 1),
+                                        RemainingRows(zones: nil, due: nil, rows: 1)])
     }
 
     @Test(arguments: Store.allCases)

@@ -67,6 +67,7 @@ extension CampaignRunner {
             meter.limit = limits.campaignLimit
             meter.dryRun = options.dryRun
             meter.plannedRate = spec.messagesPerSecond
+            meter.window = spec.schedule.window
             meter.windowStart = spec.schedule.window.map { String(format: "%02d:%02d", $0.start / 60, $0.start % 60) }
         }
         var cursor = ClaimCursor()
@@ -286,8 +287,8 @@ extension CampaignRunner {
     }
 
     /// The rows waiting for their send window and when the next opens, for the progress line
-    /// (from the counters, every two seconds); and every ten, the waiting rows by the minute they
-    /// fall due, for the ETA (a pass over the retry index).
+    /// (from the counters, every two seconds); and every ten, the rows not yet sent by zone (and
+    /// waiting ones by the minute they fall due), for the ETA (a pass over the unsent rows).
     private func refreshPlan(cid: Int64, journal: JournalQueue, meter: inout ProgressMeter) async throws {
         guard plan.spec.schedule.window != nil else { return meter.plan(waitingForWindow: 0, opens: nil) }
         let (counts, next) = try await journal.run { (try $0.counts(cid: cid), try $0.nextRetry(cid: cid)) }
@@ -295,8 +296,8 @@ extension CampaignRunner {
                    opens: next.map { Date(timeIntervalSince1970: Double($0) / 1000) })
         if meter.wantsMinutes {
             let started = ContinuousClock.now
-            let minutes = try await journal.run { try $0.waitingByMinute(cid: cid) }
-            meter.plan(waiting: minutes, took: started.duration(to: .now))
+            let groups = try await journal.run { try $0.remainingByZone(cid: cid) }
+            meter.plan(remaining: groups, took: started.duration(to: .now))
         }
     }
 
@@ -362,8 +363,13 @@ struct ProgressMeter {
     var windowStart: String?
     private var waitingForWindow = 0
     private var windowOpens: Date?
-    /// Every waiting row by when it falls due, and when that was read.
-    private var waitingByMinute: [WaitingMinute]?
+    /// The campaign's send window, for the ETA.
+    var window: SendWindow? {
+        didSet { clock = window.map(WindowClock.init) }
+    }
+    private var clock: WindowClock?
+    /// The rows not yet sent by zone and due minute (`remainingByZone`), and when that was read.
+    private var remainingGroups: [RemainingRows]?
     private var lastMinutes: ContinuousClock.Instant?
     private var waitingWhenRead = 0
     private var minutesCost = Duration.zero
@@ -395,10 +401,9 @@ struct ProgressMeter {
         windowOpens = rows > 0 ? opens : nil
     }
 
-    /// Whether the waiting rows by minute are due for a refresh: every ten seconds, sooner when the
-    /// rows waiting for a window changed since they were read; never more often than fifty times
-    /// the last read took (a pass over the waiting rows: 0.7 s at 2M on SQLite, so about 2% of
-    /// the journal's time at most).
+    /// Whether the rows by zone are due for a refresh: every ten seconds, sooner when the rows
+    /// waiting for a window changed since they were read; never more often than fifty times the
+    /// last read took (a pass over the unsent rows, so about 2% of the journal's time at most).
     var wantsMinutes: Bool {
         guard let lastMinutes else { return true }
         let since = lastMinutes.duration(to: .now)
@@ -406,11 +411,11 @@ struct ProgressMeter {
         return waitingForWindow != waitingWhenRead || since >= .seconds(10)
     }
 
-    mutating func plan(waiting minutes: [WaitingMinute], took: Duration) {
+    mutating func plan(remaining groups: [RemainingRows], took: Duration) {
         lastMinutes = .now
         minutesCost = took
         waitingWhenRead = waitingForWindow
-        waitingByMinute = minutes
+        remainingGroups = groups
     }
 
     mutating func tick(force: Bool = false) { emit(.sending, force: force) }
@@ -431,23 +436,8 @@ struct ProgressMeter {
         progress.waitingForWindow = waitingForWindow
         progress.windowOpens = windowOpens
         progress.windowStart = windowStart
-        progress.finishesAt = Self.finish(remaining: total - done, waiting: waitingByMinute ?? [], rate: plannedRate ?? (rate > 0 ? rate : nil),
-                                          now: Date())
+        progress.finishesAt = ETA.finish(ETA.adjusted(remainingGroups ?? [], remaining: total - done), window: window,
+                                         rate: plannedRate ?? (rate > 0 ? rate : nil), now: Date(), clock: clock)
         report(progress)
-    }
-
-    /// When the `remaining` rows are sent at `rate`: those not waiting first, from now; then each
-    /// minute's waiting rows from that minute (a window opening in each zone, a retry falling due),
-    /// after what came before. A window that closes on rows not yet sent is not foreseen: the
-    /// journal defers them when it happens, and the next refresh counts them from their new minute.
-    static func finish(remaining: Int, waiting: [WaitingMinute], rate: Double?, now: Date) -> Date? {
-        guard let rate, rate > 0 else { return nil }
-        let waitingRows = waiting.reduce(0) { $0 + $1.rows }
-        var time = now.addingTimeInterval(Double(max(0, remaining - waitingRows)) / rate)
-        for minute in waiting {
-            let due = Date(timeIntervalSince1970: Double(minute.due) / 1000)
-            time = max(time, due).addingTimeInterval(Double(minute.rows) / rate)
-        }
-        return time
     }
 }

@@ -25,9 +25,11 @@ public protocol CampaignJournal: AnyObject {
     func step(cid: Int64, owner: LeaseOwner, settle: [Settlement], claim: Int, cursor: inout ClaimCursor,
               budget: BudgetContext?, gate: SendGate?, sender: SenderScopes, rate: SharedRate?) throws(JournalError) -> StepResult
     func nextRetry(cid: Int64) throws(JournalError) -> Int64?
-    /// The rows waiting (a retry, a closed send window, a full sender pool) grouped by the minute
-    /// they fall due, earliest first: the progress line's ETA sends each group from its minute.
-    func waitingByMinute(cid: Int64) throws(JournalError) -> [WaitingMinute]
+    /// The rows not yet sent by their time zones: waiting ones (a retry, a closed send window, a
+    /// full sender pool) also by the minute they fall due, earliest first; then pending ones in
+    /// file order (`RemainingRows.ordered`). A pass over the campaign's unsent rows: for the
+    /// progress line's ETA, read seldom.
+    func remainingByZone(cid: Int64) throws(JournalError) -> [RemainingRows]
     @discardableResult
     func resendInDoubt(cid: Int64, providerDedupes: Bool, attemptedBefore: Int64?) throws(JournalError) -> Int
 

@@ -133,15 +133,26 @@ public struct StepResult: Sendable {
     public init() {}
 }
 
-/// Rows waiting that fall due within one minute.
-public struct WaitingMinute: Sendable, Equatable {
-    /// When the earliest of them falls due (milliseconds since the epoch): for rows waiting for a
-    /// send window, the window's opening in their zone.
-    public let due: Int64
+/// Rows not yet sent that share their recipients' time zones and when they may go: waiting
+/// rows (a retry, a closed send window, a full sender pool) by the minute they fall due, and
+/// pending rows, which may go now. The progress line's ETA sends each group from its minute,
+/// inside its zones' window.
+public struct RemainingRows: Sendable, Hashable {
+    /// The time zones of their numbers (`message.tz`), nil when unknown.
+    public let zones: String?
+    /// When the earliest of them falls due (milliseconds since the epoch); nil for pending rows.
+    public let due: Int64?
     public let rows: Int
 
-    public init(due: Int64, rows: Int) {
+    public init(zones: String?, due: Int64?, rows: Int) {
+        self.zones = zones
         self.due = due
         self.rows = max(0, rows)
+    }
+
+    /// In the order a sender takes them: waiting rows by when they fall due, then pending rows
+    /// in file order (`first`: each group's first line).
+    public static func ordered(waiting: [RemainingRows], pending: [(group: RemainingRows, first: Int)]) -> [RemainingRows] {
+        waiting.sorted { ($0.due ?? 0) < ($1.due ?? 0) } + pending.sorted { $0.first < $1.first }.map(\.group)
     }
 }
