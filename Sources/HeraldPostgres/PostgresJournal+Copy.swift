@@ -59,7 +59,8 @@ extension PostgresJournal {
 }
 
 /// Streams exported rows into `COPY` per table, the campaign's id put first; the
-/// suppression list goes through a temporary table, so numbers already listed stay as they are.
+/// suppression list goes through a temporary table, so numbers already listed stay as they are,
+/// and so does the sender memory, so the later identity of a number stays.
 struct TableCopier {
     let session: PostgresSession
     let cid: Int64
@@ -92,6 +93,17 @@ struct TableCopier {
             try session.copy(into: "copied_suppression", columns: table.columns, data: buffer)
             try session.query("INSERT INTO suppression SELECT * FROM copied_suppression ON CONFLICT DO NOTHING")
             try session.query("DELETE FROM copied_suppression")
+        } else if table.name == ExportedTable.senderMemory.name {
+            // Numbers this journal already remembers keep the later of the two identities.
+            try session.query("CREATE TEMP TABLE IF NOT EXISTS copied_sender_memory (LIKE sender_memory) ON COMMIT DROP")
+            try session.copy(into: "copied_sender_memory", columns: ["cid"] + table.columns, data: buffer)
+            try session.query(
+                """
+                INSERT INTO sender_memory SELECT * FROM copied_sender_memory ORDER BY dest, provider
+                ON CONFLICT (dest, provider) DO UPDATE SET identity = excluded.identity, cid = excluded.cid, at = excluded.at
+                WHERE excluded.at > sender_memory.at
+                """)
+            try session.query("DELETE FROM copied_sender_memory")
         } else {
             try session.copy(into: table.name, columns: ["cid"] + table.columns, data: buffer)
         }

@@ -148,6 +148,35 @@ import Testing
         for (to, from) in secondFrom where from != firstFrom[to] { #expect(firstFrom[to] == "+15550100", "\(to)") }
     }
 
+    /// `journal copy` moves what the journal remembers with the campaign: the next campaign on
+    /// PostgreSQL, its pool grown by an identity the hashing prefers, keeps every recipient's sender.
+    @Test func theRememberedSendersMoveToPostgresWithTheCampaign() async throws {
+        guard let url = try PostgresClusterTests.database() else { return }
+        let arrivals = Arrivals()
+        let twilio = try await Self.twilio(arrivals)
+        let fixture = try CLIFixture()
+        let three = """
+                - {id: "+15550100"}
+                - {id: "+15550101"}
+                - {id: "+15550102"}
+            """
+        try Self.writeCampaign(fixture, id: "first", url: twilio.url, senders: three, recipients: 40)
+        let first = try HeraldProcess.run(["run", "first.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
+                                          environment: RoutingCLITests.environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let firstFrom = Dictionary(uniqueKeysWithValues: arrivals.all.map { ($0.to, $0.from) })
+        let copy = try HeraldProcess.run(["journal", "copy", "--from", "journal.sqlite", "--to", url], in: fixture.folder)
+        #expect(copy.status == 0, "\(copy.stdout)\n\(copy.stderr)")
+        try Self.writeCampaign(fixture, id: "second", url: twilio.url, senders: three + "\n    - {id: \"+15550109\", messages_per_second: 1000}",
+                               recipients: 40)
+        let second = try HeraldProcess.run(["run", "second.yaml", "--journal", url], in: fixture.folder,
+                                           environment: RoutingCLITests.environment)
+        try await twilio.shutdown()
+        #expect(second.status == 0, "\(second.stderr)")
+        let secondFrom = Dictionary(uniqueKeysWithValues: arrivals.all.dropFirst(40).map { ($0.to, $0.from) })
+        #expect(secondFrom.count == 40 && secondFrom == firstFrom)
+    }
+
     @Test func aFullPoolWaitsForTheNextDayAndSaysSo() async throws {
         let arrivals = Arrivals()
         let twilio = try await Self.twilio(arrivals)

@@ -26,7 +26,12 @@ public struct ExportedTable: Sendable {
         ExportedTable("report_minute", ["minute", "sent", "delivered"]),
         ExportedTable("report_country", ["region", "sent", "delivered", "spent", "estimated", "reported", "priced"]),
         ExportedTable("route_switch", ["row", "at", "from_route", "to_route", "reason"]),
+        ExportedTable.senderMemory,
     ]
+
+    /// The identities the campaign's recipients were last sent from (sticky sender): a store
+    /// keeps one per number and provider, so a copy keeps the later of two.
+    public static let senderMemory = ExportedTable("sender_memory", ["dest", "provider", "identity", "at"])
 
     /// The tables a discarded campaign (a dry run, started afresh each time) leaves, besides
     /// the campaign's own row and a store's own sender tables: the same list `journal copy`
