@@ -46,7 +46,8 @@ public struct Estimate: Codable, Sendable {
     }
 
     /// What goes from one identity of a provider's sender pool (`senders:`): the rows whose
-    /// recipients prefer it (sticky sender), moved on to the next when its daily cap is full.
+    /// recipients were last sent from it (the journal's memory), or else prefer it (sticky
+    /// sender), moved on to the next when its daily cap is full.
     public struct SenderLine: Codable, Sendable {
         public let provider: String
         public let id: String
@@ -255,6 +256,9 @@ extension CampaignPlan {
         // Sender pools: each row from the identity its recipient prefers, as a claim picks it.
         let pools = spec.senders
         var senderDay = SenderChoice(time: Int64(Date().timeIntervalSince1970 * 1000), used: [:])
+        // What the journal remembers for the pools' providers (sticky sender), as a claim reads it.
+        let pooled = spec.routes.compactMap(\.pool).flatMap { $0.identities.map(\.key) }
+        let recall = pooled.isEmpty ? nil : try journal?.rememberedSenders(identities: pooled)
         var senderOffsets: [Int] = []
         for route in spec.routes {
             senderOffsets.append(estimate.bySender.count)
@@ -359,7 +363,8 @@ extension CampaignPlan {
                     if let phone = row.phone, let pool = pools.pool(route: row.route) {
                         let units = channel == .sms ? max(1, row.segments.parts) : 1
                         if let index = senderDay.choose(pool, destination: phone.digits, region: phone.region, units: units,
-                                                        recorded: nil, doubted: false) {
+                                                        recorded: nil, doubted: false,
+                                                        remembered: recall?.keys(for: phone.digits) ?? []) {
                             senderDay.take(pool.identities[index], units: units)
                             estimate.bySender[senderOffsets[row.route] + index].messages += 1
                             estimate.bySender[senderOffsets[row.route] + index].units += units

@@ -54,6 +54,20 @@ extension PostgresJournal {
         try attempt { try remembered(Set(numbers.map { Int64(bitPattern: $0) })) }
     }
 
+    public func rememberedSenders(identities: [String]) throws(JournalError) -> SenderRecall {
+        try attempt {
+            var recall = SenderRecall(identities: identities)
+            guard !recall.identities.isEmpty else { return recall }
+            let keys = recall.identities
+            for row in try session.query(
+                "SELECT dest, array_position(\(keys)::text[], identity) - 1 FROM sender_memory WHERE identity = ANY(\(keys))")
+            {
+                recall.add(UInt64(bitPattern: try row.cells.int64(0)), Int(clamping: try row.cells.int64(1)))
+            }
+            return recall
+        }
+    }
+
     /// The identity keys remembered for `numbers`, by number.
     private func remembered(_ numbers: Set<Int64>) throws -> [UInt64: [String]] {
         var keys: [UInt64: [String]] = [:]

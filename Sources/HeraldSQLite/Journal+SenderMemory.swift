@@ -25,6 +25,21 @@ extension Journal {
         }
     }
 
+    public func rememberedSenders(identities: [String]) throws(JournalError) -> SenderRecall {
+        try read {
+            var recall = SenderRecall(identities: identities)
+            guard !recall.identities.isEmpty else { return recall }
+            // One pass, each identity named by its index (no text per row).
+            let cases = recall.identities.indices.map { "WHEN ?\($0 + 1) THEN \($0)" }.joined(separator: " ")
+            let select = try db.statement(
+                "SELECT dest, k FROM (SELECT dest, CASE identity \(cases) END AS k FROM sender_memory) WHERE k IS NOT NULL")
+            for (index, key) in recall.identities.enumerated() { select.bind(Int32(index + 1), key) }
+            defer { select.reset() }
+            while try select.step() { recall.add(UInt64(bitPattern: select.int64(0)), select.int(1)) }
+            return recall
+        }
+    }
+
     /// Records the claims' identities, as of `time`, for campaign `cid` (its purge removes them).
     func remember(_ memories: [SenderMemory], cid: Int64, time: Int64) throws {
         guard !memories.isEmpty else { return }

@@ -135,12 +135,23 @@ import Testing
             let kept = rows.filter { row in (row["phone"] as? String).map { firstFrom[$0] } == row["sender"] as? String }.count
             if remembered { #expect(kept == 60) } else { #expect(kept < 30, "\(kept) of 60 by hashing alone") }
         }
+        // The estimate counts each identity's rows as the run then sends them.
+        let estimate = try HeraldProcess.run(["estimate", "second.yaml", "--journal", "journal.sqlite", "--json"], in: fixture.folder)
+        #expect(estimate.status == 0, "\(estimate.stderr)")
+        let bySender = (try JSONSerialization.jsonObject(with: Data(estimate.stdout.utf8)) as? [String: Any])?["by_sender"]
+            as? [[String: Any]] ?? []
+        let estimated = Dictionary(uniqueKeysWithValues: bySender.compactMap { line in
+            (line["id"] as? String).map { ($0, line["messages"] as? Int ?? -1) }
+        })
         let second = try HeraldProcess.run(["run", "second.yaml", "--journal", "journal.sqlite"], in: fixture.folder,
                                            environment: RoutingCLITests.environment)
         try await twilio.shutdown()
         #expect(second.status == 0, "\(second.stderr)")
         let secondFrom = Dictionary(uniqueKeysWithValues: arrivals.all.dropFirst(60).map { ($0.to, $0.from) })
         #expect(secondFrom.count == 60)
+        for id in ["+15550100", "+15550101", "+15550102", "+15550109"] {
+            #expect(estimated[id] == secondFrom.values.filter { $0 == id }.count, "\(id): \(estimate.stdout)")
+        }
         let kept = secondFrom.filter { firstFrom[$0.key] == $0.value }
         // Recipients of +15550100 beyond its cap of 5 moved; every other recipient kept its sender.
         #expect(secondFrom.values.filter { $0 == "+15550100" }.count == 5)

@@ -170,6 +170,19 @@ import Testing
         for hostile in [nil, "", ":a", "a:", "nocolon", String(repeating: "x:", count: 150)] { #expect(SenderMemory.checked(hostile) == nil) }
     }
 
+    @Test func aRecallKeepsEveryProvidersIdentityOfANumber() {
+        var recall = SenderRecall(identities: ["twilio:+15550100", "aws:+15550101", "twilio:+15550100"])
+        #expect(recall.identities == ["twilio:+15550100", "aws:+15550101"])
+        #expect(recall.isEmpty && recall.keys(for: 1).isEmpty)
+        recall.add(1, 0)
+        recall.add(2, 0)
+        recall.add(1, 1)
+        recall.add(3, 7)  // out of range (a hostile stored value): ignored
+        #expect(recall.keys(for: 1) == ["twilio:+15550100", "aws:+15550101"])
+        #expect(recall.keys(for: 2) == ["twilio:+15550100"] && recall.keys(for: 3).isEmpty)
+        #expect(Self.pool.recalled(recall.keys(for: 1)) == 0)
+    }
+
     @Test func everyIdentityFullPutsTheRowOffToTheNextUTCDay() {
         let pool = SenderPool(identities: [.init(id: "a", provider: "simulator", dailyCap: 2)])
         let time: Int64 = 1_800_000_000_000  // 2027-01-15T08:00:00Z

@@ -75,6 +75,11 @@ import Testing
         let sentA = try Self.claim(first, cid: a, owner: firstOwner, pool: pool, claim: 40).claimed
         #expect(sentA.count == 40)
         let fromA = Dictionary(uniqueKeysWithValues: sentA.map { ($0.destination, pool.identities[$0.sender ?? 0].key) })
+        // What estimate and preview read back: every number, for the identities asked about only.
+        let recall = try second.rememberedSenders(identities: grown.identities.map(\.key) + ["twilio:+15550100"])
+        for number in all { #expect(recall.keys(for: number) == [fromA[number] ?? "?"]) }
+        #expect(try second.rememberedSenders(among: [all[0], 1]) == [all[0]: [fromA[all[0]] ?? "?"]])
+        #expect(try second.rememberedSenders(identities: [newcomer.key]).isEmpty)
         // A dry run of the grown pool, another process: what was remembered, and it writes nothing.
         let dry = CampaignInputs(id: "autumn", mode: .dryRun, campaignPath: "/o.yaml", templateSHA: "t2", recipientsSHA: "r2",
                                  channel: .sms, ledgerScope: .dryRun)

@@ -18,4 +18,6 @@ public protocol PlanningJournal: AnyObject {
     func frequencyChecker(campaign id: String, scope: LedgerScope, cap: FrequencyCap) throws(JournalError) -> (UInt64) -> Bool
     /// The identity keys remembered for each of `numbers` (sticky sender, `SenderMemory`), one per provider.
     func rememberedSenders(among numbers: [UInt64]) throws(JournalError) -> [UInt64: [String]]
+    /// Every number remembered as last sent from one of `identities` (keys; one read, for `estimate`).
+    func rememberedSenders(identities: [String]) throws(JournalError) -> SenderRecall
 }

@@ -184,6 +184,39 @@ public struct SenderMemory: Sendable, Equatable, Hashable {
     }
 }
 
+/// What a journal remembers (`SenderMemory`) for the identities of a campaign's pools, every
+/// number at once, kept compact (a number and an index into `identities`): `estimate` reads it
+/// once and looks up each row, so its count per identity is what a claim would choose. Only
+/// these identities matter: one the pools do not hold is never chosen for being remembered.
+public struct SenderRecall: Sendable {
+    /// The identity keys asked for, in the order the indices name them.
+    public let identities: [String]
+    private var first: [UInt64: UInt16] = [:]
+    /// Numbers remembered with more than one of them (one per provider).
+    private var more: [UInt64: [UInt16]] = [:]
+
+    /// At most `UInt16.max` identities (a pool holds at most 64, a campaign 32 providers).
+    public init(identities: [String]) {
+        var seen = Set<String>()
+        self.identities = Array(identities.filter { seen.insert($0).inserted }.prefix(Int(UInt16.max)))
+    }
+
+    public var isEmpty: Bool { first.isEmpty }
+
+    /// Adds that `destination` was last sent from `identities[index]` (ignored when out of range).
+    public mutating func add(_ destination: UInt64, _ index: Int) {
+        guard identities.indices.contains(index) else { return }
+        let index = UInt16(index)
+        if first[destination] == nil { first[destination] = index } else { more[destination, default: []].append(index) }
+    }
+
+    /// The identity keys remembered for `destination`.
+    public func keys(for destination: UInt64) -> [String] {
+        guard let index = first[destination] else { return [] }
+        return [identities[Int(index)]] + (more[destination] ?? []).map { identities[Int($0)] }
+    }
+}
+
 /// A sender read back from a journal: an index into its route's pool (at most
 /// `SenderPool.limit`), or nil for anything else.
 public enum SenderIndex {
