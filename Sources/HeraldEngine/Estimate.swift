@@ -258,7 +258,7 @@ extension CampaignPlan {
         var senderDay = SenderChoice(time: Int64(Date().timeIntervalSince1970 * 1000), used: [:])
         // What the journal remembers for the pools' providers (sticky sender), as a claim reads it.
         let pooled = spec.routes.compactMap(\.pool).flatMap { $0.identities.map(\.key) }
-        let recall = pooled.isEmpty ? nil : try journal?.rememberedSenders(identities: pooled)
+        let recall = pooled.isEmpty ? nil : try journal?.rememberedSenders(identities: pooled, among: nil)
         var senderOffsets: [Int] = []
         for route in spec.routes {
             senderOffsets.append(estimate.bySender.count)

@@ -88,10 +88,12 @@ extension CampaignPlan {
         return preview
     }
 
-    /// What the journal remembers for `numbers`; nil from a journal an older herald wrote.
-    private static func remembered(_ numbers: [UInt64], journalPath: String) throws(JournalError) -> [UInt64: [String]]? {
+    /// What the journal remembers for `numbers` and the pools' identities; nil from a journal an
+    /// older herald wrote.
+    private func remembered(_ numbers: [UInt64], journalPath: String) throws(JournalError) -> SenderRecall? {
         do {
-            return try JournalOpener.planning(journalPath)?.rememberedSenders(among: numbers)
+            let identities = spec.routes.compactMap(\.pool).flatMap { $0.identities.map(\.key) }
+            return try JournalOpener.planning(journalPath)?.rememberedSenders(identities: identities, among: numbers)
         } catch {
             if error.isOlderSchema { return nil }
             throw error
@@ -103,12 +105,12 @@ extension CampaignPlan {
     private func recallSenders(_ rows: inout [Preview.Row], pooled: [Int: (route: Int, number: UInt64)],
                                journalPath: String?) throws {
         let shown = rows.compactMap { pooled[$0.line] }
-        guard let journalPath, !shown.isEmpty, JournalOpener.exists(journalPath) else { return }
-        guard let remembered = try Self.remembered(shown.map(\.number), journalPath: journalPath) else { return }
+        guard let journalPath, !shown.isEmpty, JournalOpener.exists(journalPath),
+              let recall = try remembered(shown.map(\.number), journalPath: journalPath) else { return }
         let pools = spec.senders
         for index in rows.indices {
             guard let (route, number) = pooled[rows[index].line], let pool = pools.pool(route: route),
-                  let recalled = pool.recalled(remembered[number] ?? []) else { continue }
+                  let recalled = pool.recalled(recall.keys(for: number)) else { continue }
             rows[index].sender = pool.identities[recalled].id
         }
     }

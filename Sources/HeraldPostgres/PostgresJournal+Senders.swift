@@ -50,17 +50,17 @@ extension PostgresJournal {
             """)
     }
 
-    public func rememberedSenders(among numbers: [UInt64]) throws(JournalError) -> [UInt64: [String]] {
-        try attempt { try remembered(Set(numbers.map { Int64(bitPattern: $0) })) }
-    }
-
-    public func rememberedSenders(identities: [String]) throws(JournalError) -> SenderRecall {
+    public func rememberedSenders(identities: [String], among numbers: [UInt64]?) throws(JournalError) -> SenderRecall {
         try attempt {
             var recall = SenderRecall(identities: identities)
             guard !recall.identities.isEmpty else { return recall }
             let keys = recall.identities
+            let among = numbers.map { Set($0).map { Int64(bitPattern: $0) } }
             for row in try session.query(
-                "SELECT dest, array_position(\(keys)::text[], identity) - 1 FROM sender_memory WHERE identity = ANY(\(keys))")
+                """
+                SELECT dest, array_position(\(keys)::text[], identity) - 1 FROM sender_memory
+                WHERE identity = ANY(\(keys)) AND (\(among == nil) OR dest = ANY(\(among ?? [])))
+                """)
             {
                 recall.add(UInt64(bitPattern: try row.cells.int64(0)), Int(clamping: try row.cells.int64(1)))
             }

@@ -14,28 +14,29 @@ extension Journal {
         return keys
     }
 
-    public func rememberedSenders(among numbers: [UInt64]) throws(JournalError) -> [UInt64: [String]] {
-        try read {
-            var found: [UInt64: [String]] = [:]
-            for number in Set(numbers) {
-                let keys = try remembered(number)
-                if !keys.isEmpty { found[number] = keys }
-            }
-            return found
-        }
-    }
-
-    public func rememberedSenders(identities: [String]) throws(JournalError) -> SenderRecall {
+    public func rememberedSenders(identities: [String], among numbers: [UInt64]?) throws(JournalError) -> SenderRecall {
         try read {
             var recall = SenderRecall(identities: identities)
             guard !recall.identities.isEmpty else { return recall }
-            // One pass, each identity named by its index (no text per row).
-            let cases = recall.identities.indices.map { "WHEN ?\($0 + 1) THEN \($0)" }.joined(separator: " ")
+            // Each identity named by its index (no text per row); one pass, or one seek a number.
+            let count = recall.identities.count
+            let cases = (0..<count).map { "WHEN ?\($0 + 1) THEN \($0)" }.joined(separator: " ")
+            let filter = numbers == nil ? "" : " WHERE dest = ?\(count + 1)"
             let select = try db.statement(
-                "SELECT dest, k FROM (SELECT dest, CASE identity \(cases) END AS k FROM sender_memory) WHERE k IS NOT NULL")
-            for (index, key) in recall.identities.enumerated() { select.bind(Int32(index + 1), key) }
+                "SELECT dest, k FROM (SELECT dest, CASE identity \(cases) END AS k FROM sender_memory\(filter)) WHERE k IS NOT NULL")
             defer { select.reset() }
-            while try select.step() { recall.add(UInt64(bitPattern: select.int64(0)), select.int(1)) }
+            // A reset clears the bindings: the identities are bound again for each number.
+            func take(_ number: UInt64?) throws {
+                for (index, key) in recall.identities.enumerated() { select.bind(Int32(index + 1), key) }
+                if let number { select.bind(Int32(count + 1), Int64(bitPattern: number)) }
+                while try select.step() { recall.add(UInt64(bitPattern: select.int64(0)), select.int(1)) }
+                select.reset()
+            }
+            guard let numbers else {
+                try take(nil)
+                return recall
+            }
+            for number in Set(numbers) { try take(number) }
             return recall
         }
     }

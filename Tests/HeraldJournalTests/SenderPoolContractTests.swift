@@ -76,10 +76,13 @@ import Testing
         #expect(sentA.count == 40)
         let fromA = Dictionary(uniqueKeysWithValues: sentA.map { ($0.destination, pool.identities[$0.sender ?? 0].key) })
         // What estimate and preview read back: every number, for the identities asked about only.
-        let recall = try second.rememberedSenders(identities: grown.identities.map(\.key) + ["twilio:+15550100"])
+        let keys = grown.identities.map(\.key) + ["twilio:+15550100"]
+        let recall = try second.rememberedSenders(identities: keys, among: nil)
         for number in all { #expect(recall.keys(for: number) == [fromA[number] ?? "?"]) }
-        #expect(try second.rememberedSenders(among: [all[0], 1]) == [all[0]: [fromA[all[0]] ?? "?"]])
-        #expect(try second.rememberedSenders(identities: [newcomer.key]).isEmpty)
+        let some = try second.rememberedSenders(identities: keys, among: Array(all.prefix(5)) + [all[0], 1])
+        for number in all.prefix(5) { #expect(some.keys(for: number) == [fromA[number] ?? "?"]) }
+        #expect(some.keys(for: all[5]).isEmpty && some.keys(for: 1).isEmpty)
+        #expect(try second.rememberedSenders(identities: [newcomer.key], among: nil).isEmpty)
         // A dry run of the grown pool, another process: what was remembered, and it writes nothing.
         let dry = CampaignInputs(id: "autumn", mode: .dryRun, campaignPath: "/o.yaml", templateSHA: "t2", recipientsSHA: "r2",
                                  channel: .sms, ledgerScope: .dryRun)

@@ -10,10 +10,10 @@ import HeraldJournal
 enum ETA {
     /// Nil without a rate, or when the rows cannot all be sent within a year.
     static func finish(_ groups: [RemainingRows], window: SendWindow?, rate: Double?, now: Date,
-                       clock: WindowClock? = nil) -> Date? {
+                       gate: WindowGate? = nil) -> Date? {
         guard let rate, rate > 0 else { return nil }
         var left = groups.map { Double($0.rows) }
-        let clock = clock ?? window.map(WindowClock.init)
+        let gate = gate ?? window.map { WindowGate(window: $0) }
         var time = now.timeIntervalSince1970
         let end = time + 366 * 86_400
         // Each step ends a group, or passes an event; a year of events for every group at most.
@@ -25,12 +25,13 @@ enum ETA {
                     next = min(next, Double(due) / 1000)
                     continue
                 }
-                let state = clock?.state(groups[index].zones, at: time) ?? (open: true, until: .infinity)
+                let state = gate?.state(groups[index].zones, at: Int64((time * 1000).rounded(.down))) ?? (open: true, until: nil)
+                let until = state.until.map { Double($0) / 1000 } ?? .infinity
                 if !state.open {
-                    next = min(next, state.until)
+                    next = min(next, until)
                 } else if head == nil {
                     head = index
-                    next = min(next, state.until)
+                    next = min(next, until)
                 }
             }
             guard let head else {
@@ -67,26 +68,5 @@ enum ETA {
             result[index] = RemainingRows(zones: result[index].zones, due: result[index].due, rows: result[index].rows - taken)
         }
         return result.filter { $0.rows > 0 }
-    }
-}
-
-/// A send window's state in a set of zones (`message.tz`: identifiers joined by commas), cached
-/// by zones for as long as it holds. A row with no zones, or none known, is always inside.
-final class WindowClock: @unchecked Sendable {
-    private let window: SendWindow
-    private var cache: [String: (from: Double, open: Bool, until: Double)] = [:]
-
-    init(_ window: SendWindow) { self.window = window }
-
-    /// Whether the window is open at `time` (seconds since 1970), and until when it stays so.
-    func state(_ timeZones: String?, at time: Double) -> (open: Bool, until: Double) {
-        guard let timeZones else { return (true, .infinity) }
-        if let cached = cache[timeZones], cached.from <= time, time < cached.until { return (cached.open, cached.until) }
-        let zones = timeZones.split(separator: ",").compactMap { TimeZone(identifier: String($0)) }
-        guard !zones.isEmpty else { return (true, .infinity) }
-        let state = window.state(at: Date(timeIntervalSince1970: time), inEvery: zones)
-        let until = max(state.until.timeIntervalSince1970, time + 1)
-        cache[timeZones] = (time, state.open, until)
-        return (state.open, until)
     }
 }

@@ -365,9 +365,9 @@ struct ProgressMeter {
     private var windowOpens: Date?
     /// The campaign's send window, for the ETA.
     var window: SendWindow? {
-        didSet { clock = window.map(WindowClock.init) }
+        didSet { gate = window.map { WindowGate(window: $0) } }
     }
-    private var clock: WindowClock?
+    private var gate: WindowGate?
     /// The rows not yet sent by zone and due minute (`remainingByZone`), and when that was read.
     private var remainingGroups: [RemainingRows]?
     private var lastMinutes: ContinuousClock.Instant?
@@ -437,7 +437,7 @@ struct ProgressMeter {
         progress.windowOpens = windowOpens
         progress.windowStart = windowStart
         progress.finishesAt = ETA.finish(ETA.adjusted(remainingGroups ?? [], remaining: total - done), window: window,
-                                         rate: plannedRate ?? (rate > 0 ? rate : nil), now: Date(), clock: clock)
+                                         rate: plannedRate ?? (rate > 0 ? rate : nil), now: Date(), gate: gate)
         report(progress)
     }
 }

@@ -16,8 +16,7 @@ public protocol PlanningJournal: AnyObject {
     func suppressionChecker(scope: String) throws(JournalError) -> ((UInt64) -> Bool)?
     /// Who already reached `cap` from the other campaigns of `scope` (read-only).
     func frequencyChecker(campaign id: String, scope: LedgerScope, cap: FrequencyCap) throws(JournalError) -> (UInt64) -> Bool
-    /// The identity keys remembered for each of `numbers` (sticky sender, `SenderMemory`), one per provider.
-    func rememberedSenders(among numbers: [UInt64]) throws(JournalError) -> [UInt64: [String]]
-    /// Every number remembered as last sent from one of `identities` (keys; one read, for `estimate`).
-    func rememberedSenders(identities: [String]) throws(JournalError) -> SenderRecall
+    /// The numbers remembered as last sent from one of `identities` (keys; sticky sender,
+    /// `SenderMemory`): among `numbers` (`preview`), or all of them, in one read (`estimate`).
+    func rememberedSenders(identities: [String], among numbers: [UInt64]?) throws(JournalError) -> SenderRecall
 }
