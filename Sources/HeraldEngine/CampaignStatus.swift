@@ -47,6 +47,9 @@ public struct CampaignStatus: Codable, Sendable {
     public let requested: String?
     /// When the earliest waiting row (a retry, or a recipient outside their send window) falls due.
     public let nextSendAt: String?
+    /// While it runs: when its rows not yet sent would all be sent at its rate, each inside its
+    /// recipients' send window (the sender's own ETA); nil without a rate or campaign file.
+    public var finishesAt: String?
     public let spend: Spend
     public let delivery: Delivery
     /// Per provider, for a campaign with several (`providers:`); nil otherwise.
@@ -243,6 +246,7 @@ public struct CampaignStatus: Codable, Sendable {
         case stopReason = "stop_reason"
         case requested
         case nextSendAt = "next_send_at"
+        case finishesAt = "finishes_at"
         case campaignFile = "campaign_file"
         case inDoubtRows = "in_doubt_rows"
         case updatedAt = "updated_at"
@@ -250,8 +254,9 @@ public struct CampaignStatus: Codable, Sendable {
 
     /// Statuses of one campaign (by id) or of every campaign in the journal.
     /// Reads only counters and indexes: it costs the same at ten million rows as at ten.
-    /// Per-provider lines take one pass over a routed campaign's rows: `providers` says for
-    /// which campaigns (by name) to take it (the dashboard keeps them a while).
+    /// Per-provider lines take one pass over a routed campaign's rows, and a running campaign's
+    /// finish one over its unsent rows' zones (about a second at two million on SQLite):
+    /// `providers` says for which campaigns (by name) to take them (the dashboard keeps them a while).
     public static func load(journalPath: String, id: String?, providers: (String) -> Bool = { _ in true }) throws -> [CampaignStatus] {
         let journal = try JournalOpener.open(journalPath, create: false)
         let records: [CampaignRecord]
@@ -298,6 +303,11 @@ public struct CampaignStatus: Codable, Sendable {
                     Demotion(provider: spec.routes.indices.contains(demotion.route) ? spec.routes[demotion.route].name : "#\(demotion.route + 1)",
                              until: iso(demotion.until), reason: demotion.reason)
                 }
+            }
+            if let spec, record.state == .running, let rate = CampaignRunner.claimRate(spec) {
+                let finish = ETA.finish(try journal.remainingByZone(cid: record.cid), window: spec.schedule.window,
+                                        rate: rate, now: Date())
+                status.finishesAt = finish.map { iso(Int64(($0.timeIntervalSince1970 * 1000).rounded())) }
             }
             if let spec, spec.senders.hasPools {
                 status.senders = SenderLine.lines(spec: spec, totals: try journal.senderTotals(cid: record.cid))

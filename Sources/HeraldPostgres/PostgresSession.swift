@@ -60,10 +60,12 @@ final class PostgresSession {
             // No JIT compilation: every statement here is short, and a plan whose estimate
             // passes `jit_above_cost` (a batch of keys against stale statistics) spent more
             // time compiling than running (measured: half the server's CPU under receipts).
-            _ = try made.query(PostgresQuery(unsafeSQL: """
+            // Bounded as every statement is (the handshake is bounded by `connectTimeout`): a
+            // server restarting under it may never answer.
+            _ = try Self.bounded(made.query(PostgresQuery(unsafeSQL: """
                 SELECT set_config('search_path', 'herald, public', false), set_config('jit', 'off', false),
                     set_config('idle_in_transaction_session_timeout', '\(idle)', false)
-                """), logger: logger).wait()
+                """), logger: logger))
         } catch {
             throw JournalError.server(
                 "cannot connect to PostgreSQL at \(target.host):\(target.port), database \"\(target.database)\", "

@@ -21,7 +21,10 @@ final class Dashboard: Sendable {
     let authToken: String?
     private let samples = Mutex<[String: (at: ContinuousClock.Instant, sent: Int, rate: Double)]>([:])
     /// The last per-provider lines of each campaign and when they were read (nil: one provider).
-    private let providerLines = Mutex<[String: (at: ContinuousClock.Instant, lines: [CampaignStatus.ProviderLine]?)]>([:])
+    /// What takes a pass over a campaign's rows (its per-provider lines, its finish), kept a
+    /// while per campaign.
+    private let rowPasses = Mutex<[String: (at: ContinuousClock.Instant, lines: [CampaignStatus.ProviderLine]?,
+                                                finishesAt: String?)]>([:])
 
     let metrics: MetricsEndpoint
     /// Downloads made once for all who ask at about the same time.
@@ -54,7 +57,11 @@ final class Dashboard: Sendable {
         let progress: Double
         /// Messages per second since the previous look (0 when idle).
         let rate: Double
+        /// Seconds to the finish: the senders' own ETA (`finishesAt`) when the campaign has a
+        /// rate, else what is open at the rate seen.
         let etaSeconds: Int?
+        /// When its unsent rows would all be sent at its rate, inside their send windows (ISO 8601).
+        let finishesAt: String?
         let spent: String
         let reserved: String
         let campaignLimit: String?
@@ -194,6 +201,9 @@ final class Dashboard: Sendable {
                         body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// A time `CampaignStatus` wrote (ISO 8601, UTC, whole seconds).
+    static func date(_ text: String) -> Date? { ISO8601DateFormatter().date(from: text) }
+
     /// 128 random bits, base64.
     static func nonce() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -204,16 +214,16 @@ final class Dashboard: Sendable {
     func rows() throws -> [Row] {
         guard JournalOpener.exists(journalPath) else { return [] }
         let now = ContinuousClock.now
-        let stale = providerLines.withLock { lines in
+        let stale = rowPasses.withLock { lines in
             Set(lines.filter { $0.value.at.duration(to: now) >= Self.providerRefresh }.keys)
         }
-        let known = providerLines.withLock { Set($0.keys) }
+        let known = rowPasses.withLock { Set($0.keys) }
         let statuses = try CampaignStatus.load(journalPath: journalPath, id: nil) { name in
             !known.contains(name) || stale.contains(name)
         }
-        providerLines.withLock { lines in
+        rowPasses.withLock { lines in
             for status in statuses where !known.contains(status.campaign) || stale.contains(status.campaign) {
-                lines[status.campaign] = (now, status.providers)
+                lines[status.campaign] = (now, status.providers, status.finishesAt)
             }
         }
         return statuses.map { status in
@@ -234,18 +244,26 @@ final class Dashboard: Sendable {
             let done = status.total - open
             // Rate and ETA only while it sends: a paused row kept showing its last rate.
             let sending = status.state == CampaignState.running.rawValue
+            let finish = sending ? rowPasses.withLock { $0[status.campaign]?.finishesAt } : nil
+            let eta: Int? = if let at = finish.flatMap(Self.date) {
+                Int(max(0, at.timeIntervalSinceNow).rounded())
+            } else if sending && rate > 0 && open > 0 {
+                Int(Double(open) / rate)
+            } else {
+                nil
+            }
             return Row(
                 campaign: status.campaign, mode: status.mode, state: status.state,
                 actions: CampaignState(rawValue: status.state).map(Self.actions) ?? [], total: status.total, sent: sent,
                 failed: status.counts["failed"] ?? 0, skipped: status.counts["skipped"] ?? 0,
                 inDoubt: status.counts["in_doubt"] ?? 0, open: open, delivered: status.delivery.delivered,
                 progress: status.total == 0 ? 0 : Double(done) / Double(status.total), rate: sending ? (rate * 10).rounded() / 10 : 0,
-                etaSeconds: sending && rate > 0 && open > 0 ? Int(Double(open) / rate) : nil,
+                etaSeconds: open > 0 ? eta : nil, finishesAt: open > 0 ? finish : nil,
                 spent: status.spend.spent.description, reserved: status.spend.reserved.description,
                 campaignLimit: status.spend.campaignLimit?.description, monthlyLimit: status.spend.monthlyLimit?.description,
                 monthSpent: status.spend.monthSpent.description, counts: status.counts,
                 throttled: status.waiting["throttled"] ?? 0,
-                providers: providerLines.withLock { $0[status.campaign]?.lines })
+                providers: rowPasses.withLock { $0[status.campaign]?.lines })
         }
     }
 

@@ -52,11 +52,17 @@ function cell(row, text, className) {
   row.appendChild(td);
   return td;
 }
-function eta(seconds) {
+function eta(seconds, finishesAt) {
   if (seconds === undefined || seconds === null) return "–";
-  if (seconds < 90) return seconds + " s";
-  if (seconds < 5400) return Math.round(seconds / 60) + " min";
-  return (seconds / 3600).toFixed(1) + " h";
+  let text = seconds < 90 ? seconds + " s" : seconds < 5400 ? Math.round(seconds / 60) + " min" : (seconds / 3600).toFixed(1) + " h";
+  // The senders' finish, inside the send windows: its time (UTC), and its day when not today.
+  if (finishesAt && seconds >= 90) {
+    const at = new Date(finishesAt);
+    const today = new Date().toISOString().slice(0, 10);
+    const day = finishesAt.slice(0, 10);
+    text += " · " + (day === today ? "" : day + " ") + at.toISOString().slice(11, 16) + "Z";
+  }
+  return text;
 }
 async function act(action, campaign) {
   // Cancel is final: asked once more.
@@ -105,7 +111,7 @@ async function refresh() {
       cell(row, c.delivered.toLocaleString(), "num");
       const sending = c.state === "running";
       cell(row, sending ? c.rate.toLocaleString() : "–", "num");
-      cell(row, sending ? eta(c.eta_seconds) : "–");
+      cell(row, sending ? eta(c.eta_seconds, c.finishes_at) : "–", "eta");
       let spend = "$" + c.spent + (real ? " + $" + c.reserved + " reserved" : "");
       if (c.campaign_limit) spend += " of $" + c.campaign_limit;
       cell(row, spend, "muted");

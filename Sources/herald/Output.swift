@@ -170,6 +170,7 @@ enum Output {
         }
         if let reason = status.stopReason { lines.append("  last run stopped: \(reason.printable)") }
         if let next = status.nextSendAt { lines.append("  next send: \(next) (retries, or recipients outside their send window)") }
+        if let finish = status.finishesAt { lines.append("  finishes: \(finish) at its rate, inside its send windows") }
         if let lease = status.lease {
             lines.append("  being sent by pid \(lease.pid) on \(lease.host), last heartbeat \(lease.heartbeat)")
         }

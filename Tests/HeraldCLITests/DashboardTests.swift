@@ -150,6 +150,67 @@ import Glibc
         #expect(lint.status == 0 && lint.output.isEmpty, "promtool check metrics: \(lint.output)")
     }
 
+    /// Recipients waiting for their window: the dashboard's ETA is the senders' own (the rows at
+    /// the campaign's rate, each zone inside its window), as `herald status` gives it. It was the
+    /// open rows over the rate seen: none at all while they waited, minutes where hours are true.
+    @Test func theETAWaitsForTheWindowAsTheSenderDoes() throws {
+        let began = Date()
+        func utcClock(_ minutes: Int) -> String {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let parts = calendar.dateComponents([.hour, .minute], from: began.addingTimeInterval(Double(minutes) * 60))
+            return String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
+        }
+        // The window opens in 110 minutes UTC: open now for UTC+2, closed for UTC.
+        let fixture = try CLIFixture()
+        let lines = CLIFixture.rows(60).enumerated().map { $0.element.line + "," + ($0.offset % 2 == 0 ? "UTC" : "Etc/GMT-2") }
+        try fixture.write("recipients.csv", "phone,name,code,tz\n" + lines.joined(separator: "\n") + "\n")
+        let file = try fixture.campaign("windowed", extra: """
+            timezone_column: tz
+            schedule: {window: {start: "\(utcClock(110))", end: "\(utcClock(170))"}, timezone: recipient}
+            rate: {messages_per_second: 20}
+            """)
+        let sender = try HeraldProcess(["run", file, "--journal", "journal.sqlite"], in: fixture.folder)
+        defer {
+            sender.signal(SIGKILL)
+            _ = sender.wait(timeout: 10)
+        }
+        let server = try ReceiptServerProcess(fixture, arguments: ["--auth-token", Self.token], dashboard: true)
+        defer { _ = server.stop() }
+        var row: [String: Any]?
+        for _ in 0..<400 {
+            row = try campaigns(server).first { $0["campaign"] as? String == "windowed" }
+            if row?["sent"] as? Int == 30, row?["state"] as? String == "running" { break }
+            usleep(50_000)
+        }
+        #expect(row?["sent"] as? Int == 30 && row?["state"] as? String == "running", "the open zone sent, the other waiting: \(row ?? [:])")
+        // 30 rows at 20 a second from the opening (which dropped the seconds of "HH:MM").
+        let iso = ISO8601DateFormatter()
+        let finish = try #require((row?["finishes_at"] as? String).flatMap { iso.date(from: $0) }, "\(row ?? [:])")
+        #expect(abs(finish.timeIntervalSince(began) - (110 * 60 + 1.5)) < 62, "\(finish) from \(began)")
+        let eta = try #require(row?["eta_seconds"] as? Int)
+        #expect(abs(Double(eta) - finish.timeIntervalSinceNow) < 3, "the ETA counts to the finish: \(eta)")
+        // `herald status` says the same.
+        let status = try HeraldProcess.run(["status", "windowed", "--json", "--journal", "journal.sqlite"], in: fixture.folder)
+        let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let told = try #require((json?["finishes_at"] as? String).flatMap { iso.date(from: $0) }, "\(status.stdout)\(status.stderr)")
+        #expect(abs(told.timeIntervalSince(finish)) < 2)
+        let text = try HeraldProcess.run(["status", "windowed", "--journal", "journal.sqlite"], in: fixture.folder)
+        #expect(text.stdout.contains("finishes: \(iso.string(from: told)) at its rate"), "\(text.stdout)")
+        // The page shows the hours left and the finish time.
+        let chromium = try #require(ReportTests.chromium, "headless Chromium is needed (.ci/run installs it)")
+        let browser = try HeadlessBrowser(chromium: chromium)
+        try logIn(browser, server)
+        // Its day too when that is not today (UTC).
+        let stamp = iso.string(from: finish)
+        let day = stamp.prefix(10) == iso.string(from: Date()).prefix(10) ? "" : stamp.prefix(10) + " "
+        let clock = day + stamp.dropFirst(11).prefix(5)
+        let cell = "(document.querySelector('tr[data-campaign=\"windowed\"] td.eta') || {}).textContent"
+        let shown = try browser.waitUntil("\(cell) === '\(String(format: "%.1f", Double(eta) / 3600)) h · \(clock)Z'")
+        let seen = try browser.evaluate(cell)
+        #expect(shown, "\(String(describing: seen))")
+    }
+
     /// A scheduled campaign's preview at /campaigns/ID/preview: the sample `herald preview --html`
     /// draws (each language, skipped rows with why), behind the token, linked from its row,
     /// rendered in Chromium.

@@ -94,11 +94,13 @@ struct HeraldProcess {
     func wait(timeout: Double = 120) -> Result {
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
+        var stacks = ""
         while true {
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid { break }
             if done < 0 && errno != EINTR { break }
             if Date() > deadline {
+                stacks = Self.threadStacks(of: pid)
                 kill(pid, SIGKILL)
                 _ = waitpid(pid, &status, 0)
                 break
@@ -109,10 +111,23 @@ struct HeraldProcess {
         let signalled = status & 0x7F
         let exitCode = signalled == 0 ? (status >> 8) & 0xFF : 128 + signalled
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        let err = ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "") + stacks
         try? FileManager.default.removeItem(atPath: outPath)
         try? FileManager.default.removeItem(atPath: errPath)
         return Result(status: exitCode, stdout: out, stderr: err)
+    }
+
+    /// Every thread's stack of a process that did not end in time, for the failure message
+    /// (where gdb is installed; empty otherwise): a hung sender says where it waits.
+    static func threadStacks(of pid: pid_t) -> String {
+        let gdb = "/usr/bin/gdb"
+        guard FileManager.default.isExecutableFile(atPath: gdb) else { return "" }
+        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("herald-stacks-\(pid).txt").path
+        let command = "timeout 60 \(gdb) -p \(pid) -batch -ex 'thread apply all bt 40' > \(capture) 2>&1"
+        _ = system(command)
+        defer { try? FileManager.default.removeItem(atPath: capture) }
+        let text = (try? String(contentsOfFile: capture, encoding: .utf8)) ?? ""
+        return "\n--- threads of the process that did not end (gdb) ---\n" + String(text.suffix(60_000))
     }
 
     /// Runs to completion.

@@ -66,7 +66,7 @@ extension CampaignRunner {
             }
             meter.limit = limits.campaignLimit
             meter.dryRun = options.dryRun
-            meter.plannedRate = spec.messagesPerSecond
+            meter.plannedRate = Self.claimRate(spec)
             meter.window = spec.schedule.window
             meter.windowStart = spec.schedule.window.map { String(format: "%02d:%02d", $0.start / 60, $0.start % 60) }
         }
