@@ -48,33 +48,64 @@ public final class PostgresJournal: CampaignJournal {
     }
 
     /// Runs `work`; when the connection drops (a restarted server, a network cut), connects
-    /// again with backoff and runs it again, for up to the lease timeout after the first
-    /// failure. `work` must be safe to run again: each is one transaction, or reads.
+    /// again with backoff and runs it again, for up to the lease timeout after the connection
+    /// was first lost. `work` must be safe to run again: each is one transaction, or reads.
     ///
     /// The time counts from the first failure, not from the start: a sender frozen inside
     /// `work` (SIGSTOP, a suspended VM) wakes long past any deadline taken before, to find
     /// its transaction ended by the server (`idle_in_transaction_session_timeout`); that
-    /// first failure is retried on a new connection like any other.
+    /// first failure is retried on a new connection like any other. It counts for the
+    /// journal, not for each call: once one call gave up, the next (the heartbeat, the
+    /// release on the way out) tries one new connection rather than waiting a lease timeout
+    /// each (a sender whose server stayed down took four of them to exit). The error says why
+    /// the connection could not be made again.
     func attempt<T>(_ work: () throws -> T) throws(JournalError) -> T {
-        var deadline: ContinuousClock.Instant?
         var pause = 0.05
+        var reconnected = false
         while true {
             do {
-                return try work()
+                let result = try work()
+                lostSince = nil
+                return result
             } catch let error as JournalError {
                 throw error
             } catch {
-                let giveUp = deadline ?? ContinuousClock.now + .milliseconds(Int(target.leaseTimeoutSeconds * 1000))
-                deadline = giveUp
-                guard PostgresSession.isTransient(error), ContinuousClock.now < giveUp else {
+                guard PostgresSession.isTransient(error) else {
                     throw JournalError.server(PostgresSession.describe(error), path: location)
                 }
-                Thread.sleep(forTimeInterval: pause)
-                pause = min(pause * 2, 1)
-                try? session.connect()
+                let since = lostSince ?? ContinuousClock.now
+                lostSince = since
+                let giveUp = since + .milliseconds(Int(target.leaseTimeoutSeconds * 1000))
+                if ContinuousClock.now >= giveUp, reconnected {
+                    let why = reconnectError.map { ": \($0)" } ?? ""
+                    let lost = error is PostgresSessionLost ? "" : " (\(PostgresSession.describe(error)))"
+                    throw JournalError.server(
+                        "lost the connection\(lost) and could not make it again within the lease timeout "
+                            + "(\(Self.seconds(target.leaseTimeoutSeconds)) s)\(why)", path: location)
+                }
+                if ContinuousClock.now < giveUp {
+                    Thread.sleep(forTimeInterval: pause)
+                    pause = min(pause * 2, 1)
+                }
+                do {
+                    try session.connect()
+                    reconnectError = nil
+                } catch {
+                    if case .server(let message) = error.kind { reconnectError = message } else { reconnectError = error.description }
+                }
+                reconnected = true
             }
         }
     }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? String(Int64(value)) : String(value)
+    }
+
+    /// Since when the connection has been lost (nil while statements succeed), for `attempt`.
+    var lostSince: ContinuousClock.Instant?
+    /// Why the last try to connect again failed.
+    var reconnectError: String?
 
     /// The columns a campaign record is decoded from, under the names it reads.
     static let campaignColumns = """

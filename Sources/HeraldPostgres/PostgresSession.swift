@@ -14,7 +14,7 @@ import Synchronization
 /// A lost connection is made again on the next call.
 final class PostgresSession {
     let target: PostgresTarget
-    private var connection: PostgresConnection?
+    private(set) var connection: PostgresConnection?
     private var logger: Logger = {
         var logger = Logger(label: "herald.postgres")
         logger.logLevel = .critical  // postgres-nio logs queries at debug; never bound values
@@ -65,7 +65,7 @@ final class PostgresSession {
             _ = try Self.bounded(made.query(PostgresQuery(unsafeSQL: """
                 SELECT set_config('search_path', 'herald, public', false), set_config('jit', 'off', false),
                     set_config('idle_in_transaction_session_timeout', '\(idle)', false)
-                """), logger: logger))
+                """), logger: logger), on: made)
         } catch {
             throw JournalError.server(
                 "cannot connect to PostgreSQL at \(target.host):\(target.port), database \"\(target.database)\", "
@@ -102,7 +102,7 @@ final class PostgresSession {
         guard let connection, !connection.isClosed else { throw PostgresSessionLost() }
         let answer = connection.query(query, logger: logger)
         try awaitBegin()
-        return try Self.bounded(answer).rows
+        return try Self.bounded(answer, on: connection).rows
     }
 
     /// Runs a statement assembled from parts (`CounterUpserts`, the schema's migrations), with
@@ -119,19 +119,30 @@ final class PostgresSession {
     private func awaitBegin() throws {
         guard let begin = pendingBegin else { return }
         pendingBegin = nil
-        _ = try Self.bounded(begin)
+        _ = try Self.bounded(begin, on: connection)
     }
 
     /// The longest a statement may take before its connection is given up for lost.
     static let statementTimeout: TimeAmount = .seconds(120)
+    /// How often a wait looks whether its connection closed under it.
+    static let closedCheck: TimeAmount = .seconds(1)
 
-    /// Waits for `future`, failing with `PostgresSessionLost` after `statementTimeout`
-    /// (a connection that died without saying so never answers).
-    static func bounded<T>(_ future: EventLoopFuture<T>) throws -> T {
+    /// Waits for `future`, failing with `PostgresSessionLost` after `statementTimeout` (a
+    /// connection that died without saying so never answers), or within `closedCheck` once
+    /// `connection` is closed without having answered: postgres-nio writes a statement to its
+    /// channel without a promise, so one written as the channel closed (a server restart between
+    /// the `isClosed` check and the write) is never answered nor failed (seen: a sender stuck
+    /// in a settle after `pg_ctl restart` until the statement timeout, longer than the test).
+    static func bounded<T>(_ future: EventLoopFuture<T>, on connection: PostgresConnection? = nil) throws -> T {
         let promise = future.eventLoop.makePromise(of: T.self)
         future.cascade(to: promise)
-        let timer = future.eventLoop.scheduleTask(in: statementTimeout) { promise.fail(PostgresSessionLost()) }
-        promise.futureResult.whenComplete { _ in timer.cancel() }
+        let deadline = NIODeadline.now() + statementTimeout
+        // One scheduled task per wait, as before: it looks every second, and ends with the wait.
+        let watch = future.eventLoop.scheduleRepeatedTask(initialDelay: closedCheck, delay: closedCheck) { _ in
+            // On the event loop, after every answer already read: an answer that came is taken first.
+            if connection?.isClosed == true || NIODeadline.now() >= deadline { promise.fail(PostgresSessionLost()) }
+        }
+        promise.futureResult.whenComplete { _ in watch.cancel() }
         return try promise.futureResult.wait()
     }
 

@@ -242,6 +242,43 @@ import Glibc
         try await provider.server.shutdown()
     }
 
+    /// The journal's server gone for longer than the lease timeout: the sender stops (exit 4)
+    /// within about one lease timeout, saying why it could not connect again, not after one per
+    /// journal call on its way out (a step, a heartbeat, the release: four timeouts); once the
+    /// server takes connections again, the next run finishes the campaign, each recipient once.
+    @Test func aJournalGoneLongerThanTheLeaseStopsTheSenderWithTheCause() async throws {
+        guard let url = try Self.database(leaseTimeout: 4), let base = TestPostgres.baseURL else { return }
+        let provider = try await DedupingProvider.start()
+        let fixture = try CLIFixture()
+        let phones = try Self.agileCampaign(fixture, rows: 2000, provider: provider, rate: "{messages_per_second: 200, max_in_flight: 8}")
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
+        let sender = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
+        let deadline = Date().addingTimeInterval(60)
+        while provider.delivered.destinations.count < 300, Date() < deadline { usleep(20_000) }
+        // The database refuses new connections, and its sessions are ended.
+        let database = try #require(URLComponents(string: url)?.path.dropFirst().description)
+        try TestPostgres.query(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS false")
+        try TestPostgres.query(base, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = '\(database)'")
+        let cut = Date()
+        let stopped = sender.wait(timeout: 60)
+        let took = Date().timeIntervalSince(cut)
+        try TestPostgres.query(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS true")
+        #expect(stopped.status == 4, "\(stopped.stdout)\n\(stopped.stderr)")
+        #expect(stopped.stderr.contains("could not make it again within the lease timeout (4 s)")
+                    && stopped.stderr.contains("is not currently accepting connections"), "\(stopped.stderr)")
+        // One lease timeout and the way out; four of them was the chain of journal calls.
+        #expect(took < 12, "stopped \(took) s after the cut")
+        #expect(provider.delivered.destinations.count < phones.count, "the cut came mid-run")
+        // Back: the next run takes the dead sender's rows over (the provider dedupes) and ends.
+        let resumed = try HeraldProcess.run(["run", "agile.yaml"], in: fixture.folder, environment: environment, timeout: 120)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(provider.delivered.destinations.count == phones.count)
+        #expect(Set(provider.delivered.destinations) == Set(phones) ? true : false)
+        let counts = try Self.status(fixture, "agile", environment)["counts"] as? [String: Int] ?? [:]
+        #expect(counts["sent"] == phones.count && counts["in_doubt"] == 0, "\(counts)")
+        try await provider.server.shutdown()
+    }
+
     @Test func aDatabaseRestartMidRunLosesNothingAndSendsNothingTwice() async throws {
         guard let url = try Self.database(leaseTimeout: 30) else { return }
         guard let restart = ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_RESTART"] else {
