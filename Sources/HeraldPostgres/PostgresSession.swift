@@ -166,7 +166,7 @@ final class PostgresSession {
         guard let connection, !connection.isClosed else { throw PostgresSessionLost() }
         try awaitBegin()
         let logger = self.logger
-        try Self.blocking {
+        try Self.blocking(on: connection) {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 try await writer.write(data)
             }
@@ -175,7 +175,9 @@ final class PostgresSession {
 
     /// Waits for async work on the calling thread. The work runs on an executor of its
     /// own, never on the cooperative pool, whose threads may all be waiting like this one.
-    private static func blocking(_ work: @escaping @Sendable () async throws -> Void) throws {
+    /// Given up (`PostgresSessionLost`) once `connection` closed without the work ending, as
+    /// `bounded` does: what it wrote is rolled back with its connection's transaction.
+    private static func blocking(on connection: PostgresConnection, _ work: @escaping @Sendable () async throws -> Void) throws {
         let outcome = Mutex<Result<Void, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task(executorPreference: QueueExecutor.shared) {
@@ -187,7 +189,9 @@ final class PostgresSession {
             }
             done.signal()
         }
-        done.wait()
+        while done.wait(timeout: .now() + .seconds(1)) == .timedOut {
+            if connection.isClosed, outcome.withLock({ $0 == nil }) { throw PostgresSessionLost() }
+        }
         try outcome.withLock { $0! }.get()
     }
 
