@@ -36,6 +36,9 @@ struct Journey: CustomStringConvertible {
         case pause(afterMs: Int)
         /// SIGSTOP past the lease (PostgreSQL), a second sender takes over, then SIGCONT.
         case freeze(afterMs: Int)
+        /// PostgreSQL: the journal's database refuses connections and its sessions are ended
+        /// `afterMs` into a run, for `seconds` (shorter than the lease, or longer).
+        case outage(afterMs: Int, seconds: Double)
         /// `herald suppress add` of a recipient's number.
         case suppress(recipient: Int)
         /// `herald receipts import` of AWS-style records for these rows (CSV lines).
@@ -52,6 +55,8 @@ struct Journey: CustomStringConvertible {
             case .limit(let count): "herald run c.yaml --limit \(count)"
             case .pause(let ms): "herald run c.yaml & sleep \(Double(ms) / 1000); herald pause c; wait"
             case .freeze(let ms): "herald run c.yaml & sleep \(Double(ms) / 1000); kill -STOP $!; sleep LEASE+1; herald resume c; kill -CONT $!; wait"
+            case .outage(let ms, let seconds):
+                "herald run c.yaml & sleep \(Double(ms) / 1000); <database refuses connections, sessions ended> for \(seconds) s; wait"
             case .suppress(let recipient): "herald suppress add <recipient \(recipient)>"
             case .receipts(let rows, let delivered):
                 "herald receipts import events.json   # \(delivered ? "TEXT_DELIVERED" : "TEXT_CARRIER_UNREACHABLE") for lines \(rows.map(String.init).joined(separator: ","))"
@@ -118,6 +123,10 @@ struct Journey: CustomStringConvertible {
             case 55..<65: drawn.append(.pause(afterMs: Int.random(in: 20...sendTime, using: &random)))
             case 65..<73 where store == .postgres:
                 drawn.append(.freeze(afterMs: Int.random(in: 20...sendTime, using: &random)))
+            case 73..<78 where store == .postgres:
+                // Half shorter than the lease (the sender reconnects), half longer (it stops, exit 4).
+                let seconds = random.unit() < 0.5 ? 0.3 + random.unit() * 0.7 : 2.5 + random.unit()
+                drawn.append(.outage(afterMs: Int.random(in: 20...sendTime, using: &random), seconds: (seconds * 10).rounded() / 10))
             case 65..<80: drawn.append(.suppress(recipient: Int.random(in: 0..<recipients, using: &random)))
             case 80..<92:
                 let count = Int.random(in: 1...min(20, recipients), using: &random)

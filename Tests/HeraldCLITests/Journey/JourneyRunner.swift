@@ -27,6 +27,8 @@ struct JourneyRunner {
         var interrupts = 0
         var kills = 0
         var freezes = 0
+        /// Runs whose journal's database went away (PostgreSQL).
+        var outages = 0
         var sent = 0
         /// Journeys with two providers (one here, or a sum).
         var routed = 0
@@ -266,6 +268,29 @@ struct JourneyRunner {
             try finish(resume, "resume", allowed: interrupted ? [130] : [0, 3, 6, 7, 8], timeout: max(1, deadline.timeIntervalSinceNow))
             run.signal(SIGCONT)
             try finish(run, "frozen run", allowed: [0, 5, 6, 7, 8])
+        case .outage(let ms, let seconds):
+            let run = try start(["run", "c.yaml"])
+            usleep(UInt32(ms) * 1000)
+            try journalReachable(false)
+            defer { try? journalReachable(true) }
+            figures.outages += 1
+            log.append("the journal's database refuses connections, its sessions ended, for \(seconds) s (lease \(Self.leaseTimeout) s)")
+            usleep(UInt32(seconds * 1_000_000))
+            try journalReachable(true)
+            // Back within the lease, the run goes on; past it, it stops (exit 4, "could not make
+            // it again"), its rows left `sending` under its lease as a killed sender's.
+            let result = run.wait(timeout: 180)
+            log.append("run (journal away): exit \(result.status)" + (result.stderr.isEmpty ? "" : ": \(result.stderr.suffix(300))"))
+            if result.status == 4 {
+                guard result.stderr.contains("could not make it again") || result.stderr.contains("cannot connect")
+                    || result.stderr.contains("was lost") else {
+                    throw broken("run exited 4 during the outage without saying the journal was lost")
+                }
+                killedAt = Date()
+            } else {
+                if result.status != 3 { senderEnded() }
+                try judge(result.status, allowed: [0, 6, 7, 8], what: "run (journal away)")
+            }
         case .suppress(let recipient):
             let phone = CLIFixture.rows(journey.recipients)[recipient].phone
             _ = try herald(["suppress", "add", phone], allowed: [0])
@@ -317,6 +342,17 @@ struct JourneyRunner {
         figures.processes += 1
         let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         return (object?["counts"] as? [String: Int])?["in_doubt"] ?? 0
+    }
+
+    /// The journey's PostgreSQL database refusing new connections with its sessions ended
+    /// (for herald, the server gone), or taking connections again.
+    private func journalReachable(_ reachable: Bool) throws {
+        guard let postgres, let base = TestPostgres.baseURL, let components = URLComponents(string: postgres) else { return }
+        let database = String(components.path.dropFirst())
+        try TestPostgres.query(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS \(reachable)")
+        if !reachable {
+            try TestPostgres.query(base, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = '\(database)'")
+        }
     }
 
     /// Whether a process holds the simulator's outbox lock (this one takes and drops it when free).

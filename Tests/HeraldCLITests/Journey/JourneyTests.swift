@@ -27,18 +27,19 @@ import Testing
         }
         // A minute or two of waiting on processes: off the cooperative pool.
         try await onOwnThread {
-            var steps = 0, interrupts = 0, kills = 0, freezes = 0, routed = 0, content = 0, pooled = 0
+            var steps = 0, interrupts = 0, kills = 0, freezes = 0, outages = 0, routed = 0, content = 0, pooled = 0
             for seed in Self.ciSeeds {
                 let figures = try play(seed: seed &* 7919 &+ UInt64(store.rawValue.count), store: store, record: false)
                 steps += figures.steps
                 interrupts += figures.interrupts
                 kills += figures.kills
                 freezes += figures.freezes
+                outages += figures.outages
                 routed += figures.routed
                 content += figures.content
                 pooled += figures.pooled
             }
-            print("journeys of CI's seeds on \(store): \(steps) steps, SIGINT \(interrupts), SIGKILL \(kills), SIGSTOP \(freezes), "
+            print("journeys of CI's seeds on \(store): \(steps) steps, SIGINT \(interrupts), SIGKILL \(kills), SIGSTOP \(freezes), journal outages \(outages), "
                   + "\(routed) of \(Self.ciSeeds.count) with two providers, \(content) with segment, languages and smart encoding, "
                   + "\(pooled) with a sender pool")
         }
@@ -69,6 +70,7 @@ import Testing
                 total.interrupts += figures.interrupts
                 total.kills += figures.kills
                 total.freezes += figures.freezes
+                total.outages += figures.outages
                 total.sent += figures.sent
                 total.routed += figures.routed
                 total.content += figures.content
@@ -80,7 +82,7 @@ import Testing
         }
         print("journeys: \(count) (\(total.routed) with two providers, \(total.content) with segment, languages and smart encoding, "
               + "\(total.pooled) with a sender pool), failed \(failures.count); steps \(total.steps), processes \(total.processes), "
-              + "SIGINT \(total.interrupts), SIGKILL \(total.kills), SIGSTOP \(total.freezes), messages sent \(total.sent), "
+              + "SIGINT \(total.interrupts), SIGKILL \(total.kills), SIGSTOP \(total.freezes), journal outages \(total.outages), messages sent \(total.sent), "
               + "\(Int(Date().timeIntervalSince(started))) s")
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
     }
