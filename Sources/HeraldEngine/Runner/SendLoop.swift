@@ -28,48 +28,15 @@ extension CampaignRunner {
     {
         let spec = plan.spec
         let pipelined = providers.dedupes
-        var batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
         let shared = journal.sharesCampaigns
-        if let rate = Self.claimRate(spec) {
-            // About a second's worth of sends claimed at a time, so few rows sit claimed; a
-            // quarter of a second's when the journal hands out the slots of a shared rate.
-            // With sender pools in one process, four seconds': a batch is sent to its end before
-            // the next starts, so a short one ends on its slowest identity's share while the
-            // others idle (resent free after a crash, as the provider dedupes).
-            let seconds = shared ? 0.25 : spec.senders.hasPools && pipelined ? 4 : 1
-            let horizon = (rate * seconds).rounded(.up)
-            batchSize = min(batchSize, max(shared ? 1 : spec.maxInFlight, Int(horizon)))
-        }
+        let batchSize = Self.batchSize(spec, pipelined: pipelined, shared: shared)
         // Renewed by every step and heartbeat that commits; checked before every request.
         let lease = LeaseClock(timeout: journal.leaseTimeout)
         let sharedRate = shared ? spec.messagesPerSecond.map {
             SharedRate(messagesPerSecond: $0, burst: spec.burst, countsParts: plan.template.channel == .sms)
         } : nil
-        let dispatcher = Dispatcher(campaign: key.description, providers: providers, maxInFlight: spec.maxInFlight,
-                                    dryRun: options.dryRun,
-                                    policy: RetryPolicy(maxAttempts: spec.maxAttempts,
-                                                        baseDelay: Int64(spec.initialBackoffMilliseconds),
-                                                        maxDelay: Int64(spec.maxBackoffMilliseconds),
-                                                        resendsUnanswered: pipelined),
-                                    limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
-                                    channel: plan.template.channel, lease: lease,
-                                    failover: spec.isRouted ? Failover(plan: plan, policy: spec.failover, logger: logger) : nil,
-                                    senders: SenderLimiters(spec.senders, inProcess: !shared))
-        let startCounts = try await journal.run { try $0.counts(cid: cid) }
-        var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
-                                  total: startCounts.total, report: onProgress)
-        if onProgress != nil {
-            let ledger = try await journal.run { try $0.ledger(cid: cid) }
-            meter.spent = ledger.reduce(Int64(0)) { total, entry in
-                let sum = total.addingReportingOverflow(entry.spent.nanos).partialValue
-                return sum.addingReportingOverflow(entry.reserved.nanos).partialValue
-            }
-            meter.limit = limits.campaignLimit
-            meter.dryRun = options.dryRun
-            meter.plannedRate = Self.claimRate(spec)
-            meter.window = spec.schedule.window
-            meter.windowStart = spec.schedule.window.map { String(format: "%02d:%02d", $0.start / 60, $0.start % 60) }
-        }
+        let dispatcher = makeDispatcher(providers, lease: lease, pipelined: pipelined, shared: shared)
+        var meter = try await makeMeter(cid: cid, journal: journal)
         var cursor = ClaimCursor()
         var claimedTotal = 0
         var sent = 0
@@ -89,40 +56,13 @@ extension CampaignRunner {
         let sender = spec.senders
         let gate = spec.schedule.window.map { UncheckedBox(WindowGate(window: $0)) }
         func step(claim: Int) async throws -> [ClaimedMessage] {
-            var settle = unsettled
+            let settle = unsettled
             unsettled = []
-            var result = StepResult()
-            // Rows outside their window are put off; keep looking while the pending
-            // rows still hold someone who may be messaged now.
-            repeat {
-                let start = cursor
-                let batch = settle
-                settle = []
-                let (stepped, moved) = try await lease.renewing {
-                    try await journal.run { journal in
-                        var local = start
-                        let result = try journal.step(cid: cid, owner: owner, settle: batch, claim: claim,
-                                                      cursor: &local, budget: budget, gate: gate?.value.sendGate,
-                                                      sender: sender, rate: sharedRate)
-                        return (result, local)
-                    }
-                }
-                cursor = moved
-                if let control = stepped.control, stopReason == nil {
-                    stopReason = control == .pause ? .paused : .cancelled
-                }
-                result.claimed += stepped.claimed
-                result.overMaxPrice += stepped.overMaxPrice
-                result.suppressed += stepped.suppressed
-                result.capped += stepped.capped
-                result.exhausted = stepped.exhausted
-                if stepped.claimed.isEmpty, stepped.deferred + stepped.overMaxPrice + stepped.suppressed + stepped.capped > 0, stepped.exhausted == nil,
-                    !cursor.pendingExhausted, claim > 0
-                {
-                    continue
-                }
-                break
-            } while true
+            let result = try await stepPastSkips(cid: cid, owner: owner, journal: journal, lease: lease, settle: settle, claim: claim,
+                                                 cursor: &cursor, budget: budget, gate: gate, sender: sender, rate: sharedRate)
+            if let control = result.control, stopReason == nil {
+                stopReason = control == .pause ? .paused : .cancelled
+            }
             claimedTotal += result.claimed.count
             for _ in 0..<(result.overMaxPrice + result.suppressed + result.capped) { meter.finished(sent: false) }
             if let kind = result.exhausted, stopReason == nil {
@@ -152,45 +92,9 @@ extension CampaignRunner {
             unsettled.append(contentsOf: results)
         }
 
-        // Pause and cancel requests reach a sender mid-batch: watched twice a second. The
-        // lease is kept fresh here too, however long a batch takes to send.
+        // Pause and cancel requests reach a sender mid-batch, and the lease is kept fresh.
         let control = StopSignal()
-        let watcher = Task {
-            var beat = ContinuousClock.now
-            while !Task.isCancelled, control.requested == nil {
-                try? await Task.sleep(for: .milliseconds(500))
-                if let request = try? await journal.run({ try $0.control(cid: cid) }) {
-                    control.request(request == .pause ? .paused : .cancelled)
-                }
-                // Each provider's delivery speed, from the receipts of a sample of what it took.
-                if let failover = dispatcher.failover, case let now = Int64(Date().timeIntervalSince1970 * 1000),
-                    let rows = failover.speedCheckRows(at: now),
-                    let found = try? await journal.run({ try $0.finalReceipts(cid: cid, rows: rows) })
-                {
-                    failover.judgeSpeed(finalAt: found, at: now)
-                }
-                // Providers demoted here go to the campaign's other senders at once; theirs are
-                // read every two seconds (a failed write keeps nothing back: this sender's own
-                // view holds either way).
-                if let failover = dispatcher.failover {
-                    let mine = failover.takeUnshared()
-                    if !mine.isEmpty || beat.duration(to: .now) >= .seconds(2),
-                        let shared = try? await journal.run({ journal in
-                            try journal.shareDemotions(cid: cid, mine)
-                            return try journal.sharedDemotions(cid: cid)
-                        })
-                    {
-                        failover.adopt(shared, at: Int64(Date().timeIntervalSince1970 * 1000))
-                    }
-                }
-                if beat.duration(to: .now) >= .seconds(2) {
-                    beat = .now
-                    // A heartbeat that fails (the journal out of reach) renews nothing: the
-                    // term runs out and sending stops until a step gets through.
-                    _ = try? await lease.renewing({ $0 }) { try await journal.run { try $0.heartbeat(cid: cid, owner: owner) } }
-                }
-            }
-        }
+        let watcher = watch(cid: cid, owner: owner, journal: journal, dispatcher: dispatcher, lease: lease, control: control)
         defer { watcher.cancel() }
 
         // Providers another sender (or the last run) demoted are left alone from the start.
@@ -265,6 +169,136 @@ extension CampaignRunner {
         }
         meter.tick(force: true)
         return (sent, stopReason ?? stop.requested ?? exhausted.map { StopReason.budget($0, nil) })
+    }
+
+    /// One journal step, settling `settle` and claiming up to `claim`, made again (settling
+    /// nothing) while all it found were rows put off or skipped (outside their window, over
+    /// MaxPrice, suppressed, capped) and the pending rows still hold someone who may be messaged
+    /// now. The claims and skips of all of them; the first pause or cancel seen.
+    private func stepPastSkips(cid: Int64, owner: LeaseOwner, journal: JournalQueue, lease: LeaseClock, settle: [Settlement],
+                               claim: Int, cursor: inout ClaimCursor, budget: BudgetContext, gate: UncheckedBox<WindowGate>?,
+                               sender: SenderScopes, rate: SharedRate?) async throws -> StepResult {
+        var settle = settle
+        var result = StepResult()
+        while true {
+            let start = cursor
+            let batch = settle
+            settle = []
+            let (stepped, moved) = try await lease.renewing {
+                try await journal.run { journal in
+                    var local = start
+                    let result = try journal.step(cid: cid, owner: owner, settle: batch, claim: claim, cursor: &local, budget: budget,
+                                                  gate: gate?.value.sendGate, sender: sender, rate: rate)
+                    return (result, local)
+                }
+            }
+            cursor = moved
+            result.control = result.control ?? stepped.control
+            result.claimed += stepped.claimed
+            result.overMaxPrice += stepped.overMaxPrice
+            result.suppressed += stepped.suppressed
+            result.capped += stepped.capped
+            result.exhausted = stepped.exhausted
+            let skippedOnly = stepped.claimed.isEmpty && stepped.deferred + stepped.overMaxPrice + stepped.suppressed + stepped.capped > 0
+            guard skippedOnly, stepped.exhausted == nil, !cursor.pendingExhausted, claim > 0 else { return result }
+        }
+    }
+
+    /// How many rows a step claims: with a provider that dedupes, several batches of
+    /// `max_in_flight`; otherwise one, so a crash leaves as few rows in doubt as possible.
+    static func batchSize(_ spec: CampaignSpec, pipelined: Bool, shared: Bool) -> Int {
+        var batchSize = pipelined ? min(4096, max(256, spec.maxInFlight * 8)) : spec.maxInFlight
+        if let rate = claimRate(spec) {
+            // About a second's worth of sends claimed at a time, so few rows sit claimed; a
+            // quarter of a second's when the journal hands out the slots of a shared rate.
+            // With sender pools in one process, four seconds': a batch is sent to its end before
+            // the next starts, so a short one ends on its slowest identity's share while the
+            // others idle (resent free after a crash, as the provider dedupes).
+            let seconds = shared ? 0.25 : spec.senders.hasPools && pipelined ? 4 : 1
+            let horizon = (rate * seconds).rounded(.up)
+            batchSize = min(batchSize, max(shared ? 1 : spec.maxInFlight, Int(horizon)))
+        }
+        return batchSize
+    }
+
+    /// The dispatcher of this run: its retry policy, rate (in process; on a shared journal the
+    /// journal hands out the slots), failover and sender pools.
+    private func makeDispatcher(_ providers: ProviderSet, lease: LeaseClock, pipelined: Bool, shared: Bool) -> Dispatcher {
+        let spec = plan.spec
+        return Dispatcher(campaign: key.description, providers: providers, maxInFlight: spec.maxInFlight,
+                          dryRun: options.dryRun,
+                          policy: RetryPolicy(maxAttempts: spec.maxAttempts,
+                                              baseDelay: Int64(spec.initialBackoffMilliseconds),
+                                              maxDelay: Int64(spec.maxBackoffMilliseconds),
+                                              resendsUnanswered: pipelined),
+                          limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
+                          channel: plan.template.channel, lease: lease,
+                          failover: spec.isRouted ? Failover(plan: plan, policy: spec.failover, logger: logger) : nil,
+                          senders: SenderLimiters(spec.senders, inProcess: !shared))
+    }
+
+    /// The progress line's meter, from the campaign's counters (and its spend, when a line is drawn).
+    private func makeMeter(cid: Int64, journal: JournalQueue) async throws -> ProgressMeter {
+        let spec = plan.spec
+        let startCounts = try await journal.run { try $0.counts(cid: cid) }
+        var meter = ProgressMeter(done: startCounts[.sent] + startCounts[.failed] + startCounts[.skipped],
+                                  total: startCounts.total, report: onProgress)
+        if onProgress != nil {
+            let ledger = try await journal.run { try $0.ledger(cid: cid) }
+            meter.spent = ledger.reduce(Int64(0)) { total, entry in
+                let sum = total.addingReportingOverflow(entry.spent.nanos).partialValue
+                return sum.addingReportingOverflow(entry.reserved.nanos).partialValue
+            }
+            meter.limit = limits.campaignLimit
+            meter.dryRun = options.dryRun
+            meter.plannedRate = Self.claimRate(spec)
+            meter.window = spec.schedule.window
+            meter.windowStart = spec.schedule.window.map { String(format: "%02d:%02d", $0.start / 60, $0.start % 60) }
+        }
+        return meter
+    }
+
+    /// Watches the campaign while batches are sent, until cancelled or a pause or cancel is
+    /// taken (into `control`): the control word twice a second, each provider's delivery speed,
+    /// demotions shared with the campaign's other senders, and the lease's heartbeat.
+    private func watch(cid: Int64, owner: LeaseOwner, journal: JournalQueue, dispatcher: Dispatcher, lease: LeaseClock,
+                       control: StopSignal) -> Task<Void, Never> {
+        Task {
+            var beat = ContinuousClock.now
+            while !Task.isCancelled, control.requested == nil {
+                try? await Task.sleep(for: .milliseconds(500))
+                if let request = try? await journal.run({ try $0.control(cid: cid) }) {
+                    control.request(request == .pause ? .paused : .cancelled)
+                }
+                // Each provider's delivery speed, from the receipts of a sample of what it took.
+                if let failover = dispatcher.failover, case let now = Int64(Date().timeIntervalSince1970 * 1000),
+                    let rows = failover.speedCheckRows(at: now),
+                    let found = try? await journal.run({ try $0.finalReceipts(cid: cid, rows: rows) })
+                {
+                    failover.judgeSpeed(finalAt: found, at: now)
+                }
+                // Providers demoted here go to the campaign's other senders at once; theirs are
+                // read every two seconds (a failed write keeps nothing back: this sender's own
+                // view holds either way).
+                if let failover = dispatcher.failover {
+                    let mine = failover.takeUnshared()
+                    if !mine.isEmpty || beat.duration(to: .now) >= .seconds(2),
+                        let shared = try? await journal.run({ journal in
+                            try journal.shareDemotions(cid: cid, mine)
+                            return try journal.sharedDemotions(cid: cid)
+                        })
+                    {
+                        failover.adopt(shared, at: Int64(Date().timeIntervalSince1970 * 1000))
+                    }
+                }
+                if beat.duration(to: .now) >= .seconds(2) {
+                    beat = .now
+                    // A heartbeat that fails (the journal out of reach) renews nothing: the
+                    // term runs out and sending stops until a step gets through.
+                    _ = try? await lease.renewing({ $0 }) { try await journal.run { try $0.heartbeat(cid: cid, owner: owner) } }
+                }
+            }
+        }
     }
 
     private func isProviderStop(_ reason: StopReason?) -> Bool {
