@@ -68,9 +68,12 @@ public final class PostgresJournal: CampaignJournal {
                 lostSince = nil
                 return result
             } catch let error as JournalError {
+                // Answered (a rule said no): the connection works.
+                lostSince = nil
                 throw error
             } catch {
                 guard PostgresSession.isTransient(error) else {
+                    lostSince = nil
                     throw JournalError.server(PostgresSession.describe(error), path: location)
                 }
                 let since = lostSince ?? ContinuousClock.now
