@@ -242,27 +242,34 @@ import Glibc
         try await provider.server.shutdown()
     }
 
+    /// A sender of an RCS campaign of `rows` through a deduping Agile loopback at `rate`
+    /// messages/s on the journal `url`, once the provider has taken `until` of them (or a minute).
+    static func sending(rows: Int, rate: Int, journal url: String, until: Int) async throws
+        -> (provider: DedupingProvider, fixture: CLIFixture, phones: [String], environment: [String: String], sender: HeraldProcess)
+    {
+        let provider = try await DedupingProvider.start()
+        let fixture = try CLIFixture()
+        let phones = try agileCampaign(fixture, rows: rows, provider: provider, rate: "{messages_per_second: \(rate), max_in_flight: 8}")
+        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
+        let sender = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
+        let deadline = Date().addingTimeInterval(60)
+        while provider.delivered.destinations.count < until, Date() < deadline { usleep(20_000) }
+        return (provider, fixture, phones, environment, sender)
+    }
+
     /// The journal's server gone for longer than the lease timeout: the sender stops (exit 4)
     /// within about one lease timeout, saying why it could not connect again, not after one per
     /// journal call on its way out (a step, a heartbeat, the release: four timeouts); once the
     /// server takes connections again, the next run finishes the campaign, each recipient once.
     @Test func aJournalGoneLongerThanTheLeaseStopsTheSenderWithTheCause() async throws {
-        guard let url = try Self.database(leaseTimeout: 4), let base = TestPostgres.baseURL else { return }
-        let provider = try await DedupingProvider.start()
-        let fixture = try CLIFixture()
-        let phones = try Self.agileCampaign(fixture, rows: 2000, provider: provider, rate: "{messages_per_second: 200, max_in_flight: 8}")
-        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
-        let sender = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
-        let deadline = Date().addingTimeInterval(60)
-        while provider.delivered.destinations.count < 300, Date() < deadline { usleep(20_000) }
+        guard let url = try Self.database(leaseTimeout: 4) else { return }
+        let (provider, fixture, phones, environment, sender) = try await Self.sending(rows: 2000, rate: 200, journal: url, until: 300)
         // The database refuses new connections, and its sessions are ended.
-        let database = try #require(URLComponents(string: url)?.path.dropFirst().description)
-        try TestPostgres.query(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS false")
-        try TestPostgres.query(base, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = '\(database)'")
+        try TestPostgres.reachable(url, false)
         let cut = Date()
         let stopped = sender.wait(timeout: 60)
         let took = Date().timeIntervalSince(cut)
-        try TestPostgres.query(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS true")
+        try TestPostgres.reachable(url, true)
         #expect(stopped.status == 4, "\(stopped.stdout)\n\(stopped.stderr)")
         #expect(stopped.stderr.contains("could not make it again within the lease timeout (4 s)")
                     && stopped.stderr.contains("is not currently accepting connections"), "\(stopped.stderr)")
@@ -285,13 +292,7 @@ import Glibc
             if TestPostgres.required { Issue.record("HERALD_TEST_POSTGRES_RESTART is not set (.ci/with-postgres sets it)") }
             return
         }
-        let provider = try await DedupingProvider.start()
-        let fixture = try CLIFixture()
-        let phones = try Self.agileCampaign(fixture, rows: 3000, provider: provider, rate: "{messages_per_second: 600, max_in_flight: 8}")
-        let environment = ["AGILE_API_KEY": "test-key-not-a-secret", "HERALD_JOURNAL": url]
-        let sender = try HeraldProcess(["run", "agile.yaml"], in: fixture.folder, environment: environment)
-        let deadline = Date().addingTimeInterval(60)
-        while provider.delivered.destinations.count < 600, Date() < deadline { usleep(20_000) }
+        let (provider, fixture, phones, environment, sender) = try await Self.sending(rows: 3000, rate: 600, journal: url, until: 600)
         // pg_ctl restart -m fast: every connection is cut, the server is down for a moment.
         #expect(system("'\(restart)' >/dev/null 2>&1") == 0)
         let sentBeforeEnd = provider.delivered.destinations.count

@@ -39,6 +39,17 @@ public enum TestPostgres {
         }
     }
 
+    /// Makes the database of `url` refuse new connections and ends its sessions (for its
+    /// clients, the server gone), or take connections again.
+    public static func reachable(_ url: String, _ reachable: Bool) throws {
+        guard let base = baseURL, let components = URLComponents(string: url) else { throw Missing() }
+        let database = String(components.path.dropFirst())
+        try query(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS \(reachable)")
+        if !reachable {
+            try query(base, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = '\(database)'")
+        }
+    }
+
     private static func withConnection<T>(_ components: URLComponents,
                                           _ body: (PostgresConnection, Logger) throws -> T) throws -> T {
         var logger = Logger(label: "test.postgres")

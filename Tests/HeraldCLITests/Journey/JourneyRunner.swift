@@ -347,12 +347,8 @@ struct JourneyRunner {
     /// The journey's PostgreSQL database refusing new connections with its sessions ended
     /// (for herald, the server gone), or taking connections again.
     private func journalReachable(_ reachable: Bool) throws {
-        guard let postgres, let base = TestPostgres.baseURL, let components = URLComponents(string: postgres) else { return }
-        let database = String(components.path.dropFirst())
-        try TestPostgres.query(base, "ALTER DATABASE \(database) ALLOW_CONNECTIONS \(reachable)")
-        if !reachable {
-            try TestPostgres.query(base, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = '\(database)'")
-        }
+        guard let postgres else { return }
+        try TestPostgres.reachable(postgres, reachable)
     }
 
     /// Whether a process holds the simulator's outbox lock (this one takes and drops it when free).
