@@ -304,7 +304,7 @@ extension RecipientScanner {
     /// of the list that took no row (a country or price book that matches nothing, most likely).
     func checkEveryRouteFits() throws(InputError) {
         guard let routes = quoter?.routes, fitted.count < routes.count,
-            let index = routes.indices.first(where: { !fitted.contains($0) })
+            let index = routes.indices.first(where: { !fitted.contains($0) && !routes[$0].route.fallbackOnly })
         else { return }
         let route = routes[index].route
         let countries = route.countries.map { " (countries: \($0.sorted().joined(separator: ", ")))" } ?? ""

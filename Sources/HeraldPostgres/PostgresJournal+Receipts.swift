@@ -113,6 +113,7 @@ extension PostgresJournal: ReceiptJournal {
         let late = Set(derived.values).union(unknown.compactMap { found.byReference[$0] }).subtracting(targets.keys)
         if !late.isEmpty { targets.merge(try lockNamed(Named(keys: Set(late))).targets) { first, _ in first } }
         try readDeliveries(into: &targets)
+        try readFallbacks(of: zip(events, wanted).filter { RCSFallbackRule.isRCSEvent($0.0) }.flatMap(\.1), into: &targets)
         var changes = ReceiptChanges()
         var result = ReceiptBatchResult()
         var audits: [(event: DeliveryEvent, key: Key?)] = []
@@ -135,6 +136,7 @@ extension PostgresJournal: ReceiptJournal {
                 continue
             }
             result.matched += 1
+            if RCSFallbackRule.ignores(event, for: target) { continue }
             let (write, provesInvalid) = changes.deliver(event, to: &target, time: time)
             if let write { writes[key] = writes[key].map { $0.then(write) } ?? write }
             if provesInvalid, targets[key]?.suppressesInvalid == true { invalid[key] = "invalid number (receipt \(event.type))" }
@@ -238,6 +240,21 @@ extension PostgresJournal: ReceiptJournal {
         }
     }
 
+    /// Which of the locked messages `keys` (named by events about RCS attempts) fell back to
+    /// SMS since (`RCSFallbackRule`): those events change nothing for them.
+    private func readFallbacks(of keys: [Key], into targets: inout [Key: Locked]) throws {
+        let keys = Array(Set(keys.filter { targets[$0] != nil }))
+        guard !keys.isEmpty else { return }
+        for row in try session.query(
+            """
+            SELECT DISTINCT s.cid, s.row FROM unnest(\(keys.map(\.cid))::int8[], \(keys.map { Int32($0.row) })::int4[]) AS k(cid, row)
+            JOIN route_switch AS s ON s.cid = k.cid AND s.row = k.row WHERE s.reason LIKE '\(sql: RCSFallbackRule.switchPrefix):%'
+            """)
+        {
+            targets[Key(cid: try row.cells.int64(0), row: try row.cells.int(1))]?.target.fellBack = true
+        }
+    }
+
     /// The audit copy of every event, matched or not, and the delivery rows the events
     /// leave (written with the counters, in one statement).
     private func audit(_ audits: [(event: DeliveryEvent, key: Key?)], deliveries writes: [DeliveryWrite], time: Int64,
@@ -324,7 +341,7 @@ extension PostgresJournal: ReceiptJournal {
     /// commit (every writer of the campaign shares these rows, and holds them until it commits). A
     /// batch that settles rows moves their campaigns' ledgers first, under the campaign
     /// rows, locked in cid order, as a sender's step moves its ledger.
-    private func writeCounters(_ changes: ReceiptChanges, with writes: CounterUpserts = CounterUpserts()) throws {
+    func writeCounters(_ changes: ReceiptChanges, with writes: CounterUpserts = CounterUpserts()) throws {
         let settling = Set(changes.tally.keys).union(changes.ledger.keys).sorted()
         if !settling.isEmpty {
             try session.query("SELECT 1 FROM campaign WHERE cid = ANY(\(settling)) ORDER BY cid FOR UPDATE")

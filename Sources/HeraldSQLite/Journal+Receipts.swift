@@ -200,7 +200,7 @@ private struct ReceiptRecorder {
     var campaigns: [String: Int64?] = [:]
 
     let byRef: Statement, message: Statement, upsert: Statement, insertAudit: Statement,
-        markSent: Statement, campaign: Statement
+        markSent: Statement, campaign: Statement, fellBack: Statement
     /// `message`'s columns by name (`ReceiptTarget.init(row:)`).
     let messageRow: StatementRow
 
@@ -236,6 +236,8 @@ private struct ReceiptRecorder {
             WHERE cid = ?1 AND row = ?2 AND state IN (\(MessageState.inDoubt.sql), \(MessageState.retry.sql))
             """)
         campaign = try db.statement("SELECT cid FROM campaign WHERE id = ?1 AND mode = '\(RunMode.real.rawValue)'")
+        fellBack = try db.statement(
+            "SELECT 1 FROM route_switch WHERE cid = ?1 AND row = ?2 AND reason LIKE '\(RCSFallbackRule.switchPrefix):%' LIMIT 1")
         self.detail = detail
     }
 
@@ -281,6 +283,12 @@ private struct ReceiptRecorder {
 
     /// Moves the message's delivery state; returns whether the event settled the row.
     mutating func apply(_ event: DeliveryEvent, to target: inout ReceiptTarget) throws -> Bool {
+        if RCSFallbackRule.isRCSEvent(event) {
+            fellBack.bind(1, target.cid).bind(2, target.row)
+            target.fellBack = try fellBack.step()
+            fellBack.reset()
+            if RCSFallbackRule.ignores(event, for: target) { return false }
+        }
         let (write, provesInvalid) = changes.deliver(event, to: &target, time: time)
         if let write {
             upsert.bind(1, write.cid).bind(2, write.row).bind(3, write.state.rawValue).bind(4, write.code).bind(5, write.detail)

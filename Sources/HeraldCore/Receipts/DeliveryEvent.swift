@@ -74,6 +74,10 @@ public struct DeliveryEvent: Sendable, Equatable {
     /// remembers it, so the same message replayed to any receiver, or after a restart, is
     /// taken once.
     public var envelope: String?
+    /// The channel of the message the event is about, when the provider says (AWS: its event
+    /// type's prefix). An event about an RCS attempt changes nothing for a row that fell
+    /// back to SMS since.
+    public var channel: Channel?
 
     public struct Reply: Sendable, Equatable {
         /// The recipient's number as the provider wrote it.
@@ -268,5 +272,19 @@ extension JSONTree {
             throw ReceiptParseError("\(keys.map { "\"\($0)\"" }.joined(separator: " + ")) is more than \(Money.largestPrice) USD")
         }
         return total
+    }
+}
+
+/// How a provider's receipts prove that an RCS message it took was not delivered and will not
+/// be, so its row may go as SMS through another provider (`sms_fallback:`): the events' source
+/// and the final event types that say so. Declared by a provider that does not fall back to
+/// SMS itself (AWS, sending directly through an RCS agent ARN).
+public struct RCSFailureProof: Sendable, Equatable {
+    public let source: ReceiptSource
+    public let types: [String]
+
+    public init(source: ReceiptSource, types: [String]) {
+        self.source = source
+        self.types = types
     }
 }

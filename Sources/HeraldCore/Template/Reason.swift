@@ -65,6 +65,10 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     /// the message (never reached, refused the campaign, or throttled while demoted), and no
     /// earlier attempt may have got through. Due again at once, through the new provider.
     case rerouted
+    /// Sent as RCS directly (an AWS RCS agent ARN, which never falls back itself), and a final
+    /// receipt proved it was not delivered (`RCS_FAILED`, `RCS_TTL_EXPIRED`): due again at once
+    /// as SMS, from the template's `fallback_sms`, through the provider its `sms_fallback:` names.
+    case rcsFallback = "rcs_fallback"
 
     // Recovery.
     /// The row was being sent when its process died: it may have been delivered.
@@ -75,7 +79,7 @@ public enum Reason: String, Sendable, CaseIterable, Codable {
     /// `failed`; any other failure leaves it in doubt.
     public var provesNotDelivered: Bool {
         switch self {
-        case .transient, .unreached, .rerouted, .lostAnswer, .interrupted, .throttled, .spendLimit, .campaignRefused: false
+        case .transient, .unreached, .rerouted, .rcsFallback, .lostAnswer, .interrupted, .throttled, .spendLimit, .campaignRefused: false
         default: true
         }
     }

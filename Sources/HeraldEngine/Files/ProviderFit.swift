@@ -10,6 +10,10 @@ enum ProviderFit {
         for route in spec.routes {
             // A provider of a list that cannot take this template fits no row: a mistake in the file.
             let place = spec.isRouted ? "providers: \(route.name.quoted)" : "provider"
+            if route.fallbackOnly {
+                try checkFallback(route, spec: spec, template: template)
+                continue
+            }
             if let channels = route.channels, !channels.contains(template.channel) {
                 throw InputError(file: spec.campaignPath, line: route.line,
                                  "\(place) fits no row: it takes \(channels.map(\.rawValue).sorted().joined(separator: ", ")), the template is \(template.channel.rawValue)")
@@ -27,6 +31,28 @@ enum ProviderFit {
             if let problem = settingsProblem(route.provider, template: template) {
                 throw InputError(file: spec.campaignPath, line: spec.isRouted ? route.line : nil, "\(place): \(problem)")
             }
+        }
+    }
+
+    /// An entry another's `sms_fallback:` names: the template is RCS with a `fallback_sms` in
+    /// every variant (what it sends), and the provider can send SMS with its settings.
+    static func checkFallback(_ route: ProviderRoute, spec: CampaignSpec, template: Template) throws(InputError) {
+        let place = "providers: \(route.name.quoted) (an sms_fallback)"
+        guard template.channel == .rcs else {
+            throw InputError(file: spec.campaignPath, line: route.line, "\(place): the template is \(template.channel.rawValue); sms_fallback is for RCS")
+        }
+        let lacking = template.variants.contains {
+            guard case .rcs(let content) = $0.layout else { return true }
+            return content.fallbackSMS == nil
+        }
+        if lacking {
+            throw InputError(file: spec.templatePath, "sms_fallback in \(spec.campaignPath) sends the template's fallback_sms: give every variant one")
+        }
+        guard route.provider.target.channels.contains(.sms) else {
+            throw InputError(file: spec.campaignPath, line: route.line, "\(place): \(route.provider.kind.name) does not send SMS")
+        }
+        if let problem = route.provider.settings.problem(sending: .sms, fallback: false) {
+            throw InputError(file: spec.campaignPath, line: route.line, "\(place): \(problem)")
         }
     }
 

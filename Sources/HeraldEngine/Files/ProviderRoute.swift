@@ -22,6 +22,15 @@ public struct ProviderRoute: Sendable, Equatable {
     public var pool: SenderPool?
     /// The line of its entry in the campaign file, for errors found later (a provider that fits no row).
     public var line: Int?
+    /// `sms_fallback:`: the route (an index in the list) its RCS rows go to as SMS when a receipt
+    /// proves the RCS message was not delivered (`RCSFallbackRule`).
+    public var smsFallback: Int?
+    /// How long a run waits, once nothing else is left to send, for the final receipts of the
+    /// RCS rows it sent here (`sms_fallback_wait`, seconds); later ones are acted on by the next
+    /// `herald resume`.
+    public var smsFallbackWait = 600
+    /// Named by another entry's `sms_fallback:`: it takes only the rows that fall back to it, as SMS.
+    public var fallbackOnly = false
 
     public init(name: String, provider: CampaignSpec.ProviderSpec) {
         self.name = name
@@ -30,10 +39,10 @@ public struct ProviderRoute: Sendable, Equatable {
 
     /// Whether it takes numbers of `region` on `channel`.
     public func takes(region: String, channel: Channel) -> Bool {
-        (countries?.contains(region) ?? true) && (channels?.contains(channel) ?? true)
+        !fallbackOnly && (countries?.contains(region) ?? true) && (channels?.contains(channel) ?? true)
     }
 
-    static let keys: Set<String> = ["name", "prices", "countries", "channels", "weight"]
+    static let keys: Set<String> = ["name", "prices", "countries", "channels", "weight", "sms_fallback", "sms_fallback_wait"]
 
     /// Reads a `providers:` list: each entry is a `provider:` mapping plus the keys above.
     static func parse(_ entries: [YAMLMap], list top: YAMLMap, resolve: (String) -> String,
@@ -84,8 +93,37 @@ public struct ProviderRoute: Sendable, Equatable {
                 guard !set.isEmpty else { throw entry.error("channels", "the list is empty") }
                 route.channels = set
             }
+            if let wait = try entry.int("sms_fallback_wait", in: 0...259_200) { route.smsFallbackWait = wait }
             routes.append(route)
         }
+        try linkFallbacks(&routes, entries)
         return routes
+    }
+
+    /// `sms_fallback: NAME`: the entry it names exists, is another, sends SMS, and is no source
+    /// itself; the entry that names it sends RCS its provider never falls back from.
+    private static func linkFallbacks(_ routes: inout [ProviderRoute], _ entries: [YAMLMap]) throws(InputError) {
+        for (index, entry) in entries.enumerated() {
+            guard let name = try entry.string("sms_fallback") else {
+                if entry.node("sms_fallback_wait") != nil { throw entry.error("sms_fallback_wait", "needs sms_fallback: in the same entry") }
+                continue
+            }
+            guard let target = routes.firstIndex(where: { $0.name == name }) else {
+                throw entry.error("sms_fallback", "\(name.quoted) names no entry of providers: (\(routes.map(\.name.quoted).joined(separator: ", ")))")
+            }
+            guard target != index else { throw entry.error("sms_fallback", "\(name.quoted) is this entry: name another provider") }
+            guard routes[index].provider.settings.rcsFailureProof != nil else {
+                throw entry.error("sms_fallback", "needs RCS that the provider never falls back from itself: kind aws with an RCS agent ARN "
+                                  + "(arn:aws:sms-voice:REGION:ACCOUNT:rcs-agent/ID) as origination_identity; a pool falls back by itself")
+            }
+            if let channels = routes[target].channels, !channels.contains(.sms) {
+                throw entry.error("sms_fallback", "\(name.quoted) does not take sms (channels: \(channels.map(\.rawValue).sorted().joined(separator: ", ")))")
+            }
+            routes[index].smsFallback = target
+            routes[target].fallbackOnly = true
+        }
+        for (index, route) in routes.enumerated() where route.fallbackOnly && route.smsFallback != nil {
+            throw entries[index].error("sms_fallback", "\(route.name.quoted) is another entry's sms_fallback: it cannot fall back itself")
+        }
     }
 }

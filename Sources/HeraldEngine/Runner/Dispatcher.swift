@@ -22,6 +22,8 @@ struct Dispatcher: Sendable {
     var failover: Failover?
     /// The routes' sender pools, and each identity's rate where this process paces it.
     var senders = SenderLimiters(SenderScopes(""), inProcess: false)
+    /// Routes that send an RCS campaign's rows as SMS (`sms_fallback:`), from their `fallback_sms`.
+    var smsRoutes: Set<Int> = []
 
     /// Once any of `halts` is set, or the lease term is over, no further message of the
     /// batch is sent: those left go back to `pending` (their reservation released, or, if
@@ -56,9 +58,15 @@ struct Dispatcher: Sendable {
             return Settlement(row: claimed.row, state: .failed, reason: .badNumber, detail: "stored number is not valid E.164")
                 .settling(claimed)
         }
+        // A row that fell back from RCS goes as SMS, its template's fallback_sms.
+        let channel = smsRoutes.contains(claimed.route) ? Channel.sms : self.channel
+        guard let body = channel == self.channel ? claimed.body : Self.fallbackText(claimed.body) else {
+            return Settlement(row: claimed.row, state: .failed, reason: .invalidContent,
+                              detail: "the stored RCS content has no readable fallback_sms").settling(claimed)
+        }
         // Parts as imported and charged; the content decoded once, in the message.
         var message = OutboundMessage(campaign: campaign, row: claimed.row, destination: destination, channel: channel,
-                                      body: claimed.body, parts: claimed.parts, dryRun: dryRun)
+                                      body: body, parts: claimed.parts, dryRun: dryRun)
         let identity = senders.identity(of: claimed)
         message.sender = identity?.id
         guard message.content != nil else {
@@ -122,6 +130,12 @@ struct Dispatcher: Sendable {
                                     notBefore: Self.now(), countsAttempt: false).settling(claimed)
         settlement.move = move
         return settlement
+    }
+
+    /// The SMS an RCS row falls back to: its rendered content's `fallback_sms`.
+    static func fallbackText(_ stored: String) -> String? {
+        guard case .rcs(let content) = MessageContent(stored: stored, channel: .rcs) else { return nil }
+        return content.fallbackSMS
     }
 
     private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

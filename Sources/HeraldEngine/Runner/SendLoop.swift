@@ -36,6 +36,8 @@ extension CampaignRunner {
             SharedRate(messagesPerSecond: $0, burst: spec.burst, countsParts: plan.template.channel == .sms)
         } : nil
         let dispatcher = makeDispatcher(providers, lease: lease, pipelined: pipelined, shared: shared)
+        // RCS rows whose receipts prove them undelivered go as SMS (`sms_fallback:`).
+        var fallback = SMSFallback(plan: plan, logger: logger)
         var meter = try await makeMeter(cid: cid, journal: journal)
         var cursor = ClaimCursor()
         var claimedTotal = 0
@@ -101,6 +103,8 @@ extension CampaignRunner {
         if let failover = dispatcher.failover, let shared = try? await journal.run({ try $0.sharedDemotions(cid: cid) }) {
             failover.adopt(shared, at: Int64(Date().timeIntervalSince1970 * 1000))
         }
+        // Receipts taken since the last run: rows they prove undelivered are due now.
+        if fallback != nil { _ = try await fallback?.pass(cid: cid, journal: journal) }
         var current = try await step(claim: claimAllowance())
         while true {
             if stopReason == nil, let requested = control.requested { stopReason = requested }
@@ -114,6 +118,14 @@ extension CampaignRunner {
                 if stopReason == nil, let limit = options.limit, claimedTotal >= limit { stopReason = .limit }
                 if stopReason != nil { break }
                 guard let due = try await journal.run({ try $0.nextRetry(cid: cid) }) else {
+                    // RCS rows whose final receipts have not come yet may still fall back to SMS.
+                    if exhausted == nil, fallback != nil, try await fallback?.shouldWait(cid: cid, journal: journal) == true {
+                        meter.waiting()
+                        try? await Task.sleep(for: .milliseconds(500))
+                        if try await fallback?.pass(cid: cid, journal: journal, every: .seconds(1)) ?? 0 > 0 { fallback?.resumed() }
+                        current = try await step(claim: claimAllowance())
+                        continue
+                    }
                     if let kind = exhausted {
                         stopReason = .budget(kind, nil)
                         break
@@ -160,6 +172,7 @@ extension CampaignRunner {
             }
             if meter.wantsPlan { try await refreshPlan(cid: cid, journal: journal, meter: &meter) }
             meter.tick()
+            if fallback != nil { _ = try await fallback?.pass(cid: cid, journal: journal) }
             current = next
         }
         if !unsettled.isEmpty { _ = try await step(claim: 0) }
@@ -234,7 +247,7 @@ extension CampaignRunner {
                           limiter: shared ? nil : spec.messagesPerSecond.map { RateLimiter(messagesPerSecond: $0, burst: spec.burst) },
                           channel: plan.template.channel, lease: lease,
                           failover: spec.isRouted ? Failover(plan: plan, policy: spec.failover, logger: logger) : nil,
-                          senders: SenderLimiters(spec.senders, inProcess: !shared))
+                          senders: SenderLimiters(spec.senders, inProcess: !shared), smsRoutes: SMSFallback.smsRoutes(spec))
     }
 
     /// The progress line's meter, from the campaign's counters (and its spend, when a line is drawn).

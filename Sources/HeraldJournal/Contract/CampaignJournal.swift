@@ -25,6 +25,17 @@ public protocol CampaignJournal: AnyObject {
     func step(cid: Int64, owner: LeaseOwner, settle: [Settlement], claim: Int, cursor: inout ClaimCursor,
               budget: BudgetContext?, gate: SendGate?, sender: SenderScopes, rate: SharedRate?) throws(JournalError) -> StepResult
     func nextRetry(cid: Int64) throws(JournalError) -> Int64?
+    /// RCS fallback (`RCSFallbackRule`): the rows of campaign `cid` that receipts taken after
+    /// receipt `after` name with one of `proof`'s events, still sent on one of `routes` with a
+    /// failed delivery; and the last receipt read (the next pass starts there).
+    func fallbackCandidates(cid: Int64, proof: RCSFailureProof, routes: [Int],
+                            after: Int64) throws(JournalError) -> (rows: [FallbackCandidate], last: Int64)
+    /// Moves each row to its SMS route while `RCSFallbackRule.mayMove` still holds for it (read
+    /// again, locked, in one transaction), with its counters; returns how many moved.
+    func fallBack(cid: Int64, _ moves: [FallbackMove]) throws(JournalError) -> Int
+    /// How many rows of campaign `cid` sent on one of `routes` have no final delivery yet (a
+    /// pass over the campaign's rows).
+    func awaitingReceipts(cid: Int64, routes: [Int]) throws(JournalError) -> Int
     /// The rows not yet sent by their time zones: waiting ones (a retry, a closed send window, a
     /// full sender pool) also by the minute they fall due, earliest first; then pending ones in
     /// file order (`RemainingRows.ordered`). A pass over the campaign's unsent rows: for the

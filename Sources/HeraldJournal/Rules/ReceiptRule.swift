@@ -19,6 +19,9 @@ public struct ReceiptTarget: Sendable, Equatable {
     public var region: String?
     /// What the receipts said so far (nil before the first event).
     public var delivery: DeliveryFacts?
+    /// The row fell back from RCS to SMS (`RCSFallbackRule`): events about the RCS attempt
+    /// change nothing. Read only for such events.
+    public var fellBack = false
 
     public init(cid: Int64, row: Int, state: MessageState, reason: String?, cost: Int64, spendMonth: Int?, attemptAt: Int64,
                 doubt: String?, earlierSpent: Bool = false, region: String?, delivery: DeliveryFacts?) {

@@ -74,6 +74,7 @@ public enum AWSEventRecords {
             code: tree["messageStatus"]?.string, detail: tree["messageStatusDescription"]?.string,
             at: try tree.eventTime("eventTimestamp"), raw: raw)
         let final = tree["isFinal"]?.bool ?? true
+        event.channel = channels[String(type.prefix(while: { $0 != "_" }))]
         switch state(eventType: type, messageStatus: event.code, isFinal: final) {
         case .read: event.read = true
         case .state(let state): event.state = state
@@ -85,6 +86,15 @@ public enum AWSEventRecords {
     }
 
     public enum Reported: Equatable, Sendable { case state(DeliveryState), read }
+
+    /// The channel each event type's prefix names.
+    static let channels: [String: Channel] = ["TEXT": .sms, "MEDIA": .mms, "VOICE": .voice, "RCS": .rcs]
+
+    /// A direct send's RCS message was not delivered and will not be: AWS never falls back to
+    /// SMS from an RCS agent ARN. Not `RCS_PROTECT_BLOCKED` (AWS blocked it as fraud: sending
+    /// it again elsewhere is what that protection stops), not `RCS_FALLEN_BACK_TO_SMS` (AWS
+    /// sent the SMS itself).
+    public static let rcsFailure = RCSFailureProof(source: .aws, types: ["RCS_FAILED", "RCS_TTL_EXPIRED"])
 
     /// Event type to delivery state (README, "AWS event types"). The prefix names the
     /// channel (`TEXT_`, `MEDIA_`, `VOICE_`, `RCS_`); the rest decides.

@@ -39,6 +39,13 @@ extension AWSConfiguration: ProviderSettings {
 
     public var sender: String { originationIdentity ?? "" }
 
+    /// A direct send (an RCS agent ARN as the sender): AWS never falls back to SMS from it, and
+    /// says in a final event when the RCS message was not delivered.
+    public var rcsFailureProof: RCSFailureProof? {
+        guard let identity = originationIdentity, identity.hasPrefix("arn:"), identity.contains(":rcs-agent/") else { return nil }
+        return AWSEventRecords.rcsFailure
+    }
+
     public init(settings map: YAMLMap) throws(InputError) {
         try map.onlyKeys(["kind", "region", "endpoint", "origination_identity", "configuration_set", "message_type",
                           "ttl_seconds", "keyword", "protect_configuration_id", "message_feedback_enabled", "context",

@@ -61,10 +61,14 @@ public protocol ProviderSettings: Sendable {
     /// The provider that sends with these settings.
     func makeProvider(_ context: ProviderContext) throws -> any MessageProvider
     func isEqual(to other: any ProviderSettings) -> Bool
+    /// When these settings send RCS that the provider never falls back from itself, how its
+    /// receipts prove a message was not delivered (`sms_fallback:` needs one); nil otherwise.
+    var rcsFailureProof: RCSFailureProof? { get }
 }
 
 extension ProviderSettings {
     public var kind: ProviderKind { Self.kind }
+    public var rcsFailureProof: RCSFailureProof? { nil }
 }
 
 extension ProviderSettings where Self: Equatable {
