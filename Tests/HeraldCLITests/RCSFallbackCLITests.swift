@@ -14,7 +14,13 @@ import Testing
     static let account = "AC" + String(repeating: "0123456789abcdef", count: 2)
     static let agent = "arn:aws:sms-voice:us-east-1:123456789012:rcs-agent/rcs-a1b2c3d4"
 
-    @Test func rowsWhoseRCSFailedGoOnceAsSMSThroughTheOtherProvider() async throws {
+    @Test(arguments: ["sqlite", "postgres"])
+    func rowsWhoseRCSFailedGoOnceAsSMSThroughTheOtherProvider(store: String) async throws {
+        var journal = "journal.sqlite"
+        if store == "postgres" {
+            guard let url = try PostgresClusterTests.database(leaseTimeout: 30) else { return }
+            journal = url
+        }
         let fixture = try CLIFixture()
         let rcs = Mutex<[Int: Int]>([:])  // CSV line -> RCS requests
         let aws = try await LoopbackServer { request in
@@ -58,7 +64,7 @@ import Testing
             rate: {max_in_flight: 4}
             """)
         let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret",
-                           "TWILIO_AUTH_TOKEN": "test-auth-token-not-a-secret", "HERALD_JOURNAL": "journal.sqlite"]
+                           "TWILIO_AUTH_TOKEN": "test-auth-token-not-a-secret", "HERALD_JOURNAL": journal]
         // A file that names a provider that cannot prove an RCS failure is refused before anything is sent.
         try fixture.write("bad.yaml", try String(contentsOfFile: fixture.path("rf.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "id: rf", with: "id: bad").replacingOccurrences(of: Self.agent, with: "pool-1"))
