@@ -43,6 +43,10 @@ import Testing
           - {name: b, kind: simulator, outbox: b.jsonl, prices: b.csv}
         """
 
+    static let rcsAgent = """
+          - {name: a, kind: aws, region: us-east-1, origination_identity: "arn:aws:sms-voice:us-east-1:123456789012:rcs-agent/rcs-a1b2c3d4", sms_fallback: b}
+        """
+
     @Test(arguments: [
         ("least_cost", two.replacingOccurrences(of: "name: b", with: "name: a"), "campaign.yaml:7: providers[1].name: \"a\" names two providers (line 6)"),
         ("cheapest", two, "campaign.yaml:4: routing: \"cheapest\" is not a routing strategy (ordered, least_cost, weighted)"),
@@ -58,6 +62,18 @@ import Testing
          "campaign.yaml:7: unknown key \"chanels\" in providers[1]"),
         ("ordered", "  - {name: a, kind: simulator}\n  - {name: \"b c\", kind: simulator}",
          "campaign.yaml:7: providers[1].name: \"b c\" must be 1-64 letters"),
+        ("ordered", two.replacingOccurrences(of: "prices: a.csv}", with: "prices: a.csv, sms_fallback: c}"),
+         "campaign.yaml:6: providers[0].sms_fallback: \"c\" names no entry of providers: (\"a\", \"b\")"),
+        ("ordered", two.replacingOccurrences(of: "prices: a.csv}", with: "prices: a.csv, sms_fallback: a}"),
+         "campaign.yaml:6: providers[0].sms_fallback: \"a\" is this entry"),
+        ("ordered", two.replacingOccurrences(of: "prices: a.csv}", with: "prices: a.csv, sms_fallback: b}"),
+         "campaign.yaml:6: providers[0].sms_fallback: needs RCS that the provider never falls back from itself"),
+        ("ordered", two.replacingOccurrences(of: "prices: a.csv}", with: "prices: a.csv, sms_fallback_wait: 30}"),
+         "campaign.yaml:6: providers[0].sms_fallback_wait: needs sms_fallback: in the same entry"),
+        ("ordered", rcsAgent + "\n  - {name: b, kind: simulator, channels: [mms]}",
+         "campaign.yaml:6: providers[0].sms_fallback: \"b\" does not take sms (channels: mms)"),
+        ("ordered", rcsAgent + "\n  - {name: b, kind: simulator}",
+         "campaign.yaml:7: providers: \"b\" (an sms_fallback): the template is sms; sms_fallback is for RCS"),
     ])
     func mistakesInTheListNameTheFileAndLine(routing: String, providers: String, expected: String) throws {
         let fixture = try Self.fixture(rows: Self.rows(gb: 2, us: 2), routing: routing, providers: providers)

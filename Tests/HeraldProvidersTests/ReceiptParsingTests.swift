@@ -97,6 +97,15 @@ import Testing
         return events
     }
 
+    /// Each record says which channel it is about (its type's prefix): a row that fell back from
+    /// RCS to SMS takes no more RCS events.
+    @Test func awsRecordsNameTheirChannel() throws {
+        let events = try read(Array([("TEXT_DELIVERED", 2), ("MEDIA_DELIVERED", 3), ("VOICE_COMPLETED", 4), ("RCS_FAILED", 5),
+                                     ("OTHER_THING", 6)].map { Self.record("m-\($0.1)", row: $0.1, type: $0.0) }.joined().utf8))
+        #expect(events.map(\.channel) == [.sms, .mms, .voice, .rcs, nil])
+        #expect(AWSEventRecords.rcsFailure.types == ["RCS_FAILED", "RCS_TTL_EXPIRED"] && AWSEventRecords.rcsFailure.source == .aws)
+    }
+
     @Test func awsRecordsAreReadPerLineConcatenatedAndGzipped() throws {
         let records = [Self.record("m-1", row: 2), Self.record("m-2", row: nil), Self.record("m-3", row: 4, type: "TEXT_QUEUED", final: false)]
         let lines = try read(Array(records.joined(separator: "\n").utf8))
