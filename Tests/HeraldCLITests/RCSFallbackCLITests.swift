@@ -26,6 +26,8 @@ import Testing
         let aws = try await LoopbackServer { request in
             let row = Int((request.json["Context"] as? [String: String])?["herald_row"] ?? "") ?? -1
             rcs.withLock { $0[row, default: 0] += 1 }
+            // Herald sends the SMS itself: AWS is not asked to fall back too.
+            if request.json["FallbackConfiguration"] != nil || request.json["RcsMessageContent"] == nil { rcs.withLock { $0[-1] = 1 } }
             return .respond(status: 200, body: #"{"MessageId":"rcs-\#(row)"}"#)
         }
         let sms = Mutex<[[String: String]]>([])
@@ -72,6 +74,13 @@ import Testing
         #expect(refused.status == 3 && refused.stderr.contains("bad.yaml:8: providers[0].sms_fallback: needs RCS that the provider never falls back from"),
                 "\(refused.stderr)")
 
+        // A rehearsal has no receipts to wait for: it ends when its rows are sent.
+        let started = Date()
+        let rehearsal = try HeraldProcess.run(["run", "rf.yaml", "--simulate"], in: fixture.folder, environment: environment)
+        #expect(rehearsal.status == 0 && rehearsal.stdout.contains("12 sent") && Date().timeIntervalSince(started) < 30,
+                "\(rehearsal.stdout)\n\(rehearsal.stderr)")
+        #expect(rcs.withLock { $0.isEmpty } && sms.withLock { $0.isEmpty })
+
         let sender = try HeraldProcess(["run", "rf.yaml"], in: fixture.folder, environment: environment)
         // Every RCS message is out before the receipts come.
         var waited = 0
@@ -79,7 +88,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
             waited += 1
         }
-        #expect(rcs.withLock { $0.count } == 12)
+        #expect(rcs.withLock { $0.count } == 12, "12 RCS messages, none with a FallbackConfiguration")
         // Lines 2-4 failed, line 5 expired, line 6 was blocked as fraud (never sent again), the
         // rest delivered; each record comes twice (SNS and Firehose both deliver at least once).
         func record(_ row: Int, _ type: String, status: String) -> String {

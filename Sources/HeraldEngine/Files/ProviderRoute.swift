@@ -120,6 +120,7 @@ public struct ProviderRoute: Sendable, Equatable {
                 throw entry.error("sms_fallback", "\(name.quoted) does not take sms (channels: \(channels.map(\.rawValue).sorted().joined(separator: ", ")))")
             }
             routes[index].smsFallback = target
+            routes[index].provider = .init(routes[index].provider.settings.fallingBackElsewhere())
             routes[target].fallbackOnly = true
         }
         for (index, route) in routes.enumerated() where route.fallbackOnly && route.smsFallback != nil {

@@ -124,6 +124,10 @@ struct SMSFallback {
             lastCount = now
             let routes = sources.map(\.route)
             awaiting = try await journal.run { try $0.awaitingReceipts(cid: cid, routes: routes) }
+            if since == now, awaiting > 0 {
+                logger.notice("waiting for the final receipts of RCS rows that may fall back to SMS",
+                              metadata: ["rows": "\(awaiting)", "up_to_seconds": "\(longest)"])
+            }
         }
         return awaiting > 0
     }

@@ -37,7 +37,8 @@ extension CampaignRunner {
         } : nil
         let dispatcher = makeDispatcher(providers, lease: lease, pipelined: pipelined, shared: shared)
         // RCS rows whose receipts prove them undelivered go as SMS (`sms_fallback:`).
-        var fallback = SMSFallback(plan: plan, logger: logger)
+        // Only real sends have receipts: a rehearsal has no RCS failure to act on.
+        var fallback = key.mode == .real ? SMSFallback(plan: plan, logger: logger) : nil
         var meter = try await makeMeter(cid: cid, journal: journal)
         var cursor = ClaimCursor()
         var claimedTotal = 0

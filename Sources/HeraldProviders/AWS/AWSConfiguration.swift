@@ -23,6 +23,10 @@ public struct AWSConfiguration: Sendable, Equatable {
     public var fallbackOriginationIdentity: String?
     /// The account's opt-out list that `herald suppress sync` reads (`OptOutListName`).
     public var optOutList: String?
+    /// Whether an RCS message carries the template's fallback for AWS to send itself
+    /// (`FallbackConfiguration`); off when the campaign sends it through another provider
+    /// (`sms_fallback:`), so no recipient gets two.
+    public var fallsBackItself = true
 
     public init() {}
 }

@@ -41,6 +41,12 @@ extension AWSConfiguration: ProviderSettings {
 
     /// A direct send (an RCS agent ARN as the sender): AWS never falls back to SMS from it, and
     /// says in a final event when the RCS message was not delivered.
+    public func fallingBackElsewhere() -> any ProviderSettings {
+        var settings = self
+        settings.fallsBackItself = false
+        return settings
+    }
+
     public var rcsFailureProof: RCSFailureProof? {
         guard let identity = originationIdentity, identity.hasPrefix("arn:"), identity.contains(":rcs-agent/") else { return nil }
         return AWSEventRecords.rcsFailure

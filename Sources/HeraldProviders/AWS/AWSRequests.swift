@@ -32,7 +32,7 @@ struct AWSRequests {
             guard case .rcs(let content) = message.content else { return unreadable(message) }
             var object = head(message, identity: message.sender ?? configuration.originationIdentity)
             object["RcsMessageContent"] = .object(rcsContent(content))
-            if content.fallbackSMS != nil || content.fallbackMMS != nil {
+            if configuration.fallsBackItself, content.fallbackSMS != nil || content.fallbackMMS != nil {
                 var fallback = JSONObject()
                 fallback.set("Channel", content.fallbackSMS != nil ? "SMS" : "MMS")
                 fallback.set("MessageBody", content.fallbackSMS ?? content.fallbackMMS?.body)

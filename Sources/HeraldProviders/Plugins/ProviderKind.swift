@@ -64,11 +64,15 @@ public protocol ProviderSettings: Sendable {
     /// When these settings send RCS that the provider never falls back from itself, how its
     /// receipts prove a message was not delivered (`sms_fallback:` needs one); nil otherwise.
     var rcsFailureProof: RCSFailureProof? { get }
+    /// These settings with the provider's own SMS fallback off: the campaign sends it through
+    /// another provider (`sms_fallback:`).
+    func fallingBackElsewhere() -> any ProviderSettings
 }
 
 extension ProviderSettings {
     public var kind: ProviderKind { Self.kind }
     public var rcsFailureProof: RCSFailureProof? { nil }
+    public func fallingBackElsewhere() -> any ProviderSettings { self }
 }
 
 extension ProviderSettings where Self: Equatable {
