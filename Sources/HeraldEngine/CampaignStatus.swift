@@ -162,10 +162,14 @@ public struct CampaignStatus: Codable, Sendable {
         public let cost: Money
         public let delivered: Int
         public let undelivered: Int
+        /// Of `cost`, what its RCS attempts of rows that then fell back to SMS through another
+        /// provider cost (`sms_fallback:`); nil when none did.
+        public var fellBackCost: Money?
 
         enum CodingKeys: String, CodingKey {
             case name, kind, sent, failed, skipped, open, cost, delivered, undelivered
             case inDoubt = "in_doubt"
+            case fellBackCost = "fell_back_cost"
         }
 
         /// Lines for every provider of `spec`, from the journal's totals (a provider that took
@@ -176,7 +180,8 @@ public struct CampaignStatus: Codable, Sendable {
                 return ProviderLine(name: route.name, kind: route.provider.kind.name, sent: line[.sent], failed: line[.failed],
                                     skipped: line[.skipped], inDoubt: line[.inDoubt],
                                     open: line[.pending] + line[.sending] + line[.retry], cost: Money(nanos: line.cost),
-                                    delivered: line.delivered, undelivered: line.undelivered)
+                                    delivered: line.delivered, undelivered: line.undelivered,
+                                    fellBackCost: line.fellBackCost > 0 ? Money(nanos: line.fellBackCost) : nil)
             }
         }
     }

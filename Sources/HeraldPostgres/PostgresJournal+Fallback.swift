@@ -54,10 +54,11 @@ extension PostgresJournal {
                 try session.query("DELETE FROM delivery WHERE cid = \(cid) AND row = ANY(\(rows)::int4[])")
                 try session.query(
                     """
-                    INSERT INTO route_switch (cid, row, at, from_route, to_route, reason)
-                    SELECT \(cid), v.row, \(time), v.source, v.target, v.reason
+                    INSERT INTO route_switch (cid, row, at, from_route, to_route, reason, spent)
+                    SELECT \(cid), v.row, \(time), v.source, v.target, v.reason, v.spent
                     FROM unnest(\(rows)::int4[], \(applied.map { Int32($0.from) })::int4[], \(applied.map { Int32($0.to) })::int4[],
-                                \(applied.map(\.routeMove.reason))::text[]) AS v(row, source, target, reason)
+                                \(applied.map(\.routeMove.reason))::text[], \(applied.map { byRow[$0.row]?.cost ?? 0 })::int8[])
+                        AS v(row, source, target, reason, spent)
                     """)
                 try writeCounters(changes)
                 return applied.count

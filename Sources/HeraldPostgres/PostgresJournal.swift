@@ -193,7 +193,14 @@ public final class PostgresJournal: CampaignJournal {
     }
 
     public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
-        RouteTotals.collect(try totals(cid: cid, by: "m.route"))
+        let groups = try totals(cid: cid, by: "m.route")
+        return RouteTotals.collect(groups, fellBack: try attempt {
+            try session.query(
+                """
+                SELECT from_route::int8, greatest(least(coalesce(sum(spent), 0), 9000000000000000000), -9000000000000000000)::int8
+                FROM route_switch WHERE cid = \(cid) AND spent IS NOT NULL GROUP BY from_route
+                """).map { row in (route: try row.cells.int64(0), cost: try row.cells.int64(1)) }
+        })
     }
 
     public func languageTotals(cid: Int64) throws(JournalError) -> [LanguageTotals] {

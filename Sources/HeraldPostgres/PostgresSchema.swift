@@ -76,6 +76,9 @@ enum PostgresSchema {
                 """)
             try session.query("CREATE INDEX sender_memory_cid ON sender_memory (cid)")
         },
+        Migration(13, "what a row's RCS attempt left spent when it fell back to SMS through another provider") { session in
+            try session.query("ALTER TABLE route_switch ADD COLUMN spent int8")
+        },
     ]
     static let version = migrations.schemaVersion()
     /// Advisory lock keys: the first names a kind of lock, the second which one. Kinds never

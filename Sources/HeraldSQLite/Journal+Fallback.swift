@@ -47,7 +47,7 @@ extension Journal {
                 """)
             let forget = try db.statement("DELETE FROM delivery WHERE cid = ?1 AND row = ?2")
             let record = try db.statement(
-                "INSERT INTO route_switch (cid, row, at, from_route, to_route, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                "INSERT INTO route_switch (cid, row, at, from_route, to_route, reason, spent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             var moved = 0
             for move in moves {
                 guard let candidate = try fallbackCandidate(cid: cid, row: move.row, signal: move.signal), RCSFallbackRule.mayMove(candidate, from: move.from)
@@ -60,6 +60,7 @@ extension Journal {
                 try forget.run()
                 let routeMove = move.routeMove
                 record.bind(1, cid).bind(2, move.row).bind(3, time).bind(4, routeMove.from).bind(5, routeMove.to).bind(6, routeMove.reason)
+                    .bind(7, candidate.cost)
                 try record.run()
                 changes.fellBack(candidate, move, cid: cid, at: time)
                 moved += 1

@@ -131,6 +131,9 @@ extension Journal {
                 CREATE INDEX sender_memory_cid ON sender_memory (cid);
                 """)
         },
+        Migration(15, "what a row's RCS attempt left spent when it fell back to SMS through another provider") { journal in
+            try journal.db.execute("ALTER TABLE route_switch ADD COLUMN spent INTEGER")
+        },
     ]
 }
 

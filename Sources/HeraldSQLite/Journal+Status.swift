@@ -46,7 +46,19 @@ extension Journal {
     }
 
     public func routeTotals(cid: Int64) throws(JournalError) -> [RouteTotals] {
-        RouteTotals.collect(try totals(cid: cid, by: "m.route"))
+        let groups = try totals(cid: cid, by: "m.route")
+        return RouteTotals.collect(groups, fellBack: try read {
+            let statement = try db.statement(
+                """
+                SELECT from_route, CAST(max(min(total(spent), 9.0e18), -9.0e18) AS INTEGER) FROM route_switch
+                WHERE cid = ?1 AND spent IS NOT NULL GROUP BY from_route
+                """)
+            statement.bind(1, cid)
+            defer { statement.reset() }
+            var found: [(route: Int64, cost: Int64)] = []
+            while try statement.step() { found.append((statement.int64(0), statement.int64(1))) }
+            return found
+        })
     }
 
     public func languageTotals(cid: Int64) throws(JournalError) -> [LanguageTotals] {

@@ -141,6 +141,7 @@ enum Output {
             let f = Terminal.format
             var text = "  provider \(line.name) (\(line.kind)): sent \(f(line.sent)), failed \(f(line.failed)), "
                 + "skipped \(f(line.skipped)), in doubt \(f(line.inDoubt)), open \(f(line.open)); cost $\(line.cost)"
+            if let earlier = line.fellBackCost { text += " ($\(earlier) of it for RCS that fell back to SMS)" }
             if line.delivered + line.undelivered > 0 {
                 text += "; delivered \(f(line.delivered)), undelivered \(f(line.undelivered))"
             }

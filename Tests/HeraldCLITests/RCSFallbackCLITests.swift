@@ -115,6 +115,12 @@ import Testing
             try HeraldProcess.run(["status", "rf", "--json"], in: fixture.folder, environment: environment).stdout.utf8)) as? [String: Any]
         let spend = status?["spend"] as? [String: Any]
         #expect(spend?["spent"] as? String == "0.1516", "\(spend ?? [:])")
+        // The RCS attempts of the moved rows stay with the RCS provider's cost.
+        let providers = status?["providers"] as? [[String: Any]] ?? []
+        #expect(providers.map { $0["cost"] as? String } == ["0.12", "0.0316"], "\(providers)")
+        #expect(providers.first?["fell_back_cost"] as? String == "0.04" && providers.last?["fell_back_cost"] == nil, "\(providers)")
+        let text = try HeraldProcess.run(["status", "rf"], in: fixture.folder, environment: environment).stdout
+        #expect(text.contains("cost $0.12 ($0.04 of it for RCS that fell back to SMS)"), "\(text)")
         let switches = status?["switches"] as? [[String: Any]] ?? []
         #expect(switches.count == 2 && switches.allSatisfy { $0["from"] as? String == "rcs" && $0["to"] as? String == "text" }, "\(switches)")
         #expect(switches.contains { $0["reason"] as? String == "rcs_failed: RCS_FAILED" && $0["rows"] as? Int == 3 }, "\(switches)")

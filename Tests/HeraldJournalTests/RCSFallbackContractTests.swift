@@ -60,6 +60,10 @@ import Testing
         let switches = try first.routeSwitches(cid: cid)
         #expect(switches.map(\.reason).sorted() == ["rcs_failed: RCS_FAILED", "rcs_failed: RCS_TTL_EXPIRED"], "\(switches)")
         #expect(switches.allSatisfy { $0.from == 2 && $0.to == 1 && $0.rows == 1 })
+        // Their RCS attempts stay spent, counted with the route they left.
+        let totals = try first.routeTotals(cid: cid)
+        #expect(totals.first { $0.route == 2 }?.fellBackCost == 6_000 && totals.first { $0.route == 2 }?.cost == 4 * 3_000, "\(totals)")
+        #expect(totals.first { $0.route == 1 }?.cost == 4 * 2_000 && totals.first { $0.route == 1 }?.fellBackCost == 0)
         // Found no more: neither is sent on route 2 now.
         #expect(try second.fallbackCandidates(cid: cid, proof: Self.proof, routes: [2], after: 0).rows.isEmpty)
 

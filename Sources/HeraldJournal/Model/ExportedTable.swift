@@ -25,7 +25,7 @@ public struct ExportedTable: Sendable {
         ExportedTable("receipt", ["received_at", "provider", "type", "ref", "row", "raw"]),
         ExportedTable("report_minute", ["minute", "sent", "delivered"]),
         ExportedTable("report_country", ["region", "sent", "delivered", "spent", "estimated", "reported", "priced"]),
-        ExportedTable("route_switch", ["row", "at", "from_route", "to_route", "reason"]),
+        ExportedTable("route_switch", ["row", "at", "from_route", "to_route", "reason", "spent"]),
         ExportedTable.senderMemory,
     ]
 

@@ -38,13 +38,23 @@ public struct RouteTotals: RowTotals, Sendable, Equatable, Codable {
     /// Receipts: delivered (fallback included) and undelivered, expired or unknown.
     public var delivered = 0
     public var undelivered = 0
+    /// What its RCS attempts of rows that then fell back to SMS through another provider cost
+    /// (spent, and counted in `cost` too: those rows are the other provider's now).
+    public var fellBackCost: Int64 = 0
 
     public init(route: Int) { self.route = route }
 
     /// Sums rows grouped by route and state, as each store's query returns them (routes out of
-    /// range, or not numbers, fold into the first, `RouteIndex`), in route order.
-    public static func collect(_ groups: [RowTotalsGroup]) -> [RouteTotals] {
+    /// range, or not numbers, fold into the first, `RouteIndex`), in route order, with the cost
+    /// each route's rows left spent when they fell back (`fellBack`, by route).
+    public static func collect(_ groups: [RowTotalsGroup], fellBack: [(route: Int64, cost: Int64)] = []) -> [RouteTotals] {
         var byRoute: [Int: RouteTotals] = [:]
+        for (stored, cost) in fellBack where cost > 0 {
+            let route = RouteIndex.checked(stored)
+            byRoute[route, default: RouteTotals(route: route)].fellBackCost &+= cost
+            let total = byRoute[route]?.cost ?? 0
+            byRoute[route]?.cost = total.addingReportingOverflow(cost).overflow ? Int64.max : total + cost
+        }
         for group in groups {
             guard let state = MessageState(rawValue: group.state) else { continue }
             let route = RouteIndex.checked(group.key.flatMap { Int64($0) } ?? 0)
