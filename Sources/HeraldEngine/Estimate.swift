@@ -25,6 +25,18 @@ public struct Estimate: Codable, Sendable {
         public var cost = Money.zero
     }
 
+    /// `sms_fallback:`: what the SMS would add if every RCS message sent through `from` failed
+    /// and went through `to` (the most the fallbacks can cost).
+    public struct FallbackLine: Codable, Sendable {
+        public let from: String
+        public let to: String
+        public var messages = 0
+        public var parts = 0
+        public var cost = Money.zero
+        /// Rows the SMS provider's book has no SMS price for: they would stay undelivered.
+        public var unpriced = 0
+    }
+
     /// Rows whose send window opens at one time.
     public struct WindowLine: Codable, Sendable, Equatable {
         /// When their window opens (ISO 8601); nil: open when the campaign starts.
@@ -146,6 +158,8 @@ public struct Estimate: Codable, Sendable {
     public var byCountry: [CountryLine] = []
     /// Per provider, in the file's order; empty for a campaign with one provider.
     public var byProvider: [ProviderLine] = []
+    /// `sms_fallback:` entries: the most their SMS could add.
+    public var smsFallback: [FallbackLine] = []
     /// With a send window: how many rows may go when the campaign starts (`opensAt` nil) and how
     /// many wait for their window, by when it opens; empty without a window.
     public var windows: [WindowLine] = []
@@ -180,6 +194,7 @@ public struct Estimate: Codable, Sendable {
         case byEncoding = "by_encoding"
         case byCountry = "by_country"
         case byProvider = "by_provider"
+        case smsFallback = "sms_fallback"
         case bySender = "by_sender"
         case byLanguage = "by_language"
         case windows
@@ -232,6 +247,14 @@ extension CampaignPlan {
             estimate.routing = spec.routing.rawValue
             estimate.byProvider = spec.routes.map { Estimate.ProviderLine(name: $0.name, kind: $0.provider.kind.name) }
         }
+        // Where a route's RCS rows fall back to (an index in smsFallback, by route).
+        var fallbackLine: [Int: Int] = [:]
+        for (index, route) in spec.routes.enumerated() {
+            guard let target = route.smsFallback else { continue }
+            fallbackLine[index] = estimate.smsFallback.count
+            estimate.smsFallback.append(Estimate.FallbackLine(from: route.name, to: spec.routes[target].name))
+        }
+        let fallbackQuoter = fallbackLine.isEmpty ? nil : FallbackQuoter(plan: self)
         estimate.byLanguage = template.languages?.codes.map { Estimate.LanguageLine(language: $0) } ?? []
         // Sized for the file (rows of about 48 bytes) so that it rarely grows, and rehashes, on the way.
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: spec.recipientsPath)[.size] as? Int) ?? nil
@@ -273,13 +296,13 @@ extension CampaignPlan {
         // Rows are checked on every core; what depends on earlier rows is counted here, in order.
         let threads = workers ?? RecipientScanner.defaultWorkers
         if threads > 1 {
-            try scanner.produceInParallel(into: rows, workers: threads)
+            try scanner.produceInParallel(into: rows, workers: threads, keepBodies: fallbackQuoter != nil)
         } else {
-            scanner.produce(into: rows, keepBodies: false)
+            scanner.produce(into: rows, keepBodies: fallbackQuoter != nil)
         }
         defer { rows.cancel() }
         while let batch = try rows.take() {
-            for row in batch.entries {
+            for (index, row) in batch.entries.enumerated() {
                 estimate.rows += 1
                 let region = row.phone?.region ?? ""
                 var status: String
@@ -342,6 +365,17 @@ extension CampaignPlan {
                         estimate.byProvider[row.route].messages += 1
                         estimate.byProvider[row.route].parts += row.segments.parts
                         estimate.byProvider[row.route].cost += row.cost
+                    }
+                    if let fallbackQuoter, let line = fallbackLine[row.route], let target = spec.routes[row.route].smsFallback {
+                        // Bodies are kept only for such a campaign: its rendered RCS content holds the fallback_sms.
+                        let body = batch.bodies[(index == 0 ? 0 : batch.entries[index - 1].bodyEnd)..<row.bodyEnd]
+                        switch fallbackQuoter.quote(content: String(decoding: body, as: UTF8.self), region: region, through: target) {
+                        case .sms(let parts, let cost):
+                            estimate.smsFallback[line].messages += 1
+                            estimate.smsFallback[line].parts += parts
+                            estimate.smsFallback[line].cost += cost
+                        case .noPrice, .noText: estimate.smsFallback[line].unpriced += 1
+                        }
                     }
                     if let language = row.language, estimate.byLanguage.indices.contains(language) {
                         estimate.byLanguage[language].messages += 1

@@ -289,6 +289,13 @@ enum Output {
                 lines.append("    \(name) \(f(line.messages).leftPadded(11)) msgs \(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
             }
         }
+        for line in estimate.smsFallback {
+            // The most it could add: only rows whose RCS receipts prove a failure go, within the limits.
+            var text = "  sms_fallback \(line.from) -> \(line.to): if every RCS message failed, up to \(f(line.messages)) SMS "
+                + "(\(f(line.parts)) parts) $\(line.cost) more"
+            if line.unpriced > 0 { text += "; \(f(line.unpriced)) rows with no SMS price in \(line.to)'s book would stay undelivered" }
+            lines.append(text)
+        }
         if !estimate.byLanguage.isEmpty {
             lines.append("  by language:")
             for line in estimate.byLanguage {

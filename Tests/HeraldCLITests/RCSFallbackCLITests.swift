@@ -129,6 +129,13 @@ import Glibc
     func rowsWhoseRCSFailedGoOnceAsSMSThroughTheOtherProvider(store: String) async throws {
         guard let setup = try await Setup(store: store, count: 12) else { return }
         let fixture = setup.fixture, rows = setup.rows, log = setup.log
+        // The estimate says what the SMS could add at most (every RCS message failing).
+        let estimate = try setup.run(["estimate", "rf.yaml"])
+        #expect(estimate.stdout.contains("sms_fallback rcs -> text: if every RCS message failed, up to 12 SMS (12 parts) $0.0948 more"),
+                "\(estimate.stdout)")
+        let json = try JSONSerialization.jsonObject(with: Data(try setup.run(["estimate", "rf.yaml", "--json"]).stdout.utf8)) as? [String: Any]
+        let fallbackLine = (json?["sms_fallback"] as? [[String: Any]])?.first
+        #expect(fallbackLine?["messages"] as? Int == 12 && fallbackLine?["cost"] as? String == "0.0948", "\(fallbackLine ?? [:])")
         // A file that names a provider that cannot prove an RCS failure is refused before anything is sent.
         try fixture.write("bad.yaml", try String(contentsOfFile: fixture.path("rf.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "id: rf", with: "id: bad").replacingOccurrences(of: Self.agent, with: "pool-1"))

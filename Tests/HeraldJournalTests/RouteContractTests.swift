@@ -203,7 +203,7 @@ import Testing
         #expect(totals.first { $0.route == 2 }?[.sending] == 2)
         let drift = try #require(journal as? any MaintenanceJournal).checkCounters(cid: cid)
         #expect(drift.isEmpty, "\(drift)")
-        #expect(try schemaColumns(journal, "route_switch") == ["cid", "row", "at", "from_route", "to_route", "reason"])
+        #expect(try schemaColumns(journal, "route_switch") == ["cid", "row", "at", "from_route", "to_route", "reason", "spent"])
     }
 
     /// Rows record their provider by its place in `providers:`, so on both stores a started

@@ -54,7 +54,7 @@ extension RecipientScanner {
     /// renderer, caches and findings (UCS-2 characters, providers fitted), added to this
     /// scanner's at the end. What depends on earlier rows (duplicates, limits, caps) is the
     /// consumer's, in file order.
-    func produceInParallel(into channel: HandOff<ScannedBatch>, workers count: Int) throws {
+    func produceInParallel(into channel: HandOff<ScannedBatch>, workers count: Int, keepBodies: Bool = false) throws {
         let plan = plan
         let scanners = try (0..<count).map { _ in try RecipientScanner(plan: plan) }
         let inputs = (0..<count).map { _ in HandOff<CSVBatch>(capacity: 2) }
@@ -84,7 +84,7 @@ extension RecipientScanner {
                     while let records = try inputs[worker].take() {
                         let batch = ScannedBatch(capacity: records.count)
                         try records.forEach { record in
-                            try box.value.check(record, into: &rendered) { batch.add($0, keepBody: false, maybeRepeat: false) }
+                            try box.value.check(record, into: &rendered) { batch.add($0, keepBody: keepBodies, maybeRepeat: false) }
                         }
                         guard output.put(batch) else { throw ProducerCancelled() }
                     }

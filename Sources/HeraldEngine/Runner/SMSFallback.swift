@@ -19,7 +19,7 @@ struct SMSFallback {
 
     let sources: [Source]
     private let names: [String]
-    private let quoter: RouteQuoter
+    private let quoter: FallbackQuoter
     private let logger: Logger
     /// Receipts after this one are read by the next pass.
     private var after: Int64 = 0
@@ -43,7 +43,7 @@ struct SMSFallback {
         }
         guard !sources.isEmpty else { return nil }
         names = routes.map(\.name)
-        quoter = RouteQuoter(plan: plan)
+        quoter = FallbackQuoter(plan: plan)
         self.logger = logger
     }
 
@@ -90,28 +90,20 @@ struct SMSFallback {
     /// The SMS of `candidate` through its source's SMS route: nil (it stays) when its content
     /// has no fallback_sms or the route's book has no SMS price for its country.
     private func quote(_ candidate: FallbackCandidate, _ source: Source) -> FallbackMove? {
-        guard let body = candidate.body, let text = Dispatcher.fallbackText(body) else {
+        switch quoter.quote(content: candidate.body ?? "", region: candidate.region, through: source.target) {
+        case .noText:
             logger.warning("an RCS row has no fallback_sms to send", metadata: ["row": "\(candidate.row)"])
             return nil
+        case .noPrice:
+            logger.warning("no SMS price for the row's country in the fallback provider's book: it stays undelivered",
+                           metadata: ["row": "\(candidate.row)", "country": "\(candidate.region ?? "?")",
+                                      "provider": "\(names[source.target])"])
+            return nil
+        case .sms(let parts, let cost):
+            return FallbackMove(row: candidate.row, from: source.route, to: source.target, parts: parts, cost: cost.nanos,
+                                signal: candidate.signal,
+                                detail: RCSFallbackRule.detail(candidate.signal, from: names[source.route], to: names[source.target]))
         }
-        let route = quoter.routes[source.target]
-        var bytes = Array(text.utf8)
-        let segments = bytes.withUnsafeMutableBufferPointer { buffer in
-            SMSSegments(utf8: UnsafeBufferPointer(buffer), packing: route.packing)
-        }
-        var cost = Money.zero
-        if let book = route.book {
-            guard let unit = book.price(region: candidate.region ?? "", channel: .sms) else {
-                logger.warning("no SMS price for the row's country in the fallback provider's book: it stays undelivered",
-                               metadata: ["row": "\(candidate.row)", "country": "\(candidate.region ?? "?")",
-                                          "provider": "\(names[source.target])"])
-                return nil
-            }
-            cost = PriceBook.cost(unit: unit, channel: .sms, parts: segments.parts)
-        }
-        return FallbackMove(row: candidate.row, from: source.route, to: source.target, parts: segments.parts, cost: cost.nanos,
-                            signal: candidate.signal,
-                            detail: RCSFallbackRule.detail(candidate.signal, from: names[source.route], to: names[source.target]))
     }
 
     /// Once nothing else is left to send: whether to wait for more receipts (RCS rows sent on a
@@ -138,4 +130,31 @@ struct SMSFallback {
 
     /// Something was sent again: a later wait starts afresh.
     mutating func resumed() { waitingSince = nil }
+}
+
+/// The SMS an RCS row falls back to (its rendered content's `fallback_sms`), its parts counted
+/// and priced the SMS route's way: what the sender moves a row with, and what `estimate` says
+/// the fallbacks could add.
+struct FallbackQuoter {
+    enum Quote: Equatable {
+        case sms(parts: Int, cost: Money)
+        /// The stored content has no readable fallback_sms.
+        case noText
+        /// The SMS route's book has no SMS price for the row's country.
+        case noPrice
+    }
+
+    private let routes: [RouteQuoter.Route]
+
+    init(plan: CampaignPlan) { routes = RouteQuoter(plan: plan).routes }
+
+    func quote(content: String, region: String?, through target: Int) -> Quote {
+        guard let text = Dispatcher.fallbackText(content) else { return .noText }
+        let route = routes[target]
+        var bytes = Array(text.utf8)
+        let segments = bytes.withUnsafeMutableBufferPointer { SMSSegments(utf8: UnsafeBufferPointer($0), packing: route.packing) }
+        guard let book = route.book else { return .sms(parts: segments.parts, cost: .zero) }
+        guard let unit = book.price(region: region ?? "", channel: .sms) else { return .noPrice }
+        return .sms(parts: segments.parts, cost: PriceBook.cost(unit: unit, channel: .sms, parts: segments.parts))
+    }
 }
