@@ -28,6 +28,7 @@ enum Confirmation {
         var lines = ["\(estimate.campaign): \(Output.rowsLine(estimate))",
                      "  through \(providers): $\(estimate.total)" + (estimate.channel == "sms" ? " for \(Terminal.count(estimate.parts, "part"))" : "")]
         lines += Output.limitLines(estimate, recipients: recipients)
+        lines += Output.fallbackLines(estimate)
         if let windows = Output.windowsLine(estimate) { lines.append(windows) }
         if let seconds = estimate.durationSeconds { lines.append("  duration: about \(Terminal.duration(seconds))") }
         let sample = try plan.preview(lines: nil, sample: 3, journalPath: journalPath).rows.filter { $0.status == "send" }

@@ -232,6 +232,18 @@ enum Output {
     }
 
     /// Where each budget limit stops the campaign, one line each.
+    /// `sms_fallback:` entries: the most their SMS could add.
+    static func fallbackLines(_ estimate: Estimate) -> [String] {
+        let f = Terminal.format
+        return estimate.smsFallback.map { line in
+            // The most it could add: only rows whose RCS receipts prove a failure go, within the limits.
+            var text = "  sms_fallback \(line.from) -> \(line.to): if every RCS message failed, up to \(f(line.messages)) SMS "
+                + "(\(f(line.parts)) parts) $\(line.cost) more"
+            if line.unpriced > 0 { text += "; \(f(line.unpriced)) rows with no SMS price in \(line.to)'s book would stay undelivered" }
+            return text
+        }
+    }
+
     static func limitLines(_ estimate: Estimate, recipients: String) -> [String] {
         estimate.limits.map { stop in
             var text = "  \(stop.limit) $\(stop.amount)"
@@ -289,13 +301,7 @@ enum Output {
                 lines.append("    \(name) \(f(line.messages).leftPadded(11)) msgs \(f(line.parts).leftPadded(11)) parts  $\(line.cost)")
             }
         }
-        for line in estimate.smsFallback {
-            // The most it could add: only rows whose RCS receipts prove a failure go, within the limits.
-            var text = "  sms_fallback \(line.from) -> \(line.to): if every RCS message failed, up to \(f(line.messages)) SMS "
-                + "(\(f(line.parts)) parts) $\(line.cost) more"
-            if line.unpriced > 0 { text += "; \(f(line.unpriced)) rows with no SMS price in \(line.to)'s book would stay undelivered" }
-            lines.append(text)
-        }
+        lines += fallbackLines(estimate)
         if !estimate.byLanguage.isEmpty {
             lines.append("  by language:")
             for line in estimate.byLanguage {

@@ -150,6 +150,15 @@ import Glibc
                 "\(rehearsal.stdout)\n\(rehearsal.stderr)")
         #expect(log.rcs.withLock { $0.isEmpty } && log.sms.withLock { $0.isEmpty })
 
+        // On a terminal, the check before sending says it too; answered no, nothing is sent.
+        let terminal = try ConfirmationCLITests.PseudoTerminal()
+        let asked = try HeraldProcess(["run", "rf.yaml"], in: fixture.folder, environment: setup.environment, terminal: terminal.device)
+        let shown = try await terminal.wait(for: "[y/N]", process: asked)
+        #expect(shown.contains("sms_fallback rcs -> text: if every RCS message failed, up to 12 SMS (12 parts) $0.0948 more"), "\(shown)")
+        terminal.type("n\n")
+        #expect(asked.wait().status == 8)
+        #expect(log.rcs.withLock { $0.isEmpty })
+
         let sender = try HeraldProcess(["run", "rf.yaml"], in: fixture.folder, environment: setup.environment)
         // Every RCS message is out before the receipts come.
         try await setup.waitForRCS()
