@@ -369,7 +369,7 @@ extension CampaignPlan {
                     if let fallbackQuoter, let line = fallbackLine[row.route], let target = spec.routes[row.route].smsFallback {
                         // Bodies are kept only for such a campaign: its rendered RCS content holds the fallback_sms.
                         let body = batch.bodies[(index == 0 ? 0 : batch.entries[index - 1].bodyEnd)..<row.bodyEnd]
-                        switch fallbackQuoter.quote(content: String(decoding: body, as: UTF8.self), region: region, through: target) {
+                        switch fallbackQuoter.quote(content: body, region: region, through: target) {
                         case .sms(let parts, let cost):
                             estimate.smsFallback[line].messages += 1
                             estimate.smsFallback[line].parts += parts

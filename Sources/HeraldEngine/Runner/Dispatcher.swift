@@ -134,8 +134,12 @@ struct Dispatcher: Sendable {
 
     /// The SMS an RCS row falls back to: its rendered content's `fallback_sms`.
     static func fallbackText(_ stored: String) -> String? {
-        guard case .rcs(let content) = MessageContent(stored: stored, channel: .rcs) else { return nil }
-        return content.fallbackSMS
+        fallbackText(Array(stored.utf8)[...])
+    }
+
+    /// The same, from the stored bytes (only the one member is read).
+    static func fallbackText(_ stored: ArraySlice<UInt8>) -> String? {
+        stored.withUnsafeBufferPointer { JSONTree.parse($0)?["fallback_sms"]?.string }
     }
 
     private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

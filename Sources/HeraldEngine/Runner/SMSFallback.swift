@@ -149,6 +149,10 @@ struct FallbackQuoter {
     init(plan: CampaignPlan) { routes = RouteQuoter(plan: plan).routes }
 
     func quote(content: String, region: String?, through target: Int) -> Quote {
+        quote(content: Array(content.utf8)[...], region: region, through: target)
+    }
+
+    func quote(content: ArraySlice<UInt8>, region: String?, through target: Int) -> Quote {
         guard let text = Dispatcher.fallbackText(content) else { return .noText }
         let route = routes[target]
         var bytes = Array(text.utf8)
