@@ -33,7 +33,7 @@ import Glibc
         let rows: [(phone: String, line: String)]
         let environment: [String: String]
 
-        init?(store: String, count: Int, smsDelayMs: UInt32 = 0, leaseTimeout: Int = 30) async throws {
+        init?(store: String, count: Int, smsDelayMs: UInt32 = 0, leaseTimeout: Int = 30, wait: Int = 60) async throws {
             var journal = "journal.sqlite"
             if store == "postgres" {
                 guard let url = try PostgresClusterTests.database(leaseTimeout: leaseTimeout) else { return nil }
@@ -79,7 +79,7 @@ import Glibc
                 budget: {campaign_limit: 5}
                 routing: ordered
                 providers:
-                  - {name: rcs, kind: aws, region: us-east-1, endpoint: "\(aws.url)", origination_identity: "\(RCSFallbackCLITests.agent)", sms_fallback: text, sms_fallback_wait: 60}
+                  - {name: rcs, kind: aws, region: us-east-1, endpoint: "\(aws.url)", origination_identity: "\(RCSFallbackCLITests.agent)", sms_fallback: text, sms_fallback_wait: \(wait)}
                   - {name: text, kind: twilio, endpoint: "\(twilio.url)", account_sid: \(RCSFallbackCLITests.account), from: "+15550100"}
                 rate: {max_in_flight: 4}
                 """)
@@ -237,6 +237,24 @@ import Glibc
         #expect((counts["sent"] ?? 0) + (counts["in_doubt"] ?? 0) == 30, "\(counts)")
         #expect(perNumber.count >= (counts["sent"] ?? 0) - 15, "\(counts): \(perNumber.count) numbers got an SMS")
         #expect(setup.log.rcs.withLock { $0.values.allSatisfy { $0 == 1 } }, "no RCS message was sent twice")
+        #expect(try setup.run(["doctor", "rf"]).status == 0)
+        try await setup.shutdown()
+    }
+
+    /// Receipts that come after the run stopped waiting (here it does not wait at all) are acted
+    /// on by the next `herald resume`: the completed campaign sends the SMS of the rows they
+    /// prove failed, and completes again.
+    @Test(arguments: ["sqlite", "postgres"])
+    func receiptsAfterTheRunAreActedOnByTheNextResume(store: String) async throws {
+        guard let setup = try await Setup(store: store, count: 6, wait: 0) else { return }
+        let run = try setup.run(["run", "rf.yaml"])
+        #expect(run.status == 0 && run.stdout.contains("6 sent"), "\(run.stdout)\n\(run.stderr)")
+        #expect(setup.log.sms.withLock { $0.isEmpty })
+        #expect(try setup.importReceipts(failed: [3, 6], expired: [], blocked: []).status == 0)
+        let resumed = try setup.run(["resume", "rf"])
+        #expect(resumed.status == 0 && resumed.stdout.contains("completed"), "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(Set(setup.log.sms.withLock { $0 }.compactMap { $0["To"] }) == [setup.rows[1].phone, setup.rows[4].phone])
+        #expect(setup.log.sms.withLock { $0.count } == 2 && setup.log.rcs.withLock { $0.values.allSatisfy { $0 == 1 } })
         #expect(try setup.run(["doctor", "rf"]).status == 0)
         try await setup.shutdown()
     }
