@@ -1,5 +1,6 @@
 import HeraldCore
 import HeraldJournal
+import PostgresNIO
 
 extension PostgresJournal {
     public func fallbackCandidates(cid: Int64, proof: RCSFailureProof, routes: [Int],
@@ -84,22 +85,17 @@ extension PostgresJournal {
         let rows = signals.keys.sorted().compactMap { Int32(exactly: $0) }
         guard !rows.isEmpty else { return [] }
         var found: [FallbackCandidate] = []
-        for row in try session.query(
-            """
-            SELECT m.row, m.route, m.state, m.body, m.region, m.cost, m.updated_at, d.state, d.code, d.price, d.event_at,
-                d.read_at IS NOT NULL
-            FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
-            WHERE m.cid = \(cid) AND m.row = ANY(\(rows)::int4[]) ORDER BY m.row \(sql: lock ? "FOR UPDATE OF m" : "")
-            """)
+        var binds = PostgresBindings()
+        binds.append(cid)
+        binds.append(rows)
+        // The shared select, then this store's condition on bound values.
+        for row in try session.query(unsafeSQL: FallbackCandidate.selectSQL
+            + " WHERE m.cid = $1 AND m.row = ANY($2::int4[]) ORDER BY m.row" + (lock ? " FOR UPDATE OF m" : ""), binds)
         {
-            let c = row.cells
-            let line = try c.int(0)
-            guard let state = MessageState(rawValue: try c.int(2)) else { continue }
-            found.append(FallbackCandidate(
-                row: line, route: RouteIndex.checked(try c.int64(1)), state: state, body: try c.string(3), region: try c.string(4),
-                signal: signals[line] ?? "", cost: try c.int64(5), sentAt: try c.int64(6),
-                delivery: try c.string(7).flatMap(DeliveryState.init(rawValue:)), code: try c.string(8),
-                price: try c[9].decode(Int64?.self), eventAt: try c[10].decode(Int64?.self), read: try c[11].decode(Bool.self)))
+            let named = NamedRow(row)
+            guard let line = try named.int64("row").flatMap({ Int(exactly: $0) }),
+                  let candidate = try FallbackCandidate(row: named, signal: signals[line] ?? "") else { continue }
+            found.append(candidate)
         }
         return found
     }

@@ -91,18 +91,10 @@ extension Journal {
 
     /// The facts of one row a proving event named.
     private func fallbackCandidate(cid: Int64, row: Int, signal: String) throws -> FallbackCandidate? {
-        let select = try db.statement(
-            """
-            SELECT m.route, m.state, m.body, m.region, m.cost, m.updated_at, d.state, d.code, d.price, d.event_at, d.read_at IS NOT NULL
-            FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row WHERE m.cid = ?1 AND m.row = ?2
-            """)
+        let select = try db.statement(FallbackCandidate.selectSQL + " WHERE m.cid = ?1 AND m.row = ?2")
         select.bind(1, cid).bind(2, row)
         defer { select.reset() }
-        guard try select.step(), let state = MessageState(rawValue: select.int(1)) else { return nil }
-        return FallbackCandidate(
-            row: row, route: RouteIndex.checked(select.int64(0)), state: state, body: select.string(2), region: select.string(3),
-            signal: signal, cost: select.int64(4), sentAt: select.int64(5), delivery: select.string(6).flatMap(DeliveryState.init(rawValue:)),
-            code: select.string(7), price: select.isNull(8) ? nil : select.int64(8), eventAt: select.isNull(9) ? nil : select.int64(9),
-            read: select.int(10) != 0)
+        guard try select.step() else { return nil }
+        return try FallbackCandidate(row: StatementRow(select), signal: signal)
     }
 }

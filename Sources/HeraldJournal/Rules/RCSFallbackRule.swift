@@ -81,6 +81,30 @@ public struct FallbackCandidate: Sendable, Equatable {
     }
 }
 
+extension FallbackCandidate {
+    /// What both stores select for `init(row:signal:)`, from `message AS m` and its delivery
+    /// `d` (a left join); each store adds its own condition.
+    public static let selectSQL = """
+        SELECT m.row AS row, m.route AS route, m.state AS state, m.body AS body, m.region AS region, m.cost AS cost,
+            m.updated_at AS updated_at, d.state AS delivery_state, d.code AS code, d.price AS price, d.event_at AS event_at,
+            CASE WHEN d.read_at IS NULL THEN 0 ELSE 1 END AS read_flag
+        FROM message AS m LEFT JOIN delivery AS d ON d.cid = m.cid AND d.row = m.row
+        """
+
+    /// Decodes a row a proving event (`signal`) named, by column name. Nil for a state this
+    /// herald does not know or a row number out of range (never moved); a route out of range
+    /// reads as the first (`RouteIndex`), which no move leaves from unless it is the RCS route.
+    public init?(row: some RecordRow, signal: String) throws {
+        guard let state = try row.int64("state").flatMap({ Int(exactly: $0) }).flatMap(MessageState.init(rawValue:)),
+              let number = try row.int64("row").flatMap({ Int(exactly: $0) }) else { return nil }
+        self.init(row: number, route: RouteIndex.checked(try row.int64("route") ?? 0), state: state, body: try row.string("body"),
+                  region: try row.string("region"), signal: signal, cost: try row.int64("cost") ?? 0,
+                  sentAt: try row.int64("updated_at") ?? 0,
+                  delivery: try row.string("delivery_state").flatMap(DeliveryState.init(rawValue:)), code: try row.string("code"),
+                  price: try row.int64("price"), eventAt: try row.int64("event_at"), read: try row.int64("read_flag") == 1)
+    }
+}
+
 /// One row's move to its SMS route, as the sender quoted it.
 public struct FallbackMove: Sendable, Equatable {
     public let row: Int
