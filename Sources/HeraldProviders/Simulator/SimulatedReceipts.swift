@@ -23,7 +23,7 @@ public final class SimulatedReceipts: Sendable {
     struct Due: Comparable {
         let at: UInt64  // ContinuousClock nanoseconds since `start`
         let row: Int32
-        let kind: UInt8  // 0 delivered, 1 undelivered, 2 read
+        let kind: UInt8  // 0 delivered, 1 undelivered, 2 read; plus `rcsBit` for an RCS agent's events
         static func < (a: Due, b: Due) -> Bool { a.at < b.at }
     }
 
@@ -52,19 +52,24 @@ public final class SimulatedReceipts: Sendable {
     }
 
     /// A message was accepted (or delivered with its answer lost): schedule its events.
-    func accepted(row: Int) {
+    static let rcsBit: UInt8 = 0x10
+
+    /// `rcs`: from an RCS agent that never falls back itself (`rcs_direct`): its events are
+    /// `RCS_DELIVERED`, `RCS_FAILED` and `RCS_READ`, about the RCS channel.
+    func accepted(row: Int, rcs: Bool = false) {
         let now = elapsed()
         state.withLock { state in
             let draw = state.random.unit()
             let kind: UInt8
-            if draw < rates.delivered { kind = 0 } else if draw < rates.delivered + rates.undelivered { kind = 1 } else { return }
+            let flag = rcs ? Self.rcsBit : 0
+            if draw < rates.delivered { kind = flag } else if draw < rates.delivered + rates.undelivered { kind = 1 | flag } else { return }
             let range = rates.latencyMilliseconds
             let latency = range.lowerBound + (range.upperBound - range.lowerBound) * state.random.unit()
             let at = now + UInt64(latency * 1_000_000)
             push(&state.heap, Due(at: at, row: Int32(truncatingIfNeeded: row), kind: kind))
             if kind == 0, state.random.unit() < rates.read {
                 let later = range.lowerBound + (range.upperBound - range.lowerBound) * state.random.unit()
-                push(&state.heap, Due(at: at + UInt64(later * 1_000_000), row: Int32(truncatingIfNeeded: row), kind: 2))
+                push(&state.heap, Due(at: at + UInt64(later * 1_000_000), row: Int32(truncatingIfNeeded: row), kind: 2 | flag))
             }
         }
     }
@@ -110,18 +115,24 @@ public final class SimulatedReceipts: Sendable {
         let row = Int(due.row)
         let match = DeliveryEvent.Match.row(campaign: campaign, row: row, reference: nil)
         let at = Int64(Date().timeIntervalSince1970 * 1000)
-        switch due.kind {
+        let rcs = due.kind & Self.rcsBit != 0
+        let prefix = rcs ? "RCS_" : ""
+        var event: DeliveryEvent
+        switch due.kind & ~Self.rcsBit {
         case 0:
-            return DeliveryEvent(source: .simulator, type: "DELIVERED", match: match, state: .delivered, at: at,
-                                 raw: "{\"type\":\"DELIVERED\",\"row\":\(row)}")
+            event = DeliveryEvent(source: .simulator, type: prefix + "DELIVERED", match: match, state: .delivered, at: at,
+                                  raw: "{\"type\":\"\(prefix)DELIVERED\",\"row\":\(row)}")
         case 1:
-            return DeliveryEvent(source: .simulator, type: "UNDELIVERED", match: match, state: .undelivered,
-                                 code: "sim-unreachable", detail: "simulated: handset unreachable", at: at,
-                                 raw: "{\"type\":\"UNDELIVERED\",\"row\":\(row)}")
+            let type = rcs ? "RCS_FAILED" : "UNDELIVERED"
+            event = DeliveryEvent(source: .simulator, type: type, match: match, state: .undelivered,
+                                  code: "sim-unreachable", detail: rcs ? "simulated: not an RCS device" : "simulated: handset unreachable",
+                                  at: at, raw: "{\"type\":\"\(type)\",\"row\":\(row)}")
         default:
-            return DeliveryEvent(source: .simulator, type: "READ", match: match, state: nil, read: true, at: at,
-                                 raw: "{\"type\":\"READ\",\"row\":\(row)}")
+            event = DeliveryEvent(source: .simulator, type: prefix + "READ", match: match, state: nil, read: true, at: at,
+                                  raw: "{\"type\":\"\(prefix)READ\",\"row\":\(row)}")
         }
+        if rcs { event.channel = .rcs }
+        return event
     }
 }
 

@@ -25,6 +25,10 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var receipts: SimulatedReceiptRates?
     /// The sender its outbox records (`from:`, or a pool identity per message); nil: none.
     public var from: String?
+    /// `rcs_direct: true`: an RCS agent that never falls back to SMS itself, as an AWS direct
+    /// send: an undelivered RCS message gets an `RCS_FAILED` receipt (and a delivered one
+    /// `RCS_DELIVERED`), so a campaign's `sms_fallback:` can be rehearsed.
+    public var rcsDirect = false
 
     public init() {}
 }

@@ -24,9 +24,10 @@ extension SimulatorConfiguration: ProviderSettings {
     public init(settings map: YAMLMap, folder: URL) throws(InputError) {
         try map.onlyKeys(["kind", "latency_ms", "failure_rate", "permanent_failure_rate", "lost_answer_rate", "unreachable_rate",
                           "throttle_mps",
-                          "seed", "outbox", "spend_limit_after", "receipts", "from"])
+                          "seed", "outbox", "spend_limit_after", "receipts", "from", "rcs_direct"])
         self.init()
         from = try map.setting("from", allowed: Self.kind.senderField?.allowed, max: 32)
+        rcsDirect = try map.bool("rcs_direct") ?? false
         if let latency = map.node("latency_ms") { latencyMilliseconds = try Self.latency(latency, map: map) }
         failureRate = try map.double("failure_rate", in: 0...1) ?? 0
         permanentFailureRate = try map.double("permanent_failure_rate", in: 0...1) ?? 0
@@ -70,6 +71,11 @@ extension SimulatorConfiguration: ProviderSettings {
     }
 
     public func problem(sending channel: Channel, fallback: Bool) -> String? { nil }
+
+    /// With `rcs_direct`, its receipts prove an RCS message was not delivered.
+    public var rcsFailureProof: RCSFailureProof? { rcsDirect ? Self.rcsFailure : nil }
+
+    public static let rcsFailure = RCSFailureProof(source: .simulator, types: ["RCS_FAILED"])
 
     public func makeProvider(_ context: ProviderContext) throws -> any MessageProvider {
         try SimulatorProvider(configuration: self)

@@ -103,7 +103,9 @@ public final class SimulatorProvider: MessageProvider {
             return refused
         }
         state.deliveries += 1
-        if configuration.receipts != nil { receipts.withLock { $0 }?.accepted(row: message.row) }
+        if configuration.receipts != nil {
+            receipts.withLock { $0 }?.accepted(row: message.row, rcs: configuration.rcsDirect && message.channel == .rcs)
+        }
         if configuration.lostAnswerRate > 0, state.random.unit() < configuration.lostAnswerRate {
             return .indeterminate(reason: "simulated lost answer: connection closed after the request was delivered")
         }
