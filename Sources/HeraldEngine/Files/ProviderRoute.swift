@@ -114,7 +114,8 @@ public struct ProviderRoute: Sendable, Equatable {
             guard target != index else { throw entry.error("sms_fallback", "\(name.quoted) is this entry: name another provider") }
             guard routes[index].provider.settings.rcsFailureProof != nil else {
                 throw entry.error("sms_fallback", "needs RCS that the provider never falls back from itself: kind aws with an RCS agent ARN "
-                                  + "(arn:aws:sms-voice:REGION:ACCOUNT:rcs-agent/ID) as origination_identity; a pool falls back by itself")
+                                  + "(arn:aws:sms-voice:REGION:ACCOUNT:rcs-agent/ID) as origination_identity (a pool falls back by itself), "
+                                  + "or kind simulator with rcs_direct: true to rehearse it")
             }
             if let channels = routes[target].channels, !channels.contains(.sms) {
                 throw entry.error("sms_fallback", "\(name.quoted) does not take sms (channels: \(channels.map(\.rawValue).sorted().joined(separator: ", ")))")
