@@ -64,8 +64,13 @@ struct SMSFallback {
             let (rows, last) = try await journal.run { try $0.fallbackCandidates(cid: cid, proof: proof, routes: routes, after: from) }
             newest = max(newest, last)
             let moves = rows.compactMap { candidate in group.first { $0.route == candidate.route }.flatMap { quote(candidate, $0) } }
-            if !moves.isEmpty {
-                let count = try await journal.run { try $0.fallBack(cid: cid, moves) }
+            // In transactions of at most 2,000 rows: the receipts' writers wait for none of them long.
+            var count = 0
+            for start in stride(from: 0, to: moves.count, by: 2_000) {
+                let chunk = Array(moves[start..<min(moves.count, start + 2_000)])
+                count += try await journal.run { try $0.fallBack(cid: cid, chunk) }
+            }
+            if count > 0 {
                 moved += count
                 logger.info("RCS rows not delivered go as SMS", metadata: ["rows": "\(count)"])
             }
