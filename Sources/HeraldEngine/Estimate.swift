@@ -254,7 +254,7 @@ extension CampaignPlan {
             fallbackLine[index] = estimate.smsFallback.count
             estimate.smsFallback.append(Estimate.FallbackLine(from: route.name, to: spec.routes[target].name))
         }
-        let fallbackQuoter = fallbackLine.isEmpty ? nil : FallbackQuoter(plan: self)
+
         estimate.byLanguage = template.languages?.codes.map { Estimate.LanguageLine(language: $0) } ?? []
         // Sized for the file (rows of about 48 bytes) so that it rarely grows, and rehashes, on the way.
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: spec.recipientsPath)[.size] as? Int) ?? nil
@@ -292,17 +292,19 @@ extension CampaignPlan {
         estimate.byClause = segment?.clauses.map { Estimate.ClauseLine(clause: $0.text) } ?? []
         if spec.smartEncoding { estimate.smartEncoding = Estimate.SmartSaving() }
         let scanner = try RecipientScanner(plan: self)
+        // Each row's fallback SMS is quoted where the row is checked, on every core.
+        if !fallbackLine.isEmpty { scanner.fallbackQuoter = FallbackQuoter(plan: self) }
         let rows = HandOff<ScannedBatch>(capacity: 4)
         // Rows are checked on every core; what depends on earlier rows is counted here, in order.
         let threads = workers ?? RecipientScanner.defaultWorkers
         if threads > 1 {
-            try scanner.produceInParallel(into: rows, workers: threads, keepBodies: fallbackQuoter != nil)
+            try scanner.produceInParallel(into: rows, workers: threads)
         } else {
-            scanner.produce(into: rows, keepBodies: fallbackQuoter != nil)
+            scanner.produce(into: rows, keepBodies: false)
         }
         defer { rows.cancel() }
         while let batch = try rows.take() {
-            for (index, row) in batch.entries.enumerated() {
+            for row in batch.entries {
                 estimate.rows += 1
                 let region = row.phone?.region ?? ""
                 var status: String
@@ -366,10 +368,8 @@ extension CampaignPlan {
                         estimate.byProvider[row.route].parts += row.segments.parts
                         estimate.byProvider[row.route].cost += row.cost
                     }
-                    if let fallbackQuoter, let line = fallbackLine[row.route], let target = spec.routes[row.route].smsFallback {
-                        // Bodies are kept only for such a campaign: its rendered RCS content holds the fallback_sms.
-                        let body = batch.bodies[(index == 0 ? 0 : batch.entries[index - 1].bodyEnd)..<row.bodyEnd]
-                        switch fallbackQuoter.quote(content: body, region: region, through: target) {
+                    if let line = fallbackLine[row.route], let quote = row.fallback {
+                        switch quote {
                         case .sms(let parts, let cost):
                             estimate.smsFallback[line].messages += 1
                             estimate.smsFallback[line].parts += parts

@@ -28,6 +28,8 @@ struct ScannedRow {
     var timeZones: String?
     /// The template variant it renders (index in `languages.codes`); nil without languages.
     var language: Int?
+    /// For `estimate`, on a route with `sms_fallback:`: the SMS it would fall back to.
+    var fallback: FallbackQuoter.Quote?
 }
 
 /// Reads the recipient CSV and checks every row against the template: field
@@ -58,6 +60,9 @@ final class RecipientScanner: @unchecked Sendable {
     var fitted: Set<Int> = []
     /// The characters that made SMS rows UCS-2: read once the scan has ended.
     var culprits = UCS2Culprits()
+    /// Set by `estimate` for a campaign with `sms_fallback:`: each valid row's fallback SMS is
+    /// quoted here, on the checking threads.
+    var fallbackQuoter: FallbackQuoter?
     /// Smart encoding's output, its storage reused row after row.
     private var smartOutput: [UInt8] = []
     private let routeRule: RouteRule
@@ -207,6 +212,9 @@ final class RecipientScanner: @unchecked Sendable {
             row.body = rendered
             if let problem = price(&row) { row.problem = problem }
             if row.problem == nil, row.segments.encoding == .ucs2, channel == .sms { culprits.note(rendered, line: row.line) }
+            if row.problem == nil, let fallbackQuoter {
+                row.fallback = fallbackQuoter.quote(rendered: rendered, region: row.phone?.region, route: row.route)
+            }
             try body(row)
         }
     }

@@ -25,6 +25,7 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         /// What `smart_encoding` did to it: replaced characters, and the parts that saved.
         var smartReplaced = false
         var smartSaved = 0
+        var fallback: FallbackQuoter.Quote?
     }
 
     var entries: [Entry] = []
@@ -40,7 +41,7 @@ final class ScannedBatch: @unchecked Sendable {  // owned by one thread at a tim
         entries.append(.init(line: row.line, phone: row.phone, bodyEnd: bodies.count, problem: row.problem,
                              segments: row.segments, cost: row.cost, route: row.route, timeZones: row.timeZones, language: row.language,
                              maybeRepeat: maybeRepeat, clauseMisses: row.clauseMisses,
-                             smartReplaced: row.smartReplaced, smartSaved: row.smartSaved))
+                             smartReplaced: row.smartReplaced, smartSaved: row.smartSaved, fallback: row.fallback))
     }
 }
 
@@ -54,9 +55,14 @@ extension RecipientScanner {
     /// renderer, caches and findings (UCS-2 characters, providers fitted), added to this
     /// scanner's at the end. What depends on earlier rows (duplicates, limits, caps) is the
     /// consumer's, in file order.
-    func produceInParallel(into channel: HandOff<ScannedBatch>, workers count: Int, keepBodies: Bool = false) throws {
+    func produceInParallel(into channel: HandOff<ScannedBatch>, workers count: Int) throws {
         let plan = plan
-        let scanners = try (0..<count).map { _ in try RecipientScanner(plan: plan) }
+        let quoter = fallbackQuoter
+        let scanners = try (0..<count).map { _ in
+            let scanner = try RecipientScanner(plan: plan)
+            scanner.fallbackQuoter = quoter
+            return scanner
+        }
         let inputs = (0..<count).map { _ in HandOff<CSVBatch>(capacity: 2) }
         let outputs = (0..<count).map { _ in HandOff<ScannedBatch>(capacity: 2) }
         let reader = UncheckedBox(self.reader)
@@ -84,7 +90,7 @@ extension RecipientScanner {
                     while let records = try inputs[worker].take() {
                         let batch = ScannedBatch(capacity: records.count)
                         try records.forEach { record in
-                            try box.value.check(record, into: &rendered) { batch.add($0, keepBody: keepBodies, maybeRepeat: false) }
+                            try box.value.check(record, into: &rendered) { batch.add($0, keepBody: false, maybeRepeat: false) }
                         }
                         guard output.put(batch) else { throw ProducerCancelled() }
                     }

@@ -150,15 +150,32 @@ struct FallbackQuoter {
     }
 
     private let routes: [RouteQuoter.Route]
+    /// The route each RCS route falls back to (`sms_fallback:`).
+    let targets: [Int: Int]
 
-    init(plan: CampaignPlan) { routes = RouteQuoter(plan: plan).routes }
+    init(plan: CampaignPlan) {
+        routes = RouteQuoter(plan: plan).routes
+        var targets: [Int: Int] = [:]
+        for (index, route) in plan.spec.routes.enumerated() { targets[index] = route.smsFallback }
+        self.targets = targets
+    }
+
+    /// The SMS a row on `route` would fall back to; nil when its route falls back nowhere.
+    func quote(rendered: UnsafeBufferPointer<UInt8>, region: String?, route: Int) -> Quote? {
+        guard let target = targets[route] else { return nil }
+        return quote(text: JSONTree.parse(rendered)?["fallback_sms"]?.string, region: region, through: target)
+    }
 
     func quote(content: String, region: String?, through target: Int) -> Quote {
         quote(content: Array(content.utf8)[...], region: region, through: target)
     }
 
     func quote(content: ArraySlice<UInt8>, region: String?, through target: Int) -> Quote {
-        guard let text = Dispatcher.fallbackText(content) else { return .noText }
+        quote(text: Dispatcher.fallbackText(content), region: region, through: target)
+    }
+
+    private func quote(text: String?, region: String?, through target: Int) -> Quote {
+        guard let text else { return .noText }
         let route = routes[target]
         var bytes = Array(text.utf8)
         let segments = bytes.withUnsafeMutableBufferPointer { SMSSegments(utf8: UnsafeBufferPointer($0), packing: route.packing) }
