@@ -134,12 +134,12 @@ struct Dispatcher: Sendable {
 
     /// The SMS an RCS row falls back to: its rendered content's `fallback_sms`.
     static func fallbackText(_ stored: String) -> String? {
-        fallbackText(Array(stored.utf8)[...])
+        Array(stored.utf8).withUnsafeBufferPointer(fallbackText)
     }
 
     /// The same, from the stored bytes (only the one member is read).
-    static func fallbackText(_ stored: ArraySlice<UInt8>) -> String? {
-        stored.withUnsafeBufferPointer { JSONTree.parse($0)?["fallback_sms"]?.string }
+    static func fallbackText(_ stored: UnsafeBufferPointer<UInt8>) -> String? {
+        JSONTree.parse(stored)?["fallback_sms"]?.string
     }
 
     private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -27,7 +27,7 @@ struct SMSFallback {
     /// minute ago (PostgreSQL numbers receipts as they are written, not as they commit, so one
     /// committed late may sit below the last read); after the first pass, 10,000 below its end.
     private var marks: [(at: ContinuousClock.Instant, last: Int64)] = []
-    private var floor: Int64?
+    private var started = false
     private var lastPass: ContinuousClock.Instant?
     /// When the run first found nothing left but receipts to wait for.
     private var waitingSince: ContinuousClock.Instant?
@@ -81,9 +81,9 @@ struct SMSFallback {
 
     private mutating func advance(to last: Int64) {
         let now = ContinuousClock.now
-        if floor == nil {
-            floor = max(0, last - 10_000)
-            after = floor ?? 0
+        if !started {
+            started = true
+            after = max(0, last - 10_000)
         }
         marks.append((now, last))
         while let first = marks.first, first.at.duration(to: now) >= .seconds(60) {
@@ -163,22 +163,17 @@ struct FallbackQuoter {
     /// The SMS a row on `route` would fall back to; nil when its route falls back nowhere.
     func quote(rendered: UnsafeBufferPointer<UInt8>, region: String?, route: Int) -> Quote? {
         guard let target = targets[route] else { return nil }
-        return quote(text: JSONTree.parse(rendered)?["fallback_sms"]?.string, region: region, through: target)
+        return quote(text: Dispatcher.fallbackText(rendered), region: region, through: target)
     }
 
     func quote(content: String, region: String?, through target: Int) -> Quote {
-        quote(content: Array(content.utf8)[...], region: region, through: target)
-    }
-
-    func quote(content: ArraySlice<UInt8>, region: String?, through target: Int) -> Quote {
         quote(text: Dispatcher.fallbackText(content), region: region, through: target)
     }
 
     private func quote(text: String?, region: String?, through target: Int) -> Quote {
         guard let text else { return .noText }
         let route = routes[target]
-        var bytes = Array(text.utf8)
-        let segments = bytes.withUnsafeMutableBufferPointer { SMSSegments(utf8: UnsafeBufferPointer($0), packing: route.packing) }
+        let segments = Array(text.utf8).withUnsafeBufferPointer { SMSSegments(utf8: $0, packing: route.packing) }
         guard let book = route.book else { return .sms(parts: segments.parts, cost: .zero) }
         guard let unit = book.price(region: region ?? "", channel: .sms) else { return .noPrice }
         return .sms(parts: segments.parts, cost: PriceBook.cost(unit: unit, channel: .sms, parts: segments.parts))

@@ -105,7 +105,7 @@ extension CampaignRunner {
             failover.adopt(shared, at: Int64(Date().timeIntervalSince1970 * 1000))
         }
         // Receipts taken since the last run: rows they prove undelivered are due now.
-        if fallback != nil { _ = try await fallback?.pass(cid: cid, journal: journal) }
+        _ = try await fallback?.pass(cid: cid, journal: journal)
         var current = try await step(claim: claimAllowance())
         while true {
             if stopReason == nil, let requested = control.requested { stopReason = requested }
@@ -119,13 +119,21 @@ extension CampaignRunner {
                 if stopReason == nil, let limit = options.limit, claimedTotal >= limit { stopReason = .limit }
                 if stopReason != nil { break }
                 guard let due = try await journal.run({ try $0.nextRetry(cid: cid) }) else {
-                    // RCS rows whose final receipts have not come yet may still fall back to SMS.
-                    if exhausted == nil, fallback != nil, try await fallback?.shouldWait(cid: cid, journal: journal) == true {
-                        meter.waiting()
-                        try? await Task.sleep(for: .milliseconds(500))
-                        if try await fallback?.pass(cid: cid, journal: journal, every: .seconds(1)) ?? 0 > 0 { fallback?.resumed() }
-                        current = try await step(claim: claimAllowance())
-                        continue
+                    // RCS rows may still fall back to SMS: counted first, then the receipts read, so
+                    // a failure recorded before the count is moved now, and the run waits while
+                    // final receipts are missing.
+                    if exhausted == nil, fallback != nil {
+                        let waits = try await fallback?.shouldWait(cid: cid, journal: journal) == true
+                        let moved = try await fallback?.pass(cid: cid, journal: journal, every: .zero) ?? 0
+                        if moved > 0 { fallback?.resumed() }
+                        if moved > 0 || waits {
+                            if moved == 0 {
+                                meter.waiting()
+                                try? await Task.sleep(for: .milliseconds(500))
+                            }
+                            current = try await step(claim: claimAllowance())
+                            continue
+                        }
                     }
                     if let kind = exhausted {
                         stopReason = .budget(kind, nil)
@@ -173,7 +181,7 @@ extension CampaignRunner {
             }
             if meter.wantsPlan { try await refreshPlan(cid: cid, journal: journal, meter: &meter) }
             meter.tick()
-            if fallback != nil { _ = try await fallback?.pass(cid: cid, journal: journal) }
+            _ = try await fallback?.pass(cid: cid, journal: journal)
             current = next
         }
         if !unsettled.isEmpty { _ = try await step(claim: 0) }
